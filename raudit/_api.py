@@ -1,0 +1,225 @@
+"""The Python API: :func:`audit` runs the whole flow and returns a :class:`Report`.
+
+Config → load → context → checks → report. The CLI is a thin layer on top.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from raudit._adapters import ModelAdapter, adapt
+from raudit._config import AuditConfig, load_config_file, resolve_check_options
+from raudit._context import AuditContext, build_context
+from raudit._errors import ConfigError
+from raudit._lineage import collect_lineage, model_params
+from raudit._loading import load_data, load_model
+from raudit._plugins import PluginInfo, discover
+from raudit._report import Report
+from raudit._results import CheckResult, Finding
+
+__all__ = ["audit", "run_checks", "Progress"]
+
+
+class Progress(Protocol):
+    """Receives progress events while checks run (the CLI draws a bar)."""
+
+    def start(self, total: int) -> None:  # noqa: D102
+        ...
+
+    def check_started(self, name: str) -> None:  # noqa: D102
+        ...
+
+    def check_done(self, result: CheckResult) -> None:  # noqa: D102
+        ...
+
+
+def _as_config(config: AuditConfig | Mapping[str, Any] | str | Path | None) -> AuditConfig:
+    if config is None:
+        return AuditConfig()
+    if isinstance(config, AuditConfig):
+        return config
+    if isinstance(config, (str, Path)):
+        return AuditConfig.from_mapping(load_config_file(config), source=str(config))
+    return AuditConfig.from_mapping(config)
+
+
+def select_checks(plugins: Sequence[PluginInfo], config: AuditConfig) -> list[PluginInfo]:
+    """Apply the allow-list and validate every check's options before any work.
+
+    Raises
+    ------
+    ConfigError
+        An allow-listed or configured check that does not exist, or an
+        unknown option.
+    """
+    names = [p.name for p in plugins]
+    for asked in (*(config.checks or ()), *config.check_options):
+        if asked not in names:
+            raise ConfigError(f"unknown check {asked!r}", hint=f"available checks: {', '.join(names)} (see `raudit checks`)")
+    chosen = [p for p in plugins if config.checks is None or p.name in config.checks]
+    for p in chosen:
+        if p.check is not None:
+            resolve_check_options(p.name, p.check.defaults, config.options_for(p.name))
+    return chosen
+
+
+def run_checks(ctx: AuditContext, plugins: Sequence[PluginInfo], *, progress: Progress | None = None) -> list[CheckResult]:
+    """Run each check in isolation; a check that raises becomes an ``error`` result."""
+    results = []
+    if progress:
+        progress.start(len(plugins))
+    for p in plugins:
+        if progress:
+            progress.check_started(p.name)
+        t0 = time.perf_counter()
+        result = _run_one(p, ctx)
+        result = dataclasses.replace(result, package=p.package, version=p.version, duration_s=time.perf_counter() - t0)
+        results.append(result)
+        if progress:
+            progress.check_done(result)
+    return results
+
+
+def _run_one(p: PluginInfo, ctx: AuditContext) -> CheckResult:
+    title = p.check.title if p.check and p.check.title else p.name
+    if p.check is None:
+        return CheckResult(
+            name=p.name, title=title, status="error",
+            summary=f"plugin failed to load: {p.error}",
+            findings=[Finding("error", f"The check plugin {p.name!r} from package {p.package} {p.version} failed to load: {p.error}")],
+        )
+    check = p.check()
+    options = resolve_check_options(p.name, p.check.defaults, ctx.config.options_for(p.name))
+    reason = check.unmet(ctx)
+    if reason:
+        return CheckResult(name=p.name, title=title, status="skipped", summary=f"Skipped: {reason}.", options=options)
+    try:
+        result = check.run(ctx, options)
+        if not isinstance(result, CheckResult):
+            raise TypeError(f"run() returned {type(result).__name__}, not a CheckResult")
+        return dataclasses.replace(result, options=options)
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        return CheckResult(
+            name=p.name, title=title, status="error",
+            summary=f"The check raised an error: {message}",
+            findings=[Finding("error", f"The check could not complete: {message}. The rest of the report is unaffected.")],
+            options=options,
+        )
+
+
+def audit(
+    model: Any | str | Path | None,
+    data: pd.DataFrame | str | Path,
+    *,
+    target: str | None = None,
+    sensitive: Sequence[str] | None = None,
+    config: AuditConfig | Mapping[str, Any] | str | Path | None = None,
+    checks: Sequence[str] | None = None,
+    seed: int | None = None,
+    y_pred: str | None = None,
+    y_score: str | None = None,
+    trust_model: bool = False,
+    progress: Progress | None = None,
+    command: list[str] | None = None,
+    on_loaded: Callable[[], None] | None = None,
+) -> Report:
+    """Audit a model on labelled data and return a :class:`Report`.
+
+    Parameters
+    ----------
+    model : estimator, ModelAdapter, path or None
+        A fitted scikit-learn-compatible model, or the path of a saved one.
+        ``None`` audits the predictions recorded in ``data`` (see ``y_pred``).
+    data : DataFrame or path
+        Labelled data (CSV or Parquet path). Columns the model does not take
+        (sensitive attributes, ids) reach the checks, never the model.
+    target : str, optional
+        The label column; detected when it is the one non-input column.
+    sensitive : sequence of str, optional
+        Sensitive columns; guessed from column names when omitted (the
+        report says so).
+    config : AuditConfig, mapping or path of a ``raudit.toml``, optional
+        Settings; the keyword arguments above override it.
+    checks : sequence of str, optional
+        Allow-list of checks to run.
+    seed : int, optional
+    y_pred, y_score : str, optional
+        Columns of recorded decisions (and scores) when ``model`` is None.
+    trust_model : bool
+        Load model files whose content raudit does not trust by default.
+    progress : Progress, optional
+        Receives events while checks run.
+    command : list of str, optional
+        The command line, recorded in the lineage.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    raudit.InputError
+        Bad input; the message says what and how to fix it.
+
+    Examples
+    --------
+    >>> report = raudit.audit(model, df, target="approved", sensitive=["sex"])  # doctest: +SKIP
+    >>> report.status, report["performance"].metrics["roc_auc"]  # doctest: +SKIP
+    """
+    cfg = _as_config(config)
+    overrides: dict[str, Any] = {}
+    if target is not None:
+        overrides["target"] = target
+    if sensitive is not None:
+        overrides["sensitive"] = tuple(sensitive)
+    if checks is not None:
+        overrides["checks"] = tuple(checks)
+    if seed is not None:
+        overrides["seed"] = seed
+    cfg = cfg.replace(**overrides) if overrides else cfg
+
+    plugins = select_checks(discover(), cfg)
+
+    model_path = Path(model) if isinstance(model, (str, Path)) else None
+    data_path = Path(data) if isinstance(data, (str, Path)) else None
+    df = load_data(data_path) if data_path is not None else _as_frame(data)
+    if model_path is not None:
+        adapter: ModelAdapter | None = load_model(model_path, features=cfg.features, trust=trust_model)
+    elif model is not None:
+        adapter = adapt(model, features=cfg.features)
+    else:
+        adapter = None
+    ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score)
+    if on_loaded:
+        on_loaded()
+
+    from raudit._render import templates_sha256
+
+    lineage = collect_lineage(
+        model_path=model_path,
+        data_path=data_path,
+        data_shape=df.shape,
+        model_description=adapter.describe() if adapter else None,
+        model_params=model_params(adapter.model) if adapter else None,
+        plugin_packages=sorted({p.package for p in plugins}),
+        templates_sha256=templates_sha256(),
+        seed=cfg.seed,
+        command=command,
+    )
+    results = run_checks(ctx, plugins, progress=progress)
+    return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict())
+
+
+def _as_frame(data: Any) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise ConfigError(f"data must be a pandas DataFrame or a file path; got {type(data).__name__}")
+    df = data.copy()
+    df.columns = [str(c) for c in df.columns]
+    return df

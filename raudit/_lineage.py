@@ -1,0 +1,142 @@
+"""Where a report came from: input hashes, versions, git state, command, time."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import shlex
+import subprocess
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+__all__ = ["file_info", "git_info", "library_versions", "collect_lineage", "sha256_file", "tree_hash"]
+
+#: Libraries whose versions every report records (read from metadata, never imported).
+LIBRARIES = (
+    "raudit", "numpy", "pandas", "scikit-learn", "scipy", "joblib", "skops", "shap", "lime",
+    "fairlearn", "codecarbon", "jinja2", "weasyprint", "xgboost", "lightgbm", "torch", "mlflow",
+)
+
+
+def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
+    """Return the hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def tree_hash(paths: Iterable[Path], *, root: Path) -> str:
+    """Hash file names (relative to ``root``) and contents, in sorted order."""
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0")
+        h.update(p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def file_info(path: str | Path) -> dict[str, Any]:
+    """Return path, size, sha256 and git state of one input file."""
+    p = Path(path)
+    return {
+        "path": str(p),
+        "name": p.name,
+        "bytes": p.stat().st_size,
+        "sha256": sha256_file(p),
+        "git": git_info(p),
+    }
+
+
+def git_info(path: Path) -> dict[str, Any] | None:
+    """Return commit, branch and dirty state of the git repository holding ``path``.
+
+    ``None`` when the file is not in a repository or git is not installed.
+    """
+    folder = path.resolve().parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top is None:
+        return None
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    tracked = git("ls-files", "--error-unmatch", str(path.resolve())) is not None
+    return {
+        "repository": top,
+        "commit": commit,
+        "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+        "dirty": bool(status) if status is not None else None,
+        "file_tracked": tracked,
+    }
+
+
+def library_versions(extra: Iterable[str] = ()) -> dict[str, str]:
+    """Return installed versions of the ML libraries (without importing them)."""
+    out = {"python": platform.python_version()}
+    for name in (*LIBRARIES, *sorted(set(extra) - set(LIBRARIES))):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def collect_lineage(
+    *,
+    model_path: str | Path | None,
+    data_path: str | Path | None,
+    data_shape: tuple[int, int],
+    model_description: Mapping[str, Any] | None,
+    model_params: Mapping[str, Any] | None,
+    plugin_packages: Iterable[str],
+    templates_sha256: str,
+    seed: int,
+    command: list[str] | None,
+) -> dict[str, Any]:
+    """Gather the lineage appendix of a report."""
+    return {
+        "created_utc": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "model_file": file_info(model_path) if model_path else None,
+        "data_file": file_info(data_path) if data_path else None,
+        "data_shape": {"rows": data_shape[0], "columns": data_shape[1]},
+        "model": dict(model_description) if model_description else None,
+        "model_params": dict(model_params) if model_params else None,
+        "versions": library_versions(plugin_packages),
+        "platform": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "machine": platform.machine(),
+            "python_implementation": platform.python_implementation(),
+        },
+        "seed": seed,
+        "command": shlex.join(command) if command else None,
+        "templates_sha256": templates_sha256,
+    }
+
+
+def model_params(model: Any, *, limit: int = 300) -> dict[str, str] | None:
+    """Return the estimator's top-level parameters as short strings."""
+    get = getattr(model, "get_params", None)
+    if get is None:
+        return None
+    try:
+        params = get(deep=False)
+    except Exception:
+        return None
+    out = {}
+    for k, v in sorted(params.items()):
+        text = " ".join(repr(v).split())
+        out[k] = text if len(text) <= limit else text[: limit - 1] + "…"
+    return out

@@ -1,0 +1,136 @@
+"""Read a model file and a data file, with errors that say how to fix them."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raudit._adapters import ModelAdapter, adapt
+from raudit._errors import InputError
+
+__all__ = ["load_model", "load_data", "DATA_SUFFIXES", "MODEL_SUFFIXES"]
+
+DATA_SUFFIXES = (".csv", ".parquet", ".pq")
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops")
+
+#: Module prefixes whose types a skops file may contain without --trust-model.
+SKOPS_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+
+
+def _existing_file(path: str | Path, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} file not found: {p}", hint=f"check the path; the current folder is {Path.cwd()}")
+    if not p.is_file():
+        raise InputError(f"{what} path is not a file: {p}")
+    try:
+        with p.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file {p}: {exc.strerror}") from None
+    return p
+
+
+def load_model(path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False) -> ModelAdapter:
+    """Load a fitted model from ``path`` and wrap it in a :class:`ModelAdapter`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.joblib``/``.pkl`` pickle or a ``.skops`` file.
+    features : tuple of str, optional
+        Input columns for a model that does not record them.
+    trust : bool
+        Load skops types outside scikit-learn, NumPy and SciPy.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, corrupt or unsupported files, or an object that
+        is not a fitted model.
+    """
+    p = _existing_file(path, "model")
+    with p.open("rb") as fh:
+        head = fh.read(4)
+    if p.suffix == ".skops" or (head.startswith(b"PK") and p.suffix not in (".joblib", ".pkl", ".pickle")):
+        obj, info = _load_skops(p, trust=trust), {"format": "skops", "loader": "skops.io.load"}
+    elif p.suffix in (".joblib", ".pkl", ".pickle") or head[:1] == b"\x80":
+        obj, info = _load_pickle(p), {"format": "pickle/joblib", "loader": "joblib.load"}
+    else:
+        raise InputError(
+            f"unsupported model file {p.name!r}",
+            hint=f"raudit reads {', '.join(MODEL_SUFFIXES)} files; save the model with joblib.dump or skops.io.dump",
+        )
+    info["path"] = str(p)
+    return adapt(obj, load_info=info, features=features)
+
+
+def _load_pickle(p: Path) -> Any:
+    import joblib
+
+    try:
+        return joblib.load(p)
+    except (pickle.UnpicklingError, EOFError, ValueError, IndexError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise InputError(
+            f"model file {p} is corrupt, truncated or not a pickle: {type(exc).__name__}: {exc}",
+            hint="re-save the model with joblib.dump(model, path)",
+        ) from None
+    except (ModuleNotFoundError, AttributeError) as exc:
+        raise InputError(
+            f"model file {p} needs code that is not installed here: {exc}",
+            hint="install the library the model was trained with (same version), then rerun",
+        ) from None
+
+
+def _load_skops(p: Path, *, trust: bool) -> Any:
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=p)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"model file {p} is not a valid skops file: {exc}") from None
+    refused = [t for t in untrusted if not t.startswith(SKOPS_TRUSTED_PREFIXES)]
+    if refused and not trust:
+        raise InputError(
+            f"skops file {p} contains types raudit does not trust by default: {', '.join(refused)}",
+            hint="review them, then rerun with --trust-model",
+        )
+    try:
+        return sio.load(p, trusted=untrusted)
+    except Exception as exc:  # skops raises many types for bad content
+        raise InputError(f"cannot load skops file {p}: {type(exc).__name__}: {exc}") from None
+
+
+def load_data(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, unparsable or empty files.
+    """
+    p = _existing_file(path, "data")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(p)
+        elif suffix in (".csv", ".txt", ".tsv", ""):
+            df = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
+        else:
+            raise InputError(f"unsupported data file {p.name!r}", hint="raudit reads .csv and .parquet files")
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"data file {p} is empty", hint="the file must have a header row and at least one data row") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise InputError(f"cannot parse data file {p}: {exc}".strip()) from None
+    except ImportError as exc:
+        raise InputError(f"reading {p.name} needs an extra library: {exc}", hint="pip install pyarrow") from None
+    if df.empty:
+        raise InputError(f"data file {p} has a header but no rows", hint="audit a file with at least one labelled row")
+    df.columns = [str(c) for c in df.columns]
+    return df

@@ -1,0 +1,146 @@
+"""The plugin contract: a :class:`Check` class under the ``raudit.checks`` entry-point group.
+
+Built-in checks use the same door as third-party ones: they are listed as
+entry points in raudit's own ``pyproject.toml``. Discovery happens when an
+audit starts, never at import time. Set ``RAUDIT_DISABLE_PLUGIN_AUTOLOAD=1``
+to load only raudit's own checks.
+
+A minimal plugin::
+
+    from raudit import Check, CheckResult
+
+    class RowCount(Check):
+        name = "row_count"
+        title = "Row count"
+        defaults = {"min_rows": 100}
+
+        def run(self, ctx, options):
+            n = ctx.n_rows
+            status = "pass" if n >= options["min_rows"] else "warn"
+            return self.result(status=status, summary=f"{n} rows", metrics={"rows": n})
+
+and in the plugin's ``pyproject.toml``::
+
+    [project.entry-points."raudit.checks"]
+    row_count = "my_package:RowCount"
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from raudit._errors import RauditError
+from raudit._results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from raudit._context import AuditContext
+
+__all__ = ["Check", "PluginInfo", "discover", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "raudit.checks"
+
+
+class Check:
+    """Base class of every check.
+
+    Subclasses set the class attributes and implement :meth:`run`. A check
+    computes and returns data; it never writes HTML or touches files.
+
+    Attributes
+    ----------
+    name : str
+        Unique, stable identifier (also the ``[check.NAME]`` config table).
+    title : str
+        Heading of the report section.
+    order : int
+        Position in the report (lower first); ties break on ``name``.
+    requires : frozenset of str
+        What the check needs: ``"model"`` (a model object, not only recorded
+        predictions), ``"labels"`` (a classification task), ``"proba"``
+        (predicted probabilities), ``"sensitive"`` (at least one sensitive
+        column). A check whose needs are not met is skipped with the reason.
+    defaults : mapping
+        Default thresholds and options; users override them in
+        ``[check.NAME]``. Unknown keys are rejected.
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    order: ClassVar[int] = 100
+    requires: ClassVar[frozenset[str]] = frozenset()
+    defaults: ClassVar[Mapping[str, Any]] = {}
+
+    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:
+        """Compute the check on ``ctx`` with the effective ``options``."""
+        raise NotImplementedError
+
+    def result(self, *, status: Status, **fields: Any) -> CheckResult:
+        """Build a :class:`CheckResult` carrying this check's name and title."""
+        return CheckResult(name=self.name, title=self.title, status=status, **fields)
+
+    def unmet(self, ctx: AuditContext) -> str | None:
+        """Return why this check cannot run on ``ctx``, or ``None`` when it can."""
+        needs = self.requires
+        if "model" in needs and ctx.model is None:
+            return "needs a model file; this audit has recorded predictions only"
+        if "labels" in needs and ctx.task == "regression":
+            return "applies to classifiers only"
+        if "proba" in needs and ctx.y_proba is None:
+            return "needs predicted probabilities, which the model does not give"
+        if "sensitive" in needs and ctx.sensitive.shape[1] == 0:
+            return "no sensitive columns given (use --sensitive)"
+        return None
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A discovered check, or one that failed to load."""
+
+    name: str
+    package: str
+    version: str
+    value: str
+    check: type[Check] | None = None
+    error: str = ""
+
+
+def _entry_points() -> list[EntryPoint]:
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def discover(*, strict: bool = False) -> list[PluginInfo]:
+    """Find and load every check registered under ``raudit.checks``.
+
+    Parameters
+    ----------
+    strict : bool
+        Raise instead of reporting a plugin that fails to load.
+
+    Returns
+    -------
+    list of PluginInfo
+        Sorted by check order, then name. Failed plugins carry ``error``.
+    """
+    only_builtin = os.environ.get("RAUDIT_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
+    found: list[PluginInfo] = []
+    for ep in _entry_points():
+        dist = ep.dist
+        package = dist.name if dist is not None else "?"
+        version = dist.version if dist is not None else "?"
+        if only_builtin and package != "raudit":
+            continue
+        try:
+            cls = ep.load()
+            if not (isinstance(cls, type) and issubclass(cls, Check)) or not cls.name:
+                raise TypeError(f"{ep.value} is not a raudit.Check subclass with a name")
+            found.append(PluginInfo(ep.name, package, version, ep.value, check=cls))
+        except Exception as exc:
+            if strict:
+                raise RauditError(f"check plugin {ep.name!r} from package {package} failed to load: {exc}") from exc
+            found.append(PluginInfo(ep.name, package, version, ep.value, error=f"{type(exc).__name__}: {exc}"))
+    found.sort(key=lambda p: (p.check.order if p.check else 1000, p.name))
+    return found

@@ -1,0 +1,156 @@
+"""Turn a :class:`Report` into HTML, PDF or JSON bytes; write files atomically.
+
+Templates only render: all numbers are computed before they get here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from raudit._errors import InputError
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from raudit._report import Report
+
+__all__ = ["render", "render_html", "render_pdf", "write_atomic", "templates_dir", "templates_sha256"]
+
+
+def templates_dir() -> Path:
+    """Return the folder holding the built-in templates (``raudit.templates``)."""
+    return Path(str(files("raudit.templates")))
+
+
+@cache
+def templates_sha256() -> str:
+    """Hash of every built-in template and stylesheet (recorded in lineage)."""
+    from raudit._lineage import tree_hash
+
+    root = templates_dir()
+    return tree_hash((p for p in root.rglob("*") if p.is_file() and p.suffix in (".j2", ".css")), root=root)
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    """Format a number for people: 4 significant digits, thousands separators."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "—"
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+            return f"{value:.{digits - 1}e}"
+        return f"{value:,.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}g}"
+    return str(value)
+
+
+@cache
+def _environment(extra_dir: str | None = None) -> jinja2.Environment:
+    import jinja2
+
+    search = [extra_dir] if extra_dir else []
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*search, str(templates_dir())]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False)
+    return env
+
+
+def render_html(report: Report, *, standalone: bool = True, template_dir: str | None = None) -> str:
+    """Render the report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    standalone : bool
+        ``False`` gives a fragment for notebooks (``_repr_html_``).
+    template_dir : str, optional
+        A folder whose templates override the built-in ones by name.
+    """
+    env = _environment(template_dir)
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
+    template = env.get_template("report.html.j2")
+    return template.render(report=report.to_dict(), css=css, standalone=standalone)
+
+
+def render_pdf(html: str) -> bytes:
+    """Render HTML to PDF bytes with WeasyPrint (no network: URLs are refused)."""
+    import logging
+
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+    def no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError(f"raudit reports load no external resources ({url})")
+
+    return weasyprint.HTML(string=html, url_fetcher=no_fetch, base_url=".").write_pdf()
+
+
+def render(report: Report, fmt: str, *, template_dir: str | None = None) -> bytes:
+    """Return the report as bytes in ``fmt``: ``"html"``, ``"pdf"`` or ``"json"``."""
+    if fmt == "json":
+        return report.to_json().encode("utf-8")
+    if fmt == "html":
+        return render_html(report, template_dir=template_dir).encode("utf-8")
+    if fmt == "pdf":
+        return render_pdf(render_html(report, template_dir=template_dir))
+    raise InputError(f"unknown report format {fmt!r}", hint="use a .html, .pdf or .json file name")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    ``-`` as the path writes to standard output.
+    """
+    if str(path) == "-":
+        os.write(1, data)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_reports(report: Report, out: Path, formats: tuple[str, ...], *, template_dir: str | None = None) -> list[Path]:
+    """Render every format first, then write them all; nothing is written if rendering fails."""
+    html = render_html(report, template_dir=template_dir) if {"html", "pdf"} & set(formats) else ""
+    makers = {
+        "html": lambda: html.encode("utf-8"),
+        "pdf": lambda: render_pdf(html),
+        "json": lambda: report.to_json().encode("utf-8"),
+    }
+    rendered = {fmt: makers[fmt]() for fmt in formats}
+    written = []
+    for fmt, data in rendered.items():
+        path = out / f"report.{fmt}"
+        write_atomic(path, data)
+        written.append(path)
+    return written

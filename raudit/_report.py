@@ -1,0 +1,113 @@
+"""The report: ordered check results, lineage and config; the one source of every renderer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from raudit._config import FailOn
+from raudit._results import CheckResult, Status, worst
+
+__all__ = ["Report", "SCHEMA_VERSION", "exit_code_for"]
+
+#: Version of the JSON form; bump the major part on breaking changes.
+SCHEMA_VERSION = "1.0"
+
+
+def exit_code_for(status: Status, fail_on: FailOn) -> int:
+    """Return the CLI exit code for an overall ``status`` under a ``fail_on`` policy.
+
+    A check that errored counts as failed: an audit that could not run a
+    check cannot certify what it would have found.
+
+    Examples
+    --------
+    >>> exit_code_for("warn", "fail"), exit_code_for("warn", "warn")
+    (0, 1)
+    """
+    if fail_on == "never":
+        return 0
+    failing = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
+    return 1 if status in failing else 0
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of an audit.
+
+    Attributes
+    ----------
+    results : tuple of CheckResult
+        In report order.
+    lineage : dict
+        Inputs, versions, platform, time, command (see ``raudit._lineage``).
+    config : dict
+        The effective configuration.
+    title : str
+    """
+
+    results: Sequence[CheckResult]
+    lineage: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    title: str = "Responsible-AI audit"
+
+    @property
+    def status(self) -> Status:
+        """The worst status over all checks."""
+        return worst(r.status for r in self.results)
+
+    def __getitem__(self, name: str) -> CheckResult:
+        """Return the result of the check called ``name``."""
+        for r in self.results:
+            if r.name == name:
+                return r
+        raise KeyError(f"no check named {name!r} in this report; it has {[r.name for r in self.results]}")
+
+    def exit_code(self, fail_on: FailOn = "fail") -> int:
+        """Return the CLI exit code under ``fail_on`` (0 passed, 1 failed)."""
+        return exit_code_for(self.status, fail_on)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form (see ``raudit/schema/report.schema.json``)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "title": self.title,
+            "status": self.status,
+            "checks": [r.to_dict() for r in self.results],
+            "lineage": dict(self.lineage),
+            "config": dict(self.config),
+        }
+
+    def to_json(self) -> str:
+        """Return the report as indented, key-sorted JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def render(self, fmt: str) -> bytes:
+        """Return the report as bytes in ``fmt`` (``"html"``, ``"pdf"`` or ``"json"``)."""
+        from raudit import _render
+
+        return _render.render(self, fmt)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the report to ``path``; the format follows the suffix.
+
+        The file is written atomically: a failure leaves no partial file.
+
+        Examples
+        --------
+        >>> report.save("audit.html")  # doctest: +SKIP
+        """
+        from raudit import _render
+
+        p = Path(path)
+        fmt = p.suffix.lstrip(".").lower()
+        _render.write_atomic(p, self.render(fmt))
+        return p
+
+    def _repr_html_(self) -> str:
+        from raudit import _render
+
+        return _render.render_html(self, standalone=False)

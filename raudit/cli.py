@@ -1,0 +1,238 @@
+"""The ``raudit`` command line.
+
+``raudit MODEL DATA [OPTIONS]`` audits a model; ``raudit checks`` lists the
+available checks. Exit codes: 0 passed under the ``--fail-on`` policy, 1 a
+check failed, 2 bad usage or input, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from raudit._errors import RauditError
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+class _DefaultGroup(click.Group):
+    """A group whose default command is ``audit``: ``raudit MODEL DATA`` works."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["audit", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="raudit", prog_name="raudit")
+def main() -> None:
+    """Audit a trained model and write a responsible-AI report (HTML, PDF, JSON).
+
+    \b
+    Usage:
+      raudit MODEL DATA [OPTIONS]        audit a saved model on labelled data
+      raudit --predictions DATA --y-pred COL [OPTIONS]
+                                         audit recorded decisions, no model
+      raudit checks                      list the available checks
+
+    \b
+    Example:
+      raudit model.joblib data.csv --target income --sensitive sex,race
+
+    Run `raudit audit --help` for every option. Exit codes: 0 passed, 1 a check
+    failed under --fail-on, 2 bad usage or input, 3 internal error.
+    """
+
+
+@main.command("audit")
+@click.argument("paths", nargs=-1, metavar="MODEL DATA", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", help="Label column (detected when it is the one column the model does not take).")
+@click.option("--sensitive", help="Comma-separated sensitive columns, e.g. sex,race (guessed by name if omitted).")
+@click.option("--features", help="Comma-separated model input columns, for models that do not record them.")
+@click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
+@click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json [default: all].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")
+@click.option("--checks", help="Comma-separated allow-list of checks to run (see `raudit checks`).")
+@click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), help="Status that makes the exit code 1 [default: fail].")
+@click.option("--seed", type=int, help="Seed for samples and bootstraps [default: 0].")
+@click.option("--predictions", "predictions", type=click.Path(dir_okay=False, path_type=Path), help="Audit recorded decisions in this data file (no model).")
+@click.option("--y-pred", help="Column of recorded decisions (with --predictions).")
+@click.option("--y-score", help="Column of recorded scores, binary only (with --predictions).")
+@click.option("--trust-model", is_flag=True, help="Load model content raudit does not trust by default (review it first).")
+@click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
+@click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def audit_command(paths: tuple[Path, ...], **opts: Any) -> None:
+    """Audit MODEL on labelled DATA and write report.html, report.pdf and report.json."""
+    try:
+        code = _audit(paths, **opts)
+    except RauditError as exc:
+        click.echo(f"raudit: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Exit):
+        raise
+    except Exception as exc:
+        if opts["debug"]:
+            raise
+        click.echo(
+            f"raudit: internal error: {type(exc).__name__}: {exc}\n"
+            "  This is a bug in raudit or a plugin; rerun with --debug for the traceback and report it.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+def _audit(paths: tuple[Path, ...], **opts: Any) -> int:
+    from raudit._api import audit
+    from raudit._config import AuditConfig, load_config_file
+    from raudit._errors import InputError
+    from raudit._render import write_reports
+
+    if opts["predictions"] is not None:
+        if paths:
+            raise InputError("give either MODEL DATA or --predictions DATA, not both")
+        model_path, data_path = None, opts["predictions"]
+    elif len(paths) != 2:
+        raise InputError(
+            f"expected MODEL and DATA, got {len(paths)} path(s)",
+            hint="usage: raudit MODEL DATA [OPTIONS]  (or raudit --predictions DATA --y-pred COL)",
+        )
+    else:
+        model_path, data_path = paths
+
+    raw = load_config_file(opts["config_path"]) if opts["config_path"] else {}
+    flag_values = {
+        "target": opts["target"],
+        "sensitive": _csv(opts["sensitive"]),
+        "features": _csv(opts["features"]),
+        "positive_label": opts["positive_label"],
+        "formats": _csv(opts["formats"]),
+        "checks": _csv(opts["checks"]),
+        "fail_on": opts["fail_on"],
+        "seed": opts["seed"],
+        "out": str(opts["out"]) if opts["out"] is not None else None,
+    }
+    raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
+    config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
+    if config.out == "-" and len(config.formats) != 1:
+        raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf)")
+
+    quiet = opts["quiet"]
+    progress = _make_progress(quiet)
+    t0 = time.perf_counter()
+    if opts["strict"]:
+        from raudit._plugins import discover
+
+        discover(strict=True)
+    report = audit(
+        model_path,
+        data_path,
+        config=config,
+        y_pred=opts["y_pred"],
+        y_score=opts["y_score"],
+        trust_model=opts["trust_model"],
+        progress=progress,
+        command=["raudit", *sys.argv[1:]],
+    )
+    if progress is not None:
+        progress.stop()
+    out = Path(config.out)
+    formats = tuple(report.config["formats"])
+    if config.out == "-":
+        from raudit._render import render
+
+        sys.stdout.flush()
+        os.write(1, render(report, formats[0], template_dir=opts["template_dir"]))
+        return report.exit_code(config.fail_on)
+    written = write_reports(report, out, formats, template_dir=opts["template_dir"])
+    if not quiet:
+        _print_summary(report, written, time.perf_counter() - t0, config.fail_on)
+    return report.exit_code(config.fail_on)
+
+
+class _RichProgress:
+    """A progress bar on standard error, shown only on a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+        )
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task("checks", total=total)
+
+    def check_started(self, name: str) -> None:
+        self._progress.update(self._task, description=f"running {name}")
+
+    def check_done(self, result: Any) -> None:
+        self._progress.advance(self._task)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def _make_progress(quiet: bool) -> _RichProgress | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+    return _RichProgress()
+
+
+def _print_summary(report: Any, written: list[Path], seconds: float, fail_on: str) -> None:
+    marks = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+    colors = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "bright_black"}
+    width = max((len(r.name) for r in report.results), default=8)
+    click.echo(f"raudit: audited {report.lineage['data_shape']['rows']:,} rows in {seconds:.1f} s")
+    for r in report.results:
+        mark = click.style(f"{marks[r.status]:<5}", fg=colors[r.status], bold=True)
+        click.echo(f"  {mark} {r.name:<{width}}  {r.summary}")
+    for p in written:
+        click.echo(f"Wrote {p} ({_size(p.stat().st_size)})")
+    code = report.exit_code(fail_on)
+    verdict = "passed" if code == 0 else "FAILED"
+    click.echo(f"Overall: {marks[report.status]} — {verdict} under --fail-on {fail_on} (exit code {code})")
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+@main.command("checks")
+def checks_command() -> None:
+    """List every available check with its source package and version."""
+    from raudit._plugins import discover
+
+    for p in discover():
+        if p.check is None:
+            click.echo(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}")
+            continue
+        needs = ", ".join(sorted(p.check.requires)) or "-"
+        click.echo(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
