@@ -59,7 +59,7 @@ class ModelAdapter:
             "class": f"{type(self.model).__module__}.{type(self.model).__qualname__}",
             "task": self.task,
             "classes": None if self.classes_ is None else [_label(c) for c in self.classes_],
-            "n_features": None if self.feature_names is None else len(self.feature_names),
+            "features": None if self.feature_names is None else list(self.feature_names),
             **self.load_info,
         }
 

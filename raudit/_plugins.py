@@ -127,7 +127,11 @@ def discover(*, strict: bool = False) -> list[PluginInfo]:
     """
     only_builtin = os.environ.get("RAUDIT_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
     found: list[PluginInfo] = []
+    seen: set[str] = set()
     for ep in _entry_points():
+        if ep.name in seen:  # the same distribution visible twice on sys.path: first wins
+            continue
+        seen.add(ep.name)
         dist = ep.dist
         package = dist.name if dist is not None else "?"
         version = dist.version if dist is not None else "?"

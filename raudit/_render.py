@@ -115,13 +115,7 @@ def render(report: Report, fmt: str, *, template_dir: str | None = None) -> byte
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    ``-`` as the path writes to standard output.
-    """
-    if str(path) == "-":
-        os.write(1, data)
-        return
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -7,7 +7,6 @@ check failed, 2 bad usage or input, 3 internal error.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -57,7 +56,7 @@ def main() -> None:
 
 
 @main.command("audit")
-@click.argument("paths", nargs=-1, metavar="MODEL DATA", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, metavar="MODEL DATA", type=click.Path(path_type=Path))
 @click.option("--target", help="Label column (detected when it is the one column the model does not take).")
 @click.option("--sensitive", help="Comma-separated sensitive columns, e.g. sex,race (guessed by name if omitted).")
 @click.option("--features", help="Comma-separated model input columns, for models that do not record them.")
@@ -156,8 +155,9 @@ def _audit(paths: tuple[Path, ...], **opts: Any) -> int:
     if config.out == "-":
         from raudit._render import render
 
-        sys.stdout.flush()
-        os.write(1, render(report, formats[0], template_dir=opts["template_dir"]))
+        stdout = sys.stdout.buffer
+        stdout.write(render(report, formats[0], template_dir=opts["template_dir"]))
+        stdout.flush()
         return report.exit_code(config.fail_on)
     written = write_reports(report, out, formats, template_dir=opts["template_dir"])
     if not quiet:

@@ -1,0 +1,33 @@
+"""An example third-party raudit check, installed as its own package.
+
+Install it (``pip install examples/plugin``) and ``raudit checks`` lists
+``class_balance``; every audit then has its section.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from raudit import Check, Finding, Table
+
+
+class ClassBalance(Check):
+    """Warn when the rarest class has fewer rows than ``min_rows``."""
+
+    name = "class_balance"
+    title = "Class balance (example plugin)"
+    requires = frozenset({"labels"})
+    defaults = {"min_rows": 50}
+
+    def run(self, ctx, options):
+        labels, counts = np.unique(ctx.y, return_counts=True)
+        rarest = int(counts.min())
+        ok = rarest >= options["min_rows"]
+        finding = Finding(
+            "pass" if ok else "warn",
+            f"The rarest class has {rarest} rows ({'at least' if ok else 'fewer than'} {options['min_rows']}).",
+            "rarest_class",
+        )
+        table = Table("Rows per class", ["class", "rows"], [[str(lab), int(c)] for lab, c in zip(labels, counts)])
+        return self.result(status=finding.status, summary=f"rarest class: {rarest} rows",
+                           metrics={"rarest_class_rows": rarest}, findings=[finding], tables=[table])

@@ -1,0 +1,75 @@
+"""Shared fixtures: tiny models trained in seconds on the example generator's data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+sys.path.insert(0, str(ROOT / "examples"))
+
+from make_credit_data import make_credit_data  # noqa: E402
+
+FEATURES = ["age", "zip_region", "income", "debt_to_income", "previous_defaults", "home_ownership"]
+
+
+@pytest.fixture(scope="session")
+def credit() -> pd.DataFrame:
+    """3,000 rows of the example lending data."""
+    return make_credit_data(3000, seed=1)
+
+
+def _pipeline(X: pd.DataFrame) -> Pipeline:
+    cat = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    num = [c for c in X.columns if c not in cat]
+    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), cat), ("num", StandardScaler(), num)])
+    return Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=500))])
+
+
+@pytest.fixture(scope="session")
+def binary_model(credit: pd.DataFrame) -> Pipeline:
+    """A fitted logistic-regression pipeline on string and numeric columns."""
+    return _pipeline(credit[FEATURES]).fit(credit[FEATURES], credit["approved"])
+
+
+@pytest.fixture(scope="session")
+def files(tmp_path_factory: pytest.TempPathFactory, credit: pd.DataFrame, binary_model: Pipeline) -> dict[str, Path]:
+    """The binary model and its data saved to disk (joblib + CSV)."""
+    d = tmp_path_factory.mktemp("inputs")
+    joblib.dump(binary_model, d / "model.joblib")
+    credit.to_csv(d / "data.csv", index=False)
+    return {"model": d / "model.joblib", "data": d / "data.csv", "dir": d}
+
+
+@pytest.fixture(scope="session")
+def multiclass() -> tuple[LogisticRegression, pd.DataFrame]:
+    """A three-class logistic regression and its data (with a sensitive column)."""
+    rng = np.random.default_rng(3)
+    n = 900
+    X = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    y = np.where(X.x1 + 0.5 * rng.normal(size=n) > 0.5, "high", np.where(X.x2 > 0, "mid", "low"))
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    data = X.assign(grade=y, sex=rng.choice(["F", "M"], size=n))
+    return model, data
+
+
+@pytest.fixture(scope="session")
+def regression() -> tuple[RandomForestRegressor, pd.DataFrame]:
+    """A small random-forest regressor and its data."""
+    rng = np.random.default_rng(4)
+    n = 600
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.uniform(size=n)})
+    y = 2 * X.a + X.b + rng.normal(scale=0.3, size=n)
+    model = RandomForestRegressor(n_estimators=20, random_state=0).fit(X, y)
+    return model, X.assign(price=y, sex=rng.choice(["F", "M"], size=n))

@@ -1,0 +1,49 @@
+"""The installed wheel, not the source tree, runs an audit (checks and templates inside it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_ships_checks_templates_schema_and_runs_an_audit(tmp_path, files):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(dist.glob("raudit-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for needed in ("raudit/checks/performance.py", "raudit/templates/report.html.j2", "raudit/templates/report.css",
+                   "raudit/templates/checks/_generic.html.j2", "raudit/schema/report.schema.json"):
+        assert needed in names, needed
+    assert not any(n.startswith(("tests/", "examples/", "checks/", "templates/")) for n in names)
+
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(site),
+                    str(wheel)], check=True, capture_output=True)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import raudit, raudit.checks.performance as p, raudit._render as r; "
+         "print(raudit.__file__); print(p.__file__); print(r.templates_dir())"],
+        capture_output=True, text=True, env=env, cwd=work, check=True,
+    )
+    for line in probe.stdout.split():
+        assert line.startswith(str(site)), f"{line} is not from the installed wheel"
+    done = subprocess.run(
+        [sys.executable, "-m", "raudit.cli", str(files["model"]), str(files["data"]), "--target", "approved",
+         "--sensitive", "sex", "--out", "out", "--format", "json,html"],
+        capture_output=True, text=True, env=env, cwd=work,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads((work / "out" / "report.json").read_text())
+    assert report["checks"][0]["name"] == "performance" and report["checks"][0]["status"] == "pass"
