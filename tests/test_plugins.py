@@ -87,6 +87,7 @@ def test_installed_third_party_plugin_appears_in_the_report(plugin_site, files, 
     listed = _raudit(["checks"], plugin_site, tmp_path)
     assert "class_balance" in listed.stdout and "raudit-example-plugin 0.1.0" in listed.stdout
     done = _raudit([files["model"], files["data"], "--target", "approved", "--sensitive", "sex", "--format", "json,html",
+                    "--checks", "performance,class_balance",
                     "--out", tmp_path / "out"], plugin_site, tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())

@@ -1,0 +1,233 @@
+"""Fairness numbers against fairlearn, interval coverage, mergeable counts, groups, status rule, CLI modes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import accuracy_score, precision_score
+
+import raudit
+from raudit._stats import holm, two_proportion_pvalue, wilson_interval
+from raudit.checks._groups import GroupCounts, group_labels
+from raudit.cli import main
+
+
+@pytest.fixture(scope="module")
+def report(binary_model, credit):
+    return raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "ethnicity"], checks=["fairness"],
+                        config={"check": {"fairness": {"bootstrap_rounds": 200}}})
+
+
+def test_group_rates_and_summaries_equal_fairlearn(report, binary_model, credit):
+    X = credit[binary_model.feature_names_in_]
+    y, pred = credit["approved"].to_numpy(), binary_model.predict(X)
+    details = report["fairness"].details["groupings"]
+    for feature in ("sex", "ethnicity"):
+        sf = credit[feature]
+        mf = MetricFrame(metrics={"selection_rate": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate,
+                                  "accuracy": accuracy_score, "ppv": precision_score},
+                         y_true=y, y_pred=pred, sensitive_features=sf)
+        ours = {g["group"]: g for g in details[feature]["groups"]}
+        for group, row in mf.by_group.iterrows():
+            for metric in ("selection_rate", "tpr", "fpr", "accuracy", "ppv"):
+                assert ours[group][metric] == pytest.approx(row[metric], abs=1e-9), (feature, group, metric)
+        d = details[feature]
+        assert d["demographic_parity_difference"] == pytest.approx(demographic_parity_difference(y, pred, sensitive_features=sf), abs=1e-9)
+        assert d["demographic_parity_ratio"] == pytest.approx(demographic_parity_ratio(y, pred, sensitive_features=sf), abs=1e-9)
+        assert d["equalized_odds_difference"] == pytest.approx(equalized_odds_difference(y, pred, sensitive_features=sf), abs=1e-9)
+        assert d["equalized_odds_ratio"] == pytest.approx(equalized_odds_ratio(y, pred, sensitive_features=sf), abs=1e-9)
+        assert report["fairness"].metrics[f"{feature}.demographic_parity_difference"] == pytest.approx(d["demographic_parity_difference"])
+
+
+def test_intersections_are_every_pair(report):
+    assert "sex × ethnicity" in report["fairness"].details["groupings"]
+    groups = {g["group"] for g in report["fairness"].details["groupings"]["sex × ethnicity"]["groups"]}
+    assert "Female & Group C" in groups and len(groups) == 8
+
+
+def test_group_auc_from_histograms_is_close_to_exact(report, binary_model, credit):
+    from sklearn.metrics import roc_auc_score
+
+    X = credit[binary_model.feature_names_in_]
+    score = binary_model.predict_proba(X)[:, 1]
+    for g in report["fairness"].details["groupings"]["sex"]["groups"]:
+        mask = (credit["sex"] == g["group"]).to_numpy()
+        assert g["roc_auc"] == pytest.approx(roc_auc_score(credit["approved"][mask], score[mask]), abs=2e-3)
+        lo, hi = g["roc_auc_ci"]
+        assert lo < g["roc_auc"] < hi
+
+
+def test_wilson_interval_covers_at_nominal_rate():
+    rng = np.random.default_rng(0)
+    for p, n in ((0.3, 50), (0.05, 200), (0.5, 30)):
+        k = rng.binomial(n, p, size=4000)
+        lo, hi = wilson_interval(k, n)
+        coverage = np.mean((lo <= p) & (p <= hi))
+        assert 0.93 <= coverage <= 0.975, (p, n, coverage)
+
+
+def test_bootstrap_ratio_interval_covers_at_about_nominal_rate():
+    from raudit.checks.fairness import _bootstrap_cells
+
+    rng = np.random.default_rng(1)
+    true_ratio, hits, reps = 0.4 / 0.5, 0, 300
+    for _ in range(reps):
+        groups = np.repeat(["a", "b"], 400)
+        yhat = np.concatenate([rng.random(400) < 0.4, rng.random(400) < 0.5]).astype(int)
+        y = rng.integers(0, 2, 800)
+        gc = GroupCounts.from_arrays(groups, y, yhat)
+        boot = gc.rates(_bootstrap_cells(gc, 300, rng))["selection_rate"]
+        lo, hi = np.percentile(boot[:, 0] / boot[:, 1], [2.5, 97.5])
+        hits += lo <= true_ratio <= hi
+    assert 0.90 <= hits / reps <= 0.98
+
+
+def test_counts_from_four_chunks_merge_to_the_whole():
+    rng = np.random.default_rng(2)
+    n = 10_000
+    groups = rng.choice(["a", "b", "c", "d"], size=n, p=[0.5, 0.3, 0.15, 0.05])
+    y, yhat, score = rng.integers(0, 2, n), rng.integers(0, 2, n), rng.random(n)
+    whole = GroupCounts.from_arrays(groups, y, yhat, score)
+    parts = [GroupCounts.from_arrays(groups[s], y[s], yhat[s], score[s]) for s in np.array_split(np.arange(n), 4)]
+    # a chunk that lacks a group still merges
+    parts.append(GroupCounts.from_arrays(np.array(["a"]), np.array([1]), np.array([0]), np.array([0.3])))
+    extra = GroupCounts.from_arrays(np.array(["a"]), np.array([1]), np.array([0]), np.array([0.3]))
+    merged = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
+    expected = whole + extra
+    assert merged.groups == expected.groups
+    np.testing.assert_array_equal(merged.cells, expected.cells)
+    np.testing.assert_array_equal(merged.hist, expected.hist)
+    np.testing.assert_allclose(merged.score_sum, expected.score_sum, rtol=1e-12)
+    np.testing.assert_allclose(merged.auc(), expected.auc(), rtol=1e-12)
+    np.testing.assert_allclose(merged.calibration_error(), expected.calibration_error(), rtol=1e-12)
+    for rate, values in merged.rates().items():
+        np.testing.assert_allclose(values, expected.rates()[rate], rtol=1e-12, err_msg=rate)
+
+
+def test_numeric_feature_binning_and_missing_group():
+    ages = pd.Series([18, 25, 33, 40, 52, 61, 70, np.nan, 45, 29, 38, 66])
+    labels, how = group_labels(ages)
+    assert "missing" in set(labels) and labels.iloc[7] == "missing"
+    assert "quantile bins" in how
+    labels, how = group_labels(ages, bins=[18, 30, 50, 80])
+    assert set(labels) == {"[18, 30)", "[30, 50)", "[50, 80]", "missing"}
+    text = pd.Series(["a", None, "b"])
+    assert list(group_labels(text)[0]) == ["a", "missing", "b"]
+
+
+def _toy(n_big: int, n_small: int, rate_big: float, rate_small: float, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = n_big + n_small
+    g = np.array(["big"] * n_big + ["small"] * n_small)
+    y = rng.integers(0, 2, n)
+    yhat = np.concatenate([rng.random(n_big) < rate_big, rng.random(n_small) < rate_small]).astype(int)
+    return pd.DataFrame({"g": g, "y": y, "decision": yhat}), yhat
+
+
+def _fairness(data, **options):
+    opts = {"mitigation": False, "bootstrap_rounds": 100, **options}
+    return raudit.audit(None, data, target="y", sensitive=["g"], y_pred="decision", checks=["fairness"],
+                        config={"check": {"fairness": opts}})["fairness"]
+
+
+def _row(result, metric="selection_rate"):
+    return next(d for d in result.details["disparities"] if d["metric"] == metric)
+
+
+def test_status_fail_when_significant_warn_when_weak_skip_when_tiny():
+    data, _ = _toy(2000, 2000, 0.5, 0.3)
+    strong = _fairness(data)
+    assert _row(strong)["status"] == "fail" and _row(strong)["p_holm"] < 0.001
+    assert strong.status == "fail"
+    assert any("significant, p < 0.001" in f.message for f in strong.findings)
+
+    data, _ = _toy(400, 40, 0.5, 0.36, seed=5)
+    weak = _fairness(data)
+    row = _row(weak)
+    assert row["value"] < 0.8 and row["p_holm"] > 0.05, row
+    assert row["status"] == "warn" and "evidence is weak" in row["reason"]
+
+    data, _ = _toy(400, 12, 0.5, 0.0)
+    tiny = _fairness(data)
+    row = _row(tiny)
+    assert row["status"] == "skipped" and "too small" in row["reason"]
+    assert "worst_selection_rate_ratio" not in tiny.metrics  # tiny groups stay out of the headline
+    assert any(f.status == "pass" and "too small to judge" in f.message for f in tiny.findings)
+
+
+def test_missing_sensitive_values_form_their_own_group():
+    data, _ = _toy(300, 300, 0.5, 0.5)
+    data.loc[:59, "g"] = None
+    result = _fairness(data)
+    groups = {g["group"]: g["n"] for g in result.details["groupings"]["g"]["groups"]}
+    assert groups["missing"] == 60 and sum(groups.values()) == 600
+
+
+def test_reference_group_is_configurable():
+    data, _ = _toy(300, 300, 0.5, 0.4)
+    result = _fairness(data, reference={"g": "small"})
+    assert _row(result)["reference"] == "small" and _row(result)["group"] == "big"
+
+
+def test_holm_and_tests_by_hand():
+    np.testing.assert_allclose(holm([0.01, 0.02, 0.5, np.nan]), [0.03, 0.04, 0.5, np.nan])
+    from scipy.stats import fisher_exact
+
+    p, test = two_proportion_pvalue(1, 10, 7, 10)  # an expected count of 4 < 5
+    assert test == "Fisher exact" and p == pytest.approx(fisher_exact([[1, 9], [7, 3]])[1])
+    p, test = two_proportion_pvalue(2, 10, 8, 10)  # expected counts of 5: chi-square, X² = 4 · 3² / 5 = 7.2
+    assert test == "chi-square" and p == pytest.approx(0.007290, abs=1e-5)
+    p, test = two_proportion_pvalue(300, 1000, 400, 1000)
+    assert test == "chi-square" and p < 1e-5
+
+
+def test_mitigation_estimate_and_proxies_on_example_data(binary_model, credit):
+    result = raudit.audit(binary_model, credit, target="approved", sensitive=["ethnicity"], checks=["fairness"],
+                          config={"check": {"fairness": {"bootstrap_rounds": 50}}})["fairness"]
+    mit = {m["constraint"]: m for m in result.details["mitigation"]}
+    dp = mit["demographic_parity"]
+    assert dp["after"]["demographic_parity_difference"] < dp["before"]["demographic_parity_difference"]
+    assert 0.4 < dp["after"]["accuracy"] <= 1
+    proxies = result.details["proxies"]["ethnicity"]
+    assert proxies[0]["column"] == "zip_region" and proxies[0]["cramers_v"] > 0.3
+    assert any("zip_region" in f.message and f.status == "warn" for f in result.findings)
+
+
+def test_multiclass_and_regression_run(multiclass, regression):
+    model, data = multiclass
+    mc = raudit.audit(model, data, target="grade", sensitive=["sex"], checks=["fairness"])["fairness"]
+    assert {"class high: sex", "class low: sex", "class mid: sex"} <= set(mc.details["groupings"])
+    model, data = regression
+    reg = raudit.audit(model, data, target="price", sensitive=["sex"], checks=["fairness"])["fairness"]
+    assert reg.details["disparities"][0]["metric"] == "mae"
+    assert reg.status in ("pass", "warn", "fail")
+
+
+def test_predictions_only_audit_from_the_cli(credit, tmp_path):
+    data = credit.assign(decision=(credit.income > credit.income.median()).astype(int),
+                         score=(credit.income.rank(pct=True)).round(4))
+    path = tmp_path / "decisions.csv"
+    data.to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["--predictions", str(path), "--y-pred", "decision", "--y-score", "score",
+                                    "--target", "approved", "--sensitive", "sex,ethnicity", "--out", str(tmp_path / "out"),
+                                    "--format", "json,html"])
+    assert res.exit_code in (0, 1), res.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    names = {c["name"]: c for c in report["checks"]}
+    assert names["fairness"]["status"] in ("fail", "warn")  # income is lower for Female applicants by construction
+    assert names["performance"]["metrics"]["accuracy"] == pytest.approx((data.decision == data.approved).mean())
+    assert report["lineage"]["model_file"] is None
