@@ -145,7 +145,7 @@ class FairnessCheck(Check):
             metrics["worst_selection_rate_ratio"] = w.value
             metrics["worst_selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
         if ctx.task != "regression":
-            tables.append(_disparity_table(disparities))
+            tables.insert(0, _disparity_table(disparities))
 
         if ctx.task == "binary" and ctx.y_score is not None and o["mitigation"]:
             tables.append(_mitigation(ctx, groupings, rng, details))
@@ -218,7 +218,7 @@ class FairnessCheck(Check):
             [[gc.groups[i], int(n[i]), float(n[i] / n.sum()), rates["base_rate"][i],
               f"{_f(sr[i])} ({_ci(ci['selection_rate'][0][i], ci['selection_rate'][1][i])})",
               rates["accuracy"][i], f"{_f(auc[i])} ({_ci(*auc_ci[i])})", ece[i], note(i)] for i in order],
-            note=f"Groups: {grouping.how}. Missing values form the group 'missing'.",
+            note=f"Groups: {grouping.how}. Missing values form the group 'missing'.", section=name,
         ))
         tables.append(Table(
             f"{name}: error rates by group",
@@ -226,7 +226,7 @@ class FairnessCheck(Check):
             [[gc.groups[i], f"{_f(tpr[i])} ({_ci(ci['tpr'][0][i], ci['tpr'][1][i])})",
               f"{_f(fpr[i])} ({_ci(ci['fpr'][0][i], ci['fpr'][1][i])})", rates["fnr"][i], rates["tnr"][i],
               f"{_f(rates['ppv'][i])} ({_ci(ci['ppv'][0][i], ci['ppv'][1][i])})", rates["npv"][i]] for i in order],
-            note="Intervals are Wilson 95 % score intervals; AUC intervals are a seeded bootstrap.",
+            note="Intervals are Wilson 95 % score intervals; AUC intervals are a seeded bootstrap.", section=name,
         ))
         shown = [i for i in order if n[i] > 0][:20]
         colors = [PALETTE[0] if big[i] else "#9ca3af" for i in shown]
@@ -239,7 +239,7 @@ class FairnessCheck(Check):
                           lows=[ci[metric][0][i] for i in shown], highs=[ci[metric][1][i] for i in shown],
                           reference=rates[metric][ref], reference_label=f"reference: {gc.groups[ref]}",
                           colors=colors, xmin=0.0, xmax=1.0, xlabel=f"{words} (95 % Wilson interval)"),
-                "Grey bars are groups too small to judge." if not big[shown].all() else "",
+                "Grey bars are groups too small to judge." if not big[shown].all() else "", section=name,
             ))
 
         out: list[Disparity] = []
@@ -289,7 +289,7 @@ class FairnessCheck(Check):
             [[g, int(r.n), r.mean_prediction, r.mean_target, r.mae, r.rmse,
               "reference" if i == ref else ("" if r.n >= o["min_group_size"] else "too small to judge")]
              for i, (g, r) in enumerate(agg.iterrows())],
-            note=f"Groups: {grouping.how}.",
+            note=f"Groups: {grouping.how}.", section=grouping.name,
         ))
         details["groupings"][grouping.name] = {"how": grouping.how, "reference": groups[ref],
                                                "groups": agg.reset_index().to_dict(orient="records")}
@@ -427,6 +427,7 @@ def _disparity_table(ds: list[Disparity]) -> Table:
         note="Ratios are group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. "
              "Tests: chi-square, or Fisher's exact when an expected count is below 5; Holm-adjusted across a feature's groups. "
              "fail = breaks the threshold and significant; warn = breaks it without significant evidence; skipped = group too small.",
+        section="Disparities",
     )
 
 
@@ -496,6 +497,7 @@ def _mitigation(ctx: AuditContext, groupings: list[Grouping], rng: np.random.Gen
         note="An estimate, not a change: thresholds were fitted on one half of the audit data and applied to the other "
              "(2-fold cross-fitting, seeded), using the model's scores and the sensitive feature at decision time. "
              "The audited model is unchanged. DP = demographic parity, EO = equalized odds (fairlearn's definitions).",
+        section="Mitigation estimate",
     )
 
 
@@ -558,4 +560,5 @@ def _proxies(ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -
     return Table("Proxy candidates: association of each input with each sensitive attribute (top 5)",
                  ["sensitive attribute", "input column", "Cramér's V", "strength"], rows,
                  note="Cramér's V between the input (numeric inputs in 10 quantile bins) and the sensitive groups; "
-                      f"0 = unrelated, 1 = the input determines the group. Strong: V ≥ {o['proxy_warn']}."), findings
+                      f"0 = unrelated, 1 = the input determines the group. Strong: V ≥ {o['proxy_warn']}.",
+                 section="Proxies"), findings

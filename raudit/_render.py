@@ -85,7 +85,22 @@ def render_html(report: Report, *, standalone: bool = True, template_dir: str | 
     env = _environment(template_dir)
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     template = env.get_template("report.html.j2")
-    return template.render(report=report.to_dict(), css=css, standalone=standalone)
+    view = report.to_dict()
+    for check in view["checks"]:
+        check["blocks"] = _blocks(check["tables"], check["figures"])
+    return template.render(report=view, css=css, standalone=standalone)
+
+
+def _blocks(tables: list[dict[str, Any]], figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group tables and figures by section, sections in order of first appearance."""
+    blocks: dict[str, dict[str, Any]] = {}
+    for kind, items in (("tables", tables), ("figures", figures)):
+        for item in items:
+            block = blocks.setdefault(item["section"], {"section": item["section"], "tables": [], "figures": []})
+            block[kind].append(item)
+    return sorted(blocks.values(), key=lambda b: min(
+        [i for i, t in enumerate(tables) if t["section"] == b["section"]] +
+        [i + 0.5 for i, f in enumerate(figures) if f["section"] == b["section"]]))
 
 
 def render_pdf(html: str) -> bytes:

@@ -118,12 +118,16 @@ class Table:
         Each row has one cell per column.
     note : str, optional
         A caption shown under the table.
+    section : str, optional
+        Tables and figures sharing a section are rendered together under
+        that heading, sections in order of first appearance.
     """
 
     title: str
     columns: Sequence[str]
     rows: Sequence[Sequence[Any]]
     note: str = ""
+    section: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
@@ -139,6 +143,7 @@ class Table:
             "columns": list(self.columns),
             "rows": [list(r) for r in self.rows],
             "note": self.note,
+            "section": self.section,
         }
 
 
@@ -152,15 +157,18 @@ class Figure:
     svg : str
         A complete ``<svg>`` element; text in it must already be escaped.
     caption : str, optional
+    section : str, optional
+        See :class:`Table`.
     """
 
     title: str
     svg: str
     caption: str = ""
+    section: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
-        return {"title": self.title, "svg": self.svg, "caption": self.caption}
+        return {"title": self.title, "svg": self.svg, "caption": self.caption, "section": self.section}
 
 
 @dataclass(frozen=True)

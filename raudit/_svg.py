@@ -267,3 +267,71 @@ def xy_chart(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _ramp(t: float) -> str:
+    """Blue (0) to red (1) through grey; NaN gives neutral grey."""
+    if t is None or not math.isfinite(t):
+        return "#9ca3af"
+    a, b = (59, 110, 165), (184, 67, 77)
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
+
+
+def beeswarm(
+    labels: Sequence[str], values: Sequence[Sequence[float]], color_ranks: Sequence[Sequence[float]], *,
+    xlabel: str = "", width: int = 640, max_points: int = 400,
+) -> str:
+    """A compact beeswarm-style summary: one row per feature, one dot per sample.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Feature names, top to bottom.
+    values : array-like of shape (n_samples, n_features)
+        Attribution of each sample to each feature (x position).
+    color_ranks : array-like of shape (n_samples, n_features)
+        Percentile of the feature value in [0, 1] (colour), NaN for grey.
+    max_points : int
+        At most this many samples are drawn per feature (evenly spaced rows).
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    ranks = np.asarray(color_ranks, dtype=float)
+    n = v.shape[0]
+    keep = np.unique(np.linspace(0, n - 1, min(n, max_points)).astype(int)) if n else np.array([], dtype=int)
+    lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if v.size else (0.0, 1.0)
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    label_w = min(220, 12 + 6.5 * max((len(str(lab)) for lab in labels), default=4))
+    row_h, top, bottom, right = 22, 10, 40, 16
+    height = top + bottom + row_h * max(len(labels), 1)
+    plot_w = width - label_w - right
+
+    def x(val: float) -> float:
+        return label_w + (val - lo) / (hi - lo) * plot_w
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" {_FONT}>']
+    for t in _nice_ticks(lo, hi):
+        out.append(f'<line x1="{_fmt(x(t))}" y1="{top}" x2="{_fmt(x(t))}" y2="{height - bottom}" stroke="#e5e7eb"/>'
+                   f'<text x="{_fmt(x(t))}" y="{height - bottom + 14}" text-anchor="middle" fill="#374151">{escape(_tick_label(t))}</text>')
+    out.append(f'<line x1="{_fmt(x(0))}" y1="{top}" x2="{_fmt(x(0))}" y2="{height - bottom}" stroke="#6b7280"/>')
+    for j, lab in enumerate(labels):
+        y0 = top + j * row_h + row_h / 2
+        out.append(f'<text x="{_fmt(label_w - 6)}" y="{_fmt(y0 + 4)}" text-anchor="end" fill="#111827">{escape(str(lab)[:36])}</text>')
+        col = v[keep, j]
+        # deterministic jitter: spread points that share an x-pixel bucket
+        buckets: dict[int, int] = {}
+        for i, val in zip(keep, col):
+            if not math.isfinite(val):
+                continue
+            b = int(x(val) // 3)
+            k = buckets.get(b, 0)
+            buckets[b] = k + 1
+            dy = ((k % 7) - 3) * 2.2
+            out.append(f'<circle cx="{_fmt(x(val))}" cy="{_fmt(y0 + dy)}" r="1.8" fill="{_ramp(ranks[i, j])}" fill-opacity="0.75"/>')
+    if xlabel:
+        out.append(f'<text x="{_fmt(label_w + plot_w / 2)}" y="{height - 6}" text-anchor="middle" fill="#374151">{escape(xlabel)}</text>')
+    out.append("</svg>")
+    return "".join(out)

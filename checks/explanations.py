@@ -1,0 +1,410 @@
+"""Explanations: what drives the model (SHAP per input column), per group, LIME for chosen rows, and agreement.
+
+Attributions are computed on a seeded sample stratified by label and the
+first sensitive feature; the sample sizes are in the report.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from raudit import Check, CheckResult, Figure, Finding, Table, worst
+from raudit._context import AuditContext
+from raudit._svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
+from raudit._tabular import TabularCodec
+from raudit.checks._attribution import Attribution, explain, predict_function
+from raudit.checks._groups import group_labels
+
+
+class ExplanationsCheck(Check):
+    """SHAP global and per-group attributions per input column; LIME for chosen rows; agreement and stability.
+
+    Options (``[check.explanations]``): ``sample_size`` and ``background_size``
+    (rows explained / used as the reference distribution); ``agnostic_sample_size``
+    (rows explained when only the slow model-agnostic explainer applies);
+    ``explain_class`` (default: the positive class, or each row's predicted
+    class for multiclass); ``lime_rows`` (explicit row positions);
+    ``lime_misclassified`` (how many misclassified rows to add);
+    ``lime_samples``; ``top_k`` for the agreement overlap;
+    ``agreement_warn`` / ``stability_warn`` (mean rank correlation below
+    which the check warns); ``additivity_tolerance``;
+    ``sensitive_share_fail`` (share of total attribution on a sensitive
+    column the model takes directly, above which the check fails).
+    """
+
+    name = "explanations"
+    title = "Explanations"
+    order = 30
+    requires = frozenset({"model"})
+    defaults: Mapping[str, Any] = {
+        "sample_size": 1000,
+        "background_size": 100,
+        "agnostic_sample_size": 200,
+        "agnostic_background_size": 50,
+        "explain_class": None,
+        "lime_rows": [],
+        "lime_misclassified": 2,
+        "lime_samples": 1000,
+        "top_k": 3,
+        "agreement_warn": 0.5,
+        "stability_warn": 0.8,
+        "additivity_tolerance": 1e-3,
+        "sensitive_share_fail": 0.2,
+        "dependence_plots": 3,
+    }
+
+    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
+        o = options
+        assert ctx.model is not None
+        model = ctx.model.model
+        rng = ctx.rng("explanations")
+        class_index, class_label = _explained_class(ctx, o["explain_class"])
+
+        strata = _strata(ctx)
+        attr, sample, background = self._shap(ctx, model, o, rng, strata, class_index, class_label)
+        columns = list(attr.columns)
+        mean_abs = np.abs(attr.values).mean(axis=0)
+        total = mean_abs.sum() or 1.0
+        order = np.argsort(-mean_abs, kind="stable")
+        findings: list[Finding] = []
+        tables: list[Table] = []
+        figures: list[Figure] = []
+        metrics: dict[str, Any] = {"sample_size": len(sample), "background_size": len(background),
+                                   "additivity_max_error": attr.additivity_error}
+
+        scale = max(float(np.abs(attr.output).max()), 1.0)
+        ok = attr.additivity_error <= o["additivity_tolerance"] * scale
+        findings.append(Finding(
+            "pass" if ok else "warn",
+            f"Additivity: attributions plus the base value reproduce the model output ({attr.output_space}) on the "
+            f"{len(sample):,} sampled rows within {attr.additivity_error:.2e} (tolerance {o['additivity_tolerance'] * scale:.1e})."
+            if ok else
+            f"Additivity does not hold: attributions plus the base value differ from the model output by up to "
+            f"{attr.additivity_error:.3g} (tolerance {o['additivity_tolerance'] * scale:.1e}); treat the attributions as approximate.",
+            "additivity",
+        ))
+        tables.append(Table(
+            "Global importance: mean |SHAP| per input column",
+            ["rank", "column", "mean |SHAP|", "share of total"],
+            [[r + 1, columns[i], mean_abs[i], mean_abs[i] / total] for r, i in enumerate(order)],
+            note=f"Method: {attr.method}. Why: {attr.reason}. Output explained: {attr.output_space}. "
+                 f"Sample: {len(sample):,} rows stratified by label and {ctx.sensitive.columns[0] if ctx.sensitive.shape[1] else 'label'} "
+                 f"(seeded); background: {len(background):,} rows.", section="Global importance",
+        ))
+        top = order[:15]
+        figures.append(Figure("Mean |SHAP| per input column", bar_chart([columns[i] for i in top], [mean_abs[i] for i in top],
+                                                                        xlabel=f"mean |SHAP| ({attr.output_space})"),
+                              section="Global importance"))
+        figures.append(Figure(
+            "SHAP summary (beeswarm)",
+            beeswarm([columns[i] for i in top], attr.values[:, top], _value_ranks(sample, [columns[i] for i in top]),
+                     xlabel=f"SHAP value ({attr.output_space})", max_points=200),
+            "One dot per sampled row (at most 200 drawn per column); colour from blue (low value of the column) to red "
+            "(high); grey: categories.", section="Global importance",
+        ))
+        figures += _dependence(sample, attr, order[: o["dependence_plots"]])
+
+        findings += self._sensitive_use(ctx, attr, mean_abs, total, o, metrics)
+        group_tables, group_findings, group_details = _per_group(ctx, sample, attr, mean_abs)
+        tables += group_tables
+        findings += group_findings
+
+        lime_details, lime_tables, lime_figures, lime_findings, agreement = self._lime(
+            ctx, model, o, sample, attr, class_index, class_label)
+        tables += lime_tables
+        figures += lime_figures
+        findings += lime_findings
+        metrics.update(agreement)
+        status = worst(f.status for f in findings)
+        summary = (f"top drivers: {', '.join(columns[i] for i in order[:3])}; {attr.method.split(' on ')[0]}"
+                   + (f"; SHAP–LIME rank agreement {agreement['lime_shap_spearman_mean']:.2f}" if "lime_shap_spearman_mean" in agreement else ""))
+        return CheckResult(
+            name=self.name, title=self.title, status=status, summary=summary, metrics=metrics, findings=findings,
+            tables=tables, figures=figures,
+            details={
+                "method": attr.method, "reason": attr.reason, "output_space": attr.output_space,
+                "global": [{"column": columns[i], "mean_abs_shap": mean_abs[i]} for i in order],
+                "per_group": group_details, "lime": lime_details,
+                "explained_class": class_label,
+            },
+        )
+
+    def _shap(self, ctx: AuditContext, model: Any, o: Mapping[str, Any], rng: np.random.Generator, strata: np.ndarray,
+              class_index: Any, class_label: str) -> tuple[Attribution, pd.DataFrame, pd.DataFrame]:
+        from raudit.checks._attribution import TREE_CLASSES
+
+        final = model[-1] if hasattr(model, "steps") else model
+        fast = type(final).__name__ in TREE_CLASSES or hasattr(final, "coef_")
+        n_sample = o["sample_size"] if fast else o["agnostic_sample_size"]
+        n_background = o["background_size"] if fast else o["agnostic_background_size"]
+        idx = _stratified_sample(strata, n_sample, rng)
+        bg_idx = _stratified_sample(strata, n_background, rng)
+        sample, background = ctx.X.iloc[idx], ctx.X.iloc[bg_idx]
+        ci = class_index if np.ndim(class_index) == 0 else np.asarray(class_index)[idx]
+        attr = explain(model, sample, background, task=ctx.task, class_index=ci, class_label=class_label, seed=ctx.seed)
+        return attr, sample, background
+
+    def _sensitive_use(self, ctx: AuditContext, attr: Attribution, mean_abs: np.ndarray, total: float,
+                       o: Mapping[str, Any], metrics: dict[str, Any]) -> list[Finding]:
+        out = []
+        for col in ctx.sensitive.columns:
+            if col in attr.columns:
+                share = mean_abs[attr.columns.index(col)] / total
+                metrics[f"sensitive_share.{col}"] = share
+                status = "fail" if share > o["sensitive_share_fail"] else "warn"
+                out.append(Finding(status, f"The model uses {col} directly: it carries {share:.1%} of the total attribution "
+                                           f"(fail above {o['sensitive_share_fail']:.0%}).", f"direct/{col}"))
+        if not out and ctx.sensitive.shape[1]:
+            out.append(Finding("pass", "The model takes none of the sensitive columns as input "
+                                       "(proxies may still carry them: see the fairness check).", "direct"))
+        return out
+
+    def _lime(self, ctx: AuditContext, model: Any, o: Mapping[str, Any], sample: pd.DataFrame, attr: Attribution,
+              class_index: Any, class_label: str) -> tuple[list[dict[str, Any]], list[Table], list[Figure], list[Finding], dict[str, Any]]:
+        from lime.lime_tabular import LimeTabularExplainer
+        from scipy.stats import spearmanr
+
+        rows = _lime_rows(ctx, o)
+        codec = TabularCodec.fit(pd.concat([sample, ctx.X.iloc[[r for r, _ in rows]]]))
+        train = codec.encode(sample)
+        mode = "regression" if ctx.task == "regression" else "classification"
+        cat_idx = codec.categorical_indices
+        names = {i: [str(v) for v in codec.categories[i]] for i in cat_idx}
+
+        def lime_explainer(seed: int) -> Any:
+            return LimeTabularExplainer(train, mode=mode, feature_names=list(codec.columns), categorical_features=cat_idx,
+                                        categorical_names=names, discretize_continuous=True, random_state=seed)
+
+        explainers = (lime_explainer(ctx.seed), lime_explainer(ctx.seed + 1))
+        row_frame = ctx.X.iloc[[r for r, _ in rows]]
+        if ctx.task == "regression":
+            cis = [None] * len(rows)
+        else:
+            cis = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in rows]
+        row_attr = explain(model, row_frame, sample.iloc[: o["background_size"]], task=ctx.task,
+                           class_index=cis[0] if ctx.task != "regression" and np.ndim(class_index) == 0 else (np.asarray(cis) if ctx.task != "regression" else None),
+                           class_label=class_label, seed=ctx.seed)
+        details, tables, figures = [], [], []
+        agree, stable, overlap = [], [], []
+        k = o["top_k"]
+        for j, ((row, why), ci) in enumerate(zip(rows, cis)):
+            codes = codec.encode(ctx.X.iloc[[row]])[0]
+            f = predict_function(model, codec, task=ctx.task, class_index=ci)
+            fn = (lambda z, f=f: f(z)) if mode == "regression" else (lambda z, f=f: np.column_stack([1 - f(z), f(z)]))
+            weights = []
+            descriptions: dict[int, str] = {}
+            for ex in explainers:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    e = ex.explain_instance(codes, fn, labels=(1,) if mode == "classification" else None,
+                                            num_features=len(codec.columns), num_samples=o["lime_samples"])
+                label = 1 if mode == "classification" else 0
+                w = np.zeros(len(codec.columns))
+                for feat, weight in e.as_map()[label if mode == "classification" else 1]:
+                    w[feat] = weight
+                weights.append(w)
+                if not descriptions:
+                    descriptions = {feat: text for (text, _), (feat, _) in zip(e.as_list(label=label if mode == "classification" else 1),
+                                                                            e.as_map()[label if mode == "classification" else 1])}
+            shap_row = row_attr.values[j]
+            rho = _spearman(weights[0], shap_row, spearmanr)
+            rho_seed = _spearman(weights[0], weights[1], spearmanr)
+            top_lime = set(np.argsort(-np.abs(weights[0]))[:k])
+            top_shap = set(np.argsort(-np.abs(shap_row))[:k])
+            top_seed = set(np.argsort(-np.abs(weights[1]))[:k])
+            ov = len(top_lime & top_shap) / k
+            agree.append(rho)
+            stable.append(rho_seed)
+            overlap.append(ov)
+            order = np.argsort(-np.abs(weights[0]))[:8]
+            prediction = ctx.y_pred[row]
+            title = f"Row {row} ({why}): predicted {prediction}, actual {ctx.y[row]}"
+            figures.append(Figure(
+                f"LIME — {title}",
+                bar_chart([descriptions.get(i, codec.columns[i]) for i in order], [weights[0][i] for i in order],
+                          colors=[PALETTE[0] if weights[0][i] >= 0 else PALETTE[3] for i in order],
+                          xlabel=f"LIME weight toward {class_label if mode == 'classification' else 'the prediction'}"),
+                f"SHAP vs LIME rank correlation {rho:.2f}, top-{k} overlap {ov:.0%}; LIME rerun with another seed: rank correlation {rho_seed:.2f}.",
+                section=f"LIME: row {row} ({why})",
+            ))
+            values = ctx.X.iloc[row]
+            tables.append(Table(f"Row {row}: values, LIME weight and SHAP value per column",
+                                ["column", "value", "LIME weight", "SHAP value"],
+                                [[c, values[c] if not isinstance(values[c], float) or np.isfinite(values[c]) else None,
+                                  weights[0][i], shap_row[i]] for i, c in enumerate(codec.columns)],
+                                section=f"LIME: row {row} ({why})"))
+            details.append({"row": row, "why": why, "prediction": prediction, "actual": ctx.y[row],
+                            "lime_weights": dict(zip(codec.columns, weights[0])), "lime_weights_other_seed": dict(zip(codec.columns, weights[1])),
+                            "shap_values": dict(zip(codec.columns, shap_row)), "spearman_lime_shap": rho,
+                            "spearman_lime_seeds": rho_seed, "top_k_overlap": ov, "top_k_overlap_seeds": len(top_lime & top_seed) / k})
+        agreement = {}
+        findings = []
+        if rows:
+            agreement = {"lime_rows": len(rows), "lime_shap_spearman_mean": float(np.nanmean(agree)),
+                         "lime_shap_top_k_overlap_mean": float(np.mean(overlap)), "lime_seed_spearman_mean": float(np.nanmean(stable))}
+            a, s = agreement["lime_shap_spearman_mean"], agreement["lime_seed_spearman_mean"]
+            findings.append(Finding(
+                "pass" if a >= o["agreement_warn"] else "warn",
+                f"SHAP and LIME {'agree' if a >= o['agreement_warn'] else 'disagree'} on the {len(rows)} explained rows: mean rank "
+                f"correlation {a:.2f} (warn below {o['agreement_warn']}), top-{k} overlap {agreement['lime_shap_top_k_overlap_mean']:.0%}. "
+                f"LIME explains the {('probability of ' + class_label) if mode == 'classification' else 'prediction'} locally; SHAP explains {attr.output_space}.",
+                "agreement"))
+            findings.append(Finding(
+                "pass" if s >= o["stability_warn"] else "warn",
+                f"LIME is {'stable' if s >= o['stability_warn'] else 'unstable'} across seeds: mean rank correlation {s:.2f} between two runs "
+                f"with {o['lime_samples']:,} samples each (warn below {o['stability_warn']}).", "stability"))
+        return details, tables, figures, findings, agreement
+
+
+def _spearman(a: np.ndarray, b: np.ndarray, spearmanr: Any) -> float:
+    if np.all(a == a[0]) or np.all(b == b[0]):
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
+
+
+def _explained_class(ctx: AuditContext, configured: Any) -> tuple[Any, str]:
+    """Index of the explained class (scalar, or per row for multiclass) and its label."""
+    if ctx.task == "regression":
+        return None, "the prediction"
+    classes = ctx.classes
+    assert classes is not None
+    if configured is not None:
+        match = [i for i, c in enumerate(classes) if str(c) == str(configured)]
+        if not match:
+            from raudit import ConfigError
+
+            raise ConfigError(f"[check.explanations].explain_class {configured!r} is not one of {[str(c) for c in classes]}")
+        return match[0], str(configured)
+    if ctx.task == "binary":
+        return int(np.flatnonzero(classes == ctx.positive_label)[0]), str(ctx.positive_label)
+    lookup = {c: i for i, c in enumerate(classes.tolist())}
+    return np.array([lookup[p] for p in ctx.y_pred.tolist()]), "the predicted class"
+
+
+def _strata(ctx: AuditContext) -> np.ndarray:
+    label = pd.Series(ctx.y).astype(str) if ctx.task != "regression" else pd.Series(pd.qcut(ctx.y, 4, duplicates="drop")).astype(str)
+    if ctx.sensitive.shape[1]:
+        groups, _ = group_labels(ctx.sensitive.iloc[:, 0])
+        label = label + "|" + groups.astype(str).to_numpy()
+    return label.to_numpy()
+
+
+def _stratified_sample(strata: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Seeded sample of row positions, allocated to strata in proportion (largest remainders)."""
+    n = len(strata)
+    if size >= n:
+        return np.arange(n)
+    names, codes = np.unique(strata, return_inverse=True)
+    counts = np.bincount(codes)
+    quota = counts * size / n
+    take = np.floor(quota).astype(int)
+    rest = size - take.sum()
+    take[np.argsort(-(quota - take), kind="stable")[:rest]] += 1
+    out = [rng.choice(np.flatnonzero(codes == g), size=t, replace=False) for g, t in enumerate(take) if t]
+    return np.sort(np.concatenate(out))
+
+
+def _value_ranks(sample: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Percentile rank of each value within its column (NaN for categories), for colouring."""
+    out = np.full((len(sample), len(cols)), np.nan)
+    for j, c in enumerate(cols):
+        if pd.api.types.is_numeric_dtype(sample[c]):
+            out[:, j] = sample[c].rank(pct=True).to_numpy()
+    return out
+
+
+def _dependence(sample: pd.DataFrame, attr: Attribution, cols: np.ndarray, *, max_points: int = 300) -> list[Figure]:
+    figures = []
+    shown = np.unique(np.linspace(0, len(sample) - 1, min(len(sample), max_points)).astype(int))
+    for i in cols:
+        c = attr.columns[i]
+        if pd.api.types.is_numeric_dtype(sample[c]):
+            svg = xy_chart([Series(sample[c].to_numpy(dtype=float)[shown], attr.values[shown, i], kind="scatter")],
+                           xlabel=c, ylabel=f"SHAP value of {c}", hline=0.0)
+        else:
+            means = pd.Series(attr.values[:, i], index=sample[c].astype(str).to_numpy()).groupby(level=0).mean().sort_values()
+            svg = bar_chart(list(means.index), list(means.values), xlabel=f"mean SHAP value of {c}",
+                            colors=[PALETTE[0] if v >= 0 else PALETTE[3] for v in means.values])
+        figures.append(Figure(f"Dependence: {c}", svg, f"How the column's value moves its attribution ({len(shown)} sampled rows "
+                                                         "drawn; categories: mean over the whole sample).", section="Dependence"))
+    return figures
+
+
+def _per_group(ctx: AuditContext, sample: pd.DataFrame, attr: Attribution, mean_abs: np.ndarray) -> tuple[list[Table], list[Finding], dict[str, Any]]:
+    tables, findings, details = [], [], {}
+    positions = ctx.X.index.get_indexer(sample.index)
+    for col in ctx.sensitive.columns:
+        labels, _ = group_labels(ctx.sensitive[col])
+        g = labels.to_numpy()[positions]
+        names, counts = np.unique(g, return_counts=True)
+        keep = [nm for nm, cnt in zip(names, counts) if cnt >= 10]
+        if len(keep) < 2:
+            continue
+        shares = {}
+        for nm in keep:
+            m = np.abs(attr.values[g == nm]).mean(axis=0)
+            shares[nm] = m / (m.sum() or 1.0)
+        frame = pd.DataFrame(shares, index=list(attr.columns))
+        spread = (frame.max(axis=1) - frame.min(axis=1)).sort_values(ascending=False)
+        order = list(np.array(attr.columns)[np.argsort(-mean_abs, kind="stable")])
+        tables.append(Table(
+            f"Share of attribution per column, by {col}", ["column", *keep, "max − min"],
+            [[c, *[frame.loc[c, nm] for nm in keep], spread[c]] for c in order],
+            note=f"Each group's mean |SHAP| per column divided by its total; groups with fewer than 10 sampled rows omitted "
+                 f"({', '.join(f'{nm}: {cnt}' for nm, cnt in zip(names, counts))} rows sampled).",
+            section="By sensitive group",
+        ))
+        top = spread.index[0]
+        hi, lo = frame.loc[top].idxmax(), frame.loc[top].idxmin()
+        findings.append(Finding(
+            "pass",
+            f"[{col}] Importance differs most for {top}: {frame.loc[top, hi]:.1%} of the attribution for {hi} vs "
+            f"{frame.loc[top, lo]:.1%} for {lo}.", f"group_diff/{col}"))
+        details[col] = {"shares": frame.to_dict(), "largest_difference": {"column": top, "spread": spread[top]}}
+    return tables, findings, details
+
+
+def _lime_rows(ctx: AuditContext, o: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """Rows LIME explains: explicit ones, else the most confident each way, the most uncertain, and misclassified."""
+    n = ctx.n_rows
+    if o["lime_rows"]:
+        bad = [r for r in o["lime_rows"] if not 0 <= int(r) < n]
+        if bad:
+            from raudit import ConfigError
+
+            raise ConfigError(f"[check.explanations].lime_rows {bad} are outside the data's {n} rows (0-based positions)")
+        return [(int(r), "chosen") for r in o["lime_rows"]]
+    chosen: list[tuple[int, str]] = []
+
+    def add(r: int, why: str) -> None:
+        if r not in [c for c, _ in chosen]:
+            chosen.append((int(r), why))
+
+    if ctx.task == "regression":
+        pred = ctx.y_pred.astype(float)
+        add(int(np.argmax(pred)), "highest prediction")
+        add(int(np.argmin(pred)), "lowest prediction")
+        add(int(np.argsort(pred)[n // 2]), "median prediction")
+        for r in np.argsort(-np.abs(ctx.y - pred))[: o["lime_misclassified"]]:
+            add(int(r), "largest error")
+        return chosen
+    score = ctx.y_score if ctx.y_score is not None else (ctx.y_proba.max(axis=1) if ctx.y_proba is not None else None)
+    if score is None:
+        return chosen
+    if ctx.task == "binary":
+        add(int(np.argmax(score)), "most confident positive")
+        add(int(np.argmin(score)), "most confident negative")
+        add(int(np.argmin(np.abs(score - 0.5))), "most uncertain")
+    else:
+        add(int(np.argmax(score)), "most confident")
+        add(int(np.argmin(score)), "least confident")
+    wrong = np.flatnonzero(ctx.y_pred != ctx.y)
+    confidence = np.abs(score - 0.5) if ctx.task == "binary" else score
+    for r in wrong[np.argsort(-confidence[wrong], kind="stable")][: o["lime_misclassified"]]:
+        add(int(r), "misclassified")
+    return chosen
