@@ -11,6 +11,7 @@ Examples
 from raudit._adapters import ModelAdapter, adapt
 from raudit._api import audit
 from raudit._config import AuditConfig
+from raudit._energy import track_training
 from raudit._context import AuditContext
 from raudit._errors import ConfigError, InputError, RauditError
 from raudit._plugins import Check
@@ -34,6 +35,7 @@ __all__ = [
     "__version__",
     "adapt",
     "audit",
+    "track_training",
     "grade",
     "worst",
 ]

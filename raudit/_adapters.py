@@ -121,12 +121,16 @@ def adapt(model: Any, *, load_info: Mapping[str, Any] | None = None, features: S
         pass  # not a scikit-learn estimator; trust predict()
 
     classes = getattr(model, "classes_", None)
-    if is_classifier(model) or (classes is not None and hasattr(model, "predict_proba")):
+    try:
+        kind = "classifier" if is_classifier(model) else ("regressor" if is_regressor(model) else None)
+    except (AttributeError, TypeError):  # not a scikit-learn estimator: judge by duck typing
+        kind = None
+    if kind == "classifier" or (kind is None and classes is not None and hasattr(model, "predict_proba")):
         if classes is None:
             raise InputError(f"classifier {name} has no classes_ attribute; raudit cannot map its probabilities to labels")
         classes = np.asarray(classes)
         task: Task = "binary" if len(classes) == 2 else "multiclass"
-    elif is_regressor(model) or classes is None:
+    elif kind == "regressor" or classes is None:
         task, classes = "regression", None
     else:  # pragma: no cover - defensive
         raise InputError(f"cannot tell whether {name} is a classifier or a regressor")

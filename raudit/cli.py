@@ -70,6 +70,10 @@ def main() -> None:
 @click.option("--predictions", "predictions", type=click.Path(dir_okay=False, path_type=Path), help="Audit recorded decisions in this data file (no model).")
 @click.option("--y-pred", help="Column of recorded decisions (with --predictions).")
 @click.option("--y-score", help="Column of recorded scores, binary only (with --predictions).")
+@click.option("--country", help="Electricity grid for CO₂ (ISO 3166 alpha-3, e.g. FRA) [default: USA].")
+@click.option("--emissions", "emissions_file", type=click.Path(dir_okay=False, path_type=Path), help="A codecarbon emissions.csv recorded when the model was trained.")
+@click.option("--no-refit", is_flag=True, help="Do not re-measure training energy by refitting a clone of the model.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the logs of codecarbon and other libraries.")
 @click.option("--trust-model", is_flag=True, help="Load model content raudit does not trust by default (review it first).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
@@ -127,6 +131,15 @@ def _audit(paths: tuple[Path, ...], **opts: Any) -> int:
         "out": str(opts["out"]) if opts["out"] is not None else None,
     }
     raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
+    energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
+              "refit": False if opts["no_refit"] else None, "verbose": True if opts["verbose"] else None}
+    energy = {k: v for k, v in energy.items() if v is not None}
+    if energy:
+        if opts["emissions_file"] is not None and not opts["emissions_file"].is_file():
+            raise InputError(f"emissions file not found: {opts['emissions_file']}", hint="give the emissions.csv codecarbon wrote")
+        checks_table = dict(raw.get("check", {}))
+        checks_table["energy"] = {**checks_table.get("energy", {}), **energy}
+        raw["check"] = checks_table
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
     if config.out == "-" and len(config.formats) != 1:
         raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf)")

@@ -1,0 +1,236 @@
+"""Energy, latency and cost: what the model costs to train and to run, and how that was measured.
+
+Training energy comes from the best source available: a record written at
+training time by :func:`raudit.track_training`, a codecarbon ``emissions.csv``
+the user points to, or a re-measurement (refit of a clone on the audit data,
+on this machine). Inference is measured here. Every number says how it was
+obtained.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from raudit import Check, CheckResult, Finding, Table, grade, worst
+from raudit._context import AuditContext
+from raudit._energy import DEFAULT_COUNTRY, Measurement, measure, method_description, sidecar_path
+
+#: US EPA greenhouse-gas equivalencies: 400 g CO₂ per mile driven (≈ 0.249 kg/km), 8.22 g per smartphone charge.
+KG_PER_KM = 0.4 / 1.609344
+KG_PER_PHONE_CHARGE = 0.00822
+
+
+def _equivalents(kg: float) -> str:
+    return f"≈ {kg / KG_PER_KM:.3g} km by an average petrol car, or {kg / KG_PER_PHONE_CHARGE:.3g} smartphone charges (US EPA factors)"
+
+
+class EnergyCheck(Check):
+    """Training and inference energy, CO₂, latency, throughput and cost, measured offline.
+
+    Options (``[check.energy]``, also flags): ``country`` (grid, ISO code;
+    default USA); ``emissions_file`` (a codecarbon emissions.csv);
+    ``refit`` (re-measure training by refitting a clone); ``refit_max_rows``;
+    ``latency_calls``; ``min_measure_s`` (how long inference is measured);
+    ``electricity_price_per_kwh`` and ``machine_price_per_hour`` (USD);
+    budgets ``p95_latency_ms_warn`` / ``_fail`` and ``cost_per_prediction_warn`` /
+    ``_fail`` (USD); ``verbose`` (codecarbon's logs).
+    """
+
+    name = "energy"
+    title = "Energy, latency and cost"
+    order = 40
+    requires = frozenset({"model"})
+    defaults: Mapping[str, Any] = {
+        "country": DEFAULT_COUNTRY,
+        "emissions_file": "",
+        "refit": True,
+        "refit_max_rows": 50_000,
+        "latency_calls": 200,
+        "min_measure_s": 2.0,
+        "electricity_price_per_kwh": 0.15,
+        "machine_price_per_hour": 0.10,
+        "p95_latency_ms_warn": 100.0,
+        "p95_latency_ms_fail": None,
+        "cost_per_prediction_warn": 0.001,
+        "cost_per_prediction_fail": None,
+        "verbose": False,
+    }
+
+    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
+        o = options
+        findings: list[Finding] = []
+        metrics: dict[str, Any] = {}
+        tables: list[Table] = []
+        details: dict[str, Any] = {"country": o["country"], "country_is_default": o["country"] == DEFAULT_COUNTRY}
+
+        training = self._training(ctx, o, details)
+        if training is not None:
+            source, rec, note = training
+            metrics.update({"training_energy_kwh": rec["energy_kwh"], "training_co2_kg": rec["emissions_kg"],
+                            "training_duration_s": rec["duration_s"]})
+            findings.append(Finding("pass", f"Training: {rec['energy_kwh']:.3g} kWh, {rec['emissions_kg']:.3g} kg CO₂e over "
+                                            f"{rec['duration_s']:.3g} s — source: {source}. {_equivalents(rec['emissions_kg'])}. {note}",
+                                    "training"))
+            tables.append(_measurement_table("Training energy", rec, source, note))
+        else:
+            findings.append(Finding("skipped", f"Training energy unknown: {details['training_skipped']}", "training"))
+
+        inference = self._inference(ctx, o, metrics, details)
+        tables.append(inference)
+        p95 = metrics["latency_p95_ms"]
+        status = grade(p95, warn=o["p95_latency_ms_warn"], fail=o["p95_latency_ms_fail"], higher_is_better=False)
+        findings.append(Finding(status, f"Single-row latency p95 {p95:.3g} ms (p50 {metrics['latency_p50_ms']:.3g}, p99 "
+                                        f"{metrics['latency_p99_ms']:.3g}; budget {o['p95_latency_ms_warn']} ms).", "latency"))
+        cost = metrics["cost_per_1000_predictions_usd"] / 1000
+        status = grade(cost, warn=o["cost_per_prediction_warn"], fail=o["cost_per_prediction_fail"], higher_is_better=False)
+        findings.append(Finding(status, f"Estimated cost ${metrics['cost_per_1000_predictions_usd']:.3g} per 1,000 batch predictions "
+                                        f"(budget ${o['cost_per_prediction_warn']} per prediction; electricity "
+                                        f"${o['electricity_price_per_kwh']}/kWh, machine ${o['machine_price_per_hour']}/h).", "cost"))
+        m = details["inference_measurement"]
+        findings.append(Finding(
+            "pass",
+            f"How energy was measured: {method_description(m['cpu_mode'])}; hardware seen: {m['cpu_count']}× {m['cpu_model']}, "
+            f"{m['ram_gb']} GB RAM{', GPU ' + m['gpu_model'] if m['gpu_model'] else ', no GPU'}; grid {m['country_iso_code']} at "
+            f"{m['grid_g_per_kwh']:.0f} g CO₂e/kWh{' (the default grid; set --country)' if details['country_is_default'] else ''}. "
+            + ("TDP-based estimates can be off by a factor of two or more; compare models measured the same way, not absolute values."
+               if m["cpu_mode"] != "intel_rapl" else "RAPL covers the CPU package and memory, not the whole machine."),
+            "method"))
+        summary = (f"p95 latency {p95:.3g} ms, {metrics['throughput_rows_per_s']:,.0f} rows/s, "
+                   f"{metrics['energy_per_1000_predictions_kwh']:.2g} kWh per 1,000 predictions"
+                   + (f"; training {metrics['training_energy_kwh']:.2g} kWh ({training[0].split(':')[0]})" if training else ""))
+        return CheckResult(name=self.name, title=self.title, status=worst(f.status for f in findings), summary=summary,
+                           metrics=metrics, findings=findings, tables=tables, details=details)
+
+    # -- training --------------------------------------------------------------------------------
+    def _training(self, ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+        assert ctx.model is not None
+        path = ctx.model.load_info.get("path")
+        if path and sidecar_path(path).is_file():
+            record = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+            from raudit._lineage import sha256_file
+
+            m = record["measurement"]
+            actual = sha256_file(path)
+            match = record.get("model_sha256") in (None, actual)
+            details["training"] = {"source": "training record", "record": record, "matches_model_file": match}
+            note = ("The record's model hash matches the audited file." if record.get("model_sha256") == actual else
+                    "The record names no model hash." if record.get("model_sha256") is None else
+                    "WARNING: the record's model hash does not match the audited file; it may describe another model.")
+            return f"training record {sidecar_path(path).name} (measured during the original training, "\
+                   f"{method_description(m['cpu_mode']).split(':')[0]})", m, note
+        if o["emissions_file"]:
+            return self._emissions_csv(Path(o["emissions_file"]), details)
+        if not o["refit"]:
+            details["training_skipped"] = "no training record or emissions file, and refitting is disabled (--no-refit)."
+            return None
+        return self._refit(ctx, o, details)
+
+    def _emissions_csv(self, path: Path, details: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+        from raudit import InputError
+
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"cannot read the emissions file {path}: {exc}", hint="give the emissions.csv codecarbon wrote") from None
+        need = {"duration", "emissions", "energy_consumed"}
+        if frame.empty or not need <= set(frame.columns):
+            raise InputError(f"{path} is not a codecarbon emissions file: it lacks {sorted(need - set(frame.columns))}")
+        row = frame.iloc[-1]
+        rec = {
+            "duration_s": float(row["duration"]), "energy_kwh": float(row["energy_consumed"]), "emissions_kg": float(row["emissions"]),
+            "cpu_power_w": float(row.get("cpu_power", np.nan)), "ram_power_w": float(row.get("ram_power", np.nan)),
+            "cpu_mode": "unknown", "cpu_model": str(row.get("cpu_model", "")), "cpu_count": int(row.get("cpu_count", 0) or 0),
+            "ram_gb": float(row.get("ram_total_size", np.nan)), "gpu_model": str(row.get("gpu_model", "") if pd.notna(row.get("gpu_model")) else ""),
+            "country_iso_code": str(row.get("country_iso_code", "")), "tracking_mode": str(row.get("tracking_mode", "")),
+            "grid_g_per_kwh": float(row["emissions"]) / float(row["energy_consumed"]) * 1000 if float(row["energy_consumed"]) else float("nan"),
+            "codecarbon_version": str(row.get("codecarbon_version", "")),
+        }
+        details["training"] = {"source": "emissions file", "path": str(path), "row": len(frame) - 1, "run_id": str(row.get("run_id", ""))}
+        return (f"codecarbon emissions file {path.name} (last of {len(frame)} run(s), measured by the user's own codecarbon run)",
+                rec, "How codecarbon obtained power in that run is not recorded in the file.")
+
+    def _refit(self, ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+        from sklearn.base import clone
+
+        assert ctx.model is not None
+        try:
+            twin = clone(ctx.model.model)
+        except Exception as exc:
+            details["training_skipped"] = f"the model cannot be cloned for a refit ({type(exc).__name__}: {exc}); record training " \
+                                          "energy with raudit.track_training or pass --emissions."
+            return None
+        n = min(ctx.n_rows, o["refit_max_rows"])
+        rows = np.sort(ctx.rng("energy.refit").choice(ctx.n_rows, size=n, replace=False)) if n < ctx.n_rows else np.arange(n)
+        X, y = ctx.X.iloc[rows], ctx.y[rows]
+        try:
+            _, m = measure(lambda: twin.fit(X, y), country=o["country"], verbose=o["verbose"])
+        except Exception as exc:
+            details["training_skipped"] = f"refitting a clone failed ({type(exc).__name__}: {exc})."
+            return None
+        details["training"] = {"source": "refit", "rows": n, "measurement": m.to_dict()}
+        return ("re-measurement: a clone refitted on the audit data on this machine",
+                m.to_dict(), f"This is not the original training run: it refits on {n:,} audit rows with this machine's hardware; "
+                             "the original data, hyper-parameter search and hardware may cost far more.")
+
+    # -- inference --------------------------------------------------------------------------------
+    def _inference(self, ctx: AuditContext, o: Mapping[str, Any], metrics: dict[str, Any], details: dict[str, Any]) -> Table:
+        assert ctx.model is not None
+        model, X = ctx.model, ctx.X
+        calls = o["latency_calls"]
+        times = np.empty(calls)
+        rows = [X.iloc[[i % len(X)]] for i in range(calls)]
+        model.predict(rows[0])  # warm-up
+        for i, row in enumerate(rows):
+            t0 = time.perf_counter()
+            model.predict(row)
+            times[i] = time.perf_counter() - t0
+        p50, p95, p99 = (float(v) * 1000 for v in np.percentile(times, [50, 95, 99]))
+        batch = X.iloc[: min(len(X), 10_000)]
+
+        def loop() -> int:
+            done, t0 = 0, time.perf_counter()
+            while True:
+                model.predict(batch)
+                done += len(batch)
+                if time.perf_counter() - t0 >= o["min_measure_s"]:
+                    return done
+
+        predictions, m = measure(loop, country=o["country"], verbose=o["verbose"])
+        throughput = predictions / m.duration_s
+        per_1000_kwh = m.energy_kwh / predictions * 1000
+        per_1000_kg = m.emissions_kg / predictions * 1000
+        cost = per_1000_kwh * o["electricity_price_per_kwh"] + o["machine_price_per_hour"] * (1000 / throughput) / 3600
+        metrics.update({
+            "latency_p50_ms": p50, "latency_p95_ms": p95, "latency_p99_ms": p99, "throughput_rows_per_s": throughput,
+            "energy_per_1000_predictions_kwh": per_1000_kwh, "co2_per_1000_predictions_kg": per_1000_kg,
+            "cost_per_1000_predictions_usd": cost,
+        })
+        details["inference_measurement"] = m.to_dict()
+        details["inference"] = {"latency_calls": calls, "batch_rows": len(batch), "predictions_measured": predictions}
+        return Table(
+            "Inference", ["quantity", "value", "how"],
+            [["single-row latency p50 (ms)", p50, f"{calls} calls of predict() on one row"],
+             ["single-row latency p95 (ms)", p95, ""], ["single-row latency p99 (ms)", p99, ""],
+             ["batch throughput (rows/s)", throughput, f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"],
+             ["energy per 1,000 predictions (kWh)", per_1000_kwh, method_description(m.cpu_mode).split(";")[0]],
+             ["CO₂e per 1,000 predictions (kg)", per_1000_kg, f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g/kWh"],
+             ["cost per 1,000 predictions (USD)", cost, f"${o['electricity_price_per_kwh']}/kWh + ${o['machine_price_per_hour']}/h machine time"]],
+            note="Measured on this machine; latency includes scikit-learn's per-call overhead.",
+        )
+
+
+def _measurement_table(title: str, m: Mapping[str, Any], source: str, note: str) -> Table:
+    return Table(title, ["quantity", "value"], [
+        ["source", source], ["duration (s)", m["duration_s"]], ["energy (kWh)", m["energy_kwh"]],
+        ["CO₂e (kg)", m["emissions_kg"]], ["mean CPU power (W)", m["cpu_power_w"]], ["mean RAM power (W)", m["ram_power_w"]],
+        ["how CPU power was obtained", method_description(m["cpu_mode"]) if m["cpu_mode"] != "unknown" else "not recorded"],
+        ["hardware", f"{m['cpu_count']}× {m['cpu_model']}, {m['ram_gb']} GB RAM" + (f", GPU {m['gpu_model']}" if m["gpu_model"] else "")],
+        ["grid", f"{m['country_iso_code']} ({m['grid_g_per_kwh']:.0f} g CO₂e/kWh)"],
+    ], note=note)
