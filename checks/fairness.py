@@ -145,7 +145,8 @@ class FairnessCheck(Check):
             metrics["worst_selection_rate_ratio"] = w.value
             metrics["worst_selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
         if ctx.task != "regression":
-            tables.insert(0, _disparity_table(disparities))
+            intersections = {g.name for g in groupings if g.intersection}
+            tables.insert(0, _disparity_table(disparities, intersections))
 
         if ctx.task == "binary" and ctx.y_score is not None and o["mitigation"]:
             tables.append(_mitigation(ctx, groupings, rng, details))
@@ -417,14 +418,18 @@ def _findings(disparities: list[Disparity], groupings: list[Grouping], o: Mappin
     return out
 
 
-def _disparity_table(ds: list[Disparity]) -> Table:
+def _disparity_table(ds: list[Disparity], intersections: set[str]) -> Table:
+    """All comparisons of single features; for intersections only those that warn or fail (all are in the JSON)."""
+    shown = [d for d in ds if d.grouping.split(": ")[-1] not in intersections or d.status in ("fail", "warn")]
+    omitted = len(ds) - len(shown)
     return Table(
         "Disparities against each reference group",
         ["grouping", "group vs reference", "metric", "group", "reference", "disparity (95 % CI)", "threshold", "p (Holm)", "status"],
         [[d.grouping, f"{d.group} vs {d.reference}", DISPARITIES[d.metric][2], d.group_value, d.reference_value,
           f"{_f(d.value)} ({_ci(*d.ci)})", d.threshold, _p_text(d.p_holm) if np.isfinite(d.p_holm) else "—", d.status]
-         for d in ds],
-        note="Ratios are group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. "
+         for d in shown],
+        note=(f"{omitted} intersection comparisons that pass or are too small to judge are omitted here; report.json lists all. "
+              if omitted else "") + "Ratios are group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. "
              "Tests: chi-square, or Fisher's exact when an expected count is below 5; Holm-adjusted across a feature's groups. "
              "fail = breaks the threshold and significant; warn = breaks it without significant evidence; skipped = group too small.",
         section="Disparities",

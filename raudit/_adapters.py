@@ -74,7 +74,9 @@ class SklearnAdapter(ModelAdapter):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray | None:  # noqa: D102
         if self.task == "regression" or not hasattr(self.model, "predict_proba"):
             return None
-        return np.asarray(self.model.predict_proba(self._input(X)), dtype=float)
+        proba = np.asarray(self.model.predict_proba(self._input(X)), dtype=float)
+        # float32 models (XGBoost, LightGBM) sum to 1 only to ~1e-7: renormalise in float64
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def _input(self, X: pd.DataFrame) -> Any:
         # A model fitted on a NumPy array warns when given a DataFrame.

@@ -125,7 +125,7 @@ def audit(
     seed: int | None = None,
     y_pred: str | None = None,
     y_score: str | None = None,
-    trust_model: bool = False,
+    trust_model: bool | None = None,
     progress: Progress | None = None,
     command: list[str] | None = None,
     on_loaded: Callable[[], None] | None = None,
@@ -152,8 +152,8 @@ def audit(
     seed : int, optional
     y_pred, y_score : str, optional
         Columns of recorded decisions (and scores) when ``model`` is None.
-    trust_model : bool
-        Load model files whose content raudit does not trust by default.
+    trust_model : bool, optional
+        Load model files without inspecting them (only after reviewing them).
     progress : Progress, optional
         Receives events while checks run.
     command : list of str, optional
@@ -183,6 +183,8 @@ def audit(
         overrides["checks"] = tuple(checks)
     if seed is not None:
         overrides["seed"] = seed
+    if trust_model is not None:
+        overrides["trust_model"] = trust_model
     cfg = cfg.replace(**overrides) if overrides else cfg
 
     plugins = select_checks(discover(), cfg)
@@ -191,7 +193,8 @@ def audit(
     data_path = Path(data) if isinstance(data, (str, Path)) else None
     df = load_data(data_path) if data_path is not None else _as_frame(data)
     if model_path is not None:
-        adapter: ModelAdapter | None = load_model(model_path, features=cfg.features, trust=trust_model)
+        adapter: ModelAdapter | None = load_model(model_path, features=cfg.features, trust=cfg.trust_model,
+                                                  allow=cfg.allow_modules)
     elif model is not None:
         adapter = adapt(model, features=cfg.features)
     else:

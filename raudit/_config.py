@@ -63,6 +63,10 @@ class AuditConfig:
         Output folder.
     seed : int
         Seed for every random choice (samples, bootstraps).
+    trust_model : bool
+        Load a model file without inspecting it (after the user reviewed it).
+    allow_modules : tuple of str
+        Extra modules a pickled model may import.
     check_options : mapping of str to mapping
         Per-check thresholds and options, keyed by check name.
     """
@@ -77,6 +81,8 @@ class AuditConfig:
     formats: tuple[Format, ...] = FORMATS  # type: ignore[assignment]
     out: str = "raudit-report"
     seed: int = 0
+    trust_model: bool = False
+    allow_modules: tuple[str, ...] = ()
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -104,7 +110,7 @@ class AuditConfig:
         """Return the JSON form written into the report."""
         out = dataclasses.asdict(self)
         out["check_options"] = {k: dict(v) for k, v in self.check_options.items()}
-        for key in ("sensitive", "formats", "features", "checks"):
+        for key in ("sensitive", "formats", "features", "checks", "allow_modules"):
             if out[key] is not None:
                 out[key] = list(out[key])
         return out
@@ -133,13 +139,17 @@ class AuditConfig:
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     """Check one top-level value's type and turn lists into tuples."""
-    list_keys = {"sensitive", "features", "checks", "formats"}
+    list_keys = {"sensitive", "features", "checks", "formats", "allow_modules"}
     if key in list_keys:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{source}: {key} must be a list of strings; got {value!r}")
         return tuple(value)
+    if key == "trust_model":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: trust_model must be true or false; got {value!r}")
+        return value
     if key == "seed":
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{source}: seed must be an integer; got {value!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -35,31 +34,44 @@ def _existing_file(path: str | Path, what: str) -> Path:
     return p
 
 
-def load_model(path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False) -> ModelAdapter:
+def load_model(
+    path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False, allow: tuple[str, ...] = ()
+) -> ModelAdapter:
     """Load a fitted model from ``path`` and wrap it in a :class:`ModelAdapter`.
 
     Parameters
     ----------
     path : str or Path
-        A ``.joblib``/``.pkl`` pickle or a ``.skops`` file.
+        A ``.joblib``/``.pkl`` pickle (inspected before anything in it runs)
+        or a ``.skops`` file.
     features : tuple of str, optional
         Input columns for a model that does not record them.
     trust : bool
-        Load skops types outside scikit-learn, NumPy and SciPy.
+        Skip the inspection (``--trust-model``), after the user reviewed the file.
+    allow : tuple of str
+        Extra module prefixes a pickle may import (``--allow-module``).
 
     Raises
     ------
     InputError
-        Missing, unreadable, corrupt or unsupported files, or an object that
-        is not a fitted model.
+        Missing, unreadable, corrupt, unsafe or unsupported files, or an object
+        that is not a fitted model.
     """
     p = _existing_file(path, "model")
     with p.open("rb") as fh:
         head = fh.read(4)
     if p.suffix == ".skops" or (head.startswith(b"PK") and p.suffix not in (".joblib", ".pkl", ".pickle")):
-        obj, info = _load_skops(p, trust=trust), {"format": "skops", "loader": "skops.io.load"}
+        obj = _load_skops(p, trust=trust)
+        info: dict[str, Any] = {"format": "skops", "loader": "skops.io.load",
+                                "trust": "types outside scikit-learn/NumPy/SciPy trusted by the user" if trust else
+                                "only scikit-learn, NumPy and SciPy types trusted"}
     elif p.suffix in (".joblib", ".pkl", ".pickle") or head[:1] == b"\x80":
-        obj, info = _load_pickle(p), {"format": "pickle/joblib", "loader": "joblib.load"}
+        from raudit._safe_pickle import safe_load
+
+        obj, scan = safe_load(p, allow=allow, trust=trust)
+        info = {"format": "pickle/joblib" + (" (compressed)" if scan["compressed"] else ""),
+                "loader": "raudit restricted unpickler (joblib-compatible)", "trust": scan["decision"],
+                "globals_seen": scan.get("globals_seen")}
     else:
         raise InputError(
             f"unsupported model file {p.name!r}",
@@ -67,23 +79,6 @@ def load_model(path: str | Path, *, features: tuple[str, ...] | None = None, tru
         )
     info["path"] = str(p)
     return adapt(obj, load_info=info, features=features)
-
-
-def _load_pickle(p: Path) -> Any:
-    import joblib
-
-    try:
-        return joblib.load(p)
-    except (pickle.UnpicklingError, EOFError, ValueError, IndexError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise InputError(
-            f"model file {p} is corrupt, truncated or not a pickle: {type(exc).__name__}: {exc}",
-            hint="re-save the model with joblib.dump(model, path)",
-        ) from None
-    except (ModuleNotFoundError, AttributeError) as exc:
-        raise InputError(
-            f"model file {p} needs code that is not installed here: {exc}",
-            hint="install the library the model was trained with (same version), then rerun",
-        ) from None
 
 
 def _load_skops(p: Path, *, trust: bool) -> Any:

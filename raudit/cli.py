@@ -74,7 +74,8 @@ def main() -> None:
 @click.option("--emissions", "emissions_file", type=click.Path(dir_okay=False, path_type=Path), help="A codecarbon emissions.csv recorded when the model was trained.")
 @click.option("--no-refit", is_flag=True, help="Do not re-measure training energy by refitting a clone of the model.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the logs of codecarbon and other libraries.")
-@click.option("--trust-model", is_flag=True, help="Load model content raudit does not trust by default (review it first).")
+@click.option("--trust-model", is_flag=True, default=None, help="Load the model file without inspecting it (only after you reviewed where it came from).")
+@click.option("--allow-module", "allow_modules", multiple=True, help="A module a pickled model may import beyond the defaults (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -129,6 +130,8 @@ def _audit(paths: tuple[Path, ...], **opts: Any) -> int:
         "fail_on": opts["fail_on"],
         "seed": opts["seed"],
         "out": str(opts["out"]) if opts["out"] is not None else None,
+        "trust_model": True if opts["trust_model"] else None,
+        "allow_modules": tuple(opts["allow_modules"]) or None,
     }
     raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
     energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
@@ -157,7 +160,6 @@ def _audit(paths: tuple[Path, ...], **opts: Any) -> int:
         config=config,
         y_pred=opts["y_pred"],
         y_score=opts["y_score"],
-        trust_model=opts["trust_model"],
         progress=progress,
         command=["raudit", *sys.argv[1:]],
     )

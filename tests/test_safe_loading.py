@@ -1,0 +1,186 @@
+"""Opening a model file never runs code nobody reviewed; legitimate models still load."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import pickle
+import subprocess
+
+import joblib
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import raudit
+from raudit._safe_pickle import refused_globals, safe_load, scan_globals
+from raudit.cli import main
+from tests.conftest import FEATURES
+
+
+class Payload:
+    """Creates the marker file if it is ever unpickled."""
+
+    def __init__(self, marker, how="os"):
+        self.marker, self.how = str(marker), how
+
+    def __reduce__(self):
+        if self.how == "os":
+            return os.system, (f"touch {self.marker}",)
+        if self.how == "exec":
+            return builtins.exec, (f"open({self.marker!r}, 'w').close()",)
+        if self.how == "eval":
+            return builtins.eval, (f"open({self.marker!r}, 'w')",)
+        return subprocess.call, (["touch", self.marker],)
+
+
+def _fitted():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(X, (X[:, 0] > 0).astype(int))
+
+
+def _cases(tmp_path):
+    marker = tmp_path / "PWNED"
+    cases = {}
+    for proto in range(6):
+        p = tmp_path / f"plain_p{proto}.pkl"
+        p.write_bytes(pickle.dumps(Payload(marker, "os"), protocol=proto))
+        cases[p.name] = p
+    for how in ("exec", "eval", "subprocess"):
+        p = tmp_path / f"{how}.pkl"
+        p.write_bytes(pickle.dumps(Payload(marker, how)))
+        cases[p.name] = p
+    for compress in (3, ("gzip", 3), ("bz2", 3), ("xz", 3), ("lzma", 3)):
+        name = compress if isinstance(compress, int) else compress[0]
+        p = tmp_path / f"compressed_{name}.joblib"
+        joblib.dump(Payload(marker), p, compress=compress)
+        cases[p.name] = p
+    # nested inside a legitimate-looking fitted pipeline, after its numpy arrays (joblib writes raw array bytes)
+    model = _fitted()
+    model[-1].calibration_ = Payload(marker, "subprocess")
+    p = tmp_path / "nested_in_estimator.joblib"
+    joblib.dump(model, p)
+    cases[p.name] = p
+    p = tmp_path / "nested_compressed.joblib"
+    joblib.dump(model, p, compress=3)
+    cases[p.name] = p
+    return marker, cases
+
+
+def test_malicious_pickles_are_refused_and_never_run(tmp_path):
+    marker, cases = _cases(tmp_path)
+    for name, path in cases.items():
+        with pytest.raises(raudit.InputError) as info:
+            safe_load(path)
+        message = str(info.value)
+        assert "refusing to load" in message and "--trust-model" in message, name
+        assert any(g in message for g in ("posix.system", "os.system", "builtins.exec", "builtins.eval", "subprocess.call")), (name, message)
+        assert not marker.exists(), f"{name} ran its payload"
+
+
+def test_cli_refuses_with_exit_2_and_names_each_global(tmp_path, files):
+    marker, cases = _cases(tmp_path)
+    for name in ("plain_p5.pkl", "nested_in_estimator.joblib", "compressed_gzip.joblib"):
+        res = CliRunner().invoke(main, [str(cases[name]), str(files["data"]), "--target", "approved", "--out", str(tmp_path / "o")])
+        assert res.exit_code == 2, res.output
+        assert "refusing to load" in res.output and "Traceback" not in res.output
+        assert not marker.exists() and not (tmp_path / "o").exists()
+
+
+def test_static_scan_lists_globals_without_executing(tmp_path):
+    marker = tmp_path / "PWNED"
+    found, complete = scan_globals(pickle.dumps(Payload(marker, "subprocess"), protocol=4))
+    assert complete and found == [("subprocess", "call")]
+    assert refused_globals(found) == ["subprocess.call"]
+    assert refused_globals([("sklearn.linear_model._logistic", "LogisticRegression"), ("numpy", "dtype"), ("numpy", "load"),
+                            ("pandas", "read_pickle"), ("builtins", "getattr"), ("sklearn.pipeline", "Pipeline.__init__")]) == [
+            "numpy.load", "pandas.read_pickle", "builtins.getattr", "sklearn.pipeline.Pipeline.__init__"]
+    assert not marker.exists()
+
+
+def test_trust_model_and_allow_module(tmp_path, files):
+    marker = tmp_path / "ran"
+    bad = tmp_path / "x.pkl"
+    bad.write_bytes(pickle.dumps(Payload(marker, "subprocess")))
+    with pytest.raises(raudit.InputError):
+        safe_load(bad)
+    obj, info = safe_load(bad, allow=("subprocess",))  # the user allowed it: it runs
+    assert marker.exists() and "plus subprocess" in info["decision"]
+    marker.unlink()
+    obj, info = safe_load(bad, trust=True)
+    assert marker.exists() and "without inspection" in info["decision"]
+
+
+@pytest.mark.parametrize("compress", [0, 3, ("gzip", 3), ("xz", 3)])
+def test_legitimate_sklearn_pipeline_loads(tmp_path, binary_model, compress):
+    p = tmp_path / "ok.joblib"
+    joblib.dump(binary_model, p, compress=compress)
+    obj, info = safe_load(p)
+    assert type(obj) is type(binary_model) and info["compressed"] == (compress != 0)
+    assert "every global is in the allow-list" in info["decision"]
+
+
+@pytest.mark.parametrize("kind", ["xgboost", "lightgbm"])
+def test_xgboost_and_lightgbm_load_and_audit_end_to_end(tmp_path, credit, kind):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    if kind == "xgboost":
+        from xgboost import XGBClassifier as Model
+
+        params = {"n_estimators": 30, "max_depth": 3, "random_state": 0}
+    else:
+        from lightgbm import LGBMClassifier as Model
+
+        params = {"n_estimators": 30, "random_state": 0, "verbose": -1}
+    data = credit.iloc[:1500]
+    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["zip_region", "home_ownership"])],
+                            remainder="passthrough")
+    model = make_pipeline(pre, Model(**params)).fit(data[FEATURES], data.approved)
+    path = tmp_path / f"{kind}.joblib"
+    joblib.dump(model, path)
+    data.to_csv(tmp_path / "d.csv", index=False)
+    report = raudit.audit(path, tmp_path / "d.csv", target="approved", sensitive=["sex"],
+                          checks=["performance", "fairness", "explanations"],
+                          config={"check": {"explanations": {"sample_size": 200, "lime_samples": 300}}})
+    assert report["performance"].status != "error" and report["fairness"].status != "error"
+    exp = report["explanations"]
+    assert "TreeExplainer" in exp.details["method"], exp.summary
+    assert exp.metrics["additivity_max_error"] < 1e-3
+    assert report.lineage["model"]["loader"].startswith("raudit restricted unpickler")
+
+
+def test_skops_untrusted_types_are_listed(tmp_path, credit):
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    data = credit.iloc[:500]
+    safe = LogisticRegression(max_iter=300).fit(data[["income", "debt_to_income"]], data.approved)
+    sio.dump(safe, tmp_path / "lr.skops")
+    adapter = raudit._loading.load_model(tmp_path / "lr.skops") if hasattr(raudit, "_loading") else None
+    from raudit._loading import load_model
+
+    assert load_model(tmp_path / "lr.skops").load_info["format"] == "skops"
+    hgb = HistGradientBoostingClassifier(max_iter=5).fit(data[["income", "debt_to_income"]], data.approved)
+    sio.dump(hgb, tmp_path / "hgb.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "hgb.skops")
+    if any(not t.startswith(("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")) for t in untrusted):
+        with pytest.raises(raudit.InputError, match="--trust-model"):
+            load_model(tmp_path / "hgb.skops")
+    assert load_model(tmp_path / "hgb.skops", trust=True).task == "binary"
+    del adapter
+
+
+def test_report_states_format_loader_and_trust_decision(files, tmp_path):
+    res = CliRunner().invoke(main, [str(files["model"]), str(files["data"]), "--target", "approved", "--sensitive", "sex",
+                                    "--checks", "performance", "--format", "json,html", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    model = json.loads((tmp_path / "report.json").read_text())["lineage"]["model"]
+    assert model["format"] == "pickle/joblib" and "restricted unpickler" in model["loader"]
+    assert "allow-list" in model["trust"]
+    assert "allow-list" in (tmp_path / "report.html").read_text()
