@@ -46,6 +46,10 @@ class EnergyCheck(Check):
     name = "energy"
     title = "Energy, latency and cost"
     order = 40
+    evidence = {
+        "EU-AIA-XI.1.2.e": "training and inference energy (measured or estimated)",
+        "NIST-MEASURE-2.12": "energy, CO₂ and cost with the method stated",
+    }
     requires = frozenset({"model"})
     defaults: Mapping[str, Any] = {
         "country": DEFAULT_COUNTRY,

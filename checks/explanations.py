@@ -40,6 +40,11 @@ class ExplanationsCheck(Check):
     name = "explanations"
     title = "Explanations"
     order = 30
+    evidence = {
+        "EU-AIA-13.3.b.iv": "SHAP and LIME explanations of outputs",
+        "EU-AIA-IV.2.b": "which inputs drive the model",
+        "NIST-MEASURE-2.9": "global, per-group and local explanations, their agreement",
+    }
     requires = frozenset({"model"})
     defaults: Mapping[str, Any] = {
         "sample_size": 1000,

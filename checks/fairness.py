@@ -95,6 +95,14 @@ class FairnessCheck(Check):
     name = "fairness"
     title = "Fairness"
     order = 20
+    evidence = {
+        "EU-AIA-10.2.f": "group outcomes and proxies of sensitive attributes",
+        "EU-AIA-10.2.g": "disparities tested for significance; mitigation estimate",
+        "EU-AIA-13.3.b.v": "performance per sensitive group and intersection",
+        "EU-AIA-IV.2.g": "metrics of potentially discriminatory impact",
+        "EU-AIA-IV.3": "accuracy for specific groups of persons",
+        "NIST-MEASURE-2.11": "fairness metrics with intervals and tests",
+    }
     requires = frozenset({"sensitive"})
     defaults: Mapping[str, Any] = {
         "min_group_size": 30,

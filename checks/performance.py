@@ -63,6 +63,15 @@ class PerformanceCheck(Check):
     name = "performance"
     title = "Performance"
     order = 10
+    evidence = {
+        "EU-AIA-13.3.b.ii": "accuracy, ROC-AUC, calibration with thresholds",
+        "EU-AIA-15.1": "accuracy measured on held-out data",
+        "EU-AIA-15.3": "accuracy metrics and their values",
+        "EU-AIA-IV.2.g": "performance metrics on the audit data",
+        "EU-AIA-IV.4": "metrics with a majority-class baseline and calibration",
+        "NIST-MEASURE-2.3": "performance on the audit data",
+        "NIST-MEASURE-2.5": "accuracy and calibration against thresholds",
+    }
     defaults: Mapping[str, Any] = {
         "roc_auc_warn": 0.7,
         "roc_auc_fail": 0.6,

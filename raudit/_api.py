@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from raudit._adapters import ModelAdapter, adapt
+from raudit._compliance import MODEL_CARD_FIELDS, compliance_matrix
 from raudit._config import AuditConfig, load_config_file, resolve_check_options
 from raudit._context import AuditContext, build_context
 from raudit._errors import ConfigError
@@ -199,7 +200,9 @@ def audit(
         adapter = adapt(model, features=cfg.features)
     else:
         adapter = None
-    ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score)
+    ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
+                             sources={"model": str(model_path) if model_path else None,
+                                      "data": str(data_path) if data_path else None})
     if on_loaded:
         on_loaded()
 
@@ -217,7 +220,17 @@ def audit(
         command=command,
     )
     results = run_checks(ctx, plugins, progress=progress)
-    return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict())
+    card = model_card_section(cfg.model_card)
+    evidence = {p.name: dict(p.check.evidence) for p in plugins if p.check is not None}
+    return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict(), model_card=card,
+                  compliance=compliance_matrix(results, evidence, model_card=card))
+
+
+def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The model card as rendered: given fields in a fixed order, and the gaps."""
+    fields = [{"key": k, "label": label, "value": card[k]} for k, label in MODEL_CARD_FIELDS.items() if card.get(k)]
+    gaps = [label for k, label in MODEL_CARD_FIELDS.items() if not card.get(k)]
+    return {"fields": fields, "gaps": gaps}
 
 
 def _as_frame(data: Any) -> pd.DataFrame:

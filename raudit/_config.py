@@ -67,6 +67,9 @@ class AuditConfig:
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
         Extra modules a pickled model may import.
+    model_card : mapping
+        The ``[model_card]`` table: intended use, out-of-scope uses, owners,
+        training data, limitations, ethical considerations.
     check_options : mapping of str to mapping
         Per-check thresholds and options, keyed by check name.
     """
@@ -83,6 +86,7 @@ class AuditConfig:
     seed: int = 0
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
+    model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,6 +114,7 @@ class AuditConfig:
         """Return the JSON form written into the report."""
         out = dataclasses.asdict(self)
         out["check_options"] = {k: dict(v) for k, v in self.check_options.items()}
+        out["model_card"] = dict(self.model_card)
         for key in ("sensitive", "formats", "features", "checks", "allow_modules"):
             if out[key] is not None:
                 out[key] = list(out[key])
@@ -128,6 +133,8 @@ class AuditConfig:
                 if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
                     raise ConfigError(f"{source}: [check.NAME] must be tables of options, e.g. [check.performance]")
                 kwargs["check_options"] = {str(k): dict(v) for k, v in value.items()}
+            elif key == "model_card":
+                kwargs["model_card"] = _model_card(value, source)
             elif key in names:
                 kwargs[key] = _coerce(key, value, source)
             else:
@@ -157,6 +164,19 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string; got {value!r}")
     return value
+
+
+def _model_card(value: Any, source: str) -> dict[str, Any]:
+    from raudit._compliance import MODEL_CARD_FIELDS
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: [model_card] must be a table")
+    for key, v in value.items():
+        if key not in MODEL_CARD_FIELDS:
+            raise ConfigError(f"{source}: unknown [model_card] field {key!r}", hint=f"fields: {', '.join(MODEL_CARD_FIELDS)}")
+        if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
+            raise ConfigError(f"{source}: [model_card].{key} must be text or a list of texts")
+    return dict(value)
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,8 @@ class AuditContext:
     model : ModelAdapter or None
         ``None`` when auditing recorded predictions without a model.
     config : AuditConfig
+    sources : mapping
+        Paths of the input files (``"model"``, ``"data"``), ``None`` for in-memory inputs.
     """
 
     data: pd.DataFrame
@@ -63,6 +65,7 @@ class AuditContext:
     positive_label: Any
     model: ModelAdapter | None
     config: AuditConfig
+    sources: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -135,6 +138,7 @@ def build_context(
     *,
     y_pred_column: str | None = None,
     y_score_column: str | None = None,
+    sources: Mapping[str, str | None] | None = None,
 ) -> tuple[AuditContext, AuditConfig]:
     """Validate ``data`` against ``model`` and compute predictions once.
 
@@ -211,6 +215,7 @@ def build_context(
         positive_label=positive,
         model=model,
         config=config,
+        sources=dict(sources or {}),
     )
     return ctx, config
 

@@ -66,6 +66,9 @@ class Check:
     defaults : mapping
         Default thresholds and options; users override them in
         ``[check.NAME]``. Unknown keys are rejected.
+    evidence : mapping of str to str
+        Requirement ids (see ``raudit._compliance.REQUIREMENTS``) this check
+        provides evidence for, each with what it shows.
     """
 
     name: ClassVar[str] = ""
@@ -73,6 +76,7 @@ class Check:
     order: ClassVar[int] = 100
     requires: ClassVar[frozenset[str]] = frozenset()
     defaults: ClassVar[Mapping[str, Any]] = {}
+    evidence: ClassVar[Mapping[str, str]] = {}
 
     def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:
         """Compute the check on ``ctx`` with the effective ``options``."""

@@ -11,10 +11,19 @@ from typing import Any
 from raudit._config import FailOn
 from raudit._results import CheckResult, Status, worst
 
-__all__ = ["Report", "SCHEMA_VERSION", "exit_code_for"]
+__all__ = ["Report", "SCHEMA_VERSION", "exit_code_for", "content_digest"]
 
 #: Version of the JSON form; bump the major part on breaking changes.
 SCHEMA_VERSION = "1.0"
+
+
+def content_digest(body: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of ``body`` without its ``integrity`` key."""
+    import hashlib
+
+    data = {k: v for k, v in body.items() if k != "integrity"}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def exit_code_for(status: Status, fail_on: FailOn) -> int:
@@ -46,12 +55,18 @@ class Report:
         Inputs, versions, platform, time, command (see ``raudit._lineage``).
     config : dict
         The effective configuration.
+    model_card : dict
+        ``fields`` (label and text of each given field) and ``gaps`` (fields missing).
+    compliance : dict
+        The requirement → evidence → status matrix (``raudit._compliance``).
     title : str
     """
 
     results: Sequence[CheckResult]
     lineage: Mapping[str, Any] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
+    model_card: Mapping[str, Any] = field(default_factory=dict)
+    compliance: Mapping[str, Any] = field(default_factory=dict)
     title: str = "Responsible-AI audit"
 
     @property
@@ -71,15 +86,23 @@ class Report:
         return exit_code_for(self.status, fail_on)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form (see ``raudit/schema/report.schema.json``)."""
-        return {
+        """Return the JSON form (see ``raudit/schema/report.schema.json``).
+
+        ``integrity.digest`` is the sha256 of the canonical JSON of every
+        other key; ``raudit verify`` recomputes it.
+        """
+        body = {
             "schema_version": SCHEMA_VERSION,
             "title": self.title,
             "status": self.status,
+            "model_card": dict(self.model_card),
             "checks": [r.to_dict() for r in self.results],
+            "compliance": dict(self.compliance),
             "lineage": dict(self.lineage),
             "config": dict(self.config),
         }
+        body["integrity"] = {"algorithm": "sha256", "digest": content_digest(body)}
+        return body
 
     def to_json(self) -> str:
         """Return the report as indented, key-sorted JSON text."""

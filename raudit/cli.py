@@ -45,6 +45,7 @@ def main() -> None:
       raudit --predictions DATA --y-pred COL [OPTIONS]
                                          audit recorded decisions, no model
       raudit checks                      list the available checks
+      raudit verify report.json          check a report and its inputs are unaltered
 
     \b
     Example:
@@ -234,6 +235,28 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return str(n)
+
+
+@main.command("verify")
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option("--model", type=click.Path(path_type=Path), help="Model file to compare (default: the path the report recorded).")
+@click.option("--data", type=click.Path(path_type=Path), help="Data file to compare (default: the path the report recorded).")
+def verify_command(report: Path, model: Path | None, data: Path | None) -> None:
+    """Check that REPORT (a report.json) is unaltered and its inputs still match their hashes.
+
+    Exit code 0 when everything matches, 1 when something differs, 2 on bad input.
+    """
+    from raudit._verify import verify
+
+    try:
+        results = verify(report, model=model, data=data)
+    except RauditError as exc:
+        click.echo(f"raudit: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    for what, ok, detail in results:
+        mark = click.style("OK  " if ok else "FAIL", fg="green" if ok else "red", bold=True)
+        click.echo(f"{mark} {what}: {detail}")
+    sys.exit(EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED)
 
 
 @main.command("checks")

@@ -1,0 +1,119 @@
+"""Lineage: is what was audited the versioned model and data? (git and DVC)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from raudit import Check, CheckResult, Finding, Table, worst
+from raudit._context import AuditContext
+from raudit._lineage import git_info
+
+
+def md5_file(path: Path, *, chunk: int = 1 << 20) -> str:
+    """Hex md5 of a file (what DVC records for a file output)."""
+    h = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def dvc_record(path: Path, *, max_up: int = 6) -> dict[str, Any] | None:
+    """Find what DVC recorded for ``path``: its ``.dvc`` file, else a ``dvc.lock`` above it.
+
+    Returns ``{"source": file, "path": recorded path, "md5": recorded md5}`` or ``None``.
+    Scalars are read as text (``BaseLoader``): an md5 like ``0123…`` must not become a number.
+    """
+    import yaml
+
+    target = path.resolve()
+    sidecar = Path(str(path) + ".dvc")
+    if sidecar.is_file():
+        data = yaml.load(sidecar.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+        for out in data.get("outs", []):
+            if (sidecar.parent / out.get("path", "")).resolve() == target:
+                return {"source": str(sidecar), "path": out.get("path"), "md5": out.get("md5"), "hash": out.get("hash", "md5")}
+    folder = target.parent
+    for _ in range(max_up):
+        lock = folder / "dvc.lock"
+        if lock.is_file():
+            data = yaml.load(lock.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+            for stage, spec in (data.get("stages") or {}).items():
+                for out in spec.get("outs", []) or []:
+                    if (folder / out.get("path", "")).resolve() == target:
+                        return {"source": f"{lock} (stage {stage})", "path": out.get("path"), "md5": out.get("md5"),
+                                "hash": out.get("hash", "md5")}
+        if (folder / ".git").exists() or folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
+
+
+class LineageCheck(Check):
+    """Compares each input file with what git and DVC recorded for it.
+
+    Options (``[check.lineage]``): ``dvc_mismatch`` (status when a file differs
+    from its DVC record, default ``fail``); ``dirty`` (status when the
+    repository holding an input has uncommitted changes, default ``warn``).
+    """
+
+    name = "lineage"
+    title = "Lineage and provenance"
+    order = 90
+    defaults: Mapping[str, Any] = {"dvc_mismatch": "fail", "dirty": "warn"}
+    evidence = {
+        "EU-AIA-IV.2.d": "data provenance: git and DVC records compared with the audited files",
+        "NIST-MEASURE-2.1": "the exact data and model audited, traced to version control",
+    }
+
+    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
+        for key in ("dvc_mismatch", "dirty"):
+            if options[key] not in ("pass", "warn", "fail"):
+                from raudit import ConfigError
+
+                raise ConfigError(f"[check.lineage].{key} must be pass, warn or fail; got {options[key]!r}")
+        findings, rows, details = [], [], {}
+        for role, source in ctx.sources.items():
+            if not source:
+                findings.append(Finding("pass", f"The {role} was given in memory: no file to trace.", f"{role}/memory"))
+                continue
+            path = Path(source)
+            git = git_info(path)
+            dvc = dvc_record(path)
+            info: dict[str, Any] = {"path": source, "git": git, "dvc": dvc}
+            if dvc is not None:
+                actual = md5_file(path)
+                info["dvc"]["actual_md5"] = actual
+                if dvc.get("md5") == actual:
+                    findings.append(Finding("pass", f"The {role} file matches its DVC record ({dvc['source']}, md5 {actual[:12]}…).", f"{role}/dvc"))
+                else:
+                    findings.append(Finding(options["dvc_mismatch"], f"The {role} file {path.name} is not the versioned one: DVC "
+                                            f"recorded md5 {str(dvc.get('md5'))[:12]}… in {dvc['source']}, the audited file has "
+                                            f"{actual[:12]}…. Check out the versioned file (dvc checkout) or update the record.",
+                                            f"{role}/dvc"))
+            if git is not None:
+                if git["dirty"]:
+                    findings.append(Finding(options["dirty"], f"The repository holding the {role} ({git['repository']}) has "
+                                                              f"uncommitted changes at {str(git['commit'])[:12]}: the audit may not be reproducible "
+                                                              "from a commit.", f"{role}/dirty"))
+                if not git["file_tracked"] and dvc is None:
+                    findings.append(Finding("pass", f"The {role} file is neither tracked by git nor by DVC; only its sha256 in "
+                                                    "the lineage appendix identifies it.", f"{role}/untracked"))
+            elif dvc is None:
+                findings.append(Finding("pass", f"The {role} file is not under version control; only its sha256 in the lineage "
+                                                "appendix identifies it.", f"{role}/untracked"))
+            rows.append([role, path.name, (git or {}).get("commit", "—") and str((git or {}).get("commit"))[:12],
+                         "yes" if (git or {}).get("file_tracked") else "no",
+                         "yes" if (git or {}).get("dirty") else ("no" if git else "—"),
+                         "—" if dvc is None else ("matches" if dvc.get("md5") == info["dvc"]["actual_md5"] else "DIFFERS")])
+            details[role] = info
+        table = Table("Inputs and version control", ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows)
+        status = worst(f.status for f in findings)
+        dvc = [r[5] for r in rows if r[5] != "—"]
+        dvc_text = f"DVC: {dvc.count('matches')} match, {dvc.count('DIFFERS')} differ" if dvc else "no DVC records"
+        return CheckResult(name=self.name, title=self.title, status=status,
+                           summary=f"{sum(1 for r in rows if r[3] == 'yes')}/{len(rows)} input files tracked by git; {dvc_text}",
+                           findings=findings, tables=[table] if rows else [], details=details)
