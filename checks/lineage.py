@@ -80,6 +80,13 @@ class LineageCheck(Check):
             if not source:
                 findings.append(Finding("pass", f"The {role} was given in memory: no file to trace.", f"{role}/memory"))
                 continue
+            if role == "model" and ctx.model is not None and ctx.model.load_info.get("mlflow_uri") == source:
+                info = ctx.model.load_info
+                findings.append(Finding("pass", f"The model was loaded from MLflow {source} (run {info.get('run_id')}, tracking "
+                                                f"{info.get('tracking_uri')}); its artifact's sha256 is "
+                                                f"{str(info.get('artifact_sha256'))[:12]}….", "model/mlflow"))
+                details[role] = {"mlflow": {k: info.get(k) for k in ("mlflow_uri", "run_id", "tracking_uri", "artifact_sha256")}}
+                continue
             path = Path(source)
             git = git_info(path)
             dvc = dvc_record(path)

@@ -135,8 +135,9 @@ def audit(
 
     Parameters
     ----------
-    model : estimator, ModelAdapter, path or None
-        A fitted scikit-learn-compatible model, or the path of a saved one.
+    model : estimator, ModelAdapter, path, MLflow URI or None
+        A fitted scikit-learn-compatible model, the path of a saved one, or
+        ``models:/NAME/VERSION`` / ``runs:/RUN_ID/PATH`` (needs ``raudit[mlflow]``).
         ``None`` audits the predictions recorded in ``data`` (see ``y_pred``).
     data : DataFrame or path
         Labelled data (CSV or Parquet path). Columns the model does not take
@@ -190,18 +191,26 @@ def audit(
 
     plugins = select_checks(discover(), cfg)
 
-    model_path = Path(model) if isinstance(model, (str, Path)) else None
+    from raudit._mlflow import is_mlflow_uri
+
+    mlflow_uri = model if is_mlflow_uri(model) else None
+    model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
     data_path = Path(data) if isinstance(data, (str, Path)) else None
     df = load_data(data_path) if data_path is not None else _as_frame(data)
-    if model_path is not None:
-        adapter: ModelAdapter | None = load_model(model_path, features=cfg.features, trust=cfg.trust_model,
+    if mlflow_uri is not None:
+        from raudit._mlflow import load_mlflow_model
+
+        adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
+                                                         features=cfg.features)
+    elif model_path is not None:
+        adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model,
                                                   allow=cfg.allow_modules)
     elif model is not None:
         adapter = adapt(model, features=cfg.features)
     else:
         adapter = None
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
-                             sources={"model": str(model_path) if model_path else None,
+                             sources={"model": str(model_path) if model_path else mlflow_uri,
                                       "data": str(data_path) if data_path else None})
     if on_loaded:
         on_loaded()

@@ -57,7 +57,7 @@ def main() -> None:
 
 
 @main.command("audit")
-@click.argument("paths", nargs=-1, metavar="MODEL DATA", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, metavar="MODEL DATA")
 @click.option("--target", help="Label column (detected when it is the one column the model does not take).")
 @click.option("--sensitive", help="Comma-separated sensitive columns, e.g. sex,race (guessed by name if omitted).")
 @click.option("--features", help="Comma-separated model input columns, for models that do not record them.")
@@ -75,13 +75,15 @@ def main() -> None:
 @click.option("--emissions", "emissions_file", type=click.Path(dir_okay=False, path_type=Path), help="A codecarbon emissions.csv recorded when the model was trained.")
 @click.option("--no-refit", is_flag=True, help="Do not re-measure training energy by refitting a clone of the model.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the logs of codecarbon and other libraries.")
+@click.option("--attach", is_flag=True, help="Log the report to the MLflow model version the audit loaded (models:/NAME/VERSION).")
+@click.option("--attach-to", help="Log the report to this MLflow model version (models:/NAME/VERSION) or run id.")
 @click.option("--trust-model", is_flag=True, default=None, help="Load the model file without inspecting it (only after you reviewed where it came from).")
 @click.option("--allow-module", "allow_modules", multiple=True, help="A module a pickled model may import beyond the defaults (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def audit_command(paths: tuple[Path, ...], **opts: Any) -> None:
+def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     """Audit MODEL on labelled DATA and write report.html, report.pdf and report.json."""
     try:
         code = _audit(paths, **opts)
@@ -102,7 +104,7 @@ def audit_command(paths: tuple[Path, ...], **opts: Any) -> None:
     sys.exit(code)
 
 
-def _audit(paths: tuple[Path, ...], **opts: Any) -> int:
+def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     from raudit._api import audit
     from raudit._config import AuditConfig, load_config_file
     from raudit._errors import InputError
@@ -178,6 +180,14 @@ def _audit(paths: tuple[Path, ...], **opts: Any) -> int:
     written = write_reports(report, out, formats, template_dir=opts["template_dir"])
     if not quiet:
         _print_summary(report, written, time.perf_counter() - t0, config.fail_on)
+    if opts["attach"] or opts["attach_to"]:
+        from raudit._mlflow import attach_report, is_mlflow_uri
+
+        done = attach_report(report, written, target=opts["attach_to"],
+                             model_uri=str(model_path) if is_mlflow_uri(str(model_path)) else None)
+        if not quiet:
+            where = f"model {done['model']} version {done['version']} (run {done['run_id']})" if done["model"] else f"run {done['run_id']}"
+            click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {where}")
     return report.exit_code(config.fail_on)
 
 
