@@ -66,7 +66,9 @@ class ExplanationsCheck(Check):
     def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
         o = options
         assert ctx.model is not None
-        model = ctx.model.model
+        # scikit-learn, XGBoost and LightGBM models are explained directly (fast paths); others through their adapter
+        native = type(ctx.model.model).__module__.split(".")[0] in ("sklearn", "xgboost", "lightgbm")
+        model = ctx.model.model if native else ctx.model
         rng = ctx.rng("explanations")
         class_index, class_label = _explained_class(ctx, o["explain_class"])
 

@@ -79,8 +79,10 @@ class SklearnAdapter(ModelAdapter):
         return proba / proba.sum(axis=1, keepdims=True)
 
     def _input(self, X: pd.DataFrame) -> Any:
-        # A model fitted on a NumPy array warns when given a DataFrame.
-        return X if hasattr(self.model, "feature_names_in_") else X.to_numpy()
+        # A model fitted on a NumPy array warns when given a DataFrame; skorch's torch layers want float32.
+        if hasattr(self.model, "feature_names_in_"):
+            return X
+        return X.to_numpy(dtype=np.float32) if type(self.model).__module__.startswith("skorch") else X.to_numpy()
 
 
 def adapt(model: Any, *, load_info: Mapping[str, Any] | None = None, features: Sequence[str] | None = None) -> ModelAdapter:

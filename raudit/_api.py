@@ -203,8 +203,8 @@ def audit(
         adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
                                                          features=cfg.features)
     elif model_path is not None:
-        adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model,
-                                                  allow=cfg.allow_modules)
+        adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
+                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
     elif model is not None:
         adapter = adapt(model, features=cfg.features)
     else:

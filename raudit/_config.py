@@ -67,6 +67,13 @@ class AuditConfig:
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
         Extra modules a pickled model may import.
+    task : {"classification", "regression"} or None
+        For PyTorch and ONNX models, which do not say (default classification).
+    torch_class : str or None
+        ``module:Class`` to rebuild a ``torch.save`` state dict.
+    torch_output : {"auto", "logits", "probabilities"}
+        What a torch module's output is (auto: probabilities if in [0, 1] and
+        rows sum to 1, else logits through softmax/sigmoid).
     model_card : mapping
         The ``[model_card]`` table: intended use, out-of-scope uses, owners,
         training data, limitations, ethical considerations.
@@ -86,6 +93,9 @@ class AuditConfig:
     seed: int = 0
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
+    task: str | None = None
+    torch_class: str | None = None
+    torch_output: str = "auto"
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -99,6 +109,10 @@ class AuditConfig:
             raise ConfigError("no report format chosen; use --format html,pdf,json")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be an integer; got {self.seed!r}")
+        if self.task not in (None, "classification", "regression"):
+            raise ConfigError(f"task must be classification or regression; got {self.task!r}")
+        if self.torch_output not in ("auto", "logits", "probabilities"):
+            raise ConfigError(f"torch_output must be auto, logits or probabilities; got {self.torch_output!r}")
         if self.target is not None and self.target in self.sensitive:
             raise ConfigError(f"column {self.target!r} is both the target and a sensitive feature")
 

@@ -14,7 +14,8 @@ from raudit._errors import InputError
 __all__ = ["load_model", "load_data", "DATA_SUFFIXES", "MODEL_SUFFIXES"]
 
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
-MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops")
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".pt", ".pth", ".pts", ".torchscript", ".onnx")
+TORCH_SUFFIXES = (".pt", ".pth", ".pts", ".torchscript")
 
 
 
@@ -33,7 +34,8 @@ def _existing_file(path: str | Path, what: str) -> Path:
 
 
 def load_model(
-    path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False, allow: tuple[str, ...] = ()
+    path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False, allow: tuple[str, ...] = (),
+    task: str | None = None, torch_class: str | None = None, torch_output: str = "auto",
 ) -> ModelAdapter:
     """Load a fitted model from ``path`` and wrap it in a :class:`ModelAdapter`.
 
@@ -48,6 +50,11 @@ def load_model(
         Skip the inspection (``--trust-model``), after the user reviewed the file.
     allow : tuple of str
         Extra module prefixes a pickle may import (``--allow-module``).
+    task : {"classification", "regression"}, optional
+        For PyTorch and ONNX models, which cannot say (default classification).
+    torch_class : "module:Class", optional
+        The module class for a ``torch.save`` state dict.
+    torch_output : {"auto", "logits", "probabilities"}
 
     Raises
     ------
@@ -58,6 +65,18 @@ def load_model(
     p = _existing_file(path, "model")
     with p.open("rb") as fh:
         head = fh.read(4)
+    if p.suffix in TORCH_SUFFIXES:
+        from raudit._torch import load_torch
+
+        adapter = load_torch(p, task=task or "classification", torch_class=torch_class, output=torch_output, features=features)
+        adapter.load_info["path"] = str(p)
+        return adapter
+    if p.suffix == ".onnx":
+        from raudit._torch import load_onnx
+
+        adapter = load_onnx(p, task=task or "classification", features=features)
+        adapter.load_info["path"] = str(p)
+        return adapter
     if p.suffix == ".skops" or (head.startswith(b"PK") and p.suffix not in (".joblib", ".pkl", ".pickle")):
         obj = _load_skops(p, trust=trust)
         info: dict[str, Any] = {"format": "skops", "loader": "skops.io.load",

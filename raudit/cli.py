@@ -61,6 +61,8 @@ def main() -> None:
 @click.option("--target", help="Label column (detected when it is the one column the model does not take).")
 @click.option("--sensitive", help="Comma-separated sensitive columns, e.g. sex,race (guessed by name if omitted).")
 @click.option("--features", help="Comma-separated model input columns, for models that do not record them.")
+@click.option("--task", type=click.Choice(["classification", "regression"]), help="For PyTorch/ONNX models, which cannot say [default: classification].")
+@click.option("--torch-class", help="module:Class of a torch.save state dict (built with no arguments).")
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
 @click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json [default: all].")
@@ -128,6 +130,8 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         "sensitive": _csv(opts["sensitive"]),
         "features": _csv(opts["features"]),
         "positive_label": opts["positive_label"],
+        "task": opts["task"],
+        "torch_class": opts["torch_class"],
         "formats": _csv(opts["formats"]),
         "checks": _csv(opts["checks"]),
         "fail_on": opts["fail_on"],

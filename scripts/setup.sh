@@ -25,7 +25,8 @@ PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$extras" = "dev" ]; then
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  # the tests cover every integration: torch==2.13.0 is the local CPU build (a looser spec pulls CUDA)
+  .venv/bin/python -m pip install -q -e ".[dev,torch,onnx,skorch]"
 else
   .venv/bin/python -m pip install -q -e .
 fi
