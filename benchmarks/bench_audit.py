@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path

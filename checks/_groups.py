@@ -51,10 +51,14 @@ def group_labels(
         idx = np.searchsorted(edges, values, side="right") - 1
         idx = np.where(values == edges[-1], len(edges) - 2, idx)  # include the top edge in the last bin
         names = [f"[{_edge(a)}, {_edge(b)}{']' if i == len(edges) - 2 else ')'}" for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
-        labels = [
-            MISSING if np.isnan(v) else (names[i] if 0 <= i < len(names) else ("< " + _edge(edges[0]) if i < 0 else "> " + _edge(edges[-1])))
-            for v, i in zip(values, idx)
-        ]
+        def name(v: float, i: int) -> str:
+            if np.isnan(v):
+                return MISSING
+            if 0 <= i < len(names):
+                return names[i]
+            return "< " + _edge(edges[0]) if i < 0 else "> " + _edge(edges[-1])
+
+        labels = [name(v, i) for v, i in zip(values, idx)]
         return pd.Series(labels, index=column.index, dtype=object), how
     labels = column.astype(object).where(column.notna(), MISSING).map(str)
     return labels, "categories as recorded"

@@ -20,7 +20,7 @@ import pandas as pd
 
 from raudit import Check, CheckResult, Finding, Table, grade, worst
 from raudit._context import AuditContext
-from raudit._energy import DEFAULT_COUNTRY, Measurement, measure, method_description, sidecar_path
+from raudit._energy import DEFAULT_COUNTRY, measure, method_description, sidecar_path
 
 #: US EPA greenhouse-gas equivalencies: 400 g CO₂ per mile driven (≈ 0.249 kg/km), 8.22 g per smartphone charge.
 KG_PER_KM = 0.4 / 1.609344
@@ -151,9 +151,11 @@ class EnergyCheck(Check):
             "duration_s": float(row["duration"]), "energy_kwh": float(row["energy_consumed"]), "emissions_kg": float(row["emissions"]),
             "cpu_power_w": float(row.get("cpu_power", np.nan)), "ram_power_w": float(row.get("ram_power", np.nan)),
             "cpu_mode": "unknown", "cpu_model": str(row.get("cpu_model", "")), "cpu_count": int(row.get("cpu_count", 0) or 0),
-            "ram_gb": float(row.get("ram_total_size", np.nan)), "gpu_model": str(row.get("gpu_model", "") if pd.notna(row.get("gpu_model")) else ""),
+            "ram_gb": float(row.get("ram_total_size", np.nan)),
+            "gpu_model": str(row.get("gpu_model")) if pd.notna(row.get("gpu_model", np.nan)) else "",
             "country_iso_code": str(row.get("country_iso_code", "")), "tracking_mode": str(row.get("tracking_mode", "")),
-            "grid_g_per_kwh": float(row["emissions"]) / float(row["energy_consumed"]) * 1000 if float(row["energy_consumed"]) else float("nan"),
+            "grid_g_per_kwh": (float(row["emissions"]) / float(row["energy_consumed"]) * 1000
+                               if float(row["energy_consumed"]) else float("nan")),
             "codecarbon_version": str(row.get("codecarbon_version", "")),
         }
         details["training"] = {"source": "emissions file", "path": str(path), "row": len(frame) - 1, "run_id": str(row.get("run_id", ""))}
@@ -225,7 +227,8 @@ class EnergyCheck(Check):
              ["batch throughput (rows/s)", throughput, f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"],
              ["energy per 1,000 predictions (kWh)", per_1000_kwh, method_description(m.cpu_mode).split(";")[0]],
              ["CO₂e per 1,000 predictions (kg)", per_1000_kg, f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g/kWh"],
-             ["cost per 1,000 predictions (USD)", cost, f"${o['electricity_price_per_kwh']}/kWh + ${o['machine_price_per_hour']}/h machine time"]],
+             ["cost per 1,000 predictions (USD)", cost,
+              f"${o['electricity_price_per_kwh']}/kWh + ${o['machine_price_per_hour']}/h machine time"]],
             note="Measured on this machine; latency includes scikit-learn's per-call overhead.",
         )
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from raudit.checks._attribution import Attribution, explain, predict_function
+from raudit.checks._groups import group_labels
 
 from raudit import Check, CheckResult, Figure, Finding, Table, worst
 from raudit._context import AuditContext
 from raudit._svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit._tabular import TabularCodec
-from raudit.checks._attribution import Attribution, explain, predict_function
-from raudit.checks._groups import group_labels
 
 
 class ExplanationsCheck(Check):
@@ -129,7 +129,8 @@ class ExplanationsCheck(Check):
         metrics.update(agreement)
         status = worst(f.status for f in findings)
         summary = (f"top drivers: {', '.join(columns[i] for i in order[:3])}; {attr.method.split(' on ')[0]}"
-                   + (f"; SHAP–LIME rank agreement {agreement['lime_shap_spearman_mean']:.2f}" if "lime_shap_spearman_mean" in agreement else ""))
+                   + (f"; SHAP–LIME rank agreement {agreement['lime_shap_spearman_mean']:.2f}"
+                      if "lime_shap_spearman_mean" in agreement else ""))
         return CheckResult(
             name=self.name, title=self.title, status=status, summary=summary, metrics=metrics, findings=findings,
             tables=tables, figures=figures,
@@ -193,8 +194,8 @@ class ExplanationsCheck(Check):
             cis = [None] * len(rows)
         else:
             cis = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in rows]
-        row_attr = explain(model, row_frame, sample.iloc[: o["background_size"]], task=ctx.task,
-                           class_index=cis[0] if ctx.task != "regression" and np.ndim(class_index) == 0 else (np.asarray(cis) if ctx.task != "regression" else None),
+        row_ci = None if ctx.task == "regression" else (cis[0] if np.ndim(class_index) == 0 else np.asarray(cis))
+        row_attr = explain(model, row_frame, sample.iloc[: o["background_size"]], task=ctx.task, class_index=row_ci,
                            class_label=class_label, seed=ctx.seed)
         details, tables, figures = [], [], []
         agree, stable, overlap = [], [], []
@@ -236,7 +237,8 @@ class ExplanationsCheck(Check):
                 bar_chart([descriptions.get(i, codec.columns[i]) for i in order], [weights[0][i] for i in order],
                           colors=[PALETTE[0] if weights[0][i] >= 0 else PALETTE[3] for i in order],
                           xlabel=f"LIME weight toward {class_label if mode == 'classification' else 'the prediction'}"),
-                f"SHAP vs LIME rank correlation {rho:.2f}, top-{k} overlap {ov:.0%}; LIME rerun with another seed: rank correlation {rho_seed:.2f}.",
+                f"SHAP vs LIME rank correlation {rho:.2f}, top-{k} overlap {ov:.0%}; "
+                f"LIME rerun with another seed: rank correlation {rho_seed:.2f}.",
                 section=f"LIME: row {row} ({why})",
             ))
             values = ctx.X.iloc[row]
@@ -246,7 +248,8 @@ class ExplanationsCheck(Check):
                                   weights[0][i], shap_row[i]] for i, c in enumerate(codec.columns)],
                                 section=f"LIME: row {row} ({why})"))
             details.append({"row": row, "why": why, "prediction": prediction, "actual": ctx.y[row],
-                            "lime_weights": dict(zip(codec.columns, weights[0])), "lime_weights_other_seed": dict(zip(codec.columns, weights[1])),
+                            "lime_weights": dict(zip(codec.columns, weights[0])),
+                            "lime_weights_other_seed": dict(zip(codec.columns, weights[1])),
                             "shap_values": dict(zip(codec.columns, shap_row)), "spearman_lime_shap": rho,
                             "spearman_lime_seeds": rho_seed, "top_k_overlap": ov, "top_k_overlap_seeds": len(top_lime & top_seed) / k})
         agreement = {}
@@ -259,11 +262,13 @@ class ExplanationsCheck(Check):
                 "pass" if a >= o["agreement_warn"] else "warn",
                 f"SHAP and LIME {'agree' if a >= o['agreement_warn'] else 'disagree'} on the {len(rows)} explained rows: mean rank "
                 f"correlation {a:.2f} (warn below {o['agreement_warn']}), top-{k} overlap {agreement['lime_shap_top_k_overlap_mean']:.0%}. "
-                f"LIME explains the {('probability of ' + class_label) if mode == 'classification' else 'prediction'} locally; SHAP explains {attr.output_space}.",
+                f"LIME explains the {('probability of ' + class_label) if mode == 'classification' else 'prediction'} locally; "
+                f"SHAP explains {attr.output_space}.",
                 "agreement"))
             findings.append(Finding(
                 "pass" if s >= o["stability_warn"] else "warn",
-                f"LIME is {'stable' if s >= o['stability_warn'] else 'unstable'} across seeds: mean rank correlation {s:.2f} between two runs "
+                f"LIME is {'stable' if s >= o['stability_warn'] else 'unstable'} across seeds: "
+                f"mean rank correlation {s:.2f} between two runs "
                 f"with {o['lime_samples']:,} samples each (warn below {o['stability_warn']}).", "stability"))
         return details, tables, figures, findings, agreement
 
@@ -342,7 +347,9 @@ def _dependence(sample: pd.DataFrame, attr: Attribution, cols: np.ndarray, *, ma
     return figures
 
 
-def _per_group(ctx: AuditContext, sample: pd.DataFrame, attr: Attribution, mean_abs: np.ndarray) -> tuple[list[Table], list[Finding], dict[str, Any]]:
+def _per_group(
+    ctx: AuditContext, sample: pd.DataFrame, attr: Attribution, mean_abs: np.ndarray
+) -> tuple[list[Table], list[Finding], dict[str, Any]]:
     tables, findings, details = [], [], {}
     positions = ctx.X.index.get_indexer(sample.index)
     for col in ctx.sensitive.columns:

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from raudit.checks._groups import GroupCounts, Grouping, group_labels, make_groupings
 
 from raudit import Check, CheckResult, Figure, Finding, Table, worst
 from raudit._context import AuditContext
 from raudit._stats import cramers_v, holm, two_proportion_pvalue, wilson_interval
 from raudit._svg import PALETTE, bar_chart
-from raudit.checks._groups import GroupCounts, Grouping, group_labels, make_groupings
 
 #: metric -> (kind, option key, label, plain words)
 DISPARITIES: dict[str, tuple[str, str, str, str]] = {
@@ -62,9 +62,14 @@ class Disparity:
 
     @property
     def breaks(self) -> bool:
+        """Whether the value is beyond its threshold: below it (ratio), above it (ratio_above), outside ± (difference)."""
         if self.threshold is None or not np.isfinite(self.value):
             return False
-        return self.value < self.threshold if self.kind == "ratio" else abs(self.value) > self.threshold
+        if self.kind == "ratio":
+            return self.value < self.threshold
+        if self.kind == "ratio_above":
+            return self.value > self.threshold
+        return abs(self.value) > self.threshold
 
 
 def _p_text(p: float) -> str:
@@ -146,14 +151,16 @@ class FairnessCheck(Check):
             _judge(d, o)
         details["disparities"] = [_disparity_dict(d) for d in disparities]
         findings += _findings(disparities, groupings, o)
-        judged = [d for d in disparities if d.status != "skipped"]
-        sel = [d for d in judged if d.metric == "selection_rate"]
-        if sel:
-            w = min(sel, key=lambda d: d.value if np.isfinite(d.value) else np.inf)
-            metrics["worst_selection_rate_ratio"] = w.value
-            metrics["worst_selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
+        intersections = {g.name for g in groupings if g.intersection}
+        judged = [d for d in disparities if d.status != "skipped" and d.metric == "selection_rate"]
+        for label, pool in (("", [d for d in judged if d.grouping.split(": ")[-1] not in intersections]),
+                            ("intersection_", [d for d in judged if d.grouping.split(": ")[-1] in intersections])):
+            finite = [d for d in pool if np.isfinite(d.value)]
+            if finite:
+                w = min(finite, key=lambda d: d.value)
+                metrics[f"worst_{label}selection_rate_ratio"] = w.value
+                metrics[f"worst_{label}selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
         if ctx.task != "regression":
-            intersections = {g.name for g in groupings if g.intersection}
             tables.insert(0, _disparity_table(disparities, intersections))
 
         if ctx.task == "binary" and ctx.y_score is not None and o["mitigation"]:
@@ -263,7 +270,8 @@ class FairnessCheck(Check):
                     value = a / b if kind == "ratio" else a - b
                     lo = hi = float("nan")
                     if boot_rates is not None:
-                        draws = boot_rates[metric][:, i] / boot_rates[metric][:, ref] if kind == "ratio" else boot_rates[metric][:, i] - boot_rates[metric][:, ref]
+                        mine, theirs = boot_rates[metric][:, i], boot_rates[metric][:, ref]
+                        draws = mine / theirs if kind == "ratio" else mine - theirs
                         draws = draws[np.isfinite(draws)]
                         if len(draws):
                             lo, hi = np.percentile(draws, [2.5, 97.5])
@@ -376,10 +384,7 @@ def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> li
 
 def _judge(d: Disparity, o: Mapping[str, Any]) -> None:
     small = min(d.n_group, d.n_reference) < o["min_group_size"]
-    if d.kind == "ratio_above":
-        breaks = d.threshold is not None and np.isfinite(d.value) and d.value > d.threshold
-    else:
-        breaks = d.breaks
+    breaks = d.breaks
     if small:
         d.status, d.reason = "skipped", f"group too small to judge (n = {d.n_group} < {o['min_group_size']})"
     elif not breaks:
@@ -413,7 +418,8 @@ def _findings(disparities: list[Disparity], groupings: list[Grouping], o: Mappin
                             -abs(np.log(d.value)) if d.kind.startswith("ratio") and d.value > 0 else -abs(d.value)))
     out = [Finding(d.status, _sentence(d), f"{d.grouping}/{d.group}/{d.metric}") for d in bad[: o["max_findings"]]]
     if len(bad) > o["max_findings"]:
-        out.append(Finding("warn", f"{len(bad) - o['max_findings']} more disparities beyond thresholds are listed in the disparity table.", "more"))
+        more = len(bad) - o["max_findings"]
+        out.append(Finding("warn", f"{more} more disparities beyond thresholds are listed in the disparity table.", "more"))
     names = sorted({d.grouping for d in disparities})
     for name in names:
         rows = [d for d in disparities if d.grouping == name]
@@ -437,7 +443,8 @@ def _disparity_table(ds: list[Disparity], intersections: set[str]) -> Table:
           f"{_f(d.value)} ({_ci(*d.ci)})", d.threshold, _p_text(d.p_holm) if np.isfinite(d.p_holm) else "—", d.status]
          for d in shown],
         note=(f"{omitted} intersection comparisons that pass or are too small to judge are omitted here; report.json lists all. "
-              if omitted else "") + "Ratios are group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. "
+              if omitted else "")
+        + "Ratios are group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. "
              "Tests: chi-square, or Fisher's exact when an expected count is below 5; Holm-adjusted across a feature's groups. "
              "fail = breaks the threshold and significant; warn = breaks it without significant evidence; skipped = group too small.",
         section="Disparities",
@@ -535,7 +542,7 @@ class _ScoreColumn:
         return {}
 
     def __sklearn_tags__(self) -> Any:
-        from sklearn.utils import Tags, ClassifierTags, TargetTags
+        from sklearn.utils import ClassifierTags, Tags, TargetTags
 
         return Tags(estimator_type="classifier", target_tags=TargetTags(required=True), classifier_tags=ClassifierTags())
 
@@ -566,7 +573,8 @@ def _proxies(ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -
             findings.append(Finding("warn", f"[{attr}] Strong proxies: {listed}. A model can treat groups differently through "
                                             f"these columns without seeing {attr}.", f"proxy/{attr}"))
         if ctx.model is not None and attr in inputs:
-            findings.append(Finding("warn", f"[{attr}] The model takes the sensitive attribute {attr} directly as an input.", f"direct/{attr}"))
+            findings.append(Finding("warn", f"[{attr}] The model takes the sensitive attribute {attr} directly as an input.",
+                                    f"direct/{attr}"))
     details["proxies"] = record
     if not rows:
         return None, findings

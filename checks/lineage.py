@@ -95,7 +95,8 @@ class LineageCheck(Check):
                 actual = md5_file(path)
                 info["dvc"]["actual_md5"] = actual
                 if dvc.get("md5") == actual:
-                    findings.append(Finding("pass", f"The {role} file matches its DVC record ({dvc['source']}, md5 {actual[:12]}…).", f"{role}/dvc"))
+                    findings.append(Finding("pass", f"The {role} file matches its DVC record ({dvc['source']}, md5 {actual[:12]}…).",
+                                            f"{role}/dvc"))
                 else:
                     findings.append(Finding(options["dvc_mismatch"], f"The {role} file {path.name} is not the versioned one: DVC "
                                             f"recorded md5 {str(dvc.get('md5'))[:12]}… in {dvc['source']}, the audited file has "
@@ -104,7 +105,8 @@ class LineageCheck(Check):
             if git is not None:
                 if git["dirty"]:
                     findings.append(Finding(options["dirty"], f"The repository holding the {role} ({git['repository']}) has "
-                                                              f"uncommitted changes at {str(git['commit'])[:12]}: the audit may not be reproducible "
+                                                              f"uncommitted changes at {str(git['commit'])[:12]}: "
+                                                              "the audit may not be reproducible "
                                                               "from a commit.", f"{role}/dirty"))
                 if not git["file_tracked"] and dvc is None:
                     findings.append(Finding("pass", f"The {role} file is neither tracked by git nor by DVC; only its sha256 in "
@@ -117,7 +119,8 @@ class LineageCheck(Check):
                          "yes" if (git or {}).get("dirty") else ("no" if git else "—"),
                          "—" if dvc is None else ("matches" if dvc.get("md5") == info["dvc"]["actual_md5"] else "DIFFERS")])
             details[role] = info
-        table = Table("Inputs and version control", ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows)
+        table = Table("Inputs and version control",
+                      ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows)
         status = worst(f.status for f in findings)
         dvc = [r[5] for r in rows if r[5] != "—"]
         dvc_text = f"DVC: {dvc.count('matches')} match, {dvc.count('DIFFERS')} differ" if dvc else "no DVC records"

@@ -148,14 +148,17 @@ class PerformanceCheck(Check):
             auc = m.get("roc_auc")
             status = grade(auc, warn=o["roc_auc_warn"], fail=o["roc_auc_fail"])
             if auc is not None:
-                findings.append(Finding(status, f"ROC-AUC is {auc:.3f} (warn below {o['roc_auc_warn']}, fail below {o['roc_auc_fail']}).", "roc_auc"))
+                findings.append(Finding(
+                    status, f"ROC-AUC is {auc:.3f} (warn below {o['roc_auc_warn']}, fail below {o['roc_auc_fail']}).", "roc_auc"))
             status = grade(ece, warn=o["ece_warn"], fail=o["ece_fail"], higher_is_better=False)
             findings.append(Finding(
                 status,
                 f"Expected calibration error is {ece:.3f}: predicted probabilities are off by {ece * 100:.1f} "
                 f"percentage points on average (warn above {o['ece_warn']}, fail above {o['ece_fail']}).", "ece"))
         else:
-            findings.append(Finding("skipped", "The model gives no probabilities: ROC-AUC, PR-AUC, log-loss, Brier and calibration are not computed.", "proba"))
+            findings.append(Finding(
+                "skipped", "The model gives no probabilities: ROC-AUC, PR-AUC, log-loss, Brier and calibration are not computed.",
+                "proba"))
 
         beats = m["accuracy"] > majority
         findings.append(Finding(
@@ -185,7 +188,8 @@ class PerformanceCheck(Check):
             "mean_target": float(np.mean(y)),
         }
         status = grade(m["r2"], warn=o["r2_warn"], fail=o["r2_fail"])
-        findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o['r2_warn']}, fail below {o['r2_fail']}); MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}.", "r2")]
+        findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o['r2_warn']}, fail below {o['r2_fail']}); "
+                                    f"MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}.", "r2")]
         n_show = min(len(y), 2000)
         idx = np.sort(ctx.rng("performance.residuals").choice(len(y), size=n_show, replace=False))
         fig = Figure(

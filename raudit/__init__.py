@@ -11,8 +11,8 @@ Examples
 from raudit._adapters import ModelAdapter, adapt
 from raudit._api import audit
 from raudit._config import AuditConfig
-from raudit._energy import track_training
 from raudit._context import AuditContext
+from raudit._energy import track_training
 from raudit._errors import ConfigError, InputError, RauditError
 from raudit._plugins import Check
 from raudit._report import Report

@@ -31,8 +31,10 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "EU-AIA-IV.1": ("EU AI Act", "Annex IV(1): general description, intended purpose"),
     "EU-AIA-IV.2.b": ("EU AI Act", "Annex IV(2)(b): general logic of the system, key design choices"),
     "EU-AIA-IV.2.d": ("EU AI Act", "Annex IV(2)(d): data requirements, provenance and datasheets"),
-    "EU-AIA-IV.2.g": ("EU AI Act", "Annex IV(2)(g): validation and testing procedures, metrics incl. discriminatory impact, dated test reports"),
-    "EU-AIA-IV.3": ("EU AI Act", "Annex IV(3): capabilities and limitations, accuracy for specific groups, foreseeable unintended outcomes"),
+    "EU-AIA-IV.2.g": ("EU AI Act", "Annex IV(2)(g): validation and testing procedures, metrics incl. discriminatory impact, "
+                                   "dated test reports"),
+    "EU-AIA-IV.3": ("EU AI Act", "Annex IV(3): capabilities and limitations, accuracy for specific groups, "
+                                 "foreseeable unintended outcomes"),
     "EU-AIA-IV.4": ("EU AI Act", "Annex IV(4): appropriateness of the performance metrics"),
     "EU-AIA-IV.9": ("EU AI Act", "Annex IV(9): post-market monitoring plan"),
     "EU-AIA-XI.1.2.e": ("EU AI Act", "Annex XI §1(2)(e): known or estimated energy consumption (general-purpose AI models)"),

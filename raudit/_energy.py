@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +215,7 @@ class track_training(contextlib.ContextDecorator):  # noqa: N801 - used like a f
         m = _measurement(self._tracker, duration)
         self.record = {
             "kind": "raudit training record",
-            "created_utc": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
             "raudit_version": __version__,
             "model_file": self.model_path.name,
             "model_sha256": sha256_file(self.model_path) if self.model_path.is_file() else None,

@@ -7,7 +7,7 @@ import platform
 import shlex
 import subprocess
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ def collect_lineage(
 ) -> dict[str, Any]:
     """Gather the lineage appendix of a report."""
     return {
-        "created_utc": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "model_file": file_info(model_path) if model_path else None,
         "data_file": file_info(data_path) if data_path else None,
         "data_shape": {"rows": data_shape[0], "columns": data_shape[1]},

@@ -1,4 +1,4 @@
-"""``raudit verify``: is a report intact, and are its inputs still the files it names?"""
+"""``raudit verify``: check a report is intact and its inputs are still the files it names."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ class _DefaultGroup(click.Group):
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="raudit", prog_name="raudit")
 def main() -> None:
-    """Audit a trained model and write a responsible-AI report (HTML, PDF, JSON).
+    r"""Audit a trained model and write a responsible-AI report (HTML, PDF, JSON).
 
     \b
     Usage:
@@ -61,7 +61,8 @@ def main() -> None:
 @click.option("--target", help="Label column (detected when it is the one column the model does not take).")
 @click.option("--sensitive", help="Comma-separated sensitive columns, e.g. sex,race (guessed by name if omitted).")
 @click.option("--features", help="Comma-separated model input columns, for models that do not record them.")
-@click.option("--task", type=click.Choice(["classification", "regression"]), help="For PyTorch/ONNX models, which cannot say [default: classification].")
+@click.option("--task", type=click.Choice(["classification", "regression"]),
+              help="For PyTorch/ONNX models, which cannot say [default: classification].")
 @click.option("--torch-class", help="module:Class of a torch.save state dict (built with no arguments).")
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
@@ -70,17 +71,21 @@ def main() -> None:
 @click.option("--checks", help="Comma-separated allow-list of checks to run (see `raudit checks`).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), help="Status that makes the exit code 1 [default: fail].")
 @click.option("--seed", type=int, help="Seed for samples and bootstraps [default: 0].")
-@click.option("--predictions", "predictions", type=click.Path(dir_okay=False, path_type=Path), help="Audit recorded decisions in this data file (no model).")
+@click.option("--predictions", "predictions", type=click.Path(dir_okay=False, path_type=Path),
+              help="Audit recorded decisions in this data file (no model).")
 @click.option("--y-pred", help="Column of recorded decisions (with --predictions).")
 @click.option("--y-score", help="Column of recorded scores, binary only (with --predictions).")
 @click.option("--country", help="Electricity grid for CO₂ (ISO 3166 alpha-3, e.g. FRA) [default: USA].")
-@click.option("--emissions", "emissions_file", type=click.Path(dir_okay=False, path_type=Path), help="A codecarbon emissions.csv recorded when the model was trained.")
+@click.option("--emissions", "emissions_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A codecarbon emissions.csv recorded when the model was trained.")
 @click.option("--no-refit", is_flag=True, help="Do not re-measure training energy by refitting a clone of the model.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the logs of codecarbon and other libraries.")
 @click.option("--attach", is_flag=True, help="Log the report to the MLflow model version the audit loaded (models:/NAME/VERSION).")
 @click.option("--attach-to", help="Log the report to this MLflow model version (models:/NAME/VERSION) or run id.")
-@click.option("--trust-model", is_flag=True, default=None, help="Load the model file without inspecting it (only after you reviewed where it came from).")
-@click.option("--allow-module", "allow_modules", multiple=True, help="A module a pickled model may import beyond the defaults (repeatable).")
+@click.option("--trust-model", is_flag=True, default=None,
+              help="Load the model file without inspecting it (only after you reviewed where it came from).")
+@click.option("--allow-module", "allow_modules", multiple=True,
+              help="A module a pickled model may import beyond the defaults (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")

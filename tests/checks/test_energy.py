@@ -80,7 +80,7 @@ def test_track_training_as_decorator_and_failed_run(small, tmp_path):
     assert (tmp_path / "dec.joblib.raudit.json").is_file()
     with pytest.raises(ZeroDivisionError):
         with raudit.track_training(tmp_path / "bad.joblib"):
-            1 / 0
+            raise ZeroDivisionError("training failed")
     assert not (tmp_path / "bad.joblib.raudit.json").exists()
 
 

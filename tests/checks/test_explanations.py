@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from raudit.checks._attribution import column_map, explain
+from raudit.checks.explanations import _stratified_sample
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -14,8 +16,6 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import raudit
-from raudit.checks._attribution import column_map, explain
-from raudit.checks.explanations import _stratified_sample
 from tests.conftest import FEATURES
 
 CAT = ["zip_region", "home_ownership"]
