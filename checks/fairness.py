@@ -28,12 +28,14 @@ from raudit._context import AuditContext
 from raudit._stats import cramers_v, holm, two_proportion_pvalue, wilson_interval
 from raudit._svg import PALETTE, bar_chart
 
-#: metric -> (kind, option key, label, plain words)
-DISPARITIES: dict[str, tuple[str, str, str, str]] = {
-    "selection_rate": ("ratio", "selection_rate_ratio_min", "selection-rate ratio (four-fifths rule)", "Selection rate"),
-    "tpr": ("difference", "tpr_difference_max", "TPR difference (equal opportunity)", "True-positive rate"),
-    "fpr": ("difference", "fpr_difference_max", "FPR difference (equalized odds)", "False-positive rate"),
-    "ppv": ("difference", "ppv_difference_max", "PPV difference (predictive parity)", "Precision (PPV)"),
+#: disparity -> (rate it compares, kind, option key of its threshold, label, plain words)
+DISPARITIES: dict[str, tuple[str, str, str, str, str]] = {
+    "selection_rate": ("selection_rate", "ratio", "selection_rate_ratio_min", "selection-rate ratio (four-fifths rule)", "Selection rate"),
+    "tpr": ("tpr", "difference", "tpr_difference_max", "TPR difference (equal opportunity)", "True-positive rate"),
+    "fpr": ("fpr", "difference", "fpr_difference_max", "FPR difference (equalized odds)", "False-positive rate"),
+    "ppv": ("ppv", "difference", "ppv_difference_max", "PPV difference (predictive parity)", "Precision (PPV)"),
+    "fpr_ratio": ("fpr", "ratio", "fpr_ratio_min", "FPR ratio", "False-positive rate"),
+    "fnr_ratio": ("fnr", "ratio", "fnr_ratio_min", "FNR ratio", "False-negative rate"),
 }
 
 
@@ -92,7 +94,8 @@ class FairnessCheck(Check):
     for numeric features, default quartiles); ``reference`` (``{column: group}``,
     default the largest group); thresholds ``selection_rate_ratio_min``
     (four-fifths rule), ``tpr_difference_max``, ``fpr_difference_max``,
-    ``ppv_difference_max``, ``mae_ratio_max`` (regression); ``alpha`` for the
+    ``ppv_difference_max``, ``fpr_ratio_min`` and ``fnr_ratio_min`` (default
+    none: reported only), ``mae_ratio_max`` (regression); ``alpha`` for the
     tests; ``bootstrap_rounds``; ``mitigation`` (estimate post-processing);
     ``proxy_warn`` (Cramér's V that flags a proxy).
     """
@@ -118,6 +121,8 @@ class FairnessCheck(Check):
         "tpr_difference_max": 0.1,
         "fpr_difference_max": 0.1,
         "ppv_difference_max": 0.1,
+        "fpr_ratio_min": None,
+        "fnr_ratio_min": None,
         "mae_ratio_max": 1.25,
         "alpha": 0.05,
         "bootstrap_rounds": 500,
@@ -260,7 +265,7 @@ class FairnessCheck(Check):
 
         out: list[Disparity] = []
         boot_rates = gc.rates(boot) if boot is not None else None
-        for metric, (kind, key, _label, _words) in DISPARITIES.items():
+        for disparity, (metric, kind, key, _label, _words) in DISPARITIES.items():
             family: list[Disparity] = []
             for i, g in enumerate(gc.groups):
                 if i == ref:
@@ -278,7 +283,7 @@ class FairnessCheck(Check):
                 k1, n1 = (int(x[i]) for x in gc.rate_counts(metric))
                 k2, n2 = (int(x[ref]) for x in gc.rate_counts(metric))
                 p, test = two_proportion_pvalue(k1, n1, k2, n2)
-                family.append(Disparity(name, g, gc.groups[ref], metric, kind, float(a), float(b), float(value),
+                family.append(Disparity(name, g, gc.groups[ref], disparity, kind, float(a), float(b), float(value),
                                         (float(lo), float(hi)), o[key], p, test=test, n_group=int(n[i]),
                                         n_reference=int(n[ref]), extra={"denominators": (n1, n2)}))
             for d, ph in zip(family, holm([d.p_raw for d in family])):
@@ -387,6 +392,8 @@ def _judge(d: Disparity, o: Mapping[str, Any]) -> None:
     breaks = d.breaks
     if small:
         d.status, d.reason = "skipped", f"group too small to judge (n = {d.n_group} < {o['min_group_size']})"
+    elif d.threshold is None:
+        d.status, d.reason = "pass", "reported only: no threshold configured"
     elif not breaks:
         d.status, d.reason = "pass", "within threshold"
     elif np.isfinite(d.p_holm) and d.p_holm < o["alpha"]:
@@ -398,7 +405,7 @@ def _judge(d: Disparity, o: Mapping[str, Any]) -> None:
 
 
 def _sentence(d: Disparity) -> str:
-    kind, key, label, words = DISPARITIES.get(d.metric, ("ratio_above", "mae_ratio_max", "MAE ratio", "Mean absolute error"))
+    _rate, kind, key, label, words = DISPARITIES.get(d.metric, ("mae", "ratio_above", "mae_ratio_max", "MAE ratio", "Mean absolute error"))
     if d.kind == "ratio":
         body = (f"{words} for {d.group} is {d.value:.2f} of {d.reference}'s ({d.group_value:.3f} vs {d.reference_value:.3f}; "
                 f"95 % CI of the ratio {_ci(*d.ci, digits=2)}), below the threshold {d.threshold} ({label})")
@@ -439,7 +446,7 @@ def _disparity_table(ds: list[Disparity], intersections: set[str]) -> Table:
     return Table(
         "Disparities against each reference group",
         ["grouping", "group vs reference", "metric", "group", "reference", "disparity (95 % CI)", "threshold", "p (Holm)", "status"],
-        [[d.grouping, f"{d.group} vs {d.reference}", DISPARITIES[d.metric][2], d.group_value, d.reference_value,
+        [[d.grouping, f"{d.group} vs {d.reference}", DISPARITIES[d.metric][3], d.group_value, d.reference_value,
           f"{_f(d.value)} ({_ci(*d.ci)})", d.threshold, _p_text(d.p_holm) if np.isfinite(d.p_holm) else "—", d.status]
          for d in shown],
         note=(f"{omitted} intersection comparisons that pass or are too small to judge are omitted here; report.json lists all. "

@@ -182,3 +182,13 @@ def test_console_script_end_to_end(files, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""  # --quiet and no TTY: silent
     assert (tmp_path / "report.json").is_file()
+
+
+def test_parquet_data_is_read(files, credit, tmp_path):
+    path = tmp_path / "data.parquet"
+    credit.to_parquet(path)
+    res = run(files["model"], path, "--target", "approved", "--sensitive", "sex", "--checks", "performance",
+              "--format", "json", "--out", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["lineage"]["data_file"]["name"] == "data.parquet" and report["lineage"]["data_shape"]["rows"] == 3000

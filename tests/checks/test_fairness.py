@@ -231,3 +231,22 @@ def test_predictions_only_audit_from_the_cli(credit, tmp_path):
     assert names["fairness"]["status"] in ("fail", "warn")  # income is lower for Female applicants by construction
     assert names["performance"]["metrics"]["accuracy"] == pytest.approx((data.decision == data.approved).mean())
     assert report["lineage"]["model_file"] is None
+
+
+def test_fpr_and_fnr_ratios_are_reported_and_can_be_gated(report):
+    details = report["fairness"].details
+    groups = {g["group"]: g for g in details["groupings"]["sex"]["groups"]}
+    ref = details["groupings"]["sex"]["reference"]
+    for name, rate in (("fpr_ratio", "fpr"), ("fnr_ratio", "fnr")):
+        row = next(d for d in details["disparities"] if d["grouping"] == "sex" and d["metric"] == name)
+        assert row["value"] == pytest.approx(groups[row["group"]][rate] / groups[ref][rate])
+        assert row["threshold"] is None and row["status"] == "pass" and "reported only" in row["reason"]
+
+
+def test_fnr_ratio_threshold_fails_a_large_gap():
+    data, _ = _toy(2000, 2000, 0.6, 0.3)
+    # decisions ignore the label, so FNR = 1 - selection rate: 0.4 for "big", 0.7 for "small" (the reference here)
+    result = _fairness(data, fnr_ratio_min=0.8, selection_rate_ratio_min=None, reference={"g": "small"})
+    row = next(d for d in result.details["disparities"] if d["metric"] == "fnr_ratio")
+    assert row["value"] == pytest.approx(0.4 / 0.7, abs=0.05)
+    assert row["status"] == "fail" and row["p_holm"] < 0.001
