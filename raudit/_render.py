@@ -55,13 +55,32 @@ def _num(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def plugin_template_dirs() -> tuple[str, ...]:
+    """``templates/`` folders shipped inside third-party check packages (for their ``checks/NAME.html.j2``)."""
+    from raudit._plugins import discover
+
+    found = []
+    for p in discover():
+        if p.check is None or p.package == "raudit":
+            continue
+        package = p.check.__module__.split(".")[0]
+        try:
+            folder = files(package) / "templates"
+        except (ModuleNotFoundError, TypeError):
+            continue
+        if folder.is_dir():
+            found.append(str(folder))
+    return tuple(dict.fromkeys(found))
+
+
 @cache
-def _environment(extra_dir: str | None = None) -> jinja2.Environment:
+def _environment(extra_dir: str | None = None, plugin_dirs: tuple[str, ...] = ()) -> jinja2.Environment:
     import jinja2
 
     search = [extra_dir] if extra_dir else []
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([*search, str(templates_dir())]),
+        # a user's --template-dir first, then templates shipped by plugins, then raudit's own
+        loader=jinja2.FileSystemLoader([*search, *plugin_dirs, str(templates_dir())]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -82,7 +101,7 @@ def render_html(report: Report, *, standalone: bool = True, template_dir: str | 
     template_dir : str, optional
         A folder whose templates override the built-in ones by name.
     """
-    env = _environment(template_dir)
+    env = _environment(template_dir, plugin_template_dirs())
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     template = env.get_template("report.html.j2")
     view = report.to_dict()

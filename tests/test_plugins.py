@@ -95,7 +95,9 @@ def test_installed_third_party_plugin_appears_in_the_report(plugin_site, files, 
     assert section["package"] == "raudit-example-plugin" and section["version"] == "0.1.0"
     assert section["metrics"]["rarest_class_rows"] > 1000
     assert "raudit-example-plugin" in report["lineage"]["versions"]
-    assert "Class balance (example plugin)" in (tmp_path / "out" / "report.html").read_text()
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Class balance (example plugin)" in html
+    assert 'data-plugin-partial="class_balance"' in html  # the plugin's own template partial was used
 
 
 def test_autoload_switch_keeps_only_builtin_checks(plugin_site, tmp_path):
