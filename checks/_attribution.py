@@ -173,12 +173,12 @@ def explain(
     mapping = column_map(pre, columns) if pre is not None else columns
     numeric = all(pd.api.types.is_numeric_dtype(X[c]) for c in columns)
     fast_ok = mapping is not None and (pre is not None or numeric)
-    if fast_ok and name in TREE_CLASSES:
+    if mapping is not None and fast_ok and name in TREE_CLASSES:
         try:
             return _tree(final, pre, X, mapping, columns, task=task, class_index=class_index, class_label=class_label)
         except Exception as exc:  # e.g. an unsupported tree variant: fall through to model-agnostic
             reason = f"TreeExplainer failed ({type(exc).__name__}: {exc}); "
-    elif fast_ok and hasattr(final, "coef_") and type(final).__module__.startswith("sklearn.linear_model"):
+    elif mapping is not None and fast_ok and hasattr(final, "coef_") and type(final).__module__.startswith("sklearn.linear_model"):
         return _linear(final, pre, X, background, mapping, columns, task=task, class_index=class_index, class_label=class_label)
     else:
         reason = ("the preprocessing cannot be mapped back to input columns; " if mapping is None else "") + \

@@ -60,8 +60,7 @@ def group_labels(
 
         labels = [name(v, i) for v, i in zip(values, idx)]
         return pd.Series(labels, index=column.index, dtype=object), how
-    labels = column.astype(object).where(column.notna(), MISSING).map(str)
-    return labels, "categories as recorded"
+    return column.astype(object).where(column.notna(), MISSING).map(str), "categories as recorded"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ class EnergyCheck(Check):
         "NIST-MEASURE-2.12": "energy, CO₂ and cost with the method stated",
     }
     requires = frozenset({"model"})
-    defaults: Mapping[str, Any] = {
+    defaults: ClassVar[Mapping[str, Any]] = {
         "country": DEFAULT_COUNTRY,
         "emissions_file": "",
         "refit": True,

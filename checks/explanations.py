@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from raudit.checks._groups import group_labels
 
 from raudit import Check, CheckResult, Figure, Finding, Table, worst
 from raudit._context import AuditContext
+from raudit._results import Status
 from raudit._svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit._tabular import TabularCodec
 
@@ -46,7 +47,7 @@ class ExplanationsCheck(Check):
         "NIST-MEASURE-2.9": "global, per-group and local explanations, their agreement",
     }
     requires = frozenset({"model"})
-    defaults: Mapping[str, Any] = {
+    defaults: ClassVar[Mapping[str, Any]] = {
         "sample_size": 1000,
         "background_size": 100,
         "agnostic_sample_size": 200,
@@ -164,7 +165,7 @@ class ExplanationsCheck(Check):
             if col in attr.columns:
                 share = mean_abs[attr.columns.index(col)] / total
                 metrics[f"sensitive_share.{col}"] = share
-                status = "fail" if share > o["sensitive_share_fail"] else "warn"
+                status: Status = "fail" if share > o["sensitive_share_fail"] else "warn"
                 out.append(Finding(status, f"The model uses {col} directly: it carries {share:.1%} of the total attribution "
                                            f"(fail above {o['sensitive_share_fail']:.0%}).", f"direct/{col}"))
         if not out and ctx.sensitive.shape[1]:
@@ -190,6 +191,7 @@ class ExplanationsCheck(Check):
 
         explainers = (lime_explainer(ctx.seed), lime_explainer(ctx.seed + 1))
         row_frame = ctx.X.iloc[[r for r, _ in rows]]
+        cis: list[int | None]
         if ctx.task == "regression":
             cis = [None] * len(rows)
         else:

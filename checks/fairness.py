@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from raudit.checks._groups import GroupCounts, Grouping, group_labels, make_grou
 
 from raudit import Check, CheckResult, Figure, Finding, Table, worst
 from raudit._context import AuditContext
+from raudit._results import Status
 from raudit._stats import cramers_v, holm, two_proportion_pvalue, wilson_interval
 from raudit._svg import PALETTE, bar_chart
 
@@ -58,7 +59,7 @@ class Disparity:
     test: str = ""
     n_group: int = 0
     n_reference: int = 0
-    status: str = "pass"
+    status: Status = "pass"
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -112,7 +113,7 @@ class FairnessCheck(Check):
         "NIST-MEASURE-2.11": "fairness metrics with intervals and tests",
     }
     requires = frozenset({"sensitive"})
-    defaults: Mapping[str, Any] = {
+    defaults: ClassVar[Mapping[str, Any]] = {
         "min_group_size": 30,
         "intersections": True,
         "bins": {},
@@ -383,7 +384,8 @@ def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> li
             continue
         draws = np.stack([rng.multinomial(nneg, h[0] / nneg, size=rounds), rng.multinomial(npos, h[1] / npos, size=rounds)], axis=1)
         values = gc.auc(draws)
-        out.append(tuple(float(x) for x in np.percentile(values, [2.5, 97.5])))
+        lo, hi = np.percentile(values, [2.5, 97.5])
+        out.append((float(lo), float(hi)))
     return out
 
 

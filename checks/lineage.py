@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from raudit import Check, CheckResult, Finding, Table, worst
 from raudit._context import AuditContext
@@ -63,7 +63,7 @@ class LineageCheck(Check):
     name = "lineage"
     title = "Lineage and provenance"
     order = 90
-    defaults: Mapping[str, Any] = {"dvc_mismatch": "fail", "dirty": "warn"}
+    defaults: ClassVar[Mapping[str, Any]] = {"dvc_mismatch": "fail", "dirty": "warn"}
     evidence = {
         "EU-AIA-IV.2.d": "data provenance: git and DVC records compared with the audited files",
         "NIST-MEASURE-2.1": "the exact data and model audited, traced to version control",
@@ -81,11 +81,11 @@ class LineageCheck(Check):
                 findings.append(Finding("pass", f"The {role} was given in memory: no file to trace.", f"{role}/memory"))
                 continue
             if role == "model" and ctx.model is not None and ctx.model.load_info.get("mlflow_uri") == source:
-                info = ctx.model.load_info
-                findings.append(Finding("pass", f"The model was loaded from MLflow {source} (run {info.get('run_id')}, tracking "
-                                                f"{info.get('tracking_uri')}); its artifact's sha256 is "
-                                                f"{str(info.get('artifact_sha256'))[:12]}….", "model/mlflow"))
-                details[role] = {"mlflow": {k: info.get(k) for k in ("mlflow_uri", "run_id", "tracking_uri", "artifact_sha256")}}
+                loaded = ctx.model.load_info
+                findings.append(Finding("pass", f"The model was loaded from MLflow {source} (run {loaded.get('run_id')}, tracking "
+                                                f"{loaded.get('tracking_uri')}); its artifact's sha256 is "
+                                                f"{str(loaded.get('artifact_sha256'))[:12]}….", "model/mlflow"))
+                details[role] = {"mlflow": {k: loaded.get(k) for k in ("mlflow_uri", "run_id", "tracking_uri", "artifact_sha256")}}
                 continue
             path = Path(source)
             git = git_info(path)
@@ -122,8 +122,8 @@ class LineageCheck(Check):
         table = Table("Inputs and version control",
                       ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows)
         status = worst(f.status for f in findings)
-        dvc = [r[5] for r in rows if r[5] != "—"]
-        dvc_text = f"DVC: {dvc.count('matches')} match, {dvc.count('DIFFERS')} differ" if dvc else "no DVC records"
+        records = [r[5] for r in rows if r[5] != "—"]
+        dvc_text = f"DVC: {records.count('matches')} match, {records.count('DIFFERS')} differ" if records else "no DVC records"
         return CheckResult(name=self.name, title=self.title, status=status,
                            summary=f"{sum(1 for r in rows if r[3] == 'yes')}/{len(rows)} input files tracked by git; {dvc_text}",
                            findings=findings, tables=[table] if rows else [], details=details)

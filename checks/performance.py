@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class PerformanceCheck(Check):
         "NIST-MEASURE-2.3": "performance on the audit data",
         "NIST-MEASURE-2.5": "accuracy and calibration against thresholds",
     }
-    defaults: Mapping[str, Any] = {
+    defaults: ClassVar[Mapping[str, Any]] = {
         "roc_auc_warn": 0.7,
         "roc_auc_fail": 0.6,
         "ece_warn": 0.05,

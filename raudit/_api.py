@@ -193,7 +193,7 @@ def audit(
 
     from raudit._mlflow import is_mlflow_uri
 
-    mlflow_uri = model if is_mlflow_uri(model) else None
+    mlflow_uri: str | None = model if isinstance(model, str) and is_mlflow_uri(model) else None
     model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
     data_path = Path(data) if isinstance(data, (str, Path)) else None
     df = load_data(data_path) if data_path is not None else _as_frame(data)

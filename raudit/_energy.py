@@ -236,7 +236,7 @@ def _data_hash(data: Any) -> str | None:
     if isinstance(data, (str, os.PathLike)):
         from raudit._lineage import sha256_file
 
-        return sha256_file(data)
+        return sha256_file(Path(data))
     import hashlib
 
     import pandas as pd

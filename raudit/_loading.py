@@ -68,15 +68,15 @@ def load_model(
     if p.suffix in TORCH_SUFFIXES:
         from raudit._torch import load_torch
 
-        adapter = load_torch(p, task=task or "classification", torch_class=torch_class, output=torch_output, features=features)
-        adapter.load_info["path"] = str(p)
-        return adapter
+        torch_adapter = load_torch(p, task=task or "classification", torch_class=torch_class, output=torch_output, features=features)
+        torch_adapter.load_info["path"] = str(p)
+        return torch_adapter
     if p.suffix == ".onnx":
         from raudit._torch import load_onnx
 
-        adapter = load_onnx(p, task=task or "classification", features=features)
-        adapter.load_info["path"] = str(p)
-        return adapter
+        onnx_adapter = load_onnx(p, task=task or "classification", features=features)
+        onnx_adapter.load_info["path"] = str(p)
+        return onnx_adapter
     if p.suffix == ".skops" or (head.startswith(b"PK") and p.suffix not in (".joblib", ".pkl", ".pickle")):
         obj = _load_skops(p, trust=trust)
         info: dict[str, Any] = {"format": "skops", "loader": "skops.io.load",

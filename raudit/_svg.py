@@ -8,9 +8,10 @@ inputs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 __all__ = ["bar_chart", "xy_chart", "Series", "PALETTE"]
 
@@ -79,7 +80,7 @@ def bar_chart(
     """
     n = len(labels)
     vals = [0.0 if (v is None or not math.isfinite(v)) else float(v) for v in values]
-    ends = vals + [v for v in (lows or []) + (highs or []) if v is not None and math.isfinite(v)]
+    ends = vals + [v for v in [*(lows or []), *(highs or [])] if v is not None and math.isfinite(v)]
     if reference is not None:
         ends.append(reference)
     lo = min([0.0, *ends]) if xmin is None else xmin
@@ -155,11 +156,11 @@ class Series:
     color : str, optional
     """
 
-    x: Sequence[float]
-    y: Sequence[float]
+    x: Iterable[float]
+    y: Iterable[float]
     label: str = ""
     kind: str = "line"
-    sizes: Sequence[float] | None = None
+    sizes: Iterable[float] | None = None
     color: str | None = None
 
 
@@ -278,7 +279,7 @@ def _ramp(t: float) -> str:
 
 
 def beeswarm(
-    labels: Sequence[str], values: Sequence[Sequence[float]], color_ranks: Sequence[Sequence[float]], *,
+    labels: Sequence[str], values: Any, color_ranks: Any, *,
     xlabel: str = "", width: int = 640, max_points: int = 400,
 ) -> str:
     """A compact beeswarm-style summary: one row per feature, one dot per sample.

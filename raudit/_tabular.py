@@ -8,6 +8,7 @@ sees the data the way it was trained.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ class TabularCodec:
 
     columns: tuple[str, ...]
     categories: dict[int, np.ndarray]
-    dtypes: dict[str, object]
+    dtypes: dict[str, Any]
 
     @classmethod
     def fit(cls, X: pd.DataFrame) -> TabularCodec:
@@ -60,7 +61,7 @@ class TabularCodec:
     def decode(self, codes: np.ndarray) -> pd.DataFrame:
         """Return the DataFrame a code matrix stands for (codes are rounded to the nearest category)."""
         codes = np.atleast_2d(codes)
-        data = {}
+        data: dict[str, Any] = {}
         for i, c in enumerate(self.columns):
             if i in self.categories:
                 cats = self.categories[i]

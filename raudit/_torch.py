@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raudit._adapters import ModelAdapter
+from raudit._adapters import ModelAdapter, Task
 from raudit._errors import InputError
 
 __all__ = ["load_torch", "load_onnx", "TorchAdapter", "OnnxAdapter", "is_torchscript"]
@@ -123,6 +123,7 @@ def load_torch(path: Path, *, task: str, torch_class: str | None, output: str, f
                 "trust": "weights only: no code from the file runs; the class is your code"}
     module.eval()
     n_out = _output_size(module, features)
+    kind: Task
     if task == "regression":
         classes, kind = None, "regression"
     else:

@@ -1,4 +1,4 @@
-"""The code base passes ruff (pyflakes, pycodestyle, bugbear, numpydoc docstrings), as configured in pyproject.toml."""
+"""The code base passes ruff (pyflakes, pycodestyle, bugbear, numpydoc docstrings) and mypy, as configured in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -18,4 +18,12 @@ def test_ruff_is_clean():
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
     done = subprocess.run([ruff, "check", "raudit", "checks", "tests", "examples", "benchmarks"], cwd=ROOT,
                           capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_is_clean():
+    mypy = Path(sys.executable).parent / "mypy"
+    if not mypy.exists():
+        pytest.skip("mypy is not installed (pip install -e '.[dev]')")
+    done = subprocess.run([str(mypy)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
