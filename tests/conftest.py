@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -20,6 +21,39 @@ SHARED = ROOT.parent / "shared" / "datasets"
 sys.path.insert(0, str(ROOT / "examples"))
 
 from make_credit_data import make_credit_data  # noqa: E402
+
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Nothing leaves the machine: any connection or name lookup beyond loopback fails the test."""
+    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def local(address) -> bool:
+        if not isinstance(address, tuple):  # AF_UNIX paths
+            return True
+        return str(address[0]).startswith(LOOPBACK)
+
+    def connect(self, address, *args):
+        if not local(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address, *args)
+
+    def connect_ex(self, address, *args):
+        if not local(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect_ex(self, address, *args)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in (None, "") and not str(host).startswith(LOOPBACK):
+            raise AssertionError(f"test tried to look up a host name: {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
 
 FEATURES = ["age", "zip_region", "income", "debt_to_income", "previous_defaults", "home_ownership"]
 
