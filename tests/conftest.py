@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
 from pathlib import Path
@@ -46,7 +47,13 @@ def _no_network(monkeypatch):
         return real_connect_ex(self, address, *args)
 
     def getaddrinfo(host, *args, **kwargs):
-        if host not in (None, "") and not str(host).startswith(LOOPBACK):
+        try:
+            ipaddress.ip_address(host)  # a literal address needs no lookup; connect() judges it
+        except ValueError:
+            literal = False
+        else:
+            literal = True
+        if host not in (None, "") and not literal and not str(host).startswith(LOOPBACK):
             raise AssertionError(f"test tried to look up a host name: {host!r}")
         return real_getaddrinfo(host, *args, **kwargs)
 
