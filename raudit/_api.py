@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -129,7 +129,6 @@ def audit(
     trust_model: bool | None = None,
     progress: Progress | None = None,
     command: list[str] | None = None,
-    on_loaded: Callable[[], None] | None = None,
 ) -> Report:
     """Audit a model on labelled data and return a :class:`Report`.
 
@@ -212,8 +211,6 @@ def audit(
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
                              sources={"model": str(model_path) if model_path else mlflow_uri,
                                       "data": str(data_path) if data_path else None})
-    if on_loaded:
-        on_loaded()
 
     from raudit._render import templates_sha256
 
