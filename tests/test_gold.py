@@ -1,0 +1,55 @@
+"""The rendered HTML of a fixed report equals the gold file (templates change only on purpose).
+
+Regenerate after an intended template change with ``RAUDIT_UPDATE_GOLD=1 pytest tests/test_gold.py``
+and review the diff of ``tests/gold/report.html``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from raudit import CheckResult, Figure, Finding, Report, Table
+from raudit._api import model_card_section
+from raudit._compliance import compliance_matrix
+from raudit._render import render_html
+from raudit._svg import bar_chart
+
+GOLD = Path(__file__).parent / "gold" / "report.html"
+
+
+def _report() -> Report:
+    result = CheckResult(
+        name="performance", title="Performance", status="warn", summary="accuracy 0.812, ROC-AUC 0.690",
+        metrics={"accuracy": 0.8123456, "roc_auc": 0.69, "rows": 12345},
+        findings=[Finding("warn", "ROC-AUC is 0.690 (warn below 0.7, fail below 0.6).", "roc_auc"),
+                  Finding("pass", "Accuracy 0.812 beats always predicting the majority class (0.700).", "baseline")],
+        tables=[Table("Confusion matrix", ["true \\ predicted", "0", "1"], [["0", 700, 50], ["1", 138, 112]],
+                      note="rows: true label", section="Details")],
+        figures=[Figure("Bars", bar_chart(["<b>a</b>", "b"], [0.3, 0.7], lows=[0.2, 0.6], highs=[0.4, 0.8], reference=0.5),
+                        "A caption", section="Details")],
+        options={"roc_auc_warn": 0.7}, package="raudit", version="0.0-gold", duration_s=1.25,
+    )
+    card = model_card_section({"intended_use": "Testing templates.", "owners": ["QA <qa@example.com>"]})
+    lineage = {
+        "created_utc": "2026-01-01T00:00:00+00:00",
+        "model_file": {"path": "m.joblib", "name": "m.joblib", "bytes": 10, "sha256": "0" * 64, "git": None},
+        "data_file": {"path": "d.csv", "name": "d.csv", "bytes": 20, "sha256": "1" * 64, "git": None},
+        "data_shape": {"rows": 1000, "columns": 5},
+        "model": {"class": "sklearn.linear_model.LogisticRegression", "task": "binary", "classes": [0, 1],
+                  "features": ["x1", "x2"], "format": "pickle/joblib", "loader": "test", "trust": "test"},
+        "model_params": {"C": "1.0"},
+        "versions": {"python": "3.x", "raudit": "0.0-gold"},
+        "platform": {"system": "Linux", "release": "x", "machine": "x86_64", "python_implementation": "CPython"},
+        "seed": 0, "command": "raudit m.joblib d.csv", "templates_sha256": "2" * 64,
+    }
+    config = {"target": "y", "sensitive": ["sex"], "sensitive_guessed": False, "seed": 0}
+    return Report(results=(result,), lineage=lineage, config=config, model_card=card,
+                  compliance=compliance_matrix([result], {"performance": {"EU-AIA-15.3": "accuracy metrics"}}, model_card=card))
+
+
+def test_rendered_html_equals_gold():
+    html = render_html(_report())
+    if os.environ.get("RAUDIT_UPDATE_GOLD"):
+        GOLD.write_text(html, encoding="utf-8")
+    assert html == GOLD.read_text(encoding="utf-8"), "templates changed: review, then RAUDIT_UPDATE_GOLD=1 to accept"

@@ -1,0 +1,47 @@
+"""The core audit needs none of the optional extras (torch, skorch, ONNX, MLflow, XGBoost, LightGBM)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+BLOCKER = """
+import sys
+from importlib.abc import MetaPathFinder
+
+EXTRAS = ("torch", "skorch", "onnxruntime", "onnx", "skl2onnx", "mlflow", "xgboost", "lightgbm")
+
+class NoExtras(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in EXTRAS:
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked: extras not installed)")
+        return None
+
+sys.meta_path.insert(0, NoExtras())
+from raudit.cli import main
+main()
+"""
+
+
+def test_full_audit_runs_with_the_extras_unimportable(files, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKER, str(files["model"]), str(files["data"]), "--target", "approved", "--sensitive", "sex",
+         "--out", str(tmp_path), "--format", "json,html"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {c["name"]: c["status"] != "error" for c in report["checks"]} == dict.fromkeys(
+        ["performance", "fairness", "explanations", "energy", "lineage"], True)
+
+
+def test_an_mlflow_uri_without_mlflow_says_how_to_install_it(files, tmp_path):
+    done = subprocess.run([sys.executable, "-c", BLOCKER, "models:/credit/1", str(files["data"]), "--target", "approved",
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "pip install 'raudit[mlflow]'" in done.stderr
+    torch_file = tmp_path / "m.pt"
+    torch_file.write_bytes(b"PK\x03\x04not really")
+    done = subprocess.run([sys.executable, "-c", BLOCKER, str(torch_file), str(files["data"]), "--target", "approved",
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "raudit[torch]" in done.stderr
