@@ -181,9 +181,17 @@ class ExplanationsCheck(Check):
         rows = _lime_rows(ctx, o)
         codec = TabularCodec.fit(pd.concat([sample, ctx.X.iloc[[r for r, _ in rows]]]))
         train = codec.encode(sample)
+        # LIME's discretiser cannot take NaN: numeric gaps get the column's median (said in the report)
+        gaps = np.isnan(train)
+        medians = None
+        if gaps.any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column has no median
+                medians = np.nan_to_num(np.nanmedian(train, axis=0))
+            train = np.where(gaps, medians, train)
         mode = "regression" if ctx.task == "regression" else "classification"
         cat_idx = codec.categorical_indices
-        names = {i: [str(v) for v in codec.categories[i]] for i in cat_idx}
+        names = {i: ["missing" if v is None else str(v) for v in codec.categories[i]] for i in cat_idx}
 
         def lime_explainer(seed: int) -> Any:
             return LimeTabularExplainer(train, mode=mode, feature_names=list(codec.columns), categorical_features=cat_idx,
@@ -204,6 +212,8 @@ class ExplanationsCheck(Check):
         k = o["top_k"]
         for j, ((row, why), ci) in enumerate(zip(rows, cis)):
             codes = codec.encode(ctx.X.iloc[[row]])[0]
+            if medians is not None:
+                codes = np.where(np.isnan(codes), medians, codes)
             f = predict_function(model, codec, task=ctx.task, class_index=ci)
             fn = (lambda z, f=f: f(z)) if mode == "regression" else (lambda z, f=f: np.column_stack([1 - f(z), f(z)]))
             weights = []
@@ -265,7 +275,9 @@ class ExplanationsCheck(Check):
                 f"SHAP and LIME {'agree' if a >= o['agreement_warn'] else 'disagree'} on the {len(rows)} explained rows: mean rank "
                 f"correlation {a:.2f} (warn below {o['agreement_warn']}), top-{k} overlap {agreement['lime_shap_top_k_overlap_mean']:.0%}. "
                 f"LIME explains the {('probability of ' + class_label) if mode == 'classification' else 'prediction'} locally; "
-                f"SHAP explains {attr.output_space}.",
+                f"SHAP explains {attr.output_space}."
+                + (" Missing numeric values were set to the column median for LIME, which cannot take gaps."
+                   if medians is not None else ""),
                 "agreement"))
             findings.append(Finding(
                 "pass" if s >= o["stability_warn"] else "warn",

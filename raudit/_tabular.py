@@ -25,7 +25,9 @@ class TabularCodec:
     columns : tuple of str
     categories : dict of int to ndarray
         For each categorical column index, its categories (code ``k`` is
-        ``categories[i][k]``; code ``-1`` is missing).
+        ``categories[i][k]``). A column with missing values gets ``None`` as
+        its last category, so missing is a category of its own; code ``-1``
+        is a value never seen when fitting.
     dtypes : dict of str to dtype
     """
 
@@ -39,7 +41,8 @@ class TabularCodec:
         cats = {}
         for i, c in enumerate(X.columns):
             if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]):
-                cats[i] = np.array(sorted(X[c].dropna().unique().tolist(), key=str), dtype=object)
+                values = sorted(X[c].dropna().unique().tolist(), key=str)
+                cats[i] = np.array(values + ([None] if X[c].isna().any() else []), dtype=object)
         return cls(tuple(X.columns), cats, {c: X[c].dtype for c in X.columns})
 
     @property
@@ -52,8 +55,9 @@ class TabularCodec:
         out = np.empty((len(X), len(self.columns)), dtype=float)
         for i, c in enumerate(self.columns):
             if i in self.categories:
-                lookup = {v: k for k, v in enumerate(self.categories[i].tolist())}
-                out[:, i] = [lookup.get(v, -1) for v in X[c].tolist()]
+                lookup = {v: k for k, v in enumerate(self.categories[i].tolist()) if v is not None}
+                missing = len(self.categories[i]) - 1 if self.categories[i][-1] is None else -1
+                out[:, i] = [missing if pd.isna(v) else lookup.get(v, -1) for v in X[c].tolist()]
             else:
                 out[:, i] = X[c].to_numpy(dtype=float, na_value=np.nan)
         return out

@@ -135,3 +135,31 @@ def test_explanations_skip_without_a_model(credit):
     data = credit.assign(decision=credit.approved)
     rep = raudit.audit(None, data, target="approved", sensitive=["sex"], y_pred="decision", checks=["explanations"])
     assert rep["explanations"].status == "skipped" and "model" in rep["explanations"].summary
+
+
+def test_missing_values_in_numeric_and_text_columns(data):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    gappy = data.copy()
+    gappy.loc[gappy.sample(frac=0.1, random_state=0).index, "income"] = np.nan
+    gappy.loc[gappy.sample(frac=0.05, random_state=1).index, "home_ownership"] = np.nan
+    cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="none"), OneHotEncoder(handle_unknown="ignore"))
+    pre = ColumnTransformer([("cat", cat, CAT), ("num", SimpleImputer(), NUM)])
+    options = {"sample_size": 200, "agnostic_sample_size": 40, "lime_samples": 300}
+    for final in (HistGradientBoostingClassifier(max_iter=20, random_state=0), KNeighborsClassifier(15)):
+        model = Pipeline([("pre", pre), ("model", final)]).fit(gappy[FEATURES], gappy.approved)
+        r = raudit.audit(model, gappy, target="approved", sensitive=["sex"], checks=["explanations"],
+                         config={"check": {"explanations": options}})["explanations"]
+        assert r.status in ("pass", "warn"), r.summary
+        assert r.details["lime"] and "column median for LIME" in next(f.message for f in r.findings if f.key == "agreement")
+
+
+def test_codec_keeps_missing_as_its_own_category():
+    from raudit._tabular import TabularCodec
+
+    frame = pd.DataFrame({"c": ["a", None, "b"], "x": [1.0, np.nan, 3.0]})
+    codec = TabularCodec.fit(frame)
+    codes = codec.encode(frame)
+    assert codes[1, 0] == 2 and np.isnan(codes[1, 1])  # categories a, b, missing
+    back = codec.decode(codes)
+    assert back["c"].tolist()[0] == "a" and pd.isna(back["c"].tolist()[1]) and back["c"].tolist()[2] == "b"
