@@ -298,15 +298,32 @@ def _linear(final: Any, pre: Any, X: pd.DataFrame, background: pd.DataFrame, map
     )
 
 
+def output_kind(model: Any, task: str) -> str:
+    """What the model-agnostic path explains: ``"value"``, ``"probability"`` or ``"decision"`` (no probabilities)."""
+    if task == "regression":
+        return "value"
+    if callable(getattr(model, "predict_proba", None)):
+        return "probability"
+    if callable(getattr(model, "decision_function", None)):
+        return "decision"
+    raise ValueError("the classifier has neither predict_proba nor decision_function: there is no score to explain")
+
+
 def predict_function(model: Any, codec: TabularCodec, *, task: str, class_index: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """A function of a code matrix that returns the explained output (one column)."""
+    """A function of a code matrix that returns the explained output (one column).
+
+    Classifiers are explained through ``predict_proba``, or ``decision_function`` when they give no probabilities.
+    """
+    kind = output_kind(model, task)
 
     def f(codes: np.ndarray) -> np.ndarray:
         frame = codec.decode(codes)
-        if task == "regression":
+        if kind == "value":
             return np.asarray(model.predict(frame), dtype=float)
-        proba = np.asarray(model.predict_proba(frame), dtype=float)
-        return proba[:, class_index] if np.ndim(class_index) == 0 else proba[np.arange(len(frame)), class_index]
+        out = np.asarray(model.predict_proba(frame) if kind == "probability" else model.decision_function(frame), dtype=float)
+        if out.ndim == 1:  # a binary decision function: the second class's score
+            return out if np.all(np.asarray(class_index) == 1) else -out
+        return out[:, class_index] if np.ndim(class_index) == 0 else out[np.arange(len(frame)), class_index]
 
     return f
 
@@ -332,6 +349,8 @@ def _agnostic(model: Any, X: pd.DataFrame, background: pd.DataFrame, *, task: st
         base[rows] = np.asarray(exp.base_values, dtype=float).reshape(-1)
     f_all = predict_function(model, codec, task=task, class_index=ci if class_index is not None else None)
     output = f_all(codes_x)
-    space = "predicted value" if task == "regression" else f"probability of {class_label}"
+    kind = output_kind(model, task)
+    space = {"value": "predicted value", "probability": f"probability of {class_label}",
+             "decision": f"decision function for {class_label}"}[kind]
     return Attribution(values, base, output, tuple(str(c) for c in X.columns),
                        "shap.PermutationExplainer on the whole model (raw columns, categoricals as codes)", reason, space)

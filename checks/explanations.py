@@ -179,6 +179,9 @@ class ExplanationsCheck(Check):
         from scipy.stats import spearmanr
 
         rows = _lime_rows(ctx, o)
+        if ctx.task != "regression" and ctx.y_proba is None:
+            return [], [], [], [Finding("skipped", "LIME needs predicted probabilities, which the model does not give: "
+                                                   "no local explanations or SHAP–LIME agreement.", "agreement")], {}
         codec = TabularCodec.fit(pd.concat([sample, ctx.X.iloc[[r for r, _ in rows]]]))
         train = codec.encode(sample)
         # LIME's discretiser cannot take NaN: numeric gaps get the column's median (said in the report)

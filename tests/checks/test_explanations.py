@@ -163,3 +163,15 @@ def test_codec_keeps_missing_as_its_own_category():
     assert codes[1, 0] == 2 and np.isnan(codes[1, 1])  # categories a, b, missing
     back = codec.decode(codes)
     assert back["c"].tolist()[0] == "a" and pd.isna(back["c"].tolist()[1]) and back["c"].tolist()[2] == "b"
+
+
+def test_classifier_without_probabilities_is_explained_through_its_decision_function(data):
+    from sklearn.svm import LinearSVC
+
+    model = make_pipeline(StandardScaler(), LinearSVC()).fit(data[NUM], data.approved)
+    r = raudit.audit(model, data, target="approved", sensitive=["sex"], checks=["explanations"],
+                     config={"check": {"explanations": {"agnostic_sample_size": 30}}})["explanations"]
+    assert r.status == "pass" and r.details["output_space"] == "decision function for 1"
+    assert r.metrics["additivity_max_error"] < 1e-9
+    lime = next(f for f in r.findings if f.key == "agreement")
+    assert lime.status == "skipped" and "probabilities" in lime.message
