@@ -287,7 +287,11 @@ def _recorded_predictions(
     if y_score_column is not None:
         if task != "binary":
             raise InputError("--y-score is supported for binary decisions only")
-        score = data[y_score_column].to_numpy(dtype=float)
+        column = data[y_score_column]
+        if not pd.api.types.is_numeric_dtype(column) or column.isna().any() or not column.between(0, 1).all():
+            raise InputError(f"score column {y_score_column!r} must hold probabilities in [0, 1] with no gaps",
+                             hint="give the positive class's score, or leave out --y-score")
+        score = column.to_numpy(dtype=float)
         y_proba = np.column_stack([1 - score, score])
     return task, classes, y_pred, y_proba
 

@@ -250,3 +250,11 @@ def test_fnr_ratio_threshold_fails_a_large_gap():
     row = next(d for d in result.details["disparities"] if d["metric"] == "fnr_ratio")
     assert row["value"] == pytest.approx(0.4 / 0.7, abs=0.05)
     assert row["status"] == "fail" and row["p_holm"] < 0.001
+
+
+def test_predictions_only_rejects_a_score_that_is_not_a_probability(credit, tmp_path):
+    path = tmp_path / "d.csv"
+    credit.assign(decision=credit.approved, score=credit.income).to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["--predictions", str(path), "--y-pred", "decision", "--y-score", "score",
+                                    "--target", "approved", "--sensitive", "sex", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "must hold probabilities" in res.output and not (tmp_path / "o").exists()
