@@ -281,7 +281,13 @@ def _recorded_predictions(
     y_true = data[target]
     if pd.api.types.is_float_dtype(y_true) and y_true.nunique() > 20:
         return "regression", None, y_pred.astype(float), None
-    classes = np.array(sorted(set(y_true.tolist()) | set(y_pred.tolist()), key=str))
+    unknown = sorted(set(map(str, pd.unique(y_pred))) - set(map(str, pd.unique(y_true))))
+    if unknown:
+        raise InputError(f"decision column {y_pred_column!r} holds labels the target {target!r} never has: {unknown[:5]}",
+                         hint="decisions and labels must use the same values (e.g. both 0/1)")
+    classes = np.array(sorted(set(y_true.tolist()), key=str))
+    lookup = {str(c): c for c in classes}
+    y_pred = np.array([lookup[str(v)] for v in y_pred.tolist()], dtype=classes.dtype)
     task: Task = "binary" if len(classes) == 2 else "multiclass"
     y_proba = None
     if y_score_column is not None:

@@ -258,3 +258,11 @@ def test_predictions_only_rejects_a_score_that_is_not_a_probability(credit, tmp_
     res = CliRunner().invoke(main, ["--predictions", str(path), "--y-pred", "decision", "--y-score", "score",
                                     "--target", "approved", "--sensitive", "sex", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "must hold probabilities" in res.output and not (tmp_path / "o").exists()
+
+
+def test_predictions_only_rejects_decisions_with_labels_the_target_lacks(credit, tmp_path):
+    path = tmp_path / "d.csv"
+    credit.assign(decision=credit.approved.map({0: "no", 1: "yes"})).to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["--predictions", str(path), "--y-pred", "decision", "--target", "approved",
+                                    "--sensitive", "sex", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "never has" in res.output
