@@ -559,10 +559,8 @@ class _ScoreColumn:
 # -- proxies ---------------------------------------------------------------------------------------
 def _proxies(ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -> tuple[Table | None, list[Finding]]:
     """Which inputs most strongly predict each sensitive attribute (Cramér's V)."""
-    if ctx.model is not None:
-        inputs = list(ctx.X.columns)
-    else:
-        inputs = [c for c in ctx.data.columns if c not in (ctx.config.target, *ctx.sensitive.columns)]
+    # model inputs; for recorded decisions, every column but the target, the decisions and the sensitive ones
+    inputs = [c for c in ctx.X.columns if ctx.model is not None or c not in ctx.sensitive.columns]
     rows, findings, record = [], [], {}
     for attr in ctx.sensitive.columns:
         target, _ = group_labels(ctx.sensitive[attr], bins=o["bins"].get(attr))

@@ -171,8 +171,8 @@ def build_context(
         n = int(y_series.isna().sum())
         raise InputError(f"target column {target!r} has {n} missing value(s)", hint="drop or fill the unlabelled rows before the audit")
 
-    if model is None:
-        X = data.drop(columns=[target])
+    if model is None:  # recorded decisions: every other column is context, never the decisions themselves
+        X = data.drop(columns=[c for c in (target, y_pred_column, y_score_column) if c is not None and c in data.columns])
         task, classes, y_pred, y_proba = _recorded_predictions(data, target, y_pred_column, y_score_column)
     else:
         X = _model_input(model, data, target, config)

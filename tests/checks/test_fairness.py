@@ -231,6 +231,8 @@ def test_predictions_only_audit_from_the_cli(credit, tmp_path):
     assert names["fairness"]["status"] in ("fail", "warn")  # income is lower for Female applicants by construction
     assert names["performance"]["metrics"]["accuracy"] == pytest.approx((data.decision == data.approved).mean())
     assert report["lineage"]["model_file"] is None
+    proxies = {p["column"] for attr in names["fairness"]["details"]["proxies"].values() for p in attr}
+    assert "income" in proxies and not {"decision", "score", "approved"} & proxies  # decisions are not inputs
 
 
 def test_fpr_and_fnr_ratios_are_reported_and_can_be_gated(report):
