@@ -37,7 +37,7 @@ class _DefaultGroup(click.Group):
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="raudit", prog_name="raudit")
 def main() -> None:
-    r"""Audit a trained model and write a responsible-AI report (HTML, PDF, JSON).
+    """Audit a trained model and write a responsible-AI report (HTML, PDF, JSON).
 
     \b
     Usage:

@@ -192,3 +192,8 @@ def test_parquet_data_is_read(files, credit, tmp_path):
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["lineage"]["data_file"]["name"] == "data.parquet" and report["lineage"]["data_shape"]["rows"] == 3000
+
+
+def test_help_keeps_its_usage_block_unwrapped():
+    res = run("--help")
+    assert "\n    raudit MODEL DATA [OPTIONS]" in res.output and "\\b" not in res.output
