@@ -252,8 +252,8 @@ class FairnessCheck(Check):
         ))
         shown = [i for i in order if n[i] > 0][:20]
         colors = [PALETTE[0] if big[i] else "#9ca3af" for i in shown]
-        for metric, words in (("selection_rate", "selection rate"), ("tpr", "true-positive rate")):
-            if metric == "tpr" and grouping.intersection:
+        for metric, words in (("selection_rate", "selection rate"), ("tpr", "true-positive rate"), ("fpr", "false-positive rate")):
+            if metric != "selection_rate" and grouping.intersection:  # intersections: selection rate only
                 continue
             figures.append(Figure(
                 f"{name}: {words} by group",
