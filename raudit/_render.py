@@ -49,9 +49,9 @@ def _num(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return "—"
-        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+        if value != 0 and abs(value) < 1e-3:
             return f"{value:.{digits - 1}e}"
-        return f"{value:,.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}g}"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
     return str(value)
 
 

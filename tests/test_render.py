@@ -134,3 +134,10 @@ def test_save_by_suffix_and_atomic_write(report, tmp_path, monkeypatch):
         write_atomic(target, b"new content")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep")] == []
+
+
+def test_numbers_are_formatted_for_people():
+    from raudit._render import _num
+
+    assert [_num(v) for v in (171701.3, 12345678.9, 0.81234, 0.0004, 12345, True, None, float("nan"))] == [
+        "171,701", "12,345,679", "0.8123", "4.000e-04", "12,345", "yes", "—", "—"]
