@@ -164,27 +164,47 @@ def explain(
     seed : int
     """
     _import_shap()
-    from sklearn.pipeline import Pipeline
-
     columns = [str(c) for c in X.columns]
-    final = model[-1] if isinstance(model, Pipeline) else model
-    pre = model[:-1] if isinstance(model, Pipeline) else None
+    final, pre, mapping = _split(model, columns)
+    kind = _fast_kind(final, pre, mapping, X)
     name = type(final).__name__
-    mapping = column_map(pre, columns) if pre is not None else columns
-    numeric = all(pd.api.types.is_numeric_dtype(X[c]) for c in columns)
-    fast_ok = mapping is not None and (pre is not None or numeric)
-    if mapping is not None and fast_ok and name in TREE_CLASSES:
+    if kind == "tree" and mapping is not None:
         try:
             return _tree(final, pre, X, mapping, columns, task=task, class_index=class_index, class_label=class_label)
         except Exception as exc:  # e.g. an unsupported tree variant: fall through to model-agnostic
             reason = f"TreeExplainer failed ({type(exc).__name__}: {exc}); "
-    elif mapping is not None and fast_ok and hasattr(final, "coef_") and type(final).__module__.startswith("sklearn.linear_model"):
+    elif kind == "linear" and mapping is not None:
         return _linear(final, pre, X, background, mapping, columns, task=task, class_index=class_index, class_label=class_label)
     else:
         reason = ("the preprocessing cannot be mapped back to input columns; " if mapping is None else "") + \
             f"{name} is neither a tree ensemble nor a linear model; "
     return _agnostic(model, X, background, task=task, class_index=class_index, class_label=class_label, seed=seed,
                      reason=reason + "used the model-agnostic permutation explainer on the raw columns", max_evals=agnostic_evals)
+
+
+def _split(model: Any, columns: list[str]) -> tuple[Any, Any, list[str] | None]:
+    """The final estimator, the preprocessing before it (or None), and the input column of each encoded feature."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        return model[-1], model[:-1], column_map(model[:-1], columns)
+    return model, None, columns
+
+
+def _fast_kind(final: Any, pre: Any, mapping: list[str] | None, X: pd.DataFrame) -> str | None:
+    """``"tree"`` or ``"linear"`` when an exact, fast explainer applies; ``None`` for the model-agnostic path."""
+    if mapping is None or (pre is None and not all(pd.api.types.is_numeric_dtype(X[c]) for c in X.columns)):
+        return None
+    if type(final).__name__ in TREE_CLASSES:
+        return "tree"
+    if hasattr(final, "coef_") and type(final).__module__.startswith("sklearn.linear_model"):
+        return "linear"
+    return None
+
+
+def fast_explainer(model: Any, X: pd.DataFrame) -> str | None:
+    """Which fast explainer :func:`explain` will use for ``model`` on ``X`` (``None``: model-agnostic, slow)."""
+    return _fast_kind(*_split(model, [str(c) for c in X.columns]), X)
 
 
 def _import_shap() -> Any:

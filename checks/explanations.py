@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from raudit.checks._attribution import Attribution, explain, predict_function
+from raudit.checks._attribution import Attribution, explain, fast_explainer, predict_function
 from raudit.checks._groups import group_labels
 
 from raudit import Check, CheckResult, Figure, Finding, Table, worst
@@ -145,10 +145,7 @@ class ExplanationsCheck(Check):
 
     def _shap(self, ctx: AuditContext, model: Any, o: Mapping[str, Any], rng: np.random.Generator, strata: np.ndarray,
               class_index: Any, class_label: str) -> tuple[Attribution, pd.DataFrame, pd.DataFrame]:
-        from raudit.checks._attribution import TREE_CLASSES
-
-        final = model[-1] if hasattr(model, "steps") else model
-        fast = type(final).__name__ in TREE_CLASSES or hasattr(final, "coef_")
+        fast = fast_explainer(model, ctx.X) is not None
         n_sample = o["sample_size"] if fast else o["agnostic_sample_size"]
         n_background = o["background_size"] if fast else o["agnostic_background_size"]
         idx = _stratified_sample(strata, n_sample, rng)
