@@ -12,13 +12,10 @@ from raudit._context import AuditContext
 from raudit._lineage import git_info
 
 
-def md5_file(path: Path, *, chunk: int = 1 << 20) -> str:
+def md5_file(path: Path) -> str:
     """Hex md5 of a file (what DVC records for a file output)."""
-    h = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
 def dvc_record(path: Path, *, max_up: int = 6) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raudit._adapters import ModelAdapter, Task
+from raudit._adapters import ModelAdapter, Task, _label
 from raudit._config import AuditConfig
 from raudit._errors import InputError
 
@@ -301,6 +301,3 @@ def _recorded_predictions(
         y_proba = np.column_stack([1 - score, score])
     return task, classes, y_pred, y_proba
 
-
-def _label(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

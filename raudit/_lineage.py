@@ -21,13 +21,10 @@ LIBRARIES = (
 )
 
 
-def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
-    """Return the hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
+def sha256_file(path: str | Path) -> str:
+    """Return the hex sha256 of a file (streamed, not read into memory)."""
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def tree_hash(paths: Iterable[Path], *, root: Path) -> str:
