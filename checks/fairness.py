@@ -16,7 +16,7 @@ not judged and do not count in the headline.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -61,7 +61,7 @@ class Disparity:
     n_reference: int = 0
     status: Status = "pass"
     reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    intersection: bool = False
 
     @property
     def breaks(self) -> bool:
@@ -156,18 +156,17 @@ class FairnessCheck(Check):
         for d in disparities:
             _judge(d, o)
         details["disparities"] = [_disparity_dict(d) for d in disparities]
-        findings += _findings(disparities, groupings, o)
-        intersections = {g.name for g in groupings if g.intersection}
+        findings += _findings(disparities, o)
         judged = [d for d in disparities if d.status != "skipped" and d.metric == "selection_rate"]
-        for label, pool in (("", [d for d in judged if d.grouping.split(": ")[-1] not in intersections]),
-                            ("intersection_", [d for d in judged if d.grouping.split(": ")[-1] in intersections])):
+        for label, pool in (("", [d for d in judged if not d.intersection]),
+                            ("intersection_", [d for d in judged if d.intersection])):
             finite = [d for d in pool if np.isfinite(d.value)]
             if finite:
                 w = min(finite, key=lambda d: d.value)
                 metrics[f"worst_{label}selection_rate_ratio"] = w.value
                 metrics[f"worst_{label}selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
         if ctx.task != "regression":
-            tables.insert(0, _disparity_table(disparities, intersections))
+            tables.insert(0, _disparity_table(disparities))
 
         if ctx.task == "binary" and ctx.y_score is not None and o["mitigation"]:
             tables.append(_mitigation(ctx, groupings, rng, details))
@@ -286,7 +285,7 @@ class FairnessCheck(Check):
                 p, test = two_proportion_pvalue(k1, n1, k2, n2)
                 family.append(Disparity(name, g, gc.groups[ref], disparity, kind, float(a), float(b), float(value),
                                         (float(lo), float(hi)), o[key], p, test=test, n_group=int(n[i]),
-                                        n_reference=int(n[ref]), extra={"denominators": (n1, n2)}))
+                                        n_reference=int(n[ref]), intersection=grouping.intersection))
             for d, ph in zip(family, holm([d.p_raw for d in family])):
                 d.p_holm = float(ph)
             out += family
@@ -331,7 +330,7 @@ class FairnessCheck(Check):
             p = float(stats.ttest_ind(e, ref_err, equal_var=False).pvalue) if len(e) > 1 else float("nan")
             family.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio_above", float(e.mean()), float(ref_err.mean()),
                                     float(value), (float(lo), float(hi)), o["mae_ratio_max"], p, test="Welch t-test",
-                                    n_group=len(e), n_reference=len(ref_err)))
+                                    n_group=len(e), n_reference=len(ref_err), intersection=grouping.intersection))
         for d, ph in zip(family, holm([d.p_raw for d in family])):
             d.p_holm = float(ph)
         return family
@@ -420,10 +419,9 @@ def _sentence(d: Disparity) -> str:
     return f"[{d.grouping}] {body}; {d.reason}."
 
 
-def _findings(disparities: list[Disparity], groupings: list[Grouping], o: Mapping[str, Any]) -> list[Finding]:
+def _findings(disparities: list[Disparity], o: Mapping[str, Any]) -> list[Finding]:
     bad = [d for d in disparities if d.status in ("fail", "warn")]
-    intersections = {g.name for g in groupings if g.intersection}
-    bad.sort(key=lambda d: (d.status != "fail", d.grouping.split(": ")[-1] in intersections,
+    bad.sort(key=lambda d: (d.status != "fail", d.intersection,
                             -abs(np.log(d.value)) if d.kind.startswith("ratio") and d.value > 0 else -abs(d.value)))
     out = [Finding(d.status, _sentence(d), f"{d.grouping}/{d.group}/{d.metric}") for d in bad[: o["max_findings"]]]
     if len(bad) > o["max_findings"]:
@@ -441,9 +439,9 @@ def _findings(disparities: list[Disparity], groupings: list[Grouping], o: Mappin
     return out
 
 
-def _disparity_table(ds: list[Disparity], intersections: set[str]) -> Table:
+def _disparity_table(ds: list[Disparity]) -> Table:
     """All comparisons of single features; for intersections only those that warn or fail (all are in the JSON)."""
-    shown = [d for d in ds if d.grouping.split(": ")[-1] not in intersections or d.status in ("fail", "warn")]
+    shown = [d for d in ds if not d.intersection or d.status in ("fail", "warn")]
     omitted = len(ds) - len(shown)
     return Table(
         "Disparities against each reference group",
