@@ -137,14 +137,16 @@ def render_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, url_fetcher=no_fetch, base_url=".").write_pdf()
 
 
-def render(report: Report, fmt: str, *, template_dir: str | None = None) -> bytes:
-    """Return the report as bytes in ``fmt``: ``"html"``, ``"pdf"`` or ``"json"``."""
+def render(report: Report, fmt: str, *, template_dir: str | None = None, html: str | None = None) -> bytes:
+    """Return the report as bytes in ``fmt``: ``"html"``, ``"pdf"`` or ``"json"``.
+
+    ``html`` is the report already rendered as HTML, so that HTML and PDF share one rendering.
+    """
     if fmt == "json":
         return report.to_json().encode("utf-8")
-    if fmt == "html":
-        return render_html(report, template_dir=template_dir).encode("utf-8")
-    if fmt == "pdf":
-        return render_pdf(render_html(report, template_dir=template_dir))
+    if fmt in ("html", "pdf"):
+        html = html if html is not None else render_html(report, template_dir=template_dir)
+        return html.encode("utf-8") if fmt == "html" else render_pdf(html)
     raise InputError(f"unknown report format {fmt!r}", hint="use a .html, .pdf or .json file name")
 
 
@@ -169,13 +171,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def write_reports(report: Report, out: Path, formats: tuple[str, ...], *, template_dir: str | None = None) -> list[Path]:
     """Render every format first, then write them all; nothing is written if rendering fails."""
-    html = render_html(report, template_dir=template_dir) if {"html", "pdf"} & set(formats) else ""
-    makers = {
-        "html": lambda: html.encode("utf-8"),
-        "pdf": lambda: render_pdf(html),
-        "json": lambda: report.to_json().encode("utf-8"),
-    }
-    rendered = {fmt: makers[fmt]() for fmt in formats}
+    html = render_html(report, template_dir=template_dir) if {"html", "pdf"} & set(formats) else None
+    rendered = {fmt: render(report, fmt, html=html) for fmt in formats}
     written = []
     for fmt, data in rendered.items():
         path = out / f"report.{fmt}"
