@@ -137,21 +137,30 @@ def _measurement(tracker: Any, duration: float) -> Measurement:
     )
 
 
-def measure(fn: Callable[[], Any], *, country: str = DEFAULT_COUNTRY, verbose: bool = False) -> tuple[Any, Measurement]:
-    """Run ``fn()`` under codecarbon's offline tracker; return its result and the measurement.
+@contextlib.contextmanager
+def _measuring(country: str, verbose: bool) -> Iterator[list[Measurement]]:
+    """Track the block with codecarbon; on a normal exit its measurement is appended to the yielded list.
 
     Any file codecarbon might write goes to a temporary folder that is removed.
     """
+    out: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="raudit-codecarbon-") as tmp, _quiet(verbose):
         tracker = _tracker(country, tmp, verbose=verbose)
         tracker.start()
         t0 = time.perf_counter()
         try:
-            result = fn()
+            yield out
         finally:
             duration = time.perf_counter() - t0
             tracker.stop()
-        return result, _measurement(tracker, duration)
+        out.append(_measurement(tracker, duration))
+
+
+def measure(fn: Callable[[], Any], *, country: str = DEFAULT_COUNTRY, verbose: bool = False) -> tuple[Any, Measurement]:
+    """Run ``fn()`` under codecarbon's offline tracker; return its result and the measurement."""
+    with _measuring(country, verbose) as measured:
+        result = fn()
+    return result, measured[0]
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -192,27 +201,18 @@ class track_training(contextlib.ContextDecorator):  # noqa: N801 - used like a f
         self.record: dict[str, Any] | None = None
 
     def __enter__(self) -> track_training:
-        self._tmp = tempfile.TemporaryDirectory(prefix="raudit-codecarbon-")
-        self._quiet = _quiet(self.verbose)
-        self._quiet.__enter__()
-        self._tracker = _tracker(self.country, self._tmp.name, verbose=self.verbose)
-        self._tracker.start()
-        self._t0 = time.perf_counter()
+        self._stack = contextlib.ExitStack()
+        self._measured = self._stack.enter_context(_measuring(self.country, self.verbose))
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        duration = time.perf_counter() - self._t0
-        try:
-            self._tracker.stop()
-        finally:
-            self._quiet.__exit__(None, None, None)
-            self._tmp.cleanup()
+        self._stack.__exit__(exc_type, exc, tb)
         if exc_type is not None:
             return  # a failed training run leaves no record
         from raudit._lineage import git_info, sha256_file
         from raudit._version import __version__
 
-        m = _measurement(self._tracker, duration)
+        m = self._measured[0]
         self.record = {
             "kind": "raudit training record",
             "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
