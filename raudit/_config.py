@@ -210,39 +210,3 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not a UTF-8 text file") from None
-
-
-def resolve_check_options(
-    name: str, defaults: Mapping[str, Any], given: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Merge a check's defaults with the user's options, rejecting unknown keys.
-
-    Types must match the default's type (an int is accepted for a float).
-
-    Examples
-    --------
-    >>> resolve_check_options("x", {"warn": 0.7}, {"warn": 1})
-    {'warn': 1}
-    """
-    merged = dict(defaults)
-    for key, value in given.items():
-        if key not in defaults:
-            known = ", ".join(sorted(defaults)) or "(this check takes no options)"
-            raise ConfigError(f"[check.{name}]: unknown option {key!r}", hint=f"known options: {known}")
-        default = defaults[key]
-        if default is not None and value is not None and not _same_kind(default, value):
-            raise ConfigError(
-                f"[check.{name}].{key} must be {type(default).__name__}; got {value!r}"
-            )
-        merged[key] = value
-    return merged
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
-    if isinstance(default, (list, tuple)):
-        return isinstance(value, (list, tuple))
-    return isinstance(value, type(default))
