@@ -236,9 +236,12 @@ def audit(
         adapter = adapt(model, features=cfg.features)
     else:
         adapter = None
+    from raudit._energy import read_training_record
+
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
                              sources={"model": str(model_path) if model_path else mlflow_uri,
-                                      "data": str(data_path) if data_path else None})
+                                      "data": str(data_path) if data_path else None},
+                             training_record=read_training_record(model_path) if model_path else None)
 
     from raudit._render import templates_sha256
 
