@@ -169,13 +169,27 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_reports(report: Report, out: Path, formats: tuple[str, ...], *, template_dir: str | None = None) -> list[Path]:
-    """Render every format first, then write them all; nothing is written if rendering fails."""
+def write_reports(report: Report, out: Path, formats: tuple[str, ...], *, template_dir: str | None = None,
+                  sign_key: str | Path | None = None) -> list[Path]:
+    """Render every format first, then write them all; nothing is written if rendering fails.
+
+    With ``sign_key`` (an Ed25519 private key, see ``raudit keygen``) the set
+    also gets ``report.intoto.json``, signed over the rendered bytes before
+    anything is written (``raudit._signing``); it needs the json format.
+    """
     html = render_html(report, template_dir=template_dir) if {"html", "pdf"} & set(formats) else None
     rendered = {fmt: render(report, fmt, html=html) for fmt in formats}
+    files = {f"report.{fmt}": data for fmt, data in rendered.items()}
+    if sign_key is not None:
+        from raudit._signing import envelope_path, sign_statement
+
+        if "json" not in rendered:
+            raise InputError("a signed report set needs report.json (raudit verify checks the signature from it)",
+                             hint="add json to --format, or leave out --sign-key")
+        files[envelope_path("report.json").name] = sign_statement(files, json.loads(rendered["json"]), sign_key)
     written = []
-    for fmt, data in rendered.items():
-        path = out / f"report.{fmt}"
+    for name, data in files.items():
+        path = out / name
         write_atomic(path, data)
         written.append(path)
     return written
