@@ -17,6 +17,7 @@ from raudit._errors import ConfigError, InputError, RauditError
 from raudit._plugins import Check
 from raudit._report import Report
 from raudit._results import CheckResult, Figure, Finding, Table, grade, worst
+from raudit._verify import verify
 from raudit._version import __version__
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "audit",
     "track_training",
     "grade",
+    "verify",
     "worst",
 ]
