@@ -19,6 +19,36 @@ from raudit._errors import RauditError
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+def _terminal_text(value: object) -> str:
+    """Return ``value`` as text that cannot drive the terminal it is printed to.
+
+    Group values, column names, file names and the messages quoting them come
+    from untrusted data. Every character that is not printable — ANSI escape
+    sequences (clear the screen, paint a fake green PASS), ``\\r`` (overwrite
+    the line), BEL, other C0 and C1 controls, line separators, bidirectional
+    overrides (reorder what the reader sees), zero-width characters — becomes a
+    visible escape such as ``\\x1b`` or ``\\u202e``, newlines included, so
+    one value stays on its line. Every output path of the CLI goes through it.
+
+    Examples
+    --------
+    >>> print(_terminal_text("F\\x1b[2J\\rPASS"))
+    F\\x1b[2J\\rPASS
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _error_text(exc: BaseException) -> str:
+    """An error's message and hint, each made safe for the terminal (a message cannot forge a hint line)."""
+    if isinstance(exc, RauditError):
+        message = _terminal_text(exc.args[0] if exc.args else "")
+        return message + (f"\n  hint: {_terminal_text(exc.hint)}" if exc.hint else "")
+    return _terminal_text(exc)
+
+
 def _csv(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -95,7 +125,7 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     try:
         code = _audit(paths, **opts)
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Exit):
         raise
@@ -103,7 +133,7 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
         if opts["debug"]:
             raise
         click.echo(
-            f"raudit: internal error: {type(exc).__name__}: {exc}\n"
+            f"raudit: internal error: {type(exc).__name__}: {_error_text(exc)}\n"
             "  This is a bug in raudit or a plugin; rerun with --debug for the traceback and report it.",
             err=True,
         )
@@ -196,7 +226,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
                              model_uri=str(model_path) if is_mlflow_uri(str(model_path)) else None)
         if not quiet:
             where = f"model {done['model']} version {done['version']} (run {done['run_id']})" if done["model"] else f"run {done['run_id']}"
-            click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {where}")
+            click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {_terminal_text(where)}")
     return report.exit_code(config.fail_on)
 
 
@@ -236,13 +266,13 @@ def _make_progress(quiet: bool) -> _RichProgress | None:
 def _print_summary(report: Any, written: list[Path], seconds: float, fail_on: str) -> None:
     marks = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
     colors = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "bright_black"}
-    width = max((len(r.name) for r in report.results), default=8)
+    width = max((len(_terminal_text(r.name)) for r in report.results), default=8)
     click.echo(f"raudit: audited {report.lineage['data_shape']['rows']:,} rows in {seconds:.1f} s")
     for r in report.results:
         mark = click.style(f"{marks[r.status]:<5}", fg=colors[r.status], bold=True)
-        click.echo(f"  {mark} {r.name:<{width}}  {r.summary}")
+        click.echo(f"  {mark} {_terminal_text(r.name):<{width}}  {_terminal_text(r.summary)}")
     for p in written:
-        click.echo(f"Wrote {p} ({_size(p.stat().st_size)})")
+        click.echo(f"Wrote {_terminal_text(p)} ({_size(p.stat().st_size)})")
     code = report.exit_code(fail_on)
     verdict = "passed" if code == 0 else "FAILED"
     click.echo(f"Overall: {marks[report.status]} — {verdict} under --fail-on {fail_on} (exit code {code})")
@@ -270,11 +300,11 @@ def verify_command(report: Path, model: Path | None, data: Path | None) -> None:
     try:
         results = verify(report, model=model, data=data)
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     for what, ok, detail in results:
         mark = click.style("OK  " if ok else "FAIL", fg="green" if ok else "red", bold=True)
-        click.echo(f"{mark} {what}: {detail}")
+        click.echo(f"{mark} {_terminal_text(what)}: {_terminal_text(detail)}")
     sys.exit(EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED)
 
 
@@ -285,10 +315,10 @@ def checks_command() -> None:
 
     for p in discover():
         if p.check is None:
-            click.echo(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}")
+            click.echo(_terminal_text(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}"))
             continue
         needs = ", ".join(sorted(p.check.requires)) or "-"
-        click.echo(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})")
+        click.echo(_terminal_text(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})"))
 
 
 if __name__ == "__main__":  # pragma: no cover
