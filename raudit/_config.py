@@ -79,6 +79,9 @@ class AuditConfig:
         training data, limitations, ethical considerations.
     check_options : mapping of str to mapping
         Per-check thresholds and options, keyed by check name.
+    sign_key : str or None
+        Ed25519 private key that signs the report set (``--sign-key``; see
+        ``raudit keygen``).
     """
 
     target: str | None = None
@@ -98,6 +101,7 @@ class AuditConfig:
     torch_output: str = "auto"
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sign_key: str | None = None
 
     def __post_init__(self) -> None:
         if self.fail_on not in get_args(FailOn):

@@ -76,6 +76,7 @@ def main() -> None:
                                          audit recorded decisions, no model
       raudit checks                      list the available checks
       raudit verify report.json          check a report and its inputs are unaltered
+      raudit keygen raudit.key           make a key pair for --sign-key and verify --key
 
     \b
     Example:
@@ -117,6 +118,8 @@ def main() -> None:
 @click.option("--allow-module", "allow_modules", multiple=True,
               help="A module a pickled model may import beyond the defaults (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
@@ -174,6 +177,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         "out": str(opts["out"]) if opts["out"] is not None else None,
         "trust_model": True if opts["trust_model"] else None,
         "allow_modules": tuple(opts["allow_modules"]) or None,
+        "sign_key": str(opts["sign_key"]) if opts["sign_key"] is not None else None,
     }
     raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
     energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
@@ -188,6 +192,13 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
     if config.out == "-" and len(config.formats) != 1:
         raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf)")
+    if config.sign_key is not None:
+        from raudit._signing import load_private_key
+
+        if config.out == "-" or "json" not in config.formats:
+            raise InputError("--sign-key signs a report set written to a folder, and needs report.json in it",
+                             hint="use --out DIR with json among --format (raudit verify checks the signature from report.json)")
+        load_private_key(config.sign_key)  # a bad key or passphrase is exit 2 before any work
 
     quiet = opts["quiet"]
     progress = _make_progress(quiet)
@@ -216,7 +227,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         stdout.write(render(report, formats[0], template_dir=opts["template_dir"]))
         stdout.flush()
         return report.exit_code(config.fail_on)
-    written = write_reports(report, out, formats, template_dir=opts["template_dir"])
+    written = write_reports(report, out, formats, template_dir=opts["template_dir"], sign_key=config.sign_key)
     if not quiet:
         _print_summary(report, written, time.perf_counter() - t0, config.fail_on)
     if opts["attach"] or opts["attach_to"]:
@@ -288,24 +299,61 @@ def _size(n: int) -> str:
 
 @main.command("verify")
 @click.argument("report", type=click.Path(path_type=Path))
+@click.option("--key", type=click.Path(path_type=Path),
+              help="The signer's public key (KEY.pub from raudit keygen): check the signed report set.")
 @click.option("--model", type=click.Path(path_type=Path), help="Model file to compare (default: the path the report recorded).")
 @click.option("--data", type=click.Path(path_type=Path), help="Data file to compare (default: the path the report recorded).")
-def verify_command(report: Path, model: Path | None, data: Path | None) -> None:
+def verify_command(report: Path, key: Path | None, model: Path | None, data: Path | None) -> None:
     """Check that REPORT (a report.json) is unaltered and its inputs still match their hashes.
+
+    With --key, check the signature in report.intoto.json and every signed file
+    next to REPORT. Without it, only a digest that anyone can recompute is
+    checked: that detects accidental change, not tampering.
 
     Exit code 0 when everything matches, 1 when something differs, 2 on bad input.
     """
-    from raudit._verify import verify
+    from raudit._signing import envelope_path
+    from raudit._verify import UNSIGNED_NOTE, verify
 
     try:
-        results = verify(report, model=model, data=data)
+        results = verify(report, key=key, model=model, data=data)
     except RauditError as exc:
         click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     for what, ok, detail in results:
         mark = click.style("OK  " if ok else "FAIL", fg="green" if ok else "red", bold=True)
         click.echo(f"{mark} {_terminal_text(what)}: {_terminal_text(detail)}")
+    if key is None:
+        click.echo(UNSIGNED_NOTE)
+        if envelope_path(report).is_file():
+            click.echo(f"{_terminal_text(envelope_path(report).name)} is next to the report: give --key with the signer's "
+                       "public key to check its signature.")
     sys.exit(EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED)
+
+
+@main.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def keygen_command(path: Path) -> None:
+    """Write a new Ed25519 signing key to PATH and its public key to PATH.pub.
+
+    PATH is PEM PKCS#8 with mode 0600; keep it secret and give PATH.pub to whoever
+    verifies. It is unencrypted unless RAUDIT_KEY_PASSPHRASE is set, which then
+    also unlocks it for --sign-key. Existing files are never overwritten.
+    """
+    import os
+
+    from raudit._signing import PASSPHRASE_ENV, generate_key
+
+    try:
+        private, public, kid = generate_key(path)
+    except RauditError as exc:
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    locked = "encrypted with $" + PASSPHRASE_ENV if os.environ.get(PASSPHRASE_ENV) else f"unencrypted (set {PASSPHRASE_ENV} to encrypt)"
+    click.echo(f"Wrote private key {_terminal_text(private)} (mode 0600, {locked}): keep it secret")
+    click.echo(f"Wrote public key {_terminal_text(public)}: give it to whoever verifies (key id {kid})")
+    click.echo(f"Sign: raudit MODEL DATA --sign-key {_terminal_text(private)}   "
+               f"Verify: raudit verify report.json --key {_terminal_text(public)}")
 
 
 @main.command("checks")
