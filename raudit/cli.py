@@ -146,7 +146,7 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
 
 def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     from raudit._api import audit
-    from raudit._config import AuditConfig, load_config_file
+    from raudit._config import TRUST_KEYS, AuditConfig, load_config_file, trust_notices, trust_settings
     from raudit._errors import InputError
     from raudit._render import write_reports
 
@@ -179,6 +179,8 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         "allow_modules": tuple(opts["allow_modules"]) or None,
         "sign_key": str(opts["sign_key"]) if opts["sign_key"] is not None else None,
     }
+    trust_sources = {k: "command line" if flag_values[k] is not None else str(opts["config_path"])
+                     for k in TRUST_KEYS if flag_values[k] is not None or k in raw}
     raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
     energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
               "refit": False if opts["no_refit"] else None, "verbose": True if opts["verbose"] else None}
@@ -192,6 +194,8 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
     if config.out == "-" and len(config.formats) != 1:
         raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf)")
+    for notice in trust_notices(trust_settings(config, trust_sources)):
+        click.echo(f"raudit: notice: {_terminal_text(notice)}", err=True)  # even with --quiet: inspection is off or wider
     if config.sign_key is not None:
         from raudit._signing import load_private_key
 
@@ -215,6 +219,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         y_score=opts["y_score"],
         progress=progress,
         command=["raudit", *sys.argv[1:]],
+        trust_sources=trust_sources,
     )
     if progress is not None:
         progress.stop()

@@ -236,6 +236,8 @@ def _malformed(body):
         **body["lineage"]["data_file"], "sha256": [1]}}}, "lineage/data_file/sha256"
     yield "lineage missing data_shape", {**body, "lineage": {
         k: v for k, v in body["lineage"].items() if k != "data_shape"}}, "'data_shape' is a required property"
+    yield "trust_settings wrong shape", {**body, "lineage": {**body["lineage"], "trust_settings": {"trust_model": True}}}, \
+        "lineage/trust_settings/trust_model"
     yield "a check is a string", {**body, "checks": ["performance"]}, "checks/0"
     yield "top level array", [body], "the top level"
     yield "top level number", 3, "the top level"
