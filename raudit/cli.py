@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,12 @@ def _error_text(exc: BaseException) -> str:
         message = _terminal_text(exc.args[0] if exc.args else "")
         return message + (f"\n  hint: {_terminal_text(exc.hint)}" if exc.hint else "")
     return _terminal_text(exc)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Print a Python warning through :func:`_terminal_text`: libraries' warnings can quote column names and values."""
+    click.echo(f"{_terminal_text(filename)}:{lineno}: {category.__name__}: {_terminal_text(message)}", err=True)
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -126,7 +133,9 @@ def main() -> None:
 def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     """Audit MODEL on labelled DATA and write report.html, report.pdf and report.json."""
     try:
-        code = _audit(paths, **opts)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = _audit(paths, **opts)
     except RauditError as exc:
         click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)

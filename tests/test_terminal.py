@@ -63,3 +63,22 @@ def test_verify_output_is_escaped(files, tmp_path):
     report = tmp_path / f"r{ATTACK}.json"
     res = run("verify", report)
     assert res.exit_code == 2 and "\x1b" not in res.output and "r\\x1b[2J" in res.stderr
+
+
+def test_python_warnings_during_an_audit_are_escaped(files, tmp_path, monkeypatch):
+    import raudit._api
+
+    real = raudit._api.audit
+
+    def warns(*args, **kwargs):
+        import warnings
+
+        warnings.warn(f"feature names unseen at fit time: se\rx, {ATTACK}", UserWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(raudit._api, "audit", warns)
+    res = run(files["model"], files["data"], "--target", "approved", "--sensitive", "sex", "--checks", "performance",
+              "--format", "json", "--out", tmp_path / "out", "--quiet")
+    assert res.exit_code == 0, res.output
+    assert "UserWarning: feature names unseen at fit time: se\\rx, \\x1b[2J\\x1b[32mPASS" in res.stderr
+    assert "\x1b" not in res.output and "\r" not in res.output
