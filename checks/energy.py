@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from raudit import Check, CheckResult, Finding, Table, grade, worst
+from raudit import Check, CheckResult, ConfigError, Finding, InputError, Options, Table, grade, option
 from raudit._context import AuditContext
-from raudit._energy import DEFAULT_COUNTRY, measure, method_description, sidecar_path
+from raudit._energy import DEFAULT_COUNTRY, grid_countries, measure, method_description, sidecar_path
 
 #: US EPA greenhouse-gas equivalencies: 400 g CO₂ per mile driven (≈ 0.249 kg/km), 8.22 g per smartphone charge.
 KG_PER_KM = 0.4 / 1.609344
@@ -31,17 +32,28 @@ def _equivalents(kg: float) -> str:
     return f"≈ {kg / KG_PER_KM:.3g} km by an average petrol car, or {kg / KG_PER_PHONE_CHARGE:.3g} smartphone charges (US EPA factors)"
 
 
-class EnergyCheck(Check):
-    """Training and inference energy, CO₂, latency, throughput and cost, measured offline.
+@dataclass(frozen=True)
+class EnergyOptions(Options):
+    """Where the grid, the training record and the budgets come from."""
 
-    Options (``[check.energy]``, also flags): ``country`` (grid, ISO code;
-    default USA); ``emissions_file`` (a codecarbon emissions.csv);
-    ``refit`` (re-measure training by refitting a clone); ``refit_max_rows``;
-    ``latency_calls``; ``min_measure_s`` (how long inference is measured);
-    ``electricity_price_per_kwh`` and ``machine_price_per_hour`` (USD);
-    budgets ``p95_latency_ms_warn`` / ``_fail`` and ``cost_per_prediction_warn`` /
-    ``_fail`` (USD); ``verbose`` (codecarbon's logs).
-    """
+    country: str = option(DEFAULT_COUNTRY, "electricity grid for CO₂, ISO 3166 alpha-3 (e.g. FRA); also --country")
+    emissions_file: str = option("", "a codecarbon emissions.csv recorded when the model was trained; also --emissions")
+    refit: bool = option(True, "re-measure training energy by refitting a clone of the model on the audit data "
+                               "when no training record exists (--no-refit turns it off)")
+    refit_max_rows: int = option(50_000, "rows used for that refit", ge=1)
+    latency_calls: int = option(100, "single-row predict() calls timed for the latency percentiles", ge=10, le=100_000)
+    min_measure_s: float = option(1.0, "seconds of batch prediction measured for throughput and energy", gt=0, le=600)
+    electricity_price_per_kwh: float = option(0.15, "electricity price, USD per kWh", ge=0)
+    machine_price_per_hour: float = option(0.10, "machine price, USD per hour", ge=0)
+    p95_latency_ms_warn: float | None = option(100.0, "single-row p95 latency above this (ms) warns", ge=0)
+    p95_latency_ms_fail: float | None = option(None, "single-row p95 latency above this (ms) fails", ge=0)
+    cost_per_prediction_warn: float | None = option(0.001, "cost per prediction above this (USD) warns", ge=0)
+    cost_per_prediction_fail: float | None = option(None, "cost per prediction above this (USD) fails", ge=0)
+    verbose: bool = option(False, "show codecarbon's own logs (also --verbose)")
+
+
+class EnergyCheck(Check):
+    """Training and inference energy, CO₂, latency, throughput and cost, measured offline."""
 
     name = "energy"
     title = "Energy, latency and cost"
@@ -51,28 +63,26 @@ class EnergyCheck(Check):
         "NIST-MEASURE-2.12": "energy, CO₂ and cost with the method stated",
     }
     requires = frozenset({"model"})
-    defaults: ClassVar[Mapping[str, Any]] = {
-        "country": DEFAULT_COUNTRY,
-        "emissions_file": "",
-        "refit": True,
-        "refit_max_rows": 50_000,
-        "latency_calls": 100,
-        "min_measure_s": 1.0,
-        "electricity_price_per_kwh": 0.15,
-        "machine_price_per_hour": 0.10,
-        "p95_latency_ms_warn": 100.0,
-        "p95_latency_ms_fail": None,
-        "cost_per_prediction_warn": 0.001,
-        "cost_per_prediction_fail": None,
-        "verbose": False,
-    }
+    Options = EnergyOptions
 
-    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
+    def validate(self, ctx: AuditContext, options: EnergyOptions) -> None:  # noqa: D102
+        known = grid_countries()
+        if options.country not in known:
+            import difflib
+
+            close = difflib.get_close_matches(options.country.upper(), sorted(known), n=3)
+            raise ConfigError(f"unknown electricity grid country {options.country!r} (--country / [check.energy].country)",
+                              hint="use an ISO 3166 alpha-3 code such as USA, FRA, DEU, GBR"
+                                   + (f"; close: {', '.join(close)}" if close else ""))
+        if options.emissions_file:
+            _read_emissions(Path(options.emissions_file))
+
+    def run(self, ctx: AuditContext, options: EnergyOptions) -> CheckResult:  # noqa: D102
         o = options
         findings: list[Finding] = []
         metrics: dict[str, Any] = {}
         tables: list[Table] = []
-        details: dict[str, Any] = {"country": o["country"], "country_is_default": o["country"] == DEFAULT_COUNTRY}
+        details: dict[str, Any] = {"country": o.country, "country_is_default": o.country == DEFAULT_COUNTRY}
 
         training = self._training(ctx, o, details)
         if training is not None:
@@ -89,14 +99,14 @@ class EnergyCheck(Check):
         inference = self._inference(ctx, o, metrics, details)
         tables.append(inference)
         p95 = metrics["latency_p95_ms"]
-        status = grade(p95, warn=o["p95_latency_ms_warn"], fail=o["p95_latency_ms_fail"], higher_is_better=False)
+        status = grade(p95, warn=o.p95_latency_ms_warn, fail=o.p95_latency_ms_fail, higher_is_better=False)
         findings.append(Finding(status, f"Single-row latency p95 {p95:.3g} ms (p50 {metrics['latency_p50_ms']:.3g}, p99 "
-                                        f"{metrics['latency_p99_ms']:.3g}; budget {o['p95_latency_ms_warn']} ms).", "latency"))
+                                        f"{metrics['latency_p99_ms']:.3g}; budget {o.p95_latency_ms_warn} ms).", "latency"))
         cost = metrics["cost_per_1000_predictions_usd"] / 1000
-        status = grade(cost, warn=o["cost_per_prediction_warn"], fail=o["cost_per_prediction_fail"], higher_is_better=False)
+        status = grade(cost, warn=o.cost_per_prediction_warn, fail=o.cost_per_prediction_fail, higher_is_better=False)
         findings.append(Finding(status, f"Estimated cost ${metrics['cost_per_1000_predictions_usd']:.3g} per 1,000 batch predictions "
-                                        f"(budget ${o['cost_per_prediction_warn']} per prediction; electricity "
-                                        f"${o['electricity_price_per_kwh']}/kWh, machine ${o['machine_price_per_hour']}/h).", "cost"))
+                                        f"(budget ${o.cost_per_prediction_warn} per prediction; electricity "
+                                        f"${o.electricity_price_per_kwh}/kWh, machine ${o.machine_price_per_hour}/h).", "cost"))
         m = details["inference_measurement"]
         findings.append(Finding(
             "pass",
@@ -109,11 +119,10 @@ class EnergyCheck(Check):
         summary = (f"p95 latency {p95:.3g} ms, {metrics['throughput_rows_per_s']:,.0f} rows/s, "
                    f"{metrics['energy_per_1000_predictions_kwh']:.2g} kWh per 1,000 predictions"
                    + (f"; training {metrics['training_energy_kwh']:.2g} kWh ({training[0].split(':')[0]})" if training else ""))
-        return CheckResult(name=self.name, title=self.title, status=worst(f.status for f in findings), summary=summary,
-                           metrics=metrics, findings=findings, tables=tables, details=details)
+        return self.result(findings=findings, summary=summary, metrics=metrics, tables=tables, details=details)
 
     # -- training --------------------------------------------------------------------------------
-    def _training(self, ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+    def _training(self, ctx: AuditContext, o: EnergyOptions, details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
         assert ctx.model is not None
         path = ctx.model.load_info.get("path")
         if path and sidecar_path(path).is_file():
@@ -129,40 +138,20 @@ class EnergyCheck(Check):
                     "WARNING: the record's model hash does not match the audited file; it may describe another model.")
             return f"training record {sidecar_path(path).name} (measured during the original training, "\
                    f"{method_description(m['cpu_mode']).split(':')[0]})", m, note
-        if o["emissions_file"]:
-            return self._emissions_csv(Path(o["emissions_file"]), details)
-        if not o["refit"]:
+        if o.emissions_file:
+            return self._emissions_csv(Path(o.emissions_file), details)
+        if not o.refit:
             details["training_skipped"] = "no training record or emissions file, and refitting is disabled (--no-refit)."
             return None
         return self._refit(ctx, o, details)
 
     def _emissions_csv(self, path: Path, details: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
-        from raudit import InputError
-
-        try:
-            frame = pd.read_csv(path)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"cannot read the emissions file {path}: {exc}", hint="give the emissions.csv codecarbon wrote") from None
-        need = {"duration", "emissions", "energy_consumed"}
-        if frame.empty or not need <= set(frame.columns):
-            raise InputError(f"{path} is not a codecarbon emissions file: it lacks {sorted(need - set(frame.columns))}")
-        row = frame.iloc[-1]
-        rec = {
-            "duration_s": float(row["duration"]), "energy_kwh": float(row["energy_consumed"]), "emissions_kg": float(row["emissions"]),
-            "cpu_power_w": float(row.get("cpu_power", np.nan)), "ram_power_w": float(row.get("ram_power", np.nan)),
-            "cpu_mode": "unknown", "cpu_model": str(row.get("cpu_model", "")), "cpu_count": int(row.get("cpu_count", 0) or 0),
-            "ram_gb": float(row.get("ram_total_size", np.nan)),
-            "gpu_model": str(row.get("gpu_model")) if pd.notna(row.get("gpu_model", np.nan)) else "",
-            "country_iso_code": str(row.get("country_iso_code", "")), "tracking_mode": str(row.get("tracking_mode", "")),
-            "grid_g_per_kwh": (float(row["emissions"]) / float(row["energy_consumed"]) * 1000
-                               if float(row["energy_consumed"]) else float("nan")),
-            "codecarbon_version": str(row.get("codecarbon_version", "")),
-        }
-        details["training"] = {"source": "emissions file", "path": str(path), "row": len(frame) - 1, "run_id": str(row.get("run_id", ""))}
-        return (f"codecarbon emissions file {path.name} (last of {len(frame)} run(s), measured by the user's own codecarbon run)",
+        runs, rec = _read_emissions(path)
+        details["training"] = {"source": "emissions file", "path": str(path), "row": runs - 1, "run_id": rec.pop("run_id")}
+        return (f"codecarbon emissions file {path.name} (last of {runs} run(s), measured by the user's own codecarbon run)",
                 rec, "How codecarbon obtained power in that run is not recorded in the file.")
 
-    def _refit(self, ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+    def _refit(self, ctx: AuditContext, o: EnergyOptions, details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
         from sklearn.base import clone
 
         assert ctx.model is not None
@@ -172,11 +161,11 @@ class EnergyCheck(Check):
             details["training_skipped"] = f"the model cannot be cloned for a refit ({type(exc).__name__}: {exc}); record training " \
                                           "energy with raudit.track_training or pass --emissions."
             return None
-        n = min(ctx.n_rows, o["refit_max_rows"])
+        n = min(ctx.n_rows, o.refit_max_rows)
         rows = np.sort(ctx.rng("energy.refit").choice(ctx.n_rows, size=n, replace=False)) if n < ctx.n_rows else np.arange(n)
         X, y = ctx.X.iloc[rows], ctx.y[rows]
         try:
-            _, m = measure(lambda: twin.fit(X, y), country=o["country"], verbose=o["verbose"])
+            _, m = measure(lambda: twin.fit(X, y), country=o.country, verbose=o.verbose)
         except Exception as exc:
             details["training_skipped"] = f"refitting a clone failed ({type(exc).__name__}: {exc})."
             return None
@@ -186,10 +175,10 @@ class EnergyCheck(Check):
                              "the original data, hyper-parameter search and hardware may cost far more.")
 
     # -- inference --------------------------------------------------------------------------------
-    def _inference(self, ctx: AuditContext, o: Mapping[str, Any], metrics: dict[str, Any], details: dict[str, Any]) -> Table:
+    def _inference(self, ctx: AuditContext, o: EnergyOptions, metrics: dict[str, Any], details: dict[str, Any]) -> Table:
         assert ctx.model is not None
         model, X = ctx.model, ctx.X
-        calls = o["latency_calls"]
+        calls = o.latency_calls
         times = np.empty(calls)
         rows = [X.iloc[[i % len(X)]] for i in range(calls)]
         model.predict(rows[0])  # warm-up
@@ -205,14 +194,14 @@ class EnergyCheck(Check):
             while True:
                 model.predict(batch)
                 done += len(batch)
-                if time.perf_counter() - t0 >= o["min_measure_s"]:
+                if time.perf_counter() - t0 >= o.min_measure_s:
                     return done
 
-        predictions, m = measure(loop, country=o["country"], verbose=o["verbose"])
+        predictions, m = measure(loop, country=o.country, verbose=o.verbose)
         throughput = predictions / m.duration_s
         per_1000_kwh = m.energy_kwh / predictions * 1000
         per_1000_kg = m.emissions_kg / predictions * 1000
-        cost = per_1000_kwh * o["electricity_price_per_kwh"] + o["machine_price_per_hour"] * (1000 / throughput) / 3600
+        cost = per_1000_kwh * o.electricity_price_per_kwh + o.machine_price_per_hour * (1000 / throughput) / 3600
         metrics.update({
             "latency_p50_ms": p50, "latency_p95_ms": p95, "latency_p99_ms": p99, "throughput_rows_per_s": throughput,
             "energy_per_1000_predictions_kwh": per_1000_kwh, "co2_per_1000_predictions_kg": per_1000_kg,
@@ -228,9 +217,52 @@ class EnergyCheck(Check):
              ["energy per 1,000 predictions (kWh)", per_1000_kwh, method_description(m.cpu_mode).split(";")[0]],
              ["CO₂e per 1,000 predictions (kg)", per_1000_kg, f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g/kWh"],
              ["cost per 1,000 predictions (USD)", cost,
-              f"${o['electricity_price_per_kwh']}/kWh + ${o['machine_price_per_hour']}/h machine time"]],
+              f"${o.electricity_price_per_kwh}/kWh + ${o.machine_price_per_hour}/h machine time"]],
             note="Measured on this machine; latency includes scikit-learn's per-call overhead.",
         )
+
+
+def _read_emissions(path: Path) -> tuple[int, dict[str, Any]]:
+    """Read the last run of a codecarbon ``emissions.csv``: the number of runs and that run as a measurement record.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, binary, or not a codecarbon file.
+    """
+    hint = "give the emissions.csv that codecarbon wrote during training (--emissions FILE)"
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"cannot read the emissions file {path}: {exc}", hint=hint) from None
+    need = {"duration", "emissions", "energy_consumed"}
+    if frame.empty or not need <= set(frame.columns):
+        raise InputError(f"{path} is not a codecarbon emissions file: it lacks {sorted(need - set(frame.columns)) or 'rows'}",
+                         hint=hint)
+    row = frame.iloc[-1]
+    try:
+        duration, energy, emissions = (float(row[k]) for k in ("duration", "energy_consumed", "emissions"))
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: the last run's duration, energy_consumed and emissions must be numbers", hint=hint) from None
+    if not all(np.isfinite(v) and v >= 0 for v in (duration, energy, emissions)):
+        raise InputError(f"{path}: the last run's duration, energy_consumed and emissions must be finite and ≥ 0", hint=hint)
+
+    def number(key: str) -> float:
+        value = pd.to_numeric(row.get(key, np.nan), errors="coerce")
+        return float(value) if pd.notna(value) else float("nan")
+
+    rec = {
+        "duration_s": duration, "energy_kwh": energy, "emissions_kg": emissions,
+        "cpu_power_w": number("cpu_power"), "ram_power_w": number("ram_power"),
+        "cpu_mode": "unknown", "cpu_model": str(row.get("cpu_model", "")), "cpu_count": int(np.nan_to_num(number("cpu_count"))),
+        "ram_gb": number("ram_total_size"),
+        "gpu_model": str(row.get("gpu_model")) if pd.notna(row.get("gpu_model", np.nan)) else "",
+        "country_iso_code": str(row.get("country_iso_code", "")), "tracking_mode": str(row.get("tracking_mode", "")),
+        "grid_g_per_kwh": emissions / energy * 1000 if energy else float("nan"),
+        "codecarbon_version": str(row.get("codecarbon_version", "")),
+        "run_id": str(row.get("run_id", "")),
+    }
+    return len(frame), rec
 
 
 def _measurement_table(title: str, m: Mapping[str, Any], source: str, note: str) -> Table:

@@ -7,36 +7,48 @@ first sensitive feature; the sample sizes are in the report.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from raudit.checks._attribution import Attribution, explain, fast_explainer, predict_function
 from raudit.checks._groups import group_labels
 
-from raudit import Check, CheckResult, Figure, Finding, Table, worst
+from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option
 from raudit._context import AuditContext
 from raudit._results import Status
 from raudit._svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit._tabular import TabularCodec
 
 
-class ExplanationsCheck(Check):
-    """SHAP global and per-group attributions per input column; LIME for chosen rows; agreement and stability.
+@dataclass(frozen=True)
+class ExplanationsOptions(Options):
+    """Sample sizes, LIME rows and the thresholds of the explanations check."""
 
-    Options (``[check.explanations]``): ``sample_size`` and ``background_size``
-    (rows explained / used as the reference distribution); ``agnostic_sample_size``
-    (rows explained when only the slow model-agnostic explainer applies);
-    ``explain_class`` (default: the positive class, or each row's predicted
-    class for multiclass); ``lime_rows`` (explicit row positions);
-    ``lime_misclassified`` (how many misclassified rows to add);
-    ``lime_samples``; ``top_k`` for the agreement overlap;
-    ``agreement_warn`` / ``stability_warn`` (mean rank correlation below
-    which the check warns); ``additivity_tolerance``;
-    ``sensitive_share_fail`` (share of total attribution on a sensitive
-    column the model takes directly, above which the check fails).
-    """
+    sample_size: int = option(1000, "rows explained with a fast (tree or linear) explainer; a seeded sample stratified by "
+                                    "label and the first sensitive feature", ge=10)
+    background_size: int = option(100, "rows used as SHAP's reference distribution with a fast explainer", ge=1)
+    agnostic_sample_size: int = option(200, "rows explained when only the slow model-agnostic explainer applies", ge=10)
+    agnostic_background_size: int = option(50, "reference rows for the model-agnostic explainer", ge=1)
+    explain_class: str | None = option(None, "class whose probability is explained (default: the positive class, or each "
+                                             "row's predicted class for multiclass)")
+    lime_rows: tuple[int, ...] = option((), "explicit 0-based row positions LIME explains (default: the most confident "
+                                           "each way, the most uncertain and misclassified rows)", ge=0)
+    lime_misclassified: int = option(2, "misclassified rows (largest errors for regression) added to LIME's rows", ge=0, le=50)
+    lime_samples: int = option(1000, "perturbed samples LIME draws per explained row", ge=100)
+    top_k: int = option(3, "top-k columns compared between SHAP and LIME", ge=1)
+    agreement_warn: float = option(0.5, "mean SHAP–LIME rank correlation below this warns", ge=-1, le=1)
+    stability_warn: float = option(0.8, "mean rank correlation of LIME between two seeds below this warns", ge=-1, le=1)
+    additivity_tolerance: float = option(1e-3, "relative tolerance of SHAP's additivity (attributions + base = output)",
+                                         gt=0, le=1)
+    sensitive_share_fail: float = option(0.2, "share of the total attribution on a sensitive column the model takes "
+                                              "directly above which the check fails (any direct use warns)", ge=0, le=1)
+    dependence_plots: int = option(3, "dependence plots drawn for the most important columns", ge=0, le=20)
+
+
+class ExplanationsCheck(Check):
+    """SHAP global and per-group attributions per input column; LIME for chosen rows; agreement and stability."""
 
     name = "explanations"
     title = "Explanations"
@@ -47,31 +59,23 @@ class ExplanationsCheck(Check):
         "NIST-MEASURE-2.9": "global, per-group and local explanations, their agreement",
     }
     requires = frozenset({"model"})
-    defaults: ClassVar[Mapping[str, Any]] = {
-        "sample_size": 1000,
-        "background_size": 100,
-        "agnostic_sample_size": 200,
-        "agnostic_background_size": 50,
-        "explain_class": None,
-        "lime_rows": [],
-        "lime_misclassified": 2,
-        "lime_samples": 1000,
-        "top_k": 3,
-        "agreement_warn": 0.5,
-        "stability_warn": 0.8,
-        "additivity_tolerance": 1e-3,
-        "sensitive_share_fail": 0.2,
-        "dependence_plots": 3,
-    }
+    Options = ExplanationsOptions
 
-    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
+    def validate(self, ctx: AuditContext, options: ExplanationsOptions) -> None:  # noqa: D102
+        _explained_class(ctx, options.explain_class)
+        bad = [r for r in options.lime_rows if r >= ctx.n_rows]
+        if bad:
+            raise ConfigError(f"[check.explanations].lime_rows {bad} are outside the data's {ctx.n_rows:,} rows",
+                              hint=f"row positions are 0-based: 0 to {ctx.n_rows - 1}")
+
+    def run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:  # noqa: D102
         o = options
         assert ctx.model is not None
         # scikit-learn, XGBoost and LightGBM models are explained directly (fast paths); others through their adapter
         native = type(ctx.model.model).__module__.split(".")[0] in ("sklearn", "xgboost", "lightgbm")
         model = ctx.model.model if native else ctx.model
         rng = ctx.rng("explanations")
-        class_index, class_label = _explained_class(ctx, o["explain_class"])
+        class_index, class_label = _explained_class(ctx, o.explain_class)
 
         strata = _strata(ctx)
         attr, sample, background = self._shap(ctx, model, o, rng, strata, class_index, class_label)
@@ -86,14 +90,14 @@ class ExplanationsCheck(Check):
                                    "additivity_max_error": attr.additivity_error}
 
         scale = max(float(np.abs(attr.output).max()), 1.0)
-        ok = attr.additivity_error <= o["additivity_tolerance"] * scale
+        ok = attr.additivity_error <= o.additivity_tolerance * scale
         findings.append(Finding(
             "pass" if ok else "warn",
             f"Additivity: attributions plus the base value reproduce the model output ({attr.output_space}) on the "
-            f"{len(sample):,} sampled rows within {attr.additivity_error:.2e} (tolerance {o['additivity_tolerance'] * scale:.1e})."
+            f"{len(sample):,} sampled rows within {attr.additivity_error:.2e} (tolerance {o.additivity_tolerance * scale:.1e})."
             if ok else
             f"Additivity does not hold: attributions plus the base value differ from the model output by up to "
-            f"{attr.additivity_error:.3g} (tolerance {o['additivity_tolerance'] * scale:.1e}); treat the attributions as approximate.",
+            f"{attr.additivity_error:.3g} (tolerance {o.additivity_tolerance * scale:.1e}); treat the attributions as approximate.",
             "additivity",
         ))
         tables.append(Table(
@@ -115,7 +119,7 @@ class ExplanationsCheck(Check):
             "One dot per sampled row (at most 200 drawn per column); colour from blue (low value of the column) to red "
             "(high); grey: categories.", section="Global importance",
         ))
-        figures += _dependence(sample, attr, order[: o["dependence_plots"]])
+        figures += _dependence(sample, attr, order[: o.dependence_plots])
 
         findings += self._sensitive_use(ctx, attr, mean_abs, total, o, metrics)
         group_tables, group_findings, group_details = _per_group(ctx, sample, attr, mean_abs)
@@ -128,13 +132,11 @@ class ExplanationsCheck(Check):
         figures += lime_figures
         findings += lime_findings
         metrics.update(agreement)
-        status = worst(f.status for f in findings)
         summary = (f"top drivers: {', '.join(columns[i] for i in order[:3])}; {attr.method.split(' on ')[0]}"
                    + (f"; SHAP–LIME rank agreement {agreement['lime_shap_spearman_mean']:.2f}"
                       if "lime_shap_spearman_mean" in agreement else ""))
-        return CheckResult(
-            name=self.name, title=self.title, status=status, summary=summary, metrics=metrics, findings=findings,
-            tables=tables, figures=figures,
+        return self.result(
+            findings=findings, summary=summary, metrics=metrics, tables=tables, figures=figures,
             details={
                 "method": attr.method, "reason": attr.reason, "output_space": attr.output_space,
                 "global": [{"column": columns[i], "mean_abs_shap": mean_abs[i]} for i in order],
@@ -143,11 +145,11 @@ class ExplanationsCheck(Check):
             },
         )
 
-    def _shap(self, ctx: AuditContext, model: Any, o: Mapping[str, Any], rng: np.random.Generator, strata: np.ndarray,
+    def _shap(self, ctx: AuditContext, model: Any, o: ExplanationsOptions, rng: np.random.Generator, strata: np.ndarray,
               class_index: Any, class_label: str) -> tuple[Attribution, pd.DataFrame, pd.DataFrame]:
         fast = fast_explainer(model, ctx.X) is not None
-        n_sample = o["sample_size"] if fast else o["agnostic_sample_size"]
-        n_background = o["background_size"] if fast else o["agnostic_background_size"]
+        n_sample = o.sample_size if fast else o.agnostic_sample_size
+        n_background = o.background_size if fast else o.agnostic_background_size
         idx = _stratified_sample(strata, n_sample, rng)
         bg_idx = _stratified_sample(strata, n_background, rng)
         sample, background = ctx.X.iloc[idx], ctx.X.iloc[bg_idx]
@@ -156,21 +158,21 @@ class ExplanationsCheck(Check):
         return attr, sample, background
 
     def _sensitive_use(self, ctx: AuditContext, attr: Attribution, mean_abs: np.ndarray, total: float,
-                       o: Mapping[str, Any], metrics: dict[str, Any]) -> list[Finding]:
+                       o: ExplanationsOptions, metrics: dict[str, Any]) -> list[Finding]:
         out = []
         for col in ctx.sensitive.columns:
             if col in attr.columns:
                 share = mean_abs[attr.columns.index(col)] / total
                 metrics[f"sensitive_share.{col}"] = share
-                status: Status = "fail" if share > o["sensitive_share_fail"] else "warn"
+                status: Status = "fail" if share > o.sensitive_share_fail else "warn"
                 out.append(Finding(status, f"The model uses {col} directly: it carries {share:.1%} of the total attribution "
-                                           f"(fail above {o['sensitive_share_fail']:.0%}).", f"direct/{col}"))
+                                           f"(fail above {o.sensitive_share_fail:.0%}).", f"direct/{col}"))
         if not out and ctx.sensitive.shape[1]:
             out.append(Finding("pass", "The model takes none of the sensitive columns as input "
                                        "(proxies may still carry them: see the fairness check).", "direct"))
         return out
 
-    def _lime(self, ctx: AuditContext, model: Any, o: Mapping[str, Any], sample: pd.DataFrame, attr: Attribution,
+    def _lime(self, ctx: AuditContext, model: Any, o: ExplanationsOptions, sample: pd.DataFrame, attr: Attribution,
               class_index: Any, class_label: str) -> tuple[list[dict[str, Any]], list[Table], list[Figure], list[Finding], dict[str, Any]]:
         from lime.lime_tabular import LimeTabularExplainer
         from scipy.stats import spearmanr
@@ -205,11 +207,11 @@ class ExplanationsCheck(Check):
         else:
             cis = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in rows]
         row_ci = None if ctx.task == "regression" else (cis[0] if np.ndim(class_index) == 0 else np.asarray(cis))
-        row_attr = explain(model, row_frame, sample.iloc[: o["background_size"]], task=ctx.task, class_index=row_ci,
+        row_attr = explain(model, row_frame, sample.iloc[: o.background_size], task=ctx.task, class_index=row_ci,
                            class_label=class_label, seed=ctx.seed)
         details, tables, figures = [], [], []
         agree, stable, overlap = [], [], []
-        k = o["top_k"]
+        k = o.top_k
         for j, ((row, why), ci) in enumerate(zip(rows, cis)):
             codes = codec.encode(ctx.X.iloc[[row]])[0]
             if medians is not None:
@@ -222,7 +224,7 @@ class ExplanationsCheck(Check):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     e = ex.explain_instance(codes, fn, labels=(1,) if mode == "classification" else None,
-                                            num_features=len(codec.columns), num_samples=o["lime_samples"])
+                                            num_features=len(codec.columns), num_samples=o.lime_samples)
                 label = 1 if mode == "classification" else 0
                 w = np.zeros(len(codec.columns))
                 for feat, weight in e.as_map()[label if mode == "classification" else 1]:
@@ -271,19 +273,19 @@ class ExplanationsCheck(Check):
                          "lime_shap_top_k_overlap_mean": float(np.mean(overlap)), "lime_seed_spearman_mean": float(np.nanmean(stable))}
             a, s = agreement["lime_shap_spearman_mean"], agreement["lime_seed_spearman_mean"]
             findings.append(Finding(
-                "pass" if a >= o["agreement_warn"] else "warn",
-                f"SHAP and LIME {'agree' if a >= o['agreement_warn'] else 'disagree'} on the {len(rows)} explained rows: mean rank "
-                f"correlation {a:.2f} (warn below {o['agreement_warn']}), top-{k} overlap {agreement['lime_shap_top_k_overlap_mean']:.0%}. "
+                "pass" if a >= o.agreement_warn else "warn",
+                f"SHAP and LIME {'agree' if a >= o.agreement_warn else 'disagree'} on the {len(rows)} explained rows: mean rank "
+                f"correlation {a:.2f} (warn below {o.agreement_warn}), top-{k} overlap {agreement['lime_shap_top_k_overlap_mean']:.0%}. "
                 f"LIME explains the {('probability of ' + class_label) if mode == 'classification' else 'prediction'} locally; "
                 f"SHAP explains {attr.output_space}."
                 + (" Missing numeric values were set to the column median for LIME, which cannot take gaps."
                    if medians is not None else ""),
                 "agreement"))
             findings.append(Finding(
-                "pass" if s >= o["stability_warn"] else "warn",
-                f"LIME is {'stable' if s >= o['stability_warn'] else 'unstable'} across seeds: "
+                "pass" if s >= o.stability_warn else "warn",
+                f"LIME is {'stable' if s >= o.stability_warn else 'unstable'} across seeds: "
                 f"mean rank correlation {s:.2f} between two runs "
-                f"with {o['lime_samples']:,} samples each (warn below {o['stability_warn']}).", "stability"))
+                f"with {o.lime_samples:,} samples each (warn below {o.stability_warn}).", "stability"))
         return details, tables, figures, findings, agreement
 
 
@@ -302,8 +304,6 @@ def _explained_class(ctx: AuditContext, configured: Any) -> tuple[Any, str]:
     if configured is not None:
         match = [i for i, c in enumerate(classes) if str(c) == str(configured)]
         if not match:
-            from raudit import ConfigError
-
             raise ConfigError(f"[check.explanations].explain_class {configured!r} is not one of {[str(c) for c in classes]}")
         return match[0], str(configured)
     if ctx.task == "binary":
@@ -397,16 +397,11 @@ def _per_group(
     return tables, findings, details
 
 
-def _lime_rows(ctx: AuditContext, o: Mapping[str, Any]) -> list[tuple[int, str]]:
+def _lime_rows(ctx: AuditContext, o: ExplanationsOptions) -> list[tuple[int, str]]:
     """Rows LIME explains: explicit ones, else the most confident each way, the most uncertain, and misclassified."""
     n = ctx.n_rows
-    if o["lime_rows"]:
-        bad = [r for r in o["lime_rows"] if not 0 <= int(r) < n]
-        if bad:
-            from raudit import ConfigError
-
-            raise ConfigError(f"[check.explanations].lime_rows {bad} are outside the data's {n} rows (0-based positions)")
-        return [(int(r), "chosen") for r in o["lime_rows"]]
+    if o.lime_rows:
+        return [(int(r), "chosen") for r in o.lime_rows]
     chosen: list[tuple[int, str]] = []
 
     def add(r: int, why: str) -> None:
@@ -418,7 +413,7 @@ def _lime_rows(ctx: AuditContext, o: Mapping[str, Any]) -> list[tuple[int, str]]
         add(int(np.argmax(pred)), "highest prediction")
         add(int(np.argmin(pred)), "lowest prediction")
         add(int(np.argsort(pred)[n // 2]), "median prediction")
-        for r in np.argsort(-np.abs(ctx.y - pred))[: o["lime_misclassified"]]:
+        for r in np.argsort(-np.abs(ctx.y - pred))[: o.lime_misclassified]:
             add(int(r), "largest error")
         return chosen
     score = ctx.y_score if ctx.y_score is not None else (ctx.y_proba.max(axis=1) if ctx.y_proba is not None else None)
@@ -433,6 +428,6 @@ def _lime_rows(ctx: AuditContext, o: Mapping[str, Any]) -> list[tuple[int, str]]
         add(int(np.argmin(score)), "least confident")
     wrong = np.flatnonzero(ctx.y_pred != ctx.y)
     confidence = np.abs(score - 0.5) if ctx.task == "binary" else score
-    for r in wrong[np.argsort(-confidence[wrong], kind="stable")][: o["lime_misclassified"]]:
+    for r in wrong[np.argsort(-confidence[wrong], kind="stable")][: o.lime_misclassified]:
         add(int(r), "misclassified")
     return chosen

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from raudit.checks._groups import GroupCounts, Grouping, group_labels, make_groupings
 
-from raudit import Check, CheckResult, Figure, Finding, Table, worst
+from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option, worst
 from raudit._context import AuditContext
 from raudit._results import Status
 from raudit._stats import cramers_v, holm, two_proportion_pvalue, wilson_interval
@@ -87,19 +87,40 @@ def _ci(lo: float, hi: float, digits: int = 3) -> str:
     return "—" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{lo:.{digits}f}–{hi:.{digits}f}"
 
 
-class FairnessCheck(Check):
-    """Group metrics, disparities with intervals and significance, mitigation cost, proxies.
+@dataclass(frozen=True)
+class FairnessOptions(Options):
+    """Groups, thresholds and statistics of the fairness check."""
 
-    Options (``[check.fairness]``): ``min_group_size``; ``intersections``
-    (all pairs of sensitive features when true); ``bins`` (``{column: [edges]}``
-    for numeric features, default quartiles); ``reference`` (``{column: group}``,
-    default the largest group); thresholds ``selection_rate_ratio_min``
-    (four-fifths rule), ``tpr_difference_max``, ``fpr_difference_max``,
-    ``ppv_difference_max``, ``fpr_ratio_min`` and ``fnr_ratio_min`` (default
-    none: reported only), ``mae_ratio_max`` (regression); ``alpha`` for the
-    tests; ``bootstrap_rounds``; ``mitigation`` (estimate post-processing);
-    ``proxy_warn`` (Cramér's V that flags a proxy).
-    """
+    min_group_size: int = option(30, "groups with fewer rows are shown but not judged", ge=1)
+    intersections: bool = option(True, "also compare the groups of every pair of sensitive features")
+    bins: Mapping[str, tuple[float, ...]] = option({}, "bin edges per numeric sensitive column, e.g. { age = [18, 30, 45, 60, 100] } "
+                                                       "(default: quartiles)")
+    reference: Mapping[str, str | int | float] = option({}, "reference group per sensitive column, e.g. { sex = \"Male\" } "
+                                                            "(default: the largest group)")
+    selection_rate_ratio_min: float | None = option(0.8, "selection-rate ratio below this is a disparity (four-fifths rule)",
+                                                    gt=0, le=1)
+    tpr_difference_max: float | None = option(0.1, "true-positive-rate difference beyond ± this is a disparity "
+                                                   "(equal opportunity)", ge=0, le=1)
+    fpr_difference_max: float | None = option(0.1, "false-positive-rate difference beyond ± this is a disparity "
+                                                   "(equalized odds)", ge=0, le=1)
+    ppv_difference_max: float | None = option(0.1, "precision (PPV) difference beyond ± this is a disparity (predictive parity)",
+                                              ge=0, le=1)
+    fpr_ratio_min: float | None = option(None, "false-positive-rate ratio below this is a disparity (unset: reported only)",
+                                         gt=0, le=1)
+    fnr_ratio_min: float | None = option(None, "false-negative-rate ratio below this is a disparity (unset: reported only)",
+                                         gt=0, le=1)
+    mae_ratio_max: float | None = option(1.25, "regression: a group's mean absolute error above this multiple of the "
+                                               "reference group's is a disparity", ge=1)
+    alpha: float = option(0.05, "significance level of the tests (after Holm's correction)", gt=0, lt=1)
+    bootstrap_rounds: int = option(500, "bootstrap rounds of the intervals of ratios, differences and AUC", ge=0, le=100_000)
+    mitigation: bool = option(True, "estimate what group-specific thresholds (fairlearn ThresholdOptimizer) would change")
+    proxy_warn: float = option(0.3, "Cramér's V between an input and a sensitive attribute at or above which the input "
+                                    "is flagged as a proxy", gt=0, le=1)
+    max_findings: int = option(12, "disparity findings listed before the rest is summarised in one line", ge=1)
+
+
+class FairnessCheck(Check):
+    """Group metrics, disparities with intervals and significance, mitigation cost, proxies."""
 
     name = "fairness"
     title = "Fairness"
@@ -113,28 +134,38 @@ class FairnessCheck(Check):
         "NIST-MEASURE-2.11": "fairness metrics with intervals and tests",
     }
     requires = frozenset({"sensitive"})
-    defaults: ClassVar[Mapping[str, Any]] = {
-        "min_group_size": 30,
-        "intersections": True,
-        "bins": {},
-        "reference": {},
-        "selection_rate_ratio_min": 0.8,
-        "tpr_difference_max": 0.1,
-        "fpr_difference_max": 0.1,
-        "ppv_difference_max": 0.1,
-        "fpr_ratio_min": None,
-        "fnr_ratio_min": None,
-        "mae_ratio_max": 1.25,
-        "alpha": 0.05,
-        "bootstrap_rounds": 500,
-        "mitigation": True,
-        "proxy_warn": 0.3,
-        "max_findings": 12,
-    }
+    Options = FairnessOptions
 
-    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
+    def validate(self, ctx: AuditContext, options: FairnessOptions) -> None:  # noqa: D102
+        sensitive = list(ctx.sensitive.columns)
+        for col, edges in options.bins.items():
+            where = f"[check.fairness].bins.{col}"
+            if col not in ctx.data.columns:
+                raise ConfigError(f"{where}: there is no column {col!r}", hint=f"sensitive columns: {', '.join(sensitive)}")
+            if not pd.api.types.is_numeric_dtype(ctx.data[col]):
+                raise ConfigError(f"{where}: column {col!r} is not numeric, so it cannot be binned",
+                                  hint="bins apply to numeric columns; text columns are grouped by their values")
+            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+                raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
+        groupings = make_groupings(ctx.sensitive, bins=options.bins, intersections="pairs" if options.intersections else "none")
+        names = {g.name: g for g in groupings}
+        for col, group in options.reference.items():
+            where = f"[check.fairness].reference.{col}"
+            if col not in names:
+                raise ConfigError(f"{where}: {col!r} is not a sensitive feature or intersection of this audit",
+                                  hint=f"groupings: {', '.join(names)}")
+            present = sorted(pd.unique(names[col].labels).tolist())
+            if str(group) not in present:
+                import difflib
+
+                close = difflib.get_close_matches(str(group), present, n=1)
+                raise ConfigError(f"{where}: group {group!r} does not occur in the data",
+                                  hint=(f"did you mean {close[0]!r}? " if close else "") + f"groups: {_short(present)}")
+
+
+    def run(self, ctx: AuditContext, options: FairnessOptions) -> CheckResult:  # noqa: D102
         o = options
-        groupings = make_groupings(ctx.sensitive, bins=o["bins"], intersections="pairs" if o["intersections"] else "none")
+        groupings = make_groupings(ctx.sensitive, bins=o.bins, intersections="pairs" if o.intersections else "none")
         rng = ctx.rng("fairness")
         findings: list[Finding] = []
         tables: list[Table] = []
@@ -168,9 +199,9 @@ class FairnessCheck(Check):
         if ctx.task != "regression":
             tables.insert(0, _disparity_table(disparities))
 
-        if ctx.task == "binary" and ctx.y_score is not None and o["mitigation"]:
+        if ctx.task == "binary" and ctx.y_score is not None and o.mitigation:
             tables.append(_mitigation(ctx, groupings, rng, details))
-        elif o["mitigation"]:
+        elif o.mitigation:
             details["mitigation"] = {"skipped": "needs a binary classifier with scores (predicted probabilities)"}
         proxy_table, proxy_findings = _proxies(ctx, o, details)
         if proxy_table is not None:
@@ -193,7 +224,7 @@ class FairnessCheck(Check):
 
     # -- classification -------------------------------------------------------------------------
     def _classification(
-        self, ctx: AuditContext, grouping: Grouping, o: Mapping[str, Any], rng: np.random.Generator,
+        self, ctx: AuditContext, grouping: Grouping, o: FairnessOptions, rng: np.random.Generator,
         y01: np.ndarray, yhat01: np.ndarray, score: np.ndarray | None, prefix: str,
         tables: list[Table], figures: list[Figure], details: dict[str, Any], metrics: dict[str, Any],
     ) -> list[Disparity]:
@@ -203,10 +234,10 @@ class FairnessCheck(Check):
         rates = gc.rates()
         ci = {r: wilson_interval(*gc.rate_counts(r)) for r in gc.RATE_CELLS}
         auc, ece = gc.auc(), gc.calibration_error()
-        ref = _reference(gc.groups, n, o["reference"].get(grouping.name))
-        big = n >= o["min_group_size"]
-        boot = _bootstrap_cells(gc, o["bootstrap_rounds"], rng)
-        auc_ci = _bootstrap_auc(gc, min(o["bootstrap_rounds"], 200), rng)
+        ref = _reference(gc.groups, n, o.reference.get(grouping.name))
+        big = n >= o.min_group_size
+        boot = _bootstrap_cells(gc, o.bootstrap_rounds, rng)
+        auc_ci = _bootstrap_auc(gc, min(o.bootstrap_rounds, 200), rng)
 
         # whole-feature summaries over all groups, as fairlearn defines them
         sr, tpr, fpr = rates["selection_rate"], rates["tpr"], rates["fpr"]
@@ -230,7 +261,7 @@ class FairnessCheck(Check):
         details["groupings"][name] = {"how": grouping.how, "reference": gc.groups[ref], "groups": groups_detail, **whole}
 
         def note(i: int) -> str:
-            return "reference" if i == ref else ("" if big[i] else f"too small to judge (< {o['min_group_size']})")
+            return "reference" if i == ref else ("" if big[i] else f"too small to judge (< {o.min_group_size})")
 
         order = np.argsort(-n, kind="stable")
         tables.append(Table(
@@ -284,7 +315,7 @@ class FairnessCheck(Check):
                 k2, n2 = (int(x[ref]) for x in gc.rate_counts(metric))
                 p, test = two_proportion_pvalue(k1, n1, k2, n2)
                 family.append(Disparity(name, g, gc.groups[ref], disparity, kind, float(a), float(b), float(value),
-                                        (float(lo), float(hi)), o[key], p, test=test, n_group=int(n[i]),
+                                        (float(lo), float(hi)), getattr(o, key), p, test=test, n_group=int(n[i]),
                                         n_reference=int(n[ref]), intersection=grouping.intersection))
             for d, ph in zip(family, holm([d.p_raw for d in family])):
                 d.p_holm = float(ph)
@@ -293,7 +324,7 @@ class FairnessCheck(Check):
 
     # -- regression ------------------------------------------------------------------------------
     def _regression(
-        self, ctx: AuditContext, grouping: Grouping, o: Mapping[str, Any], rng: np.random.Generator,
+        self, ctx: AuditContext, grouping: Grouping, o: FairnessOptions, rng: np.random.Generator,
         tables: list[Table], details: dict[str, Any],
     ) -> list[Disparity]:
         from scipy import stats
@@ -305,11 +336,11 @@ class FairnessCheck(Check):
         agg["rmse"] = np.sqrt(agg["mse"])
         groups = tuple(agg.index.astype(str))
         n = agg["n"].to_numpy()
-        ref = _reference(groups, n, o["reference"].get(grouping.name))
+        ref = _reference(groups, n, o.reference.get(grouping.name))
         tables.append(Table(
             f"{grouping.name}: errors by group", ["group", "n", "mean prediction", "mean target", "MAE", "RMSE", "note"],
             [[g, int(r.n), r.mean_prediction, r.mean_target, r.mae, r.rmse,
-              "reference" if i == ref else ("" if r.n >= o["min_group_size"] else "too small to judge")]
+              "reference" if i == ref else ("" if r.n >= o.min_group_size else "too small to judge")]
              for i, (g, r) in enumerate(agg.iterrows())],
             note=f"Groups: {grouping.how}.", section=grouping.name,
         ))
@@ -323,13 +354,13 @@ class FairnessCheck(Check):
                 continue
             e = by_group[g]
             value = e.mean() / ref_err.mean() if ref_err.mean() > 0 else float("nan")
-            rounds = o["bootstrap_rounds"]
+            rounds = o.bootstrap_rounds
             bg = rng.choice(e, size=(rounds, len(e))).mean(axis=1)
             br = rng.choice(ref_err, size=(rounds, len(ref_err))).mean(axis=1)
             lo, hi = np.percentile(bg / br, [2.5, 97.5])
             p = float(stats.ttest_ind(e, ref_err, equal_var=False).pvalue) if len(e) > 1 else float("nan")
             family.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio_above", float(e.mean()), float(ref_err.mean()),
-                                    float(value), (float(lo), float(hi)), o["mae_ratio_max"], p, test="Welch t-test",
+                                    float(value), (float(lo), float(hi)), o.mae_ratio_max, p, test="Welch t-test",
                                     n_group=len(e), n_reference=len(ref_err), intersection=grouping.intersection))
         for d, ph in zip(family, holm([d.p_raw for d in family])):
             d.p_holm = float(ph)
@@ -348,12 +379,12 @@ def _outcomes(ctx: AuditContext) -> list[tuple[Any, np.ndarray, np.ndarray, np.n
     return out
 
 
-def _reference(groups: Sequence[str], n: np.ndarray, configured: str | None) -> int:
-    if configured is not None:
-        if str(configured) not in groups:
-            from raudit import ConfigError
+def _short(items: Sequence[str], limit: int = 12) -> str:
+    return ", ".join(repr(i) for i in items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
-            raise ConfigError(f"reference group {configured!r} is not one of {list(groups)}")
+
+def _reference(groups: Sequence[str], n: np.ndarray, configured: str | int | float | None) -> int:
+    if configured is not None:
         return list(groups).index(str(configured))
     return int(np.argmax(n))
 
@@ -388,16 +419,16 @@ def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> li
     return out
 
 
-def _judge(d: Disparity, o: Mapping[str, Any]) -> None:
-    small = min(d.n_group, d.n_reference) < o["min_group_size"]
+def _judge(d: Disparity, o: FairnessOptions) -> None:
+    small = min(d.n_group, d.n_reference) < o.min_group_size
     breaks = d.breaks
     if small:
-        d.status, d.reason = "skipped", f"group too small to judge (n = {d.n_group} < {o['min_group_size']})"
+        d.status, d.reason = "skipped", f"group too small to judge (n = {d.n_group} < {o.min_group_size})"
     elif d.threshold is None:
         d.status, d.reason = "pass", "reported only: no threshold configured"
     elif not breaks:
         d.status, d.reason = "pass", "within threshold"
-    elif np.isfinite(d.p_holm) and d.p_holm < o["alpha"]:
+    elif np.isfinite(d.p_holm) and d.p_holm < o.alpha:
         d.status, d.reason = "fail", f"significant, {_p_text(d.p_holm)} (Holm-adjusted, {d.test})"
     else:
         d.status, d.reason = "warn", (
@@ -419,13 +450,13 @@ def _sentence(d: Disparity) -> str:
     return f"[{d.grouping}] {body}; {d.reason}."
 
 
-def _findings(disparities: list[Disparity], o: Mapping[str, Any]) -> list[Finding]:
+def _findings(disparities: list[Disparity], o: FairnessOptions) -> list[Finding]:
     bad = [d for d in disparities if d.status in ("fail", "warn")]
     bad.sort(key=lambda d: (d.status != "fail", d.intersection,
                             -abs(np.log(d.value)) if d.kind.startswith("ratio") and d.value > 0 else -abs(d.value)))
-    out = [Finding(d.status, _sentence(d), f"{d.grouping}/{d.group}/{d.metric}") for d in bad[: o["max_findings"]]]
-    if len(bad) > o["max_findings"]:
-        more = len(bad) - o["max_findings"]
+    out = [Finding(d.status, _sentence(d), f"{d.grouping}/{d.group}/{d.metric}") for d in bad[: o.max_findings]]
+    if len(bad) > o.max_findings:
+        more = len(bad) - o.max_findings
         out.append(Finding("warn", f"{more} more disparities beyond thresholds are listed in the disparity table.", "more"))
     names = sorted({d.grouping for d in disparities})
     for name in names:
@@ -555,13 +586,13 @@ class _ScoreColumn:
 
 
 # -- proxies ---------------------------------------------------------------------------------------
-def _proxies(ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -> tuple[Table | None, list[Finding]]:
+def _proxies(ctx: AuditContext, o: FairnessOptions, details: dict[str, Any]) -> tuple[Table | None, list[Finding]]:
     """Which inputs most strongly predict each sensitive attribute (Cramér's V)."""
     # model inputs; for recorded decisions, every column but the target, the decisions and the sensitive ones
     inputs = [c for c in ctx.X.columns if ctx.model is not None or c not in ctx.sensitive.columns]
     rows, findings, record = [], [], {}
     for attr in ctx.sensitive.columns:
-        target, _ = group_labels(ctx.sensitive[attr], bins=o["bins"].get(attr))
+        target, _ = group_labels(ctx.sensitive[attr], bins=o.bins.get(attr))
         scores = []
         for col in inputs:
             if col == attr:
@@ -571,8 +602,8 @@ def _proxies(ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -
         scores.sort(key=lambda t: (-t[0], t[1]))
         record[attr] = [{"column": c, "cramers_v": v} for v, c in scores]
         for v, c in scores[:5]:
-            rows.append([attr, c, v, "strong" if v >= o["proxy_warn"] else ("moderate" if v >= 0.2 else "weak")])
-        strong = [(v, c) for v, c in scores if v >= o["proxy_warn"]]
+            rows.append([attr, c, v, "strong" if v >= o.proxy_warn else ("moderate" if v >= 0.2 else "weak")])
+        strong = [(v, c) for v, c in scores if v >= o.proxy_warn]
         if strong:
             listed = ", ".join(f"{c} (V = {v:.2f})" for v, c in strong[:3])
             findings.append(Finding("warn", f"[{attr}] Strong proxies: {listed}. A model can treat groups differently through "
@@ -586,5 +617,5 @@ def _proxies(ctx: AuditContext, o: Mapping[str, Any], details: dict[str, Any]) -
     return Table("Proxy candidates: association of each input with each sensitive attribute (top 5)",
                  ["sensitive attribute", "input column", "Cramér's V", "strength"], rows,
                  note="Cramér's V between the input (numeric inputs in 10 quantile bins) and the sensitive groups; "
-                      f"0 = unrelated, 1 = the input determines the group. Strong: V ≥ {o['proxy_warn']}.",
+                      f"0 = unrelated, 1 = the input determines the group. Strong: V ≥ {o.proxy_warn}.",
                  section="Proxies"), findings

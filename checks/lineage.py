@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Literal
 
-from raudit import Check, CheckResult, Finding, Table, worst
+from raudit import Check, CheckResult, Finding, Options, Table, option
 from raudit._context import AuditContext
 from raudit._lineage import git_info
 
@@ -49,29 +49,32 @@ def dvc_record(path: Path, *, max_up: int = 6) -> dict[str, Any] | None:
     return None
 
 
-class LineageCheck(Check):
-    """Compares each input file with what git and DVC recorded for it.
+JudgedStatus = Literal["pass", "warn", "fail"]
 
-    Options (``[check.lineage]``): ``dvc_mismatch`` (status when a file differs
-    from its DVC record, default ``fail``); ``dirty`` (status when the
-    repository holding an input has uncommitted changes, default ``warn``).
-    """
+
+@dataclass(frozen=True)
+class LineageOptions(Options):
+    """What each provenance problem counts as."""
+
+    dvc_mismatch: JudgedStatus = option("fail", "status when an input file differs from its DVC record")
+    dirty: JudgedStatus = option("warn", "status when the git repository holding an input has uncommitted changes")
+    untracked: JudgedStatus = option("warn", "status when an input file is tracked by neither git nor DVC "
+                                             "(its provenance is not established)")
+
+
+class LineageCheck(Check):
+    """Compares each input file with what git and DVC recorded for it."""
 
     name = "lineage"
     title = "Lineage and provenance"
     order = 90
-    defaults: ClassVar[Mapping[str, Any]] = {"dvc_mismatch": "fail", "dirty": "warn"}
+    Options = LineageOptions
     evidence = {
         "EU-AIA-IV.2.d": "data provenance: git and DVC records compared with the audited files",
         "NIST-MEASURE-2.1": "the exact data and model audited, traced to version control",
     }
 
-    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
-        for key in ("dvc_mismatch", "dirty"):
-            if options[key] not in ("pass", "warn", "fail"):
-                from raudit import ConfigError
-
-                raise ConfigError(f"[check.lineage].{key} must be pass, warn or fail; got {options[key]!r}")
+    def run(self, ctx: AuditContext, options: LineageOptions) -> CheckResult:  # noqa: D102
         findings, rows, details = [], [], {}
         for role, source in ctx.sources.items():
             if not source:
@@ -95,22 +98,24 @@ class LineageCheck(Check):
                     findings.append(Finding("pass", f"The {role} file matches its DVC record ({dvc['source']}, md5 {actual[:12]}…).",
                                             f"{role}/dvc"))
                 else:
-                    findings.append(Finding(options["dvc_mismatch"], f"The {role} file {path.name} is not the versioned one: DVC "
+                    findings.append(Finding(options.dvc_mismatch, f"The {role} file {path.name} is not the versioned one: DVC "
                                             f"recorded md5 {str(dvc.get('md5'))[:12]}… in {dvc['source']}, the audited file has "
                                             f"{actual[:12]}…. Check out the versioned file (dvc checkout) or update the record.",
                                             f"{role}/dvc"))
             if git is not None:
                 if git["dirty"]:
-                    findings.append(Finding(options["dirty"], f"The repository holding the {role} ({git['repository']}) has "
+                    findings.append(Finding(options.dirty, f"The repository holding the {role} ({git['repository']}) has "
                                                               f"uncommitted changes at {str(git['commit'])[:12]}: "
                                                               "the audit may not be reproducible "
                                                               "from a commit.", f"{role}/dirty"))
                 if not git["file_tracked"] and dvc is None:
-                    findings.append(Finding("pass", f"The {role} file is neither tracked by git nor by DVC; only its sha256 in "
-                                                    "the lineage appendix identifies it.", f"{role}/untracked"))
+                    findings.append(Finding(options.untracked, f"Provenance not established: the {role} file {path.name} is "
+                                                               "tracked by neither git nor DVC; only its sha256 in the lineage "
+                                                               "appendix identifies it.", f"{role}/untracked"))
             elif dvc is None:
-                findings.append(Finding("pass", f"The {role} file is not under version control; only its sha256 in the lineage "
-                                                "appendix identifies it.", f"{role}/untracked"))
+                findings.append(Finding(options.untracked, f"Provenance not established: the {role} file {path.name} is not under "
+                                                           "version control (no git repository, no DVC record); only its sha256 "
+                                                           "in the lineage appendix identifies it.", f"{role}/untracked"))
             rows.append([role, path.name, (git or {}).get("commit", "—") and str((git or {}).get("commit"))[:12],
                          "yes" if (git or {}).get("file_tracked") else "no",
                          "yes" if (git or {}).get("dirty") else ("no" if git else "—"),
@@ -118,9 +123,8 @@ class LineageCheck(Check):
             details[role] = info
         table = Table("Inputs and version control",
                       ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows)
-        status = worst(f.status for f in findings)
         records = [r[5] for r in rows if r[5] != "—"]
         dvc_text = f"DVC: {records.count('matches')} match, {records.count('DIFFERS')} differ" if records else "no DVC records"
-        return CheckResult(name=self.name, title=self.title, status=status,
+        return self.result(findings=findings,
                            summary=f"{sum(1 for r in rows if r[3] == 'yes')}/{len(rows)} input files tracked by git; {dvc_text}",
-                           findings=findings, tables=[table] if rows else [], details=details)
+                           tables=[table] if rows else [], details=details)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from raudit import Check, CheckResult, Figure, Finding, Table, grade
+from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, grade, option
 from raudit._context import AuditContext
 from raudit._svg import Series, xy_chart
 
@@ -51,6 +51,28 @@ def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, *, n_bins:
     return float(ece), bins
 
 
+@dataclass(frozen=True)
+class PerformanceOptions(Options):
+    """Thresholds of the performance check."""
+
+    roc_auc_warn: float = option(0.7, "ROC-AUC below this warns", ge=0, le=1)
+    roc_auc_fail: float = option(0.6, "ROC-AUC below this fails", ge=0, le=1)
+    ece_warn: float = option(0.05, "expected calibration error above this warns", ge=0, le=1)
+    ece_fail: float = option(0.1, "expected calibration error above this fails", ge=0, le=1)
+    r2_warn: float = option(0.3, "R² below this warns (regression)", le=1)
+    r2_fail: float = option(0.0, "R² below this fails (regression)", le=1)
+    calibration_bins: int = option(10, "equal-width probability bins of the calibration error and reliability diagram",
+                                   ge=2, le=100)
+
+    def check(self, *, name: str) -> None:  # noqa: D102
+        for metric, higher_is_better in (("roc_auc", True), ("ece", False), ("r2", True)):
+            warn, fail = getattr(self, f"{metric}_warn"), getattr(self, f"{metric}_fail")
+            if (fail > warn) if higher_is_better else (fail < warn):
+                raise ConfigError(f"[check.{name}]: {metric}_fail ({fail}) is {'above' if higher_is_better else 'below'} "
+                                  f"{metric}_warn ({warn}); a value would fail before it warns",
+                                  hint=f"set {metric}_fail {'≤' if higher_is_better else '≥'} {metric}_warn")
+
+
 class PerformanceCheck(Check):
     """Accuracy, discrimination and calibration (classifiers); error and fit (regressors).
 
@@ -72,22 +94,14 @@ class PerformanceCheck(Check):
         "NIST-MEASURE-2.3": "performance on the audit data",
         "NIST-MEASURE-2.5": "accuracy and calibration against thresholds",
     }
-    defaults: ClassVar[Mapping[str, Any]] = {
-        "roc_auc_warn": 0.7,
-        "roc_auc_fail": 0.6,
-        "ece_warn": 0.05,
-        "ece_fail": 0.1,
-        "r2_warn": 0.3,
-        "r2_fail": 0.0,
-        "calibration_bins": 10,
-    }
+    Options = PerformanceOptions
 
-    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:  # noqa: D102
+    def run(self, ctx: AuditContext, options: PerformanceOptions) -> CheckResult:  # noqa: D102
         if ctx.task == "regression":
             return self._regression(ctx, options)
         return self._classification(ctx, options)
 
-    def _classification(self, ctx: AuditContext, o: Mapping[str, Any]) -> CheckResult:
+    def _classification(self, ctx: AuditContext, o: PerformanceOptions) -> CheckResult:
         from sklearn import metrics as skm
 
         y, y_pred, classes = ctx.y, ctx.y_pred, ctx.classes
@@ -122,7 +136,7 @@ class PerformanceCheck(Check):
                 m["roc_auc"] = skm.roc_auc_score(y01, score)
                 m["pr_auc"] = skm.average_precision_score(y01, score)
                 m["brier"] = skm.brier_score_loss(y01, score)
-                ece, bins = expected_calibration_error(y01, score, n_bins=o["calibration_bins"])
+                ece, bins = expected_calibration_error(y01, score, n_bins=o.calibration_bins)
                 calib_what = f"P({ctx.positive_label})"
             else:
                 if present.all():
@@ -130,7 +144,7 @@ class PerformanceCheck(Check):
                 onehot = (y[:, None] == classes[None, :]).astype(float)
                 m["brier"] = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
                 top = proba.argmax(axis=1)
-                ece, bins = expected_calibration_error(classes[top] == y, proba.max(axis=1), n_bins=o["calibration_bins"])
+                ece, bins = expected_calibration_error(classes[top] == y, proba.max(axis=1), n_bins=o.calibration_bins)
                 calib_what = "confidence of the predicted class"
             m["log_loss"] = skm.log_loss(y, np.clip(proba, 1e-15, 1), labels=classes)
             m["ece"] = ece
@@ -142,19 +156,19 @@ class PerformanceCheck(Check):
                     xlabel=f"mean predicted {calib_what}", ylabel="observed frequency",
                     diagonal=True, xlim=(0, 1), ylim=(0, 1),
                 ),
-                f"{o['calibration_bins']} equal-width bins; point size grows with the bin's share of rows; "
+                f"{o.calibration_bins} equal-width bins; point size grows with the bin's share of rows; "
                 "the dashed diagonal is perfect calibration.",
             ))
             auc = m.get("roc_auc")
-            status = grade(auc, warn=o["roc_auc_warn"], fail=o["roc_auc_fail"])
+            status = grade(auc, warn=o.roc_auc_warn, fail=o.roc_auc_fail)
             if auc is not None:
                 findings.append(Finding(
-                    status, f"ROC-AUC is {auc:.3f} (warn below {o['roc_auc_warn']}, fail below {o['roc_auc_fail']}).", "roc_auc"))
-            status = grade(ece, warn=o["ece_warn"], fail=o["ece_fail"], higher_is_better=False)
+                    status, f"ROC-AUC is {auc:.3f} (warn below {o.roc_auc_warn}, fail below {o.roc_auc_fail}).", "roc_auc"))
+            status = grade(ece, warn=o.ece_warn, fail=o.ece_fail, higher_is_better=False)
             findings.append(Finding(
                 status,
                 f"Expected calibration error is {ece:.3f}: predicted probabilities are off by {ece * 100:.1f} "
-                f"percentage points on average (warn above {o['ece_warn']}, fail above {o['ece_fail']}).", "ece"))
+                f"percentage points on average (warn above {o.ece_warn}, fail above {o.ece_fail}).", "ece"))
         else:
             findings.append(Finding(
                 "skipped", "The model gives no probabilities: ROC-AUC, PR-AUC, log-loss, Brier and calibration are not computed.",
@@ -172,12 +186,12 @@ class PerformanceCheck(Check):
                       [[lab, *map(int, row)] for lab, row in zip(labels, cm)])
         headline = f"accuracy {m['accuracy']:.3f}" + (f", ROC-AUC {m['roc_auc']:.3f}" if "roc_auc" in m else "") + (
             f", ECE {m['ece']:.3f}" if "ece" in m else "")
-        return CheckResult.from_findings(
-            self.name, self.title, findings, summary=headline, metrics=m, tables=[table], figures=figures,
+        return self.result(
+            findings=findings, summary=headline, metrics=m, tables=[table], figures=figures,
             details={"calibration_bins": bins, "confusion_matrix": cm, "labels": labels, "n": len(y)},
         )
 
-    def _regression(self, ctx: AuditContext, o: Mapping[str, Any]) -> CheckResult:
+    def _regression(self, ctx: AuditContext, o: PerformanceOptions) -> CheckResult:
         from sklearn import metrics as skm
 
         y, pred = ctx.y, ctx.y_pred.astype(float)
@@ -187,8 +201,8 @@ class PerformanceCheck(Check):
             "r2": skm.r2_score(y, pred),
             "mean_target": float(np.mean(y)),
         }
-        status = grade(m["r2"], warn=o["r2_warn"], fail=o["r2_fail"])
-        findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o['r2_warn']}, fail below {o['r2_fail']}); "
+        status = grade(m["r2"], warn=o.r2_warn, fail=o.r2_fail)
+        findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o.r2_warn}, fail below {o.r2_fail}); "
                                     f"MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}.", "r2")]
         n_show = min(len(y), 2000)
         idx = np.sort(ctx.rng("performance.residuals").choice(len(y), size=n_show, replace=False))
@@ -197,7 +211,7 @@ class PerformanceCheck(Check):
             xy_chart([Series(pred[idx], (y - pred)[idx], kind="scatter")], xlabel="predicted", ylabel="true − predicted", hline=0.0),
             f"{n_show:,} of {len(y):,} rows (seeded sample). A pattern or funnel shape means errors depend on the prediction.",
         )
-        return CheckResult.from_findings(
-            self.name, self.title, findings, summary=f"R² {m['r2']:.3f}, MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}",
+        return self.result(
+            findings=findings, summary=f"R² {m['r2']:.3f}, MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}",
             metrics=m, figures=[fig], details={"n": len(y)},
         )

@@ -14,6 +14,7 @@ from raudit._config import AuditConfig
 from raudit._context import AuditContext
 from raudit._energy import track_training
 from raudit._errors import ConfigError, InputError, RauditError
+from raudit._options import Options, option
 from raudit._plugins import Check
 from raudit._report import Report
 from raudit._results import CheckResult, Figure, Finding, Table, grade, worst
@@ -30,6 +31,7 @@ __all__ = [
     "Finding",
     "InputError",
     "ModelAdapter",
+    "Options",
     "RauditError",
     "Report",
     "Table",
@@ -38,6 +40,7 @@ __all__ = [
     "audit",
     "track_training",
     "grade",
+    "option",
     "verify",
     "worst",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,16 +16,17 @@ import pandas as pd
 
 from raudit._adapters import ModelAdapter, adapt
 from raudit._compliance import MODEL_CARD_FIELDS, compliance_matrix
-from raudit._config import AuditConfig, load_config_file, resolve_check_options, trust_notices, trust_settings
+from raudit._config import AuditConfig, load_config_file, trust_notices, trust_settings
 from raudit._context import AuditContext, build_context
 from raudit._errors import ConfigError
 from raudit._lineage import collect_lineage, model_params
 from raudit._loading import load_data, load_model
-from raudit._plugins import PluginInfo, discover
+from raudit._options import Options
+from raudit._plugins import Check, PluginInfo, discover
 from raudit._report import Report
 from raudit._results import CheckResult, Finding
 
-__all__ = ["audit", "run_checks", "Progress"]
+__all__ = ["audit", "plan_checks", "validate_checks", "run_checks", "PlannedCheck", "Progress"]
 
 
 class Progress(Protocol):
@@ -50,58 +52,83 @@ def _as_config(config: AuditConfig | Mapping[str, Any] | str | Path | None) -> A
     return AuditConfig.from_mapping(config)
 
 
-def select_checks(plugins: Sequence[PluginInfo], config: AuditConfig) -> list[PluginInfo]:
-    """Apply the allow-list and validate every check's options before any work.
+@dataclass(frozen=True)
+class PlannedCheck:
+    """A check chosen for this audit, with its validated options (``None`` when its plugin failed to load)."""
+
+    plugin: PluginInfo
+    check: Check | None
+    options: Options | None
+
+
+def plan_checks(plugins: Sequence[PluginInfo], config: AuditConfig) -> list[PlannedCheck]:
+    """Apply the allow-list and parse every chosen check's options, before anything is loaded.
 
     Raises
     ------
     ConfigError
-        An allow-listed or configured check that does not exist, or an
-        unknown option.
+        An allow-listed or configured check that does not exist, an unknown
+        option, or an option of the wrong type or out of range.
     """
     names = [p.name for p in plugins]
     for asked in (*(config.checks or ()), *config.check_options):
         if asked not in names:
-            raise ConfigError(f"unknown check {asked!r}", hint=f"available checks: {', '.join(names)} (see `raudit checks`)")
-    chosen = [p for p in plugins if config.checks is None or p.name in config.checks]
-    for p in chosen:
-        if p.check is not None:
-            resolve_check_options(p.name, p.check.defaults, config.options_for(p.name))
-    return chosen
+            import difflib
+
+            close = difflib.get_close_matches(asked, names, n=1)
+            raise ConfigError(f"unknown check {asked!r}", hint=(f"did you mean {close[0]!r}? " if close else "")
+                              + f"available checks: {', '.join(names)} (see `raudit checks`)")
+    planned = []
+    for p in plugins:
+        if config.checks is not None and p.name not in config.checks:
+            continue
+        if p.check is None:
+            planned.append(PlannedCheck(p, None, None))
+            continue
+        planned.append(PlannedCheck(p, p.check(), p.check.Options.parse(config.options_for(p.name), check=p.name)))
+    return planned
 
 
-def run_checks(ctx: AuditContext, plugins: Sequence[PluginInfo], *, progress: Progress | None = None) -> list[CheckResult]:
+def validate_checks(ctx: AuditContext, planned: Sequence[PlannedCheck]) -> None:
+    """Let each check that will run validate what its options say about the data (exit 2 before any check runs)."""
+    for item in planned:
+        if item.check is not None and item.check.unmet(ctx) is None:
+            item.check.validate(ctx, item.options)
+
+
+def run_checks(ctx: AuditContext, planned: Sequence[PlannedCheck], *, progress: Progress | None = None) -> list[CheckResult]:
     """Run each check in isolation; a check that raises becomes an ``error`` result."""
     results = []
     if progress:
-        progress.start(len(plugins))
-    for p in plugins:
+        progress.start(len(planned))
+    for item in planned:
         if progress:
-            progress.check_started(p.name)
+            progress.check_started(item.plugin.name)
         t0 = time.perf_counter()
-        result = _run_one(p, ctx)
-        result = dataclasses.replace(result, package=p.package, version=p.version, duration_s=time.perf_counter() - t0)
+        result = _run_one(item, ctx)
+        result = dataclasses.replace(result, package=item.plugin.package, version=item.plugin.version,
+                                     duration_s=time.perf_counter() - t0)
         results.append(result)
         if progress:
             progress.check_done(result)
     return results
 
 
-def _run_one(p: PluginInfo, ctx: AuditContext) -> CheckResult:
+def _run_one(item: PlannedCheck, ctx: AuditContext) -> CheckResult:
+    p, check = item.plugin, item.check
     title = p.check.title if p.check and p.check.title else p.name
-    if p.check is None:
+    if check is None or item.options is None:
         return CheckResult(
             name=p.name, title=title, status="error",
             summary=f"plugin failed to load: {p.error}",
             findings=[Finding("error", f"The check plugin {p.name!r} from package {p.package} {p.version} failed to load: {p.error}")],
         )
-    check = p.check()
-    options = resolve_check_options(p.name, p.check.defaults, ctx.config.options_for(p.name))
+    options = item.options.to_dict()
     reason = check.unmet(ctx)
     if reason:
         return CheckResult(name=p.name, title=title, status="skipped", summary=f"Skipped: {reason}.", options=options)
     try:
-        result = check.run(ctx, options)
+        result = check.run(ctx, item.options)
         if not isinstance(result, CheckResult):
             raise TypeError(f"run() returned {type(result).__name__}, not a CheckResult")
         return dataclasses.replace(result, options=options)
@@ -200,7 +227,8 @@ def audit(
         for notice in trust_notices(trust_settings(cfg, sources)):
             warnings.warn(f"raudit: {notice}", UserWarning, stacklevel=2)
 
-    plugins = select_checks(discover(), cfg)
+    plugins = discover()
+    planned = plan_checks(plugins, cfg)
 
     from raudit._mlflow import is_mlflow_uri
 
@@ -232,15 +260,16 @@ def audit(
         data_shape=df.shape,
         model_description=adapter.describe() if adapter else None,
         model_params=model_params(adapter.model) if adapter else None,
-        plugin_packages=sorted({p.package for p in plugins}),
+        plugin_packages=sorted({item.plugin.package for item in planned}),
         templates_sha256=templates_sha256(),
         seed=cfg.seed,
         command=command,
     )
     lineage["trust_settings"] = trust_settings(cfg, sources)
-    results = run_checks(ctx, plugins, progress=progress)
+    validate_checks(ctx, planned)
+    results = run_checks(ctx, planned, progress=progress)
     card = model_card_section(cfg.model_card)
-    evidence = {p.name: dict(p.check.evidence) for p in plugins if p.check is not None}
+    evidence = {item.plugin.name: dict(item.plugin.check.evidence) for item in planned if item.plugin.check is not None}
     return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict(), model_card=card,
                   compliance=compliance_matrix(results, evidence, model_card=card))
 
@@ -266,6 +295,9 @@ def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:
 def _as_frame(data: Any) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise ConfigError(f"data must be a pandas DataFrame or a file path; got {type(data).__name__}")
+    from raudit._loading import check_unique_columns
+
+    check_unique_columns(list(data.columns), where="the DataFrame")
     df = data.copy()
     df.columns = [str(c) for c in df.columns]
     return df

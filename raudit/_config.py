@@ -62,7 +62,10 @@ class AuditConfig:
     out : str
         Output folder.
     seed : int
-        Seed for every random choice (samples, bootstraps).
+        Seed for every random choice (samples, bootstraps); 0 or more.
+    max_groups : int
+        Most distinct values a categorical sensitive column may have (an id
+        column given as sensitive is a mistake, not thousands of groups).
     trust_model : bool
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
@@ -94,6 +97,7 @@ class AuditConfig:
     formats: tuple[Format, ...] = FORMATS  # type: ignore[assignment]
     out: str = "raudit-report"
     seed: int = 0
+    max_groups: int = 50
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
     task: str | None = None
@@ -111,8 +115,10 @@ class AuditConfig:
             raise ConfigError(f"unknown report format {bad[0]!r}; choose from {', '.join(FORMATS)}")
         if not self.formats:
             raise ConfigError("no report format chosen; use --format html,pdf,json")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ConfigError(f"seed must be an integer; got {self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number ≥ 0; got {self.seed!r}")
+        if not isinstance(self.max_groups, int) or isinstance(self.max_groups, bool) or self.max_groups < 2:
+            raise ConfigError(f"max_groups must be a whole number ≥ 2; got {self.max_groups!r}")
         if self.task not in (None, "classification", "regression"):
             raise ConfigError(f"task must be classification or regression; got {self.task!r}")
         if self.torch_output not in ("auto", "logits", "probabilities"):
@@ -175,9 +181,9 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: trust_model must be true or false; got {value!r}")
         return value
-    if key == "seed":
+    if key in ("seed", "max_groups"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"{source}: seed must be an integer; got {value!r}")
+            raise ConfigError(f"{source}: {key} must be a whole number; got {value!r}")
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string; got {value!r}")
@@ -255,39 +261,3 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not a UTF-8 text file") from None
-
-
-def resolve_check_options(
-    name: str, defaults: Mapping[str, Any], given: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Merge a check's defaults with the user's options, rejecting unknown keys.
-
-    Types must match the default's type (an int is accepted for a float).
-
-    Examples
-    --------
-    >>> resolve_check_options("x", {"warn": 0.7}, {"warn": 1})
-    {'warn': 1}
-    """
-    merged = dict(defaults)
-    for key, value in given.items():
-        if key not in defaults:
-            known = ", ".join(sorted(defaults)) or "(this check takes no options)"
-            raise ConfigError(f"[check.{name}]: unknown option {key!r}", hint=f"known options: {known}")
-        default = defaults[key]
-        if default is not None and value is not None and not _same_kind(default, value):
-            raise ConfigError(
-                f"[check.{name}].{key} must be {type(default).__name__}; got {value!r}"
-            )
-        merged[key] = value
-    return merged
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
-    if isinstance(default, (list, tuple)):
-        return isinstance(value, (list, tuple))
-    return isinstance(value, type(default))

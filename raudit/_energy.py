@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Measurement", "measure", "track_training", "sidecar_path", "DEFAULT_COUNTRY", "method_description"]
+__all__ = ["Measurement", "grid_countries", "measure", "track_training", "sidecar_path", "DEFAULT_COUNTRY", "method_description"]
 
 #: Grid used when none is configured (stated in every report).
 DEFAULT_COUNTRY = "USA"
@@ -69,6 +69,14 @@ class Measurement:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
         return asdict(self)
+
+
+def grid_countries() -> frozenset[str]:
+    """ISO 3166 alpha-3 codes codecarbon knows the grid carbon intensity of (read from its package data, offline)."""
+    from importlib.resources import files
+
+    data = json.loads(files("codecarbon").joinpath("data/private_infra/global_energy_mix.json").read_text(encoding="utf-8"))
+    return frozenset(data)
 
 
 def method_description(cpu_mode: str) -> str:
@@ -224,7 +232,7 @@ class track_training(contextlib.ContextDecorator):  # noqa: N801 - used like a f
             "data_sha256": _data_hash(self.data),
             "git": git_info(self.model_path) if self.model_path.parent.exists() else None,
         }
-        from raudit._render import write_atomic
+        from raudit._files import write_atomic
 
         self.model_path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(sidecar_path(self.model_path), (json.dumps(self.record, indent=2, default=str) + "\n").encode())

@@ -7,17 +7,22 @@ to load only raudit's own checks.
 
 A minimal plugin::
 
-    from raudit import Check, CheckResult
+    from dataclasses import dataclass
+    from raudit import Check, Finding, Options, option
+
+    @dataclass(frozen=True)
+    class RowCountOptions(Options):
+        min_rows: int = option(100, "rows below which the check warns", ge=1)
 
     class RowCount(Check):
         name = "row_count"
         title = "Row count"
-        defaults = {"min_rows": 100}
+        Options = RowCountOptions
 
         def run(self, ctx, options):
             n = ctx.n_rows
-            status = "pass" if n >= options["min_rows"] else "warn"
-            return self.result(status=status, summary=f"{n} rows", metrics={"rows": n})
+            ok = n >= options.min_rows
+            return self.result(findings=[Finding("pass" if ok else "warn", f"{n:,} rows")], metrics={"rows": n})
 
 and in the plugin's ``pyproject.toml``::
 
@@ -28,13 +33,14 @@ and in the plugin's ``pyproject.toml``::
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from raudit._errors import RauditError
-from raudit._results import CheckResult, Status
+from raudit._options import Options as OptionsBase
+from raudit._results import CheckResult, Finding, Status, worst
 
 if TYPE_CHECKING:
     from raudit._context import AuditContext
@@ -63,9 +69,11 @@ class Check:
         predictions), ``"labels"`` (a classification task), ``"proba"``
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
         column). A check whose needs are not met is skipped with the reason.
-    defaults : mapping
-        Default thresholds and options; users override them in
-        ``[check.NAME]``. Unknown keys are rejected.
+    Options : type
+        The check's options: a frozen dataclass deriving from
+        :class:`raudit.Options` whose fields are declared with
+        :func:`raudit.option` (type, default, range, one line of doc). Users
+        set them in ``[check.NAME]``; they are validated before any check runs.
     evidence : mapping of str to str
         Requirement ids (see ``raudit._compliance.REQUIREMENTS``) this check
         provides evidence for, each with what it shows.
@@ -75,16 +83,28 @@ class Check:
     title: ClassVar[str] = ""
     order: ClassVar[int] = 100
     requires: ClassVar[frozenset[str]] = frozenset()
-    defaults: ClassVar[Mapping[str, Any]] = {}
+    Options: ClassVar[type[OptionsBase]] = OptionsBase
     evidence: ClassVar[Mapping[str, str]] = {}
 
-    def run(self, ctx: AuditContext, options: Mapping[str, Any]) -> CheckResult:
-        """Compute the check on ``ctx`` with the effective ``options``."""
+    def validate(self, ctx: AuditContext, options: Any) -> None:
+        """Check what the options say about the data (a reference group exists, say) before any check runs.
+
+        Raise :class:`raudit.ConfigError` or :class:`raudit.InputError`: the
+        audit stops with exit code 2 before any check runs. Default: nothing.
+        """
+
+    def run(self, ctx: AuditContext, options: Any) -> CheckResult:
+        """Compute the check on ``ctx`` with its validated ``options`` (an instance of :attr:`Options`)."""
         raise NotImplementedError
 
-    def result(self, *, status: Status, **fields: Any) -> CheckResult:
-        """Build a :class:`CheckResult` carrying this check's name and title."""
-        return CheckResult(name=self.name, title=self.title, status=status, **fields)
+    def result(self, *, findings: Sequence[Finding] = (), status: Status | None = None, **fields: Any) -> CheckResult:
+        """Build this check's :class:`CheckResult`; its status is the worst of ``findings`` unless given.
+
+        The one way a check builds its result.
+        """
+        findings = tuple(findings)
+        return CheckResult(name=self.name, title=self.title, status=status or worst(f.status for f in findings),
+                           findings=findings, **fields)
 
     def unmet(self, ctx: AuditContext) -> str | None:
         """Return why this check cannot run on ``ctx``, or ``None`` when it can."""

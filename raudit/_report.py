@@ -133,23 +133,23 @@ class Report:
         >>> report.save("audit.html")  # doctest: +SKIP
         >>> report.save("audit.json", sign_key="raudit.key")  # doctest: +SKIP
         """
-        from raudit import _render
+        from raudit._files import write_atomic
 
         p = Path(path)
         fmt = p.suffix.lstrip(".").lower()
         data = self.render(fmt)
         if sign_key is None:
-            _render.write_atomic(p, data)
+            write_atomic(p, data)
             return p
         from raudit._errors import InputError
+        from raudit._files import write_set
         from raudit._signing import envelope_path, sign_statement
 
         if fmt != "json":
             raise InputError(f"sign_key signs a .json report (raudit verify checks the signature from it), not {p.name}",
                              hint="save the .json with sign_key; the command line (--sign-key) signs HTML and PDF as a set")
         envelope = sign_statement({p.name: data}, json.loads(data), sign_key)
-        _render.write_atomic(p, data)
-        _render.write_atomic(envelope_path(p), envelope)
+        write_set(p.parent, {p.name: data, envelope_path(p).name: envelope})  # the report and its signature together
         return p
 
     def _repr_html_(self) -> str:

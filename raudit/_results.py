@@ -236,10 +236,6 @@ class CheckResult:
             "options": self.options,
         }
 
-    @classmethod
-    def from_findings(cls, name: str, title: str, findings: Sequence[Finding], **kwargs: Any) -> CheckResult:
-        """Build a result whose status is the worst of its findings."""
-        return cls(name=name, title=title, status=worst(f.status for f in findings), findings=findings, **kwargs)
 
 
 def _plain(value: Any) -> Any:

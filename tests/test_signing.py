@@ -196,6 +196,29 @@ def test_a_signing_failure_writes_nothing(small_report, tmp_path, monkeypatch):
     assert not out.exists()
 
 
+def test_the_signature_is_part_of_the_set_an_all_or_nothing_write_replaces(small_report, tmp_path, monkeypatch):
+    from raudit._render import SIGNATURE_FILE
+
+    assert _signing.envelope_path("report.json").name == SIGNATURE_FILE
+    _signing.generate_key(tmp_path / "k.key")
+    out = tmp_path / "out"
+    write_reports(small_report, out, ("json", "html"), sign_key=tmp_path / "k.key")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(before) == ["report.html", "report.intoto.json", "report.json"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated signing failure")
+
+    with monkeypatch.context() as m:
+        m.setattr(_signing, "sign_statement", broken)
+        with pytest.raises(RuntimeError):
+            write_reports(small_report, out, ("json",), sign_key=tmp_path / "k.key")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the previous signed set, untouched
+
+    write_reports(small_report, out, ("json", "html"))  # an unsigned run: no stale signature beside it
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
+
+
 # -- bad keys and options are exit 2 before any work -------------------------------------------------
 
 def test_bad_sign_key_or_options_exit_2_before_the_audit_runs(files, tmp_path):

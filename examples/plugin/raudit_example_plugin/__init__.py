@@ -6,9 +6,18 @@ Install it (``pip install examples/plugin``) and ``raudit checks`` lists
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from raudit import Check, Finding, Table
+from raudit import Check, Finding, Options, Table, option
+
+
+@dataclass(frozen=True)
+class ClassBalanceOptions(Options):
+    """Options of the class-balance check (set them in ``[check.class_balance]``)."""
+
+    min_rows: int = option(50, "rows the rarest class needs, below which the check warns", ge=1)
 
 
 class ClassBalance(Check):
@@ -17,17 +26,17 @@ class ClassBalance(Check):
     name = "class_balance"
     title = "Class balance (example plugin)"
     requires = frozenset({"labels"})
-    defaults = {"min_rows": 50}
+    Options = ClassBalanceOptions
 
     def run(self, ctx, options):
         labels, counts = np.unique(ctx.y, return_counts=True)
         rarest = int(counts.min())
-        ok = rarest >= options["min_rows"]
+        ok = rarest >= options.min_rows
         finding = Finding(
             "pass" if ok else "warn",
-            f"The rarest class has {rarest} rows ({'at least' if ok else 'fewer than'} {options['min_rows']}).",
+            f"The rarest class has {rarest} rows ({'at least' if ok else 'fewer than'} {options.min_rows}).",
             "rarest_class",
         )
         table = Table("Rows per class", ["class", "rows"], [[str(lab), int(c)] for lab, c in zip(labels, counts)])
-        return self.result(status=finding.status, summary=f"rarest class: {rarest} rows",
-                           metrics={"rarest_class_rows": rarest}, findings=[finding], tables=[table])
+        return self.result(findings=[finding], summary=f"rarest class: {rarest} rows",
+                           metrics={"rarest_class_rows": rarest}, tables=[table])
