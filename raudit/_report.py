@@ -137,9 +137,8 @@ class Report:
 
         p = Path(path)
         fmt = p.suffix.lstrip(".").lower()
-        data = self.render(fmt)
         if sign_key is None:
-            write_atomic(p, data)
+            write_atomic(p, self.render(fmt))
             return p
         from raudit._errors import InputError
         from raudit._files import write_set
@@ -148,6 +147,7 @@ class Report:
         if fmt != "json":
             raise InputError(f"sign_key signs a .json report (raudit verify checks the signature from it), not {p.name}",
                              hint="save the .json with sign_key; the command line (--sign-key) signs HTML and PDF as a set")
+        data = self.render(fmt)
         envelope = sign_statement({p.name: data}, json.loads(data), sign_key)
         write_set(p.parent, {p.name: data, envelope_path(p).name: envelope})  # the report and its signature together
         return p
