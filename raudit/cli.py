@@ -70,6 +70,14 @@ class _DefaultGroup(click.Group):
             args = ["audit", *args]
         return super().parse_args(ctx, args)
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``raudit --help`` lists the audit's options too: ``raudit MODEL DATA`` is what most people run."""
+        super().format_options(ctx, formatter)
+        audit = self.commands["audit"]
+        rows = [row for p in audit.get_params(ctx) if (row := p.get_help_record(ctx)) is not None]
+        with formatter.section("Audit options (raudit MODEL DATA [OPTIONS])"):
+            formatter.write_dl(rows)
+
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="raudit", prog_name="raudit")
@@ -89,8 +97,8 @@ def main() -> None:
     Example:
       raudit model.joblib data.csv --target income --sensitive sex,race
 
-    Run `raudit audit --help` for every option. Exit codes: 0 passed, 1 a check
-    failed under --fail-on, 2 bad usage or input, 3 internal error.
+    Exit codes: 0 passed, 1 a check failed under --fail-on, 2 bad usage or
+    input, 3 internal error.
     """
 
 
@@ -299,6 +307,9 @@ def _print_summary(report: Any, written: list[Path], seconds: float, fail_on: st
     colors = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "bright_black"}
     width = max((len(_terminal_text(r.name)) for r in report.results), default=8)
     click.echo(f"raudit: audited {report.lineage['data_shape']['rows']:,} rows in {seconds:.1f} s")
+    if report.config.get("sensitive_guessed"):
+        guessed = ", ".join(_terminal_text(c) for c in report.config["sensitive"])
+        click.echo(f"raudit: note: sensitive columns guessed from their names: {guessed}; confirm them with --sensitive")
     for r in report.results:
         mark = click.style(f"{marks[r.status]:<5}", fg=colors[r.status], bold=True)
         click.echo(f"  {mark} {_terminal_text(r.name):<{width}}  {_terminal_text(r.summary)}")
