@@ -172,9 +172,10 @@ class EnergyCheck(Check):
             details["training_skipped"] = f"the model cannot be cloned for a refit ({type(exc).__name__}: {exc}); record training " \
                                           "energy with raudit.track_training or pass --emissions."
             return None
-        n = min(ctx.n_rows, o.refit_max_rows)
-        rows = np.sort(ctx.rng("energy.refit").choice(ctx.n_rows, size=n, replace=False)) if n < ctx.n_rows else np.arange(n)
-        X, y = ctx.X.iloc[rows], ctx.y[rows]
+        sample = ctx.sample
+        n = min(len(sample), o.refit_max_rows)
+        rows = np.sort(ctx.rng("energy.refit").choice(len(sample), size=n, replace=False)) if n < len(sample) else np.arange(n)
+        X, y = sample.X.iloc[rows], sample.y[rows]
         try:
             _, m = measure(lambda: twin.fit(X, y), country=o.country, verbose=o.verbose)
         except Exception as exc:
@@ -188,7 +189,7 @@ class EnergyCheck(Check):
     # -- inference --------------------------------------------------------------------------------
     def _inference(self, ctx: AuditContext, o: EnergyOptions, metrics: dict[str, Any], details: dict[str, Any]) -> Table:
         assert ctx.model is not None
-        model, X = ctx.model, ctx.X
+        model, X = ctx.model, ctx.sample.X
         calls = o.latency_calls
         times = np.empty(calls)
         rows = [X.iloc[[i % len(X)]] for i in range(calls)]

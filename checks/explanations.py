@@ -18,7 +18,6 @@ from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Ta
 from raudit._adapters import _label
 from raudit._context import AuditContext
 from raudit._format import number
-from raudit._groups import group_labels
 from raudit._results import Status, slug
 from raudit._svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit._tabular import TabularCodec
@@ -70,6 +69,11 @@ class ExplanationsCheck(Check):
         if bad:
             raise ConfigError(f"[check.explanations].lime_rows {bad} are outside the data's {ctx.n_rows:,} rows",
                               hint=f"row positions are 0-based: 0 to {ctx.n_rows - 1}")
+        absent = [r for r in options.lime_rows if r not in set(ctx.sample.positions.tolist())]
+        if absent:
+            raise ConfigError(f"[check.explanations].lime_rows {absent[:5]} are not among the {len(ctx.sample):,} sampled rows",
+                              hint=f"explanations work on a seeded sample of sample_rows = {ctx.config.sample_rows:,} rows; raise "
+                                   "sample_rows above the data's row count to choose any row")
 
     def run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:  # noqa: D102
         with single_threaded():  # SHAP and LIME predict in many small batches: thread pools only cost time here
@@ -113,7 +117,7 @@ class ExplanationsCheck(Check):
             ["rank", "column", "mean |SHAP|", "share of total"],
             [[r + 1, columns[i], mean_abs[i], mean_abs[i] / total] for r, i in enumerate(order)], formats=["int", "text", "", "%"],
             note=f"Method: {attr.method}. Why: {attr.reason}. Output explained: {attr.output_space}. "
-                 f"Sample: {len(sample):,} rows stratified by label and {ctx.sensitive.columns[0] if ctx.sensitive.shape[1] else 'label'} "
+                 f"Sample: {len(sample):,} rows stratified by label and {ctx.sensitive_columns[0] if ctx.sensitive_columns else 'label'} "
                  f"(seeded); background: {len(background):,} rows.", section="Global importance",
         ))
         top = order[:15]
@@ -158,12 +162,12 @@ class ExplanationsCheck(Check):
 
     def _shap(self, ctx: AuditContext, model: Any, o: ExplanationsOptions, rng: np.random.Generator, strata: np.ndarray,
               class_index: Any, class_label: str) -> tuple[Attribution, pd.DataFrame, pd.DataFrame]:
-        fast = fast_explainer(model, ctx.X) is not None
+        fast = fast_explainer(model, ctx.sample.X) is not None
         n_sample = o.sample_size if fast else o.agnostic_sample_size
         n_background = o.background_size if fast else o.agnostic_background_size
         idx = _stratified_sample(strata, n_sample, rng)
         bg_idx = _stratified_sample(strata, n_background, rng)
-        sample, background = ctx.X.iloc[idx], ctx.X.iloc[bg_idx]
+        sample, background = ctx.sample.X.iloc[idx], ctx.sample.X.iloc[bg_idx]
         ci = class_index if np.ndim(class_index) == 0 else np.asarray(class_index)[idx]
         attr = explain(model, sample, background, task=ctx.task, class_index=ci, class_label=class_label, seed=ctx.seed)
         return attr, sample, background
@@ -171,14 +175,14 @@ class ExplanationsCheck(Check):
     def _sensitive_use(self, ctx: AuditContext, attr: Attribution, mean_abs: np.ndarray, total: float,
                        o: ExplanationsOptions, metrics: dict[str, Any]) -> list[Finding]:
         out = []
-        for col in ctx.sensitive.columns:
+        for col in ctx.sensitive_columns:
             if col in attr.columns:
                 share = mean_abs[attr.columns.index(col)] / total
                 metrics[f"sensitive_share.{slug(col)}"] = share
                 status: Status = "fail" if share > o.sensitive_share_fail else "warn"
                 out.append(Finding(status, f"The model uses {col} directly: it carries {share:.1%} of the total attribution "
                                            f"(fail above {o.sensitive_share_fail:.0%}).", f"direct/{col}"))
-        if not out and ctx.sensitive.shape[1]:
+        if not out and ctx.sensitive_columns:
             out.append(Finding("pass", "The model takes none of the sensitive columns as input "
                                        "(proxies may still carry them: see the fairness check).", "direct"))
         return out
@@ -189,10 +193,10 @@ class ExplanationsCheck(Check):
         from scipy.stats import spearmanr
 
         rows = _lime_rows(ctx, o)
-        if ctx.task != "regression" and ctx.y_proba is None:
+        if ctx.task != "regression" and ctx.sample.y_proba is None:
             return [], [], [], [Finding("skipped", "LIME needs predicted probabilities, which the model does not give: "
                                                    "no local explanations or SHAP–LIME agreement.", "agreement")], {}
-        codec = TabularCodec.fit(pd.concat([sample, ctx.X.iloc[[r for r, _ in rows]]]))
+        codec = TabularCodec.fit(pd.concat([sample, ctx.sample.X.iloc[[r for r, _ in rows]]]))
         train = codec.encode(sample)
         # LIME's discretiser cannot take NaN: numeric gaps get the column's median (said in the report)
         gaps = np.isnan(train)
@@ -211,7 +215,7 @@ class ExplanationsCheck(Check):
                                         categorical_names=names, discretize_continuous=True, random_state=seed)
 
         explainers = (lime_explainer(ctx.seed), lime_explainer(ctx.seed + 1))
-        row_frame = ctx.X.iloc[[r for r, _ in rows]]
+        row_frame = ctx.sample.X.iloc[[r for r, _ in rows]]
         cis: list[int | None]
         if ctx.task == "regression":
             cis = [None] * len(rows)
@@ -225,7 +229,7 @@ class ExplanationsCheck(Check):
         agree, stable, overlap = [], [], []
         k = o.top_k
         for j, ((row, why), ci) in enumerate(zip(rows, cis)):
-            codes = codec.encode(ctx.X.iloc[[row]])[0]
+            codes = codec.encode(ctx.sample.X.iloc[[row]])[0]
             if medians is not None:
                 codes = np.where(np.isnan(codes), medians, codes)
             f = predict_function(model, codec, task=ctx.task, class_index=ci)
@@ -256,9 +260,10 @@ class ExplanationsCheck(Check):
             stable.append(rho_seed)
             overlap.append(ov)
             order = np.argsort(-np.abs(weights[0]))[:8]
-            prediction = ctx.y_pred[row]
-            name = ctx.row_name(row)
-            title = f"{name[0].upper() + name[1:]}, {why}: predicted {prediction}, actual {ctx.y[row]}"
+            prediction = ctx.sample.y_pred[row]
+            row_id = None if ctx.id_column is None else ctx.sample.frame[ctx.id_column].iloc[row]
+            name = ctx.row_name(int(ctx.sample.positions[row]), row_id)
+            title = f"{name[0].upper() + name[1:]}, {why}: predicted {prediction}, actual {ctx.sample.y[row]}"
             figures.append(Figure(
                 f"LIME — {title}",
                 bar_chart([descriptions.get(i, codec.columns[i]) for i in order], [weights[0][i] for i in order],
@@ -268,15 +273,15 @@ class ExplanationsCheck(Check):
                 f"LIME rerun with another seed: rank correlation {rho_seed:.2f}.",
                 section=f"LIME: {name}", appendix=True,
             ))
-            values = ctx.X.iloc[row]
+            values = ctx.sample.X.iloc[row]
             tables.append(Table(f"{title}: values, LIME weight and SHAP value per column",
                                 ["column", "value", "LIME weight", "SHAP value"],
                                 [[c, values[c] if not isinstance(values[c], float) or np.isfinite(values[c]) else None,
                                   weights[0][i], shap_row[i]] for i, c in enumerate(codec.columns)],
                                 formats=["text", "", "", ""], section=f"LIME: {name}", appendix=True))
-            cases.append([ctx.row_name(row), why, _label(prediction), _label(ctx.y[row]), rho, ov, rho_seed])
-            row_id = None if ctx.id_column is None else _label(ctx.data[ctx.id_column].iloc[row])
-            details.append({"row": row, "id": row_id, "why": why, "prediction": prediction, "actual": ctx.y[row],
+            cases.append([name, why, _label(prediction), _label(ctx.sample.y[row]), rho, ov, rho_seed])
+            details.append({"row": int(ctx.sample.positions[row]), "id": None if row_id is None else _label(row_id), "why": why,
+                            "prediction": prediction, "actual": ctx.sample.y[row],
                             "lime_weights": dict(zip(codec.columns, weights[0])),
                             "lime_weights_other_seed": dict(zip(codec.columns, weights[1])),
                             "shap_values": dict(zip(codec.columns, shap_row)), "spearman_lime_shap": rho,
@@ -333,14 +338,14 @@ def _explained_class(ctx: AuditContext, configured: Any) -> tuple[Any, str]:
     if ctx.task == "binary":
         return int(np.flatnonzero(classes == ctx.positive_label)[0]), str(ctx.positive_label)
     lookup = {c: i for i, c in enumerate(classes.tolist())}
-    return np.array([lookup[p] for p in ctx.y_pred.tolist()]), "the predicted class"
+    return np.array([lookup[p] for p in ctx.sample.y_pred.tolist()]), "the predicted class"
 
 
 def _strata(ctx: AuditContext) -> np.ndarray:
-    label = pd.Series(ctx.y).astype(str) if ctx.task != "regression" else pd.Series(pd.qcut(ctx.y, 4, duplicates="drop")).astype(str)
-    if ctx.sensitive.shape[1]:
-        groups, _ = group_labels(ctx.sensitive.iloc[:, 0])
-        label = label + "|" + groups.astype(str).to_numpy()
+    y = ctx.sample.y
+    label = pd.Series(y).astype(str) if ctx.task != "regression" else pd.Series(pd.qcut(y, 4, duplicates="drop")).astype(str)
+    if ctx.sensitive_columns:
+        label = label + "|" + ctx.sample.groups[ctx.sensitive_columns[0]].astype(str)
     return label.to_numpy()
 
 
@@ -390,10 +395,9 @@ def _per_group(
     ctx: AuditContext, sample: pd.DataFrame, attr: Attribution, mean_abs: np.ndarray
 ) -> tuple[list[Table], list[Finding], dict[str, Any]]:
     tables, findings, details = [], [], {}
-    positions = ctx.X.index.get_indexer(sample.index)
-    for col in ctx.sensitive.columns:
-        labels, _ = group_labels(ctx.sensitive[col])
-        g = labels.to_numpy()[positions]
+    positions = ctx.sample.X.index.get_indexer(sample.index)
+    for col in ctx.sensitive_columns:
+        g = ctx.sample.groups[col][positions]
         names, counts = np.unique(g, return_counts=True)
         keep = [nm for nm, cnt in zip(names, counts) if cnt >= 10]
         if len(keep) < 2:
@@ -423,10 +427,15 @@ def _per_group(
 
 
 def _lime_rows(ctx: AuditContext, o: ExplanationsOptions) -> list[tuple[int, str]]:
-    """Rows LIME explains: explicit ones, else the most confident each way, the most uncertain, and misclassified."""
-    n = ctx.n_rows
+    """Rows LIME explains (positions in the sample).
+
+    Explicit ones, else, among the sampled rows, the most confident each way, the most uncertain and the most
+    confidently misclassified.
+    """
+    S = ctx.sample
+    n = len(S)
     if o.lime_rows:
-        return [(int(r), "chosen") for r in o.lime_rows]
+        return [(int(np.searchsorted(S.positions, r)), "chosen") for r in o.lime_rows]
     chosen: list[tuple[int, str]] = []
 
     def add(r: int, why: str) -> None:
@@ -434,14 +443,16 @@ def _lime_rows(ctx: AuditContext, o: ExplanationsOptions) -> list[tuple[int, str
             chosen.append((int(r), why))
 
     if ctx.task == "regression":
-        pred = ctx.y_pred.astype(float)
+        pred = S.y_pred.astype(float)
         add(int(np.argmax(pred)), "highest prediction")
         add(int(np.argmin(pred)), "lowest prediction")
-        add(int(np.argsort(pred)[n // 2]), "median prediction")
-        for r in np.argsort(-np.abs(ctx.y - pred))[: o.lime_misclassified]:
+        add(int(np.argsort(pred, kind="stable")[n // 2]), "median prediction")
+        for r in np.argsort(-np.abs(S.y - pred), kind="stable")[: o.lime_misclassified]:
             add(int(r), "largest error")
         return chosen
-    score = ctx.y_score if ctx.y_score is not None else (ctx.y_proba.max(axis=1) if ctx.y_proba is not None else None)
+    score = ctx.score(S)
+    if score is None and S.y_proba is not None:
+        score = S.y_proba.max(axis=1)
     if score is None:
         return chosen
     if ctx.task == "binary":
@@ -451,7 +462,7 @@ def _lime_rows(ctx: AuditContext, o: ExplanationsOptions) -> list[tuple[int, str
     else:
         add(int(np.argmax(score)), "most confident")
         add(int(np.argmin(score)), "least confident")
-    wrong = np.flatnonzero(ctx.y_pred != ctx.y)
+    wrong = np.flatnonzero(S.y_pred != S.y)
     confidence = np.abs(score - 0.5) if ctx.task == "binary" else score
     for r in wrong[np.argsort(-confidence[wrong], kind="stable")][: o.lime_misclassified]:
         add(int(r), "misclassified")

@@ -33,6 +33,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import combinations
 from typing import Any, Literal
 
 import numpy as np
@@ -40,10 +42,12 @@ import pandas as pd
 
 from raudit import Check, CheckResult, ConfigError, Estimate, Figure, Finding, Options, Table, option
 from raudit._context import AuditContext
+from raudit._engine import Batch, Plan
+from raudit._exact import ExactSum
 from raudit._format import fixed, interval, number, p_value
-from raudit._groups import GroupCounts, Grouping, group_labels, make_groupings
+from raudit._groups import GroupCounts, GroupSpec, apply_spec
 from raudit._results import Status, slug
-from raudit._stats import cramers_v, holm, two_proportion_pvalue, wilson_interval
+from raudit._stats import holm, two_proportion_pvalue, wilson_interval
 from raudit._svg import PALETTE, bar_chart
 
 Harm = Literal["lower", "higher", "either"]
@@ -83,8 +87,6 @@ class FairnessOptions(Options):
 
     min_group_size: int = option(30, "groups with fewer rows are shown but not judged", ge=1)
     intersections: bool = option(True, "also compare the groups of every pair of sensitive features")
-    bins: Mapping[str, tuple[float, ...]] = option({}, "bin edges per numeric sensitive column, e.g. { age = [18, 30, 45, 60, 100] } "
-                                                       "(default: quartiles)")
     reference: Mapping[str, str | int | float] = option({}, "reference group per sensitive feature or intersection, e.g. "
                                                             "{ sex = \"Male\" } (default: the most favoured group of at least "
                                                             "min_group_size rows)")
@@ -105,8 +107,6 @@ class FairnessOptions(Options):
     alpha: float = option(0.05, "significance level of the tests (after Holm's correction)", gt=0, lt=1)
     bootstrap_rounds: int = option(500, "bootstrap rounds of the intervals of ratios, differences and AUC", ge=0, le=100_000)
     mitigation: bool = option(True, "estimate what group-specific thresholds (fairlearn ThresholdOptimizer) would change")
-    mitigation_rows: int = option(50_000, "rows (a seeded sample stratified by group and label) the mitigation estimate "
-                                          "is fitted and evaluated on", ge=100)
     proxy_warn: float = option(0.3, "Cramér's V between an input and a sensitive attribute at or above which the input "
                                     "is flagged as a proxy", gt=0, le=1)
     max_findings: int = option(12, "disparity lines listed per finding before the rest is counted", ge=1)
@@ -237,29 +237,22 @@ class FairnessCheck(Check):
     Options = FairnessOptions
 
     def validate(self, ctx: AuditContext, options: FairnessOptions) -> None:  # noqa: D102
-        sensitive = list(ctx.sensitive.columns)
-        for col, edges in options.bins.items():
-            where = f"[check.fairness].bins.{col}"
-            if col not in ctx.data.columns:
-                raise ConfigError(f"{where}: there is no column {col!r}", hint=f"sensitive columns: {', '.join(sensitive)}")
-            if not pd.api.types.is_numeric_dtype(ctx.data[col]):
-                raise ConfigError(f"{where}: column {col!r} is not numeric, so it cannot be binned",
-                                  hint="bins apply to numeric columns; text columns are grouped by their values")
-            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
-                raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
-        names = {g.name: g for g in _groupings(ctx, options)}
+        names = {g.name: g.groups for g in _group_names(ctx, options)}
         for col, group in options.reference.items():
             where = f"[check.fairness].reference.{col}"
             if col not in names:
                 raise ConfigError(f"{where}: {col!r} is not a sensitive feature or intersection of this audit",
                                   hint=f"groupings: {', '.join(names)}")
-            present = sorted(pd.unique(names[col].labels).tolist())
+            present = sorted(names[col])
             if str(group) not in present:
                 import difflib
 
                 close = difflib.get_close_matches(str(group), present, n=1)
                 raise ConfigError(f"{where}: group {group!r} does not occur in the data",
                                   hint=(f"did you mean {close[0]!r}? " if close else "") + f"groups: {_short(present)}")
+
+    def summarise(self, batch: Batch, plan: Plan, options: FairnessOptions) -> FairnessSummary:  # noqa: D102
+        return summarise(batch, plan, options)
 
     def run(self, ctx: AuditContext, options: FairnessOptions) -> CheckResult:  # noqa: D102
         return self.present(analyse(ctx, options), options)
@@ -287,67 +280,172 @@ class FairnessCheck(Check):
 
 
 # -- analysis ----------------------------------------------------------------------------------------
-def _groupings(ctx: AuditContext, o: FairnessOptions) -> list[Grouping]:
-    return make_groupings(ctx.sensitive, bins=o.bins, intersections="pairs" if o.intersections else "none")
+# -- summaries (one chunk; they add up) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ErrorSums:
+    """Per group of one grouping: rows and exact sums of |error|, error², prediction and target (regression)."""
+
+    n: Mapping[str, int]
+    sums: Mapping[str, tuple[ExactSum, ExactSum, ExactSum, ExactSum]]
+
+    def __add__(self, other: ErrorSums) -> ErrorSums:
+        keys = sorted(set(self.n) | set(other.n))
+        n = {k: self.n.get(k, 0) + other.n.get(k, 0) for k in keys}
+        sums = {k: tuple(a + b for a, b in zip(self.sums[k], other.sums[k])) if k in self.sums and k in other.sums
+                else self.sums.get(k) or other.sums[k] for k in keys}
+        return ErrorSums(n, sums)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class FairnessSummary:
+    """What the fairness check keeps of a chunk: per-group counts per outcome and grouping, error sums, crosstabs."""
+
+    counts: Mapping[tuple[str, str], GroupCounts]
+    errors: Mapping[str, ErrorSums]
+    crosstabs: Mapping[tuple[str, str], Mapping[tuple[str, str], int]]
+
+    def __add__(self, other: FairnessSummary) -> FairnessSummary:
+        counts = {k: self.counts[k] + other.counts[k] if k in self.counts and k in other.counts
+                  else self.counts.get(k) or other.counts[k] for k in dict.fromkeys([*self.counts, *other.counts])}
+        errors = {k: self.errors[k] + other.errors[k] if k in self.errors and k in other.errors
+                  else self.errors.get(k) or other.errors[k] for k in dict.fromkeys([*self.errors, *other.errors])}
+        crosstabs = {}
+        for k in dict.fromkeys([*self.crosstabs, *other.crosstabs]):
+            a, b = self.crosstabs.get(k, {}), other.crosstabs.get(k, {})
+            crosstabs[k] = {cell: a.get(cell, 0) + b.get(cell, 0) for cell in dict.fromkeys([*a, *b])}
+        return FairnessSummary(counts, errors, crosstabs)
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    name: str
+    how: str
+    intersection: bool
+    members: tuple[str, ...]
+
+
+def _grouping_plan(specs: Sequence[GroupSpec], o: FairnessOptions) -> list[_Grouping]:
+    """Each sensitive column, then every pair of them (when ``intersections``)."""
+    out = [_Grouping(s.column, s.how, False, (s.column,)) for s in specs]
+    if o.intersections:
+        for a, b in combinations([s.column for s in specs], 2):
+            out.append(_Grouping(f"{a} × {b}", f"intersection of {a} and {b}", True, (a, b)))
+    return out
+
+
+def _labels(batch: Batch, g: _Grouping) -> np.ndarray:
+    labels = batch.groups[g.members[0]]
+    for col in g.members[1:]:
+        labels = labels + " & " + batch.groups[col]
+    return labels
+
+
+def _outcomes(task: str, classes: np.ndarray | None, positive: Any, favourable: Any) -> list[tuple[str, Any, bool | None]]:
+    """Binary outcomes to analyse: (prefix, class counted as positive, is that class the favourable one?).
+
+    Binary tasks (and multiclass with a favourable class): one outcome, judged in the direction of
+    harm. Otherwise each class one against the rest, judged both ways.
+    """
+    assert classes is not None
+    if task == "binary":
+        return [("", positive, bool(favourable == positive))]
+    if favourable is not None:
+        return [("", favourable, True)]
+    return [(f"class {c}: ", c, None) for c in classes]
+
+
+def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
+    """Count one chunk: per outcome and grouping, confusion cells and score histograms; error sums; crosstabs."""
+    groupings = _grouping_plan(plan.specs, o)
+    counts: dict[tuple[str, str], GroupCounts] = {}
+    errors: dict[str, ErrorSums] = {}
+    if plan.task == "regression":
+        err = np.abs(batch.y - batch.y_pred.astype(float))
+        for g in groupings:
+            labels = _labels(batch, g)
+            n, sums = {}, {}
+            for name in np.unique(labels):
+                rows = labels == name
+                n[str(name)] = int(rows.sum())
+                sums[str(name)] = (ExactSum.of(err[rows]), ExactSum.of(err[rows] ** 2),
+                                   ExactSum.of(batch.y_pred[rows].astype(float)), ExactSum.of(batch.y[rows]))
+            errors[g.name] = ErrorSums(n, sums)
+    else:
+        for prefix, cls, _fav in _outcomes(plan.task, plan.classes, plan.positive_label, plan.favourable):
+            y01 = (batch.y == cls).astype(int)
+            yhat01 = (batch.y_pred == cls).astype(int)
+            score = None
+            if batch.y_proba is not None:
+                assert plan.classes is not None
+                score = batch.y_proba[:, int(np.flatnonzero(plan.classes == cls)[0])]
+            for g in groupings:
+                counts[(prefix, g.name)] = GroupCounts.from_arrays(_labels(batch, g), y01, yhat01, score)
+    crosstabs = {}
+    for spec in plan.specs:
+        group_codes, group_names = pd.factorize(batch.groups[spec.column], sort=False)
+        for col, input_spec in plan.input_specs:
+            if input_spec is None or col == spec.column:
+                continue
+            x = apply_spec(batch.frame[col], input_spec)
+            codes, names = pd.factorize(x, sort=False)
+            cells = np.bincount(codes * len(group_names) + group_codes, minlength=len(names) * len(group_names))
+            crosstabs[(spec.column, col)] = {(str(names[k // len(group_names)]), str(group_names[k % len(group_names)])): int(v)
+                                             for k, v in enumerate(cells) if v}
+    return FairnessSummary(counts, errors, crosstabs)
+
+
+def _group_names(ctx: AuditContext, o: FairnessOptions) -> list[Any]:
+    """Each grouping's name and its groups, from the summary (for validating ``reference``)."""
+    summary: FairnessSummary | None = ctx.summaries.get("fairness")
+    out = []
+    for g in _grouping_plan(ctx.groupings, o):
+        if summary is None:
+            continue
+        if ctx.task == "regression":
+            groups = tuple(summary.errors[g.name].n) if g.name in summary.errors else ()
+        else:
+            first = next((v for (prefix, name), v in summary.counts.items() if name == g.name), None)
+            groups = first.groups if first is not None else ()
+        out.append(type("G", (), {"name": g.name, "groups": groups}))
+    return out
+
+
+# -- analysis ----------------------------------------------------------------------------------------
 def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
-    """Compute every number of the fairness check (no formatting)."""
-    groupings = _groupings(ctx, o)
+    """Compute every number of the fairness check from its summary and the sample (no formatting)."""
+    summary: FairnessSummary = ctx.summaries["fairness"]
+    groupings = _grouping_plan(ctx.groupings, o)
     rng = ctx.rng("fairness")
     disparities: list[Disparity] = []
+    proxies = _proxies(ctx, summary, o)
     if ctx.task == "regression":
         tables: dict[str, pd.DataFrame] = {}
-        for grouping in groupings:
-            frame, ds = _regression(ctx, grouping, o, rng)
-            tables[grouping.name] = frame
+        for g in groupings:
+            frame, ds = _regression(summary.errors[g.name], g, o)
+            tables[g.name] = frame
             disparities += ds
         return FairnessAnalysis("regression", f"error of {ctx.config.target}", None, (), tuple(disparities),
-                                regression_groups=tables, **_proxies(ctx, o))
-    outcomes = _outcomes(ctx)
+                                regression_groups=tables, **proxies)
+    outcomes = _outcomes(ctx.task, ctx.classes, ctx.positive_label, ctx.favourable)
     stats: list[GroupingStats] = []
-    for label, fav_positive, y01, yhat01, score in outcomes:
-        prefix = "" if label is None else f"class {label}: "
-        for grouping in groupings:
-            g, ds = _classification(grouping, prefix, fav_positive, y01, yhat01, score, o, rng)
-            stats.append(g)
+    for prefix, _cls, fav_positive in outcomes:
+        for g in groupings:
+            gstats, ds = _classification(summary.counts[(prefix, g.name)], prefix + g.name, g, fav_positive, o, rng)
+            stats.append(gstats)
             disparities += ds
-    fav = outcomes[0][1] if len(outcomes) == 1 else None
+    fav = outcomes[0][2] if len(outcomes) == 1 else None
     target = ctx.config.target
     outcome = (f"{target} = {ctx.favourable}" if len(outcomes) == 1 else f"each class of {target}, one against the rest")
     mitigation: tuple[MitigationRow, ...] = ()
     note = ""
     if not o.mitigation:
         note = "turned off (mitigation = false)"
-    elif ctx.task != "binary" or ctx.y_score is None:
+    elif ctx.task != "binary" or ctx.score(ctx.sample) is None:
         note = "needs a binary classifier with scores (predicted probabilities)"
     else:
-        mitigation = _mitigation(ctx, [g for g in groupings if not g.intersection][:3], o, rng)
+        mitigation = _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng)
     return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(disparities), mitigation=mitigation,
-                            mitigation_note=note, **_proxies(ctx, o))
-
-
-def _outcomes(ctx: AuditContext) -> list[tuple[Any, bool | None, np.ndarray, np.ndarray, np.ndarray | None]]:
-    """Binary outcomes to analyse: (class label or None, favourable is positive?, y01, yhat01, score).
-
-    Binary tasks (and multiclass with a configured favourable class): one
-    outcome, the favourable one, judged in the direction of harm. Otherwise
-    each class one against the rest, judged both ways.
-    """
-    assert ctx.classes is not None
-    if ctx.task == "binary":
-        pos = ctx.positive_label
-        return [(None, bool(ctx.favourable == pos), (ctx.y == pos).astype(int), (ctx.y_pred == pos).astype(int), ctx.y_score)]
-    if ctx.config.favourable is not None:
-        fav = ctx.favourable
-        j = int(np.flatnonzero(ctx.classes == fav)[0])
-        score = ctx.y_proba[:, j] if ctx.y_proba is not None else None
-        return [(None, True, (ctx.y == fav).astype(int), (ctx.y_pred == fav).astype(int), score)]
-    out: list[tuple[Any, bool | None, np.ndarray, np.ndarray, np.ndarray | None]] = []
-    for j, c in enumerate(ctx.classes):
-        score = ctx.y_proba[:, j] if ctx.y_proba is not None else None
-        out.append((c, None, (ctx.y == c).astype(int), (ctx.y_pred == c).astype(int), score))
-    return out
+                            mitigation_note=note, **proxies)
 
 
 def _harm(spec: DisparitySpec, fav_positive: bool | None) -> Harm:
@@ -364,11 +462,8 @@ def _favourable_rates(gc: GroupCounts, fav_positive: bool | None, cells: np.ndar
 
 
 def _classification(
-    grouping: Grouping, prefix: str, fav_positive: bool | None, y01: np.ndarray, yhat01: np.ndarray,
-    score: np.ndarray | None, o: FairnessOptions, rng: np.random.Generator,
+    gc: GroupCounts, name: str, grouping: _Grouping, fav_positive: bool | None, o: FairnessOptions, rng: np.random.Generator,
 ) -> tuple[GroupingStats, list[Disparity]]:
-    gc = GroupCounts.from_arrays(grouping.labels.to_numpy(), y01, yhat01, score)
-    name = prefix + grouping.name
     n = gc.n
     rates = dict(gc.rates())
     rates["favourable_rate"] = _favourable_rates(gc, fav_positive)
@@ -420,15 +515,28 @@ def _classification(
                     if len(draws):
                         lo, hi = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
             p, test = two_proportion_pvalue(int(k[i]), int(m[i]), int(k[ref]), int(m[ref]))
-            family.append(dict(group=g, a=float(a), b=float(b), value=float(value), ci=(lo, hi), p=p, test=test,
-                               n_group=int(n[i]), small=bool(not judged[i] or not judged[ref])))
-        adjusted = holm([f["p"] for f in family])
+            family.append(_Comparison(g, float(a), float(b), float(value), (lo, hi), p, test, int(n[i]),
+                                      bool(not judged[i] or not judged[ref])))
+        adjusted = holm([f.p for f in family])
         for f, ph in zip(family, adjusted):
-            status, reason = _judge(spec.kind, harm, f["value"], threshold, float(ph), f["small"], f["n_group"], int(n[ref]), o, f["test"])
-            out.append(Disparity(name, f["group"], gc.groups[ref], metric, spec.kind, harm, f["a"], f["b"], f["value"], f["ci"],
-                                 threshold, f["p"], float(ph), f["test"], f["n_group"], int(n[ref]), grouping.intersection,
+            status, reason = _judge(spec.kind, harm, f.value, threshold, float(ph), f.small, f.n_group, int(n[ref]), o, f.test)
+            out.append(Disparity(name, f.group, gc.groups[ref], metric, spec.kind, harm, f.a, f.b, f.value, f.ci,
+                                 threshold, f.p, float(ph), f.test, f.n_group, int(n[ref]), grouping.intersection,
                                  status, reason))
     return stats, out
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    group: str
+    a: float
+    b: float
+    value: float
+    ci: tuple[float, float]
+    p: float
+    test: str
+    n_group: int
+    small: bool
 
 
 def _safe_ratio(a: float, b: float) -> float:
@@ -511,72 +619,68 @@ def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> li
     return out
 
 
-def _regression(ctx: AuditContext, grouping: Grouping, o: FairnessOptions,
-                rng: np.random.Generator) -> tuple[pd.DataFrame, list[Disparity]]:
+def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tuple[pd.DataFrame, list[Disparity]]:
+    """Errors per group from exact sums; MAE ratios with a delta-method interval and Welch's test."""
     from scipy import stats
 
-    err = np.abs(ctx.y - ctx.y_pred.astype(float))
-    frame = pd.DataFrame({"g": grouping.labels.to_numpy(), "err": err, "sq": err**2, "pred": ctx.y_pred.astype(float), "y": ctx.y})
-    agg = frame.groupby("g", sort=True).agg(n=("err", "size"), mean_prediction=("pred", "mean"), mean_target=("y", "mean"),
-                                            mae=("err", "mean"), mse=("sq", "mean"))
+    groups = tuple(sorted(sums.n))
+    rows = []
+    for g in groups:
+        size = sums.n[g]
+        err, sq, pred, y = (x.fraction for x in sums.sums[g])
+        mae, mse = err / size, sq / size
+        var = (sq - size * mae * mae) / (size - 1) if size > 1 else Fraction(0)  # sample variance of |error|, exact
+        rows.append({"g": g, "n": size, "mean_prediction": float(pred / size), "mean_target": float(y / size), "mae": float(mae),
+                     "mse": float(mse), "err_var": float(var)})
+    agg = pd.DataFrame(rows).set_index("g")
     agg["rmse"] = np.sqrt(agg["mse"])
-    groups = tuple(agg.index.astype(str))
     n = agg["n"].to_numpy()
     judged = n >= o.min_group_size
     ref, rule = _reference(groups, n, judged, agg["mae"].to_numpy(), o.reference.get(grouping.name), favoured="lowest")
     agg["reference"] = [i == ref for i in range(len(groups))]
     agg.attrs.update({"how": grouping.how, "reference_rule": rule, "intersection": grouping.intersection})
-    by_group = {g: frame.loc[frame.g == g, "err"].to_numpy() for g in groups}
-    ref_err = by_group[groups[ref]]
+    r = agg.iloc[ref]
     family = []
     for i, g in enumerate(groups):
         if i == ref:
             continue
-        e = by_group[g]
-        value = e.mean() / ref_err.mean() if ref_err.mean() > 0 else float("nan")
-        bg = rng.choice(e, size=(o.bootstrap_rounds, len(e))).mean(axis=1) if o.bootstrap_rounds else np.array([])
-        br = rng.choice(ref_err, size=(o.bootstrap_rounds, len(ref_err))).mean(axis=1) if o.bootstrap_rounds else np.array([])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratios = bg / br
-        ratios = ratios[np.isfinite(ratios)]
-        lo, hi = (float(x) for x in np.percentile(ratios, [2.5, 97.5])) if len(ratios) else (float("nan"), float("nan"))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a group with identical errors has no variance
-            p = float(stats.ttest_ind(e, ref_err, equal_var=False).pvalue) if len(e) > 1 and len(ref_err) > 1 else float("nan")
-        family.append((g, e, float(value), (lo, hi), p, bool(not judged[i] or not judged[ref])))
+        row = agg.iloc[i]
+        value = row.mae / r.mae if r.mae > 0 else float("nan")
+        lo = hi = float("nan")
+        if row.mae > 0 and r.mae > 0 and row.n > 1 and r.n > 1:
+            se = float(np.sqrt(row.err_var / (row.n * row.mae**2) + r.err_var / (r.n * r.mae**2)))  # of log(ratio)
+            lo, hi = float(value * np.exp(-1.959963984540054 * se)), float(value * np.exp(1.959963984540054 * se))
+        p = float("nan")
+        if row.n > 1 and r.n > 1 and (row.err_var > 0 or r.err_var > 0):
+            p = float(stats.ttest_ind_from_stats(row.mae, np.sqrt(row.err_var), row.n, r.mae, np.sqrt(r.err_var), r.n,
+                                                 equal_var=False).pvalue)
+        family.append((g, row, float(value), (lo, hi), p, bool(not judged[i] or not judged[ref])))
     out = []
-    for (g, e, value, ci, p, small), ph in zip(family, holm([f[4] for f in family])):
+    for (g, row, value, ci, p, small), ph in zip(family, holm([f[4] for f in family])):
         threshold = 1 / o.mae_ratio_max if o.mae_ratio_max else None  # stored as a ratio bound ≤ 1, like the others
-        status, reason = _judge("ratio", "higher", value, threshold, float(ph), small, len(e), len(ref_err), o, "Welch t-test")
-        out.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio", "higher", float(e.mean()), float(ref_err.mean()),
-                             value, ci, threshold, p, float(ph), "Welch t-test", len(e), len(ref_err),
+        status, reason = _judge("ratio", "higher", value, threshold, float(ph), small, int(row.n), int(r.n), o, "Welch t-test")
+        out.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio", "higher", float(row.mae), float(r.mae),
+                             value, ci, threshold, p, float(ph), "Welch t-test", int(row.n), int(r.n),
                              grouping.intersection, status, reason))
-    return agg, out
+    return agg.drop(columns=["mse", "err_var"]), out
 
 
 # -- mitigation ------------------------------------------------------------------------------------
-def _mitigation(ctx: AuditContext, groupings: list[Grouping], o: FairnessOptions,
-                rng: np.random.Generator) -> tuple[MitigationRow, ...]:
-    """Estimate what fairlearn's ThresholdOptimizer would buy, cross-fitted on (a sample of) the audit data."""
+def _mitigation(ctx: AuditContext, groupings: list[_Grouping], rng: np.random.Generator) -> tuple[MitigationRow, ...]:
+    """Estimate what fairlearn's ThresholdOptimizer would buy, cross-fitted on the audit's sample of rows."""
     from fairlearn.postprocessing import ThresholdOptimizer
     from sklearn.model_selection import StratifiedKFold
 
-    y01 = (ctx.y == ctx.positive_label).astype(int)
-    yhat = (ctx.y_pred == ctx.positive_label).astype(int)
-    score = ctx.y_score
+    sample = ctx.sample
+    score = ctx.score(sample)
     assert score is not None
-    rows = np.arange(ctx.n_rows)
-    if ctx.n_rows > o.mitigation_rows:
-        cells = pd.Series(y01).astype(str)
-        for g in groupings:
-            cells = cells + "|" + g.labels.astype(str).to_numpy()
-        rows = _stratified_rows(cells.to_numpy(), o.mitigation_rows, rng)
-    X = score[rows].reshape(-1, 1)
-    y, before_pred = y01[rows], yhat[rows]
+    y = (sample.y == ctx.positive_label).astype(int)
+    before_pred = (sample.y_pred == ctx.positive_label).astype(int)
+    X = score.reshape(-1, 1)
     seed = int(rng.integers(2**31 - 1))
     out = []
     for grouping in groupings:
-        sf = grouping.labels.to_numpy()[rows].astype(str)
+        sf = np.asarray(sample.groups[grouping.name], dtype=str)
         before = _dp_eo(sf, y, before_pred)
         for constraint in ("demographic_parity", "equalized_odds"):
             after_pred = np.empty_like(y)
@@ -611,19 +715,6 @@ def _dp_eo(groups: np.ndarray, y: np.ndarray, yhat: np.ndarray) -> dict[str, flo
         }
 
 
-def _stratified_rows(strata: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Seeded sample of row positions, allocated to strata in proportion (largest remainders)."""
-    n = len(strata)
-    if size >= n:
-        return np.arange(n)
-    _, codes = np.unique(strata, return_inverse=True)
-    counts = np.bincount(codes)
-    quota = counts * size / n
-    take = np.floor(quota).astype(int)
-    take[np.argsort(-(quota - take), kind="stable")[: size - take.sum()]] += 1
-    return np.sort(np.concatenate([rng.choice(np.flatnonzero(codes == g), size=t, replace=False) for g, t in enumerate(take) if t]))
-
-
 class _ScoreColumn:
     """A pre-fitted 'estimator' whose input is the model's positive-class score."""
 
@@ -651,17 +742,26 @@ class _ScoreColumn:
 
 
 # -- proxies ---------------------------------------------------------------------------------------
-def _proxies(ctx: AuditContext, o: FairnessOptions) -> dict[str, Any]:
-    """Cramér's V of each input with each sensitive attribute (numeric inputs in 10 quantile bins), and direct use."""
-    # model inputs; for recorded decisions, every column but the target, the decisions and the sensitive ones
-    inputs = [c for c in ctx.X.columns if ctx.model is not None or c not in ctx.sensitive.columns]
-    coded = {col: pd.factorize(group_labels(ctx.data[col], n_quantiles=10)[0])[0] for col in inputs}
+def _proxies(ctx: AuditContext, summary: FairnessSummary, o: FairnessOptions) -> dict[str, Any]:
+    """Cramér's V of each input with each sensitive attribute, from the crosstabs, and direct use."""
+    from scipy.stats.contingency import association
+
     out = {}
-    for attr in ctx.sensitive.columns:
-        target = pd.factorize(group_labels(ctx.sensitive[attr], bins=o.bins.get(attr))[0])[0]
-        scores = [Proxy(attr, col, cramers_v(codes, target)) for col, codes in coded.items() if col != attr]
+    for attr in ctx.sensitive_columns:
+        scores = []
+        for (a, col), cells in summary.crosstabs.items():
+            if a != attr:
+                continue
+            rows = sorted({x for x, _ in cells})
+            cols = sorted({g for _, g in cells})
+            table = np.zeros((len(rows), len(cols)), dtype=np.int64)
+            for (x, g), k in cells.items():
+                table[rows.index(x), cols.index(g)] = k
+            v = 0.0 if min(table.shape) < 2 else float(association(table, method="cramer"))
+            scores.append(Proxy(attr, col, v))
         out[attr] = tuple(sorted(scores, key=lambda p: (-p.cramers_v, p.column)))
-    direct = tuple(a for a in ctx.sensitive.columns if ctx.model is not None and a in inputs)
+    inputs = [c for c in ctx.features if ctx.model is not None or c not in ctx.sensitive_columns]
+    direct = tuple(a for a in ctx.sensitive_columns if ctx.model is not None and a in inputs)
     return {"proxies": out, "direct_use": direct}
 
 

@@ -37,6 +37,9 @@ class ModelAdapter:
         The input columns, in order; ``None`` when the model cannot say.
     load_info : dict
         How the model was loaded (format, loader, trust decisions).
+    load_settings : dict
+        The keyword arguments of :func:`raudit._loading.load_model` that opened it (so a Dask worker
+        opens the same file the same way).
     """
 
     model: Any
@@ -44,6 +47,7 @@ class ModelAdapter:
     classes_: np.ndarray | None = None
     feature_names: tuple[str, ...] | None = None
     load_info: dict[str, Any] = field(default_factory=dict)
+    load_settings: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return predicted labels (or values, for regression) for ``X``."""

@@ -18,7 +18,7 @@ from raudit._adapters import ModelAdapter, adapt
 from raudit._compliance import MODEL_CARD_FIELDS, compliance_matrix
 from raudit._config import AuditConfig, load_config_file, trust_notices, trust_settings
 from raudit._context import AuditContext, build_context
-from raudit._errors import ConfigError
+from raudit._errors import ConfigError, InputError
 from raudit._lineage import collect_lineage, model_params
 from raudit._loading import load_data, load_model
 from raudit._options import Options
@@ -157,6 +157,7 @@ def audit(
     progress: Progress | None = None,
     command: list[str] | None = None,
     trust_sources: Mapping[str, str] | None = None,
+    client: Any = None,
 ) -> Report:
     """Audit a model on labelled data and return a :class:`Report`.
 
@@ -166,9 +167,11 @@ def audit(
         A fitted scikit-learn-compatible model, the path of a saved one, or
         ``models:/NAME/VERSION`` / ``runs:/RUN_ID/PATH`` (needs ``raudit[mlflow]``).
         ``None`` audits the predictions recorded in ``data`` (see ``y_pred``).
-    data : DataFrame or path
-        Labelled data (CSV or Parquet path). Columns the model does not take
-        (sensitive attributes, ids) reach the checks, never the model.
+    data : DataFrame, path, glob or list of paths
+        Labelled data: a DataFrame, a CSV or Parquet file, a glob such as
+        ``'decisions/2026-*.parquet'``, or a list of files (streamed). Columns
+        the model does not take (sensitive attributes, ids) reach the checks,
+        never the model.
     target : str, optional
         The label column; detected when it is the one non-input column.
     sensitive : sequence of str, optional
@@ -187,6 +190,9 @@ def audit(
         Receives events while checks run.
     command : list of str, optional
         The command line, recorded in the lineage.
+    client : distributed.Client, optional
+        With ``engine = "dask"``: the cluster to run on (default: the
+        configured ``scheduler``, else a LocalCluster sized to the machine).
     trust_sources : mapping of str to str, optional
         Where ``trust_model`` and ``allow_modules`` came from (``"command line"``
         or a config file's path), recorded in the lineage; the CLI passes it.
@@ -234,8 +240,7 @@ def audit(
 
     mlflow_uri: str | None = model if isinstance(model, str) and is_mlflow_uri(model) else None
     model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
-    data_path = Path(data) if isinstance(data, (str, Path)) else None
-    df = load_data(data_path) if data_path is not None else _as_frame(data)
+    source, engine, data_paths = _data_source(data, cfg)
     if mlflow_uri is not None:
         from raudit._mlflow import load_mlflow_model
 
@@ -244,23 +249,38 @@ def audit(
     elif model_path is not None:
         adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
                              task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
+        adapter.load_settings = {"features": cfg.features, "trust": cfg.trust_model, "allow": cfg.allow_modules,
+                                 "task": cfg.task, "torch_class": cfg.torch_class, "torch_output": cfg.torch_output}
     elif model is not None:
         adapter = adapt(model, features=cfg.features)
     else:
         adapter = None
     from raudit._energy import read_training_record
 
-    ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
-                             sources={"model": str(model_path) if model_path else mlflow_uri,
-                                      "data": str(data_path) if data_path else None},
-                             training_record=read_training_record(model_path) if model_path else None)
+    owned = None
+    if engine == "dask" and client is None:
+        from raudit._dask import client_for
+
+        client = owned = client_for(cfg.scheduler)
+    try:
+        ctx, cfg = build_context(adapter, source, cfg, planned=planned, y_pred_column=y_pred, y_score_column=y_score,
+                                 sources={"model": str(model_path) if model_path else mlflow_uri,
+                                          "data": data_paths[0] if len(data_paths) == 1 else None},
+                                 training_record=read_training_record(model_path) if model_path else None,
+                                 engine=engine, client=client)
+    finally:
+        if owned is not None:
+            cluster = getattr(owned, "cluster", None)
+            owned.close()
+            if cluster is not None:
+                cluster.close()
 
     from raudit._render import templates_sha256
 
     lineage = collect_lineage(
         model_path=model_path,
-        data_path=data_path,
-        data_shape=df.shape,
+        data_path=data_paths[0] if len(data_paths) == 1 else None,
+        data_shape=(ctx.n_rows, len(source.columns)),
         model_description=adapter.describe() if adapter else None,
         model_params=model_params(adapter.model) if adapter else None,
         plugin_packages=sorted({item.plugin.package for item in planned}),
@@ -269,12 +289,46 @@ def audit(
         command=command,
     )
     lineage["trust_settings"] = trust_settings(cfg, sources)
+    if len(data_paths) > 1:
+        from raudit._lineage import file_info
+
+        lineage["data_files"] = [file_info(p) for p in data_paths]
+    lineage["engine"] = {"engine": ctx.engine.engine, "source": ctx.engine.source, "chunks": ctx.engine.chunks,
+                         "workers": ctx.engine.workers, "decisions": ctx.engine.decisions,
+                         "sample_rows": len(ctx.sample), "timings_s": {k: round(v, 3) for k, v in ctx.engine.timings.items()}}
     validate_checks(ctx, planned)
     results = run_checks(ctx, planned, progress=progress)
     card = model_card_section(cfg.model_card)
     evidence = {item.plugin.name: dict(item.plugin.check.evidence) for item in planned if item.plugin.check is not None}
     return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict(), model_card=card,
                   compliance=compliance_matrix(results, evidence, model_card=card))
+
+
+#: auto engine: a single data file larger than this is streamed rather than read whole.
+STREAM_ABOVE_BYTES = 256 * 2**20
+
+
+def _data_source(data: Any, cfg: AuditConfig) -> tuple[Any, str, list[str]]:
+    """The rows to audit as a DataFrame or a streaming Source, the engine that reads them, and the data files."""
+    from raudit._source import open_source
+
+    if isinstance(data, pd.DataFrame) or not isinstance(data, (str, Path, list, tuple)):
+        if cfg.engine in ("stream",):
+            raise InputError("--engine stream reads files; this data is already a DataFrame in memory",
+                             hint="pass the file path instead, or use the default engine")
+        frame = _as_frame(data)
+        return frame, ("dask" if cfg.engine == "dask" else "memory"), []
+    text = [str(d) for d in data] if isinstance(data, (list, tuple)) else [str(data)]
+    single = len(text) == 1 and not any(ch in text[0] for ch in "*?[") and "://" not in text[0]
+    engine = cfg.engine
+    if engine == "auto":
+        engine = "memory" if single and Path(text[0]).is_file() and Path(text[0]).stat().st_size <= STREAM_ABOVE_BYTES else "stream"
+    if engine == "memory":
+        if not single:
+            raise InputError("several data files need --engine stream or dask", hint="or concatenate them first")
+        return load_data(Path(text[0])), "memory", text
+    source = open_source(text[0] if len(text) == 1 else text, chunk_rows=cfg.chunk_rows)
+    return source, engine, list(source.paths)
 
 
 def _trust_sources(config: Any, cfg: AuditConfig, trust_model: bool | None) -> dict[str, str]:

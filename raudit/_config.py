@@ -33,6 +33,7 @@ __all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "TR
 
 FailOn = Literal["fail", "warn", "never"]
 Detail = Literal["summary", "standard", "full"]
+Engine = Literal["auto", "memory", "stream", "dask"]
 Format = Literal["html", "pdf", "json"]
 FORMATS: tuple[str, ...] = get_args(Format)
 
@@ -81,6 +82,20 @@ class AuditConfig:
     max_groups : int
         Most distinct values a categorical sensitive column may have (an id
         column given as sensitive is a mistake, not thousands of groups).
+    bins : mapping of str to tuple of float
+        Bin edges per numeric sensitive column, e.g. ``{"age": (18, 30, 45, 60, 100)}``
+        (default: quartiles of the whole column).
+    sample_rows : int
+        Rows of the seeded uniform sample that explanations, the mitigation
+        estimate, latency and the energy refit work on (all rows when fewer).
+    engine : {"auto", "memory", "stream", "dask"}
+        How rows are read: all at once, in chunks of ``chunk_rows``, or as
+        partitions on a Dask cluster (``scheduler``; default a local cluster).
+        ``auto``: in memory for a DataFrame or one file under 256 MB, streamed
+        otherwise. Every engine gives the same numbers.
+    chunk_rows : int
+    scheduler : str or None
+        Address of a Dask scheduler (``tcp://host:8786``) for ``engine = "dask"``.
     trust_model : bool
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
@@ -116,6 +131,11 @@ class AuditConfig:
     detail: Detail = "standard"
     seed: int = 0
     max_groups: int = 50
+    bins: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    sample_rows: int = 50_000
+    engine: Engine = "auto"
+    chunk_rows: int = 200_000
+    scheduler: str | None = None
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
     task: str | None = None
@@ -139,6 +159,14 @@ class AuditConfig:
             raise ConfigError(f"seed must be a whole number ≥ 0; got {self.seed!r}")
         if not isinstance(self.max_groups, int) or isinstance(self.max_groups, bool) or self.max_groups < 2:
             raise ConfigError(f"max_groups must be a whole number ≥ 2; got {self.max_groups!r}")
+        for key, low in (("sample_rows", 100), ("chunk_rows", 1)):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ConfigError(f"{key} must be a whole number ≥ {low:,}; got {value!r}")
+        if self.engine not in get_args(Engine):
+            raise ConfigError(f"engine must be one of {', '.join(get_args(Engine))}; got {self.engine!r}")
+        if self.scheduler is not None and self.engine != "dask":
+            raise ConfigError("a Dask scheduler address needs engine = \"dask\" (--engine dask)")
         if self.task not in (None, "classification", "regression"):
             raise ConfigError(f"task must be classification or regression; got {self.task!r}")
         if self.torch_output not in ("auto", "logits", "probabilities"):
@@ -158,6 +186,7 @@ class AuditConfig:
         """Return the JSON form written into the report."""
         out = dataclasses.asdict(self)
         out["check_options"] = {k: dict(v) for k, v in self.check_options.items()}
+        out["bins"] = {k: list(v) for k, v in self.bins.items()}
         out["model_card"] = dict(self.model_card)
         for key in ("sensitive", "formats", "features", "checks", "allow_modules"):
             if out[key] is not None:
@@ -205,7 +234,9 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if not isinstance(value, (str, int, float, bool)):
             raise ConfigError(f"{source}: favourable must be a class label (text or number); got {value!r}")
         return value
-    if key in ("seed", "max_groups"):
+    if key == "bins":
+        return _bins(value, source)
+    if key in ("seed", "max_groups", "sample_rows", "chunk_rows"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{source}: {key} must be a whole number; got {value!r}")
         return value
@@ -253,6 +284,25 @@ def trust_notices(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
             notices.append(f"{source} sets {key} = {list(value)}: a pickled model may import these modules "
                            "beyond the reviewed defaults")
     return notices
+
+
+def _bins(value: Any, source: str) -> dict[str, tuple[float, ...]]:
+    """``bins = { age = [18, 30, 60, 100] }``: finite, strictly ascending edges, at least two."""
+    import math
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: bins must be a table of column = [edges], e.g. bins = {{ age = [18, 30, 45, 60, 100] }}")
+    out = {}
+    for col, edges in value.items():
+        where = f"{source}: bins.{col}"
+        if not isinstance(edges, (list, tuple)) or not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in edges):
+            raise ConfigError(f"{where} must be a list of numbers; got {edges!r}")
+        if not all(math.isfinite(e) for e in edges):
+            raise ConfigError(f"{where} must be finite numbers; got {list(edges)}")
+        if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+            raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
+        out[str(col)] = tuple(float(e) for e in edges)
+    return out
 
 
 def _model_card(value: Any, source: str) -> dict[str, Any]:

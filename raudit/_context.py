@@ -12,9 +12,16 @@ import pandas as pd
 
 from raudit._adapters import ModelAdapter, Task, _label
 from raudit._config import AuditConfig
-from raudit._errors import InputError
+from raudit._engine import Batch, EngineInfo, Plan, Profile
+from raudit._errors import ConfigError, InputError
+from raudit._groups import GroupSpec
+from raudit._source import Source
+from raudit._summaries import ValueCounts
 
 __all__ = ["AuditContext", "build_context", "guess_sensitive"]
+
+#: Text columns with more distinct values than this are left out of crosstabs (proxies): an id or free text.
+CROSSTAB_CAP = 1_000
 
 #: Column names that usually hold protected attributes (matched as whole words).
 SENSITIVE_NAME_PATTERN = re.compile(
@@ -28,58 +35,74 @@ SENSITIVE_NAME_PATTERN = re.compile(
 class AuditContext:
     """Everything a check may read; built once per audit.
 
+    Built-in checks read only :attr:`summaries` (what their ``summarise`` added up over every
+    chunk) and :attr:`sample`, so their numbers are the same whether the data was in memory,
+    streamed or distributed. The whole data (:attr:`data`, :attr:`X`, :attr:`y`, ...) is there
+    only when it was in memory (``in_memory``), for checks that need it (``requires = {"data"}``).
+
     Attributes
     ----------
-    data : DataFrame
-        The whole dataset as loaded (features, target, sensitive and any
-        other columns).
-    X : DataFrame
-        The model's input columns, in the model's order.
-    y : ndarray of shape (n_samples,)
-        True labels or values.
-    sensitive : DataFrame
-        The sensitive columns (may be empty).
-    y_pred : ndarray of shape (n_samples,)
-        Predictions, computed once.
-    y_proba : ndarray of shape (n_samples, n_classes) or None
-        Class probabilities, columns ordered as ``classes``.
+    config : AuditConfig
+    model : ModelAdapter or None
+        ``None`` when auditing recorded predictions without a model.
     task : {"binary", "multiclass", "regression"}
     classes : ndarray or None
     positive_label : object or None
         The positive class for binary tasks.
-    id_column : str or None
-        The column identifying rows (configured, or a unique ``id``/``*_id``
-        column the model does not take); ``None``: rows are named by their
-        0-based position.
-    training_record : mapping or None
-        The model's training record (``<model file>.raudit.json`` written by
-        :func:`raudit.track_training`), if it has one.
     favourable : object or None
-        The favourable class (the outcome a person wants): the configured
-        one, else the positive class of a binary task; ``None`` for
-        regression and unconfigured multiclass tasks.
-    model : ModelAdapter or None
-        ``None`` when auditing recorded predictions without a model.
-    config : AuditConfig
+        The favourable class (the outcome a person wants): the configured one, else the positive
+        class of a binary task; ``None`` for regression and unconfigured multiclass tasks.
+    n_rows : int
+    features : tuple of str
+        The model's input columns (for recorded decisions: the context columns).
+    groupings : tuple of GroupSpec
+        How each sensitive column becomes groups (bins fixed from the whole column).
+    summaries : mapping
+        Check name → that check's merged summary.
+    sample : Batch
+        A uniform seeded sample of rows (all rows when there are at most ``sample_rows``), in data
+        order, with their predictions and group labels.
+    profile : Profile
+        The first pass: value counts of the profiled columns.
+    engine : EngineInfo
+        How the rows were read (in memory, streamed, Dask), chunks and workers.
     sources : mapping
         Paths of the input files (``"model"``, ``"data"``), ``None`` for in-memory inputs.
+    training_record : mapping or None
+        The model's training record (``<model file>.raudit.json``), if it has one.
+    id_column : str or None
+        The column identifying rows; ``None``: rows are named by their 0-based position.
+    data, X, y, sensitive, y_pred, y_proba : optional
+        The whole data and predictions, only for an in-memory audit.
     """
 
-    data: pd.DataFrame
-    X: pd.DataFrame
-    y: np.ndarray
-    sensitive: pd.DataFrame
-    y_pred: np.ndarray
-    y_proba: np.ndarray | None
+    config: AuditConfig
+    model: ModelAdapter | None
     task: Task
     classes: np.ndarray | None
     positive_label: Any
-    model: ModelAdapter | None
-    config: AuditConfig
+    favourable: Any
+    n_rows: int
+    features: tuple[str, ...]
+    groupings: tuple[GroupSpec, ...]
+    summaries: Mapping[str, Any]
+    sample: Batch
+    profile: Profile
+    engine: EngineInfo
     sources: Mapping[str, str | None] = field(default_factory=dict)
-    favourable: Any = None
     training_record: Mapping[str, Any] | None = None
     id_column: str | None = None
+    data: pd.DataFrame | None = None
+    X: pd.DataFrame | None = None
+    y: np.ndarray | None = None
+    sensitive: pd.DataFrame | None = None
+    y_pred: np.ndarray | None = None
+    y_proba: np.ndarray | None = None
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the whole data is available as a DataFrame (:attr:`data`)."""
+        return self.data is not None
 
     @property
     def seed(self) -> int:
@@ -87,19 +110,25 @@ class AuditContext:
         return self.config.seed
 
     @property
-    def n_rows(self) -> int:
-        """Number of audited rows."""
-        return len(self.y)
+    def sensitive_columns(self) -> tuple[str, ...]:
+        """The sensitive columns."""
+        return tuple(self.config.sensitive)
 
-    def row_name(self, position: int) -> str:
-        """How the report names one row: its id, with its 0-based position."""
+    def row_name(self, position: int, row_id: Any = None) -> str:
+        """How the report names one row: its id (when there is an id column), with its 0-based position."""
         if self.id_column is None:
             return f"row {position} (0-based position)"
-        return f"{self.id_column} {_label(self.data[self.id_column].iloc[position])} (row {position}, 0-based)"
+        return f"{self.id_column} {_label(row_id)} (row {position}, 0-based)"
+
+    def score(self, batch: Batch) -> np.ndarray | None:
+        """Probability of the positive class for the rows of ``batch`` (binary tasks only)."""
+        if self.task != "binary" or batch.y_proba is None or self.classes is None:
+            return None
+        return batch.y_proba[:, int(np.flatnonzero(self.classes == self.positive_label)[0])]
 
     @property
     def y_score(self) -> np.ndarray | None:
-        """Probability of the positive class (binary tasks only)."""
+        """Probability of the positive class for the whole data (in-memory audits of binary tasks)."""
         if self.task != "binary" or self.y_proba is None or self.classes is None:
             return None
         return self.y_proba[:, int(np.flatnonzero(self.classes == self.positive_label)[0])]
@@ -164,29 +193,48 @@ def _not_in_data(message: str, asked: Sequence[str], columns: Sequence[str]) -> 
 
 def build_context(
     model: ModelAdapter | None,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Source,
     config: AuditConfig,
     *,
+    planned: Sequence[Any] = (),
     y_pred_column: str | None = None,
     y_score_column: str | None = None,
     sources: Mapping[str, str | None] | None = None,
     training_record: Mapping[str, Any] | None = None,
+    engine: str = "memory",
+    client: Any = None,
 ) -> tuple[AuditContext, AuditConfig]:
-    """Validate ``data`` against ``model`` and compute predictions once.
+    """Validate the data against the model, then run the engine's two passes (see :mod:`raudit._engine`).
 
-    Returns the context and the config with the target and sensitive
-    columns resolved (detected or guessed ones filled in).
+    Parameters
+    ----------
+    data : DataFrame or Source
+        Rows in memory, or files to stream.
+    planned : sequence of PlannedCheck
+        The checks of this audit; those that can summarise chunks do so in the second pass.
+    engine : {"memory", "stream", "dask"}
+    client : distributed.Client, optional
+        For the Dask engine (default: a LocalCluster sized to the machine).
+
+    Returns the context and the config with the target and sensitive columns resolved (detected
+    or guessed ones filled in).
 
     Raises
     ------
     InputError
-        Missing target or feature columns, missing labels, a target with one
-        class, labels the model does not know, or a model that fails to
-        predict on the data.
+        Missing target or feature columns, missing labels, a target with one class, labels the
+        model does not know, a model that fails to predict, a sensitive column with too many
+        groups, or data the engine cannot read.
     """
-    if data.empty:
+    import time
+
+    from raudit._groups import spec_for
+
+    timings: dict[str, float] = {}
+    source = data if isinstance(data, Source) else Source("frame", tuple(str(c) for c in data.columns), frame=data)
+    if source.kind == "frame" and (source.frame is None or source.frame.empty):
         raise InputError("the data has no rows")
-    columns = list(data.columns)
+    columns = list(source.columns)
     features = config.features or (model.feature_names if model is not None else None)
     target = _resolve_target(config, columns, features)
     if config.sensitive:
@@ -197,89 +245,154 @@ def build_context(
         guessed = guess_sensitive(columns, exclude=(target,))
         config = config.replace(sensitive=guessed, sensitive_guessed=bool(guessed))
     config = config.replace(target=target)
-    _check_group_counts(data, config)
-
-    y_series = data[target]
-    if y_series.isna().any():
-        n = int(y_series.isna().sum())
-        raise InputError(f"target column {target!r} has {n} missing value(s)", hint="drop or fill the unlabelled rows before the audit")
-
+    for col in config.bins:
+        if col not in config.sensitive:
+            raise ConfigError(f"bins.{col}: {col!r} is not a sensitive column of this audit",
+                              hint=f"sensitive columns: {', '.join(config.sensitive) or 'none'}")
     if model is None:  # recorded decisions: every other column is context, never the decisions themselves
-        X = data.drop(columns=[c for c in (target, y_pred_column, y_score_column) if c is not None and c in data.columns])
-        task, classes, y_pred, y_proba = _recorded_predictions(data, target, y_pred_column, y_score_column)
+        if y_pred_column is None:
+            raise InputError("auditing recorded predictions needs --y-pred COLUMN")
+        for pcol in (y_pred_column, y_score_column):
+            if pcol is not None and pcol not in columns:
+                raise _not_in_data(f"prediction column {pcol!r} is not in the data", [pcol], columns)
+        inputs = tuple(c for c in columns if c not in (target, y_pred_column, y_score_column))
     else:
-        X = _model_input(model, data, target, config)
-        task, classes = model.task, model.classes_
-        try:
-            y_pred = np.asarray(model.predict(X))
-            y_proba = model.predict_proba(X)
-        except Exception as exc:
-            raise InputError(
-                f"the model failed to predict on the data: {type(exc).__name__}: {exc}",
-                hint="check that the data has the columns and types the model was trained on",
-            ) from None
+        inputs = _model_inputs(model, columns, target, config)
+    id_column = _configured_id(config, columns)
 
-    y = y_series.to_numpy()
-    positive: Any = None
-    favourable: Any = None
-    if task != "regression":
-        assert classes is not None
-        y = _align_labels(y, classes, target)
-        if len(np.unique(y)) < 2:
-            raise InputError(
-                f"target column {target!r} has a single class ({_label(y[0])!r}) in the data",
-                hint="a classifier cannot be audited on one class; use data with both outcomes",
-            )
-        if task == "binary":
-            positive = _positive_label(config.positive_label, classes)
-        favourable = _favourable(config.favourable, classes, positive)
-    else:
-        if not pd.api.types.is_numeric_dtype(y_series):
-            raise InputError(f"target column {target!r} is not numeric, but the model is a regressor")
-        y = y.astype(float)
+    # pass 1: value counts of every column the audit groups, bins or checks
+    numeric = _numeric_columns(source)
+    profiled = {c: numeric[c] for c in dict.fromkeys([target, *config.sensitive, *inputs,
+                                                      *([y_pred_column] if y_pred_column else [])])}
+    t0 = time.perf_counter()
+    profile = _run_profile(source, profiled, engine=engine, client=client)
+    timings["read and profile"] = time.perf_counter() - t0
+    if profile.rows == 0:
+        raise InputError("the data has no rows")
+    target_counts = profile.values[target]
+    if target_counts.missing:
+        raise InputError(f"target column {target!r} has {target_counts.missing} missing value(s)",
+                         hint="drop or fill the unlabelled rows before the audit")
+    _check_group_counts(profile, config)
+    task, classes, positive, favourable = _task(model, target, target_counts, config, profile, y_pred_column,
+                                                _dtype(source, target))
+    specs = tuple(spec_for(c, profile.values[c], bins=config.bins.get(c)) for c in config.sensitive)
+    summarising = tuple((p.plugin.name, p.check, p.options) for p in planned
+                        if p.check is not None and type(p.check).summarise is not _base_summarise())
+    from raudit._rows import usable
 
+    sketch = usable(training_record, columns)
+    needed = tuple(dict.fromkeys([target, *config.sensitive, *inputs, *(sketch["columns"] if sketch else []),
+                                  *([id_column] if id_column else []),
+                                  *([y_pred_column] if y_pred_column else []), *([y_score_column] if y_score_column else [])]))
+    input_specs = tuple((c, spec_for(c, profile.values[c], max_categories=10, n_quantiles=10)
+                         if profile.values[c].numeric or (profile.values[c].exact and profile.values[c].distinct <= CROSSTAB_CAP)
+                         else None) for c in inputs)
+    plan = Plan(target=target, features=inputs, task=task, classes=classes, specs=specs, y_pred_column=y_pred_column,
+                y_score_column=y_score_column, columns=needed, seed=config.seed, sample_rows=config.sample_rows,
+                checks=summarising, rows=profile.rows, positive_label=positive, favourable=favourable, input_specs=input_specs,
+                row_sketch=sketch)
+
+    # pass 2: predictions once, each check's summary, the sample
+    t0 = time.perf_counter()
+    summary, chunks, workers, decisions, whole = _run_summaries(source, model, plan, engine=engine, client=client)
+    timings["predict and summarise"] = time.perf_counter() - t0
+    sample = summary.sample.in_position_order if summary.sample is not None else None
+    assert sample is not None
+    in_memory = whole is not None
+    if id_column is None and in_memory:
+        id_column = _guessed_id(whole.frame, inputs, target)
+    described = source.description if engine != "dask" else (
+        "an in-memory DataFrame" if source.kind == "frame" else f"{len(source.paths)} {source.kind.upper()} file(s)")
+    info = EngineInfo(engine="memory" if source.kind == "frame" and engine != "dask" else engine, source=described,
+                      chunks=chunks, workers=workers, decisions=decisions, timings=timings)
     ctx = AuditContext(
-        data=data,
-        X=X,
-        y=y,
-        sensitive=data[list(config.sensitive)],
-        y_pred=y_pred,
-        y_proba=y_proba,
-        task=task,
-        classes=classes,
-        positive_label=positive,
-        model=model,
-        config=config,
-        sources=dict(sources or {}),
-        favourable=favourable,
-        training_record=training_record,
-        id_column=_id_column(config, data, X, target),
+        config=config, model=model, task=task, classes=classes, positive_label=positive, favourable=favourable,
+        n_rows=profile.rows, features=inputs, groupings=specs, summaries=summary.summaries, sample=sample,
+        profile=profile, engine=info, sources=dict(sources or {}), training_record=training_record, id_column=id_column,
+        data=source.frame if in_memory else None,
+        X=whole.X if in_memory else None, y=whole.y if in_memory else None,
+        sensitive=source.frame[list(config.sensitive)] if in_memory and source.frame is not None else None,
+        y_pred=whole.y_pred if in_memory else None, y_proba=whole.y_proba if in_memory else None,
     )
     return ctx, config
 
 
-def _check_group_counts(data: pd.DataFrame, config: AuditConfig) -> None:
+def _base_summarise() -> Any:
+    from raudit._plugins import Check
+
+    return Check.summarise
+
+
+def _dtype(source: Source, column: str) -> str:
+    return str(source.frame[column].dtype) if source.frame is not None else source.dtypes.get(column, "str")
+
+
+def _numeric_columns(source: Source) -> dict[str, bool]:
+    """Whether each column is numeric (booleans count as categories), from the frame or the file-wide dtypes."""
+    if source.frame is not None:
+        frame = source.frame
+        return {str(c): bool(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
+                for c in frame.columns}
+    return {c: source.dtypes.get(c, "str") in ("int64", "float64", "int32", "float32") for c in source.columns}
+
+
+def _run_profile(source: Source, columns: Mapping[str, bool], *, engine: str, client: Any) -> Profile:
+    from raudit._engine import fold, profile_chunk
+
+    if engine == "dask":
+        from raudit._dask import dask_profile
+
+        return dask_profile(source, columns, client=client)
+    return fold(profile_chunk(chunk, columns) for chunk in source.chunks(list(columns)))
+
+
+def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, engine: str,
+                   client: Any) -> tuple[Any, int, int, str, Any]:
+    """The second pass; returns the merged summary, chunks, workers, how decisions were made, the whole batch (in memory)."""
+    from raudit._engine import ChunkSummary, fold, summarise_chunk
+
+    if engine == "dask":
+        from raudit._dask import dask_summaries
+
+        return dask_summaries(source, model, plan, client=client)
+    for decisions in ("derived", "predict"):  # predict() disagreeing with the probabilities anywhere: predict() everywhere
+        parts: list[ChunkSummary] = []
+        offset = 0
+        whole = None
+        for chunk in source.chunks(list(plan.columns)):
+            part, batch = summarise_chunk(chunk, offset, model, plan, decisions=decisions)
+            parts.append(part)
+            whole = batch if source.kind == "frame" else None
+            offset += len(chunk)
+        merged = fold(parts)
+        if merged.decisions != "disagree":
+            break
+    return merged, len(parts), 0, merged.decisions, whole
+
+
+def _check_group_counts(profile: Profile, config: AuditConfig) -> None:
     """A categorical sensitive column with more distinct values than ``config.max_groups`` is an input error.
 
-    Numeric columns are binned by the checks (quartiles by default, or the
-    configured ``bins``), so only categorical ones can explode into thousands
-    of groups (an id column given as sensitive, say).
+    Numeric columns are binned (quartiles by default, or the configured ``bins``), so only
+    categorical ones can explode into thousands of groups (an id column given as sensitive, say).
     """
     for col in config.sensitive:
-        column = data[col]
-        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        counts = profile.values[col]
+        if counts.numeric:
             continue
-        k = int(column.nunique(dropna=True))
+        k = counts.distinct
         if k > config.max_groups:
             guessed = " (it was guessed from its name: name the sensitive columns with --sensitive)" if config.sensitive_guessed else ""
+            many = f"{k:,}" if counts.exact else f"more than {k - 1:,}"
             raise InputError(
-                f"sensitive column {col!r} has {k:,} distinct values; groups that small cannot be compared{guessed}",
+                f"sensitive column {col!r} has {many} distinct values; groups that small cannot be compared{guessed}",
                 hint=f"is {col!r} an id? Choose another sensitive column, merge its categories, or raise max_groups "
                      f"(now {config.max_groups}) in raudit.toml",
             )
 
 
-def _model_input(model: ModelAdapter, data: pd.DataFrame, target: str, config: AuditConfig) -> pd.DataFrame:
+def _model_inputs(model: ModelAdapter, columns: Sequence[str], target: str, config: AuditConfig) -> tuple[str, ...]:
     features = config.features or model.feature_names
     if features is None:
         n = getattr(model.model, "n_features_in_", None)
@@ -289,16 +402,50 @@ def _model_input(model: ModelAdapter, data: pd.DataFrame, target: str, config: A
             hint="name the model's input columns, in the order it was trained on, with --features a,b,c "
                  "(or fit the model on a DataFrame so that it records them)",
         )
-    missing = [c for c in features if c not in data.columns]
+    missing = [c for c in features if c not in columns]
     if missing:
-        raise _not_in_data(f"the data lacks {len(missing)} column(s) the model needs: {_list(missing)}", missing, list(data.columns))
+        raise _not_in_data(f"the data lacks {len(missing)} column(s) the model needs: {_list(missing)}", missing, list(columns))
     n = getattr(model.model, "n_features_in_", None)
     if n is not None and n != len(features):
         raise InputError(f"the model takes {n} inputs but --features names {len(features)}",
                          hint="name exactly the model's input columns, in training order")
     if target in features:
         raise InputError(f"the target {target!r} is one of the model's inputs", hint="choose the label column with --target")
-    return data[list(features)]
+    return tuple(features)
+
+
+def _task(model: ModelAdapter | None, target: str, counts: ValueCounts, config: AuditConfig, profile: Profile,
+          y_pred_column: str | None, target_dtype: str) -> tuple[Task, np.ndarray | None, Any, Any]:
+    """The task, the classes, the positive and the favourable class, checked against the target's values."""
+    classes: np.ndarray | None
+    if model is None:
+        if target_dtype.startswith("float") and counts.distinct > 20:
+            return "regression", None, None, None
+        if not counts.exact:
+            raise InputError(f"target column {target!r} has more than {counts.distinct - 1:,} distinct texts: not labels")
+        if counts.numeric:
+            classes = counts.values.astype(np.int64) if target_dtype.startswith(("int", "uint")) else counts.values.copy()
+        else:
+            classes = np.array(sorted(counts.values.tolist(), key=str), dtype=object)
+        task: Task = "binary" if len(classes) == 2 else "multiclass"
+        if y_pred_column is not None:
+            decisions = profile.values[y_pred_column]
+            _as_target_labels(decisions.values, classes, y_pred_column, target)
+    else:
+        task, classes = model.task, model.classes_
+        if task == "regression":
+            if not counts.numeric:
+                raise InputError(f"target column {target!r} is not numeric, but the model is a regressor")
+            return "regression", None, None, None
+        assert classes is not None
+        if counts.exact:
+            _align_labels(counts.values, classes, target)
+    if classes is None or len(classes) < 2 or (counts.exact and counts.distinct < 2):
+        only = counts.values[0] if counts.exact and counts.distinct else "?"
+        raise InputError(f"target column {target!r} has a single class ({_label(only)!r}) in the data",
+                         hint="a classifier cannot be audited on one class; use data with both outcomes")
+    positive = _positive_label(config.positive_label, classes) if task == "binary" else None
+    return task, classes, positive, _favourable(config.favourable, classes, positive)
 
 
 def _align_labels(y: np.ndarray, classes: np.ndarray, target: str) -> np.ndarray:
@@ -358,17 +505,16 @@ def _as_target_labels(decisions: np.ndarray, classes: np.ndarray, column: str, t
 ID_NAME = re.compile(r"(^|[_\W])id$", re.IGNORECASE)
 
 
-def _id_column(config: AuditConfig, data: pd.DataFrame, X: pd.DataFrame, target: str) -> str | None:
-    """The configured id column (checked), else a unique ``id``/``*_id`` column that is not an input, else none."""
-    if config.id_column is not None:
-        if config.id_column not in data.columns:
-            raise _not_in_data(f"id column {config.id_column!r} is not in the data", [config.id_column], list(data.columns))
-        if not data[config.id_column].is_unique:
-            raise InputError(f"id column {config.id_column!r} has repeated values, so it cannot name single rows",
-                             hint="choose a column with one distinct value per row, or leave id_column out")
-        return config.id_column
-    for col in data.columns:
-        if ID_NAME.search(col) and col not in X.columns and col != target and data[col].notna().all() and data[col].is_unique:
+def _configured_id(config: AuditConfig, columns: Sequence[str]) -> str | None:
+    if config.id_column is not None and config.id_column not in columns:
+        raise _not_in_data(f"id column {config.id_column!r} is not in the data", [config.id_column], list(columns))
+    return config.id_column
+
+
+def _guessed_id(frame: pd.DataFrame, inputs: Sequence[str], target: str) -> str | None:
+    """A unique ``id``/``*_id`` column that is not an input (in-memory data only: checking uniqueness needs all of it)."""
+    for col in frame.columns:
+        if ID_NAME.search(str(col)) and col not in inputs and col != target and frame[col].notna().all() and frame[col].is_unique:
             return str(col)
     return None
 
@@ -382,33 +528,3 @@ def _favourable(configured: Any, classes: np.ndarray, positive: Any) -> Any:
             return c
     raise InputError(f"favourable outcome {configured!r} is not one of the classes {[_label(c) for c in classes]!r}",
                      hint="set favourable to the class a person wants (e.g. favourable = 1 or favourable = \"approved\")")
-
-
-def _recorded_predictions(
-    data: pd.DataFrame, target: str, y_pred_column: str | None, y_score_column: str | None
-) -> tuple[Task, np.ndarray | None, np.ndarray, np.ndarray | None]:
-    """Read predictions recorded in the data (audits without a model)."""
-    if y_pred_column is None:
-        raise InputError("auditing recorded predictions needs --y-pred COLUMN")
-    for col in (y_pred_column, y_score_column):
-        if col is not None and col not in data.columns:
-            raise _not_in_data(f"prediction column {col!r} is not in the data", [col], list(data.columns))
-    y_pred = data[y_pred_column].to_numpy()
-    y_true = data[target]
-    if pd.api.types.is_float_dtype(y_true) and y_true.nunique() > 20:
-        return "regression", None, y_pred.astype(float), None
-    classes = np.array(sorted(pd.unique(y_true).tolist(), key=str))
-    y_pred = _as_target_labels(y_pred, classes, y_pred_column, target)
-    task: Task = "binary" if len(classes) == 2 else "multiclass"
-    y_proba = None
-    if y_score_column is not None:
-        if task != "binary":
-            raise InputError("--y-score is supported for binary decisions only")
-        column = data[y_score_column]
-        if not pd.api.types.is_numeric_dtype(column) or column.isna().any() or not column.between(0, 1).all():
-            raise InputError(f"score column {y_score_column!r} must hold probabilities in [0, 1] with no gaps",
-                             hint="give the positive class's score, or leave out --y-score")
-        score = column.to_numpy(dtype=float)
-        y_proba = np.column_stack([1 - score, score])
-    return task, classes, y_pred, y_proba
-

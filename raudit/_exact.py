@@ -7,8 +7,9 @@ every float it accumulates goes through one of two exact accumulators:
 
 - :class:`ExactSum` for any finite floats: each value is split into its
   binary exponent and an integer mantissa; mantissas are added as integers per
-  exponent (``np.bincount`` adds the two 26-bit halves of each mantissa, which
-  stay exact below 2**53, so up to 2**27 values per call), and the per-exponent
+  exponent (``np.bincount`` adds the high and low halves of each mantissa in
+  blocks of 2**25 values, so every partial sum stays exactly representable
+  below 2**53), and the per-exponent
   integers combine into one exact rational. The result is the correctly
   rounded sum, whatever the order.
 - :func:`fixed_point` for values in [0, 1] (scores): each becomes an integer
@@ -38,8 +39,9 @@ __all__ = ["ExactSum", "fixed_point", "FIXED_POINT_BITS"]
 _OFFSET = 1074
 _BUCKETS = _OFFSET + 1025
 _HALF = 26
-#: Rows per bincount call that keep every per-exponent partial sum below 2**53 (exact in float64).
-_CHUNK = 1 << 27
+#: Rows per bincount call that keep every per-exponent partial sum below 2**53 (exact in float64):
+#: the high halves are below 2**27 in size, so 2**25 of them sum below 2**52.
+_CHUNK = 1 << 25
 #: Resolution of :func:`fixed_point`: scores are counted in steps of 2**-40.
 FIXED_POINT_BITS = 40
 

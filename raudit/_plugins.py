@@ -45,6 +45,7 @@ from raudit._results import CheckResult, Finding, Status, worst
 
 if TYPE_CHECKING:
     from raudit._context import AuditContext
+    from raudit._engine import Batch, Plan
 
 __all__ = ["Check", "PluginInfo", "discover", "ENTRY_POINT_GROUP"]
 
@@ -69,7 +70,8 @@ class Check:
         What the check needs: ``"model"`` (a model object, not only recorded
         predictions), ``"labels"`` (a classification task), ``"proba"``
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
-        column). A check whose needs are not met is skipped with the reason.
+        column), ``"data"`` (the whole data in memory: ``ctx.data``, ``ctx.X``,
+        ``ctx.y``...). A check whose needs are not met is skipped with the reason.
     Options : type
         The check's options: a frozen dataclass deriving from
         :class:`raudit.Options` whose fields are declared with
@@ -94,6 +96,17 @@ class Check:
         audit stops with exit code 2 before any check runs. Default: nothing.
         """
 
+    def summarise(self, batch: Batch, plan: Plan, options: Any) -> Any:
+        """Optional: a mergeable summary of one chunk of rows, for audits of data of any size.
+
+        Return an object supporting ``+`` (the summary of two chunks), or ``None``. raudit calls
+        it on every chunk (in memory: once, on all rows; streamed or on Dask: per chunk or
+        partition, possibly on another machine) and gives :meth:`run` the sum as
+        ``ctx.summaries[self.name]``. Summaries made of integer counts and exact sums
+        (:mod:`raudit._exact`) make the check's numbers independent of the chunking.
+        """
+        return None
+
     def run(self, ctx: AuditContext, options: Any) -> CheckResult:
         """Compute the check on ``ctx`` with its validated ``options`` (an instance of :attr:`Options`)."""
         raise NotImplementedError
@@ -114,10 +127,12 @@ class Check:
             return "needs a model file; this audit has recorded predictions only"
         if "labels" in needs and ctx.task == "regression":
             return "applies to classifiers only"
-        if "proba" in needs and ctx.y_proba is None:
+        if "proba" in needs and ctx.sample.y_proba is None:
             return "needs predicted probabilities, which the model does not give"
-        if "sensitive" in needs and ctx.sensitive.shape[1] == 0:
+        if "sensitive" in needs and not ctx.config.sensitive:
             return "no sensitive columns given (use --sensitive)"
+        if "data" in needs and not ctx.in_memory:
+            return "needs the whole data in memory; this audit streamed it (run without --engine stream/dask to include it)"
         return None
 
 

@@ -75,14 +75,42 @@ class Overlap:
         return float(beta.ppf(0.95, self.found + 1, self.sampled - self.found))
 
 
+@dataclass(frozen=True)
+class RowOverlap:
+    """Which of a training sketch's sampled rows a chunk holds, and the chunk's smallest row hashes; mergeable with ``+``."""
+
+    found: np.ndarray
+    smallest: np.ndarray
+    rows: int
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, fingerprint: Mapping[str, Any]) -> RowOverlap:
+        """Compare one chunk with a training record's sketch (its columns must all be in ``frame``)."""
+        hashes = np.unique(row_hashes(frame, fingerprint["columns"]))
+        sample = np.array([int(h, 16) for h in fingerprint["hashes"]], dtype=np.uint64)
+        return cls(np.isin(sample, hashes), hashes[: len(sample)], len(frame))
+
+    def __add__(self, other: RowOverlap) -> RowOverlap:
+        smallest = np.unique(np.concatenate([self.smallest, other.smallest]))[: len(self.found)]
+        return RowOverlap(self.found | other.found, smallest, self.rows + other.rows)
+
+    def result(self, fingerprint: Mapping[str, Any]) -> Overlap:
+        """How much of the training data the audit data holds."""
+        sample = np.sort(np.array([int(h, 16) for h in fingerprint["hashes"]], dtype=np.uint64))
+        # the same distinct rows have the same k smallest hashes and the same number of rows
+        identical = self.rows == fingerprint.get("rows") and bool(np.array_equal(self.smallest, sample))
+        return Overlap(len(sample), int(self.found.sum()), int(fingerprint.get("rows", 0)), self.rows, identical)
+
+
+def usable(record: Mapping[str, Any] | None, columns: Sequence[str]) -> Mapping[str, Any] | None:
+    """The training record's row sketch, when it has one and ``columns`` hold all of its columns."""
+    fp = (record or {}).get("data_fingerprint")
+    if not isinstance(fp, Mapping) or not fp.get("hashes") or any(c not in columns for c in fp.get("columns", [])):
+        return None
+    return fp
+
+
 def overlap(record: Mapping[str, Any], frame: pd.DataFrame) -> Overlap | None:
     """Compare the audit data with a training record's sketch; ``None`` when the record has none or columns are missing."""
-    fp = record.get("data_fingerprint")
-    if not isinstance(fp, Mapping) or any(c not in frame.columns for c in fp.get("columns", [])) or not fp.get("hashes"):
-        return None
-    audit = np.unique(row_hashes(frame, fp["columns"]))
-    sample = np.array([int(h, 16) for h in fp["hashes"]], dtype=np.uint64)
-    found = int(np.isin(sample, audit).sum())
-    # the same distinct rows have the same k smallest hashes
-    identical = len(audit) == fp.get("distinct_rows") and bool(np.array_equal(audit[: len(sample)], np.sort(sample)))
-    return Overlap(len(sample), found, int(fp.get("rows", 0)), len(frame), identical)
+    fp = usable(record, list(frame.columns))
+    return None if fp is None else RowOverlap.of(frame, fp).result(fp)

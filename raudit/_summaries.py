@@ -22,6 +22,8 @@ __all__ = ["ValueCounts", "ScoreCounts", "quantiles_from_counts"]
 
 #: Distinct values a ValueCounts keeps exactly.
 VALUE_CAP = 200_000
+#: Distinct texts a ValueCounts keeps; beyond, it only remembers that the column has more (an id, free text).
+TEXT_CAP = 10_000
 #: Relative accuracy of the logarithmic grid a ValueCounts falls back to.
 GRID_ACCURACY = 0.01
 _GAMMA = (1 + GRID_ACCURACY) / (1 - GRID_ACCURACY)
@@ -65,14 +67,18 @@ class ValueCounts:
         summary, the centres of the occupied grid cells.
     counts : ndarray of int64
     missing : int
+    present : int
+        Values counted, missing ones excluded (kept when the distinct texts are not).
     exact : bool
-        False once more than ``VALUE_CAP`` distinct numbers were seen (then ``values`` are grid cells).
+        False once more than ``VALUE_CAP`` distinct numbers were seen (then ``values`` are grid cells),
+        or more than ``TEXT_CAP`` distinct texts (then ``values`` is empty: too many categories to keep).
     numeric : bool
     """
 
     values: np.ndarray
     counts: np.ndarray
     missing: int
+    present: int
     exact: bool
     numeric: bool
 
@@ -83,7 +89,7 @@ class ValueCounts:
             x = np.asarray(column, dtype=np.float64)
             miss = np.isnan(x)
             values, counts = np.unique(x[~miss] + 0.0, return_counts=True)
-            out = cls(values, counts.astype(np.int64), int(miss.sum()), True, True)
+            out = cls(values, counts.astype(np.int64), int(miss.sum()), int(counts.sum()), True, True)
         else:
             import pandas as pd
 
@@ -91,18 +97,26 @@ class ValueCounts:
             miss = s.isna().to_numpy()
             vc = s[~miss].astype(str).value_counts(sort=False)
             order = np.argsort(vc.index.to_numpy(dtype=object).astype(str), kind="stable")
-            out = cls(vc.index.to_numpy(dtype=object)[order], vc.to_numpy(dtype=np.int64)[order], int(miss.sum()), True, False)
+            text_counts = vc.to_numpy(dtype=np.int64)[order]
+            out = cls(vc.index.to_numpy(dtype=object)[order], text_counts, int(miss.sum()), int(text_counts.sum()), True, False)
         return out._capped()
 
     def _capped(self) -> ValueCounts:
-        if not self.numeric or not self.exact or len(self.values) <= VALUE_CAP:
+        if not self.exact:
             return self
-        return _to_grid(self)
+        if not self.numeric:
+            if len(self.values) <= TEXT_CAP:
+                return self
+            return ValueCounts(np.empty(0, dtype=object), np.empty(0, dtype=np.int64), self.missing, self.present, False, False)
+        return self if len(self.values) <= VALUE_CAP else _to_grid(self)
 
     def __add__(self, other: ValueCounts) -> ValueCounts:
         if self.numeric != other.numeric:
             raise ValueError("cannot add the counts of a numeric and a text column")
         a, b = self, other
+        if not self.numeric and not (a.exact and b.exact):
+            return ValueCounts(np.empty(0, dtype=object), np.empty(0, dtype=np.int64), a.missing + b.missing,
+                               a.present + b.present, False, False)
         if a.exact != b.exact:
             a, b = (_to_grid(a), b) if a.exact else (a, _to_grid(b))
         values = np.concatenate([a.values, b.values])
@@ -114,17 +128,17 @@ class ValueCounts:
             uniq = uniq.astype(object)
         merged = np.zeros(len(uniq), dtype=np.int64)
         np.add.at(merged, inverse, counts)
-        return ValueCounts(uniq, merged, a.missing + b.missing, a.exact and b.exact, self.numeric)._capped()
+        return ValueCounts(uniq, merged, a.missing + b.missing, a.present + b.present, a.exact and b.exact, self.numeric)._capped()
 
     @property
     def n(self) -> int:
-        """Values counted (missing ones excluded)."""
-        return int(self.counts.sum())
+        """Values counted, missing ones excluded."""
+        return self.present
 
     @property
     def distinct(self) -> int:
-        """Distinct values seen (a lower bound once approximate)."""
-        return len(self.values)
+        """Distinct values seen (a lower bound once approximate; ``TEXT_CAP + 1`` for text beyond the cap)."""
+        return len(self.values) if self.exact or self.numeric else TEXT_CAP + 1
 
     def quantiles(self, q: np.ndarray) -> np.ndarray:
         """Quantiles of the numbers (exactly ``np.nanquantile`` while ``exact``)."""
@@ -150,7 +164,7 @@ def _to_grid(v: ValueCounts) -> ValueCounts:
     np.add.at(counts, inverse, v.counts)
     centres = _grid_centre(uniq)
     order = np.argsort(centres, kind="stable")
-    return ValueCounts(centres[order], counts[order], v.missing, False, True)
+    return ValueCounts(centres[order], counts[order], v.missing, v.present, False, True)
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,11 @@ def main() -> None:
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
 @click.option("--favourable", help="The outcome a person wants (e.g. 1 or approved); fairness is judged in the direction "
                                    "of harm relative to it [default: the positive class].")
+@click.option("--engine", type=click.Choice(["auto", "memory", "stream", "dask"]),
+              help="Read the data all at once, in chunks, or on a Dask cluster; same numbers [default: auto: in memory "
+                   "for one file up to 256 MB].")
+@click.option("--chunk-rows", type=int, help="Rows per chunk when streaming [default: 200,000].")
+@click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) for --engine dask [default: a local cluster].")
 @click.option("--detail", type=click.Choice(["summary", "standard", "full"]),
               help="How much the HTML and PDF show: summary (2 pages), standard, full (every table in the PDF) [default: standard].")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
@@ -191,6 +196,9 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         "positive_label": opts["positive_label"],
         "favourable": opts["favourable"],
         "detail": opts["detail"],
+        "engine": opts["engine"],
+        "chunk_rows": opts["chunk_rows"],
+        "scheduler": opts["scheduler"],
         "task": opts["task"],
         "torch_class": opts["torch_class"],
         "formats": _csv(opts["formats"]),

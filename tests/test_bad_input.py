@@ -44,7 +44,7 @@ def inputs(tmp_path_factory, credit, files):
     (d / "tpl").mkdir()
     (d / "tpl" / "report.html.j2").write_text("{% if %}broken{% endif %}")
     (d / "seed.toml").write_text("seed = -1\n")
-    (d / "nan_bins.toml").write_text("[check.fairness]\nbins = { age = [18, nan, 60] }\n")
+    (d / "nan_bins.toml").write_text("bins = { age = [18, nan, 60] }\n")
     (d / "max_groups.toml").write_text("max_groups = 1\n")
     return d
 
@@ -58,7 +58,7 @@ CASES = [
     ("numpy_model_wrong_feature_count", "{d}/numpy_model.joblib", "{data}", ["--features", "income"], "takes 2 inputs"),
     ("negative_seed", "{model}", "{data}", ["--seed", "-1"], "seed must be a whole number ≥ 0"),
     ("negative_seed_in_config", "{model}", "{data}", ["--config", "{d}/seed.toml"], "seed must be a whole number ≥ 0"),
-    ("nan_in_bins", "{model}", "{data}", ["--config", "{d}/nan_bins.toml"], "must be a finite number"),
+    ("nan_in_bins", "{model}", "{data}", ["--config", "{d}/nan_bins.toml", "--sensitive", "sex,age"], "must be finite numbers"),
     ("max_groups_too_small", "{model}", "{data}", ["--config", "{d}/max_groups.toml"], "max_groups must be a whole number ≥ 2"),
     ("broken_template", "{model}", "{data}", ["--template-dir", "{d}/tpl"], "TemplateSyntaxError"),
     ("unknown_country", "{model}", "{data}", ["--country", "XXX", "--checks", "energy"], "unknown electricity grid country"),

@@ -33,7 +33,7 @@ toml_values = st.one_of(
 )
 OPTION_NAMES = {
     "performance": ["roc_auc_warn", "roc_auc_fail", "ece_warn", "ece_fail", "calibration_bins", "nope"],
-    "fairness": ["min_group_size", "bins", "reference", "selection_rate_ratio_min", "alpha", "bootstrap_rounds",
+    "fairness": ["min_group_size", "reference", "selection_rate_ratio_min", "alpha", "bootstrap_rounds",
                  "intersections", "mitigation", "proxy_warn", "max_findings", "bogus"],
     "lineage": ["dirty", "untracked", "dvc_mismatch"],
 }
@@ -58,7 +58,8 @@ def configs(draw) -> str:
     lines: list[str] = []
     if draw(st.integers(0, 2)) == 0:  # a third of the runs keep a valid (empty) configuration
         return ""
-    for key in draw(st.lists(st.sampled_from(["target", "seed", "fail_on", "sensitive", "max_groups", "formats", "tagret"]),
+    for key in draw(st.lists(st.sampled_from(["target", "seed", "fail_on", "sensitive", "max_groups", "formats", "tagret", "bins",
+                                              "sample_rows", "engine"]),
                              max_size=2, unique=True)):
         lines.append(f"{key} = {_toml(draw(toml_values))}")
     for check in draw(st.lists(st.sampled_from([*OPTION_NAMES, "nonexistent"]), max_size=2, unique=True)):

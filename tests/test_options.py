@@ -90,9 +90,6 @@ def test_checks_options_lists_every_option():
 @pytest.mark.parametrize("table,message", [
     ({"fairness": {"min_group_size": -5}}, "min_group_size must be ≥ 1"),
     ({"fairness": {"selection_rate_ratio_min": 7.5}}, "selection_rate_ratio_min must be > 0 and ≤ 1"),
-    ({"fairness": {"bins": {"age": "young"}}}, "bins.age must be a list of numbers"),
-    ({"fairness": {"bins": {"age": [18, 60, 30]}}}, "strictly ascending"),
-    ({"fairness": {"bins": {"sex": [0, 1]}}}, "not numeric"),
     ({"fairness": {"reference": {"sex": "Martian"}}}, "group 'Martian' does not occur"),
     ({"fairness": {"reference": {"sex": "female"}}}, "did you mean 'Female'"),
     ({"fairness": {"reference": {"colour": "red"}}}, "not a sensitive feature"),
@@ -112,6 +109,18 @@ def test_option_mistakes_stop_the_audit_before_any_check_runs(binary_model, cred
         raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "age"], config={"check": table})
     assert message in str(info.value)
     assert not ran, "no check may run when an option is wrong"
+
+
+@pytest.mark.parametrize("bins,message", [
+    ({"age": "young"}, "bins.age must be a list of numbers"),
+    ({"age": [18, 60, 30]}, "strictly ascending"),
+    ({"age": [18, float("nan")]}, "must be finite numbers"),
+    ({"income": [0, 50, 100]}, "'income' is not a sensitive column"),
+])
+def test_bin_mistakes_are_config_errors(binary_model, credit, bins, message):
+    with pytest.raises(ConfigError) as info:
+        raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "age"], config={"bins": bins})
+    assert message in str(info.value)
 
 
 def test_a_binary_emissions_file_is_an_input_error(binary_model, credit, tmp_path):

@@ -1,0 +1,198 @@
+"""One code path over one or many chunks: in memory, streamed and on Dask, the same numbers to the last bit.
+
+Summaries are integer counts and exact float sums, so any split of the rows merges to the same
+result; these tests split the rows in many ways (chunk sizes, CSV and Parquet, a chunk missing a
+group, several files, a real Dask LocalCluster with worker processes) and compare the reports' JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score
+
+import raudit
+from raudit._exact import ExactSum
+from raudit._groups import GroupCounts
+from raudit._summaries import ScoreCounts, ValueCounts
+from tests.conftest import FEATURES
+
+CHECKS = ["performance", "fairness", "explanations"]
+QUICK = {"fairness": {"bootstrap_rounds": 60}, "explanations": {"sample_size": 150, "lime_samples": 200, "lime_misclassified": 1}}
+
+
+def _numbers(report) -> str:
+    """Everything a check computed (not durations), as canonical JSON."""
+    body = report.to_dict()
+    return json.dumps([{k: c[k] for k in ("name", "status", "summary", "metrics", "findings", "tables", "details")}
+                       for c in body["checks"]], sort_keys=True, default=str)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, credit, binary_model):
+    d = tmp_path_factory.mktemp("engine")
+    data = credit.sort_values("ethnicity", kind="stable").reset_index(drop=True)  # early chunks lack whole groups
+    joblib.dump(binary_model, d / "model.joblib")
+    data.to_csv(d / "data.csv", index=False)
+    data.to_parquet(d / "data.parquet", row_group_size=700)
+    for i, part in enumerate(np.array_split(np.arange(len(data)), 3)):
+        data.iloc[part].to_parquet(d / f"part-{i}.parquet")
+    return d
+
+
+def _audit(inputs, data, **config):
+    return raudit.audit(inputs / "model.joblib", data, target="approved", sensitive=["sex", "ethnicity", "age"],
+                        checks=CHECKS, config={"check": QUICK, **config})
+
+
+@pytest.fixture(scope="module")
+def in_memory(inputs):
+    report = _audit(inputs, inputs / "data.csv", engine="memory")
+    assert report.lineage["engine"]["engine"] == "memory" and report.lineage["engine"]["chunks"] == 1
+    return report
+
+
+@pytest.mark.parametrize("data,chunk_rows", [("data.csv", 1_000), ("data.csv", 997), ("data.parquet", 1_000),
+                                             ("data.parquet", 2_999), ("part-*.parquet", 1_000)])
+def test_streamed_equals_in_memory_to_the_last_bit(inputs, in_memory, data, chunk_rows):
+    streamed = _audit(inputs, str(inputs / data), engine="stream", chunk_rows=chunk_rows)
+    engine = streamed.lineage["engine"]
+    assert engine["engine"] == "stream" and engine["chunks"] >= 2
+    assert _numbers(streamed) == _numbers(in_memory)
+
+
+def test_a_dataframe_gives_the_same_numbers_as_its_file(inputs, in_memory):
+    frame = pd.read_csv(inputs / "data.csv")
+    assert _numbers(_audit(inputs, frame)) == _numbers(in_memory)
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_with_worker_processes_gives_the_same_numbers(inputs, in_memory):
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        report = _audit(inputs, str(inputs / "part-*.parquet"), engine="dask")  # a cluster of its own: raudit starts and stops it
+        on_client = raudit.audit(inputs / "model.joblib", str(inputs / "part-*.parquet"), target="approved",
+                                 sensitive=["sex", "ethnicity", "age"], checks=CHECKS, config={"check": QUICK, "engine": "dask"},
+                                 client=client)
+    for r in (report, on_client):
+        engine = r.lineage["engine"]
+        assert engine["engine"] == "dask" and engine["chunks"] >= 3 and engine["workers"] >= 1
+        assert _numbers(r) == _numbers(in_memory)
+
+
+def test_recorded_decisions_stream_from_parquet_globs(tmp_path, credit):
+    log = credit.assign(decision=(credit.income > credit.income.median()).astype(int), score=credit.income.rank(pct=True))
+    for i, part in enumerate(np.array_split(np.arange(len(log)), 4)):
+        log.iloc[part].to_parquet(tmp_path / f"log-{i}.parquet")
+    common = {"target": "approved", "sensitive": ["sex", "ethnicity"], "y_pred": "decision", "y_score": "score",
+              "checks": ["performance", "fairness"], "config": {"check": {"fairness": {"bootstrap_rounds": 50}}}}
+    memory = raudit.audit(None, log, **common)
+    streamed = raudit.audit(None, str(tmp_path / "log-*.parquet"), **{**common, "config": {**common["config"], "engine": "stream",
+                                                                                             "chunk_rows": 500}})
+    assert streamed.lineage["engine"]["chunks"] == 8 and len(streamed.lineage["data_files"]) == 4
+    assert _numbers(streamed) == _numbers(memory)
+
+
+def test_decisions_come_from_predict_when_it_disagrees_with_the_probabilities(credit):
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    from tests.conftest import _pipeline
+
+    base = _pipeline(credit[FEATURES]).fit(credit[FEATURES], credit.approved)
+    model = FixedThresholdClassifier(base, threshold=0.3).fit(credit[FEATURES], credit.approved)
+    report = raudit.audit(model, credit, target="approved", sensitive=["sex"], checks=["performance"])
+    assert report.lineage["engine"]["decisions"] == "predict"
+    expected = float((model.predict(credit[FEATURES]) == credit.approved).mean())
+    assert report["performance"].metrics["accuracy"] == pytest.approx(expected, abs=0)
+    plain = raudit.audit(base, credit, target="approved", sensitive=["sex"], checks=["performance"])
+    assert plain.lineage["engine"]["decisions"] == "derived"
+
+
+# -- the summaries themselves: any split merges to the whole ------------------------------------------
+splits = st.lists(st.integers(0, 400), min_size=1, max_size=6)
+
+
+def _cut(n: int, points: list[int]) -> list[np.ndarray]:
+    edges = sorted({0, n, *[min(p, n) for p in points]})
+    return [np.arange(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(points=splits, seed=st.integers(0, 1000))
+def test_any_split_of_the_rows_merges_to_the_whole(points, seed):
+    rng = np.random.default_rng(seed)
+    n = 400
+    groups = rng.choice(["a", "b", "c"], size=n, p=[0.6, 0.35, 0.05])
+    y, yhat = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    score = np.round(rng.random(n), 3)
+    x = rng.normal(size=n) * 10.0 ** rng.integers(-8, 8, n)
+    whole = (GroupCounts.from_arrays(groups, y, yhat, score), ScoreCounts.of(score, y), ValueCounts.of(np.round(x, 2), numeric=True),
+             ExactSum.of(x))
+    parts = [(GroupCounts.from_arrays(groups[s], y[s], yhat[s], score[s]), ScoreCounts.of(score[s], y[s]),
+              ValueCounts.of(np.round(x[s], 2), numeric=True), ExactSum.of(x[s])) for s in _cut(n, points)]
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = tuple(a + b for a, b in zip(merged, p))
+    gc, sc, vc, es = merged
+    assert gc.groups == whole[0].groups and np.array_equal(gc.cells, whole[0].cells) and np.array_equal(gc.score_sum, whole[0].score_sum)
+    assert sc.roc_auc() == whole[1].roc_auc() and sc.average_precision() == whole[1].average_precision()
+    assert np.array_equal(vc.values, whole[2].values) and np.array_equal(vc.counts, whole[2].counts)
+    assert es.value == whole[3].value == math.fsum(x)
+
+
+def test_quantiles_equal_numpy_and_auc_equals_scikit_learn():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        x = np.round(rng.lognormal(2, 1, rng.integers(1, 2000)), rng.integers(0, 3))
+        x[rng.random(len(x)) < 0.05] = np.nan
+        q = np.linspace(0, 1, 11)
+        if np.isfinite(x).any():
+            assert np.array_equal(ValueCounts.of(x, numeric=True).quantiles(q), np.nanquantile(x, q))
+        y = rng.integers(0, 2, 500)
+        s = np.round(rng.random(500), rng.integers(1, 4))
+        assert ScoreCounts.of(s, y).roc_auc() == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_approximate_summaries_state_and_keep_their_bounds(monkeypatch):
+    import raudit._summaries as summaries
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 20_000)
+    s = np.clip(0.5 + 0.15 * (2 * y - 1) + rng.normal(0, 0.2, len(y)), 0, 1)
+    exact = roc_auc_score(y, s)
+    monkeypatch.setattr(summaries, "SCORE_CAP", 1_000)  # force the 65,536-bin grid
+    approx = ScoreCounts.of(s, y)
+    assert not approx.exact and abs(approx.roc_auc() - exact) <= approx.auc_error_bound() and approx.auc_error_bound() < 1e-3
+    monkeypatch.setattr(summaries, "VALUE_CAP", 100)  # force the 1 % logarithmic grid
+    x = rng.lognormal(3, 1, 20_000)
+    counts = ValueCounts.of(x, numeric=True)
+    assert not counts.exact
+    q = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
+    np.testing.assert_allclose(counts.quantiles(q), np.quantile(x, q), rtol=0.02)
+
+
+def test_a_worker_opens_the_model_through_the_safe_loader(tmp_path):
+    """The Dask engine ships the model file's bytes; a worker opens them with raudit's loader, never a plain unpickle."""
+    import os
+    import pickle
+
+    from raudit._dask import _worker_model
+
+    marker = tmp_path / "PWNED"
+
+    class Payload:
+        def __reduce__(self):
+            return os.system, (f"touch {marker}",)
+
+    with pytest.raises(raudit.InputError, match="refusing to load"):
+        _worker_model(pickle.dumps(Payload()), {"suffix": ".pkl", "features": None, "trust": False, "allow": (), "task": None,
+                                                 "torch_class": None, "torch_output": "auto"})
+    assert not marker.exists()
