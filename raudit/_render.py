@@ -138,7 +138,7 @@ def render_pdf(html: str) -> bytes:
 
 
 def render(report: Report, fmt: str, *, template_dir: str | None = None, html: str | None = None) -> bytes:
-    """Return the report as bytes in ``fmt``: ``"html"``, ``"pdf"`` or ``"json"``.
+    """Return the report as bytes in ``fmt``: ``"html"``, ``"pdf"``, ``"json"``, ``"junit"`` or ``"md"``.
 
     ``html`` is the report already rendered as HTML, so that HTML and PDF share one rendering.
     """
@@ -147,6 +147,10 @@ def render(report: Report, fmt: str, *, template_dir: str | None = None, html: s
     if fmt in ("html", "pdf"):
         html = html if html is not None else render_html(report, template_dir=template_dir)
         return html.encode("utf-8") if fmt == "html" else render_pdf(html)
+    if fmt in ("junit", "md"):
+        from raudit._ci_formats import CI_FORMATS
+
+        return CI_FORMATS[fmt](report)
     raise InputError(f"unknown report format {fmt!r}", hint="use a .html, .pdf or .json file name")
 
 

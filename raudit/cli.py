@@ -66,7 +66,7 @@ def main() -> None:
 @click.option("--torch-class", help="module:Class of a torch.save state dict (built with no arguments).")
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
-@click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json [default: all].")
+@click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json,junit,md [default: html,pdf,json].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")
 @click.option("--checks", help="Comma-separated allow-list of checks to run (see `raudit checks`).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), help="Status that makes the exit code 1 [default: fail].")
