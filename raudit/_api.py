@@ -52,6 +52,13 @@ def _as_config(config: AuditConfig | Mapping[str, Any] | str | Path | None) -> A
     return AuditConfig.from_mapping(config)
 
 
+def configured(config: AuditConfig | Mapping[str, Any] | str | Path | None, **overrides: Any) -> AuditConfig:
+    """The config from ``config`` (object, mapping or raudit.toml path) with the keyword arguments that are not None applied."""
+    cfg = _as_config(config)
+    given = {k: tuple(v) if k in ("sensitive", "checks") else v for k, v in overrides.items() if v is not None}
+    return cfg.replace(**given) if given else cfg
+
+
 @dataclass(frozen=True)
 class PlannedCheck:
     """A check chosen for this audit, with its validated options (``None`` when its plugin failed to load)."""
@@ -201,41 +208,14 @@ def audit(
     >>> report = raudit.audit(model, df, target="approved", sensitive=["sex"])  # doctest: +SKIP
     >>> report.status, report["performance"].metrics["roc_auc"]  # doctest: +SKIP
     """
-    cfg = _as_config(config)
-    overrides: dict[str, Any] = {}
-    if target is not None:
-        overrides["target"] = target
-    if sensitive is not None:
-        overrides["sensitive"] = tuple(sensitive)
-    if checks is not None:
-        overrides["checks"] = tuple(checks)
-    if seed is not None:
-        overrides["seed"] = seed
-    if trust_model is not None:
-        overrides["trust_model"] = trust_model
-    cfg = cfg.replace(**overrides) if overrides else cfg
+    cfg = configured(config, target=target, sensitive=sensitive, checks=checks, seed=seed, trust_model=trust_model)
 
     plugins = discover()
     planned = plan_checks(plugins, cfg)
 
-    from raudit._mlflow import is_mlflow_uri
-
-    mlflow_uri: str | None = model if isinstance(model, str) and is_mlflow_uri(model) else None
-    model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
     data_path = Path(data) if isinstance(data, (str, Path)) else None
     df = load_data(data_path) if data_path is not None else _as_frame(data)
-    if mlflow_uri is not None:
-        from raudit._mlflow import load_mlflow_model
-
-        adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
-                                                         features=cfg.features)
-    elif model_path is not None:
-        adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
-                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
-    elif model is not None:
-        adapter = adapt(model, features=cfg.features)
-    else:
-        adapter = None
+    adapter, model_path, mlflow_uri = load_any_model(model, cfg)
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
                              sources={"model": str(model_path) if model_path else mlflow_uri,
                                       "data": str(data_path) if data_path else None})
@@ -259,6 +239,37 @@ def audit(
     evidence = {item.plugin.name: dict(item.plugin.check.evidence) for item in planned if item.plugin.check is not None}
     return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict(), model_card=card,
                   compliance=compliance_matrix(results, evidence, model_card=card))
+
+
+def load_any_model(model: Any | str | Path | None, cfg: AuditConfig) -> tuple[ModelAdapter | None, Path | None, str | None]:
+    """Load ``model`` (estimator, file path or MLflow URI) through the safe loaders as ``cfg`` allows.
+
+    Returns
+    -------
+    adapter : ModelAdapter or None
+        ``None`` when ``model`` is None (recorded predictions).
+    model_path : Path or None
+        The model file, when ``model`` is one.
+    mlflow_uri : str or None
+        The MLflow URI, when ``model`` is one.
+    """
+    from raudit._mlflow import is_mlflow_uri
+
+    mlflow_uri: str | None = model if isinstance(model, str) and is_mlflow_uri(model) else None
+    model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
+    if mlflow_uri is not None:
+        from raudit._mlflow import load_mlflow_model
+
+        adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
+                                                         features=cfg.features)
+    elif model_path is not None:
+        adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
+                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
+    elif model is not None:
+        adapter = adapt(model, features=cfg.features)
+    else:
+        adapter = None
+    return adapter, model_path, mlflow_uri
 
 
 def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:

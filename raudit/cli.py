@@ -81,7 +81,8 @@ def main() -> None:
 @click.option("--no-refit", is_flag=True, help="Do not re-measure training energy by refitting a clone of the model.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the logs of codecarbon and other libraries.")
 @click.option("--attach", is_flag=True, help="Log the report to the MLflow model version the audit loaded (models:/NAME/VERSION).")
-@click.option("--attach-to", help="Log the report to this MLflow model version (models:/NAME/VERSION) or run id.")
+@click.option("--attach-to", help="Log the report to this MLflow model version (models:/NAME/VERSION) or run id, "
+                                 "or to Weights & Biases (wandb:ENTITY/PROJECT).")
 @click.option("--trust-model", is_flag=True, default=None,
               help="Load the model file without inspecting it (only after you reviewed where it came from).")
 @click.option("--allow-module", "allow_modules", multiple=True,
@@ -92,15 +93,20 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     """Audit MODEL on labelled DATA and write report.html, report.pdf and report.json."""
+    _exit_with(lambda: _audit(paths, **opts), debug=opts["debug"])
+
+
+def _exit_with(run: Any, *, debug: bool) -> None:
+    """Run ``run()`` and exit with its code: 2 for bad input (message, no traceback), 3 for an internal error."""
     try:
-        code = _audit(paths, **opts)
+        code = run()
     except RauditError as exc:
         click.echo(f"raudit: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Exit):
         raise
     except Exception as exc:
-        if opts["debug"]:
+        if debug:
             raise
         click.echo(
             f"raudit: internal error: {type(exc).__name__}: {exc}\n"
@@ -111,11 +117,33 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     sys.exit(code)
 
 
+def _raw_config(opts: dict[str, Any]) -> dict[str, Any]:
+    """The ``--config`` file's table with the flags that were given on top (validated later by AuditConfig)."""
+    from raudit._config import load_config_file
+
+    raw = load_config_file(opts["config_path"]) if opts["config_path"] else {}
+    flag_values = {
+        "target": opts["target"],
+        "sensitive": _csv(opts["sensitive"]),
+        "features": _csv(opts["features"]),
+        "positive_label": opts["positive_label"],
+        "task": opts.get("task"),
+        "torch_class": opts.get("torch_class"),
+        "formats": _csv(opts["formats"]),
+        "checks": _csv(opts.get("checks")),
+        "fail_on": opts["fail_on"],
+        "seed": opts["seed"],
+        "out": str(opts["out"]) if opts["out"] is not None else None,
+        "trust_model": True if opts["trust_model"] else None,
+        "allow_modules": tuple(opts["allow_modules"]) or None,
+    }
+    return {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
+
+
 def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     from raudit._api import audit
-    from raudit._config import AuditConfig, load_config_file
+    from raudit._config import AuditConfig
     from raudit._errors import InputError
-    from raudit._render import write_reports
 
     if opts["predictions"] is not None:
         if paths:
@@ -129,23 +157,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     else:
         model_path, data_path = paths
 
-    raw = load_config_file(opts["config_path"]) if opts["config_path"] else {}
-    flag_values = {
-        "target": opts["target"],
-        "sensitive": _csv(opts["sensitive"]),
-        "features": _csv(opts["features"]),
-        "positive_label": opts["positive_label"],
-        "task": opts["task"],
-        "torch_class": opts["torch_class"],
-        "formats": _csv(opts["formats"]),
-        "checks": _csv(opts["checks"]),
-        "fail_on": opts["fail_on"],
-        "seed": opts["seed"],
-        "out": str(opts["out"]) if opts["out"] is not None else None,
-        "trust_model": True if opts["trust_model"] else None,
-        "allow_modules": tuple(opts["allow_modules"]) or None,
-    }
-    raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
+    raw = _raw_config(opts)
     energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
               "refit": False if opts["no_refit"] else None, "verbose": True if opts["verbose"] else None}
     energy = {k: v for k, v in energy.items() if v is not None}
@@ -156,8 +168,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         checks_table["energy"] = {**checks_table.get("energy", {}), **energy}
         raw["check"] = checks_table
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
-    if config.out == "-" and len(config.formats) != 1:
-        raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf)")
+    _check_outputs(config, opts)
 
     quiet = opts["quiet"]
     progress = _make_progress(quiet)
@@ -177,6 +188,26 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     )
     if progress is not None:
         progress.stop()
+    return _emit(report, config, opts, t0, model_uri=str(model_path) if model_path is not None else None)
+
+
+def _check_outputs(config: Any, opts: dict[str, Any]) -> None:
+    """Refuse impossible output choices before any work (exit 2, nothing written)."""
+    from raudit._errors import InputError
+
+    if config.out == "-" and len(config.formats) != 1:
+        raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf, junit, md)")
+    if str(opts.get("attach_to") or "").startswith("wandb:"):
+        from raudit._wandb import parse_target
+
+        parse_target(opts["attach_to"])
+
+
+def _emit(report: Any, config: Any, opts: dict[str, Any], t0: float, *, model_uri: str | None) -> int:
+    """Write the report (or print it with ``--out -``), say what was written, attach it; return the exit code."""
+    from raudit._render import write_reports
+
+    quiet = opts["quiet"]
     out = Path(config.out)
     formats = tuple(report.config["formats"])
     if config.out == "-":
@@ -189,11 +220,17 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     written = write_reports(report, out, formats, template_dir=opts["template_dir"])
     if not quiet:
         _print_summary(report, written, time.perf_counter() - t0, config.fail_on)
-    if opts["attach"] or opts["attach_to"]:
+    if opts.get("attach_to") and str(opts["attach_to"]).startswith("wandb:"):
+        from raudit._wandb import attach_report as attach_wandb
+
+        logged = attach_wandb(report, written, target=opts["attach_to"])
+        if not quiet:
+            click.echo(f"Attached {len(logged['artifacts'])} report file(s), metrics and tags to W&B run {logged['run_path']}")
+    elif opts.get("attach") or opts.get("attach_to"):
         from raudit._mlflow import attach_report, is_mlflow_uri
 
         done = attach_report(report, written, target=opts["attach_to"],
-                             model_uri=str(model_path) if is_mlflow_uri(str(model_path)) else None)
+                             model_uri=model_uri if is_mlflow_uri(model_uri) else None)
         if not quiet:
             where = f"model {done['model']} version {done['version']} (run {done['run_id']})" if done["model"] else f"run {done['run_id']}"
             click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {where}")
@@ -321,3 +358,14 @@ def options_markdown(plugins: Any) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _register() -> None:
+    """Commands that live in their own modules (imported here, but nothing heavy at import time)."""
+    from raudit._compare_cli import compare_command, diff_command
+
+    main.add_command(compare_command)
+    main.add_command(diff_command)
+
+
+_register()
