@@ -88,6 +88,7 @@ class Options:
             An unknown option (with the closest known one), a value of the
             wrong type or out of range; the message names ``[check.NAME].key``.
         """
+        where_doc = " (see `raudit checks --options`)" if table is None else ""
         table = table or f"check.{check}"
         if not isinstance(given, Mapping):
             raise ConfigError(f"[{table}] must be a table of options; got {given!r}")
@@ -101,7 +102,7 @@ class Options:
                 close = difflib.get_close_matches(str(key), list(known), n=1)
                 hint = (f"did you mean {close[0]!r}? " if close else "") + (
                     f"known options: {', '.join(known)}" if known else "this check takes no options")
-                raise ConfigError(f"[{table}]: unknown option {key!r}", hint=hint + " (see `raudit checks --options`)")
+                raise ConfigError(f"[{table}]: unknown option {key!r}", hint=hint + where_doc)
             where = f"[{table}].{key}"
             values[key] = _within(_convert(value, hints[key], where), known[key].metadata, where)
         instance = cls(**values)
