@@ -81,6 +81,7 @@ def attach_report(report: Any, files: Iterable[Path], *, target: str) -> dict[st
         run_path = "/".join(run.path) if isinstance(run.path, (list, tuple)) else str(run.path)
         mode = "offline" if run.offline else "online"
         run.finish()
+        wandb.teardown()  # finish() returns before the run file is written; teardown waits for W&B's service to flush it
     except Exception as exc:
         raise InputError(f"cannot log the report to W&B {entity}/{project}: {type(exc).__name__}: {exc}",
                          hint="check WANDB_API_KEY and the entity/project, or set WANDB_MODE=offline and `wandb sync` later") from None
