@@ -130,3 +130,72 @@ def test_default_formats_stay_html_pdf_json():
     from raudit import AuditConfig
 
     assert AuditConfig().formats == ("html", "pdf", "json")
+
+
+# -- the worked CI examples (examples/ci/) ----------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "ci"
+
+
+def _commands() -> dict[str, list[str]]:
+    """Every shell line of each example: GitHub steps' `run`, GitLab jobs' `before_script` and `script`."""
+    import yaml
+
+    gh = yaml.safe_load((EXAMPLES / "github-actions.yml").read_text())
+    gl = yaml.safe_load((EXAMPLES / "gitlab-ci.yml").read_text())
+    github = [line for job in gh["jobs"].values() for step in job["steps"] for line in str(step.get("run", "")).splitlines()]
+    gitlab = [line for job in gl.values() if isinstance(job, dict) for key in ("before_script", "script") for line in job.get(key, [])]
+    return {"github": [c for c in github if c.strip()], "gitlab": gitlab}
+
+
+def _parse(line: str):
+    """Parse a raudit command line with the CLI's own parser (click raises UsageError on an unknown flag or a bad value)."""
+    import shlex
+
+    args = shlex.split(line)
+    assert args[0] == "raudit"
+    command = main.commands[args[1]] if args[1] in main.commands else main.commands["audit"]
+    rest = args[2:] if args[1] in main.commands else args[1:]
+    return command.make_context("raudit", rest)
+
+
+def test_ci_examples_run_valid_raudit_commands_and_publish_junit_and_md():
+    import yaml
+
+    commands = _commands()
+    for where, lines in commands.items():
+        raudit_lines = [line for line in lines if line.startswith("raudit ")]
+        assert [line.split()[1] for line in raudit_lines] == ["models/challenger.joblib", "compare"], where
+        for line in raudit_lines:
+            ctx = _parse(line)
+            assert set(ctx.params["formats"].split(",")) >= {"junit", "md"}, line
+    gh = yaml.safe_load((EXAMPLES / "github-actions.yml").read_text())
+    steps = gh["jobs"]["raudit"]["steps"]
+    assert any(s.get("uses", "").startswith("mikepenz/action-junit-report") for s in steps)
+    assert any("GITHUB_STEP_SUMMARY" in s.get("run", "") for s in steps)
+    gl = yaml.safe_load((EXAMPLES / "gitlab-ci.yml").read_text())
+    assert [gl[j]["artifacts"]["reports"]["junit"] for j in ("raudit-audit", "raudit-gate")] == ["audit/report.junit", "gate/report.junit"]
+
+
+def test_ci_examples_dry_run_locally_on_a_tiny_model(tmp_path, monkeypatch, binary_model, credit, schema):
+    """Lay out the files the examples expect, run their raudit commands as written, check what they publish exists."""
+    import shlex
+
+    import joblib
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "data").mkdir()
+    joblib.dump(binary_model, tmp_path / "models" / "champion.joblib")
+    joblib.dump(binary_model, tmp_path / "models" / "challenger.joblib")
+    credit.head(800).to_csv(tmp_path / "data" / "holdout.csv", index=False)
+    (tmp_path / "raudit.toml").write_text('target = "approved"\nsensitive = ["sex"]\nchecks = ["performance", "fairness"]\n'
+                                          "[check.fairness]\nmitigation = false\n[compare]\nbootstrap_rounds = 100\n")
+    monkeypatch.chdir(tmp_path)
+    for line in dict.fromkeys(line for lines in _commands().values() for line in lines if line.startswith("raudit ")):
+        res = CliRunner().invoke(main, shlex.split(line)[1:])
+        assert res.exit_code in (0, 1), (line, res.output)
+    for folder in ("audit", "gate"):
+        schema.validate(str(tmp_path / folder / "report.junit"))
+        assert (tmp_path / folder / "report.md").stat().st_size < 64 * 1024
+        assert (tmp_path / folder / "report.html").exists()
+    assert json.loads((tmp_path / "gate" / "report.json").read_text())["status"] == "pass", "champion = challenger passes the gate"
