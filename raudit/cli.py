@@ -356,10 +356,6 @@ def options_markdown(plugins: Any) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 def _register() -> None:
     """Commands that live in their own modules (imported here, but nothing heavy at import time)."""
     from raudit._compare_cli import compare_command, diff_command
@@ -369,3 +365,7 @@ def _register() -> None:
 
 
 _register()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from raudit.cli import main
-
-wandb = pytest.importorskip("wandb")
 
 
 def _records(path: Path) -> list[bytes]:
@@ -61,6 +61,7 @@ def _logged(run_dir: Path) -> dict:
 
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
     for var, sub in (("WANDB_DIR", "runs"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_DATA_DIR", "data"), ("WANDB_CONFIG_DIR", "config")):
         (tmp_path / sub).mkdir()
         monkeypatch.setenv(var, str(tmp_path / sub))
@@ -103,3 +104,15 @@ def test_wandb_target_is_checked_before_any_work(files, tmp_path, offline):
                                     "--attach-to", "wandb:no-project"])
     assert res.exit_code == 2 and "is not wandb:ENTITY/PROJECT" in res.output and not out.exists()
     assert not list(offline.glob("wandb/offline-run-*")), "no run was started"
+
+
+def test_without_wandb_the_error_says_how_to_install_it(files, tmp_path):
+    blocker = ("import sys\nfrom importlib.abc import MetaPathFinder\n"
+               "class NoWandb(MetaPathFinder):\n"
+               "    def find_spec(self, name, path=None, target=None):\n"
+               "        if name.split('.')[0] == 'wandb':\n"
+               "            raise ModuleNotFoundError(name)\n"
+               "sys.meta_path.insert(0, NoWandb())\nfrom raudit.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", blocker, str(files["model"]), str(files["data"]), "--target", "approved",
+                           "--out", str(tmp_path / "o"), "--attach-to", "wandb:acme/credit"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "pip install 'raudit[wandb]'" in done.stderr and not (tmp_path / "o").exists()
