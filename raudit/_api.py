@@ -282,6 +282,9 @@ def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:
 def _as_frame(data: Any) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise ConfigError(f"data must be a pandas DataFrame or a file path; got {type(data).__name__}")
+    from raudit._loading import check_unique_columns
+
+    check_unique_columns(list(data.columns), where="the DataFrame")
     df = data.copy()
     df.columns = [str(c) for c in df.columns]
     return df

@@ -68,7 +68,10 @@ class AuditConfig:
     out : str
         Output folder.
     seed : int
-        Seed for every random choice (samples, bootstraps).
+        Seed for every random choice (samples, bootstraps); 0 or more.
+    max_groups : int
+        Most distinct values a categorical sensitive column may have (an id
+        column given as sensitive is a mistake, not thousands of groups).
     trust_model : bool
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
@@ -86,7 +89,7 @@ class AuditConfig:
     check_options : mapping of str to mapping
         Per-check thresholds and options, keyed by check name.
     junit_warnings_as : {"skipped", "failure", "passed"}
-        How a warning appears in ``report.junit`` (default skipped: visible,
+        How a warning appears in ``report.junit.xml`` (default skipped: visible,
         not failing; ``"failure"`` matches ``fail_on = "warn"``).
     compare : mapping
         The ``[compare]`` table: margins of ``raudit compare`` (validated by
@@ -103,6 +106,7 @@ class AuditConfig:
     formats: tuple[Format, ...] = DEFAULT_FORMATS  # type: ignore[assignment]
     out: str = "raudit-report"
     seed: int = 0
+    max_groups: int = 50
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
     task: str | None = None
@@ -121,8 +125,10 @@ class AuditConfig:
             raise ConfigError(f"unknown report format {bad[0]!r}; choose from {', '.join(FORMATS)}")
         if not self.formats:
             raise ConfigError("no report format chosen; use --format html,pdf,json")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ConfigError(f"seed must be an integer; got {self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number ≥ 0; got {self.seed!r}")
+        if not isinstance(self.max_groups, int) or isinstance(self.max_groups, bool) or self.max_groups < 2:
+            raise ConfigError(f"max_groups must be a whole number ≥ 2; got {self.max_groups!r}")
         if self.task not in (None, "classification", "regression"):
             raise ConfigError(f"task must be classification or regression; got {self.task!r}")
         if self.torch_output not in ("auto", "logits", "probabilities"):
@@ -193,9 +199,9 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: trust_model must be true or false; got {value!r}")
         return value
-    if key == "seed":
+    if key in ("seed", "max_groups"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"{source}: seed must be an integer; got {value!r}")
+            raise ConfigError(f"{source}: {key} must be a whole number; got {value!r}")
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string; got {value!r}")

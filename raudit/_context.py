@@ -106,10 +106,7 @@ def guess_sensitive(columns: Sequence[str], *, exclude: Sequence[str] = ()) -> t
 def _resolve_target(config: AuditConfig, columns: Sequence[str], features: Sequence[str] | None) -> str:
     if config.target is not None:
         if config.target not in columns:
-            raise InputError(
-                f"target column {config.target!r} is not in the data",
-                hint=f"the data has: {_list(columns)}",
-            )
+            raise _not_in_data(f"target column {config.target!r} is not in the data", [config.target], columns)
         return config.target
     if features is None:
         raise InputError(
@@ -129,6 +126,20 @@ def _resolve_target(config: AuditConfig, columns: Sequence[str], features: Seque
 def _list(items: Sequence[str], limit: int = 12) -> str:
     shown = ", ".join(repr(i) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _not_in_data(message: str, asked: Sequence[str], columns: Sequence[str]) -> InputError:
+    """An error for columns the data lacks, suggesting the closest names first (case-insensitive)."""
+    import difflib
+
+    lower = {c.lower(): c for c in columns}
+    close = []
+    for name in asked:
+        match = lower.get(name.lower()) or next(iter(difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)), None)
+        if match is not None:
+            close.append(f"{name!r} → {lower.get(match, match)!r}")
+    hint = (f"did you mean {', '.join(close)}? " if close else "") + f"the data has {len(columns)} columns: {_list(columns)}"
+    return InputError(message, hint=hint)
 
 
 def build_context(
@@ -160,11 +171,12 @@ def build_context(
     if config.sensitive:
         missing = [c for c in config.sensitive if c not in columns]
         if missing:
-            raise InputError(f"sensitive column(s) not in the data: {_list(missing)}", hint=f"the data has: {_list(columns)}")
+            raise _not_in_data(f"sensitive column(s) not in the data: {_list(missing)}", missing, columns)
     else:
         guessed = guess_sensitive(columns, exclude=(target,))
         config = config.replace(sensitive=guessed, sensitive_guessed=bool(guessed))
     config = config.replace(target=target)
+    _check_group_counts(data, config)
 
     y_series = data[target]
     if y_series.isna().any():
@@ -220,24 +232,44 @@ def build_context(
     return ctx, config
 
 
+def _check_group_counts(data: pd.DataFrame, config: AuditConfig) -> None:
+    """A categorical sensitive column with more distinct values than ``config.max_groups`` is an input error.
+
+    Numeric columns are binned by the checks (quartiles by default, or the
+    configured ``bins``), so only categorical ones can explode into thousands
+    of groups (an id column given as sensitive, say).
+    """
+    for col in config.sensitive:
+        column = data[col]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            continue
+        k = int(column.nunique(dropna=True))
+        if k > config.max_groups:
+            guessed = " (it was guessed from its name: name the sensitive columns with --sensitive)" if config.sensitive_guessed else ""
+            raise InputError(
+                f"sensitive column {col!r} has {k:,} distinct values; groups that small cannot be compared{guessed}",
+                hint=f"is {col!r} an id? Choose another sensitive column, merge its categories, or raise max_groups "
+                     f"(now {config.max_groups}) in raudit.toml",
+            )
+
+
 def _model_input(model: ModelAdapter, data: pd.DataFrame, target: str, config: AuditConfig) -> pd.DataFrame:
     features = config.features or model.feature_names
     if features is None:
         n = getattr(model.model, "n_features_in_", None)
-        excluded = {target, *config.sensitive}
-        features = tuple(c for c in data.columns if c not in excluded and pd.api.types.is_numeric_dtype(data[c]))
-        if n is not None and n != len(features):
-            raise InputError(
-                f"the model takes {n} unnamed inputs but the data has {len(features)} numeric non-target, "
-                "non-sensitive columns",
-                hint="name the model's input columns in order with --features a,b,c",
-            )
+        raise InputError(
+            f"the model does not record which columns it takes{f' (it takes {n} unnamed inputs)' if n else ''}; raudit will "
+            "not guess them from the data's column order",
+            hint="name the model's input columns, in the order it was trained on, with --features a,b,c "
+                 "(or fit the model on a DataFrame so that it records them)",
+        )
     missing = [c for c in features if c not in data.columns]
     if missing:
-        raise InputError(
-            f"the data lacks {len(missing)} column(s) the model needs: {_list(missing)}",
-            hint="audit the model on data with the same columns it was trained on",
-        )
+        raise _not_in_data(f"the data lacks {len(missing)} column(s) the model needs: {_list(missing)}", missing, list(data.columns))
+    n = getattr(model.model, "n_features_in_", None)
+    if n is not None and n != len(features):
+        raise InputError(f"the model takes {n} inputs but --features names {len(features)}",
+                         hint="name exactly the model's input columns, in training order")
     if target in features:
         raise InputError(f"the target {target!r} is one of the model's inputs", hint="choose the label column with --target")
     return data[list(features)]
@@ -268,6 +300,35 @@ def _positive_label(configured: str | None, classes: np.ndarray) -> Any:
     raise InputError(f"positive label {configured!r} is not one of the model's classes {[_label(c) for c in classes]!r}")
 
 
+def _as_target_labels(decisions: np.ndarray, classes: np.ndarray, column: str, target: str) -> np.ndarray:
+    """Express recorded decisions in the target's labels, comparing values (0.0 is the label 0), not their text.
+
+    Raises
+    ------
+    InputError
+        Decisions the target never takes, or missing decisions.
+    """
+    values = pd.Series(decisions)
+    if values.isna().any():
+        raise InputError(f"decision column {column!r} has {int(values.isna().sum())} missing value(s)",
+                         hint="every audited row needs a recorded decision; drop the rows without one")
+    numeric = pd.api.types.is_numeric_dtype(values) and pd.api.types.is_numeric_dtype(pd.Series(classes))
+    lookup: dict[Any, Any]
+    key: pd.Series
+    if numeric:
+        lookup, key = {float(c): c for c in classes.tolist()}, values.astype(float)
+    else:
+        lookup, key = {str(c): c for c in classes.tolist()}, values.astype(str)
+    unknown = sorted({v for v in pd.unique(key) if v not in lookup}, key=str)
+    if unknown:
+        raise InputError(
+            f"decision column {column!r} holds values the target {target!r} never has: {[_label(u) for u in unknown[:5]]}",
+            hint=f"the target's labels are {[_label(c) for c in classes.tolist()]}; decisions must use the same labels "
+                 "(check --y-pred and --target)",
+        )
+    return np.array([lookup[v] for v in key.tolist()], dtype=classes.dtype)
+
+
 def _recorded_predictions(
     data: pd.DataFrame, target: str, y_pred_column: str | None, y_score_column: str | None
 ) -> tuple[Task, np.ndarray | None, np.ndarray, np.ndarray | None]:
@@ -276,18 +337,13 @@ def _recorded_predictions(
         raise InputError("auditing recorded predictions needs --y-pred COLUMN")
     for col in (y_pred_column, y_score_column):
         if col is not None and col not in data.columns:
-            raise InputError(f"prediction column {col!r} is not in the data", hint=f"the data has: {_list(list(data.columns))}")
+            raise _not_in_data(f"prediction column {col!r} is not in the data", [col], list(data.columns))
     y_pred = data[y_pred_column].to_numpy()
     y_true = data[target]
     if pd.api.types.is_float_dtype(y_true) and y_true.nunique() > 20:
         return "regression", None, y_pred.astype(float), None
-    unknown = sorted(set(map(str, pd.unique(y_pred))) - set(map(str, pd.unique(y_true))))
-    if unknown:
-        raise InputError(f"decision column {y_pred_column!r} holds labels the target {target!r} never has: {unknown[:5]}",
-                         hint="decisions and labels must use the same values (e.g. both 0/1)")
-    classes = np.array(sorted(set(y_true.tolist()), key=str))
-    lookup = {str(c): c for c in classes}
-    y_pred = np.array([lookup[str(v)] for v in y_pred.tolist()], dtype=classes.dtype)
+    classes = np.array(sorted(pd.unique(y_true).tolist(), key=str))
+    y_pred = _as_target_labels(y_pred, classes, y_pred_column, target)
     task: Task = "binary" if len(classes) == 2 else "multiclass"
     y_proba = None
     if y_score_column is not None:

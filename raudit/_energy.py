@@ -232,7 +232,7 @@ class track_training(contextlib.ContextDecorator):  # noqa: N801 - used like a f
             "data_sha256": _data_hash(self.data),
             "git": git_info(self.model_path) if self.model_path.parent.exists() else None,
         }
-        from raudit._render import write_atomic
+        from raudit._files import write_atomic
 
         self.model_path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(sidecar_path(self.model_path), (json.dumps(self.record, indent=2, default=str) + "\n").encode())

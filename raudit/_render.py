@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -21,7 +19,7 @@ if TYPE_CHECKING:
 
     from raudit._report import Report
 
-__all__ = ["render", "render_html", "render_pdf", "write_atomic", "templates_dir", "templates_sha256"]
+__all__ = ["render", "render_html", "render_pdf", "write_reports", "REPORT_FILES", "templates_dir", "templates_sha256"]
 
 
 def templates_dir() -> Path:
@@ -101,13 +99,23 @@ def render_html(report: Report, *, standalone: bool = True, template_dir: str | 
     template_dir : str, optional
         A folder whose templates override the built-in ones by name.
     """
+    import jinja2
+
     env = _environment(template_dir, plugin_template_dirs())
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
-    template = env.get_template("report.html.j2")
     view = report.to_dict()
     for check in view["checks"]:
         check["blocks"] = _blocks(check["tables"], check["figures"])
-    return template.render(report=view, css=css, standalone=standalone)
+    try:
+        return env.get_template("report.html.j2").render(report=view, css=css, standalone=standalone)
+    except jinja2.TemplateError as exc:
+        if not template_dir:
+            raise  # a built-in template failing is a bug in raudit
+        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "a template"
+        line = getattr(exc, "lineno", None)
+        raise InputError(f"rendering with --template-dir {template_dir} failed in {where}{f', line {line}' if line else ''}: "
+                         f"{type(exc).__name__}: {exc.message or exc}",
+                         hint="fix the template in --template-dir, or remove it to use the built-in one") from None
 
 
 def _blocks(tables: list[dict[str, Any]], figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -154,32 +162,18 @@ def render(report: Report, fmt: str, *, template_dir: str | None = None, html: s
     raise InputError(f"unknown report format {fmt!r}", hint="use a .html, .pdf or .json file name")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+#: The file each format is written to in the output folder (the whole set is replaced together).
+REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "json": "report.json", "junit": "report.junit.xml", "md": "report.md"}
 
 
 def write_reports(report: Report, out: Path, formats: tuple[str, ...], *, template_dir: str | None = None) -> list[Path]:
-    """Render every format first, then write them all; nothing is written if rendering fails."""
+    """Render every format, then write them all-or-nothing (see ``raudit._files.write_set``).
+
+    Report files of formats not asked for this time are removed with the
+    swap, so the folder never holds a mix of two runs.
+    """
+    from raudit._files import write_set
+
     html = render_html(report, template_dir=template_dir) if {"html", "pdf"} & set(formats) else None
-    rendered = {fmt: render(report, fmt, html=html) for fmt in formats}
-    written = []
-    for fmt, data in rendered.items():
-        path = out / f"report.{fmt}"
-        write_atomic(path, data)
-        written.append(path)
-    return written
+    rendered = {REPORT_FILES[fmt]: render(report, fmt, html=html) for fmt in formats}
+    return write_set(out, rendered, replaces=REPORT_FILES.values())

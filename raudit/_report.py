@@ -123,11 +123,11 @@ class Report:
         --------
         >>> report.save("audit.html")  # doctest: +SKIP
         """
-        from raudit import _render
+        from raudit._files import write_atomic
 
         p = Path(path)
         fmt = p.suffix.lstrip(".").lower()
-        _render.write_atomic(p, self.render(fmt))
+        write_atomic(p, self.render(fmt))
         return p
 
     def _repr_html_(self) -> str:

@@ -117,11 +117,11 @@ def test_cli_writes_junit_and_md_for_an_audit(files, tmp_path, schema):
     res = CliRunner().invoke(main, [str(files["model"]), str(files["data"]), "--target", "approved", "--sensitive", "sex",
                                     "--checks", "performance", "--format", "json,junit,md", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.junit", "report.md"]
-    schema.validate(str(out / "report.junit"))
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.junit.xml", "report.md"]
+    schema.validate(str(out / "report.junit.xml"))
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["formats"] == ["json", "junit", "md"]
-    cases = _cases((out / "report.junit").read_bytes())
+    cases = _cases((out / "report.junit.xml").read_bytes())
     assert cases["raudit::performance"] == "passed" and "raudit.performance::roc_auc" in cases
     assert report["integrity"]["digest"] in (out / "report.md").read_text()
 
@@ -174,7 +174,8 @@ def test_ci_examples_run_valid_raudit_commands_and_publish_junit_and_md():
     assert any(s.get("uses", "").startswith("mikepenz/action-junit-report") for s in steps)
     assert any("GITHUB_STEP_SUMMARY" in s.get("run", "") for s in steps)
     gl = yaml.safe_load((EXAMPLES / "gitlab-ci.yml").read_text())
-    assert [gl[j]["artifacts"]["reports"]["junit"] for j in ("raudit-audit", "raudit-gate")] == ["audit/report.junit", "gate/report.junit"]
+    junit = [gl[j]["artifacts"]["reports"]["junit"] for j in ("raudit-audit", "raudit-gate")]
+    assert junit == ["audit/report.junit.xml", "gate/report.junit.xml"]
 
 
 def test_ci_examples_dry_run_locally_on_a_tiny_model(tmp_path, monkeypatch, binary_model, credit, schema):
@@ -195,7 +196,7 @@ def test_ci_examples_dry_run_locally_on_a_tiny_model(tmp_path, monkeypatch, bina
         res = CliRunner().invoke(main, shlex.split(line)[1:])
         assert res.exit_code in (0, 1), (line, res.output)
     for folder in ("audit", "gate"):
-        schema.validate(str(tmp_path / folder / "report.junit"))
+        schema.validate(str(tmp_path / folder / "report.junit.xml"))
         assert (tmp_path / folder / "report.md").stat().st_size < 64 * 1024
         assert (tmp_path / folder / "report.html").exists()
     assert json.loads((tmp_path / "gate" / "report.json").read_text())["status"] == "pass", "champion = challenger passes the gate"

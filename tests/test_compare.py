@@ -266,7 +266,7 @@ def test_cli_compare_exit_codes_and_files(model_files, tmp_path):
     res = run("compare", d / "champion.joblib", d / "champion.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json,md,junit", "--out", tmp_path / "same")
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in (tmp_path / "same").iterdir()) == ["report.json", "report.junit", "report.md"]
+    assert sorted(p.name for p in (tmp_path / "same").iterdir()) == ["report.json", "report.junit.xml", "report.md"]
     body = json.loads((tmp_path / "same" / "report.json").read_text())
     assert body["lineage"]["challenger_file"]["name"] == "champion.joblib" and body["title"] == "Champion vs challenger"
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",

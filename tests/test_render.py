@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 import raudit
-from raudit._render import write_atomic
+from raudit._files import write_atomic
 
 XSS = "<script>alert(1)</script>"
 
@@ -121,16 +121,13 @@ def test_save_by_suffix_and_atomic_write(report, tmp_path, monkeypatch):
     target = tmp_path / "keep.json"
     target.write_text("old")
 
-    class Exploding(bytes):
-        pass
-
     def explode(*a, **k):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     import os
 
     monkeypatch.setattr(os, "replace", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(raudit.InputError, match="No space left"):
         write_atomic(target, b"new content")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep")] == []
