@@ -32,6 +32,7 @@ rows. A/B arms are independent samples: each arm is resampled within itself.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -482,7 +483,7 @@ def analyse_arms(
             counts[j][r] = np.bincount(cd, weights=w, minlength=sizes[j + 1])
 
     rates: list[ArmRate] = []
-    families: dict[tuple[str, str], list[int]] = {}
+    families: dict[str, list[int]] = {}  # rows tested against the control arm, by grouping
 
     def add(arm_name: str, grouping: str, group: str, cells: np.ndarray, control_cells: np.ndarray) -> None:
         tn, fp, fn, tp = (int(x) for x in cells)
@@ -498,7 +499,7 @@ def analyse_arms(
                              (fp + tp) / size if size else float("nan"), (float(lo_o), float(hi_o)), (float(lo_d), float(hi_d)),
                              po, pd_, float("nan"), float("nan"), " / ".join(tests)))
         if not is_control:
-            families.setdefault((grouping, "outcome"), []).append(len(rates) - 1)
+            families.setdefault(grouping, []).append(len(rates) - 1)
 
     overall = point[0].reshape(k, 4)
     for a in range(k):
@@ -518,8 +519,6 @@ def analyse_arms(
             if a != c:
                 disparities += _disparity_changes(gname, gnames, ref, cells[c], cells[a], boot[:, c], boot[:, a], fairness, o,
                                                   test="bootstrap within arms", arm=arms[a])
-    import dataclasses
-
     for idx in families.values():  # Holm across the arms (and groups) of one grouping, for each rate
         ho = holm([rates[i].outcome_p for i in idx])
         hd = holm([rates[i].decision_p for i in idx])
@@ -713,6 +712,11 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
             ))
     statuses = [d.status for d in analysis.disparities if d.status != "skipped"]
     counts = {s: statuses.count(s) for s in ("fail", "warn")}
+    if not analysis.groups:
+        note = Finding("skipped", "No sensitive columns were given, so no group was compared (use --sensitive).", "groups")
+        gate = dataclasses.replace(gate, findings=(*gate.findings, note))
+        return [gate, performance, CheckResult(name="comparison.fairness", title="Groups, side by side", status="skipped",
+                                               summary=f"Skipped: {note.message}")]
     fairness = CheckResult(
         name="comparison.fairness", title="Groups, side by side", status=worst(statuses) if statuses else "pass",
         summary=f"{counts['fail']} disparity(ies) significantly further from parity beyond the margin, {counts['warn']} beyond it "
@@ -805,8 +809,6 @@ def _frame(data: Any) -> tuple[Any, Path | None]:
 
 
 def _report(results: list[CheckResult], cfg: Any, lineage: dict[str, Any], title: str) -> Report:
-    import dataclasses
-
     from raudit._api import model_card_section
     from raudit._compliance import compliance_matrix
     from raudit._version import __version__
@@ -892,10 +894,13 @@ def compare(
         raise InputError(f"the models predict different classes: champion {classes_a}, challenger {classes_b}",
                          hint="compare models trained for the same target")
     FairnessCheck().validate(ctx_a, fairness)
-    positive = ctx_a.positive_label
-    y01 = (ctx_a.y == positive).astype(int)
+    positive = str(ctx_a.positive_label)
+
+    def is_positive(values: Any) -> np.ndarray:
+        return (np.asarray(values).astype(str) == positive).astype(int)
+
     analysis = analyse_pair(
-        y01, (ctx_a.y_pred == positive).astype(int), (np.asarray(ctx_b.y_pred).astype(str) == str(positive)).astype(int),
+        is_positive(ctx_a.y), is_positive(ctx_a.y_pred), is_positive(ctx_b.y_pred),
         ctx_a.y_score, ctx_b.y_score, ctx_a.sensitive, fairness=fairness, options=options, rng=ctx_a.rng("compare"),
         calibration_bins=calibration_bins,
         names=(f"champion ({path_a.name if path_a else 'in memory'})", f"challenger ({path_b.name if path_b else 'in memory'})"),

@@ -337,3 +337,15 @@ def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json", "--out", tmp_path / "o")
     assert res.exit_code in (0, 1) and reads == [d / "data.csv"]
+
+
+def test_without_sensitive_columns_the_groups_are_skipped_and_say_why():
+    from raudit._compare import present_pair
+
+    y, sa, sb, _sens = _arrays(500)
+    p = (sa >= 0.5).astype(int)
+    a = analyse_pair(y, p, p, sa, sa, pd.DataFrame(index=range(500)), fairness=FairnessOptions(),
+                     options=CompareOptions(bootstrap_rounds=50), rng=np.random.default_rng(0))
+    gate, _performance, fairness = present_pair(a, CompareOptions(), fairness_options={})
+    assert fairness.status == "skipped" and "--sensitive" in fairness.summary
+    assert gate.status == "pass" and gate.findings[-1].status == "skipped" and "no group was compared" in gate.findings[-1].message
