@@ -216,9 +216,12 @@ def audit(
     data_path = Path(data) if isinstance(data, (str, Path)) else None
     df = load_data(data_path) if data_path is not None else _as_frame(data)
     adapter, model_path, mlflow_uri = load_any_model(model, cfg)
+    from raudit._energy import read_training_record
+
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
                              sources={"model": str(model_path) if model_path else mlflow_uri,
-                                      "data": str(data_path) if data_path else None})
+                                      "data": str(data_path) if data_path else None},
+                             training_record=read_training_record(model_path) if model_path else None)
 
     from raudit._render import templates_sha256
 

@@ -19,11 +19,17 @@ The gate (non-inferiority). The challenger **fails** when
   groups of a feature).
 
 It **warns** when a margin is broken without significant evidence, as the
-fairness check does for its thresholds. Distance from parity is
-``1 - min(r, 1/r)`` for a ratio ``r`` and ``|d|`` for a difference ``d``, so
-a disparity that flips sides counts by its size. Groups are formed as in the
-fairness check, from its ``[check.fairness]`` options (bins, reference
-groups, intersections, ``min_group_size``).
+fairness check does for its thresholds. Groups and reference groups are
+formed as in the fairness check, from its ``[check.fairness]`` options (bins,
+reference groups, intersections, ``min_group_size``); rates are those of the
+favourable outcome; an unconfigured reference group is the champion's (or
+the control arm's) most favoured group of adequate size, the same group for
+both sides. The gate measures a disparity's distance from parity whichever
+member of the pair it harms (``1 - min(r, 1/r)`` for a ratio ``r``, ``|d|``
+for a difference ``d``): the reference is fixed by the champion, so a
+challenger that turns against the reference group moves the other groups
+into their "favour", which the fairness check reads as an advantage but the
+gate must still see.
 
 The paired bootstrap resamples rows with replacement, the same draw for both
 models, so the intervals account for the two models being scored on the same
@@ -41,10 +47,11 @@ from typing import Any
 import numpy as np
 
 from raudit._errors import InputError
+from raudit._format import interval, p_value
 from raudit._options import Options, option
 from raudit._paired import DeLongResult, McNemarResult, bootstrap_p, bootstrap_weights, delong, mcnemar
 from raudit._report import Report
-from raudit._results import CheckResult, Figure, Finding, Status, Table, worst
+from raudit._results import CheckResult, Estimate, Figure, Finding, Status, Table, worst
 from raudit._stats import holm, two_proportion_pvalue, wilson_interval
 
 __all__ = ["compare", "compare_arms", "CompareOptions", "MetricChange", "GroupChange", "DisparityChange", "PairAnalysis",
@@ -126,8 +133,9 @@ class GroupChange:
 class DisparityChange:
     """One group's disparity against its reference group under both models, and how it moved.
 
-    ``gap_a``/``gap_b`` are the distances from parity; ``worsening = gap_b -
-    gap_a`` with its interval and (Holm-adjusted) p-value. ``arm`` names the
+    ``gap_a``/``gap_b`` are the distances from parity (``1 - min(r, 1/r)``,
+    ``|d|``); ``worsening = gap_b - gap_a`` with its interval and
+    (Holm-adjusted) p-value. ``arm`` names the
     A/B arm compared with the control arm (empty for two models).
     """
 
@@ -192,7 +200,13 @@ def _interval(draws: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def _gap(value: np.ndarray, kind: str) -> np.ndarray:
-    """Distance from parity: ``1 - min(r, 1/r)`` for a ratio, ``|d|`` for a difference."""
+    """Distance from parity, whichever member of the pair it harms: ``1 - min(r, 1/r)`` for a ratio, ``|d|`` for a difference.
+
+    Examples
+    --------
+    >>> _gap(np.array([0.8, 1.25]), "ratio").round(3).tolist(), _gap(np.array([-0.1, 0.1]), "difference").tolist()
+    ([0.2, 0.2], [0.1, 0.1])
+    """
     v = np.asarray(value, dtype=float)
     if kind == "ratio":
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -213,8 +227,6 @@ def _ece(bins: np.ndarray, err: np.ndarray, weights: np.ndarray | None, n_bins: 
 
 
 def _judge(worsening: float, margin: float | None, p: float, alpha: float, test: str) -> tuple[Status, str]:
-    from raudit.checks.fairness import _p_text
-
     if margin is None:
         return "pass", "reported only"
     if not np.isfinite(worsening):
@@ -222,52 +234,59 @@ def _judge(worsening: float, margin: float | None, p: float, alpha: float, test:
     if worsening <= margin:
         return "pass", f"within the margin {margin:g}"
     if np.isfinite(p) and p < alpha:
-        return "fail", f"significant, {_p_text(p)} ({test})"
-    return "warn", (f"not significant ({_p_text(p)}, {test}), so the evidence is weak" if np.isfinite(p)
+        return "fail", f"significant, {p_value(p)} ({test})"
+    return "warn", (f"not significant ({p_value(p)}, {test}), so the evidence is weak" if np.isfinite(p)
                     else "no test possible, so the evidence is weak")
 
 
 def _disparity_changes(
     grouping: str, groups: Sequence[str], ref: int, cells_a: np.ndarray, cells_b: np.ndarray,
-    boot_a: np.ndarray, boot_b: np.ndarray, fairness: Any, o: CompareOptions, *, test: str, arm: str = "",
+    boot_a: np.ndarray, boot_b: np.ndarray, fairness: Any, o: CompareOptions, *, fav_positive: bool, test: str, arm: str = "",
 ) -> list[DisparityChange]:
     """Each judged disparity of each group under ``a`` and ``b``, with a bootstrap interval and Holm-adjusted p."""
     from raudit.checks._groups import GroupCounts
-    from raudit.checks.fairness import DISPARITIES
+    from raudit.checks.fairness import DISPARITIES, _favourable_rates
 
     gc = GroupCounts(tuple(groups), cells_a)
-    ra, rb, bra, brb = gc.rates(cells_a), gc.rates(cells_b), gc.rates(boot_a), gc.rates(boot_b)
-    n_ref_a, n_ref_b = cells_a[ref].sum(), cells_b[ref].sum()
+
+    def rates(cells: np.ndarray) -> dict[str, np.ndarray]:
+        out = dict(gc.rates(cells))
+        out["favourable_rate"] = _favourable_rates(gc, fav_positive, cells)
+        return out
+
+    ra, rb, bra, brb = rates(cells_a), rates(cells_b), rates(boot_a), rates(boot_b)
+    n_reference = int(min(cells_a[ref].sum(), cells_b[ref].sum()))
     level = 1 - o.alpha
     out: list[DisparityChange] = []
-    for key, (rate, kind, threshold_key, _label, _words) in DISPARITIES.items():
-        if getattr(fairness, threshold_key) is None:  # the audit does not judge it, so neither does the gate
+    for key, spec in DISPARITIES.items():
+        if getattr(fairness, spec.threshold_key) is None:  # the audit does not judge it, so neither does the gate
             continue
-        margin = o.ratio_margin if kind == "ratio" else o.difference_margin
+        margin = o.ratio_margin if spec.kind == "ratio" else o.difference_margin
         family: list[tuple[str, float, float, float, float, float, float, float, int]] = []
         for i, g in enumerate(groups):
             if i == ref:
                 continue
             with np.errstate(invalid="ignore", divide="ignore"):
-                va = ra[rate][i] / ra[rate][ref] if kind == "ratio" else ra[rate][i] - ra[rate][ref]
-                vb = rb[rate][i] / rb[rate][ref] if kind == "ratio" else rb[rate][i] - rb[rate][ref]
-                da = bra[rate][:, i] / bra[rate][:, ref] if kind == "ratio" else bra[rate][:, i] - bra[rate][:, ref]
-                db = brb[rate][:, i] / brb[rate][:, ref] if kind == "ratio" else brb[rate][:, i] - brb[rate][:, ref]
-            ga, gb = float(_gap(va, kind)), float(_gap(vb, kind))
-            draws = _gap(db, kind) - _gap(da, kind)
+                if spec.kind == "ratio":
+                    va, vb = ra[spec.rate][i] / ra[spec.rate][ref], rb[spec.rate][i] / rb[spec.rate][ref]
+                    da, db = bra[spec.rate][:, i] / bra[spec.rate][:, ref], brb[spec.rate][:, i] / brb[spec.rate][:, ref]
+                else:
+                    va, vb = ra[spec.rate][i] - ra[spec.rate][ref], rb[spec.rate][i] - rb[spec.rate][ref]
+                    da, db = bra[spec.rate][:, i] - bra[spec.rate][:, ref], brb[spec.rate][:, i] - brb[spec.rate][:, ref]
+            ga, gb = float(_gap(va, spec.kind)), float(_gap(vb, spec.kind))
+            draws = _gap(db, spec.kind) - _gap(da, spec.kind)
             lo, hi = _interval(draws, level)
             n_group = int(min(cells_a[i].sum(), cells_b[i].sum()))
             family.append((g, float(va), float(vb), ga, gb, lo, hi, bootstrap_p(draws), n_group))
         adjusted = holm([row[7] for row in family])
         for (g, va, vb, ga, gb, lo, hi, p, n_group), ph in zip(family, adjusted):
-            n_reference = int(min(n_ref_a, n_ref_b))
             worsening = gb - ga
             if min(n_group, n_reference) < fairness.min_group_size:
                 status: Status = "skipped"
-                reason = f"group too small to judge (n = {n_group} < {fairness.min_group_size})"
+                reason = f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {fairness.min_group_size})"
             else:
                 status, reason = _judge(worsening, margin, float(ph), o.alpha, f"Holm-adjusted, {test}")
-            out.append(DisparityChange(grouping, g, groups[ref], key, kind, va, vb, ga, gb, worsening, lo, hi, p, float(ph),
+            out.append(DisparityChange(grouping, g, groups[ref], key, spec.kind, va, vb, ga, gb, worsening, lo, hi, p, float(ph),
                                        margin, n_group, n_reference, status, reason, arm))
     return out
 
@@ -280,7 +299,7 @@ def _codes(labels: Any) -> tuple[list[str], np.ndarray]:
 def analyse_pair(
     y01: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, score_a: np.ndarray | None, score_b: np.ndarray | None,
     sensitive: Any, *, fairness: Any, options: CompareOptions, rng: np.random.Generator, calibration_bins: int = 10,
-    names: tuple[str, str] = ("champion", "challenger"),
+    names: tuple[str, str] = ("champion", "challenger"), favourable_is_positive: bool = True,
 ) -> PairAnalysis:
     """Compare two binary classifiers scored on the same rows.
 
@@ -302,13 +321,18 @@ def analyse_pair(
         Seeded; the bootstrap is reproducible.
     calibration_bins : int
         Bins of the calibration error (the performance check's setting).
+    names : (str, str)
+        How the two models are called in tables.
+    favourable_is_positive : bool
+        Whether the positive class is the outcome a person wants (it sets
+        the direction of harm, as in the fairness check).
 
     Returns
     -------
     PairAnalysis
     """
     from raudit.checks._groups import GroupCounts, make_groupings
-    from raudit.checks.fairness import _reference
+    from raudit.checks.fairness import _favourable_rates, _reference
 
     o = options
     y01, pa, pb = (np.asarray(v, dtype=np.int64) for v in (y01, pred_a, pred_b))
@@ -383,7 +407,8 @@ def analyse_pair(
         gc = GroupCounts(tuple(gnames), ca)
         ra, rb, bra, brb = gc.rates(ca), gc.rates(cb), gc.rates(bka), gc.rates(bkb)
         size = ca.sum(axis=1)
-        ref = _reference(gnames, size, fairness.reference.get(grouping.name))
+        ref, _rule = _reference(gnames, size, size >= fairness.min_group_size, _favourable_rates(gc, favourable_is_positive, ca),
+                                fairness.reference.get(grouping.name), favoured="highest")
         for i, g in enumerate(gnames):
             rates: dict[str, tuple[float, float, float, float, float]] = {}
             for rate in ("selection_rate", "tpr", "fpr", "accuracy"):
@@ -394,7 +419,8 @@ def analyse_pair(
                 d = delong(y01[rows], np.asarray(score_a, float)[rows], np.asarray(score_b, float)[rows], level=level)
                 rates["roc_auc"] = (d.auc_a, d.auc_b, d.delta, d.low, d.high)
             groups.append(GroupChange(grouping.name, g, int(size[i]), i == ref, bool(size[i] >= fairness.min_group_size), rates))
-        disparities += _disparity_changes(grouping.name, gnames, ref, ca, cb, bka, bkb, fairness, o, test="paired bootstrap")
+        disparities += _disparity_changes(grouping.name, gnames, ref, ca, cb, bka, bkb, fairness, o,
+                                          fav_positive=favourable_is_positive, test="paired bootstrap")
     return PairAnalysis(n, names, tuple(metrics), tuple(groups), tuple(disparities), mc, dl, o.bootstrap_rounds, level, how)
 
 
@@ -433,7 +459,7 @@ class ArmsAnalysis:
 
 def analyse_arms(
     arm: np.ndarray, y01: np.ndarray, d01: np.ndarray, sensitive: Any, *, fairness: Any, options: CompareOptions,
-    rng: np.random.Generator,
+    rng: np.random.Generator, favourable_is_positive: bool = True,
 ) -> ArmsAnalysis:
     """Compare the arms of an A/B log: rates per arm and group with tests, and each arm's disparities against the control's.
 
@@ -447,6 +473,8 @@ def analyse_arms(
     fairness : FairnessOptions
     options : CompareOptions
     rng : Generator
+    favourable_is_positive : bool
+        Whether the positive class is the outcome a person wants.
 
     Returns
     -------
@@ -457,8 +485,8 @@ def analyse_arms(
     InputError
         Fewer than two arms, or a ``control_arm`` that is not one of them.
     """
-    from raudit.checks._groups import make_groupings
-    from raudit.checks.fairness import _reference
+    from raudit.checks._groups import GroupCounts, make_groupings
+    from raudit.checks.fairness import _favourable_rates, _reference
 
     o = options
     arms, acodes = _codes(arm)
@@ -514,11 +542,13 @@ def analyse_arms(
             for a in range(k):
                 add(arms[a], gname, g, cells[a, i], cells[c, i])
         size = cells[c].sum(axis=1)
-        ref = _reference(gnames, size, fairness.reference.get(gname))
+        favourable = _favourable_rates(GroupCounts(tuple(gnames), cells[c]), favourable_is_positive, cells[c])
+        ref, _rule = _reference(gnames, size, size >= fairness.min_group_size, favourable, fairness.reference.get(gname),
+                                favoured="highest")
         for a in range(k):
             if a != c:
                 disparities += _disparity_changes(gname, gnames, ref, cells[c], cells[a], boot[:, c], boot[:, a], fairness, o,
-                                                  test="bootstrap within arms", arm=arms[a])
+                                                  fav_positive=favourable_is_positive, test="bootstrap within arms", arm=arms[a])
     for idx in families.values():  # Holm across the arms (and groups) of one grouping, for each rate
         ho = holm([rates[i].outcome_p for i in idx])
         hd = holm([rates[i].decision_p for i in idx])
@@ -532,33 +562,32 @@ def analyse_arms(
 
 
 def _signed(v: float, digits: int = 3) -> str:
-    return "—" if v is None or not np.isfinite(v) else f"{v:+.{digits}f}".replace("-", "−")
-
-
-def _span(lo: float, hi: float) -> str:
-    """An interval of signed differences: ``−0.012 to +0.004``."""
-    return "—" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{_signed(lo)} to {_signed(hi)}"
+    """A difference with its sign: ``+0.032``, ``-0.011``."""
+    return "—" if v is None or not np.isfinite(v) else f"{v:+.{digits}f}"
 
 
 def _metric_sentence(m: MetricChange, level: float) -> str:
     if m.delta == 0:
         return f"{m.label} is {m.a:.3f} for both models (margin {m.margin:g}); {m.reason}."
     return (f"{m.label} {'drops' if m.delta < 0 else 'rises'} from {m.a:.3f} (champion) to {m.b:.3f} (challenger): "
-            f"{_signed(m.delta)} ({level:.0%} CI {_span(m.low, m.high)}); margin {m.margin:g}; {m.reason}.")
+            f"{_signed(m.delta)} ({level:.0%} CI {interval(m.low, m.high)}); margin {m.margin:g}; {m.reason}.")
+
+
+def _disparity_label(d: DisparityChange) -> str:
+    from raudit.checks.fairness import DISPARITIES
+
+    return DISPARITIES[d.metric].label
 
 
 def _disparity_sentence(d: DisparityChange, level: float) -> str:
-    from raudit.checks.fairness import DISPARITIES
-
-    label = DISPARITIES[d.metric][3]
     value = (lambda v: f"{v:.2f}") if d.kind == "ratio" else _signed
     who = f"[arm {d.arm}] " if d.arm else ""
     base = "the control arm" if d.arm else "the champion"
     other = f"arm {d.arm}" if d.arm else "the challenger"
-    direction = "further from" if d.worsening > 0 else "closer to"
-    return (f"{who}[{d.grouping}] {label} of {d.group} vs {d.reference}: {value(d.value_a)} under {base}, "
-            f"{value(d.value_b)} under {other}, {abs(d.worsening):.3f} {direction} parity ({level:.0%} CI of the change "
-            f"{_span(d.low, d.high)}; margin {d.margin:g}); {d.reason}.")
+    moved = "further from" if d.worsening > 0 else "closer to"
+    return (f"{who}[{d.grouping}] {_disparity_label(d)} of {d.group} vs {d.reference}: {value(d.value_a)} under {base}, "
+            f"{value(d.value_b)} under {other}: {abs(d.worsening):.3f} {moved} parity "
+            f"({level:.0%} CI of the change {interval(d.low, d.high)}; margin {d.margin:g}); {d.reason}.")
 
 
 def _verdict(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[DisparityChange], n_text: str) -> Finding:
@@ -613,35 +642,36 @@ def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[D
     )
 
 
-def _disparity_table(disparities: Sequence[DisparityChange], level: float, a: str, b: str) -> Table:
-    from raudit.checks.fairness import DISPARITIES, _p_text
+def _number(v: float) -> float | None:
+    return v if v is not None and np.isfinite(v) else None
 
-    def value(v: float) -> float | None:
-        return v if np.isfinite(v) else None
 
+def _disparity_tables(disparities: Sequence[DisparityChange], level: float, a: str, b: str) -> list[Table]:
+    """The disparities beyond a margin or of single features (standard), and all of them (appendix)."""
+    arm = any(d.arm for d in disparities)
+    columns = [*(["arm"] if arm else []), "grouping", "group vs reference", "disparity", a, b,
+               f"change in distance from parity ({level:.0%} CI)", "margin", "p (Holm)", "status"]
+    formats = [*(["text"] if arm else []), "text", "text", "text", "3f", "3f", "3f", "", "p", "text"]
+
+    def row(d: DisparityChange) -> list[Any]:
+        return [*([d.arm] if arm else []), d.grouping, f"{d.group} vs {d.reference}", _disparity_label(d), _number(d.value_a),
+                _number(d.value_b), Estimate(_number(d.worsening), _number(d.low), _number(d.high)), d.margin,
+                _number(d.p_holm), d.status]
+
+    note = ("Distance from parity: 1 − min(r, 1/r) for a ratio r, |d| for a difference d, whichever member of the pair it "
+            "harms; a positive change is worse. Ratios are group ÷ reference, differences group − reference, of the favourable "
+            "outcome's rates, as in the fairness check. Intervals and p-values: bootstrap, Holm-adjusted across the groups of a "
+            "feature.")
     shown = [d for d in disparities if " × " not in d.grouping or d.status in ("fail", "warn")]
-    omitted = len(disparities) - len(shown)
-    arm = any(d.arm for d in shown)
-    return Table(
-        "Disparities: how far from parity under each",
-        [*(["arm"] if arm else []), "grouping", "group vs reference", "disparity", a, b, "change in distance from parity",
-         f"{level:.0%} CI", "margin", "p (Holm)", "status"],
-        [[*([d.arm] if arm else []), d.grouping, f"{d.group} vs {d.reference}", DISPARITIES[d.metric][3], value(d.value_a),
-          value(d.value_b), _signed(d.worsening), _span(d.low, d.high), d.margin,
-          _p_text(d.p_holm) if np.isfinite(d.p_holm) else "—", d.status] for d in shown],
-        note=(f"{omitted} intersection comparisons within their margins or too small to judge are omitted here; report.json "
-              "lists all. " if omitted else "")
-        + "Distance from parity: 1 − min(r, 1/r) for a ratio r, |d| for a difference d; a positive change is worse. Ratios "
-          "are group ÷ reference, differences group − reference, as in the fairness check. Intervals and p-values: "
-          "bootstrap, Holm-adjusted across the groups of a feature.",
-        section="Disparities",
-    )
+    return [Table("Disparities: champion and challenger" if not arm else "Disparities: each arm and the control arm", columns,
+                  [row(d) for d in shown], note=note, section="Disparities", formats=formats),
+            Table("Every disparity compared", columns, [row(d) for d in disparities], note=note, section="Disparities",
+                  formats=formats, appendix=True)]
 
 
 def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_options: Mapping[str, Any]) -> list[CheckResult]:
     """Sections of a champion-vs-challenger report: the gate, then performance and groups side by side."""
     from raudit._svg import bar_chart
-    from raudit.checks.fairness import _p_text
 
     a, b = analysis.names
     level = analysis.level
@@ -651,8 +681,6 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
     gate = _gate("The challenger", analysis.metrics, analysis.disparities, n_text, level, options, effective)
 
     gated = [m for m in analysis.metrics if m.margin is not None]
-    perf_rows = [[m.label, m.a, m.b, _signed(m.delta), _span(m.low, m.high), _p_text(m.p) if np.isfinite(m.p) else "—", m.test,
-                  m.margin, m.status if m.margin is not None else "reported"] for m in analysis.metrics]
     mc = analysis.mcnemar
     figures = [Figure(
         "Challenger − champion, with intervals",
@@ -665,8 +693,10 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
         summary="; ".join(f"{m.label} {m.a:.3f} → {m.b:.3f}" for m in gated),
         metrics={f"{m.name}.{which}": value for m in gated for which, value in
                  (("champion", m.a), ("challenger", m.b), ("delta", m.delta))},
-        tables=[Table("Metrics of both models", ["metric", a, b, "difference", f"{level:.0%} CI", "p", "test", "margin", "status"],
-                      perf_rows,
+        tables=[Table("Metrics of both models", ["metric", a, b, f"difference ({level:.0%} CI)", "p", "test", "margin", "status"],
+                      [[m.label, _number(m.a), _number(m.b), Estimate(_number(m.delta), _number(m.low), _number(m.high)),
+                        _number(m.p), m.test, m.margin, m.status if m.margin is not None else "reported"] for m in analysis.metrics],
+                      formats=["text", "3f", "3f", "3f", "p", "text", "", "text"],
                       note=f"Difference = challenger − champion on the same {analysis.n:,} rows. McNemar: {mc.only_a:,} rows only the "
                            f"champion gets right, {mc.only_b:,} only the challenger ({mc.method}; exact below 25 discordant rows, "
                            "else chi-square with Edwards' continuity correction). ROC-AUC: DeLong's test (fast form of Sun & Xu "
@@ -677,28 +707,34 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
         details={"mcnemar": mc.__dict__, "delong": analysis.delong.__dict__ if analysis.delong else None, "n": analysis.n,
                  "metrics": [m.__dict__ for m in analysis.metrics]},
     )
+    if not analysis.groups:
+        note = Finding("skipped", "No sensitive columns were given, so no group was compared (use --sensitive).", "groups")
+        gate = dataclasses.replace(gate, findings=(*gate.findings, note))
+        return [gate, performance, CheckResult(name="comparison.fairness", title="Groups, side by side", status="skipped",
+                                               summary=f"Skipped: {note.message}")]
 
-    tables: list[Table] = [_disparity_table(analysis.disparities, level, a, b)]
+    tables = _disparity_tables(analysis.disparities, level, a, b)
     group_figures: list[Figure] = []
     for grouping in dict.fromkeys(g.grouping for g in analysis.groups):
         rows = sorted((g for g in analysis.groups if g.grouping == grouping), key=lambda g: -g.n)
 
-        def cell(g: GroupChange, rate: str) -> str:
+        def change(g: GroupChange, rate: str) -> Estimate | None:
             if rate not in g.rates:
-                return "—"
-            ra, rb, d, lo, hi = g.rates[rate]
-            if not np.isfinite(ra) and not np.isfinite(rb):
-                return "—"
-            return f"{ra:.3f} → {rb:.3f} ({_signed(d)}; {_span(lo, hi)})"
+                return None
+            _ra, _rb, d, lo, hi = g.rates[rate]
+            return Estimate(_number(d), _number(lo), _number(hi))
 
         tables.append(Table(
-            f"{grouping}: champion → challenger by group",
-            ["group", "n", "selection rate", "TPR", "FPR", "accuracy", "ROC-AUC", "note"],
-            [[g.group, g.n, cell(g, "selection_rate"), cell(g, "tpr"), cell(g, "fpr"), cell(g, "accuracy"), cell(g, "roc_auc"),
+            f"{grouping}: challenger − champion by group",
+            ["group", "n", "selection rate, champion", "selection rate, challenger", "selection rate change", "TPR change",
+             "FPR change", "accuracy change", "ROC-AUC change", "note"],
+            [[g.group, g.n, _number(g.rates["selection_rate"][0]), _number(g.rates["selection_rate"][1]),
+              change(g, "selection_rate"), change(g, "tpr"), change(g, "fpr"), change(g, "accuracy"), change(g, "roc_auc"),
               "reference" if g.reference else ("" if g.judged else "too small to judge")] for g in rows],
-            note=f"Groups: {analysis.how.get(grouping, '')}. Each cell: champion → challenger (difference; {level:.0%} interval, paired "
+            formats=["text", "int", "3f", "3f", "3f", "3f", "3f", "3f", "3f", "text"],
+            note=f"Groups: {analysis.how.get(grouping, '')}. Changes are challenger − champion with {level:.0%} intervals (paired "
                  "bootstrap; ROC-AUC: DeLong, for groups large enough to judge).",
-            section=grouping,
+            section=grouping, appendix=" × " in grouping,
         ))
         if " × " not in grouping:
             shown = [g for g in rows if g.n > 0][:20]
@@ -712,11 +748,6 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
             ))
     statuses = [d.status for d in analysis.disparities if d.status != "skipped"]
     counts = {s: statuses.count(s) for s in ("fail", "warn")}
-    if not analysis.groups:
-        note = Finding("skipped", "No sensitive columns were given, so no group was compared (use --sensitive).", "groups")
-        gate = dataclasses.replace(gate, findings=(*gate.findings, note))
-        return [gate, performance, CheckResult(name="comparison.fairness", title="Groups, side by side", status="skipped",
-                                               summary=f"Skipped: {note.message}")]
     fairness = CheckResult(
         name="comparison.fairness", title="Groups, side by side", status=worst(statuses) if statuses else "pass",
         summary=f"{counts['fail']} disparity(ies) significantly further from parity beyond the margin, {counts['warn']} beyond it "
@@ -731,8 +762,6 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
 
 def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_options: Mapping[str, Any]) -> list[CheckResult]:
     """Sections of an A/B report: the gate, then rates per arm and group with tests."""
-    from raudit.checks.fairness import _ci, _p_text
-
     level = analysis.level
     sizes = ", ".join(f"{arm} {n:,}" for arm, n in analysis.n.items())
     n_text = f"arms compared with control {analysis.control!r}; rows per arm: {sizes}; bootstrap within arms"
@@ -742,9 +771,6 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
     subject = f"Arm {others[0]!r}" if len(others) == 1 else f"{len(others)} arms"
     gate = _gate(subject, [], analysis.disparities, n_text, level, options, effective)
 
-    def p(v: float) -> str:
-        return _p_text(v) if np.isfinite(v) else "—"
-
     tables = []
     for grouping in dict.fromkeys(r.grouping for r in analysis.rates):
         rows = [r for r in analysis.rates if r.grouping == grouping]
@@ -753,12 +779,14 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
             [*(["group"] if grouping else []), "arm", "n", f"outcome rate ({level:.0%} CI)", "p vs control (Holm)",
              f"decision rate ({level:.0%} CI)", "p vs control (Holm)", "test"],
             [[*([r.group] if grouping else []), r.arm + (" (control)" if r.arm == analysis.control else ""), r.n,
-              f"{r.outcome_rate:.3f} ({_ci(*r.outcome_ci)})", p(r.outcome_p_holm), f"{r.decision_rate:.3f} ({_ci(*r.decision_ci)})",
-              p(r.decision_p_holm), r.test or "—"] for r in sorted(rows, key=lambda r: (r.group, r.arm))],
+              Estimate(_number(r.outcome_rate), *r.outcome_ci), _number(r.outcome_p_holm),
+              Estimate(_number(r.decision_rate), *r.decision_ci), _number(r.decision_p_holm), r.test or "—"]
+             for r in sorted(rows, key=lambda r: (r.group, r.arm))],
+            formats=[*(["text"] if grouping else []), "text", "int", "3f", "p", "3f", "p", "text"],
             note="Each arm against the control arm (independent samples): chi-square, or Fisher's exact test when an expected "
                  "count is below 5; Holm-adjusted across the arms" + (" and groups of this feature" if grouping else "")
                  + ". Intervals: Wilson." + (f" Groups: {analysis.how.get(grouping, '')}." if grouping else ""),
-            section="Rates" if not grouping else grouping,
+            section="Rates" if not grouping else grouping, appendix=" × " in grouping,
         ))
     tested = [r for r in analysis.rates if r.arm != analysis.control]
     significant = sum(np.isfinite(r.decision_p_holm) and r.decision_p_holm < options.alpha for r in tested)
@@ -775,7 +803,7 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
         name="ab.fairness", title="Disparities by arm", status=worst(statuses) if statuses else "pass",
         summary=f"{statuses.count('fail')} disparity(ies) significantly further from parity than under the control arm, "
                 f"{statuses.count('warn')} without significant evidence, of {len(statuses)} judged",
-        tables=[_disparity_table(analysis.disparities, level, f"control ({analysis.control})", "arm")],
+        tables=_disparity_tables(analysis.disparities, level, f"control ({analysis.control})", "arm"),
         details={"disparities": [d.__dict__ for d in analysis.disparities]},
     )
     return [gate, rates, fairness]
@@ -902,7 +930,7 @@ def compare(
     analysis = analyse_pair(
         is_positive(ctx_a.y), is_positive(ctx_a.y_pred), is_positive(ctx_b.y_pred),
         ctx_a.y_score, ctx_b.y_score, ctx_a.sensitive, fairness=fairness, options=options, rng=ctx_a.rng("compare"),
-        calibration_bins=calibration_bins,
+        calibration_bins=calibration_bins, favourable_is_positive=str(ctx_a.favourable) == positive,
         names=(f"champion ({path_a.name if path_a else 'in memory'})", f"challenger ({path_b.name if path_b else 'in memory'})"),
     )
     results = present_pair(analysis, options, fairness_options=fairness.to_dict())
@@ -969,7 +997,8 @@ def compare_arms(
     FairnessCheck().validate(ctx, fairness)
     positive = ctx.positive_label
     analysis = analyse_arms(df[arm].astype(str).to_numpy(), (ctx.y == positive).astype(int), (ctx.y_pred == positive).astype(int),
-                            ctx.sensitive, fairness=fairness, options=options, rng=ctx.rng("compare.arms"))
+                            ctx.sensitive, fairness=fairness, options=options, rng=ctx.rng("compare.arms"),
+                            favourable_is_positive=str(ctx.favourable) == str(positive))
     results = present_arms(analysis, options, fairness_options=fairness.to_dict())
     lineage = collect_lineage(model_path=None, data_path=data_path, data_shape=df.shape, model_description=None, model_params=None,
                               plugin_packages=(), templates_sha256=templates_sha256(), seed=cfg.seed, command=command)

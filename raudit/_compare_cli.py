@@ -25,6 +25,10 @@ __all__ = ["compare_command", "diff_command"]
 @click.option("--sensitive", help="Comma-separated sensitive columns, e.g. sex,race (guessed by name if omitted).")
 @click.option("--features", help="Comma-separated model input columns, for models that do not record them.")
 @click.option("--positive-label", help="Positive class (default: the models' second class).")
+@click.option("--favourable", help="The outcome a person wants (e.g. 1 or approved); disparities are judged in the direction "
+                                   "of harm relative to it [default: the positive class].")
+@click.option("--detail", type=click.Choice(["summary", "standard", "full"]),
+              help="How much the HTML and PDF show [default: standard].")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
 @click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json,junit,md [default: html,pdf,json].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),

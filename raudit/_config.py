@@ -32,6 +32,7 @@ from raudit._errors import ConfigError, InputError
 __all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS", "JunitWarningsAs"]
 
 FailOn = Literal["fail", "warn", "never"]
+Detail = Literal["summary", "standard", "full"]
 Format = Literal["html", "pdf", "json", "junit", "md"]
 FORMATS: tuple[str, ...] = get_args(Format)
 #: What a run writes when no format is chosen (junit and md are asked for by name).
@@ -58,6 +59,16 @@ class AuditConfig:
     positive_label : str or None
         The positive class of a binary classifier; default the second of
         the model's ``classes_``.
+    favourable : str, int, float, bool or None
+        The outcome a person wants (approved, hired, not flagged); fairness
+        is judged in the direction of harm relative to it. Default: the
+        positive class of a binary classifier; for multiclass, none (each
+        class is compared both ways).
+    id_column : str or None
+        A column that identifies rows (an application id), shown wherever
+        the report points at single rows; default: a unique column named
+        ``id`` or ``*_id`` that the model does not take, else row positions
+        (0-based).
     checks : tuple of str or None
         Allow-list of check names; ``None`` runs every available check.
     fail_on : {"fail", "warn", "never"}
@@ -67,6 +78,10 @@ class AuditConfig:
         (``raudit._ci_formats``).
     out : str
         Output folder.
+    detail : {"summary", "standard", "full"}
+        How much the HTML and PDF show: the verdict and findings (summary),
+        plus each check's key tables and figures (standard), plus every
+        table in the PDF too (full). The JSON always holds everything.
     seed : int
         Seed for every random choice (samples, bootstraps); 0 or more.
     max_groups : int
@@ -101,10 +116,13 @@ class AuditConfig:
     sensitive_guessed: bool = False
     features: tuple[str, ...] | None = None
     positive_label: str | None = None
+    favourable: str | int | float | bool | None = None
+    id_column: str | None = None
     checks: tuple[str, ...] | None = None
     fail_on: FailOn = "fail"
     formats: tuple[Format, ...] = DEFAULT_FORMATS  # type: ignore[assignment]
     out: str = "raudit-report"
+    detail: Detail = "standard"
     seed: int = 0
     max_groups: int = 50
     trust_model: bool = False
@@ -123,6 +141,8 @@ class AuditConfig:
         bad = [f for f in self.formats if f not in FORMATS]
         if bad:
             raise ConfigError(f"unknown report format {bad[0]!r}; choose from {', '.join(FORMATS)}")
+        if self.detail not in get_args(Detail):
+            raise ConfigError(f"detail must be one of {', '.join(get_args(Detail))}; got {self.detail!r}")
         if not self.formats:
             raise ConfigError("no report format chosen; use --format html,pdf,json")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
@@ -198,6 +218,10 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     if key == "trust_model":
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: trust_model must be true or false; got {value!r}")
+        return value
+    if key == "favourable":
+        if not isinstance(value, (str, int, float, bool)):
+            raise ConfigError(f"{source}: favourable must be a class label (text or number); got {value!r}")
         return value
     if key in ("seed", "max_groups"):
         if not isinstance(value, int) or isinstance(value, bool):

@@ -47,6 +47,17 @@ class AuditContext:
     classes : ndarray or None
     positive_label : object or None
         The positive class for binary tasks.
+    id_column : str or None
+        The column identifying rows (configured, or a unique ``id``/``*_id``
+        column the model does not take); ``None``: rows are named by their
+        0-based position.
+    training_record : mapping or None
+        The model's training record (``<model file>.raudit.json`` written by
+        :func:`raudit.track_training`), if it has one.
+    favourable : object or None
+        The favourable class (the outcome a person wants): the configured
+        one, else the positive class of a binary task; ``None`` for
+        regression and unconfigured multiclass tasks.
     model : ModelAdapter or None
         ``None`` when auditing recorded predictions without a model.
     config : AuditConfig
@@ -66,6 +77,9 @@ class AuditContext:
     model: ModelAdapter | None
     config: AuditConfig
     sources: Mapping[str, str | None] = field(default_factory=dict)
+    favourable: Any = None
+    training_record: Mapping[str, Any] | None = None
+    id_column: str | None = None
 
     @property
     def seed(self) -> int:
@@ -76,6 +90,12 @@ class AuditContext:
     def n_rows(self) -> int:
         """Number of audited rows."""
         return len(self.y)
+
+    def row_name(self, position: int) -> str:
+        """How the report names one row: its id, with its 0-based position."""
+        if self.id_column is None:
+            return f"row {position} (0-based position)"
+        return f"{self.id_column} {_label(self.data[self.id_column].iloc[position])} (row {position}, 0-based)"
 
     @property
     def y_score(self) -> np.ndarray | None:
@@ -150,6 +170,7 @@ def build_context(
     y_pred_column: str | None = None,
     y_score_column: str | None = None,
     sources: Mapping[str, str | None] | None = None,
+    training_record: Mapping[str, Any] | None = None,
 ) -> tuple[AuditContext, AuditConfig]:
     """Validate ``data`` against ``model`` and compute predictions once.
 
@@ -200,6 +221,7 @@ def build_context(
 
     y = y_series.to_numpy()
     positive: Any = None
+    favourable: Any = None
     if task != "regression":
         assert classes is not None
         y = _align_labels(y, classes, target)
@@ -210,6 +232,7 @@ def build_context(
             )
         if task == "binary":
             positive = _positive_label(config.positive_label, classes)
+        favourable = _favourable(config.favourable, classes, positive)
     else:
         if not pd.api.types.is_numeric_dtype(y_series):
             raise InputError(f"target column {target!r} is not numeric, but the model is a regressor")
@@ -228,6 +251,9 @@ def build_context(
         model=model,
         config=config,
         sources=dict(sources or {}),
+        favourable=favourable,
+        training_record=training_record,
+        id_column=_id_column(config, data, X, target),
     )
     return ctx, config
 
@@ -327,6 +353,35 @@ def _as_target_labels(decisions: np.ndarray, classes: np.ndarray, column: str, t
                  "(check --y-pred and --target)",
         )
     return np.array([lookup[v] for v in key.tolist()], dtype=classes.dtype)
+
+
+ID_NAME = re.compile(r"(^|[_\W])id$", re.IGNORECASE)
+
+
+def _id_column(config: AuditConfig, data: pd.DataFrame, X: pd.DataFrame, target: str) -> str | None:
+    """The configured id column (checked), else a unique ``id``/``*_id`` column that is not an input, else none."""
+    if config.id_column is not None:
+        if config.id_column not in data.columns:
+            raise _not_in_data(f"id column {config.id_column!r} is not in the data", [config.id_column], list(data.columns))
+        if not data[config.id_column].is_unique:
+            raise InputError(f"id column {config.id_column!r} has repeated values, so it cannot name single rows",
+                             hint="choose a column with one distinct value per row, or leave id_column out")
+        return config.id_column
+    for col in data.columns:
+        if ID_NAME.search(col) and col not in X.columns and col != target and data[col].notna().all() and data[col].is_unique:
+            return str(col)
+    return None
+
+
+def _favourable(configured: Any, classes: np.ndarray, positive: Any) -> Any:
+    """The favourable class: the configured one (matched by value or text), else the positive class."""
+    if configured is None:
+        return positive
+    for c in classes.tolist():
+        if c == configured or str(c) == str(configured):
+            return c
+    raise InputError(f"favourable outcome {configured!r} is not one of the classes {[_label(c) for c in classes]!r}",
+                     hint="set favourable to the class a person wants (e.g. favourable = 1 or favourable = \"approved\")")
 
 
 def _recorded_predictions(

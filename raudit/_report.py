@@ -14,7 +14,7 @@ from raudit._results import CheckResult, Status, worst
 __all__ = ["Report", "SCHEMA_VERSION", "exit_code_for", "content_digest"]
 
 #: Version of the JSON form; bump the major part on breaking changes.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 def content_digest(body: Mapping[str, Any]) -> str:

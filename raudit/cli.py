@@ -65,6 +65,10 @@ def main() -> None:
               help="For PyTorch/ONNX models, which cannot say [default: classification].")
 @click.option("--torch-class", help="module:Class of a torch.save state dict (built with no arguments).")
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
+@click.option("--favourable", help="The outcome a person wants (e.g. 1 or approved); fairness is judged in the direction "
+                                   "of harm relative to it [default: the positive class].")
+@click.option("--detail", type=click.Choice(["summary", "standard", "full"]),
+              help="How much the HTML and PDF show: summary (2 pages), standard, full (every table in the PDF) [default: standard].")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
 @click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json,junit,md [default: html,pdf,json].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")
@@ -127,6 +131,8 @@ def _raw_config(opts: dict[str, Any]) -> dict[str, Any]:
         "sensitive": _csv(opts["sensitive"]),
         "features": _csv(opts["features"]),
         "positive_label": opts["positive_label"],
+        "favourable": opts.get("favourable"),
+        "detail": opts.get("detail"),
         "task": opts.get("task"),
         "torch_class": opts.get("torch_class"),
         "formats": _csv(opts["formats"]),
