@@ -181,6 +181,10 @@ def test_a_wider_margin_lets_the_biased_challenger_pass(binary_model, strong, cr
 def test_report_is_an_ordinary_report(binary_model, credit):
     import jsonschema
 
+    import raudit
+
+    assert raudit.compare is compare and raudit.compare_arms is compare_arms
+
     report = compare(binary_model, binary_model, credit, target="approved", sensitive=["sex"])
     schema = json.loads((ROOT / "raudit" / "schema" / "report.schema.json").read_text())
     jsonschema.validate(report.to_dict(), schema)
