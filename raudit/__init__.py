@@ -19,6 +19,7 @@ from raudit._options import Options, option
 from raudit._plugins import Check
 from raudit._report import Report
 from raudit._results import CheckResult, Estimate, Figure, Finding, Table, grade, worst
+from raudit._verify import verify
 from raudit._version import __version__
 
 __all__ = [
@@ -44,5 +45,6 @@ __all__ = [
     "track_training",
     "grade",
     "option",
+    "verify",
     "worst",
 ]

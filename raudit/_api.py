@@ -16,7 +16,7 @@ import pandas as pd
 
 from raudit._adapters import ModelAdapter, adapt
 from raudit._compliance import MODEL_CARD_FIELDS, compliance_matrix
-from raudit._config import AuditConfig, load_config_file
+from raudit._config import AuditConfig, load_config_file, trust_notices, trust_settings
 from raudit._context import AuditContext, build_context
 from raudit._errors import ConfigError
 from raudit._lineage import collect_lineage, model_params
@@ -163,6 +163,7 @@ def audit(
     trust_model: bool | None = None,
     progress: Progress | None = None,
     command: list[str] | None = None,
+    trust_sources: Mapping[str, str] | None = None,
 ) -> Report:
     """Audit a model on labelled data and return a :class:`Report`.
 
@@ -193,6 +194,11 @@ def audit(
         Receives events while checks run.
     command : list of str, optional
         The command line, recorded in the lineage.
+    trust_sources : mapping of str to str, optional
+        Where ``trust_model`` and ``allow_modules`` came from (``"command line"``
+        or a config file's path), recorded in the lineage; the CLI passes it.
+        Otherwise a ``raudit.toml`` given as ``config`` is named, with a warning
+        when it turns inspection off or widens it.
 
     Returns
     -------
@@ -209,6 +215,7 @@ def audit(
     >>> report.status, report["performance"].metrics["roc_auc"]  # doctest: +SKIP
     """
     cfg = configured(config, target=target, sensitive=sensitive, checks=checks, seed=seed, trust_model=trust_model)
+    sources = resolved_trust(config, cfg, trust_model, trust_sources)
 
     plugins = discover()
     planned = plan_checks(plugins, cfg)
@@ -236,6 +243,7 @@ def audit(
         seed=cfg.seed,
         command=command,
     )
+    lineage["trust_settings"] = trust_settings(cfg, sources)
     validate_checks(ctx, planned)
     results = run_checks(ctx, planned, progress=progress)
     card = model_card_section(cfg.model_card)
@@ -273,6 +281,30 @@ def load_any_model(model: Any | str | Path | None, cfg: AuditConfig) -> tuple[Mo
     else:
         adapter = None
     return adapter, model_path, mlflow_uri
+
+
+def resolved_trust(config: Any, cfg: AuditConfig, trust_model: bool | None,
+                   trust_sources: Mapping[str, str] | None) -> dict[str, str]:
+    """Where each trust setting came from (the CLI passes it; from Python it is derived, with a warning for each notice)."""
+    if trust_sources is not None:
+        return dict(trust_sources)
+    sources = _trust_sources(config, cfg, trust_model)
+    import warnings
+
+    for notice in trust_notices(trust_settings(cfg, sources)):
+        warnings.warn(f"raudit: {notice}", UserWarning, stacklevel=3)
+    return sources
+
+
+def _trust_sources(config: Any, cfg: AuditConfig, trust_model: bool | None) -> dict[str, str]:
+    """Where the trust settings of a Python API call came from: a setting that is on came from a file or the API."""
+    sources: dict[str, str] = {}
+    for key in ("trust_model", "allow_modules"):
+        if key == "trust_model" and trust_model is not None:
+            sources[key] = "Python API"
+        elif getattr(cfg, key):
+            sources[key] = str(config) if isinstance(config, (str, Path)) else "Python API"
+    return sources
 
 
 def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:

@@ -859,6 +859,7 @@ def compare(
     seed: int | None = None,
     trust_model: bool | None = None,
     command: list[str] | None = None,
+    trust_sources: Mapping[str, str] | None = None,
 ) -> Report:
     """Compare a challenger model with the champion on the same labelled data, and gate the release.
 
@@ -872,7 +873,7 @@ def compare(
         Binary classifiers (the model in use, and the candidate).
     data : DataFrame or path
         Labelled data with the sensitive columns.
-    target, sensitive, config, seed, trust_model, command
+    target, sensitive, config, seed, trust_model, command, trust_sources
         As for :func:`raudit.audit`; margins come from the config's
         ``[compare]`` table (:class:`CompareOptions`), groups from
         ``[check.fairness]``.
@@ -894,7 +895,8 @@ def compare(
     >>> report = raudit.compare("champion.joblib", "challenger.joblib", "data.csv", target="approved")  # doctest: +SKIP
     >>> report["gate"].status  # doctest: +SKIP
     """
-    from raudit._api import configured, load_any_model
+    from raudit._api import configured, load_any_model, resolved_trust
+    from raudit._config import trust_settings
     from raudit._context import build_context
     from raudit._lineage import collect_lineage, file_info, model_params
     from raudit._render import templates_sha256
@@ -902,6 +904,7 @@ def compare(
     from raudit.checks.performance import PerformanceOptions
 
     cfg = configured(config, target=target, sensitive=sensitive, seed=seed, trust_model=trust_model)
+    trust = resolved_trust(config, cfg, trust_model, trust_sources)
     options = CompareOptions.parse(cfg.compare, check="compare", table="compare")
     fairness = _fairness_options(cfg)
     calibration_bins = PerformanceOptions.parse(cfg.options_for("performance"), check="performance").calibration_bins
@@ -940,7 +943,7 @@ def compare(
         command=command,
     )
     lineage.update({"challenger_file": file_info(path_b) if path_b else None, "challenger_model": adapter_b.describe(),
-                    "challenger_params": model_params(adapter_b.model)})
+                    "challenger_params": model_params(adapter_b.model), "trust_settings": trust_settings(cfg, trust)})
     return _report(results, cfg, lineage, "Champion vs challenger")
 
 

@@ -39,6 +39,8 @@ __all__ = ["compare_command", "diff_command"]
               help="Load the model files without inspecting them (only after you reviewed where they came from).")
 @click.option("--allow-module", "allow_modules", multiple=True,
               help="A module a pickled model may import beyond the defaults (repeatable).")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
 @click.option("--attach-to", help="Log the report to an MLflow model version or run, or to W&B (wandb:ENTITY/PROJECT).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -77,15 +79,16 @@ def _compare(paths: tuple[str, ...], **opts: Any) -> int:
                          hint="usage: raudit compare CHAMPION CHALLENGER DATA [OPTIONS]  (or --predictions LOG --arm COL --y-pred COL)")
     elif opts["arm"] or opts["y_pred"]:
         raise InputError("--arm and --y-pred go with --predictions LOG (an A/B log), not with two models")
-    config = AuditConfig.from_mapping(_raw_config(opts), source=str(opts["config_path"] or "command line"))
-    _check_outputs(config, opts)
+    raw, trust_sources = _raw_config(opts)
+    config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
+    _check_outputs(config, opts, trust_sources)
     t0 = time.perf_counter()
     command = ["raudit", *sys.argv[1:]]
     if opts["predictions"] is not None:
         report = compare_arms(opts["predictions"], arm=opts["arm"], y_pred=opts["y_pred"], config=config, command=command)
         return _emit(report, config, opts, t0, model_uri=None)
     champion, challenger, data = paths
-    report = compare(champion, challenger, data, config=config, command=command)
+    report = compare(champion, challenger, data, config=config, command=command, trust_sources=trust_sources)
     return _emit(report, config, opts, t0, model_uri=None)
 
 

@@ -29,7 +29,8 @@ from typing import Any, Literal, get_args
 
 from raudit._errors import ConfigError, InputError
 
-__all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS", "JunitWarningsAs"]
+__all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS", "JunitWarningsAs", "TRUST_KEYS",
+           "trust_settings", "trust_notices"]
 
 FailOn = Literal["fail", "warn", "never"]
 Detail = Literal["summary", "standard", "full"]
@@ -103,6 +104,9 @@ class AuditConfig:
         training data, limitations, ethical considerations.
     check_options : mapping of str to mapping
         Per-check thresholds and options, keyed by check name.
+    sign_key : str or None
+        Ed25519 private key that signs the report set (``--sign-key``; see
+        ``raudit keygen``).
     junit_warnings_as : {"skipped", "failure", "passed"}
         How a warning appears in ``report.junit.xml`` (default skipped: visible,
         not failing; ``"failure"`` matches ``fail_on = "warn"``).
@@ -132,6 +136,7 @@ class AuditConfig:
     torch_output: str = "auto"
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sign_key: str | None = None
     junit_warnings_as: JunitWarningsAs = "skipped"
     compare: Mapping[str, Any] = field(default_factory=dict)
 
@@ -230,6 +235,47 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string; got {value!r}")
     return value
+
+
+#: Settings that decide how much of a model file raudit inspects; where each came from is reported.
+TRUST_KEYS = ("trust_model", "allow_modules")
+#: Sources of a setting that are not a file: a notice is printed only for a file.
+_NOT_FILES = ("default", "command line", "Python API")
+
+
+def trust_settings(config: AuditConfig, sources: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Each trust setting of ``config`` with where it came from, as the report's lineage records it.
+
+    Parameters
+    ----------
+    sources : mapping of str to str
+        Key → ``"command line"``, ``"Python API"`` or the config file's path; a
+        key it lacks is ``"default"``.
+
+    Examples
+    --------
+    >>> trust_settings(AuditConfig(trust_model=True), {"trust_model": "raudit.toml"})["trust_model"]
+    {'value': True, 'source': 'raudit.toml'}
+    """
+    return {
+        "trust_model": {"value": config.trust_model, "source": sources.get("trust_model", "default")},
+        "allow_modules": {"value": list(config.allow_modules), "source": sources.get("allow_modules", "default")},
+    }
+
+
+def trust_notices(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line for each trust setting that a config file (not a flag) turns on or widens."""
+    notices = []
+    for key, entry in settings.items():
+        source, value = entry["source"], entry["value"]
+        if source in _NOT_FILES or not value:
+            continue
+        if key == "trust_model":
+            notices.append(f"{source} sets trust_model = true: the model file is loaded without inspection")
+        else:
+            notices.append(f"{source} sets {key} = {list(value)}: a pickled model may import these modules "
+                           "beyond the reviewed defaults")
+    return notices
 
 
 def _model_card(value: Any, source: str) -> dict[str, Any]:

@@ -241,14 +241,30 @@ def render(report: Report, fmt: str, *, template_dir: str | None = None, html: s
 REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "json": "report.json", "junit": "report.junit.xml", "md": "report.md"}
 
 
-def write_reports(report: Report, out: Path, formats: tuple[str, ...], *, template_dir: str | None = None) -> list[Path]:
+#: The signature of a signed set (``raudit._signing.envelope_path("report.json")``), part of the set it signs.
+SIGNATURE_FILE = "report.intoto.json"
+
+
+def write_reports(report: Report, out: Path, formats: tuple[str, ...], *, template_dir: str | None = None,
+                  sign_key: str | Path | None = None) -> list[Path]:
     """Render every format, then write them all-or-nothing (see ``raudit._files.write_set``).
 
     Report files of formats not asked for this time are removed with the
-    swap, so the folder never holds a mix of two runs.
+    swap, so the folder never holds a mix of two runs. With ``sign_key`` (an
+    Ed25519 private key, see ``raudit keygen``) the set also gets
+    ``report.intoto.json``, signed over the rendered bytes before anything is
+    written (``raudit._signing``); it needs the json format. An unsigned run
+    removes a previous run's signature with the rest of the old set.
     """
     from raudit._files import write_set
 
     html = render_html(report, template_dir=template_dir) if {"html", "pdf"} & set(formats) else None
     rendered = {REPORT_FILES[fmt]: render(report, fmt, html=html) for fmt in formats}
-    return write_set(out, rendered, replaces=REPORT_FILES.values())
+    if sign_key is not None:
+        from raudit._signing import sign_statement
+
+        if REPORT_FILES["json"] not in rendered:
+            raise InputError("a signed report set needs report.json (raudit verify checks the signature from it)",
+                             hint="add json to --format, or leave out --sign-key")
+        rendered[SIGNATURE_FILE] = sign_statement(rendered, json.loads(rendered[REPORT_FILES["json"]]), sign_key)
+    return write_set(out, rendered, replaces=[*REPORT_FILES.values(), SIGNATURE_FILE])

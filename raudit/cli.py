@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,42 @@ import click
 from raudit._errors import RauditError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _terminal_text(value: object) -> str:
+    """Return ``value`` as text that cannot drive the terminal it is printed to.
+
+    Group values, column names, file names and the messages quoting them come
+    from untrusted data. Every character that is not printable — ANSI escape
+    sequences (clear the screen, paint a fake green PASS), ``\\r`` (overwrite
+    the line), BEL, other C0 and C1 controls, line separators, bidirectional
+    overrides (reorder what the reader sees), zero-width characters — becomes a
+    visible escape such as ``\\x1b`` or ``\\u202e``, newlines included, so
+    one value stays on its line. Every output path of the CLI goes through it.
+
+    Examples
+    --------
+    >>> print(_terminal_text("F\\x1b[2J\\rPASS"))
+    F\\x1b[2J\\rPASS
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _error_text(exc: BaseException) -> str:
+    """An error's message and hint, each made safe for the terminal (a message cannot forge a hint line)."""
+    if isinstance(exc, RauditError):
+        message = _terminal_text(exc.args[0] if exc.args else "")
+        return message + (f"\n  hint: {_terminal_text(exc.hint)}" if exc.hint else "")
+    return _terminal_text(exc)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Print a Python warning through :func:`_terminal_text`: libraries' warnings can quote column names and values."""
+    click.echo(f"{_terminal_text(filename)}:{lineno}: {category.__name__}: {_terminal_text(message)}", err=True)
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -33,6 +70,14 @@ class _DefaultGroup(click.Group):
             args = ["audit", *args]
         return super().parse_args(ctx, args)
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``raudit --help`` lists the audit's options too: ``raudit MODEL DATA`` is what most people run."""
+        super().format_options(ctx, formatter)
+        audit = self.commands["audit"]
+        rows = [row for p in audit.get_params(ctx) if (row := p.get_help_record(ctx)) is not None]
+        with formatter.section("Audit options (raudit MODEL DATA [OPTIONS])"):
+            formatter.write_dl(rows)
+
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="raudit", prog_name="raudit")
@@ -46,13 +91,14 @@ def main() -> None:
                                          audit recorded decisions, no model
       raudit checks                      list the available checks
       raudit verify report.json          check a report and its inputs are unaltered
+      raudit keygen raudit.key           make a key pair for --sign-key and verify --key
 
     \b
     Example:
       raudit model.joblib data.csv --target income --sensitive sex,race
 
-    Run `raudit audit --help` for every option. Exit codes: 0 passed, 1 a check
-    failed under --fail-on, 2 bad usage or input, 3 internal error.
+    Exit codes: 0 passed, 1 a check failed under --fail-on, 2 bad usage or
+    input, 3 internal error.
     """
 
 
@@ -92,6 +138,8 @@ def main() -> None:
 @click.option("--allow-module", "allow_modules", multiple=True,
               help="A module a pickled model may import beyond the defaults (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
@@ -103,9 +151,11 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
 def _exit_with(run: Any, *, debug: bool) -> None:
     """Run ``run()`` and exit with its code: 2 for bad input (message, no traceback), 3 for an internal error."""
     try:
-        code = run()
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = run()
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Exit):
         raise
@@ -113,7 +163,7 @@ def _exit_with(run: Any, *, debug: bool) -> None:
         if debug:
             raise
         click.echo(
-            f"raudit: internal error: {type(exc).__name__}: {exc}\n"
+            f"raudit: internal error: {type(exc).__name__}: {_error_text(exc)}\n"
             "  This is a bug in raudit or a plugin; rerun with --debug for the traceback and report it.",
             err=True,
         )
@@ -121,9 +171,12 @@ def _exit_with(run: Any, *, debug: bool) -> None:
     sys.exit(code)
 
 
-def _raw_config(opts: dict[str, Any]) -> dict[str, Any]:
-    """The ``--config`` file's table with the flags that were given on top (validated later by AuditConfig)."""
-    from raudit._config import load_config_file
+def _raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The ``--config`` file's table with the given flags on top, and where each trust setting came from.
+
+    The table is validated later, by :class:`AuditConfig`.
+    """
+    from raudit._config import TRUST_KEYS, load_config_file
 
     raw = load_config_file(opts["config_path"]) if opts["config_path"] else {}
     flag_values = {
@@ -142,8 +195,11 @@ def _raw_config(opts: dict[str, Any]) -> dict[str, Any]:
         "out": str(opts["out"]) if opts["out"] is not None else None,
         "trust_model": True if opts["trust_model"] else None,
         "allow_modules": tuple(opts["allow_modules"]) or None,
+        "sign_key": str(opts["sign_key"]) if opts.get("sign_key") is not None else None,
     }
-    return {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
+    trust_sources = {k: "command line" if flag_values.get(k) is not None else str(opts["config_path"])
+                     for k in TRUST_KEYS if flag_values.get(k) is not None or k in raw}
+    return {**raw, **{k: v for k, v in flag_values.items() if v is not None}}, trust_sources
 
 
 def _audit(paths: tuple[str, ...], **opts: Any) -> int:
@@ -163,7 +219,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     else:
         model_path, data_path = paths
 
-    raw = _raw_config(opts)
+    raw, trust_sources = _raw_config(opts)
     energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
               "refit": False if opts["no_refit"] else None, "verbose": True if opts["verbose"] else None}
     energy = {k: v for k, v in energy.items() if v is not None}
@@ -174,7 +230,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         checks_table["energy"] = {**checks_table.get("energy", {}), **energy}
         raw["check"] = checks_table
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
-    _check_outputs(config, opts)
+    _check_outputs(config, opts, trust_sources)
 
     quiet = opts["quiet"]
     progress = _make_progress(quiet)
@@ -191,18 +247,29 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         y_score=opts["y_score"],
         progress=progress,
         command=["raudit", *sys.argv[1:]],
+        trust_sources=trust_sources,
     )
     if progress is not None:
         progress.stop()
     return _emit(report, config, opts, t0, model_uri=str(model_path) if model_path is not None else None)
 
 
-def _check_outputs(config: Any, opts: dict[str, Any]) -> None:
-    """Refuse impossible output choices before any work (exit 2, nothing written)."""
+def _check_outputs(config: Any, opts: dict[str, Any], trust_sources: dict[str, str]) -> None:
+    """Refuse impossible output choices and say which trust settings are in force, before any work (exit 2, nothing written)."""
+    from raudit._config import trust_notices, trust_settings
     from raudit._errors import InputError
 
     if config.out == "-" and len(config.formats) != 1:
         raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf, junit, md)")
+    for notice in trust_notices(trust_settings(config, trust_sources)):
+        click.echo(f"raudit: notice: {_terminal_text(notice)}", err=True)  # even with --quiet: inspection is off or wider
+    if config.sign_key is not None:
+        from raudit._signing import load_private_key
+
+        if config.out == "-" or "json" not in config.formats:
+            raise InputError("--sign-key signs a report set written to a folder, and needs report.json in it",
+                             hint="use --out DIR with json among --format (raudit verify checks the signature from report.json)")
+        load_private_key(config.sign_key)  # a bad key or passphrase is exit 2 before any work
     if str(opts.get("attach_to") or "").startswith("wandb:"):
         from raudit._wandb import parse_target
 
@@ -223,15 +290,16 @@ def _emit(report: Any, config: Any, opts: dict[str, Any], t0: float, *, model_ur
         stdout.write(render(report, formats[0], template_dir=opts["template_dir"]))
         stdout.flush()
         return report.exit_code(config.fail_on)
-    written = write_reports(report, out, formats, template_dir=opts["template_dir"])
+    written = write_reports(report, out, formats, template_dir=opts["template_dir"], sign_key=config.sign_key)
     if not quiet:
         _print_summary(report, written, time.perf_counter() - t0, config.fail_on)
-    if opts.get("attach_to") and str(opts["attach_to"]).startswith("wandb:"):
+    if str(opts.get("attach_to") or "").startswith("wandb:"):
         from raudit._wandb import attach_report as attach_wandb
 
         logged = attach_wandb(report, written, target=opts["attach_to"])
         if not quiet:
-            click.echo(f"Attached {len(logged['artifacts'])} report file(s), metrics and tags to W&B run {logged['run_path']}")
+            click.echo(f"Attached {len(logged['artifacts'])} report file(s), metrics and tags to W&B run "
+                       f"{_terminal_text(logged['run_path'])}")
     elif opts.get("attach") or opts.get("attach_to"):
         from raudit._mlflow import attach_report, is_mlflow_uri
 
@@ -239,7 +307,7 @@ def _emit(report: Any, config: Any, opts: dict[str, Any], t0: float, *, model_ur
                              model_uri=model_uri if is_mlflow_uri(model_uri) else None)
         if not quiet:
             where = f"model {done['model']} version {done['version']} (run {done['run_id']})" if done["model"] else f"run {done['run_id']}"
-            click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {where}")
+            click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {_terminal_text(where)}")
     return report.exit_code(config.fail_on)
 
 
@@ -279,13 +347,16 @@ def _make_progress(quiet: bool) -> _RichProgress | None:
 def _print_summary(report: Any, written: list[Path], seconds: float, fail_on: str) -> None:
     marks = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
     colors = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "bright_black"}
-    width = max((len(r.name) for r in report.results), default=8)
+    width = max((len(_terminal_text(r.name)) for r in report.results), default=8)
     click.echo(f"raudit: audited {report.lineage['data_shape']['rows']:,} rows in {seconds:.1f} s")
+    if report.config.get("sensitive_guessed"):
+        guessed = ", ".join(_terminal_text(c) for c in report.config["sensitive"])
+        click.echo(f"raudit: note: sensitive columns guessed from their names: {guessed}; confirm them with --sensitive")
     for r in report.results:
         mark = click.style(f"{marks[r.status]:<5}", fg=colors[r.status], bold=True)
-        click.echo(f"  {mark} {r.name:<{width}}  {r.summary}")
+        click.echo(f"  {mark} {_terminal_text(r.name):<{width}}  {_terminal_text(r.summary)}")
     for p in written:
-        click.echo(f"Wrote {p} ({_size(p.stat().st_size)})")
+        click.echo(f"Wrote {_terminal_text(p)} ({_size(p.stat().st_size)})")
     code = report.exit_code(fail_on)
     verdict = "passed" if code == 0 else "FAILED"
     click.echo(f"Overall: {marks[report.status]} — {verdict} under --fail-on {fail_on} (exit code {code})")
@@ -301,24 +372,61 @@ def _size(n: int) -> str:
 
 @main.command("verify")
 @click.argument("report", type=click.Path(path_type=Path))
+@click.option("--key", type=click.Path(path_type=Path),
+              help="The signer's public key (KEY.pub from raudit keygen): check the signed report set.")
 @click.option("--model", type=click.Path(path_type=Path), help="Model file to compare (default: the path the report recorded).")
 @click.option("--data", type=click.Path(path_type=Path), help="Data file to compare (default: the path the report recorded).")
-def verify_command(report: Path, model: Path | None, data: Path | None) -> None:
+def verify_command(report: Path, key: Path | None, model: Path | None, data: Path | None) -> None:
     """Check that REPORT (a report.json) is unaltered and its inputs still match their hashes.
+
+    With --key, check the signature in report.intoto.json and every signed file
+    next to REPORT. Without it, only a digest that anyone can recompute is
+    checked: that detects accidental change, not tampering.
 
     Exit code 0 when everything matches, 1 when something differs, 2 on bad input.
     """
-    from raudit._verify import verify
+    from raudit._signing import envelope_path
+    from raudit._verify import UNSIGNED_NOTE, verify
 
     try:
-        results = verify(report, model=model, data=data)
+        results = verify(report, key=key, model=model, data=data)
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     for what, ok, detail in results:
         mark = click.style("OK  " if ok else "FAIL", fg="green" if ok else "red", bold=True)
-        click.echo(f"{mark} {what}: {detail}")
+        click.echo(f"{mark} {_terminal_text(what)}: {_terminal_text(detail)}")
+    if key is None:
+        click.echo(UNSIGNED_NOTE)
+        if envelope_path(report).is_file():
+            click.echo(f"{_terminal_text(envelope_path(report).name)} is next to the report: give --key with the signer's "
+                       "public key to check its signature.")
     sys.exit(EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED)
+
+
+@main.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def keygen_command(path: Path) -> None:
+    """Write a new Ed25519 signing key to PATH and its public key to PATH.pub.
+
+    PATH is PEM PKCS#8 with mode 0600; keep it secret and give PATH.pub to whoever
+    verifies. It is unencrypted unless RAUDIT_KEY_PASSPHRASE is set, which then
+    also unlocks it for --sign-key. Existing files are never overwritten.
+    """
+    import os
+
+    from raudit._signing import PASSPHRASE_ENV, generate_key
+
+    try:
+        private, public, kid = generate_key(path)
+    except RauditError as exc:
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    locked = "encrypted with $" + PASSPHRASE_ENV if os.environ.get(PASSPHRASE_ENV) else f"unencrypted (set {PASSPHRASE_ENV} to encrypt)"
+    click.echo(f"Wrote private key {_terminal_text(private)} (mode 0600, {locked}): keep it secret")
+    click.echo(f"Wrote public key {_terminal_text(public)}: give it to whoever verifies (key id {kid})")
+    click.echo(f"Sign: raudit MODEL DATA --sign-key {_terminal_text(private)}   "
+               f"Verify: raudit verify report.json --key {_terminal_text(public)}")
 
 
 @main.command("checks")
@@ -334,10 +442,10 @@ def checks_command(show_options: bool, markdown: bool) -> None:
         return
     for p in plugins:
         if p.check is None:
-            click.echo(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}")
+            click.echo(_terminal_text(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}"))
             continue
         needs = ", ".join(sorted(p.check.requires)) or "-"
-        click.echo(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})")
+        click.echo(_terminal_text(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})"))
         if show_options:
             from raudit._options import describe
 
