@@ -403,7 +403,7 @@ def _classification(
     for metric, spec in DISPARITIES.items():
         threshold = getattr(o, spec.threshold_key)
         harm = _harm(spec, fav_positive)
-        family = []
+        family: list[dict[str, Any]] = []
         count_rate = "selection_rate" if spec.rate == "favourable_rate" else spec.rate
         k, m = gc.rate_counts(count_rate)
         for i, g in enumerate(gc.groups):

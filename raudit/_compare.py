@@ -244,7 +244,7 @@ def _disparity_changes(
     boot_a: np.ndarray, boot_b: np.ndarray, fairness: Any, o: CompareOptions, *, fav_positive: bool, test: str, arm: str = "",
 ) -> list[DisparityChange]:
     """Each judged disparity of each group under ``a`` and ``b``, with a bootstrap interval and Holm-adjusted p."""
-    from raudit.checks._groups import GroupCounts
+    from raudit._groups import GroupCounts
     from raudit.checks.fairness import DISPARITIES, _favourable_rates
 
     gc = GroupCounts(tuple(groups), cells_a)
@@ -331,7 +331,7 @@ def analyse_pair(
     -------
     PairAnalysis
     """
-    from raudit.checks._groups import GroupCounts, make_groupings
+    from raudit._groups import GroupCounts, make_groupings
     from raudit.checks.fairness import _favourable_rates, _reference
 
     o = options
@@ -485,7 +485,7 @@ def analyse_arms(
     InputError
         Fewer than two arms, or a ``control_arm`` that is not one of them.
     """
-    from raudit.checks._groups import GroupCounts, make_groupings
+    from raudit._groups import GroupCounts, make_groupings
     from raudit.checks.fairness import _favourable_rates, _reference
 
     o = options

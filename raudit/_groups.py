@@ -155,7 +155,7 @@ class GroupCounts:
 
     @classmethod
     def from_arrays(
-        cls, groups: Sequence[Any], y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray | None = None
+        cls, groups: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray | None = None
     ) -> GroupCounts:
         """Count one chunk. ``y_true`` and ``y_pred`` are 0/1; ``score`` in [0, 1]."""
         names, codes = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
