@@ -279,7 +279,6 @@ class FairnessCheck(Check):
                            figures=figures, details=_details(a))
 
 
-# -- analysis ----------------------------------------------------------------------------------------
 # -- summaries (one chunk; they add up) ---------------------------------------------------------------
 @dataclass(frozen=True)
 class ErrorSums:
@@ -394,19 +393,31 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
     return FairnessSummary(counts, errors, crosstabs)
 
 
-def _group_names(ctx: AuditContext, o: FairnessOptions) -> list[Any]:
-    """Each grouping's name and its groups, from the summary (for validating ``reference``)."""
+@dataclass(frozen=True)
+class _Named:
+    name: str
+    groups: tuple[str, ...]
+
+
+def _group_names(ctx: AuditContext, o: FairnessOptions) -> list[_Named]:
+    """Each grouping's name and its groups (for validating ``reference``): from the summary, else from the data in memory."""
     summary: FairnessSummary | None = ctx.summaries.get("fairness")
     out = []
     for g in _grouping_plan(ctx.groupings, o):
-        if summary is None:
-            continue
-        if ctx.task == "regression":
-            groups = tuple(summary.errors[g.name].n) if g.name in summary.errors else ()
-        else:
-            first = next((v for (prefix, name), v in summary.counts.items() if name == g.name), None)
+        if summary is not None and ctx.task == "regression":
+            groups: tuple[str, ...] = tuple(summary.errors[g.name].n) if g.name in summary.errors else ()
+        elif summary is not None:
+            first = next((v for (_prefix, name), v in summary.counts.items() if name == g.name), None)
             groups = first.groups if first is not None else ()
-        out.append(type("G", (), {"name": g.name, "groups": groups}))
+        elif ctx.sensitive is not None:
+            specs = {s.column: s for s in ctx.groupings}
+            labels = apply_spec(ctx.sensitive[g.members[0]], specs[g.members[0]])
+            for col in g.members[1:]:
+                labels = labels + " & " + apply_spec(ctx.sensitive[col], specs[col])
+            groups = tuple(sorted(set(labels.tolist())))
+        else:
+            groups = ()
+        out.append(_Named(g.name, groups))
     return out
 
 
@@ -498,7 +509,7 @@ def _classification(
     for metric, spec in DISPARITIES.items():
         threshold = getattr(o, spec.threshold_key)
         harm = _harm(spec, fav_positive)
-        family = []
+        family: list[_Comparison] = []
         count_rate = "selection_rate" if spec.rate == "favourable_rate" else spec.rate
         k, m = gc.rate_counts(count_rate)
         for i, g in enumerate(gc.groups):

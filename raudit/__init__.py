@@ -10,6 +10,7 @@ Examples
 
 from raudit._adapters import ModelAdapter, adapt
 from raudit._api import audit
+from raudit._compare import compare, compare_arms
 from raudit._config import AuditConfig
 from raudit._context import AuditContext
 from raudit._energy import track_training
@@ -39,6 +40,8 @@ __all__ = [
     "__version__",
     "adapt",
     "audit",
+    "compare",
+    "compare_arms",
     "track_training",
     "grade",
     "option",

@@ -52,6 +52,13 @@ def _as_config(config: AuditConfig | Mapping[str, Any] | str | Path | None) -> A
     return AuditConfig.from_mapping(config)
 
 
+def configured(config: AuditConfig | Mapping[str, Any] | str | Path | None, **overrides: Any) -> AuditConfig:
+    """The config from ``config`` (object, mapping or raudit.toml path) with the keyword arguments that are not None applied."""
+    cfg = _as_config(config)
+    given = {k: tuple(v) if k in ("sensitive", "checks") else v for k, v in overrides.items() if v is not None}
+    return cfg.replace(**given) if given else cfg
+
+
 @dataclass(frozen=True)
 class PlannedCheck:
     """A check chosen for this audit, with its validated options (``None`` when its plugin failed to load)."""
@@ -213,48 +220,14 @@ def audit(
     >>> report = raudit.audit(model, df, target="approved", sensitive=["sex"])  # doctest: +SKIP
     >>> report.status, report["performance"].metrics["roc_auc"]  # doctest: +SKIP
     """
-    cfg = _as_config(config)
-    overrides: dict[str, Any] = {}
-    if target is not None:
-        overrides["target"] = target
-    if sensitive is not None:
-        overrides["sensitive"] = tuple(sensitive)
-    if checks is not None:
-        overrides["checks"] = tuple(checks)
-    if seed is not None:
-        overrides["seed"] = seed
-    if trust_model is not None:
-        overrides["trust_model"] = trust_model
-    cfg = cfg.replace(**overrides) if overrides else cfg
-    sources = dict(trust_sources) if trust_sources is not None else _trust_sources(config, cfg, trust_model)
-    if trust_sources is None:
-        import warnings
-
-        for notice in trust_notices(trust_settings(cfg, sources)):
-            warnings.warn(f"raudit: {notice}", UserWarning, stacklevel=2)
+    cfg = configured(config, target=target, sensitive=sensitive, checks=checks, seed=seed, trust_model=trust_model)
+    sources = resolved_trust(config, cfg, trust_model, trust_sources)
 
     plugins = discover()
     planned = plan_checks(plugins, cfg)
 
-    from raudit._mlflow import is_mlflow_uri
-
-    mlflow_uri: str | None = model if isinstance(model, str) and is_mlflow_uri(model) else None
-    model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
     source, engine, data_paths = _data_source(data, cfg)
-    if mlflow_uri is not None:
-        from raudit._mlflow import load_mlflow_model
-
-        adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
-                                                         features=cfg.features)
-    elif model_path is not None:
-        adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
-                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
-        adapter.load_settings = {"features": cfg.features, "trust": cfg.trust_model, "allow": cfg.allow_modules,
-                                 "task": cfg.task, "torch_class": cfg.torch_class, "torch_output": cfg.torch_output}
-    elif model is not None:
-        adapter = adapt(model, features=cfg.features)
-    else:
-        adapter = None
+    adapter, model_path, mlflow_uri = load_any_model(model, cfg)
     from raudit._energy import read_training_record
 
     owned = None
@@ -329,6 +302,52 @@ def _data_source(data: Any, cfg: AuditConfig) -> tuple[Any, str, list[str]]:
         return load_data(Path(text[0])), "memory", text
     source = open_source(text[0] if len(text) == 1 else text, chunk_rows=cfg.chunk_rows)
     return source, engine, list(source.paths)
+
+
+def load_any_model(model: Any | str | Path | None, cfg: AuditConfig) -> tuple[ModelAdapter | None, Path | None, str | None]:
+    """Load ``model`` (estimator, file path or MLflow URI) through the safe loaders as ``cfg`` allows.
+
+    Returns
+    -------
+    adapter : ModelAdapter or None
+        ``None`` when ``model`` is None (recorded predictions).
+    model_path : Path or None
+        The model file, when ``model`` is one.
+    mlflow_uri : str or None
+        The MLflow URI, when ``model`` is one.
+    """
+    from raudit._mlflow import is_mlflow_uri
+
+    mlflow_uri: str | None = model if isinstance(model, str) and is_mlflow_uri(model) else None
+    model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
+    if mlflow_uri is not None:
+        from raudit._mlflow import load_mlflow_model
+
+        adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
+                                                         features=cfg.features)
+    elif model_path is not None:
+        adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
+                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
+        adapter.load_settings = {"features": cfg.features, "trust": cfg.trust_model, "allow": cfg.allow_modules,
+                                 "task": cfg.task, "torch_class": cfg.torch_class, "torch_output": cfg.torch_output}
+    elif model is not None:
+        adapter = adapt(model, features=cfg.features)
+    else:
+        adapter = None
+    return adapter, model_path, mlflow_uri
+
+
+def resolved_trust(config: Any, cfg: AuditConfig, trust_model: bool | None,
+                   trust_sources: Mapping[str, str] | None) -> dict[str, str]:
+    """Where each trust setting came from (the CLI passes it; from Python it is derived, with a warning for each notice)."""
+    if trust_sources is not None:
+        return dict(trust_sources)
+    sources = _trust_sources(config, cfg, trust_model)
+    import warnings
+
+    for notice in trust_notices(trust_settings(cfg, sources)):
+        warnings.warn(f"raudit: {notice}", UserWarning, stacklevel=3)
+    return sources
 
 
 def _trust_sources(config: Any, cfg: AuditConfig, trust_model: bool | None) -> dict[str, str]:

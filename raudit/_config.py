@@ -29,13 +29,18 @@ from typing import Any, Literal, get_args
 
 from raudit._errors import ConfigError, InputError
 
-__all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "TRUST_KEYS", "trust_settings", "trust_notices"]
+__all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS", "JunitWarningsAs", "TRUST_KEYS",
+           "trust_settings", "trust_notices"]
 
 FailOn = Literal["fail", "warn", "never"]
 Detail = Literal["summary", "standard", "full"]
 Engine = Literal["auto", "memory", "stream", "dask"]
-Format = Literal["html", "pdf", "json"]
+Format = Literal["html", "pdf", "json", "junit", "md"]
 FORMATS: tuple[str, ...] = get_args(Format)
+#: What a run writes when no format is chosen (junit and md are asked for by name).
+DEFAULT_FORMATS: tuple[str, ...] = ("html", "pdf", "json")
+#: How a ``warn`` becomes a JUnit test case: a ``<failure>``, a ``<skipped>`` or a plain pass.
+JunitWarningsAs = Literal["failure", "skipped", "passed"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ class AuditConfig:
         Allow-list of check names; ``None`` runs every available check.
     fail_on : {"fail", "warn", "never"}
         Which status makes the CLI exit with code 1.
-    formats : tuple of {"html", "pdf", "json"}
+    formats : tuple of {"html", "pdf", "json", "junit", "md"}
+        Default html, pdf and json; ``junit`` and ``md`` are the CI outputs
+        (``raudit._ci_formats``).
     out : str
         Output folder.
     detail : {"summary", "standard", "full"}
@@ -115,6 +122,12 @@ class AuditConfig:
     sign_key : str or None
         Ed25519 private key that signs the report set (``--sign-key``; see
         ``raudit keygen``).
+    junit_warnings_as : {"skipped", "failure", "passed"}
+        How a warning appears in ``report.junit.xml`` (default skipped: visible,
+        not failing; ``"failure"`` matches ``fail_on = "warn"``).
+    compare : mapping
+        The ``[compare]`` table: margins of ``raudit compare`` (validated by
+        ``raudit._compare.CompareOptions``).
     """
 
     target: str | None = None
@@ -126,7 +139,7 @@ class AuditConfig:
     id_column: str | None = None
     checks: tuple[str, ...] | None = None
     fail_on: FailOn = "fail"
-    formats: tuple[Format, ...] = FORMATS  # type: ignore[assignment]
+    formats: tuple[Format, ...] = DEFAULT_FORMATS  # type: ignore[assignment]
     out: str = "raudit-report"
     detail: Detail = "standard"
     seed: int = 0
@@ -144,6 +157,8 @@ class AuditConfig:
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     sign_key: str | None = None
+    junit_warnings_as: JunitWarningsAs = "skipped"
+    compare: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.fail_on not in get_args(FailOn):
@@ -171,6 +186,9 @@ class AuditConfig:
             raise ConfigError(f"task must be classification or regression; got {self.task!r}")
         if self.torch_output not in ("auto", "logits", "probabilities"):
             raise ConfigError(f"torch_output must be auto, logits or probabilities; got {self.torch_output!r}")
+        if self.junit_warnings_as not in get_args(JunitWarningsAs):
+            raise ConfigError(f"junit_warnings_as must be one of {', '.join(get_args(JunitWarningsAs))}; "
+                              f"got {self.junit_warnings_as!r}")
         if self.target is not None and self.target in self.sensitive:
             raise ConfigError(f"column {self.target!r} is both the target and a sensitive feature")
 
@@ -188,6 +206,7 @@ class AuditConfig:
         out["check_options"] = {k: dict(v) for k, v in self.check_options.items()}
         out["bins"] = {k: list(v) for k, v in self.bins.items()}
         out["model_card"] = dict(self.model_card)
+        out["compare"] = dict(self.compare)
         for key in ("sensitive", "formats", "features", "checks", "allow_modules"):
             if out[key] is not None:
                 out[key] = list(out[key])
@@ -208,6 +227,10 @@ class AuditConfig:
                 kwargs["check_options"] = {str(k): dict(v) for k, v in value.items()}
             elif key == "model_card":
                 kwargs["model_card"] = _model_card(value, source)
+            elif key == "compare":
+                if not isinstance(value, Mapping):
+                    raise ConfigError(f"{source}: [compare] must be a table of options, e.g. accuracy_margin = 0.01")
+                kwargs["compare"] = dict(value)
             elif key in names:
                 kwargs[key] = _coerce(key, value, source)
             else:

@@ -19,7 +19,7 @@ from typing import Any
 
 from raudit._errors import InputError, RauditError
 
-__all__ = ["is_mlflow_uri", "load_mlflow_model", "attach_report"]
+__all__ = ["is_mlflow_uri", "load_mlflow_model", "attach_report", "headline"]
 
 URI_PATTERN = re.compile(r"^(models|runs):/")
 
@@ -100,6 +100,38 @@ def _metric_key(text: str) -> str:
     return key[:250]
 
 
+def headline(report: Any) -> tuple[dict[str, float], dict[str, str]]:
+    """The numbers and tags an experiment tracker gets: every finite numeric metric, the status, digest and version.
+
+    Returns
+    -------
+    metrics : dict
+        ``raudit.CHECK.METRIC`` → value.
+    tags : dict
+        ``raudit.status``, ``raudit.report_sha256``, ``raudit.version``, each
+        check's status, and the fairness headline.
+    """
+    body = report.to_dict()
+    metrics = {}
+    for check in report.results:
+        for key, value in check.metrics.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                metrics[_metric_key(f"raudit.{check.name}.{key}")] = float(value)
+    tags = {
+        "raudit.status": report.status,
+        "raudit.report_sha256": body["integrity"]["digest"],
+        "raudit.version": body["lineage"].get("versions", {}).get("raudit", ""),
+    }
+    for check in report.results:
+        tags[f"raudit.{check.name}.status"] = check.status
+    fair = next((c for c in report.results if c.name == "fairness"), None)
+    if fair is not None:
+        for key in ("worst_selection_rate_ratio", "worst_selection_rate_ratio_group", "disparities_failed"):
+            if key in fair.metrics:
+                tags[f"raudit.fairness.{key}"] = str(fair.metrics[key])
+    return metrics, tags
+
+
 def attach_report(report: Any, files: Iterable[Path], *, target: str | None, model_uri: str | None) -> dict[str, Any]:
     """Log the report files, headline metrics and tags to MLflow.
 
@@ -139,29 +171,11 @@ def attach_report(report: Any, files: Iterable[Path], *, target: str | None, mod
         raise InputError(f"cannot attach to {where} on {_redact(mlflow.get_tracking_uri())}: {type(exc).__name__}: {exc}",
                          hint="use models:/NAME/VERSION or a run id that exists on this tracking server") from None
 
-    body = report.to_dict()
-    digest = body["integrity"]["digest"]
     for f in files:
         client.log_artifact(run_id, str(f), artifact_path="raudit")
-    metrics = {}
-    for check in report.results:
-        for key, value in check.metrics.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                metrics[_metric_key(f"raudit.{check.name}.{key}")] = float(value)
-    for key, value in sorted(metrics.items()):
-        client.log_metric(run_id, key, value)
-    tags = {
-        "raudit.status": report.status,
-        "raudit.report_sha256": digest,
-        "raudit.version": body["lineage"]["versions"].get("raudit", ""),
-    }
-    for check in report.results:
-        tags[f"raudit.{check.name}.status"] = check.status
-    fair = next((c for c in report.results if c.name == "fairness"), None)
-    if fair is not None:
-        for key in ("worst_selection_rate_ratio", "worst_selection_rate_ratio_group", "disparities_failed"):
-            if key in fair.metrics:
-                tags[f"raudit.fairness.{key}"] = str(fair.metrics[key])
+    metrics, tags = headline(report)
+    for key, number in sorted(metrics.items()):
+        client.log_metric(run_id, key, number)
     for key, value in tags.items():
         client.set_tag(run_id, key, value)
         if name is not None:

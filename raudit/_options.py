@@ -70,7 +70,7 @@ class Options:
     """
 
     @classmethod
-    def parse(cls, given: Mapping[str, Any], *, check: str) -> Self:
+    def parse(cls, given: Mapping[str, Any], *, check: str, table: str | None = None) -> Self:
         """Build the options from a user's table, validating names, types and ranges.
 
         Parameters
@@ -79,6 +79,8 @@ class Options:
             The ``[check.NAME]`` table (only the options the user set).
         check : str
             The check's name, for messages.
+        table : str, optional
+            The TOML table the options come from, for messages (default ``check.NAME``).
 
         Raises
         ------
@@ -86,8 +88,10 @@ class Options:
             An unknown option (with the closest known one), a value of the
             wrong type or out of range; the message names ``[check.NAME].key``.
         """
+        where_doc = " (see `raudit checks --options`)" if table is None else ""
+        table = table or f"check.{check}"
         if not isinstance(given, Mapping):
-            raise ConfigError(f"[check.{check}] must be a table of options; got {given!r}")
+            raise ConfigError(f"[{table}] must be a table of options; got {given!r}")
         known = {f.name: f for f in dataclasses.fields(cls)}
         hints = get_type_hints(cls)
         values = {}
@@ -98,8 +102,8 @@ class Options:
                 close = difflib.get_close_matches(str(key), list(known), n=1)
                 hint = (f"did you mean {close[0]!r}? " if close else "") + (
                     f"known options: {', '.join(known)}" if known else "this check takes no options")
-                raise ConfigError(f"[check.{check}]: unknown option {key!r}", hint=hint + " (see `raudit checks --options`)")
-            where = f"[check.{check}].{key}"
+                raise ConfigError(f"[{table}]: unknown option {key!r}", hint=hint + where_doc)
+            where = f"[{table}].{key}"
             values[key] = _within(_convert(value, hints[key], where), known[key].metadata, where)
         instance = cls(**values)
         instance.check(name=check)

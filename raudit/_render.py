@@ -221,7 +221,7 @@ def render_pdf(html: str) -> bytes:
 
 
 def render(report: Report, fmt: str, *, template_dir: str | None = None, html: str | None = None) -> bytes:
-    """Return the report as bytes in ``fmt``: ``"html"``, ``"pdf"`` or ``"json"``.
+    """Return the report as bytes in ``fmt``: ``"html"``, ``"pdf"``, ``"json"``, ``"junit"`` or ``"md"``.
 
     ``html`` is the report already rendered as HTML, so that HTML and PDF share one rendering.
     """
@@ -230,11 +230,15 @@ def render(report: Report, fmt: str, *, template_dir: str | None = None, html: s
     if fmt in ("html", "pdf"):
         html = html if html is not None else render_html(report, template_dir=template_dir)
         return html.encode("utf-8") if fmt == "html" else render_pdf(html)
+    if fmt in ("junit", "md"):
+        from raudit._ci_formats import CI_FORMATS
+
+        return CI_FORMATS[fmt](report)
     raise InputError(f"unknown report format {fmt!r}", hint="use a .html, .pdf or .json file name")
 
 
 #: The file each format is written to in the output folder (the whole set is replaced together).
-REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "json": "report.json"}
+REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "json": "report.json", "junit": "report.junit.xml", "md": "report.md"}
 
 
 #: The signature of a signed set (``raudit._signing.envelope_path("report.json")``), part of the set it signs.

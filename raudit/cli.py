@@ -121,7 +121,7 @@ def main() -> None:
 @click.option("--detail", type=click.Choice(["summary", "standard", "full"]),
               help="How much the HTML and PDF show: summary (2 pages), standard, full (every table in the PDF) [default: standard].")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
-@click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json [default: all].")
+@click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json,junit,md [default: html,pdf,json].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")
 @click.option("--checks", help="Comma-separated allow-list of checks to run (see `raudit checks`).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), help="Status that makes the exit code 1 [default: fail].")
@@ -136,7 +136,8 @@ def main() -> None:
 @click.option("--no-refit", is_flag=True, help="Do not re-measure training energy by refitting a clone of the model.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the logs of codecarbon and other libraries.")
 @click.option("--attach", is_flag=True, help="Log the report to the MLflow model version the audit loaded (models:/NAME/VERSION).")
-@click.option("--attach-to", help="Log the report to this MLflow model version (models:/NAME/VERSION) or run id.")
+@click.option("--attach-to", help="Log the report to this MLflow model version (models:/NAME/VERSION) or run id, "
+                                 "or to Weights & Biases (wandb:ENTITY/PROJECT).")
 @click.option("--trust-model", is_flag=True, default=None,
               help="Load the model file without inspecting it (only after you reviewed where it came from).")
 @click.option("--allow-module", "allow_modules", multiple=True,
@@ -149,17 +150,22 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     """Audit MODEL on labelled DATA and write report.html, report.pdf and report.json."""
+    _exit_with(lambda: _audit(paths, **opts), debug=opts["debug"])
+
+
+def _exit_with(run: Any, *, debug: bool) -> None:
+    """Run ``run()`` and exit with its code: 2 for bad input (message, no traceback), 3 for an internal error."""
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            code = _audit(paths, **opts)
+            code = run()
     except RauditError as exc:
         click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Exit):
         raise
     except Exception as exc:
-        if opts["debug"]:
+        if debug:
             raise
         click.echo(
             f"raudit: internal error: {type(exc).__name__}: {_error_text(exc)}\n"
@@ -170,11 +176,44 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     sys.exit(code)
 
 
+def _raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The ``--config`` file's table with the given flags on top, and where each trust setting came from.
+
+    The table is validated later, by :class:`AuditConfig`.
+    """
+    from raudit._config import TRUST_KEYS, load_config_file
+
+    raw = load_config_file(opts["config_path"]) if opts["config_path"] else {}
+    flag_values = {
+        "target": opts["target"],
+        "sensitive": _csv(opts["sensitive"]),
+        "features": _csv(opts["features"]),
+        "positive_label": opts["positive_label"],
+        "favourable": opts.get("favourable"),
+        "detail": opts.get("detail"),
+        "engine": opts.get("engine"),
+        "chunk_rows": opts.get("chunk_rows"),
+        "scheduler": opts.get("scheduler"),
+        "task": opts.get("task"),
+        "torch_class": opts.get("torch_class"),
+        "formats": _csv(opts["formats"]),
+        "checks": _csv(opts.get("checks")),
+        "fail_on": opts["fail_on"],
+        "seed": opts["seed"],
+        "out": str(opts["out"]) if opts["out"] is not None else None,
+        "trust_model": True if opts["trust_model"] else None,
+        "allow_modules": tuple(opts["allow_modules"]) or None,
+        "sign_key": str(opts["sign_key"]) if opts.get("sign_key") is not None else None,
+    }
+    trust_sources = {k: "command line" if flag_values.get(k) is not None else str(opts["config_path"])
+                     for k in TRUST_KEYS if flag_values.get(k) is not None or k in raw}
+    return {**raw, **{k: v for k, v in flag_values.items() if v is not None}}, trust_sources
+
+
 def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     from raudit._api import audit
-    from raudit._config import TRUST_KEYS, AuditConfig, load_config_file, trust_notices, trust_settings
+    from raudit._config import AuditConfig
     from raudit._errors import InputError
-    from raudit._render import write_reports
 
     if opts["predictions"] is not None:
         if paths:
@@ -188,31 +227,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     else:
         model_path, data_path = paths
 
-    raw = load_config_file(opts["config_path"]) if opts["config_path"] else {}
-    flag_values = {
-        "target": opts["target"],
-        "sensitive": _csv(opts["sensitive"]),
-        "features": _csv(opts["features"]),
-        "positive_label": opts["positive_label"],
-        "favourable": opts["favourable"],
-        "detail": opts["detail"],
-        "engine": opts["engine"],
-        "chunk_rows": opts["chunk_rows"],
-        "scheduler": opts["scheduler"],
-        "task": opts["task"],
-        "torch_class": opts["torch_class"],
-        "formats": _csv(opts["formats"]),
-        "checks": _csv(opts["checks"]),
-        "fail_on": opts["fail_on"],
-        "seed": opts["seed"],
-        "out": str(opts["out"]) if opts["out"] is not None else None,
-        "trust_model": True if opts["trust_model"] else None,
-        "allow_modules": tuple(opts["allow_modules"]) or None,
-        "sign_key": str(opts["sign_key"]) if opts["sign_key"] is not None else None,
-    }
-    trust_sources = {k: "command line" if flag_values[k] is not None else str(opts["config_path"])
-                     for k in TRUST_KEYS if flag_values[k] is not None or k in raw}
-    raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
+    raw, trust_sources = _raw_config(opts)
     energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
               "refit": False if opts["no_refit"] else None, "verbose": True if opts["verbose"] else None}
     energy = {k: v for k, v in energy.items() if v is not None}
@@ -223,17 +238,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         checks_table["energy"] = {**checks_table.get("energy", {}), **energy}
         raw["check"] = checks_table
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
-    if config.out == "-" and len(config.formats) != 1:
-        raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf)")
-    for notice in trust_notices(trust_settings(config, trust_sources)):
-        click.echo(f"raudit: notice: {_terminal_text(notice)}", err=True)  # even with --quiet: inspection is off or wider
-    if config.sign_key is not None:
-        from raudit._signing import load_private_key
-
-        if config.out == "-" or "json" not in config.formats:
-            raise InputError("--sign-key signs a report set written to a folder, and needs report.json in it",
-                             hint="use --out DIR with json among --format (raudit verify checks the signature from report.json)")
-        load_private_key(config.sign_key)  # a bad key or passphrase is exit 2 before any work
+    _check_outputs(config, opts, trust_sources)
 
     quiet = opts["quiet"]
     progress = _make_progress(quiet)
@@ -254,6 +259,36 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     )
     if progress is not None:
         progress.stop()
+    return _emit(report, config, opts, t0, model_uri=str(model_path) if model_path is not None else None)
+
+
+def _check_outputs(config: Any, opts: dict[str, Any], trust_sources: dict[str, str]) -> None:
+    """Refuse impossible output choices and say which trust settings are in force, before any work (exit 2, nothing written)."""
+    from raudit._config import trust_notices, trust_settings
+    from raudit._errors import InputError
+
+    if config.out == "-" and len(config.formats) != 1:
+        raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf, junit, md)")
+    for notice in trust_notices(trust_settings(config, trust_sources)):
+        click.echo(f"raudit: notice: {_terminal_text(notice)}", err=True)  # even with --quiet: inspection is off or wider
+    if config.sign_key is not None:
+        from raudit._signing import load_private_key
+
+        if config.out == "-" or "json" not in config.formats:
+            raise InputError("--sign-key signs a report set written to a folder, and needs report.json in it",
+                             hint="use --out DIR with json among --format (raudit verify checks the signature from report.json)")
+        load_private_key(config.sign_key)  # a bad key or passphrase is exit 2 before any work
+    if str(opts.get("attach_to") or "").startswith("wandb:"):
+        from raudit._wandb import parse_target
+
+        parse_target(opts["attach_to"])
+
+
+def _emit(report: Any, config: Any, opts: dict[str, Any], t0: float, *, model_uri: str | None) -> int:
+    """Write the report (or print it with ``--out -``), say what was written, attach it; return the exit code."""
+    from raudit._render import write_reports
+
+    quiet = opts["quiet"]
     out = Path(config.out)
     formats = tuple(report.config["formats"])
     if config.out == "-":
@@ -266,11 +301,18 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     written = write_reports(report, out, formats, template_dir=opts["template_dir"], sign_key=config.sign_key)
     if not quiet:
         _print_summary(report, written, time.perf_counter() - t0, config.fail_on)
-    if opts["attach"] or opts["attach_to"]:
+    if str(opts.get("attach_to") or "").startswith("wandb:"):
+        from raudit._wandb import attach_report as attach_wandb
+
+        logged = attach_wandb(report, written, target=opts["attach_to"])
+        if not quiet:
+            click.echo(f"Attached {len(logged['artifacts'])} report file(s), metrics and tags to W&B run "
+                       f"{_terminal_text(logged['run_path'])}")
+    elif opts.get("attach") or opts.get("attach_to"):
         from raudit._mlflow import attach_report, is_mlflow_uri
 
         done = attach_report(report, written, target=opts["attach_to"],
-                             model_uri=str(model_path) if is_mlflow_uri(str(model_path)) else None)
+                             model_uri=model_uri if is_mlflow_uri(model_uri) else None)
         if not quiet:
             where = f"model {done['model']} version {done['version']} (run {done['run_id']})" if done["model"] else f"run {done['run_id']}"
             click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {_terminal_text(where)}")
@@ -434,6 +476,17 @@ def options_markdown(plugins: Any) -> str:
             lines.append(f"| `{d.name}` | `{d.default_text}` | {kind} | {d.doc} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _register() -> None:
+    """Commands that live in their own modules (imported here, but nothing heavy at import time)."""
+    from raudit._compare_cli import compare_command, diff_command
+
+    main.add_command(compare_command)
+    main.add_command(diff_command)
+
+
+_register()
 
 
 if __name__ == "__main__":  # pragma: no cover
