@@ -154,6 +154,7 @@ def audit(
     y_pred: str | None = None,
     y_score: str | None = None,
     trust_model: bool | None = None,
+    reference: str | Path | None = None,
     progress: Progress | None = None,
     command: list[str] | None = None,
 ) -> Report:
@@ -182,6 +183,9 @@ def audit(
         Columns of recorded decisions (and scores) when ``model`` is None.
     trust_model : bool, optional
         Load model files without inspecting them (only after reviewing them).
+    reference : path, optional
+        The drift check's reference: a profile from ``raudit profile`` or a
+        CSV/Parquet file.
     progress : Progress, optional
         Receives events while checks run.
     command : list of str, optional
@@ -213,6 +217,8 @@ def audit(
         overrides["seed"] = seed
     if trust_model is not None:
         overrides["trust_model"] = trust_model
+    if reference is not None:
+        overrides["reference"] = str(reference)
     cfg = cfg.replace(**overrides) if overrides else cfg
 
     plugins = discover()
@@ -239,6 +245,12 @@ def audit(
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
                              sources={"model": str(model_path) if model_path else mlflow_uri,
                                       "data": str(data_path) if data_path else None})
+
+    if cfg.reference is not None:
+        from raudit._profile import load_reference
+
+        ctx = dataclasses.replace(ctx, reference=load_reference(cfg.reference, ctx),
+                                  sources={**ctx.sources, "reference": cfg.reference})
 
     from raudit._render import templates_sha256
 

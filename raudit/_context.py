@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,9 @@ import pandas as pd
 from raudit._adapters import ModelAdapter, Task, _label
 from raudit._config import AuditConfig
 from raudit._errors import InputError
+
+if TYPE_CHECKING:
+    from raudit._profile import Profile
 
 __all__ = ["AuditContext", "build_context", "guess_sensitive"]
 
@@ -51,7 +54,9 @@ class AuditContext:
         ``None`` when auditing recorded predictions without a model.
     config : AuditConfig
     sources : mapping
-        Paths of the input files (``"model"``, ``"data"``), ``None`` for in-memory inputs.
+        Paths of the input files (``"model"``, ``"data"``, ``"reference"``), ``None`` for in-memory inputs.
+    reference : Profile or None
+        The reference profile the drift check compares with (``--reference``).
     """
 
     data: pd.DataFrame
@@ -66,6 +71,7 @@ class AuditContext:
     model: ModelAdapter | None
     config: AuditConfig
     sources: Mapping[str, str | None] = field(default_factory=dict)
+    reference: Profile | None = None
 
     @property
     def seed(self) -> int:

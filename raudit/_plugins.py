@@ -68,7 +68,8 @@ class Check:
         What the check needs: ``"model"`` (a model object, not only recorded
         predictions), ``"labels"`` (a classification task), ``"proba"``
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
-        column). A check whose needs are not met is skipped with the reason.
+        column), ``"reference"`` (a reference profile, ``--reference``). A
+        check whose needs are not met is skipped with the reason.
     Options : type
         The check's options: a frozen dataclass deriving from
         :class:`raudit.Options` whose fields are declared with
@@ -117,6 +118,8 @@ class Check:
             return "needs predicted probabilities, which the model does not give"
         if "sensitive" in needs and ctx.sensitive.shape[1] == 0:
             return "no sensitive columns given (use --sensitive)"
+        if "reference" in needs and ctx.reference is None:
+            return "no reference given (use --reference with a file from `raudit profile`, or a CSV/Parquet reference)"
         return None
 
 
