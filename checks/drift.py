@@ -728,6 +728,7 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
     findings: list[Finding] = [Finding(s, text, key) for s, text, key in a.notes]
     tables: list[Table] = []
     figures: list[Figure] = []
+    fairness_figures: list[Figure] = []
 
     # data
     bad = sorted([c for c in a.columns if c.status in ("fail", "warn")],
@@ -792,16 +793,20 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
                 text += f"; {len(moved)} significant but small gap change(s) are shown in the table"
             findings.append(Finding("pass", text + ".", f"fairness/{feat.grouping}/ok"))
         tables.append(_fairness_table(feat))
-        figures.append(_fairness_figure(feat))
+        fairness_figures.append(_fairness_figure(feat))
 
     # figures of the most drifted columns, then the score
-    ranked = sorted([c for c in a.columns if math.isfinite(c.psi)], key=lambda c: -c.psi)[: o.figures]
+    # figures in section order (the renderer orders sections by first appearance): columns, score, fairness
+    finite = sorted([c for c in a.columns if math.isfinite(c.psi)], key=lambda c: -c.psi)
+    ranked = [c for c in finite if c.status in ("fail", "warn")][: o.figures] or finite[: min(1, o.figures)]
     for c in ranked:
         figures.append(_column_figure(c, a))
     score = next((x for x in a.outputs if x.key == "score"), None)
     if score is not None and a.reference_profile.score is not None and a.current_profile.score is not None:
         figures.append(_cdf_figure("Score distribution, reference vs current", a.reference_profile.score,
-                                   a.current_profile.score, "score (probability of the positive class)", "Predictions"))
+                                   a.current_profile.score, "score (probability of the positive class)",
+                                   "Predictions, label and performance"))
+    figures += fairness_figures
     tables.append(_reference_table(a))
 
     metrics = _metrics(a)
@@ -836,27 +841,29 @@ def _output_sentence(out: OutputDrift) -> str:
 def _data_table(columns: Sequence[ColumnDrift], o: DriftOptions) -> Table:
     rows = []
     for c in sorted(columns, key=lambda c: -(c.psi if math.isfinite(c.psi) else -1)):
+        why = c.note or (c.distribution.reason if c.distribution is not None else "")
         if c.numeric is not None:
             s = c.numeric
             test = f"KS {s.ks:.3f}" + (f" (+≤{s.ks_bound:.3f})" if s.ks_bound else "")
             other = f"W₁/σ {s.wasserstein_norm:.3f}" + (f" (±{s.wasserstein_norm_bound:.3f})" if s.wasserstein_norm_bound else "")
-            cats = ""
         elif c.categorical is not None:
             s2 = c.categorical
             test, other = f"χ² {s2.chi2:.1f} (df {s2.dof})", f"JS {s2.js:.3f}"
-            cats = ("names not kept (hashed)" if s2.hashed else
-                    "; ".join(x for x in (("new: " + ", ".join(k for k, _ in s2.new[:5])) if s2.new else "",
-                                          ("vanished: " + ", ".join(k for k, _ in s2.vanished[:5])) if s2.vanished else "") if x))
+            if s2.hashed:
+                why += "; more categories than the profile keeps: compared on hash buckets, names not kept"
+            if s2.new:
+                why += "; new: " + ", ".join(k for k, _ in s2.new[:5]) + (" …" if len(s2.new) > 5 else "")
+            if s2.vanished:
+                why += "; vanished: " + ", ".join(k for k, _ in s2.vanished[:5]) + (" …" if len(s2.vanished) > 5 else "")
         else:
-            test = other = cats = "—"
+            test = other = "—"
+        if c.missing is not None and c.missing.status != "pass":
+            why += f"; missing rate: {c.missing.reason}"
         d = c.distribution
-        rows.append([c.name, "/".join(c.roles), c.kind, c.psi if math.isfinite(c.psi) else None, test, other,
-                     _p(d.p_holm) if d is not None else "—", f"{_pct(c.missing_ref)} → {_pct(c.missing_cur)}", cats or "—",
-                     c.status, (c.note or (d.reason if d is not None else "")) +
-                     (f"; missing: {c.missing.reason}" if c.missing is not None and c.missing.status != "pass" else "")])
+        rows.append([c.name, f"{'/'.join(c.roles)}, {c.kind}", c.psi if math.isfinite(c.psi) else None, test, other,
+                     _p(d.p_holm) if d is not None else "—", f"{_pct(c.missing_ref)} → {_pct(c.missing_cur)}", c.status, why])
     return Table(
-        "Data drift by column", ["column", "role", "type", "PSI", "test", "distance", "p (Holm)", "missing", "categories",
-                                 "status", "why"], rows,
+        "Data drift by column", ["column", "role, type", "PSI", "test", "distance", "p (Holm)", "missing", "status", "why"], rows,
         note=(f"PSI on {o.psi_bins} reference-quantile bins (numbers) or on categories, a proportion of 0 counted as "
               "0.0001; KS = Kolmogorov–Smirnov statistic (asymptotic p), W₁/σ = Wasserstein distance ÷ the reference "
               "standard deviation, χ² = chi-square test of homogeneity (categories with an expected count under 5 pooled), "
@@ -893,28 +900,29 @@ def _output_table(outputs: Sequence[OutputDrift]) -> Table:
 def _fairness_table(feat: FeatureDrift) -> Table:
     rows = []
     for r in sorted(feat.rates, key=lambda r: (list(RATES).index(r.rate), r.group)):
-        own = f"{r.change:+.3f} ({_ci(r.ci)}; {_p(r.p)})" if math.isfinite(r.change) else "—"
+        own = f"{r.change:+.3f} ({_ci(r.ci)})" if math.isfinite(r.change) else "—"
         if r.judged is None:
-            gap, status = "reference group", "—"
+            gap, change, status = "reference", "—", "—"
         else:
-            gap = (f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f}: {r.gap_change:+.3f} ({_ci(r.gap_ci)}; {_p(r.judged.p_holm)})"
-                   if math.isfinite(r.gap_change) else "—")
+            gap = f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f}"
+            change = f"{r.gap_change:+.3f} ({_ci(r.gap_ci)}; {_p(r.judged.p_holm)})" if math.isfinite(r.gap_change) else "—"
             status = r.judged.status
-        rows.append([r.group, RATES[r.rate], r.n_ref, r.n_cur, r.reference, r.current, own, gap, status])
+        rows.append([f"{r.group} ({r.n_ref:,} → {r.n_cur:,})", RATES[r.rate], f"{_f(r.reference)} → {_f(r.current)}", own, gap,
+                     change, status])
     for g, n1, n2 in feat.unmatched:
-        rows.append([g, "—", n1, n2, None, None, "—", "only in the " + ("reference" if n1 else "current data"), "—"])
+        rows.append([f"{g} ({n1:,} → {n2:,})", "—", "—", "—", "—", "only in the " + ("reference" if n1 else "current data"), "—"])
     ref = feat.rates[0].reference_group if feat.rates else "—"
-    note = (f"Groups: {feat.how}. own change: now − then with a 95 % Newcombe interval and a two-proportion test (shown, "
-            f"not judged: a shift every group shares is prediction drift). gap: group − {ref} (the largest group of the "
-            "reference), then → now: its change with an Agresti–Caffo interval and z-test, Holm-adjusted across this "
-            "feature's groups and rates; this is what is judged.")
+    note = (f"Groups: {feat.how}; rows then → now in brackets. own change: now − then, 95 % Newcombe interval (shown, not "
+            f"judged: a shift every group shares is prediction drift). gap: the group's rate − {ref}'s (the reference's "
+            "largest group), then → now; its change with an Agresti–Caffo 95 % interval and z-test, Holm-adjusted across "
+            "this feature's groups and rates, is what is judged.")
     if feat.ratio is not None:
         rd = feat.ratio
         note += (f" Worst selection-rate ratio (lowest ÷ highest group): {_f(rd.reference)} → {_f(rd.current)} "
                  f"(95 % bootstrap interval of the change {_ci(rd.ci)}): {rd.status}.")
     return Table(f"{feat.grouping}: group rates then → now",
-                 ["group", "rate", "n then", "n now", "then", "now", "own change (95 % CI; p)",
-                  f"gap to {ref}: then → now: change (95 % CI; p Holm)", "status"], rows, note=note, section="Fairness drift")
+                 ["group (rows)", "rate", "then → now", "own change (95 % CI)", f"gap to {ref}", "gap change (95 % CI; p Holm)",
+                  "status"], rows, note=note, section="Fairness drift")
 
 
 def _fairness_figure(feat: FeatureDrift) -> Figure:

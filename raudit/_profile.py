@@ -188,12 +188,11 @@ class Profile:
         columns = tuple(ColumnProfile(a.name, a.roles, merge_sketches(a.sketch, b.sketch))
                         for a, b in zip(self.columns, other.columns))
         groups = {}
-        for name in sorted(set(self.groups) | set(other.groups)):
-            if name in self.groups and name in other.groups:
-                col = next(c for c in columns if c.name == name)
-                merged = _fine_groups_for(self.groups[name] + other.groups[name], col.sketch)
+        for col in columns:
+            if col.name in self.groups and col.name in other.groups:
+                merged = _fine_groups_for(self.groups[col.name] + other.groups[col.name], col.sketch)
                 if merged is not None:
-                    groups[name] = merged
+                    groups[col.name] = merged
         return Profile(
             params=self.params, rows=self.rows + other.rows, columns=columns, target=self.target, task=self.task,
             classes=self.classes, positive_label=self.positive_label,
@@ -238,7 +237,7 @@ class Profile:
             "abs_error": None if self.abs_error is None else self.abs_error.to_json(),
             "correct": self.correct,
             "overall": None if self.overall is None else _overall_json(self.overall),
-            "groups": {name: _groups_json(gc) for name, gc in self.groups.items()},
+            "groups": {c.name: _groups_json(self.groups[c.name]) for c in self.columns if c.name in self.groups},
         }
         return out
 

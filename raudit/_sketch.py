@@ -234,22 +234,29 @@ def bucket_keys(x: np.ndarray, sub: int) -> np.ndarray:
 
 
 def bucket_bounds(keys: np.ndarray, sub: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper value of each bucket (``[lo, hi)`` for positive keys, mirrored for negative)."""
+    """Lower and upper value of each bucket (``[lo, hi)`` for positive keys, mirrored for negative).
+
+    Among subnormal numbers (below 2.2e-308) buckets are narrower than the
+    spacing of floats, so their bounds are rounded.
+    """
     keys = np.asarray(keys, dtype=np.int64)
     a = np.abs(keys)
     e, j = a // sub - _KEY_OFFSET_OCTAVES, a % sub
-    lo = np.ldexp(0.5 + j / (2 * sub), e)
-    hi = np.ldexp(0.5 + (j + 1) / (2 * sub), e)
+    with np.errstate(over="ignore"):  # the top bucket's upper bound is 2**1024 = inf
+        lo = np.ldexp(0.5 + j / (2 * sub), e)
+        hi = np.ldexp(0.5 + (j + 1) / (2 * sub), e)
     lo, hi = np.where(keys == 0, 0.0, lo), np.where(keys == 0, 0.0, hi)
     return np.where(keys < 0, -hi, lo), np.where(keys < 0, -lo, hi)
 
 
 def bucket_representatives(keys: np.ndarray, sub: int) -> np.ndarray:
     """The value standing for each bucket: ``2 lo hi / (lo + hi)``, within ``1/(2 sub + 1)`` of every value in it."""
-    lo, hi = bucket_bounds(keys, sub)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rep = 2 * lo * hi / (lo + hi)
-    return np.where(np.asarray(keys) == 0, 0.0, rep)
+    keys = np.asarray(keys, dtype=np.int64)
+    a = np.abs(keys)
+    e, j = a // sub - _KEY_OFFSET_OCTAVES, a % sub
+    lo_m, hi_m = 0.5 + j / (2 * sub), 0.5 + (j + 1) / (2 * sub)  # mantissas in [0.5, 1]: no overflow
+    rep = np.ldexp(2 * lo_m * hi_m / (lo_m + hi_m), e)
+    return np.where(keys == 0, 0.0, np.where(keys < 0, -rep, rep))
 
 
 def _merge_counts(keys: Sequence[np.ndarray], counts: Sequence[np.ndarray], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -613,11 +620,11 @@ def sketch_from_json(raw: Mapping[str, Any], params: SketchParams) -> Sketch:
 
 
 # -- distances between two sketches ----------------------------------------------------------------------
-def psi(ref: np.ndarray, cur: np.ndarray, *, epsilon: float = PSI_EPSILON) -> float:
+def psi(ref: np.ndarray, cur: np.ndarray, *, epsilon: float | tuple[float, float] = PSI_EPSILON) -> float:
     """Population stability index of two count (or proportion) vectors over the same bins.
 
     ``sum((r - c) * ln(r / c))`` over proportions, a zero proportion replaced
-    by ``epsilon``.
+    by ``epsilon`` (one value, or one for the reference and one for the current side).
 
     Examples
     --------
@@ -626,8 +633,9 @@ def psi(ref: np.ndarray, cur: np.ndarray, *, epsilon: float = PSI_EPSILON) -> fl
     """
     r = np.asarray(ref, dtype=float)
     c = np.asarray(cur, dtype=float)
+    eps_r, eps_c = epsilon if isinstance(epsilon, tuple) else (epsilon, epsilon)
     r, c = r / r.sum(), c / c.sum()
-    r, c = np.where(r == 0, epsilon, r), np.where(c == 0, epsilon, c)
+    r, c = np.where(r == 0, eps_r, r), np.where(c == 0, eps_c, c)
     return float(np.sum((r - c) * np.log(r / c)))
 
 
