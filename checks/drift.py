@@ -84,20 +84,22 @@ class DriftOptions(Options):
                                       ge=0)
     mae_increase_fail: float = option(0.25, "regression: relative rise of the mean absolute error at or beyond this "
                                             "fails when significant", ge=0)
-    group_rate_change_max: float = option(0.1, "change of a group's selection rate, TPR or FPR beyond ± this is a "
-                                               "fairness shift (fail when significant, else warn)", ge=0, le=1)
+    gap_change_max: float = option(0.1, "change of a group's gap to the reference's largest group (in selection rate, TPR "
+                                        "or FPR) beyond ± this is a fairness shift: fail when significant and the gap "
+                                        "widened, else warn", ge=0, le=1)
     ratio_drop_max: float = option(0.1, "fall of a feature's worst selection-rate ratio (lowest ÷ highest group) beyond "
                                         "this is a fairness shift (fail when its interval excludes 0, else warn)", ge=0, le=1)
-    precision: float = option(0.5, "a group's gap change (or a worst-ratio change) is judged only when the half-width of "
-                                   "its 95 % interval is at most this share of its threshold; wider: too few rows, shown "
-                                   "but not judged", gt=0, le=1)
+    precision: float = option(0.5, "a group's gap change is judged only when the half-width of its 95 % interval is at "
+                                   "most this share of gap_change_max; wider: too few rows, shown but not judged",
+                                   gt=0, le=1)
     min_group_size: int = option(30, "groups with fewer rows then or now are shown but not judged", ge=1)
     bins: Mapping[str, tuple[float, ...]] = option({}, "bin edges per numeric sensitive column, e.g. { age = [18, 30, 45, "
                                                        "60, 100] } (default: the reference's quartiles)")
     alpha: float = option(0.05, "significance level of the tests (after Holm's correction within each family)", gt=0, lt=1)
     bootstrap_rounds: int = option(1000, "bootstrap rounds of the interval of the worst selection-rate ratio's change",
                                    ge=0, le=100_000)
-    figures: int = option(4, "distribution charts drawn for the most drifted columns", ge=0, le=50)
+    figures: int = option(4, "distribution charts drawn for the most drifted columns (those that warn or fail; the "
+                             "single most drifted when none does)", ge=0, le=50)
     max_findings: int = option(12, "column findings listed before the rest is summarised in one line", ge=1)
 
     def check(self, *, name: str) -> None:  # noqa: D102
@@ -626,11 +628,11 @@ def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: Dri
             half = (r["gap_ci"][1] - r["gap_ci"][0]) / 2
             if min(r["n_ref"], r["n_cur"], n0) < o.min_group_size:
                 status, reason = "skipped", f"group too small to judge (fewer than {o.min_group_size} rows then or now)"
-            elif not half <= o.precision * o.group_rate_change_max:
-                status, reason = "skipped", (f"too few rows to judge a change of ±{o.group_rate_change_max:g} (95 % interval "
-                                             f"±{half:.3f}, wider than ±{o.precision * o.group_rate_change_max:g})")
+            elif not half <= o.precision * o.gap_change_max:
+                status, reason = "skipped", (f"too few rows to judge a change of ±{o.gap_change_max:g} (95 % interval "
+                                             f"±{half:.3f}, wider than ±{o.precision * o.gap_change_max:g})")
             else:
-                status, reason = _judge(effect, ph, warn=o.group_rate_change_max, fail=o.group_rate_change_max, alpha=o.alpha)
+                status, reason = _judge(effect, ph, warn=o.gap_change_max, fail=o.gap_change_max, alpha=o.alpha)
                 if status == "fail" and abs(r["gap_cur"]) <= abs(r["gap_ref"]):
                     status, reason = "warn", reason + "; the gap narrowed, so the group is not worse off than before"
                 elif status == "fail":
@@ -649,12 +651,8 @@ def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: Dri
         now = float(sr_cur.min() / sr_cur.max()) if sr_cur.max() > 0 else float("nan")
         lo, hi = _bootstrap_ratio(cr, cc, o.bootstrap_rounds, rng)
         drop = then - now
-        half = (hi - lo) / 2
         if not (math.isfinite(then) and math.isfinite(now)):
             status, reason = "pass", "not measurable (no group is selected)"
-        elif not half <= o.precision * o.ratio_drop_max:
-            status, reason = "skipped", (f"too few rows to judge a fall of {o.ratio_drop_max:g} (95 % interval ±{half:.3f}, "
-                                         f"wider than ±{o.precision * o.ratio_drop_max:g})")
         elif drop > o.ratio_drop_max and math.isfinite(hi) and hi < 0:
             status, reason = "fail", f"fell by more than {o.ratio_drop_max:g} and the 95 % interval of the change excludes 0"
         elif drop > o.ratio_drop_max:
@@ -783,12 +781,12 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
                                     f"fairness/{feat.grouping}/ratio"))
         if not flagged:
             moved = [r for r in feat.rates if r.judged is not None and r.judged.reason.startswith("significant")]
-            together = [r for r in feat.rates if abs(r.change) > o.group_rate_change_max and r.p < o.alpha]
+            together = [r for r in feat.rates if abs(r.change) > o.gap_change_max and r.p < o.alpha]
             text = (f"[{feat.grouping}] No group's selection rate, TPR or FPR gap to {feat.rates[0].reference_group} "
-                    f"moved beyond ±{o.group_rate_change_max:g} with significance")
+                    f"moved beyond ±{o.gap_change_max:g} with significance")
             if together:
                 text += (f"; the groups' own rates moved together ({len(together)} rate(s) by more than "
-                         f"{o.group_rate_change_max:g}: see prediction and performance drift)")
+                         f"{o.gap_change_max:g}: see prediction and performance drift)")
             if moved:
                 text += f"; {len(moved)} significant but small gap change(s) are shown in the table"
             findings.append(Finding("pass", text + ".", f"fairness/{feat.grouping}/ok"))

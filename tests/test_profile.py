@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from fractions import Fraction
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import raudit
 from raudit._errors import InputError
 from raudit._profile import PROFILE_SCHEMA_VERSION, Profile, profile_frame, read_profile
 from raudit._sketch import (
@@ -108,7 +110,9 @@ def test_categories_beyond_the_cap_keep_only_hash_bucket_counts():
     few = CategoricalSketch.of(["a", "b", None, "a"], p)
     assert few.counts == {"a": 2, "b": 1} and few.missing == 1
     many = CategoricalSketch.of(["a", "b", "c", "d"], p)
-    assert many.counts is None and many.hashed is not None and many.hashed.sum() == 4
+    assert many.counts is None and many.hashed is not None and many.hashed.sum() == 4 and len(many.hashed) == 64
+    bucket = int.from_bytes(hashlib.sha256(b"c").digest()[:8], "big") % 64
+    assert many.hashed[bucket] >= 1, "a category counts in the bucket of its sha256"
     merged = CategoricalSketch.of(["a", "b"], p) + CategoricalSketch.of(["c", "d"], p)
     assert merged == many, "the switch depends on the merged data only"
 
@@ -190,8 +194,14 @@ def test_cli_profile_writes_a_valid_profile_and_says_what_it_holds(files, tmp_pa
     assert f"Wrote {out}" in res.output and "no row of the data" in res.output
     p = read_profile(out)
     assert p.rows == 3000 and p.has_predictions and set(p.groups) == {"sex", "ethnicity"}
+    assert p.label is not None and p.prediction is not None and p.score is not None and p.overall is not None
+    assert p.label.counts == {"0": int((pd.read_csv(files["data"]).approved == 0).sum()),  # type: ignore[union-attr]
+                              "1": int(pd.read_csv(files["data"]).approved.sum())}, "class balance"
     assert p.sources[0].name == "data.csv" and len(p.sources[0].sha256) == 64
     assert p.model is not None and p.model.name == "model.joblib" and p.model.model_class.endswith("Pipeline")
+    assert p.model.sha256 == hashlib.sha256(files["model"].read_bytes()).hexdigest()
+    assert p.sources[0].sha256 == hashlib.sha256(files["data"].read_bytes()).hexdigest()
+    assert p.raudit_version == raudit.__version__
     assert [c.name for c in p.columns] == [*FEATURES, "sex", "ethnicity"]
     again = tmp_path / "again.json"
     run("profile", files["data"], "--model", files["model"], "--target", "approved", "--sensitive", "sex,ethnicity", "-o", again)

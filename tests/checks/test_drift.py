@@ -4,6 +4,7 @@ numbers checked against scipy and Evidently, the profile and the raw reference g
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import re
 import sys
@@ -70,6 +71,17 @@ def test_a_fresh_sample_of_the_same_data_flags_no_drift(world):
     assert r.metrics["columns_compared"] == 8 and r.metrics["max_psi"] < 0.02
     assert {o["key"] for o in r.details["outputs"]} == {"score", "prediction", "label", "accuracy", "roc_auc"}
     assert all(o["status"] == "pass" for o in r.details["outputs"])
+    age = r.details["fairness"]["age"]
+    assert age["how"].startswith("binned at the reference's quartiles") and len({x["group"] for x in age["rates"]}) == 4
+
+
+def test_holm_is_applied_within_the_column_family(shifted):
+    from raudit._stats import holm
+
+    _, r = shifted
+    cols = [c for c in r.details["columns"] if c["distribution"] is not None]
+    raw = [c["distribution"]["p"] for c in cols]
+    assert [c["distribution"]["p_holm"] for c in cols] == pytest.approx(holm(raw).tolist())
 
 
 def test_a_reweighted_subpopulation_flags_that_column_only(world):
@@ -78,6 +90,18 @@ def test_a_reweighted_subpopulation_flags_that_column_only(world):
     r = drift(world, older)
     assert flagged_columns(r) == {"age"} and flagged_columns(r, ("fail",)) == {"age"}
     assert not flagged_groups(r)
+
+
+def test_a_group_selected_less_often_fails_the_worst_selection_rate_ratio(world):
+    cur = world["pool"].iloc[:12_000].copy()
+    c = cur.ethnicity == "Group C"
+    cur.loc[c, "income"] = cur.loc[c, "income"] * 0.6
+    r = drift(world, cur)
+    ratio = r.details["fairness"]["ethnicity"]["worst_selection_rate_ratio"]
+    assert ratio["reference"] - ratio["current"] > 0.1 and ratio["ci"][1] < 0 and ratio["status"] == "fail"
+    assert ratio["groups_current"][0] == "Group C"
+    assert r.metrics["worst_selection_rate_ratio_change_ethnicity"] == pytest.approx(ratio["change"])
+    assert any(f.key == "fairness/ethnicity/ratio" and f.status == "fail" for f in r.findings)
 
 
 def test_a_rescaled_column_is_flagged_alone_with_its_prediction_drift(world):
@@ -89,6 +113,9 @@ def test_a_rescaled_column_is_flagged_alone_with_its_prediction_drift(world):
     score = next(o for o in r.details["outputs"] if o["key"] == "score")
     assert score["status"] == "fail", "the model's scores moved with its input"
     assert not flagged_groups(r, ("fail",)), "every group moved together: prediction drift, not fairness drift"
+    warned = [x["judged"]["reason"] for f in r.details["fairness"].values() for x in f["rates"]
+              if x["judged"] is not None and x["judged"]["status"] == "warn"]
+    assert all("the gap narrowed" in w or "not significant" in w for w in warned), "a narrowed gap warns, never fails"
 
 
 def test_a_new_category_is_flagged_and_named(world):
@@ -195,6 +222,47 @@ def test_chi_square_and_jensen_shannon_equal_scipy(world, shifted):
     pr = ref.zip_region.value_counts(normalize=True).sort_index()
     pc = cur.zip_region.value_counts(normalize=True).reindex(pr.index)
     assert zr["js"] == pytest.approx(jensenshannon(pr, pc, base=2), rel=1e-9)
+
+
+def test_small_groups_are_shown_not_judged(world):
+    r = drift(world, world["pool"].iloc[:800])
+    judged = [x["judged"] for f in r.details["fairness"].values() for x in f["rates"] if x["judged"] is not None]
+    assert judged and all(j["status"] == "skipped" and "too few rows" in j["reason"] for j in judged)
+    assert r.details["fairness"]["sex"]["rates"], "the rates are still shown"
+
+
+def test_no_drift_psi_is_about_its_sampling_noise():
+    """Without drift, PSI over k bins is about (k - 1)(1/n_ref + 1/n_cur): 0.0015 for 10 bins and 12,000 rows a side."""
+    rng = np.random.default_rng(0)
+    n = 12_000
+    values = [psi(rng.multinomial(n, [0.1] * 10), rng.multinomial(n, [0.1] * 10)) for _ in range(300)]
+    assert np.mean(values) == pytest.approx(9 * 2 / n, rel=0.15)
+    assert np.quantile(values, 0.999) < 0.01 < 0.1
+
+
+def test_the_reference_can_come_from_raudit_toml(world, tmp_path):
+    cfg = tmp_path / "raudit.toml"
+    cfg.write_text(f'target = "approved"\nsensitive = ["sex", "ethnicity", "age"]\nchecks = ["drift"]\n'
+                   f'reference = "{world["profile"].as_posix()}"\n')
+    world["pool"].iloc[:2000].to_csv(tmp_path / "cur.csv", index=False)
+    res = CliRunner().invoke(main, [str(world["model"]), str(tmp_path / "cur.csv"), "--config", str(cfg), "--format", "json",
+                                    "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["config"]["reference"] == world["profile"].as_posix()
+    assert report["checks"][0]["name"] == "drift" and report["checks"][0]["status"] == "pass"
+
+
+def test_multiclass_and_regression_models_get_the_drift_that_applies(multiclass, regression, tmp_path):
+    for (model, data), target, expected in ((multiclass, "grade", {"prediction", "label", "accuracy"}),
+                                            (regression, "price", {"prediction", "label", "mae"})):
+        half = len(data) // 2
+        data.iloc[:half].to_csv(tmp_path / f"{target}.csv", index=False)
+        r = raudit.audit(model, data.iloc[half:], target=target, sensitive=["sex"], checks=["drift"],
+                         reference=tmp_path / f"{target}.csv")["drift"]
+        assert {o["key"] for o in r.details["outputs"]} == expected, target
+        assert r.details["fairness"] == {} and r.status in ("pass", "warn")
+        assert any("binary classifiers only" in f.message for f in r.findings)
 
 
 def test_the_judgement_rule():
