@@ -341,20 +341,23 @@ def _overall_from_json(raw: Mapping[str, Any]) -> GroupCounts:
 
 
 # -- fine groups of sensitive columns -----------------------------------------------------------------
+def _names_of(values: Any, name: Any) -> np.ndarray:
+    """``name(v)`` for each value (computed once per distinct value); missing values become ``missing``."""
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    names = np.array([*(name(u) for u in uniques), MISSING], dtype=object)
+    return names[codes]  # the sentinel -1 picks the last name: missing
+
+
 def _fine_labels(column: pd.Series, sketch: Sketch) -> np.ndarray | None:
     """Group key of each row: the category, or the exact value / grid bucket of a numeric column; None past the cap."""
     if isinstance(sketch, CategoricalSketch):
-        if not sketch.exact:
-            return None
-        return column.astype(object).where(column.notna(), MISSING).map(str).to_numpy()
+        return _names_of(column, str) if sketch.exact else None
     x = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    ok = np.isfinite(x)
-    out = np.full(len(x), MISSING, dtype=object)
+    x = np.where(np.isfinite(x), x + 0.0, np.nan)  # ±inf are missing, like in the sketch; -0.0 is 0.0
     if sketch.exact:
-        out[ok] = [repr(float(v)) for v in x[ok] + 0.0]
-    else:
-        out[ok] = [f"b{k}" for k in bucket_keys(x[ok], sketch.params.sub_buckets).tolist()]
-    return out
+        return _names_of(x, lambda v: repr(float(v)))
+    keys = np.where(np.isfinite(x), bucket_keys(np.nan_to_num(x), sketch.params.sub_buckets), 0)
+    return np.where(np.isfinite(x), _names_of(keys, lambda k: f"b{int(k)}"), MISSING)
 
 
 def _fine_groups_for(gc: GroupCounts, sketch: Sketch) -> GroupCounts | None:
