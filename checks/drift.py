@@ -289,7 +289,7 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
     if reference.target is not None and ctx.config.target is not None and reference.target != ctx.config.target:
         notes.append(("warn", f"The reference's label column is {reference.target!r}, the audit's {ctx.config.target!r}.",
                       "target"))
-    columns = _data_drift(reference, current, o, notes)
+    columns = _data_drift(reference, current, o, notes, model_audit=ctx.model is not None)
     outputs = _output_drift(reference, current, o, notes)
     fairness = _fairness_drift(reference, current, o, ctx.rng("drift"), notes)
     info = {
@@ -334,13 +334,21 @@ def _holm_judge(items: list[tuple[float, float, float, float]], alpha: float) ->
 
 
 # -- data ---------------------------------------------------------------------------------------------
-def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]]) -> list[ColumnDrift]:
+def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]], *,
+                model_audit: bool) -> list[ColumnDrift]:
     pending: list[dict[str, Any]] = []
+    absent = [c for c in cur.columns if ref.column(c.name) is None]
+    if absent:
+        # a model input or a sensitive column the reference lacks is a gap; with recorded decisions every other
+        # column is context, and the reference may well not hold it
+        gap = [c for c in absent if "sensitive" in c.roles or (model_audit and "input" in c.roles)]
+        notes.append(("warn" if gap else "pass",
+                      f"{len(absent)} column(s) of the audit are not in the reference profile, so not compared: "
+                      + ", ".join(f"{c.name} ({'/'.join(c.roles)})" for c in absent[:12]) + (" …" if len(absent) > 12 else "")
+                      + ".", "absent"))
     for col in cur.columns:
         rc = ref.column(col.name)
         if rc is None:
-            notes.append(("warn", f"Column {col.name!r} ({'/'.join(col.roles)}) is not in the reference profile: not compared.",
-                          f"absent/{col.name}"))
             continue
         a, b = rc.sketch, col.sketch
         row: dict[str, Any] = {"name": col.name, "roles": col.roles, "kind": b.kind, "missing_ref": a.missing_rate,
@@ -431,7 +439,7 @@ def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple
         distribution("prediction", "Predicted class" if ref.task != "regression" else "Predicted value",
                      ref.prediction, cur.prediction)
     distribution("label", "Label (class balance)" if ref.task != "regression" else "Label", ref.label, cur.label)
-    if ref.positive_label != cur.positive_label and ref.task == "binary" and cur.task == "binary":
+    if ref.positive_label != cur.positive_label and None not in (ref.positive_label, cur.positive_label):
         notes.append(("warn", f"The reference's positive class is {ref.positive_label!r}, the audit's {cur.positive_label!r}: "
                               "performance and fairness drift are not compared.", "positive_label"))
     elif ref.has_predictions:

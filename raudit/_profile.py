@@ -539,8 +539,11 @@ def make_profile(model: ModelAdapter | None, data: pd.DataFrame, config: AuditCo
         numeric_target = pd.api.types.is_float_dtype(y) and y.nunique() > 20
         task = "regression" if numeric_target else ("binary" if y.nunique() == 2 else "multiclass")
         classes = None if numeric_target else sorted(pd.unique(y).tolist(), key=str)
+        positive = None
+        if task == "binary" and classes is not None:  # as an audit of recorded decisions chooses it
+            positive = next((c for c in classes if str(c) == str(config.positive_label)), classes[1])
         profile = profile_frame(data, inputs=inputs, sensitive=list(config.sensitive), target=config.target,
-                                y=y.to_numpy(), task=task, classes=classes, params=params)
+                                y=y.to_numpy(), task=task, classes=classes, positive_label=positive, params=params)
     return profile.with_sources([FileInfo.of(data_path)] if data_path is not None else [])
 
 

@@ -265,6 +265,18 @@ def test_multiclass_and_regression_models_get_the_drift_that_applies(multiclass,
         assert any("binary classifiers only" in f.message for f in r.findings)
 
 
+def test_recorded_decisions_are_compared_with_a_profile_of_the_model(world, binary_model):
+    cur = world["pool"].iloc[:6000].copy()
+    X = cur[list(binary_model.feature_names_in_)]
+    cur["decision"], cur["score"] = binary_model.predict(X), binary_model.predict_proba(X)[:, 1]
+    r = raudit.audit(None, cur, target="approved", sensitive=SENSITIVE, y_pred="decision", y_score="score", checks=["drift"],
+                     reference=world["profile"])["drift"]
+    assert {o["key"] for o in r.details["outputs"]} == {"score", "prediction", "label", "accuracy", "roc_auc"}
+    assert r.status == "pass"
+    absent = next(f for f in r.findings if f.key == "absent")
+    assert absent.status == "pass" and "applicant_id" in absent.message, "context columns the reference lacks: a note"
+
+
 def test_the_judgement_rule():
     assert _judge(0.3, 0.001, warn=0.1, fail=0.25, alpha=0.05)[0] == "fail"
     assert _judge(0.15, 0.001, warn=0.1, fail=0.25, alpha=0.05)[0] == "warn"
