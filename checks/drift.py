@@ -310,7 +310,7 @@ def _judge(effect: float, p_holm: float, *, warn: float, fail: float, alpha: flo
     """The rule: fail = beyond ``fail`` and significant; warn = beyond ``warn`` (significant or not) or beyond ``fail`` unproven."""
     sig = math.isfinite(p_holm) and p_holm < alpha
     p_text = _p(p_holm)
-    if not math.isfinite(effect):
+    if math.isnan(effect):
         return "pass", "not measurable"
     if effect >= fail and sig:
         return "fail", f"beyond the fail threshold {fail:g} and significant ({p_text}, Holm)"

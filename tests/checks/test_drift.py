@@ -9,9 +9,11 @@ import math
 import re
 import sys
 import types
+from importlib.resources import files as package_files
 from pathlib import Path
 
 import joblib
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -417,6 +419,8 @@ def test_post_market_monitoring_is_in_the_compliance_map_and_the_report_renders(
     assert any("selection rate per group" in t for t in titles) and all(f.svg.startswith("<svg") for f in r.figures)
     html = report.render("html").decode()
     assert "Data drift by column" in html and "Fairness drift" in html
+    schema = json.loads(package_files("raudit.schema").joinpath("report.schema.json").read_text())
+    jsonschema.validate(json.loads(report.to_json()), schema)
 
 
 def test_a_different_model_is_named(world, binary_model, credit, tmp_path):
