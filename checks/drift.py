@@ -797,6 +797,9 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
                          f"{o.gap_change_max:g}: see prediction and performance drift)")
             if moved:
                 text += f"; {len(moved)} significant but small gap change(s) are shown in the table"
+            unjudged = [r for r in feat.rates if r.judged is not None and r.judged.status == "skipped"]
+            if unjudged:
+                text += f"; {len(unjudged)} gap change(s) not judged (too few rows)"
             findings.append(Finding("pass", text + ".", f"fairness/{feat.grouping}/ok"))
         tables.append(_fairness_table(feat))
         fairness_figures.append(_fairness_figure(feat))
@@ -998,10 +1001,9 @@ def _metrics(a: DriftAnalysis) -> dict[str, Any]:
         "columns_failed": sum(c.status == "fail" for c in a.columns),
         "columns_warned": sum(c.status == "warn" for c in a.columns),
     }
-    psis = [(c.psi, c.name) for c in a.columns if math.isfinite(c.psi)]
+    psis = [c.psi for c in a.columns if math.isfinite(c.psi)]
     if psis:
-        v, name = max(psis)
-        m["max_psi"], m["max_psi_column"] = v, name
+        m["max_psi"] = max(psis)
     for out in a.outputs:
         if out.numeric is not None or out.categorical is not None:
             s = out.numeric or out.categorical

@@ -181,6 +181,13 @@ def test_a_profile_holds_no_value_of_a_high_cardinality_column(tmp_path):
     jsonschema.validate(json.loads(text), SCHEMA)
 
 
+def test_a_column_under_the_cap_keeps_its_values_even_an_identifier(tmp_path):
+    """The documented limit: a reference of at most 256 rows keeps a unique identifier's values."""
+    data = pd.DataFrame({"account_no": np.arange(987_000_001, 987_000_101), "approved": [0, 1] * 50})
+    p = profile_frame(data, inputs=["account_no"], target="approved")
+    assert "987000050" in p.to_json()
+
+
 # -- the CLI ---------------------------------------------------------------------------------------------
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)

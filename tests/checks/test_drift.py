@@ -131,6 +131,26 @@ def test_a_new_category_is_flagged_and_named(world):
     assert any("new categories: 'council'" in f.message for f in r.findings)
 
 
+def test_a_renamed_category_is_new_and_the_old_name_vanished(world):
+    cur = world["pool"].iloc[:12_000].assign(home_ownership=lambda d: d.home_ownership.replace({"own": "owned"}))
+    r = drift(world, cur)
+    home = column(r, "home_ownership")
+    n_own = int((world["ref"].home_ownership == "own").sum())
+    assert home["new_categories"] == [["owned", int((cur.home_ownership == "owned").sum())]]
+    assert home["vanished_categories"] == [["own", n_own]] and flagged_columns(r, ("fail",)) == {"home_ownership"}
+
+
+def test_a_missing_rate_change_is_flagged(world):
+    cur = world["pool"].iloc[:12_000].copy()
+    cur.loc[cur.index % 7 == 0, "sex"] = None  # 14 % missing, none in the reference
+    r = drift(world, cur)
+    sex = column(r, "sex")
+    assert sex["missing_rate_reference"] == 0 and sex["missing_rate_current"] == pytest.approx(1 / 7, abs=0.01)
+    assert sex["missing"]["status"] == "fail" and sex["distribution"]["status"] == "pass", "the shares of the rest hold"
+    assert flagged_columns(r) == {"sex"}
+    assert ["missing", 0, len(cur[cur.sex.isna()])] in r.details["fairness"]["sex"]["unmatched_groups"]
+
+
 def test_a_label_flip_in_one_group_flags_that_group_only(world):
     cur = world["pool"].iloc[:12_000].copy()
     flip = (cur.ethnicity == "Group B") & (np.random.default_rng(0).random(len(cur)) < 0.4)
