@@ -284,7 +284,7 @@ class Profile:
                 sources=tuple(FileInfo(str(s["name"]), str(s["sha256"]), int(s["bytes"])) for s in raw.get("sources", ())),
                 raudit_version=str(raw.get("raudit_version", "?")),
             )
-        except (KeyError, TypeError, IndexError) as exc:
+        except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
             raise ValueError(f"malformed profile: {type(exc).__name__}: {exc}") from None
 
 

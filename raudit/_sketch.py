@@ -212,9 +212,11 @@ class ExactSum:
     def from_json(cls, text: str) -> ExactSum:
         """Read ``"<mantissa>p<exponent>"``."""
         mantissa, _, exponent = str(text).partition("p")
+        if len(mantissa) > 1000 or len(exponent) > 6:
+            raise ValueError(f"exact sum {text[:40]!r}… is too long to be a sum of float64 values")
         m, e = int(mantissa), int(exponent)
-        if e + SCALE < 0:
-            raise ValueError(f"exact sum {text!r} is finer than 2**-{SCALE}")
+        if not -SCALE <= e <= 1200:  # a sum of up to 2**63 float64 values stays below 2**1100
+            raise ValueError(f"exact sum {text!r} is out of the range of float64 sums")
         return cls(m << (e + SCALE))
 
 
@@ -284,8 +286,8 @@ def _unruns(runs: Iterable[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray]:
         keys += range(int(first), int(first) + len(cs))
         counts += [int(c) for c in cs]
     k, c = np.array(keys, dtype=np.int64), np.array(counts, dtype=np.int64)
-    if len(k) and (np.any(np.diff(k) <= 0) or np.any(c <= 0)):
-        raise ValueError("bucket runs must be ascending with positive counts")
+    if len(k) and (np.any(np.diff(k) <= 0) or np.any(c <= 0) or np.abs(k).max() > 2**40):
+        raise ValueError("bucket runs must be ascending, in range, with positive counts")
     return k, c
 
 

@@ -265,6 +265,25 @@ def test_a_bad_reference_is_an_input_error_before_any_check_runs(files, tmp_path
     assert res.exit_code == 2 and message in res.output and not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("path,value", [
+    (("columns", 0, "sum"), "1p99999999999"),
+    (("columns", 0, "values", "counts"), [10**30]),
+    (("columns", 1, "categories"), ["not", "a", "table"]),
+    (("groups", "sex", "cells"), [[1, 2, 3]]),
+])
+def test_a_tampered_profile_is_an_input_error_not_a_crash(scored, tmp_path, path, value):
+    data, y_pred, score = scored
+    raw = json.loads(_profile(data, y_pred, score, SketchParams()).to_json())
+    target = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    bad = tmp_path / "ref.json"
+    bad.write_text(json.dumps(raw))
+    with pytest.raises(InputError, match="reference profile"):
+        read_profile(bad)
+
+
 def test_help_lists_the_profile_command():
     res = run("--help")
     assert "raudit profile DATA" in res.output
