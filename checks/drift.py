@@ -35,7 +35,6 @@ wide to tell a change of the threshold's size from noise is shown, not judged.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,8 +44,9 @@ from raudit.checks._groups import MISSING, GroupCounts
 
 from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option, worst
 from raudit._context import AuditContext
+from raudit._format import fixed, interval, p_value, percent
 from raudit._profile import ModelInfo, Profile, fine_group_values, profile_context, regroup
-from raudit._results import Status
+from raudit._results import Estimate, Status, slug
 from raudit._sketch import (
     CategoricalShift,
     CategoricalSketch,
@@ -309,7 +309,7 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
 def _judge(effect: float, p_holm: float, *, warn: float, fail: float, alpha: float) -> tuple[Status, str]:
     """The rule: fail = beyond ``fail`` and significant; warn = beyond ``warn`` (significant or not) or beyond ``fail`` unproven."""
     sig = math.isfinite(p_holm) and p_holm < alpha
-    p_text = _p(p_holm)
+    p_text = p_value(p_holm)
     if math.isnan(effect):
         return "pass", "not measurable"
     if effect >= fail and sig:
@@ -678,32 +678,6 @@ def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: Dri
 
 
 # -- presentation ------------------------------------------------------------------------------------
-def _p(p: float) -> str:
-    if not math.isfinite(p):
-        return "p = —"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def _f(v: float, digits: int = 3) -> str:
-    return "—" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
-
-
-def _pct(v: float) -> str:
-    return "—" if not math.isfinite(v) else f"{100 * v:.1f} %"
-
-
-def _ci(ci: tuple[float, float], digits: int = 3, signed: bool = True) -> str:
-    lo, hi = ci
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return "—"
-    fmt = f"{{:+.{digits}f}}" if signed else f"{{:.{digits}f}}"
-    return f"{fmt.format(lo)} to {fmt.format(hi)}"
-
-
-def _ident(name: str) -> str:
-    return re.sub(r"\W+", "_", name).strip("_").lower() or "column"
-
-
 def _column_sentence(c: ColumnDrift) -> str:
     parts = []
     if c.note:
@@ -720,10 +694,10 @@ def _column_sentence(c: ColumnDrift) -> str:
                          f"{d.reason}")
     m = c.missing
     if m is not None and m.status in ("fail", "warn"):
-        parts.append(f"missing values {_pct(c.missing_ref)} → {_pct(c.missing_cur)}; {m.reason}")
+        parts.append(f"missing values {percent(c.missing_ref)} → {percent(c.missing_cur)}; {m.reason}")
     if c.categorical is not None and (c.categorical.new or c.categorical.vanished):
         n = c.categorical.n_cur
-        new = ", ".join(f"{k!r} ({_pct(v / n)})" for k, v in c.categorical.new[:5])
+        new = ", ".join(f"{k!r} ({percent(v / n)})" for k, v in c.categorical.new[:5])
         gone = ", ".join(repr(k) for k, _ in c.categorical.vanished[:5])
         parts.append("; ".join(x for x in (f"new categories: {new}" if new else "", f"vanished: {gone}" if gone else "") if x))
     return f"[{c.name}] " + "; ".join(parts) + "."
@@ -773,8 +747,8 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
             findings.append(Finding(
                 r.judged.status,
                 f"[{feat.grouping}] {RATE_TITLES[r.rate]} of {r.group} relative to {r.reference_group}: gap "
-                f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f} (change {r.gap_change:+.3f}, 95 % CI {_ci(r.gap_ci)}); its own "
-                f"{RATES[r.rate]} {_f(r.reference)} → {_f(r.current)}; {r.judged.reason}.",
+                f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f} (change {r.gap_change:+.3f}, 95 % CI {interval(*r.gap_ci)}); its own "
+                f"{RATES[r.rate]} {fixed(r.reference)} → {fixed(r.current)}; {r.judged.reason}.",
                 f"fairness/{feat.grouping}/{r.group}/{r.rate}"))
         if len(flagged) > o.max_findings:
             findings.append(Finding("warn", f"[{feat.grouping}] {len(flagged) - o.max_findings} more group shifts are in the "
@@ -783,9 +757,9 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
             rd = feat.ratio
             crossed = " — now below the four-fifths line" if rd.current < 0.8 <= rd.reference else ""
             findings.append(Finding(rd.status,
-                                    f"[{feat.grouping}] Worst selection-rate ratio {_f(rd.reference)} ({rd.groups_ref[0]} ÷ "
-                                    f"{rd.groups_ref[1]}) → {_f(rd.current)} ({rd.groups_cur[0]} ÷ {rd.groups_cur[1]}), change "
-                                    f"{rd.change:+.3f} (95 % CI {_ci(rd.ci)}){crossed}; {rd.reason}.",
+                                    f"[{feat.grouping}] Worst selection-rate ratio {fixed(rd.reference)} ({rd.groups_ref[0]} ÷ "
+                                    f"{rd.groups_ref[1]}) → {fixed(rd.current)} ({rd.groups_cur[0]} ÷ {rd.groups_cur[1]}), change "
+                                    f"{rd.change:+.3f} (95 % CI {interval(*rd.ci)}){crossed}; {rd.reason}.",
                                     f"fairness/{feat.grouping}/ratio"))
         if not flagged:
             moved = [r for r in feat.rates if r.judged is not None and r.judged.reason.startswith("significant")]
@@ -840,10 +814,10 @@ def _output_sentence(out: OutputDrift) -> str:
         shares = ""
         if out.categorical is not None:
             c = out.categorical
-            shares = "; shares " + ", ".join(f"{lab} {_pct(r / max(c.n_ref, 1))} → {_pct(k / max(c.n_cur, 1))}"
+            shares = "; shares " + ", ".join(f"{lab} {percent(r / max(c.n_ref, 1))} → {percent(k / max(c.n_cur, 1))}"
                                               for lab, r, k in list(zip(c.labels, c.counts_ref, c.counts_cur))[:6])
         return f"{out.label}: PSI {s.psi:.3f} ({extra}{shares}); {out.judged.reason}."
-    return (f"{out.label}: {out.reference:.4g} → {out.current:.4g} (change {out.change:+.4f}, 95 % CI {_ci(out.ci, 4)}, "
+    return (f"{out.label}: {out.reference:.4g} → {out.current:.4g} (change {out.change:+.4f}, 95 % CI {interval(*out.ci, digits=4)}, "
             f"{out.test}); {out.judged.reason}.")
 
 
@@ -870,9 +844,10 @@ def _data_table(columns: Sequence[ColumnDrift], o: DriftOptions) -> Table:
             why += f"; missing rate: {c.missing.reason}"
         d = c.distribution
         rows.append([c.name, f"{'/'.join(c.roles)}, {c.kind}", c.psi if math.isfinite(c.psi) else None, test, other,
-                     _p(d.p_holm) if d is not None else "—", f"{_pct(c.missing_ref)} → {_pct(c.missing_cur)}", c.status, why])
+                     d.p_holm if d is not None else None, f"{percent(c.missing_ref)} → {percent(c.missing_cur)}", c.status, why])
     return Table(
         "Data drift by column", ["column", "role, type", "PSI", "test", "distance", "p (Holm)", "missing", "status", "why"], rows,
+        formats=["text", "text", "3f", "text", "text", "p", "text", "text", "text"],
         note=(f"PSI on {o.psi_bins} reference-quantile bins (numbers) or on categories, a proportion of 0 counted as "
               "0.0001; KS = Kolmogorov–Smirnov statistic (asymptotic p), W₁/σ = Wasserstein distance ÷ the reference "
               "standard deviation, χ² = chi-square test of homogeneity (categories with an expected count under 5 pooled), "
@@ -888,56 +863,52 @@ def _data_table(columns: Sequence[ColumnDrift], o: DriftOptions) -> Table:
 def _output_table(outputs: Sequence[OutputDrift]) -> Table:
     rows = []
     for out in outputs:
-        if out.numeric is not None or out.categorical is not None:
-            s = out.numeric or out.categorical
-            assert s is not None
-            rows.append([out.label, out.reference if math.isfinite(out.reference) else None,
-                         out.current if math.isfinite(out.current) else None, f"PSI {s.psi:.3f}", out.test if out.test else "—",
-                         _p(out.judged.p_holm), out.judged.status])
-        else:
-            rows.append([out.label, out.reference, out.current, f"{out.change:+.4f} ({_ci(out.ci, 4)})", out.test,
-                         _p(out.judged.p_holm), out.judged.status])
+        shift = out.numeric or out.categorical
+        change: Any = f"PSI {shift.psi:.3f}" if shift is not None else Estimate(out.change, *out.ci)
+        rows.append([out.label, out.reference, out.current, change, out.test, out.judged.p_holm, out.judged.status])
     return Table("Predictions, label and performance, reference vs current",
                  ["what", "reference", "current", "change (95 % CI)", "test", "p (Holm)", "status"], rows,
+                 formats=["text", "", "", "4f", "text", "p", "text"],
                  note="Score, decision and label distributions are judged by PSI like the columns (reference and current "
                       "show means of numeric outputs); accuracy with a Newcombe interval and a chi-square/Fisher test; "
                       "ROC-AUC with the Hanley–McNeil standard error (from 1,000-bin score histograms); MAE with a Welch z "
-                      "interval. Holm-adjusted across this table.",
+                      "interval. Holm-adjusted across this table; the intervals are not.",
                  section="Predictions, label and performance")
 
 
 def _fairness_table(feat: FeatureDrift) -> Table:
-    rows = []
+    rows: list[list[Any]] = []
     for r in sorted(feat.rates, key=lambda r: (list(RATES).index(r.rate), r.group)):
-        own = f"{r.change:+.3f} ({_ci(r.ci)})" if math.isfinite(r.change) else "—"
-        if r.judged is None:
-            gap, change, status = "reference", "—", "—"
-        else:
-            gap = f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f}"
-            change = f"{r.gap_change:+.3f} ({_ci(r.gap_ci)}; {_p(r.judged.p_holm)})" if math.isfinite(r.gap_change) else "—"
-            status = r.judged.status
-        rows.append([f"{r.group} ({r.n_ref:,} → {r.n_cur:,})", RATES[r.rate], f"{_f(r.reference)} → {_f(r.current)}", own, gap,
-                     change, status])
+        gap = "reference" if r.judged is None else f"{fixed(r.gap_ref)} → {fixed(r.gap_cur)}"
+        rows.append([f"{r.group} ({r.n_ref:,} → {r.n_cur:,})", RATES[r.rate], Estimate(r.reference, *r.ci_ref),
+                     Estimate(r.current, *r.ci_cur), Estimate(r.change, *r.ci), gap,
+                     None if r.judged is None else Estimate(r.gap_change, *r.gap_ci),
+                     None if r.judged is None else r.judged.p_holm, "—" if r.judged is None else r.judged.status])
     for g, n1, n2 in feat.unmatched:
-        rows.append([f"{g} ({n1:,} → {n2:,})", "—", "—", "—", "—", "only in the " + ("reference" if n1 else "current data"), "—"])
+        rows.append([f"{g} ({n1:,} → {n2:,})", "—", None, None, None, "only in the " + ("reference" if n1 else "current data"),
+                     None, None, "—"])
     ref = feat.rates[0].reference_group if feat.rates else "—"
-    note = (f"Groups: {feat.how}; rows then → now in brackets. own change: now − then, 95 % Newcombe interval (shown, not "
-            f"judged: a shift every group shares is prediction drift). gap: the group's rate − {ref}'s (the reference's "
-            "largest group), then → now; its change with an Agresti–Caffo 95 % interval and z-test, Holm-adjusted across "
-            "this feature's groups and rates, is what is judged.")
+    note = (f"Groups: {feat.how}; rows then → now in brackets. then, now: the rate with its 95 % Wilson interval; change: "
+            "now − then with a 95 % Newcombe interval (shown, not judged: a shift every group shares is prediction drift). "
+            f"gap: the group's rate − {ref}'s (the reference's largest group), then → now; its change, with an Agresti–Caffo "
+            "95 % interval and a z-test Holm-adjusted across this feature's groups and rates, is what is judged.")
     if feat.ratio is not None:
         rd = feat.ratio
-        note += (f" Worst selection-rate ratio (lowest ÷ highest group): {_f(rd.reference)} → {_f(rd.current)} "
-                 f"(95 % bootstrap interval of the change {_ci(rd.ci)}): {rd.status}.")
+        note += (f" Worst selection-rate ratio (lowest ÷ highest group): {fixed(rd.reference)} → {fixed(rd.current)} "
+                 f"(95 % bootstrap interval of the change {interval(*rd.ci)}): {rd.status}.")
     return Table(f"{feat.grouping}: group rates then → now",
-                 ["group (rows)", "rate", "then → now", "own change (95 % CI)", f"gap to {ref}", "gap change (95 % CI; p Holm)",
-                  "status"], rows, note=note, section="Fairness drift")
+                 ["group (rows)", "rate", "then", "now", "change", f"gap to {ref}", "gap change", "p (Holm)", "status"], rows,
+                 formats=["text", "text", "3f", "3f", "3f", "text", "3f", "p", "text"], note=note, section="Fairness drift",
+                 appendix=True)
 
 
 def _fairness_figure(feat: FeatureDrift) -> Figure:
+    """The rate whose gap moved most among the flagged ones (the selection rate when none is), per group then and now."""
+    flagged = [r for r in feat.rates if r.judged is not None and r.judged.status in ("fail", "warn")]
+    rate = max(flagged, key=lambda r: abs(r.gap_change)).rate if flagged else "selection_rate"
     labels, values, lows, highs, colors = [], [], [], [], []
     for r in feat.rates:
-        if r.rate != "selection_rate":
+        if r.rate != rate:
             continue
         for when, v, ci, color in (("then", r.reference, r.ci_ref, PALETTE[7]), ("now", r.current, r.ci_cur, PALETTE[0])):
             labels.append(f"{r.group} · {when}")
@@ -945,9 +916,13 @@ def _fairness_figure(feat: FeatureDrift) -> Figure:
             lows.append(ci[0])
             highs.append(ci[1])
             colors.append(color)
-    svg = bar_chart(labels, values, lows=lows, highs=highs, colors=colors, xlabel="selection rate", xmin=0, xmax=1)
-    return Figure(f"{feat.grouping}: selection rate per group, then (grey) and now (blue)", svg,
-                  "Bars: share of the group the model selects; whiskers: 95 % Wilson intervals.", section="Fairness drift")
+    svg = bar_chart(labels, values, lows=lows, highs=highs, colors=colors, xlabel=RATES[rate], xmin=0, xmax=1)
+    what = {"selection_rate": "share of the group the model selects", "tpr": "share of the group's positives the model "
+            "selects (true-positive rate)", "fpr": "share of the group's negatives the model selects (false-positive rate)"}
+    return Figure(f"{feat.grouping}: {RATES[rate]} per group, then (grey) and now (blue)", svg,
+                  f"Bars: {what[rate]}; whiskers: 95 % Wilson intervals."
+                  + (" Charted because its gap to the reference group moved most." if flagged else ""),
+                  section="Fairness drift")
 
 
 def _cdf_figure(title: str, ref: NumericSketch, cur: NumericSketch, xlabel: str, section: str) -> Figure:
@@ -992,7 +967,8 @@ def _reference_table(a: DriftAnalysis) -> Table:
                                                          if r["model"]["sha256"] else "")])
     rows.append(["sketch accuracy", f"exact up to {r['max_distinct']} distinct values per column; beyond, buckets within "
                                     f"±{100 * r['relative_accuracy']:.2f} % of each value"])
-    return Table("Reference", ["", ""], rows, note="A profile holds aggregates only, no row of the data.", section="Reference")
+    return Table("Reference", ["", ""], rows, note="A profile holds aggregates only, no row of the data.", section="Reference",
+                 formats=["text", "text"], appendix=True)
 
 
 def _metrics(a: DriftAnalysis) -> dict[str, Any]:
@@ -1017,7 +993,7 @@ def _metrics(a: DriftAnalysis) -> dict[str, Any]:
         m["fairness_shifts_warned"] = sum(r.judged is not None and r.judged.status == "warn" for r in rates)
     for f in a.fairness:
         if f.ratio is not None:
-            m[f"worst_selection_rate_ratio_change_{_ident(f.grouping)}"] = f.ratio.change
+            m[f"worst_selection_rate_ratio_change.{slug(f.grouping)}"] = f.ratio.change
     return m
 
 

@@ -9,7 +9,6 @@ obtained.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ import pandas as pd
 from raudit import Check, CheckResult, ConfigError, Finding, InputError, Options, Table, grade, option
 from raudit._context import AuditContext
 from raudit._energy import DEFAULT_COUNTRY, grid_countries, measure, method_description, sidecar_path
+from raudit._format import number, quantity
+from raudit._threads import PINNED, single_threaded
 
 #: US EPA greenhouse-gas equivalencies: 400 g CO₂ per mile driven (≈ 0.249 kg/km), 8.22 g per smartphone charge.
 KG_PER_KM = 0.4 / 1.609344
@@ -29,7 +30,8 @@ KG_PER_PHONE_CHARGE = 0.00822
 
 
 def _equivalents(kg: float) -> str:
-    return f"≈ {kg / KG_PER_KM:.3g} km by an average petrol car, or {kg / KG_PER_PHONE_CHARGE:.3g} smartphone charges (US EPA factors)"
+    return (f"About as much CO₂ as {quantity(kg / KG_PER_KM * 1000, 'm')} driven by an average petrol car, or "
+            f"{number(kg / KG_PER_PHONE_CHARGE, digits=3)} smartphone charges (US EPA factors)")
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,9 @@ class EnergyCheck(Check):
             source, rec, note = training
             metrics.update({"training_energy_kwh": rec["energy_kwh"], "training_co2_kg": rec["emissions_kg"],
                             "training_duration_s": rec["duration_s"]})
-            findings.append(Finding("pass", f"Training: {rec['energy_kwh']:.3g} kWh, {rec['emissions_kg']:.3g} kg CO₂e over "
-                                            f"{rec['duration_s']:.3g} s — source: {source}. {_equivalents(rec['emissions_kg'])}. {note}",
-                                    "training"))
+            findings.append(Finding("pass", f"Training: {quantity(rec['energy_kwh'], 'kWh')}, {quantity(rec['emissions_kg'], 'kg')} "
+                                            f"CO₂e over {quantity(rec['duration_s'], 's')} — source: {source}. "
+                                            f"{_equivalents(rec['emissions_kg'])}. {note}", "training"))
             tables.append(_measurement_table("Training energy", rec, source, note))
         else:
             findings.append(Finding("skipped", f"Training energy unknown: {details['training_skipped']}", "training"))
@@ -100,39 +102,48 @@ class EnergyCheck(Check):
         tables.append(inference)
         p95 = metrics["latency_p95_ms"]
         status = grade(p95, warn=o.p95_latency_ms_warn, fail=o.p95_latency_ms_fail, higher_is_better=False)
-        findings.append(Finding(status, f"Single-row latency p95 {p95:.3g} ms (p50 {metrics['latency_p50_ms']:.3g}, p99 "
-                                        f"{metrics['latency_p99_ms']:.3g}; budget {o.p95_latency_ms_warn} ms).", "latency"))
+        over = "above" if status in ("warn", "fail") else "within"
+        findings.append(Finding(status, f"Single-row latency p95 {number(p95, digits=3)} ms, {over} the {number(o.p95_latency_ms_warn)} ms "
+                                        f"budget (p50 {number(metrics['latency_p50_ms'], digits=3)} ms, p99 "
+                                        f"{number(metrics['latency_p99_ms'], digits=3)} ms; {PINNED}).", "latency"))
         cost = metrics["cost_per_1000_predictions_usd"] / 1000
         status = grade(cost, warn=o.cost_per_prediction_warn, fail=o.cost_per_prediction_fail, higher_is_better=False)
-        findings.append(Finding(status, f"Estimated cost ${metrics['cost_per_1000_predictions_usd']:.3g} per 1,000 batch predictions "
-                                        f"(budget ${o.cost_per_prediction_warn} per prediction; electricity "
-                                        f"${o.electricity_price_per_kwh}/kWh, machine ${o.machine_price_per_hour}/h).", "cost"))
+        over = "above" if status in ("warn", "fail") else "within"
+        findings.append(Finding(status, f"Estimated cost ${number(metrics['cost_per_1000_predictions_usd'], digits=3)} per 1,000 batch "
+                                        f"predictions, {over} the budget of ${number(o.cost_per_prediction_warn)} per prediction "
+                                        f"(electricity ${number(o.electricity_price_per_kwh)} per kWh, machine "
+                                        f"${number(o.machine_price_per_hour)} per hour).", "cost"))
         m = details["inference_measurement"]
         findings.append(Finding(
             "pass",
             f"How energy was measured: {method_description(m['cpu_mode'])}; hardware seen: {m['cpu_count']}× {m['cpu_model']}, "
-            f"{m['ram_gb']} GB RAM{', GPU ' + m['gpu_model'] if m['gpu_model'] else ', no GPU'}; grid {m['country_iso_code']} at "
-            f"{m['grid_g_per_kwh']:.0f} g CO₂e/kWh{' (the default grid; set --country)' if details['country_is_default'] else ''}. "
+            f"{number(m['ram_gb'], digits=3)} GB RAM{', GPU ' + m['gpu_model'] if m['gpu_model'] else ', no GPU'}; grid "
+            f"{m['country_iso_code']} at {m['grid_g_per_kwh']:.0f} g CO₂e per kWh"
+            f"{' (the default grid; set --country)' if details['country_is_default'] else ''}. "
             + ("TDP-based estimates can be off by a factor of two or more; compare models measured the same way, not absolute values."
                if m["cpu_mode"] != "intel_rapl" else "RAPL covers the CPU package and memory, not the whole machine."),
             "method"))
-        summary = (f"p95 latency {p95:.3g} ms, {metrics['throughput_rows_per_s']:,.0f} rows/s, "
-                   f"{metrics['energy_per_1000_predictions_kwh']:.2g} kWh per 1,000 predictions"
-                   + (f"; training {metrics['training_energy_kwh']:.2g} kWh ({training[0].split(':')[0]})" if training else ""))
+        summary = (f"p95 latency {number(p95, digits=3)} ms, {metrics['throughput_rows_per_s']:,.0f} rows per second, "
+                   f"{quantity(metrics['energy_per_1000_predictions_kwh'], 'kWh')} per 1,000 predictions"
+                   + (f"; training {quantity(metrics['training_energy_kwh'], 'kWh')} ({training[0].split(':')[0]})" if training else ""))
+        reasons = [f.message.split(" (")[0] for f in findings if f.status in ("warn", "fail")]
+        if reasons:
+            summary = "; ".join(reasons) + " — " + summary
         return self.result(findings=findings, summary=summary, metrics=metrics, tables=tables, details=details)
 
     # -- training --------------------------------------------------------------------------------
     def _training(self, ctx: AuditContext, o: EnergyOptions, details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
         assert ctx.model is not None
         path = ctx.model.load_info.get("path")
-        if path and sidecar_path(path).is_file():
-            record = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+        record = ctx.training_record
+        if path and record is not None:
             from raudit._lineage import sha256_file
 
             m = record["measurement"]
             actual = sha256_file(path)
             match = record.get("model_sha256") in (None, actual)
-            details["training"] = {"source": "training record", "record": record, "matches_model_file": match}
+            details["training"] = {"source": "training record", "matches_model_file": match,
+                                   "record": {k: v for k, v in record.items() if k != "data_fingerprint"}}
             note = ("The record's model hash matches the audited file." if record.get("model_sha256") == actual else
                     "The record names no model hash." if record.get("model_sha256") is None else
                     "WARNING: the record's model hash does not match the audited file; it may describe another model.")
@@ -181,11 +192,12 @@ class EnergyCheck(Check):
         calls = o.latency_calls
         times = np.empty(calls)
         rows = [X.iloc[[i % len(X)]] for i in range(calls)]
-        model.predict(rows[0])  # warm-up
-        for i, row in enumerate(rows):
-            t0 = time.perf_counter()
-            model.predict(row)
-            times[i] = time.perf_counter() - t0
+        with single_threaded():
+            model.predict(rows[0])  # warm-up
+            for i, row in enumerate(rows):
+                t0 = time.perf_counter()
+                model.predict(row)
+                times[i] = time.perf_counter() - t0
         p50, p95, p99 = (float(v) * 1000 for v in np.percentile(times, [50, 95, 99]))
         batch = X.iloc[: min(len(X), 10_000)]
 
@@ -197,7 +209,8 @@ class EnergyCheck(Check):
                 if time.perf_counter() - t0 >= o.min_measure_s:
                     return done
 
-        predictions, m = measure(loop, country=o.country, verbose=o.verbose)
+        with single_threaded():
+            predictions, m = measure(loop, country=o.country, verbose=o.verbose)
         throughput = predictions / m.duration_s
         per_1000_kwh = m.energy_kwh / predictions * 1000
         per_1000_kg = m.emissions_kg / predictions * 1000
@@ -210,15 +223,18 @@ class EnergyCheck(Check):
         details["inference_measurement"] = m.to_dict()
         details["inference"] = {"latency_calls": calls, "batch_rows": len(batch), "predictions_measured": predictions}
         return Table(
-            "Inference", ["quantity", "value", "how"],
-            [["single-row latency p50 (ms)", p50, f"{calls} calls of predict() on one row"],
-             ["single-row latency p95 (ms)", p95, ""], ["single-row latency p99 (ms)", p99, ""],
-             ["batch throughput (rows/s)", throughput, f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"],
-             ["energy per 1,000 predictions (kWh)", per_1000_kwh, method_description(m.cpu_mode).split(";")[0]],
-             ["CO₂e per 1,000 predictions (kg)", per_1000_kg, f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g/kWh"],
-             ["cost per 1,000 predictions (USD)", cost,
-              f"${o.electricity_price_per_kwh}/kWh + ${o.machine_price_per_hour}/h machine time"]],
-            note="Measured on this machine; latency includes scikit-learn's per-call overhead.",
+            "Inference: latency, throughput, energy and cost measured on this machine", ["quantity", "value", "how"],
+            [["single-row latency p50", f"{number(p50, digits=3)} ms", f"{calls} calls of predict() on one row"],
+             ["single-row latency p95", f"{number(p95, digits=3)} ms", ""],
+             ["single-row latency p99", f"{number(p99, digits=3)} ms", ""],
+             ["batch throughput", f"{throughput:,.0f} rows per second",
+              f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"],
+             ["energy per 1,000 predictions", quantity(per_1000_kwh, "kWh"), method_description(m.cpu_mode).split(";")[0]],
+             ["CO₂e per 1,000 predictions", quantity(per_1000_kg, "kg"), f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g per kWh"],
+             ["cost per 1,000 predictions", f"${number(cost, digits=3)}",
+              f"${number(o.electricity_price_per_kwh)} per kWh + ${number(o.machine_price_per_hour)} per hour of machine time"]],
+            formats=["text", "text", "text"],
+            note=f"{PINNED[0].upper() + PINNED[1:]}; latency includes the library's per-call overhead.",
         )
 
 
@@ -267,9 +283,11 @@ def _read_emissions(path: Path) -> tuple[int, dict[str, Any]]:
 
 def _measurement_table(title: str, m: Mapping[str, Any], source: str, note: str) -> Table:
     return Table(title, ["quantity", "value"], [
-        ["source", source], ["duration (s)", m["duration_s"]], ["energy (kWh)", m["energy_kwh"]],
-        ["CO₂e (kg)", m["emissions_kg"]], ["mean CPU power (W)", m["cpu_power_w"]], ["mean RAM power (W)", m["ram_power_w"]],
+        ["source", source], ["duration", quantity(m["duration_s"], "s")], ["energy", quantity(m["energy_kwh"], "kWh")],
+        ["CO₂e", quantity(m["emissions_kg"], "kg")], ["mean CPU power", quantity(m["cpu_power_w"], "W")],
+        ["mean RAM power", quantity(m["ram_power_w"], "W")],
         ["how CPU power was obtained", method_description(m["cpu_mode"]) if m["cpu_mode"] != "unknown" else "not recorded"],
-        ["hardware", f"{m['cpu_count']}× {m['cpu_model']}, {m['ram_gb']} GB RAM" + (f", GPU {m['gpu_model']}" if m["gpu_model"] else "")],
-        ["grid", f"{m['country_iso_code']} ({m['grid_g_per_kwh']:.0f} g CO₂e/kWh)"],
-    ], note=note)
+        ["hardware", f"{m['cpu_count']}× {m['cpu_model']}, {number(m['ram_gb'], digits=3)} GB RAM"
+                     + (f", GPU {m['gpu_model']}" if m["gpu_model"] else "")],
+        ["grid", f"{m['country_iso_code']} ({m['grid_g_per_kwh']:.0f} g CO₂e per kWh)"],
+    ], formats=["text", "text"], note=note)

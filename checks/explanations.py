@@ -16,10 +16,13 @@ from raudit.checks._attribution import Attribution, explain, fast_explainer, pre
 from raudit.checks._groups import group_labels
 
 from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option
+from raudit._adapters import _label
 from raudit._context import AuditContext
-from raudit._results import Status
+from raudit._format import number
+from raudit._results import Status, slug
 from raudit._svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit._tabular import TabularCodec
+from raudit._threads import single_threaded
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class ExplanationsCheck(Check):
                               hint=f"row positions are 0-based: 0 to {ctx.n_rows - 1}")
 
     def run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:  # noqa: D102
+        with single_threaded():  # SHAP and LIME predict in many small batches: thread pools only cost time here
+            return self._run(ctx, options)
+
+    def _run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:
         o = options
         assert ctx.model is not None
         # scikit-learn, XGBoost and LightGBM models are explained directly (fast paths); others through their adapter
@@ -91,19 +98,20 @@ class ExplanationsCheck(Check):
 
         scale = max(float(np.abs(attr.output).max()), 1.0)
         ok = attr.additivity_error <= o.additivity_tolerance * scale
+        error = "less than one billionth" if attr.additivity_error < 1e-9 else number(attr.additivity_error)
         findings.append(Finding(
             "pass" if ok else "warn",
-            f"Additivity: attributions plus the base value reproduce the model output ({attr.output_space}) on the "
-            f"{len(sample):,} sampled rows within {attr.additivity_error:.2e} (tolerance {o.additivity_tolerance * scale:.1e})."
+            f"Additivity holds: attributions plus the base value reproduce the model output ({attr.output_space}) on the "
+            f"{len(sample):,} sampled rows; the largest difference is {error} (tolerance {number(o.additivity_tolerance * scale)})."
             if ok else
             f"Additivity does not hold: attributions plus the base value differ from the model output by up to "
-            f"{attr.additivity_error:.3g} (tolerance {o.additivity_tolerance * scale:.1e}); treat the attributions as approximate.",
+            f"{error} (tolerance {number(o.additivity_tolerance * scale)}); treat the attributions as approximate.",
             "additivity",
         ))
         tables.append(Table(
             "Global importance: mean |SHAP| per input column",
             ["rank", "column", "mean |SHAP|", "share of total"],
-            [[r + 1, columns[i], mean_abs[i], mean_abs[i] / total] for r, i in enumerate(order)],
+            [[r + 1, columns[i], mean_abs[i], mean_abs[i] / total] for r, i in enumerate(order)], formats=["int", "text", "", "%"],
             note=f"Method: {attr.method}. Why: {attr.reason}. Output explained: {attr.output_space}. "
                  f"Sample: {len(sample):,} rows stratified by label and {ctx.sensitive.columns[0] if ctx.sensitive.shape[1] else 'label'} "
                  f"(seeded); background: {len(background):,} rows.", section="Global importance",
@@ -132,9 +140,12 @@ class ExplanationsCheck(Check):
         figures += lime_figures
         findings += lime_findings
         metrics.update(agreement)
-        summary = (f"top drivers: {', '.join(columns[i] for i in order[:3])}; {attr.method.split(' on ')[0]}"
+        summary = (f"top drivers: {', '.join(columns[i] for i in order[:3])} ({attr.method.split(' on ')[0]})"
                    + (f"; SHAP–LIME rank agreement {agreement['lime_shap_spearman_mean']:.2f}"
                       if "lime_shap_spearman_mean" in agreement else ""))
+        reasons = [f.message.split(":")[0].rstrip(".") for f in findings if f.status in ("fail", "warn")]
+        if reasons:
+            summary = "; ".join(dict.fromkeys(reasons)) + " — " + summary
         return self.result(
             findings=findings, summary=summary, metrics=metrics, tables=tables, figures=figures,
             details={
@@ -163,7 +174,7 @@ class ExplanationsCheck(Check):
         for col in ctx.sensitive.columns:
             if col in attr.columns:
                 share = mean_abs[attr.columns.index(col)] / total
-                metrics[f"sensitive_share.{col}"] = share
+                metrics[f"sensitive_share.{slug(col)}"] = share
                 status: Status = "fail" if share > o.sensitive_share_fail else "warn"
                 out.append(Finding(status, f"The model uses {col} directly: it carries {share:.1%} of the total attribution "
                                            f"(fail above {o.sensitive_share_fail:.0%}).", f"direct/{col}"))
@@ -210,6 +221,7 @@ class ExplanationsCheck(Check):
         row_attr = explain(model, row_frame, sample.iloc[: o.background_size], task=ctx.task, class_index=row_ci,
                            class_label=class_label, seed=ctx.seed)
         details, tables, figures = [], [], []
+        cases: list[list[Any]] = []
         agree, stable, overlap = [], [], []
         k = o.top_k
         for j, ((row, why), ci) in enumerate(zip(rows, cis)):
@@ -245,7 +257,8 @@ class ExplanationsCheck(Check):
             overlap.append(ov)
             order = np.argsort(-np.abs(weights[0]))[:8]
             prediction = ctx.y_pred[row]
-            title = f"Row {row} ({why}): predicted {prediction}, actual {ctx.y[row]}"
+            name = ctx.row_name(row)
+            title = f"{name[0].upper() + name[1:]}, {why}: predicted {prediction}, actual {ctx.y[row]}"
             figures.append(Figure(
                 f"LIME — {title}",
                 bar_chart([descriptions.get(i, codec.columns[i]) for i in order], [weights[0][i] for i in order],
@@ -253,21 +266,32 @@ class ExplanationsCheck(Check):
                           xlabel=f"LIME weight toward {class_label if mode == 'classification' else 'the prediction'}"),
                 f"SHAP vs LIME rank correlation {rho:.2f}, top-{k} overlap {ov:.0%}; "
                 f"LIME rerun with another seed: rank correlation {rho_seed:.2f}.",
-                section=f"LIME: row {row} ({why})",
+                section=f"LIME: {name}", appendix=True,
             ))
             values = ctx.X.iloc[row]
-            tables.append(Table(f"Row {row}: values, LIME weight and SHAP value per column",
+            tables.append(Table(f"{title}: values, LIME weight and SHAP value per column",
                                 ["column", "value", "LIME weight", "SHAP value"],
                                 [[c, values[c] if not isinstance(values[c], float) or np.isfinite(values[c]) else None,
                                   weights[0][i], shap_row[i]] for i, c in enumerate(codec.columns)],
-                                section=f"LIME: row {row} ({why})"))
-            details.append({"row": row, "why": why, "prediction": prediction, "actual": ctx.y[row],
+                                formats=["text", "", "", ""], section=f"LIME: {name}", appendix=True))
+            cases.append([ctx.row_name(row), why, _label(prediction), _label(ctx.y[row]), rho, ov, rho_seed])
+            row_id = None if ctx.id_column is None else _label(ctx.data[ctx.id_column].iloc[row])
+            details.append({"row": row, "id": row_id, "why": why, "prediction": prediction, "actual": ctx.y[row],
                             "lime_weights": dict(zip(codec.columns, weights[0])),
                             "lime_weights_other_seed": dict(zip(codec.columns, weights[1])),
                             "shap_values": dict(zip(codec.columns, shap_row)), "spearman_lime_shap": rho,
                             "spearman_lime_seeds": rho_seed, "top_k_overlap": ov, "top_k_overlap_seeds": len(top_lime & top_seed) / k})
         agreement = {}
         findings = []
+        if cases:
+            tables.insert(0, Table(
+                "LIME: the explained rows and how well SHAP and LIME agree on them",
+                ["row", "why chosen", "predicted", "actual", "SHAP–LIME rank correlation", f"top-{k} overlap",
+                 "LIME across seeds"], cases, formats=["text", "text", "text", "text", "2f", "%", "2f"],
+                note=("Rows are named by the id column " + repr(ctx.id_column) + " and their 0-based position." if ctx.id_column else
+                      "Rows are named by their 0-based position in the data file (no id column; set id_column to name one).")
+                + " Each row's LIME weights and SHAP values are in the HTML report (under More) and report.json.",
+                section="LIME: local explanations"))
         if rows:
             agreement = {"lime_rows": len(rows), "lime_shap_spearman_mean": float(np.nanmean(agree)),
                          "lime_shap_top_k_overlap_mean": float(np.mean(overlap)), "lime_seed_spearman_mean": float(np.nanmean(stable))}
@@ -357,7 +381,8 @@ def _dependence(sample: pd.DataFrame, attr: Attribution, cols: np.ndarray, *, ma
             svg = bar_chart(list(means.index), list(means.values), xlabel=f"mean SHAP value of {c}",
                             colors=[PALETTE[0] if v >= 0 else PALETTE[3] for v in means.values])
         figures.append(Figure(f"Dependence: {c}", svg, f"How the column's value moves its attribution ({len(shown)} sampled rows "
-                                                         "drawn; categories: mean over the whole sample).", section="Dependence"))
+                                                         "drawn; categories: mean over the whole sample).",
+                              section="Dependence", appendix=True))
     return figures
 
 
@@ -385,7 +410,7 @@ def _per_group(
             [[c, *[frame.loc[c, nm] for nm in keep], spread[c]] for c in order],
             note=f"Each group's mean |SHAP| per column divided by its total; groups with fewer than 10 sampled rows omitted "
                  f"({', '.join(f'{nm}: {cnt}' for nm, cnt in zip(names, counts))} rows sampled).",
-            section="By sensitive group",
+            section="By sensitive group", appendix=True, formats=["text", *(["%"] * len(keep)), "%"],
         ))
         top = spread.index[0]
         hi, lo = frame.loc[top].idxmax(), frame.loc[top].idxmin()

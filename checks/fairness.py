@@ -1,90 +1,80 @@
-"""Fairness: disaggregated metrics with uncertainty, disparities, mitigation cost and proxies.
+"""Fairness: disaggregated metrics with uncertainty, disparities judged in the direction of harm, mitigation cost, proxies.
 
-For each sensitive feature and each intersection of two, the check computes
-per-group rates from confusion counts (mergeable; see ``_groups``), Wilson
-intervals for every rate, seeded bootstrap intervals for ratios, differences
-and AUC, and a significance test for each disparity against the reference
-group (chi-square, or Fisher's exact for small counts) with Holm's correction
-across the groups of a feature.
+For each sensitive feature and each intersection of two, the check counts
+per-group confusion cells and score histograms (mergeable; see ``_groups``),
+then computes Wilson intervals for every rate, seeded bootstrap intervals for
+ratios, differences and AUC, and a significance test for each disparity
+against the reference group (chi-square, or Fisher's exact for small counts)
+with Holm's correction across the groups of a feature.
 
-Status rule for a disparity: **fail** when it breaks its threshold and is
-significant; **warn** when it breaks the threshold but the evidence is weak
-(not significant); groups smaller than ``min_group_size`` are reported but
-not judged and do not count in the headline.
+**Direction of harm.** A disparity counts only in the direction that harms
+the group: receiving the favourable outcome (``favourable``, default the
+positive class) less often, being wrongly denied it more often, being held
+to a stricter standard (a higher precision of favourable decisions). A group
+that is *advantaged* beyond a threshold is reported, never failed.
+
+**Reference group.** Configured per grouping, else the *most favoured*
+adequately sized group (the highest favourable-outcome rate among groups of
+at least ``min_group_size`` rows; for regression, the lowest error), for
+single features and intersections alike.
+
+**Status of a disparity.** *fail* when it breaks its threshold in the
+harmful direction and is significant after Holm; *warn* when it breaks it
+without significant evidence; *not judged* when a group is too small or the
+metric has no threshold (reported only); *pass* otherwise.
+
+The check is split in two: :func:`analyse` turns the context into frozen
+records of numbers; :func:`present` turns those into findings, tables and
+figures (the only place numbers become text).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from raudit.checks._groups import GroupCounts, Grouping, group_labels, make_groupings
 
-from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option, worst
+from raudit import Check, CheckResult, ConfigError, Estimate, Figure, Finding, Options, Table, option
 from raudit._context import AuditContext
-from raudit._results import Status
+from raudit._format import fixed, interval, number, p_value
+from raudit._results import Status, slug
 from raudit._stats import cramers_v, holm, two_proportion_pvalue, wilson_interval
 from raudit._svg import PALETTE, bar_chart
 
-#: disparity -> (rate it compares, kind, option key of its threshold, label, plain words)
-DISPARITIES: dict[str, tuple[str, str, str, str, str]] = {
-    "selection_rate": ("selection_rate", "ratio", "selection_rate_ratio_min", "selection-rate ratio (four-fifths rule)", "Selection rate"),
-    "tpr": ("tpr", "difference", "tpr_difference_max", "TPR difference (equal opportunity)", "True-positive rate"),
-    "fpr": ("fpr", "difference", "fpr_difference_max", "FPR difference (equalized odds)", "False-positive rate"),
-    "ppv": ("ppv", "difference", "ppv_difference_max", "PPV difference (predictive parity)", "Precision (PPV)"),
-    "fpr_ratio": ("fpr", "ratio", "fpr_ratio_min", "FPR ratio", "False-positive rate"),
-    "fnr_ratio": ("fnr", "ratio", "fnr_ratio_min", "FNR ratio", "False-negative rate"),
+Harm = Literal["lower", "higher", "either"]
+
+
+@dataclass(frozen=True)
+class DisparitySpec:
+    """One kind of comparison: which rate, ratio or difference, which option holds its threshold, what it is called."""
+
+    rate: str
+    kind: Literal["ratio", "difference"]
+    threshold_key: str
+    label: str
+    words: str
+    harm_if_favourable_positive: Harm
+
+
+#: The comparisons, in report order. Harm is stated for a favourable positive class; it flips otherwise.
+DISPARITIES: dict[str, DisparitySpec] = {
+    "selection_rate": DisparitySpec("favourable_rate", "ratio", "selection_rate_ratio_min",
+                                    "favourable-outcome rate ratio (four-fifths rule)", "favourable-outcome rate", "lower"),
+    "tpr": DisparitySpec("tpr", "difference", "tpr_difference_max", "TPR difference (equal opportunity)",
+                         "true-positive rate", "lower"),
+    "fpr": DisparitySpec("fpr", "difference", "fpr_difference_max", "FPR difference (equalized odds)",
+                         "false-positive rate", "lower"),
+    "ppv": DisparitySpec("ppv", "difference", "ppv_difference_max", "PPV difference (predictive parity)",
+                         "precision (PPV)", "higher"),
+    "fpr_ratio": DisparitySpec("fpr", "ratio", "fpr_ratio_min", "FPR ratio", "false-positive rate", "lower"),
+    "fnr_ratio": DisparitySpec("fnr", "ratio", "fnr_ratio_min", "FNR ratio", "false-negative rate", "higher"),
 }
-
-
-@dataclass
-class Disparity:
-    """One group compared with its reference group on one metric."""
-
-    grouping: str
-    group: str
-    reference: str
-    metric: str
-    kind: str
-    group_value: float
-    reference_value: float
-    value: float
-    ci: tuple[float, float]
-    threshold: float | None
-    p_raw: float
-    p_holm: float = float("nan")
-    test: str = ""
-    n_group: int = 0
-    n_reference: int = 0
-    status: Status = "pass"
-    reason: str = ""
-    intersection: bool = False
-
-    @property
-    def breaks(self) -> bool:
-        """Whether the value is beyond its threshold: below it (ratio), above it (ratio_above), outside ± (difference)."""
-        if self.threshold is None or not np.isfinite(self.value):
-            return False
-        if self.kind == "ratio":
-            return self.value < self.threshold
-        if self.kind == "ratio_above":
-            return self.value > self.threshold
-        return abs(self.value) > self.threshold
-
-
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def _f(v: float, digits: int = 3) -> str:
-    return "—" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
-
-
-def _ci(lo: float, hi: float, digits: int = 3) -> str:
-    return "—" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{lo:.{digits}f}–{hi:.{digits}f}"
+MAE = DisparitySpec("mae", "ratio", "mae_ratio_max", "MAE ratio", "mean absolute error", "higher")
 
 
 @dataclass(frozen=True)
@@ -95,32 +85,142 @@ class FairnessOptions(Options):
     intersections: bool = option(True, "also compare the groups of every pair of sensitive features")
     bins: Mapping[str, tuple[float, ...]] = option({}, "bin edges per numeric sensitive column, e.g. { age = [18, 30, 45, 60, 100] } "
                                                        "(default: quartiles)")
-    reference: Mapping[str, str | int | float] = option({}, "reference group per sensitive column, e.g. { sex = \"Male\" } "
-                                                            "(default: the largest group)")
-    selection_rate_ratio_min: float | None = option(0.8, "selection-rate ratio below this is a disparity (four-fifths rule)",
-                                                    gt=0, le=1)
-    tpr_difference_max: float | None = option(0.1, "true-positive-rate difference beyond ± this is a disparity "
-                                                   "(equal opportunity)", ge=0, le=1)
-    fpr_difference_max: float | None = option(0.1, "false-positive-rate difference beyond ± this is a disparity "
-                                                   "(equalized odds)", ge=0, le=1)
-    ppv_difference_max: float | None = option(0.1, "precision (PPV) difference beyond ± this is a disparity (predictive parity)",
-                                              ge=0, le=1)
-    fpr_ratio_min: float | None = option(None, "false-positive-rate ratio below this is a disparity (unset: reported only)",
-                                         gt=0, le=1)
-    fnr_ratio_min: float | None = option(None, "false-negative-rate ratio below this is a disparity (unset: reported only)",
-                                         gt=0, le=1)
+    reference: Mapping[str, str | int | float] = option({}, "reference group per sensitive feature or intersection, e.g. "
+                                                            "{ sex = \"Male\" } (default: the most favoured group of at least "
+                                                            "min_group_size rows)")
+    selection_rate_ratio_min: float | None = option(0.8, "a group's favourable-outcome rate below this fraction of the "
+                                                         "reference group's is a disparity (four-fifths rule)", gt=0, le=1)
+    tpr_difference_max: float | None = option(0.1, "true-positive rate lower than the reference group's by more than this is "
+                                                   "a disparity (equal opportunity)", ge=0, le=1)
+    fpr_difference_max: float | None = option(0.1, "false-positive rate differing from the reference group's by more than "
+                                                   "this, in the group's disfavour, is a disparity (equalized odds)", ge=0, le=1)
+    ppv_difference_max: float | None = option(0.1, "precision of favourable decisions higher than the reference group's "
+                                                   "by more than this (a stricter standard) is a disparity", ge=0, le=1)
+    fpr_ratio_min: float | None = option(None, "false-positive-rate ratio beyond this in the group's disfavour is a "
+                                               "disparity (false: reported only)", gt=0, le=1)
+    fnr_ratio_min: float | None = option(None, "false-negative-rate ratio beyond this in the group's disfavour is a "
+                                               "disparity (false: reported only)", gt=0, le=1)
     mae_ratio_max: float | None = option(1.25, "regression: a group's mean absolute error above this multiple of the "
                                                "reference group's is a disparity", ge=1)
     alpha: float = option(0.05, "significance level of the tests (after Holm's correction)", gt=0, lt=1)
     bootstrap_rounds: int = option(500, "bootstrap rounds of the intervals of ratios, differences and AUC", ge=0, le=100_000)
     mitigation: bool = option(True, "estimate what group-specific thresholds (fairlearn ThresholdOptimizer) would change")
+    mitigation_rows: int = option(50_000, "rows (a seeded sample stratified by group and label) the mitigation estimate "
+                                          "is fitted and evaluated on", ge=100)
     proxy_warn: float = option(0.3, "Cramér's V between an input and a sensitive attribute at or above which the input "
                                     "is flagged as a proxy", gt=0, le=1)
-    max_findings: int = option(12, "disparity findings listed before the rest is summarised in one line", ge=1)
+    max_findings: int = option(12, "disparity lines listed per finding before the rest is counted", ge=1)
+
+
+# -- analysis records ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupingStats:
+    """Per-group rates of one grouping (a sensitive feature or an intersection), for one binary outcome."""
+
+    name: str
+    how: str
+    intersection: bool
+    groups: tuple[str, ...]
+    n: np.ndarray
+    rates: Mapping[str, np.ndarray]
+    low: Mapping[str, np.ndarray]
+    high: Mapping[str, np.ndarray]
+    auc: np.ndarray
+    auc_low: np.ndarray
+    auc_high: np.ndarray
+    ece: np.ndarray
+    judged: np.ndarray
+    reference: int
+    reference_rule: str
+    summary: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """One group compared with its reference group on one metric, judged."""
+
+    grouping: str
+    group: str
+    reference: str
+    metric: str
+    kind: Literal["ratio", "difference"]
+    harm: Harm
+    group_value: float
+    reference_value: float
+    value: float
+    ci: tuple[float, float]
+    threshold: float | None
+    p: float
+    p_holm: float
+    test: str
+    n_group: int
+    n_reference: int
+    intersection: bool
+    status: Status
+    reason: str
+
+    @property
+    def bound(self) -> str:
+        """The harmful side of the threshold, in symbols: ``< 0.8``, ``> 1.25``, ``< -0.1``, ``outside ±0.1``."""
+        t = self.threshold
+        if t is None:
+            return "—"
+        if self.kind == "ratio":
+            return {"lower": f"< {number(t)}", "higher": f"> {number(1 / t)}", "either": f"< {number(t)} or > {number(1 / t)}"}[self.harm]
+        return {"lower": f"< -{number(t)}", "higher": f"> +{number(t)}", "either": f"outside ±{number(t)}"}[self.harm]
+
+    @property
+    def severity(self) -> float:
+        """How far beyond its threshold, in the harmful direction (1 = at the threshold; larger is worse)."""
+        if self.threshold is None or not np.isfinite(self.value):
+            return 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.kind == "ratio":
+                below = self.threshold / self.value if self.value > 0 else np.inf
+                above = self.value * self.threshold
+                return float({"lower": below, "higher": above, "either": max(below, above)}[self.harm])
+            d = self.value / self.threshold if self.threshold > 0 else np.inf * np.sign(self.value)
+            return float({"lower": -d, "higher": d, "either": abs(d)}[self.harm])
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """How strongly an input column predicts a sensitive attribute."""
+
+    attribute: str
+    column: str
+    cramers_v: float
+
+
+@dataclass(frozen=True)
+class MitigationRow:
+    """What fairlearn's ThresholdOptimizer would change for one grouping and constraint (cross-fitted estimate)."""
+
+    grouping: str
+    constraint: str
+    before: Mapping[str, float]
+    after: Mapping[str, float] | None
+    skipped: str = ""
+
+
+@dataclass(frozen=True)
+class FairnessAnalysis:
+    """Everything the fairness check computed: numbers only, no text meant for people but names."""
+
+    task: str
+    outcome: str
+    favourable_is_positive: bool | None
+    groupings: tuple[GroupingStats, ...]
+    disparities: tuple[Disparity, ...]
+    regression_groups: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    mitigation: tuple[MitigationRow, ...] = ()
+    mitigation_note: str = ""
+    proxies: Mapping[str, tuple[Proxy, ...]] = field(default_factory=dict)
+    direct_use: tuple[str, ...] = ()
 
 
 class FairnessCheck(Check):
-    """Group metrics, disparities with intervals and significance, mitigation cost, proxies."""
+    """Group metrics, disparities with intervals and significance in the direction of harm, mitigation cost, proxies."""
 
     name = "fairness"
     title = "Fairness"
@@ -147,8 +247,7 @@ class FairnessCheck(Check):
                                   hint="bins apply to numeric columns; text columns are grouped by their values")
             if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
                 raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
-        groupings = make_groupings(ctx.sensitive, bins=options.bins, intersections="pairs" if options.intersections else "none")
-        names = {g.name: g for g in groupings}
+        names = {g.name: g for g in _groupings(ctx, options)}
         for col, group in options.reference.items():
             where = f"[check.fairness].reference.{col}"
             if col not in names:
@@ -162,231 +261,225 @@ class FairnessCheck(Check):
                 raise ConfigError(f"{where}: group {group!r} does not occur in the data",
                                   hint=(f"did you mean {close[0]!r}? " if close else "") + f"groups: {_short(present)}")
 
-
     def run(self, ctx: AuditContext, options: FairnessOptions) -> CheckResult:  # noqa: D102
-        o = options
-        groupings = make_groupings(ctx.sensitive, bins=o.bins, intersections="pairs" if o.intersections else "none")
-        rng = ctx.rng("fairness")
-        findings: list[Finding] = []
+        return self.present(analyse(ctx, options), options)
+
+    def present(self, a: FairnessAnalysis, o: FairnessOptions) -> CheckResult:
+        """Findings, tables and figures from the analysis."""
+        findings = _verdicts(a, o) + _proxy_findings(a, o)
         tables: list[Table] = []
         figures: list[Figure] = []
-        metrics: dict[str, Any] = {}
-        details: dict[str, Any] = {"groupings": {}, "disparities": []}
-        disparities: list[Disparity] = []
-
-        if ctx.task == "regression":
-            for grouping in groupings:
-                disparities += self._regression(ctx, grouping, o, rng, tables, details)
+        if a.task == "regression":
+            tables += _regression_tables(a, o)
         else:
-            for outcome, y01, yhat01, score in _outcomes(ctx):
-                prefix = "" if outcome is None else f"class {outcome}: "
-                for grouping in groupings:
-                    ds = self._classification(ctx, grouping, o, rng, y01, yhat01, score, prefix, tables, figures, details, metrics)
-                    disparities += ds
-
-        for d in disparities:
-            _judge(d, o)
-        details["disparities"] = [_disparity_dict(d) for d in disparities]
-        findings += _findings(disparities, o)
-        judged = [d for d in disparities if d.status != "skipped" and d.metric == "selection_rate"]
-        for label, pool in (("", [d for d in judged if not d.intersection]),
-                            ("intersection_", [d for d in judged if d.intersection])):
-            finite = [d for d in pool if np.isfinite(d.value)]
-            if finite:
-                w = min(finite, key=lambda d: d.value)
-                metrics[f"worst_{label}selection_rate_ratio"] = w.value
-                metrics[f"worst_{label}selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
-        if ctx.task != "regression":
-            tables.insert(0, _disparity_table(disparities))
-
-        if ctx.task == "binary" and ctx.y_score is not None and o.mitigation:
-            tables.append(_mitigation(ctx, groupings, rng, details))
-        elif o.mitigation:
-            details["mitigation"] = {"skipped": "needs a binary classifier with scores (predicted probabilities)"}
-        proxy_table, proxy_findings = _proxies(ctx, o, details)
-        if proxy_table is not None:
-            tables.append(proxy_table)
-        findings += proxy_findings
-
-        counts = {s: sum(d.status == s for d in disparities) for s in ("fail", "warn", "skipped")}
-        worst_text = (
-            f"worst selection-rate ratio {metrics['worst_selection_rate_ratio']:.2f} ({metrics['worst_selection_rate_ratio_group']}); "
-            if "worst_selection_rate_ratio" in metrics else ""
-        )
-        summary = (
-            f"{worst_text}{counts['fail']} disparity(ies) fail, {counts['warn']} warn"
-            f"{', ' + str(counts['skipped']) + ' not judged (small groups)' if counts['skipped'] else ''}"
-        )
-        metrics.update({"disparities_failed": counts["fail"], "disparities_warned": counts["warn"]})
-        status = worst([f.status for f in findings]) if findings else "pass"
-        return CheckResult(name=self.name, title=self.title, status=status, summary=summary, metrics=metrics,
-                           findings=findings, tables=tables, figures=figures, details=details)
-
-    # -- classification -------------------------------------------------------------------------
-    def _classification(
-        self, ctx: AuditContext, grouping: Grouping, o: FairnessOptions, rng: np.random.Generator,
-        y01: np.ndarray, yhat01: np.ndarray, score: np.ndarray | None, prefix: str,
-        tables: list[Table], figures: list[Figure], details: dict[str, Any], metrics: dict[str, Any],
-    ) -> list[Disparity]:
-        gc = GroupCounts.from_arrays(grouping.labels.to_numpy(), y01, yhat01, score)
-        name = prefix + grouping.name
-        n = gc.n
-        rates = gc.rates()
-        ci = {r: wilson_interval(*gc.rate_counts(r)) for r in gc.RATE_CELLS}
-        auc, ece = gc.auc(), gc.calibration_error()
-        ref = _reference(gc.groups, n, o.reference.get(grouping.name))
-        big = n >= o.min_group_size
-        boot = _bootstrap_cells(gc, o.bootstrap_rounds, rng)
-        auc_ci = _bootstrap_auc(gc, min(o.bootstrap_rounds, 200), rng)
-
-        # whole-feature summaries over all groups, as fairlearn defines them
-        sr, tpr, fpr = rates["selection_rate"], rates["tpr"], rates["fpr"]
-        whole = {
-            "demographic_parity_difference": float(np.nanmax(sr) - np.nanmin(sr)),
-            "demographic_parity_ratio": float(np.nanmin(sr) / np.nanmax(sr)) if np.nanmax(sr) > 0 else float("nan"),
-            "equalized_odds_difference": float(max(np.nanmax(tpr) - np.nanmin(tpr), np.nanmax(fpr) - np.nanmin(fpr))),
-            "equalized_odds_ratio": float(min(np.nanmin(tpr) / np.nanmax(tpr), np.nanmin(fpr) / np.nanmax(fpr))),
-        }
-        for k, v in whole.items():
-            metrics[f"{name}.{k}"] = v
-
-        groups_detail = []
-        for i, g in enumerate(gc.groups):
-            row: dict[str, Any] = {"group": g, "n": int(n[i]), "share": float(n[i] / n.sum()), "reference": i == ref,
-                                   "judged": bool(big[i]), "roc_auc": auc[i], "roc_auc_ci": auc_ci[i], "ece": ece[i]}
-            for r in gc.RATE_CELLS:
-                row[r] = rates[r][i]
-                row[r + "_ci"] = (ci[r][0][i], ci[r][1][i])
-            groups_detail.append(row)
-        details["groupings"][name] = {"how": grouping.how, "reference": gc.groups[ref], "groups": groups_detail, **whole}
-
-        def note(i: int) -> str:
-            return "reference" if i == ref else ("" if big[i] else f"too small to judge (< {o.min_group_size})")
-
-        order = np.argsort(-n, kind="stable")
-        tables.append(Table(
-            f"{name}: outcomes by group",
-            ["group", "n", "share", "base rate", "selection rate (95 % CI)", "accuracy", "ROC-AUC (95 % CI)", "calibration error", "note"],
-            [[gc.groups[i], int(n[i]), float(n[i] / n.sum()), rates["base_rate"][i],
-              f"{_f(sr[i])} ({_ci(ci['selection_rate'][0][i], ci['selection_rate'][1][i])})",
-              rates["accuracy"][i], f"{_f(auc[i])} ({_ci(*auc_ci[i])})", ece[i], note(i)] for i in order],
-            note=f"Groups: {grouping.how}. Missing values form the group 'missing'.", section=name,
-        ))
-        tables.append(Table(
-            f"{name}: error rates by group",
-            ["group", "TPR (95 % CI)", "FPR (95 % CI)", "FNR", "TNR", "PPV (95 % CI)", "NPV"],
-            [[gc.groups[i], f"{_f(tpr[i])} ({_ci(ci['tpr'][0][i], ci['tpr'][1][i])})",
-              f"{_f(fpr[i])} ({_ci(ci['fpr'][0][i], ci['fpr'][1][i])})", rates["fnr"][i], rates["tnr"][i],
-              f"{_f(rates['ppv'][i])} ({_ci(ci['ppv'][0][i], ci['ppv'][1][i])})", rates["npv"][i]] for i in order],
-            note="Intervals are Wilson 95 % score intervals; AUC intervals are a seeded bootstrap.", section=name,
-        ))
-        shown = [i for i in order if n[i] > 0][:20]
-        colors = [PALETTE[0] if big[i] else "#9ca3af" for i in shown]
-        for metric, words in (("selection_rate", "selection rate"), ("tpr", "true-positive rate"), ("fpr", "false-positive rate")):
-            if metric != "selection_rate" and grouping.intersection:  # intersections: selection rate only
-                continue
-            figures.append(Figure(
-                f"{name}: {words} by group",
-                bar_chart([f"{gc.groups[i]} (n={n[i]:,})" for i in shown], [rates[metric][i] for i in shown],
-                          lows=[ci[metric][0][i] for i in shown], highs=[ci[metric][1][i] for i in shown],
-                          reference=rates[metric][ref], reference_label=f"reference: {gc.groups[ref]}",
-                          colors=colors, xmin=0.0, xmax=1.0, xlabel=f"{words} (95 % Wilson interval)"),
-                "Grey bars are groups too small to judge." if not big[shown].all() else "", section=name,
-            ))
-
-        out: list[Disparity] = []
-        boot_rates = gc.rates(boot) if boot is not None else None
-        for disparity, (metric, kind, key, _label, _words) in DISPARITIES.items():
-            family: list[Disparity] = []
-            for i, g in enumerate(gc.groups):
-                if i == ref:
-                    continue
-                a, b = rates[metric][i], rates[metric][ref]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    value = a / b if kind == "ratio" else a - b
-                    lo = hi = float("nan")
-                    if boot_rates is not None:
-                        mine, theirs = boot_rates[metric][:, i], boot_rates[metric][:, ref]
-                        draws = mine / theirs if kind == "ratio" else mine - theirs
-                        draws = draws[np.isfinite(draws)]
-                        if len(draws):
-                            lo, hi = np.percentile(draws, [2.5, 97.5])
-                k1, n1 = (int(x[i]) for x in gc.rate_counts(metric))
-                k2, n2 = (int(x[ref]) for x in gc.rate_counts(metric))
-                p, test = two_proportion_pvalue(k1, n1, k2, n2)
-                family.append(Disparity(name, g, gc.groups[ref], disparity, kind, float(a), float(b), float(value),
-                                        (float(lo), float(hi)), getattr(o, key), p, test=test, n_group=int(n[i]),
-                                        n_reference=int(n[ref]), intersection=grouping.intersection))
-            for d, ph in zip(family, holm([d.p_raw for d in family])):
-                d.p_holm = float(ph)
-            out += family
-        return out
-
-    # -- regression ------------------------------------------------------------------------------
-    def _regression(
-        self, ctx: AuditContext, grouping: Grouping, o: FairnessOptions, rng: np.random.Generator,
-        tables: list[Table], details: dict[str, Any],
-    ) -> list[Disparity]:
-        from scipy import stats
-
-        err = np.abs(ctx.y - ctx.y_pred.astype(float))
-        frame = pd.DataFrame({"g": grouping.labels.to_numpy(), "err": err, "sq": err**2, "pred": ctx.y_pred.astype(float), "y": ctx.y})
-        agg = frame.groupby("g", sort=True).agg(n=("err", "size"), mean_prediction=("pred", "mean"), mean_target=("y", "mean"),
-                                                mae=("err", "mean"), mse=("sq", "mean"))
-        agg["rmse"] = np.sqrt(agg["mse"])
-        groups = tuple(agg.index.astype(str))
-        n = agg["n"].to_numpy()
-        ref = _reference(groups, n, o.reference.get(grouping.name))
-        tables.append(Table(
-            f"{grouping.name}: errors by group", ["group", "n", "mean prediction", "mean target", "MAE", "RMSE", "note"],
-            [[g, int(r.n), r.mean_prediction, r.mean_target, r.mae, r.rmse,
-              "reference" if i == ref else ("" if r.n >= o.min_group_size else "too small to judge")]
-             for i, (g, r) in enumerate(agg.iterrows())],
-            note=f"Groups: {grouping.how}.", section=grouping.name,
-        ))
-        details["groupings"][grouping.name] = {"how": grouping.how, "reference": groups[ref],
-                                               "groups": agg.reset_index().to_dict(orient="records")}
-        by_group = {g: frame.loc[frame.g == g, "err"].to_numpy() for g in groups}
-        family = []
-        ref_err = by_group[groups[ref]]
-        for i, g in enumerate(groups):
-            if i == ref:
-                continue
-            e = by_group[g]
-            value = e.mean() / ref_err.mean() if ref_err.mean() > 0 else float("nan")
-            rounds = o.bootstrap_rounds
-            bg = rng.choice(e, size=(rounds, len(e))).mean(axis=1)
-            br = rng.choice(ref_err, size=(rounds, len(ref_err))).mean(axis=1)
-            lo, hi = np.percentile(bg / br, [2.5, 97.5])
-            p = float(stats.ttest_ind(e, ref_err, equal_var=False).pvalue) if len(e) > 1 else float("nan")
-            family.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio_above", float(e.mean()), float(ref_err.mean()),
-                                    float(value), (float(lo), float(hi)), o.mae_ratio_max, p, test="Welch t-test",
-                                    n_group=len(e), n_reference=len(ref_err), intersection=grouping.intersection))
-        for d, ph in zip(family, holm([d.p_raw for d in family])):
-            d.p_holm = float(ph)
-        return family
+            tables.append(_disparity_table(a, appendix=False))
+            for g in a.groupings:
+                tables += _group_tables(g, o, a)
+                figures += _group_figures(g, o)
+            tables.append(_disparity_table(a, appendix=True))
+        if a.mitigation:
+            tables.append(_mitigation_table(a))
+        proxy = _proxy_table(a, o)
+        if proxy is not None:
+            tables.append(proxy)
+        return self.result(findings=findings, summary=_headline(a, findings), metrics=_metrics(a), tables=tables,
+                           figures=figures, details=_details(a))
 
 
-def _outcomes(ctx: AuditContext) -> list[tuple[Any, np.ndarray, np.ndarray, np.ndarray | None]]:
-    """Binary outcomes to analyse: the positive class, or each class one-vs-rest."""
+# -- analysis ----------------------------------------------------------------------------------------
+def _groupings(ctx: AuditContext, o: FairnessOptions) -> list[Grouping]:
+    return make_groupings(ctx.sensitive, bins=o.bins, intersections="pairs" if o.intersections else "none")
+
+
+def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
+    """Compute every number of the fairness check (no formatting)."""
+    groupings = _groupings(ctx, o)
+    rng = ctx.rng("fairness")
+    disparities: list[Disparity] = []
+    if ctx.task == "regression":
+        tables: dict[str, pd.DataFrame] = {}
+        for grouping in groupings:
+            frame, ds = _regression(ctx, grouping, o, rng)
+            tables[grouping.name] = frame
+            disparities += ds
+        return FairnessAnalysis("regression", f"error of {ctx.config.target}", None, (), tuple(disparities),
+                                regression_groups=tables, **_proxies(ctx, o))
+    outcomes = _outcomes(ctx)
+    stats: list[GroupingStats] = []
+    for label, fav_positive, y01, yhat01, score in outcomes:
+        prefix = "" if label is None else f"class {label}: "
+        for grouping in groupings:
+            g, ds = _classification(grouping, prefix, fav_positive, y01, yhat01, score, o, rng)
+            stats.append(g)
+            disparities += ds
+    fav = outcomes[0][1] if len(outcomes) == 1 else None
+    target = ctx.config.target
+    outcome = (f"{target} = {ctx.favourable}" if len(outcomes) == 1 else f"each class of {target}, one against the rest")
+    mitigation: tuple[MitigationRow, ...] = ()
+    note = ""
+    if not o.mitigation:
+        note = "turned off (mitigation = false)"
+    elif ctx.task != "binary" or ctx.y_score is None:
+        note = "needs a binary classifier with scores (predicted probabilities)"
+    else:
+        mitigation = _mitigation(ctx, [g for g in groupings if not g.intersection][:3], o, rng)
+    return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(disparities), mitigation=mitigation,
+                            mitigation_note=note, **_proxies(ctx, o))
+
+
+def _outcomes(ctx: AuditContext) -> list[tuple[Any, bool | None, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Binary outcomes to analyse: (class label or None, favourable is positive?, y01, yhat01, score).
+
+    Binary tasks (and multiclass with a configured favourable class): one
+    outcome, the favourable one, judged in the direction of harm. Otherwise
+    each class one against the rest, judged both ways.
+    """
     assert ctx.classes is not None
     if ctx.task == "binary":
-        return [(None, (ctx.y == ctx.positive_label).astype(int), (ctx.y_pred == ctx.positive_label).astype(int), ctx.y_score)]
-    out = []
+        pos = ctx.positive_label
+        return [(None, bool(ctx.favourable == pos), (ctx.y == pos).astype(int), (ctx.y_pred == pos).astype(int), ctx.y_score)]
+    if ctx.config.favourable is not None:
+        fav = ctx.favourable
+        j = int(np.flatnonzero(ctx.classes == fav)[0])
+        score = ctx.y_proba[:, j] if ctx.y_proba is not None else None
+        return [(None, True, (ctx.y == fav).astype(int), (ctx.y_pred == fav).astype(int), score)]
+    out: list[tuple[Any, bool | None, np.ndarray, np.ndarray, np.ndarray | None]] = []
     for j, c in enumerate(ctx.classes):
         score = ctx.y_proba[:, j] if ctx.y_proba is not None else None
-        out.append((c, (ctx.y == c).astype(int), (ctx.y_pred == c).astype(int), score))
+        out.append((c, None, (ctx.y == c).astype(int), (ctx.y_pred == c).astype(int), score))
     return out
 
 
-def _short(items: Sequence[str], limit: int = 12) -> str:
-    return ", ".join(repr(i) for i in items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+def _harm(spec: DisparitySpec, fav_positive: bool | None) -> Harm:
+    if fav_positive is None:
+        return "either"
+    if fav_positive or spec.rate == "favourable_rate":  # the favourable rate is already expressed for the favourable class
+        return spec.harm_if_favourable_positive
+    return "higher" if spec.harm_if_favourable_positive == "lower" else "lower"
 
 
-def _reference(groups: Sequence[str], n: np.ndarray, configured: str | int | float | None) -> int:
+def _favourable_rates(gc: GroupCounts, fav_positive: bool | None, cells: np.ndarray | None = None) -> np.ndarray:
+    sr = gc.rates(cells)["selection_rate"]
+    return sr if fav_positive in (True, None) else 1 - sr
+
+
+def _classification(
+    grouping: Grouping, prefix: str, fav_positive: bool | None, y01: np.ndarray, yhat01: np.ndarray,
+    score: np.ndarray | None, o: FairnessOptions, rng: np.random.Generator,
+) -> tuple[GroupingStats, list[Disparity]]:
+    gc = GroupCounts.from_arrays(grouping.labels.to_numpy(), y01, yhat01, score)
+    name = prefix + grouping.name
+    n = gc.n
+    rates = dict(gc.rates())
+    rates["favourable_rate"] = _favourable_rates(gc, fav_positive)
+    low, high = {}, {}
+    for r in gc.RATE_CELLS:
+        low[r], high[r] = wilson_interval(*gc.rate_counts(r))
+    if fav_positive is False:
+        low["favourable_rate"], high["favourable_rate"] = 1 - high["selection_rate"], 1 - low["selection_rate"]
+    else:
+        low["favourable_rate"], high["favourable_rate"] = low["selection_rate"], high["selection_rate"]
+    judged = n >= o.min_group_size
+    ref, rule = _reference(gc.groups, n, judged, rates["favourable_rate"], o.reference.get(grouping.name), favoured="highest"
+                           if fav_positive is not None else None)
+    auc_bounds = _bootstrap_auc(gc, min(o.bootstrap_rounds, 200), rng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sr, tpr, fpr = rates["selection_rate"], rates["tpr"], rates["fpr"]
+        summary = {
+            "demographic_parity_difference": float(np.nanmax(sr) - np.nanmin(sr)),
+            "demographic_parity_ratio": float(np.nanmin(sr) / np.nanmax(sr)) if np.nanmax(sr) > 0 else float("nan"),
+            "equalized_odds_difference": float(max(np.nanmax(tpr) - np.nanmin(tpr), np.nanmax(fpr) - np.nanmin(fpr))),
+            "equalized_odds_ratio": float(min(_safe_ratio(np.nanmin(tpr), np.nanmax(tpr)), _safe_ratio(np.nanmin(fpr), np.nanmax(fpr)))),
+        }
+    stats = GroupingStats(name, grouping.how, grouping.intersection, gc.groups, n, rates, low, high, gc.auc(),
+                          np.array([b[0] for b in auc_bounds]), np.array([b[1] for b in auc_bounds]), gc.calibration_error(),
+                          judged, ref, rule, summary)
+    boot = _bootstrap_cells(gc, o.bootstrap_rounds, rng)
+    boot_rates = None
+    if boot is not None:
+        boot_rates = dict(gc.rates(boot))
+        boot_rates["favourable_rate"] = _favourable_rates(gc, fav_positive, boot)
+    out: list[Disparity] = []
+    for metric, spec in DISPARITIES.items():
+        threshold = getattr(o, spec.threshold_key)
+        harm = _harm(spec, fav_positive)
+        family = []
+        count_rate = "selection_rate" if spec.rate == "favourable_rate" else spec.rate
+        k, m = gc.rate_counts(count_rate)
+        for i, g in enumerate(gc.groups):
+            if i == ref:
+                continue
+            a, b = rates[spec.rate][i], rates[spec.rate][ref]
+            lo = hi = float("nan")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = a / b if spec.kind == "ratio" else a - b
+                if boot_rates is not None:
+                    mine, theirs = boot_rates[spec.rate][:, i], boot_rates[spec.rate][:, ref]
+                    draws = mine / theirs if spec.kind == "ratio" else mine - theirs
+                    draws = draws[np.isfinite(draws)]
+                    if len(draws):
+                        lo, hi = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
+            p, test = two_proportion_pvalue(int(k[i]), int(m[i]), int(k[ref]), int(m[ref]))
+            family.append(dict(group=g, a=float(a), b=float(b), value=float(value), ci=(lo, hi), p=p, test=test,
+                               n_group=int(n[i]), small=bool(not judged[i] or not judged[ref])))
+        adjusted = holm([f["p"] for f in family])
+        for f, ph in zip(family, adjusted):
+            status, reason = _judge(spec.kind, harm, f["value"], threshold, float(ph), f["small"], f["n_group"], int(n[ref]), o, f["test"])
+            out.append(Disparity(name, f["group"], gc.groups[ref], metric, spec.kind, harm, f["a"], f["b"], f["value"], f["ci"],
+                                 threshold, f["p"], float(ph), f["test"], f["n_group"], int(n[ref]), grouping.intersection,
+                                 status, reason))
+    return stats, out
+
+
+def _safe_ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
+
+
+def _breaks(kind: str, harm: Harm, value: float, threshold: float) -> tuple[bool, bool]:
+    """(beyond the threshold in the harmful direction, beyond it in the group's favour)."""
+    if kind == "ratio":
+        low, high = value < threshold, value > 1 / threshold
+        harmful = {"lower": low, "higher": high, "either": low or high}[harm]
+        favour = {"lower": high, "higher": low, "either": False}[harm]
+        return harmful, favour
+    below, above = value < -threshold, value > threshold
+    harmful = {"lower": below, "higher": above, "either": below or above}[harm]
+    favour = {"lower": above, "higher": below, "either": False}[harm]
+    return harmful, favour
+
+
+def _judge(kind: str, harm: Harm, value: float, threshold: float | None, p_holm: float, small: bool, n_group: int,
+           n_reference: int, o: FairnessOptions, test: str) -> tuple[Status, str]:
+    if small:
+        return "skipped", f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {o.min_group_size})"
+    if threshold is None:
+        return "skipped", "not judged: no threshold configured (reported only)"
+    if not np.isfinite(value):
+        return "skipped", "not judged: the rate is undefined for a group (no rows in its denominator)"
+    harmful, favour = _breaks(kind, harm, value, threshold)
+    if favour:
+        return "pass", "beyond the threshold in the group's favour (an advantage, not a harm)"
+    if not harmful:
+        return "pass", "within the threshold"
+    if np.isfinite(p_holm) and p_holm < o.alpha:
+        return "fail", f"beyond the threshold and significant ({p_value(p_holm)}, Holm-adjusted {test})"
+    if np.isfinite(p_holm):
+        return "warn", f"beyond the threshold but not significant ({p_value(p_holm)}, Holm-adjusted {test}): the evidence is weak"
+    return "warn", "beyond the threshold, and no test was possible: the evidence is weak"
+
+
+def _reference(groups: Sequence[str], n: np.ndarray, judged: np.ndarray, values: np.ndarray,
+               configured: str | int | float | None, *, favoured: Literal["highest", "lowest"] | None) -> tuple[int, str]:
+    """Index of the reference group and the rule that chose it (configured; most favoured adequate group; largest)."""
     if configured is not None:
-        return list(groups).index(str(configured))
-    return int(np.argmax(n))
+        return list(groups).index(str(configured)), "configured"
+    candidates = [i for i in range(len(groups)) if judged[i] and np.isfinite(values[i])]
+    if favoured is None or not candidates:
+        why = "the largest group" + ("" if favoured is None else " (no group is large enough to be judged)")
+        return int(np.argmax(n)), why
+    sign = -1 if favoured == "highest" else 1
+    best = min(candidates, key=lambda i: (sign * values[i], -n[i], groups[i]))
+    return best, "the most favoured group of adequate size"
 
 
 def _bootstrap_cells(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> np.ndarray | None:
@@ -413,95 +506,58 @@ def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> li
             out.append((float("nan"), float("nan")))
             continue
         draws = np.stack([rng.multinomial(nneg, h[0] / nneg, size=rounds), rng.multinomial(npos, h[1] / npos, size=rounds)], axis=1)
-        values = gc.auc(draws)
-        lo, hi = np.percentile(values, [2.5, 97.5])
+        lo, hi = np.percentile(gc.auc(draws), [2.5, 97.5])
         out.append((float(lo), float(hi)))
     return out
 
 
-def _judge(d: Disparity, o: FairnessOptions) -> None:
-    small = min(d.n_group, d.n_reference) < o.min_group_size
-    breaks = d.breaks
-    if small:
-        d.status, d.reason = "skipped", f"group too small to judge (n = {d.n_group} < {o.min_group_size})"
-    elif d.threshold is None:
-        d.status, d.reason = "pass", "reported only: no threshold configured"
-    elif not breaks:
-        d.status, d.reason = "pass", "within threshold"
-    elif np.isfinite(d.p_holm) and d.p_holm < o.alpha:
-        d.status, d.reason = "fail", f"significant, {_p_text(d.p_holm)} (Holm-adjusted, {d.test})"
-    else:
-        d.status, d.reason = "warn", (
-            f"not significant ({_p_text(d.p_holm)}, Holm-adjusted, {d.test}), so the evidence is weak"
-            if np.isfinite(d.p_holm) else "no test possible, so the evidence is weak")
+def _regression(ctx: AuditContext, grouping: Grouping, o: FairnessOptions,
+                rng: np.random.Generator) -> tuple[pd.DataFrame, list[Disparity]]:
+    from scipy import stats
 
-
-def _sentence(d: Disparity) -> str:
-    _rate, kind, key, label, words = DISPARITIES.get(d.metric, ("mae", "ratio_above", "mae_ratio_max", "MAE ratio", "Mean absolute error"))
-    if d.kind == "ratio":
-        body = (f"{words} for {d.group} is {d.value:.2f} of {d.reference}'s ({d.group_value:.3f} vs {d.reference_value:.3f}; "
-                f"95 % CI of the ratio {_ci(*d.ci, digits=2)}), below the threshold {d.threshold} ({label})")
-    elif d.kind == "ratio_above":
-        body = (f"Mean absolute error for {d.group} is {d.value:.2f}× {d.reference}'s ({d.group_value:.4g} vs {d.reference_value:.4g}; "
-                f"95 % CI {_ci(*d.ci, digits=2)}), above the threshold {d.threshold}")
-    else:
-        body = (f"{words} for {d.group} is {d.group_value:.3f} vs {d.reference_value:.3f} for {d.reference} "
-                f"(difference {d.value:+.3f}, 95 % CI {_ci(*d.ci)}), beyond ±{d.threshold} ({label})")
-    return f"[{d.grouping}] {body}; {d.reason}."
-
-
-def _findings(disparities: list[Disparity], o: FairnessOptions) -> list[Finding]:
-    bad = [d for d in disparities if d.status in ("fail", "warn")]
-    bad.sort(key=lambda d: (d.status != "fail", d.intersection,
-                            -abs(np.log(d.value)) if d.kind.startswith("ratio") and d.value > 0 else -abs(d.value)))
-    out = [Finding(d.status, _sentence(d), f"{d.grouping}/{d.group}/{d.metric}") for d in bad[: o.max_findings]]
-    if len(bad) > o.max_findings:
-        more = len(bad) - o.max_findings
-        out.append(Finding("warn", f"{more} more disparities beyond thresholds are listed in the disparity table.", "more"))
-    names = sorted({d.grouping for d in disparities})
-    for name in names:
-        rows = [d for d in disparities if d.grouping == name]
-        if not any(d.status in ("fail", "warn") for d in rows):
-            judged = {d.group for d in rows if d.status != "skipped"}
-            skipped = {d.group for d in rows if d.status == "skipped"}
-            text = f"[{name}] No disparity beyond the thresholds ({len(judged)} group(s) compared with the reference"
-            text += f"; {len(skipped)} too small to judge)." if skipped else ")."
-            out.append(Finding("pass", text, f"{name}/ok"))
-    return out
-
-
-def _disparity_table(ds: list[Disparity]) -> Table:
-    """All comparisons of single features; for intersections only those that warn or fail (all are in the JSON)."""
-    shown = [d for d in ds if not d.intersection or d.status in ("fail", "warn")]
-    omitted = len(ds) - len(shown)
-    return Table(
-        "Disparities against each reference group",
-        ["grouping", "group vs reference", "metric", "group", "reference", "disparity (95 % CI)", "threshold", "p (Holm)", "status"],
-        [[d.grouping, f"{d.group} vs {d.reference}", DISPARITIES[d.metric][3], d.group_value, d.reference_value,
-          f"{_f(d.value)} ({_ci(*d.ci)})", d.threshold, _p_text(d.p_holm) if np.isfinite(d.p_holm) else "—", d.status]
-         for d in shown],
-        note=(f"{omitted} intersection comparisons that pass or are too small to judge are omitted here; report.json lists all. "
-              if omitted else "")
-        + "Ratios are group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. "
-             "Tests: chi-square, or Fisher's exact when an expected count is below 5; Holm-adjusted across a feature's groups. "
-             "fail = breaks the threshold and significant; warn = breaks it without significant evidence; skipped = group too small.",
-        section="Disparities",
-    )
-
-
-def _disparity_dict(d: Disparity) -> dict[str, Any]:
-    return {
-        "grouping": d.grouping, "group": d.group, "reference": d.reference, "metric": d.metric, "kind": d.kind,
-        "group_value": d.group_value, "reference_value": d.reference_value, "value": d.value, "ci": list(d.ci),
-        "threshold": d.threshold, "p": d.p_raw, "p_holm": d.p_holm, "test": d.test, "n_group": d.n_group,
-        "n_reference": d.n_reference, "status": d.status, "reason": d.reason,
-    }
+    err = np.abs(ctx.y - ctx.y_pred.astype(float))
+    frame = pd.DataFrame({"g": grouping.labels.to_numpy(), "err": err, "sq": err**2, "pred": ctx.y_pred.astype(float), "y": ctx.y})
+    agg = frame.groupby("g", sort=True).agg(n=("err", "size"), mean_prediction=("pred", "mean"), mean_target=("y", "mean"),
+                                            mae=("err", "mean"), mse=("sq", "mean"))
+    agg["rmse"] = np.sqrt(agg["mse"])
+    groups = tuple(agg.index.astype(str))
+    n = agg["n"].to_numpy()
+    judged = n >= o.min_group_size
+    ref, rule = _reference(groups, n, judged, agg["mae"].to_numpy(), o.reference.get(grouping.name), favoured="lowest")
+    agg["reference"] = [i == ref for i in range(len(groups))]
+    agg.attrs.update({"how": grouping.how, "reference_rule": rule, "intersection": grouping.intersection})
+    by_group = {g: frame.loc[frame.g == g, "err"].to_numpy() for g in groups}
+    ref_err = by_group[groups[ref]]
+    family = []
+    for i, g in enumerate(groups):
+        if i == ref:
+            continue
+        e = by_group[g]
+        value = e.mean() / ref_err.mean() if ref_err.mean() > 0 else float("nan")
+        bg = rng.choice(e, size=(o.bootstrap_rounds, len(e))).mean(axis=1) if o.bootstrap_rounds else np.array([])
+        br = rng.choice(ref_err, size=(o.bootstrap_rounds, len(ref_err))).mean(axis=1) if o.bootstrap_rounds else np.array([])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios = bg / br
+        ratios = ratios[np.isfinite(ratios)]
+        lo, hi = (float(x) for x in np.percentile(ratios, [2.5, 97.5])) if len(ratios) else (float("nan"), float("nan"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a group with identical errors has no variance
+            p = float(stats.ttest_ind(e, ref_err, equal_var=False).pvalue) if len(e) > 1 and len(ref_err) > 1 else float("nan")
+        family.append((g, e, float(value), (lo, hi), p, bool(not judged[i] or not judged[ref])))
+    out = []
+    for (g, e, value, ci, p, small), ph in zip(family, holm([f[4] for f in family])):
+        threshold = 1 / o.mae_ratio_max if o.mae_ratio_max else None  # stored as a ratio bound ≤ 1, like the others
+        status, reason = _judge("ratio", "higher", value, threshold, float(ph), small, len(e), len(ref_err), o, "Welch t-test")
+        out.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio", "higher", float(e.mean()), float(ref_err.mean()),
+                             value, ci, threshold, p, float(ph), "Welch t-test", len(e), len(ref_err),
+                             grouping.intersection, status, reason))
+    return agg, out
 
 
 # -- mitigation ------------------------------------------------------------------------------------
-def _mitigation(ctx: AuditContext, groupings: list[Grouping], rng: np.random.Generator, details: dict[str, Any]) -> Table:
-    """Estimate what fairlearn's ThresholdOptimizer would buy, cross-fitted on the audit data."""
-    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+def _mitigation(ctx: AuditContext, groupings: list[Grouping], o: FairnessOptions,
+                rng: np.random.Generator) -> tuple[MitigationRow, ...]:
+    """Estimate what fairlearn's ThresholdOptimizer would buy, cross-fitted on (a sample of) the audit data."""
     from fairlearn.postprocessing import ThresholdOptimizer
     from sklearn.model_selection import StratifiedKFold
 
@@ -509,54 +565,63 @@ def _mitigation(ctx: AuditContext, groupings: list[Grouping], rng: np.random.Gen
     yhat = (ctx.y_pred == ctx.positive_label).astype(int)
     score = ctx.y_score
     assert score is not None
-    X = score.reshape(-1, 1)
-    rows, record = [], []
+    rows = np.arange(ctx.n_rows)
+    if ctx.n_rows > o.mitigation_rows:
+        cells = pd.Series(y01).astype(str)
+        for g in groupings:
+            cells = cells + "|" + g.labels.astype(str).to_numpy()
+        rows = _stratified_rows(cells.to_numpy(), o.mitigation_rows, rng)
+    X = score[rows].reshape(-1, 1)
+    y, before_pred = y01[rows], yhat[rows]
     seed = int(rng.integers(2**31 - 1))
-    for grouping in [g for g in groupings if not g.intersection][:3]:
-        sf = grouping.labels.to_numpy()
-        before = {
-            "accuracy": float((yhat == y01).mean()),
-            "demographic_parity_difference": float(demographic_parity_difference(y01, yhat, sensitive_features=sf)),
-            "equalized_odds_difference": float(equalized_odds_difference(y01, yhat, sensitive_features=sf)),
-        }
+    out = []
+    for grouping in groupings:
+        sf = grouping.labels.to_numpy()[rows].astype(str)
+        before = _dp_eo(sf, y, before_pred)
         for constraint in ("demographic_parity", "equalized_odds"):
-            after_pred = np.empty_like(y01)
-            strata = pd.Series(sf).astype(str) + "|" + pd.Series(y01).astype(str)
+            after_pred = np.empty_like(y)
+            fold_strata = pd.Series(sf) + "|" + pd.Series(y).astype(str)
+            small = fold_strata.map(fold_strata.value_counts()) < 2
+            fold_strata = fold_strata.where(~small, "rare")
             try:
                 folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed)
-                small = strata.map(strata.value_counts()) < 2
-                strata = strata.where(~small, "rare")
-                for train, test in folds.split(X, strata):
-                    opt = ThresholdOptimizer(estimator=_ScoreColumn().fit(X, y01), constraints=constraint,
+                for train, test in folds.split(X, fold_strata):
+                    opt = ThresholdOptimizer(estimator=_ScoreColumn().fit(X, y), constraints=constraint,
                                              objective="accuracy_score", prefit=True, predict_method="predict_proba")
-                    opt.fit(X[train], y01[train], sensitive_features=sf[train])
-                    after_pred[test] = opt.predict(X[test], sensitive_features=sf[test], random_state=seed)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        opt.fit(X[train], y[train], sensitive_features=sf[train])
+                        after_pred[test] = opt.predict(X[test], sensitive_features=sf[test], random_state=seed)
             except Exception as exc:  # fairlearn refuses e.g. groups unseen in a fold
-                record.append({"grouping": grouping.name, "constraint": constraint, "skipped": f"{type(exc).__name__}: {exc}"})
-                rows.append([grouping.name, constraint.replace("_", " "), before["accuracy"], None,
-                             before["demographic_parity_difference"], None, before["equalized_odds_difference"], None,
-                             f"skipped: {exc}"[:120]])
+                out.append(MitigationRow(grouping.name, constraint, before, None, f"{type(exc).__name__}: {exc}"[:200]))
                 continue
-            after = {
-                "accuracy": float((after_pred == y01).mean()),
-                "demographic_parity_difference": float(demographic_parity_difference(y01, after_pred, sensitive_features=sf)),
-                "equalized_odds_difference": float(equalized_odds_difference(y01, after_pred, sensitive_features=sf)),
-            }
-            record.append({"grouping": grouping.name, "constraint": constraint, "before": before, "after": after})
-            rows.append([grouping.name, constraint.replace("_", " "), before["accuracy"], after["accuracy"],
-                         before["demographic_parity_difference"], after["demographic_parity_difference"],
-                         before["equalized_odds_difference"], after["equalized_odds_difference"], ""])
-    details["mitigation"] = record
-    return Table(
-        "Mitigation estimate: group-specific thresholds (fairlearn ThresholdOptimizer)",
-        ["feature", "constraint", "accuracy before", "accuracy after", "DP difference before", "DP difference after",
-         "EO difference before", "EO difference after", "note"],
-        rows,
-        note="An estimate, not a change: thresholds were fitted on one half of the audit data and applied to the other "
-             "(2-fold cross-fitting, seeded), using the model's scores and the sensitive feature at decision time. "
-             "The audited model is unchanged. DP = demographic parity, EO = equalized odds (fairlearn's definitions).",
-        section="Mitigation estimate",
-    )
+            out.append(MitigationRow(grouping.name, constraint, before, _dp_eo(sf, y, after_pred)))
+    return tuple(out)
+
+
+def _dp_eo(groups: np.ndarray, y: np.ndarray, yhat: np.ndarray) -> dict[str, float]:
+    """Accuracy and fairlearn's demographic-parity and equalized-odds differences, from per-group counts."""
+    gc = GroupCounts.from_arrays(groups, y, yhat)
+    r = gc.rates()
+    with np.errstate(invalid="ignore"):
+        return {
+            "accuracy": float((yhat == y).mean()),
+            "demographic_parity_difference": float(np.nanmax(r["selection_rate"]) - np.nanmin(r["selection_rate"])),
+            "equalized_odds_difference": float(max(np.nanmax(r["tpr"]) - np.nanmin(r["tpr"]), np.nanmax(r["fpr"]) - np.nanmin(r["fpr"]))),
+        }
+
+
+def _stratified_rows(strata: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Seeded sample of row positions, allocated to strata in proportion (largest remainders)."""
+    n = len(strata)
+    if size >= n:
+        return np.arange(n)
+    _, codes = np.unique(strata, return_inverse=True)
+    counts = np.bincount(codes)
+    quota = counts * size / n
+    take = np.floor(quota).astype(int)
+    take[np.argsort(-(quota - take), kind="stable")[: size - take.sum()]] += 1
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(codes == g), size=t, replace=False) for g, t in enumerate(take) if t]))
 
 
 class _ScoreColumn:
@@ -586,36 +651,326 @@ class _ScoreColumn:
 
 
 # -- proxies ---------------------------------------------------------------------------------------
-def _proxies(ctx: AuditContext, o: FairnessOptions, details: dict[str, Any]) -> tuple[Table | None, list[Finding]]:
-    """Which inputs most strongly predict each sensitive attribute (Cramér's V)."""
+def _proxies(ctx: AuditContext, o: FairnessOptions) -> dict[str, Any]:
+    """Cramér's V of each input with each sensitive attribute (numeric inputs in 10 quantile bins), and direct use."""
     # model inputs; for recorded decisions, every column but the target, the decisions and the sensitive ones
     inputs = [c for c in ctx.X.columns if ctx.model is not None or c not in ctx.sensitive.columns]
-    rows, findings, record = [], [], {}
+    coded = {col: pd.factorize(group_labels(ctx.data[col], n_quantiles=10)[0])[0] for col in inputs}
+    out = {}
     for attr in ctx.sensitive.columns:
-        target, _ = group_labels(ctx.sensitive[attr], bins=o.bins.get(attr))
-        scores = []
-        for col in inputs:
-            if col == attr:
-                continue
-            labels, _ = group_labels(ctx.data[col], n_quantiles=10)
-            scores.append((cramers_v(labels.to_numpy(), target.to_numpy()), col))
-        scores.sort(key=lambda t: (-t[0], t[1]))
-        record[attr] = [{"column": c, "cramers_v": v} for v, c in scores]
-        for v, c in scores[:5]:
-            rows.append([attr, c, v, "strong" if v >= o.proxy_warn else ("moderate" if v >= 0.2 else "weak")])
-        strong = [(v, c) for v, c in scores if v >= o.proxy_warn]
+        target = pd.factorize(group_labels(ctx.sensitive[attr], bins=o.bins.get(attr))[0])[0]
+        scores = [Proxy(attr, col, cramers_v(codes, target)) for col, codes in coded.items() if col != attr]
+        out[attr] = tuple(sorted(scores, key=lambda p: (-p.cramers_v, p.column)))
+    direct = tuple(a for a in ctx.sensitive.columns if ctx.model is not None and a in inputs)
+    return {"proxies": out, "direct_use": direct}
+
+
+# -- presentation ----------------------------------------------------------------------------------
+def _short(items: Sequence[str], limit: int = 12) -> str:
+    return ", ".join(repr(i) for i in items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+#: The name of the rule each comparison tests, for sentences ("fails the four-fifths rule").
+RULES = {"selection_rate": "the four-fifths rule", "tpr": "equal opportunity", "fpr": "equalized odds (false positives)",
+         "ppv": "predictive parity", "fpr_ratio": "the false-positive-rate ratio threshold",
+         "fnr_ratio": "the false-negative-rate ratio threshold", "mae": "the error-ratio threshold"}
+#: Which comparison leads a grouping's verdict when several fail: the four-fifths rule first, as regulators read it.
+PRIORITY = ("selection_rate", "tpr", "fpr", "ppv", "fnr_ratio", "fpr_ratio", "mae")
+
+
+def _sentence(d: Disparity, outcome: str) -> str:
+    """One disparity in words: who, what, how much, how sure."""
+    spec = MAE if d.metric == "mae" else DISPARITIES[d.metric]
+    digits = 4 if d.metric == "mae" else 3
+    a, b = number(d.group_value, digits=digits), number(d.reference_value, digits=digits)
+    sure = f"{p_value(d.p_holm)}, Holm" if np.isfinite(d.p_holm) else "no test possible"
+    if d.metric == "selection_rate":
+        return (f"{d.group} receives the favourable outcome ({outcome}) at {fixed(d.value)}× the rate of {d.reference} "
+                f"({fixed(d.group_value)} vs {fixed(d.reference_value)}; 95 % CI of the ratio {interval(*d.ci, digits=2)}; {sure})")
+    if d.kind == "ratio":
+        return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference}, {fixed(d.value, 2)}× "
+                f"(95 % CI {interval(*d.ci, digits=2)}; {sure})")
+    return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference} (difference {d.value:+.3f}; "
+            f"95 % CI {interval(*d.ci)}; {sure})")
+
+
+def _judgement(d: Disparity) -> str:
+    what = "ratio" if d.kind == "ratio" else "difference"
+    where = {"<": "below", ">": "above"}.get(d.bound[:1], "")
+    limit = f"a {what} {where} {d.bound[2:]}" if where else f"a {what} {d.bound}"
+    if d.status == "fail":
+        return f"fails {RULES[d.metric]} ({limit})"
+    if d.status == "warn":
+        return f"breaks {RULES[d.metric]} ({limit}) without significant evidence"
+    return f"within {RULES[d.metric]}, which fails at {limit}"
+
+
+def _verdicts(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
+    """One finding per grouping: the leading harmful disparity, or the closest call and why it passes."""
+    out = []
+    for name in dict.fromkeys(d.grouping for d in a.disparities):
+        rows = [d for d in a.disparities if d.grouping == name]
+        bad = sorted([d for d in rows if d.status in ("fail", "warn")],
+                     key=lambda d: (d.status != "fail", PRIORITY.index(d.metric), -d.severity))
+        judged = [d for d in rows if d.status != "skipped"]
+        reference = rows[0].reference
+        key = f"{slug(name)}.verdict"
+        if bad:
+            lead = bad[0]
+            rest = ""
+            if len(bad) > 1:
+                others = bad[1:]
+                what = ", ".join(dict.fromkeys(RULES[d.metric] for d in others))
+                rest = (f" Also for {name}: {len(others)} more disparit{'y' if len(others) == 1 else 'ies'} "
+                        f"({sum(d.status == 'fail' for d in others)} fail, {sum(d.status == 'warn' for d in others)} warn) "
+                        f"on {what}; see the disparity table.")
+            out.append(Finding(lead.status, f"[{name}] {_sentence(lead, a.outcome)}: {_judgement(lead)}.{rest}", key))
+        elif judged:
+            ratios = [d for d in judged if d.metric == PRIORITY[0] or d.metric == "mae"]
+            closest = min(ratios, key=lambda d: -d.severity) if ratios else None
+            text = f"[{name}] No group is disadvantaged beyond the thresholds ({len({d.group for d in judged})} group(s) compared " \
+                   f"with {reference}, {_rule_words(a, name)})"
+            if closest is not None:
+                text += f". Closest: {_sentence(closest, a.outcome)}: {_judgement(closest)}"
+            out.append(Finding("pass", text + ".", key))
+        else:
+            out.append(Finding("skipped", f"[{name}] Not judged: every comparison with {reference} involves a group smaller than "
+                                          f"{o.min_group_size} rows or a metric without a threshold.", key))
+    return out
+
+
+def _rule_words(a: FairnessAnalysis, name: str) -> str:
+    for g in a.groupings:
+        if g.name == name:
+            return g.reference_rule
+    frame = a.regression_groups.get(name)
+    return str(frame.attrs.get("reference_rule", "")) if frame is not None else ""
+
+
+def _proxy_findings(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
+    out = []
+    for attr, proxies in a.proxies.items():
+        strong = [p for p in proxies if p.cramers_v >= o.proxy_warn]
         if strong:
-            listed = ", ".join(f"{c} (V = {v:.2f})" for v, c in strong[:3])
-            findings.append(Finding("warn", f"[{attr}] Strong proxies: {listed}. A model can treat groups differently through "
-                                            f"these columns without seeing {attr}.", f"proxy/{attr}"))
-        if ctx.model is not None and attr in inputs:
-            findings.append(Finding("warn", f"[{attr}] The model takes the sensitive attribute {attr} directly as an input.",
-                                    f"direct/{attr}"))
-    details["proxies"] = record
+            listed = ", ".join(f"{p.column} (V = {p.cramers_v:.2f})" for p in strong[:3])
+            out.append(Finding("warn", f"[{attr}] Strong proxies: {listed}. A model can treat groups differently through these "
+                                       f"columns without seeing {attr}.", f"proxy.{slug(attr)}"))
+    for attr in a.direct_use:
+        out.append(Finding("warn", f"[{attr}] The model takes the sensitive attribute {attr} directly as an input.",
+                           f"direct.{slug(attr)}"))
+    return out
+
+
+def _headline(a: FairnessAnalysis, findings: list[Finding]) -> str:
+    verdicts = [f for f in findings if f.key.endswith(".verdict")]
+    failing = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "fail"]
+    warning = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "warn"]
+    single = [g for g in dict.fromkeys(d.grouping for d in a.disparities) if not any(d.intersection for d in a.disparities
+                                                                                     if d.grouping == g)]
+    parts = []
+    if failing:
+        parts.append(f"disparities fail for {', '.join(failing)}")
+    if warning:
+        parts.append(f"warn for {', '.join(warning)}")
+    worst = _worst(a, intersection=False)
+    if worst is not None and worst.status in ("fail", "warn"):
+        parts.append(f"worst: {worst.group} at {fixed(worst.value, 2)}× the favourable-outcome rate of {worst.reference} "
+                     f"({worst.grouping})")
+    if not parts:
+        parts.append(f"no disparity beyond the thresholds across {len(single)} sensitive feature(s)")
+    proxies = sum(f.key.startswith("proxy.") for f in findings)
+    if proxies:
+        parts.append(f"strong proxies for {proxies} attribute(s)")
+    if a.direct_use:
+        parts.append(f"the model takes {', '.join(a.direct_use)} directly")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _worst(a: FairnessAnalysis, *, intersection: bool) -> Disparity | None:
+    pool = [d for d in a.disparities if d.metric == "selection_rate" and d.intersection == intersection
+            and d.status != "skipped" and np.isfinite(d.value)]
+    return min(pool, key=lambda d: d.value) if pool else None
+
+
+def _metrics(a: FairnessAnalysis) -> dict[str, Any]:
+    m: dict[str, Any] = {}
+    for g in a.groupings:
+        for k, v in g.summary.items():
+            m[f"{k}.{slug(g.name)}"] = v
+    for label, intersection in (("", False), ("intersection_", True)):
+        w = _worst(a, intersection=intersection)
+        if w is not None:
+            m[f"worst_{label}selection_rate_ratio"] = w.value
+            m[f"worst_{label}selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
+    m["disparities_failed"] = sum(d.status == "fail" for d in a.disparities)
+    m["disparities_warned"] = sum(d.status == "warn" for d in a.disparities)
+    m["disparities_not_judged"] = sum(d.status == "skipped" for d in a.disparities)
+    return m
+
+
+STATUS_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "skipped": "not judged", "error": "error"}
+
+
+def _disparity_table(a: FairnessAnalysis, *, appendix: bool) -> Table:
+    """Key table: harmful disparities (fail and warn) of single features. Appendix: every other comparison."""
+    rows = [d for d in a.disparities if (d.status in ("fail", "warn") and not d.intersection) != appendix]
+    rows.sort(key=lambda d: (d.intersection, d.grouping, ["fail", "warn", "pass", "skipped"].index(d.status), -d.severity))
+    columns = ["feature", "group vs reference", "metric", "group", "reference", "disparity (95 % CI)", "harmful if", "p (Holm)",
+               "status"]
+    formats = ["text", "text", "text", "3f", "3f", "3f", "text", "p", "text"]
+    body = [[d.grouping, f"{d.group} vs {d.reference}", (MAE if d.metric == "mae" else DISPARITIES[d.metric]).label.split(" (")[0],
+             d.group_value, d.reference_value, Estimate(d.value, *d.ci), d.bound, d.p_holm, STATUS_WORDS[d.status]]
+            for d in rows]
+    if appendix:
+        return Table("Every other comparison with the reference groups", columns, body, formats=formats, section="All comparisons",
+                     appendix=True, note="Intersections, and the comparisons that pass or are not judged (too small a group, "
+                                          "or no threshold). Ratios are group ÷ reference; differences are group − reference.")
+    return Table(
+        "Disparities that fail or warn (single sensitive features)", columns, body, formats=formats, section="Disparities",
+        note=f"Outcome: {a.outcome}. Judged in the direction of harm only: a lower favourable-outcome rate, true- or "
+             "false-positive rate, or a higher precision of favourable decisions (a stricter standard). Ratios are "
+             "group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. Tests: chi-square, "
+             "or Fisher's exact when an expected count is below 5; Holm-adjusted across a feature's groups. fail = beyond "
+             "the threshold and significant; warn = beyond it without significant evidence. Comparisons that pass or are not "
+             "judged, and those of intersections, are in the table 'Every other comparison' (under More) and in report.json.",
+    )
+
+
+def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> list[Table]:
+    order = np.argsort(-g.n, kind="stable")
+
+    def est(rate: str, i: int) -> Estimate:
+        return Estimate(g.rates[rate][i], g.low[rate][i], g.high[rate][i])
+
+    def note(i: int) -> str:
+        return "reference" if i == g.reference else ("" if g.judged[i] else f"too small to judge (< {o.min_group_size})")
+
+    total = g.n.sum()
+    outcomes = Table(
+        f"{g.name}: outcomes by group",
+        ["group", "n", "share", "base rate", "favourable-outcome rate (95 % CI)", "accuracy", "ROC-AUC (95 % CI)",
+         "calibration error", "note"],
+        [[g.groups[i], int(g.n[i]), g.n[i] / total, g.rates["base_rate"][i], est("favourable_rate", i), g.rates["accuracy"][i],
+          Estimate(g.auc[i], g.auc_low[i], g.auc_high[i]), g.ece[i], note(i)] for i in order],
+        formats=["text", "int", "%", "3f", "3f", "3f", "3f", "3f", "text"],
+        note=f"Groups: {g.how}; missing values form the group 'missing'. Reference: {g.groups[g.reference]} "
+             f"({g.reference_rule}). Rates: 95 % Wilson intervals. AUC: from 1,000-bin score histograms (within 0.002 of "
+             "the exact value), seeded bootstrap interval.",
+        section=g.name, appendix=g.intersection,
+    )
+    errors = Table(
+        f"{g.name}: error rates by group",
+        ["group", "TPR (95 % CI)", "FPR (95 % CI)", "FNR", "TNR", "PPV (95 % CI)", "NPV"],
+        [[g.groups[i], est("tpr", i), est("fpr", i), g.rates["fnr"][i], g.rates["tnr"][i], est("ppv", i), g.rates["npv"][i]]
+         for i in order],
+        formats=["text", "3f", "3f", "3f", "3f", "3f", "3f"],
+        note="TPR = true-positive rate, FPR = false-positive rate, FNR/TNR their complements, PPV = precision, NPV = "
+             "negative predictive value, all for the positive class. 95 % Wilson intervals.",
+        section=g.name, appendix=True,
+    )
+    return [outcomes, errors]
+
+
+def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:
+    shown = [i for i in np.argsort(-g.n, kind="stable") if g.n[i] > 0][:20]
+    colors = [PALETTE[0] if g.judged[i] else "#9ca3af" for i in shown]
+    out = []
+    for rate, words in (("favourable_rate", "favourable-outcome rate"), ("tpr", "true-positive rate"),
+                        ("fpr", "false-positive rate")):
+        if rate != "favourable_rate" and g.intersection:  # intersections: the favourable-outcome rate only
+            continue
+        out.append(Figure(
+            f"{g.name}: {words} by group",
+            bar_chart([f"{g.groups[i]} (n={g.n[i]:,})" for i in shown], [g.rates[rate][i] for i in shown],
+                      lows=[g.low[rate][i] for i in shown], highs=[g.high[rate][i] for i in shown],
+                      reference=g.rates[rate][g.reference], reference_label=f"reference: {g.groups[g.reference]}",
+                      colors=colors, xmin=0.0, xmax=1.0, xlabel=f"{words} (95 % Wilson interval)"),
+            ("Grey bars are groups too small to judge. " if not g.judged[shown].all() else "")
+            + ("" if len(shown) == len(g.groups) else f"The {len(shown)} largest of {len(g.groups)} groups."),
+            section=g.name, appendix=g.intersection or rate != "favourable_rate",
+        ))
+    return out
+
+
+def _regression_tables(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
+    out = [_disparity_table(a, appendix=False)]
+    for name, agg in a.regression_groups.items():
+        out.append(Table(
+            f"{name}: errors by group", ["group", "n", "mean prediction", "mean target", "MAE", "RMSE", "note"],
+            [[str(g), int(r.n), r.mean_prediction, r.mean_target, r.mae, r.rmse,
+              "reference" if r.reference else ("" if r.n >= o.min_group_size else "too small to judge")]
+             for g, r in agg.iterrows()],
+            formats=["text", "int", "", "", "", "", "text"],
+            note=f"Groups: {agg.attrs['how']}. Reference: {agg.attrs['reference_rule']}.", section=name,
+            appendix=bool(agg.attrs["intersection"]),
+        ))
+    out.append(_disparity_table(a, appendix=True))
+    return out
+
+
+def _mitigation_table(a: FairnessAnalysis) -> Table:
+    rows = []
+    for m in a.mitigation:
+        after = m.after or {}
+        rows.append([m.grouping, m.constraint.replace("_", " "), m.before["accuracy"], after.get("accuracy"),
+                     m.before["demographic_parity_difference"], after.get("demographic_parity_difference"),
+                     m.before["equalized_odds_difference"], after.get("equalized_odds_difference"),
+                     f"skipped: {m.skipped}" if m.skipped else ""])
+    return Table(
+        "Mitigation estimate: group-specific thresholds (fairlearn ThresholdOptimizer)",
+        ["feature", "constraint", "accuracy before", "accuracy after", "DP difference before", "DP difference after",
+         "EO difference before", "EO difference after", "note"], rows, formats=["text", "text"] + ["3f"] * 6 + ["text"],
+        note="An estimate, not a change: thresholds were fitted on one half of the audit data and applied to the other "
+             "(2-fold cross-fitting, seeded), using the model's scores and the sensitive feature at decision time. "
+             "The audited model is unchanged. DP = demographic parity, EO = equalized odds (fairlearn's definitions).",
+        section="Mitigation estimate",
+    )
+
+
+def _proxy_table(a: FairnessAnalysis, o: FairnessOptions) -> Table | None:
+    rows = [[attr, p.column, p.cramers_v, "strong" if p.cramers_v >= o.proxy_warn else ("moderate" if p.cramers_v >= 0.2 else "weak")]
+            for attr, proxies in a.proxies.items() for p in proxies[:3]]
     if not rows:
-        return None, findings
-    return Table("Proxy candidates: association of each input with each sensitive attribute (top 5)",
-                 ["sensitive attribute", "input column", "Cramér's V", "strength"], rows,
+        return None
+    return Table("Proxy candidates: the three inputs most associated with each sensitive attribute",
+                 ["sensitive attribute", "input column", "Cramér's V", "strength"], rows, formats=["text", "text", "2f", "text"],
                  note="Cramér's V between the input (numeric inputs in 10 quantile bins) and the sensitive groups; "
-                      f"0 = unrelated, 1 = the input determines the group. Strong: V ≥ {o.proxy_warn}.",
-                 section="Proxies"), findings
+                      f"0 = unrelated, 1 = the input determines the group. Strong: V ≥ {o.proxy_warn}. Every input is "
+                      "in report.json.", section="Proxies")
+
+
+def _details(a: FairnessAnalysis) -> dict[str, Any]:
+    groupings: dict[str, Any] = {}
+    for g in a.groupings:
+        groups = []
+        for i, name in enumerate(g.groups):
+            row: dict[str, Any] = {"group": name, "n": int(g.n[i]), "share": float(g.n[i] / g.n.sum()), "reference": i == g.reference,
+                                   "judged": bool(g.judged[i]), "roc_auc": g.auc[i], "roc_auc_ci": (g.auc_low[i], g.auc_high[i]),
+                                   "ece": g.ece[i]}
+            for rate in g.rates:
+                row[rate] = g.rates[rate][i]
+                row[rate + "_ci"] = (g.low[rate][i], g.high[rate][i])
+            groups.append(row)
+        groupings[g.name] = {"how": g.how, "reference": g.groups[g.reference], "reference_rule": g.reference_rule,
+                             "intersection": g.intersection, "groups": groups, **g.summary}
+    for name, agg in a.regression_groups.items():
+        groupings[name] = {"how": agg.attrs["how"], "reference": str(agg.index[agg["reference"].to_numpy()][0]),
+                           "reference_rule": agg.attrs["reference_rule"],
+                           "groups": agg.drop(columns=["reference"]).reset_index().rename(columns={"g": "group"}).to_dict(orient="records")}
+    return {
+        "outcome": a.outcome,
+        "favourable_is_positive": a.favourable_is_positive,
+        "groupings": groupings,
+        "disparities": [{
+            "grouping": d.grouping, "group": d.group, "reference": d.reference, "metric": d.metric, "kind": d.kind, "harm": d.harm,
+            "group_value": d.group_value, "reference_value": d.reference_value, "value": d.value, "ci": list(d.ci),
+            "threshold": d.threshold, "harmful_if": d.bound, "p": d.p, "p_holm": d.p_holm, "test": d.test, "n_group": d.n_group,
+            "n_reference": d.n_reference, "intersection": d.intersection, "status": d.status, "reason": d.reason,
+        } for d in a.disparities],
+        "mitigation": [{"grouping": m.grouping, "constraint": m.constraint, "before": dict(m.before),
+                        **({"after": dict(m.after)} if m.after else {"skipped": m.skipped})} for m in a.mitigation]
+        or {"skipped": a.mitigation_note},
+        "proxies": {attr: [{"column": p.column, "cramers_v": p.cramers_v} for p in ps] for attr, ps in a.proxies.items()},
+        "direct_use": list(a.direct_use),
+    }

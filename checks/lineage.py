@@ -76,9 +76,14 @@ class LineageCheck(Check):
 
     def run(self, ctx: AuditContext, options: LineageOptions) -> CheckResult:  # noqa: D102
         findings, rows, details = [], [], {}
+        untraced: list[str] = []
+        untracked_files: list[str] = []
+        dirty: dict[tuple[str, str], list[str]] = {}
         for role, source in ctx.sources.items():
             if not source:
-                findings.append(Finding("pass", f"The {role} was given in memory: no file to trace.", f"{role}/memory"))
+                findings.append(Finding(options.untracked, f"Provenance not established: the {role} was given in memory, so "
+                                                           "there is no file to trace to version control.", f"{role}/memory"))
+                untraced.append(role)
                 continue
             if role == "model" and ctx.model is not None and ctx.model.load_info.get("mlflow_uri") == source:
                 loaded = ctx.model.load_info
@@ -102,29 +107,43 @@ class LineageCheck(Check):
                                             f"recorded md5 {str(dvc.get('md5'))[:12]}… in {dvc['source']}, the audited file has "
                                             f"{actual[:12]}…. Check out the versioned file (dvc checkout) or update the record.",
                                             f"{role}/dvc"))
-            if git is not None:
-                if git["dirty"]:
-                    findings.append(Finding(options.dirty, f"The repository holding the {role} ({git['repository']}) has "
-                                                              f"uncommitted changes at {str(git['commit'])[:12]}: "
-                                                              "the audit may not be reproducible "
-                                                              "from a commit.", f"{role}/dirty"))
-                if not git["file_tracked"] and dvc is None:
-                    findings.append(Finding(options.untracked, f"Provenance not established: the {role} file {path.name} is "
-                                                               "tracked by neither git nor DVC; only its sha256 in the lineage "
-                                                               "appendix identifies it.", f"{role}/untracked"))
-            elif dvc is None:
-                findings.append(Finding(options.untracked, f"Provenance not established: the {role} file {path.name} is not under "
-                                                           "version control (no git repository, no DVC record); only its sha256 "
-                                                           "in the lineage appendix identifies it.", f"{role}/untracked"))
+            if git is not None and git["dirty"]:
+                dirty.setdefault((git["repository"], str(git["commit"])[:12]), []).append(role)
+            if dvc is None and (git is None or not git["file_tracked"]):
+                untraced.append(role)
+                untracked_files.append(f"the {role} file {path.name}")
             rows.append([role, path.name, (git or {}).get("commit", "—") and str((git or {}).get("commit"))[:12],
                          "yes" if (git or {}).get("file_tracked") else "no",
                          "yes" if (git or {}).get("dirty") else ("no" if git else "—"),
                          "—" if dvc is None else ("matches" if dvc.get("md5") == info["dvc"]["actual_md5"] else "DIFFERS")])
             details[role] = info
+        for (repository, commit), roles in dirty.items():
+            findings.append(Finding(options.dirty, f"The repository holding the {' and the '.join(roles)} ({repository}) has "
+                                                   f"uncommitted changes at {commit}: the audit may not be reproducible from a "
+                                                   "commit.", f"{'+'.join(roles)}/dirty"))
+        if untracked_files:
+            roles = [r for r in untraced if r in ctx.sources and ctx.sources[r]]
+            findings.append(Finding(options.untracked, f"Provenance not established: {' and '.join(untracked_files)} "
+                                                       f"{'is' if len(untracked_files) == 1 else 'are'} tracked by neither git nor "
+                                                       "DVC; only the sha256 in the lineage appendix identifies "
+                                                       f"{'it' if len(untracked_files) == 1 else 'them'}.", f"{'+'.join(roles)}/untracked"))
         table = Table("Inputs and version control",
-                      ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows)
+                      ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows,
+                      formats=["text"] * 6)
         records = [r[5] for r in rows if r[5] != "—"]
         dvc_text = f"DVC: {records.count('matches')} match, {records.count('DIFFERS')} differ" if records else "no DVC records"
-        return self.result(findings=findings,
-                           summary=f"{sum(1 for r in rows if r[3] == 'yes')}/{len(rows)} input files tracked by git; {dvc_text}",
-                           tables=[table] if rows else [], details=details)
+        n = len(ctx.sources)
+        if records.count("DIFFERS"):
+            summary = f"{records.count('DIFFERS')} input file(s) differ from their DVC record"
+        elif untraced:
+            summary = f"provenance not established for {len(untraced)} of {n} inputs ({', '.join(untraced)}): not under version control"
+        else:
+            summary = f"{n} of {n} inputs traced: {sum(1 for r in rows if r[3] == 'yes')} tracked by git; {dvc_text}"
+        evidence = {}
+        if untraced or records.count("DIFFERS"):
+            what = (f"provenance not established for {', '.join(untraced)} (not under version control)" if untraced else
+                    "an input differs from its DVC record")
+            status = "fail" if records.count("DIFFERS") and options.dvc_mismatch == "fail" else "partial"
+            evidence = {rid: {"what": what, "status": status} for rid in self.evidence}
+        return self.result(findings=findings, summary=summary, tables=[table] if rows else [], details=details,
+                           evidence=evidence)

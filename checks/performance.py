@@ -9,6 +9,7 @@ import numpy as np
 
 from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, grade, option
 from raudit._context import AuditContext
+from raudit._format import number
 from raudit._svg import Series, xy_chart
 
 
@@ -63,6 +64,8 @@ class PerformanceOptions(Options):
     r2_fail: float = option(0.0, "R² below this fails (regression)", le=1)
     calibration_bins: int = option(10, "equal-width probability bins of the calibration error and reliability diagram",
                                    ge=2, le=100)
+    near_perfect: float = option(0.99, "accuracy, ROC-AUC or R² at or above this warns: is the audit data the training data, "
+                                       "or does an input leak the label?", gt=0.5, le=1)
 
     def check(self, *, name: str) -> None:  # noqa: D102
         for metric, higher_is_better in (("roc_auc", True), ("ece", False), ("r2", True)):
@@ -87,7 +90,7 @@ class PerformanceCheck(Check):
     order = 10
     evidence = {
         "EU-AIA-13.3.b.ii": "accuracy, ROC-AUC, calibration with thresholds",
-        "EU-AIA-15.1": "accuracy measured on held-out data",
+        "EU-AIA-15.1": "accuracy measured on the audit data (held out or not: see the evaluation-data finding)",
         "EU-AIA-15.3": "accuracy metrics and their values",
         "EU-AIA-IV.2.g": "performance metrics on the audit data",
         "EU-AIA-IV.4": "metrics with a majority-class baseline and calibration",
@@ -184,11 +187,15 @@ class PerformanceCheck(Check):
         labels = [str(c) for c in classes]
         table = Table("Confusion matrix (rows: true label, columns: predicted)", ["true \\ predicted", *labels],
                       [[lab, *map(int, row)] for lab, row in zip(labels, cm)])
+        scores = [("accuracy", m["accuracy"]), *([("ROC-AUC", m["roc_auc"])] if "roc_auc" in m else [])]
+        evaluation, evidence, held = _evaluation(ctx, scores, o)
+        findings += evaluation
         headline = f"accuracy {m['accuracy']:.3f}" + (f", ROC-AUC {m['roc_auc']:.3f}" if "roc_auc" in m else "") + (
             f", ECE {m['ece']:.3f}" if "ece" in m else "")
         return self.result(
-            findings=findings, summary=headline, metrics=m, tables=[table], figures=figures,
-            details={"calibration_bins": bins, "confusion_matrix": cm, "labels": labels, "n": len(y)},
+            findings=findings, summary=_headline(headline, findings), metrics=m, tables=[table], figures=figures,
+            details={"calibration_bins": bins, "confusion_matrix": cm, "labels": labels, "n": len(y), "evaluation_data": held},
+            evidence=evidence,
         )
 
     def _regression(self, ctx: AuditContext, o: PerformanceOptions) -> CheckResult:
@@ -203,7 +210,7 @@ class PerformanceCheck(Check):
         }
         status = grade(m["r2"], warn=o.r2_warn, fail=o.r2_fail)
         findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o.r2_warn}, fail below {o.r2_fail}); "
-                                    f"MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}.", "r2")]
+                                    f"MAE {number(m['mae'])}, RMSE {number(m['rmse'])}.", "r2")]
         n_show = min(len(y), 2000)
         idx = np.sort(ctx.rng("performance.residuals").choice(len(y), size=n_show, replace=False))
         fig = Figure(
@@ -211,7 +218,63 @@ class PerformanceCheck(Check):
             xy_chart([Series(pred[idx], (y - pred)[idx], kind="scatter")], xlabel="predicted", ylabel="true − predicted", hline=0.0),
             f"{n_show:,} of {len(y):,} rows (seeded sample). A pattern or funnel shape means errors depend on the prediction.",
         )
+        evaluation, evidence, held = _evaluation(ctx, [("R²", m["r2"])], o)
+        findings += evaluation
         return self.result(
-            findings=findings, summary=f"R² {m['r2']:.3f}, MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}",
-            metrics=m, figures=[fig], details={"n": len(y)},
+            findings=findings, summary=_headline(f"R² {m['r2']:.3f}, MAE {number(m['mae'])}, RMSE {number(m['rmse'])}", findings),
+            metrics=m, figures=[fig], details={"n": len(y), "evaluation_data": held}, evidence=evidence,
         )
+
+
+def _headline(numbers: str, findings: list[Finding]) -> str:
+    """The check's one line: the numbers, led by the reason when something warns or fails."""
+    bad = [f for f in findings if f.status in ("fail", "warn")]
+    if not bad:
+        return numbers
+    worst = [f for f in bad if f.status == "fail"] or bad
+    reasons = "; ".join(f.message.split(":")[0].split(" (")[0].rstrip(".") for f in worst[:2])
+    return f"{reasons} — {numbers}"
+
+
+def _evaluation(ctx: AuditContext, scores: list[tuple[str, float]],
+                o: PerformanceOptions) -> tuple[list[Finding], dict[str, dict[str, str]], dict[str, Any]]:
+    """Is the audit data held out from training? Say what raudit can tell, and warn on scores too good to be true."""
+    from raudit._rows import overlap
+
+    findings = []
+    record = ctx.training_record
+    found = overlap(record, ctx.data) if record is not None else None
+    if found is None:
+        why = ("the model has no training record (raudit.track_training)" if record is None else
+               "its training record holds no row sketch of the training data, or the audit data lacks its columns")
+        findings.append(Finding("pass", f"Evaluation data provenance unknown: {why}, so raudit cannot tell whether the audit "
+                                        "data was held out from training. Treat these scores as held-out only if you know it was.",
+                                "evaluation_data"))
+        evidence = {"what": "accuracy measured on the audit data; evaluation data provenance unknown (held out or not)",
+                    "status": "partial"}
+        held: dict[str, Any] = {"known": False, "reason": why}
+    else:
+        held = {"known": True, "sampled_training_rows": found.sampled, "found_in_audit_data": found.found,
+                "share": found.share, "share_upper_95": found.upper, "identical": found.identical}
+        if found.identical:
+            findings.append(Finding("warn", f"The audit data is the training data: its rows are the {found.training_rows:,} rows "
+                                            "the training record describes. These scores measure fit, not performance on new data.",
+                                    "evaluation_data"))
+            evidence = {"what": "accuracy measured on the training data itself, not on held-out data", "status": "warn"}
+        elif found.found == 0:
+            findings.append(Finding("pass", f"Held out: none of {found.sampled:,} sampled training rows occurs in the audit data, so "
+                                            f"at most {found.upper:.1%} of the training rows are in it (95 % bound, from the "
+                                            "training record's row sketch).", "evaluation_data"))
+            evidence = {"what": f"accuracy measured on data held out from training (no sampled training row in it; at most "
+                                f"{found.upper:.1%} overlap, 95 % bound)", "status": "pass"}
+        else:
+            findings.append(Finding("warn", f"The audit data overlaps the training data: {found.found:,} of {found.sampled:,} sampled "
+                                            f"training rows occur in it (about {found.share:.0%} of the training rows). Scores on "
+                                            "rows the model was trained on are optimistic.", "evaluation_data"))
+            evidence = {"what": f"accuracy measured on data that overlaps the training data (about {found.share:.0%})", "status": "warn"}
+    for name, value in scores:
+        if np.isfinite(value) and value >= o.near_perfect:
+            findings.append(Finding("warn", f"Near-perfect {name} {value:.3f} (at or above {o.near_perfect}): check that the audit "
+                                            "data is not the training data and that no input leaks the label.", "near_perfect"))
+            break
+    return findings, {"EU-AIA-15.1": evidence}, held

@@ -17,7 +17,8 @@ from raudit._errors import ConfigError, InputError, RauditError
 from raudit._options import Options, option
 from raudit._plugins import Check
 from raudit._report import Report
-from raudit._results import CheckResult, Figure, Finding, Table, grade, worst
+from raudit._results import CheckResult, Estimate, Figure, Finding, Table, grade, worst
+from raudit._verify import verify
 from raudit._version import __version__
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "ConfigError",
+    "Estimate",
     "Figure",
     "Finding",
     "InputError",
@@ -40,5 +42,6 @@ __all__ = [
     "track_training",
     "grade",
     "option",
+    "verify",
     "worst",
 ]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from raudit._adapters import ModelAdapter, adapt
 from raudit._compliance import MODEL_CARD_FIELDS, compliance_matrix
-from raudit._config import AuditConfig, load_config_file
+from raudit._config import AuditConfig, load_config_file, trust_notices, trust_settings
 from raudit._context import AuditContext, build_context
 from raudit._errors import ConfigError
 from raudit._lineage import collect_lineage, model_params
@@ -157,6 +157,7 @@ def audit(
     reference: str | Path | None = None,
     progress: Progress | None = None,
     command: list[str] | None = None,
+    trust_sources: Mapping[str, str] | None = None,
 ) -> Report:
     """Audit a model on labelled data and return a :class:`Report`.
 
@@ -190,6 +191,11 @@ def audit(
         Receives events while checks run.
     command : list of str, optional
         The command line, recorded in the lineage.
+    trust_sources : mapping of str to str, optional
+        Where ``trust_model`` and ``allow_modules`` came from (``"command line"``
+        or a config file's path), recorded in the lineage; the CLI passes it.
+        Otherwise a ``raudit.toml`` given as ``config`` is named, with a warning
+        when it turns inspection off or widens it.
 
     Returns
     -------
@@ -220,6 +226,12 @@ def audit(
     if reference is not None:
         overrides["reference"] = str(reference)
     cfg = cfg.replace(**overrides) if overrides else cfg
+    sources = dict(trust_sources) if trust_sources is not None else _trust_sources(config, cfg, trust_model)
+    if trust_sources is None:
+        import warnings
+
+        for notice in trust_notices(trust_settings(cfg, sources)):
+            warnings.warn(f"raudit: {notice}", UserWarning, stacklevel=2)
 
     plugins = discover()
     planned = plan_checks(plugins, cfg)
@@ -242,9 +254,12 @@ def audit(
         adapter = adapt(model, features=cfg.features)
     else:
         adapter = None
+    from raudit._energy import read_training_record
+
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,
                              sources={"model": str(model_path) if model_path else mlflow_uri,
-                                      "data": str(data_path) if data_path else None})
+                                      "data": str(data_path) if data_path else None},
+                             training_record=read_training_record(model_path) if model_path else None)
 
     if cfg.reference is not None:
         from raudit._profile import load_reference
@@ -265,12 +280,24 @@ def audit(
         seed=cfg.seed,
         command=command,
     )
+    lineage["trust_settings"] = trust_settings(cfg, sources)
     validate_checks(ctx, planned)
     results = run_checks(ctx, planned, progress=progress)
     card = model_card_section(cfg.model_card)
     evidence = {item.plugin.name: dict(item.plugin.check.evidence) for item in planned if item.plugin.check is not None}
     return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict(), model_card=card,
                   compliance=compliance_matrix(results, evidence, model_card=card))
+
+
+def _trust_sources(config: Any, cfg: AuditConfig, trust_model: bool | None) -> dict[str, str]:
+    """Where the trust settings of a Python API call came from: a setting that is on came from a file or the API."""
+    sources: dict[str, str] = {}
+    for key in ("trust_model", "allow_modules"):
+        if key == "trust_model" and trust_model is not None:
+            sources[key] = "Python API"
+        elif getattr(cfg, key):
+            sources[key] = str(config) if isinstance(config, (str, Path)) else "Python API"
+    return sources
 
 
 def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,6 +310,9 @@ def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:
 def _as_frame(data: Any) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise ConfigError(f"data must be a pandas DataFrame or a file path; got {type(data).__name__}")
+    from raudit._loading import check_unique_columns
+
+    check_unique_columns(list(data.columns), where="the DataFrame")
     df = data.copy()
     df.columns = [str(c) for c in df.columns]
     return df

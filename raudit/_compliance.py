@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from raudit._results import CheckResult, worst
+from raudit._results import CheckResult
 
 __all__ = ["REQUIREMENTS", "compliance_matrix", "MODEL_CARD_FIELDS"]
 
@@ -57,7 +57,7 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
 
 #: Evidence the report itself provides (lineage appendix, model card), beside the checks.
 REPORT_EVIDENCE: dict[str, tuple[str, str]] = {
-    "EU-AIA-IV.2.d": ("lineage", "input hashes, versions, provenance"),
+    "EU-AIA-IV.2.d": ("lineage", "sha256 and size of the audited files, library versions (provenance itself: the lineage check)"),
     "EU-AIA-IV.2.g": ("lineage", "dated report with its configuration and digest"),
     "NIST-MEASURE-2.1": ("lineage", "data, configuration and tool versions recorded"),
     "NIST-MEASURE-2.8": ("lineage", "traceable, verifiable report (raudit verify)"),
@@ -71,6 +71,15 @@ MODEL_CARD_FIELDS: dict[str, str] = {
     "limitations": "Limitations",
     "ethical_considerations": "Ethical considerations",
 }
+
+
+#: Order of a requirement's combined status, least to most severe.
+ROW_ORDER = ("skipped", "pass", "partial", "warn", "fail", "error")
+
+
+def _combine(statuses: Sequence[str]) -> str:
+    """The most severe status of a requirement's evidence (``partial`` ranks between pass and warn)."""
+    return max(statuses, key=ROW_ORDER.index)
 
 
 def compliance_matrix(
@@ -90,21 +99,32 @@ def compliance_matrix(
     for per_check in evidence.values():
         for rid in per_check:
             known.setdefault(rid, ("plugin", rid))
+    for r in results:
+        for rid in r.evidence:
+            known.setdefault(rid, ("plugin", rid))
     for rid, (framework, title) in known.items():
         sections, statuses = [], []
-        for name, per_check in evidence.items():
-            if rid in per_check and name in by_name and by_name[name].status != "skipped":
-                sections.append({"section": by_name[name].title, "anchor": f"check-{name}", "what": per_check[rid]})
-                statuses.append(by_name[name].status)
+        for name, result in by_name.items():
+            declared = evidence.get(name, {})
+            if result.status == "skipped" or (rid not in declared and rid not in result.evidence):
+                continue
+            if rid in result.evidence:  # what this run showed, when it differs from the declaration
+                what, status = result.evidence[rid]["what"], result.evidence[rid]["status"]
+            else:
+                what, status = declared[rid], result.status
+            sections.append({"section": result.title, "anchor": f"check-{name}", "what": what, "status": status})
+            statuses.append(status)
         if rid in REPORT_EVIDENCE:
             anchor, what = REPORT_EVIDENCE[rid]
-            sections.append({"section": "Lineage", "anchor": anchor, "what": what})
+            sections.append({"section": "Lineage", "anchor": anchor, "what": what, "status": "pass"})
             statuses.append("pass")
         if rid == "EU-AIA-IV.1" and model_card.get("fields"):
-            sections.append({"section": "Model card", "anchor": "model-card", "what": "intended and out-of-scope uses"})
-            statuses.append("warn" if model_card.get("gaps") else "pass")
+            status = "partial" if model_card.get("gaps") else "pass"
+            sections.append({"section": "Model card", "anchor": "model-card", "what": "intended and out-of-scope uses"
+                             + (f"; missing: {', '.join(model_card['gaps'])}" if model_card.get("gaps") else ""), "status": status})
+            statuses.append(status)
         rows.append({"id": rid, "framework": framework, "requirement": title, "evidence": sections,
-                     "status": worst(statuses) if statuses else "not covered"})
+                     "status": _combine(statuses) if statuses else "not covered"})
     uncovered = [r["requirement"] for r in rows if r["status"] == "not covered"]
     return {"rows": rows, "not_covered": uncovered,
             "note": "A map of where this report holds evidence, not a legal assessment; the catalogue paraphrases the texts."}

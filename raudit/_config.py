@@ -30,9 +30,10 @@ from typing import Any, Literal, get_args
 
 from raudit._errors import ConfigError, InputError
 
-__all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS"]
+__all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "TRUST_KEYS", "trust_settings", "trust_notices"]
 
 FailOn = Literal["fail", "warn", "never"]
+Detail = Literal["summary", "standard", "full"]
 Format = Literal["html", "pdf", "json"]
 FORMATS: tuple[str, ...] = get_args(Format)
 
@@ -55,6 +56,16 @@ class AuditConfig:
     positive_label : str or None
         The positive class of a binary classifier; default the second of
         the model's ``classes_``.
+    favourable : str, int, float, bool or None
+        The outcome a person wants (approved, hired, not flagged); fairness
+        is judged in the direction of harm relative to it. Default: the
+        positive class of a binary classifier; for multiclass, none (each
+        class is compared both ways).
+    id_column : str or None
+        A column that identifies rows (an application id), shown wherever
+        the report points at single rows; default: a unique column named
+        ``id`` or ``*_id`` that the model does not take, else row positions
+        (0-based).
     checks : tuple of str or None
         Allow-list of check names; ``None`` runs every available check.
     fail_on : {"fail", "warn", "never"}
@@ -62,8 +73,15 @@ class AuditConfig:
     formats : tuple of {"html", "pdf", "json"}
     out : str
         Output folder.
+    detail : {"summary", "standard", "full"}
+        How much the HTML and PDF show: the verdict and findings (summary),
+        plus each check's key tables and figures (standard), plus every
+        table in the PDF too (full). The JSON always holds everything.
     seed : int
-        Seed for every random choice (samples, bootstraps).
+        Seed for every random choice (samples, bootstraps); 0 or more.
+    max_groups : int
+        Most distinct values a categorical sensitive column may have (an id
+        column given as sensitive is a mistake, not thousands of groups).
     trust_model : bool
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
@@ -83,6 +101,9 @@ class AuditConfig:
     reference : str or None
         The drift check's reference: a profile written by ``raudit profile``
         (``.json``) or a CSV/Parquet file profiled the same way.
+    sign_key : str or None
+        Ed25519 private key that signs the report set (``--sign-key``; see
+        ``raudit keygen``).
     """
 
     target: str | None = None
@@ -90,11 +111,15 @@ class AuditConfig:
     sensitive_guessed: bool = False
     features: tuple[str, ...] | None = None
     positive_label: str | None = None
+    favourable: str | int | float | bool | None = None
+    id_column: str | None = None
     checks: tuple[str, ...] | None = None
     fail_on: FailOn = "fail"
     formats: tuple[Format, ...] = FORMATS  # type: ignore[assignment]
     out: str = "raudit-report"
+    detail: Detail = "standard"
     seed: int = 0
+    max_groups: int = 50
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
     task: str | None = None
@@ -103,6 +128,7 @@ class AuditConfig:
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     reference: str | None = None
+    sign_key: str | None = None
 
     def __post_init__(self) -> None:
         if self.fail_on not in get_args(FailOn):
@@ -110,10 +136,14 @@ class AuditConfig:
         bad = [f for f in self.formats if f not in FORMATS]
         if bad:
             raise ConfigError(f"unknown report format {bad[0]!r}; choose from {', '.join(FORMATS)}")
+        if self.detail not in get_args(Detail):
+            raise ConfigError(f"detail must be one of {', '.join(get_args(Detail))}; got {self.detail!r}")
         if not self.formats:
             raise ConfigError("no report format chosen; use --format html,pdf,json")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ConfigError(f"seed must be an integer; got {self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number ≥ 0; got {self.seed!r}")
+        if not isinstance(self.max_groups, int) or isinstance(self.max_groups, bool) or self.max_groups < 2:
+            raise ConfigError(f"max_groups must be a whole number ≥ 2; got {self.max_groups!r}")
         if self.task not in (None, "classification", "regression"):
             raise ConfigError(f"task must be classification or regression; got {self.task!r}")
         if self.torch_output not in ("auto", "logits", "probabilities"):
@@ -176,13 +206,58 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: trust_model must be true or false; got {value!r}")
         return value
-    if key == "seed":
+    if key == "favourable":
+        if not isinstance(value, (str, int, float, bool)):
+            raise ConfigError(f"{source}: favourable must be a class label (text or number); got {value!r}")
+        return value
+    if key in ("seed", "max_groups"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"{source}: seed must be an integer; got {value!r}")
+            raise ConfigError(f"{source}: {key} must be a whole number; got {value!r}")
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string; got {value!r}")
     return value
+
+
+#: Settings that decide how much of a model file raudit inspects; where each came from is reported.
+TRUST_KEYS = ("trust_model", "allow_modules")
+#: Sources of a setting that are not a file: a notice is printed only for a file.
+_NOT_FILES = ("default", "command line", "Python API")
+
+
+def trust_settings(config: AuditConfig, sources: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Each trust setting of ``config`` with where it came from, as the report's lineage records it.
+
+    Parameters
+    ----------
+    sources : mapping of str to str
+        Key → ``"command line"``, ``"Python API"`` or the config file's path; a
+        key it lacks is ``"default"``.
+
+    Examples
+    --------
+    >>> trust_settings(AuditConfig(trust_model=True), {"trust_model": "raudit.toml"})["trust_model"]
+    {'value': True, 'source': 'raudit.toml'}
+    """
+    return {
+        "trust_model": {"value": config.trust_model, "source": sources.get("trust_model", "default")},
+        "allow_modules": {"value": list(config.allow_modules), "source": sources.get("allow_modules", "default")},
+    }
+
+
+def trust_notices(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line for each trust setting that a config file (not a flag) turns on or widens."""
+    notices = []
+    for key, entry in settings.items():
+        source, value = entry["source"], entry["value"]
+        if source in _NOT_FILES or not value:
+            continue
+        if key == "trust_model":
+            notices.append(f"{source} sets trust_model = true: the model file is loaded without inspection")
+        else:
+            notices.append(f"{source} sets {key} = {list(value)}: a pickled model may import these modules "
+                           "beyond the reviewed defaults")
+    return notices
 
 
 def _model_card(value: Any, source: str) -> dict[str, Any]:

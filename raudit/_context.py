@@ -50,6 +50,17 @@ class AuditContext:
     classes : ndarray or None
     positive_label : object or None
         The positive class for binary tasks.
+    id_column : str or None
+        The column identifying rows (configured, or a unique ``id``/``*_id``
+        column the model does not take); ``None``: rows are named by their
+        0-based position.
+    training_record : mapping or None
+        The model's training record (``<model file>.raudit.json`` written by
+        :func:`raudit.track_training`), if it has one.
+    favourable : object or None
+        The favourable class (the outcome a person wants): the configured
+        one, else the positive class of a binary task; ``None`` for
+        regression and unconfigured multiclass tasks.
     model : ModelAdapter or None
         ``None`` when auditing recorded predictions without a model.
     config : AuditConfig
@@ -71,6 +82,9 @@ class AuditContext:
     model: ModelAdapter | None
     config: AuditConfig
     sources: Mapping[str, str | None] = field(default_factory=dict)
+    favourable: Any = None
+    training_record: Mapping[str, Any] | None = None
+    id_column: str | None = None
     reference: Profile | None = None
 
     @property
@@ -82,6 +96,12 @@ class AuditContext:
     def n_rows(self) -> int:
         """Number of audited rows."""
         return len(self.y)
+
+    def row_name(self, position: int) -> str:
+        """How the report names one row: its id, with its 0-based position."""
+        if self.id_column is None:
+            return f"row {position} (0-based position)"
+        return f"{self.id_column} {_label(self.data[self.id_column].iloc[position])} (row {position}, 0-based)"
 
     @property
     def y_score(self) -> np.ndarray | None:
@@ -112,10 +132,7 @@ def guess_sensitive(columns: Sequence[str], *, exclude: Sequence[str] = ()) -> t
 def _resolve_target(config: AuditConfig, columns: Sequence[str], features: Sequence[str] | None) -> str:
     if config.target is not None:
         if config.target not in columns:
-            raise InputError(
-                f"target column {config.target!r} is not in the data",
-                hint=f"the data has: {_list(columns)}",
-            )
+            raise _not_in_data(f"target column {config.target!r} is not in the data", [config.target], columns)
         return config.target
     if features is None:
         raise InputError(
@@ -137,6 +154,20 @@ def _list(items: Sequence[str], limit: int = 12) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+def _not_in_data(message: str, asked: Sequence[str], columns: Sequence[str]) -> InputError:
+    """An error for columns the data lacks, suggesting the closest names first (case-insensitive)."""
+    import difflib
+
+    lower = {c.lower(): c for c in columns}
+    close = []
+    for name in asked:
+        match = lower.get(name.lower()) or next(iter(difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)), None)
+        if match is not None:
+            close.append(f"{name!r} → {lower.get(match, match)!r}")
+    hint = (f"did you mean {', '.join(close)}? " if close else "") + f"the data has {len(columns)} columns: {_list(columns)}"
+    return InputError(message, hint=hint)
+
+
 def build_context(
     model: ModelAdapter | None,
     data: pd.DataFrame,
@@ -145,6 +176,7 @@ def build_context(
     y_pred_column: str | None = None,
     y_score_column: str | None = None,
     sources: Mapping[str, str | None] | None = None,
+    training_record: Mapping[str, Any] | None = None,
 ) -> tuple[AuditContext, AuditConfig]:
     """Validate ``data`` against ``model`` and compute predictions once.
 
@@ -166,11 +198,12 @@ def build_context(
     if config.sensitive:
         missing = [c for c in config.sensitive if c not in columns]
         if missing:
-            raise InputError(f"sensitive column(s) not in the data: {_list(missing)}", hint=f"the data has: {_list(columns)}")
+            raise _not_in_data(f"sensitive column(s) not in the data: {_list(missing)}", missing, columns)
     else:
         guessed = guess_sensitive(columns, exclude=(target,))
         config = config.replace(sensitive=guessed, sensitive_guessed=bool(guessed))
     config = config.replace(target=target)
+    _check_group_counts(data, config)
 
     y_series = data[target]
     if y_series.isna().any():
@@ -194,6 +227,7 @@ def build_context(
 
     y = y_series.to_numpy()
     positive: Any = None
+    favourable: Any = None
     if task != "regression":
         assert classes is not None
         y = _align_labels(y, classes, target)
@@ -204,6 +238,7 @@ def build_context(
             )
         if task == "binary":
             positive = _positive_label(config.positive_label, classes)
+        favourable = _favourable(config.favourable, classes, positive)
     else:
         if not pd.api.types.is_numeric_dtype(y_series):
             raise InputError(f"target column {target!r} is not numeric, but the model is a regressor")
@@ -222,28 +257,51 @@ def build_context(
         model=model,
         config=config,
         sources=dict(sources or {}),
+        favourable=favourable,
+        training_record=training_record,
+        id_column=_id_column(config, data, X, target),
     )
     return ctx, config
+
+
+def _check_group_counts(data: pd.DataFrame, config: AuditConfig) -> None:
+    """A categorical sensitive column with more distinct values than ``config.max_groups`` is an input error.
+
+    Numeric columns are binned by the checks (quartiles by default, or the
+    configured ``bins``), so only categorical ones can explode into thousands
+    of groups (an id column given as sensitive, say).
+    """
+    for col in config.sensitive:
+        column = data[col]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            continue
+        k = int(column.nunique(dropna=True))
+        if k > config.max_groups:
+            guessed = " (it was guessed from its name: name the sensitive columns with --sensitive)" if config.sensitive_guessed else ""
+            raise InputError(
+                f"sensitive column {col!r} has {k:,} distinct values; groups that small cannot be compared{guessed}",
+                hint=f"is {col!r} an id? Choose another sensitive column, merge its categories, or raise max_groups "
+                     f"(now {config.max_groups}) in raudit.toml",
+            )
 
 
 def _model_input(model: ModelAdapter, data: pd.DataFrame, target: str, config: AuditConfig) -> pd.DataFrame:
     features = config.features or model.feature_names
     if features is None:
         n = getattr(model.model, "n_features_in_", None)
-        excluded = {target, *config.sensitive}
-        features = tuple(c for c in data.columns if c not in excluded and pd.api.types.is_numeric_dtype(data[c]))
-        if n is not None and n != len(features):
-            raise InputError(
-                f"the model takes {n} unnamed inputs but the data has {len(features)} numeric non-target, "
-                "non-sensitive columns",
-                hint="name the model's input columns in order with --features a,b,c",
-            )
+        raise InputError(
+            f"the model does not record which columns it takes{f' (it takes {n} unnamed inputs)' if n else ''}; raudit will "
+            "not guess them from the data's column order",
+            hint="name the model's input columns, in the order it was trained on, with --features a,b,c "
+                 "(or fit the model on a DataFrame so that it records them)",
+        )
     missing = [c for c in features if c not in data.columns]
     if missing:
-        raise InputError(
-            f"the data lacks {len(missing)} column(s) the model needs: {_list(missing)}",
-            hint="audit the model on data with the same columns it was trained on",
-        )
+        raise _not_in_data(f"the data lacks {len(missing)} column(s) the model needs: {_list(missing)}", missing, list(data.columns))
+    n = getattr(model.model, "n_features_in_", None)
+    if n is not None and n != len(features):
+        raise InputError(f"the model takes {n} inputs but --features names {len(features)}",
+                         hint="name exactly the model's input columns, in training order")
     if target in features:
         raise InputError(f"the target {target!r} is one of the model's inputs", hint="choose the label column with --target")
     return data[list(features)]
@@ -274,6 +332,64 @@ def _positive_label(configured: str | None, classes: np.ndarray) -> Any:
     raise InputError(f"positive label {configured!r} is not one of the model's classes {[_label(c) for c in classes]!r}")
 
 
+def _as_target_labels(decisions: np.ndarray, classes: np.ndarray, column: str, target: str) -> np.ndarray:
+    """Express recorded decisions in the target's labels, comparing values (0.0 is the label 0), not their text.
+
+    Raises
+    ------
+    InputError
+        Decisions the target never takes, or missing decisions.
+    """
+    values = pd.Series(decisions)
+    if values.isna().any():
+        raise InputError(f"decision column {column!r} has {int(values.isna().sum())} missing value(s)",
+                         hint="every audited row needs a recorded decision; drop the rows without one")
+    numeric = pd.api.types.is_numeric_dtype(values) and pd.api.types.is_numeric_dtype(pd.Series(classes))
+    lookup: dict[Any, Any]
+    key: pd.Series
+    if numeric:
+        lookup, key = {float(c): c for c in classes.tolist()}, values.astype(float)
+    else:
+        lookup, key = {str(c): c for c in classes.tolist()}, values.astype(str)
+    unknown = sorted({v for v in pd.unique(key) if v not in lookup}, key=str)
+    if unknown:
+        raise InputError(
+            f"decision column {column!r} holds values the target {target!r} never has: {[_label(u) for u in unknown[:5]]}",
+            hint=f"the target's labels are {[_label(c) for c in classes.tolist()]}; decisions must use the same labels "
+                 "(check --y-pred and --target)",
+        )
+    return np.array([lookup[v] for v in key.tolist()], dtype=classes.dtype)
+
+
+ID_NAME = re.compile(r"(^|[_\W])id$", re.IGNORECASE)
+
+
+def _id_column(config: AuditConfig, data: pd.DataFrame, X: pd.DataFrame, target: str) -> str | None:
+    """The configured id column (checked), else a unique ``id``/``*_id`` column that is not an input, else none."""
+    if config.id_column is not None:
+        if config.id_column not in data.columns:
+            raise _not_in_data(f"id column {config.id_column!r} is not in the data", [config.id_column], list(data.columns))
+        if not data[config.id_column].is_unique:
+            raise InputError(f"id column {config.id_column!r} has repeated values, so it cannot name single rows",
+                             hint="choose a column with one distinct value per row, or leave id_column out")
+        return config.id_column
+    for col in data.columns:
+        if ID_NAME.search(col) and col not in X.columns and col != target and data[col].notna().all() and data[col].is_unique:
+            return str(col)
+    return None
+
+
+def _favourable(configured: Any, classes: np.ndarray, positive: Any) -> Any:
+    """The favourable class: the configured one (matched by value or text), else the positive class."""
+    if configured is None:
+        return positive
+    for c in classes.tolist():
+        if c == configured or str(c) == str(configured):
+            return c
+    raise InputError(f"favourable outcome {configured!r} is not one of the classes {[_label(c) for c in classes]!r}",
+                     hint="set favourable to the class a person wants (e.g. favourable = 1 or favourable = \"approved\")")
+
+
 def _recorded_predictions(
     data: pd.DataFrame, target: str, y_pred_column: str | None, y_score_column: str | None
 ) -> tuple[Task, np.ndarray | None, np.ndarray, np.ndarray | None]:
@@ -282,18 +398,13 @@ def _recorded_predictions(
         raise InputError("auditing recorded predictions needs --y-pred COLUMN")
     for col in (y_pred_column, y_score_column):
         if col is not None and col not in data.columns:
-            raise InputError(f"prediction column {col!r} is not in the data", hint=f"the data has: {_list(list(data.columns))}")
+            raise _not_in_data(f"prediction column {col!r} is not in the data", [col], list(data.columns))
     y_pred = data[y_pred_column].to_numpy()
     y_true = data[target]
     if pd.api.types.is_float_dtype(y_true) and y_true.nunique() > 20:
         return "regression", None, y_pred.astype(float), None
-    unknown = sorted(set(map(str, pd.unique(y_pred))) - set(map(str, pd.unique(y_true))))
-    if unknown:
-        raise InputError(f"decision column {y_pred_column!r} holds labels the target {target!r} never has: {unknown[:5]}",
-                         hint="decisions and labels must use the same values (e.g. both 0/1)")
-    classes = np.array(sorted(set(y_true.tolist()), key=str))
-    lookup = {str(c): c for c in classes}
-    y_pred = np.array([lookup[str(v)] for v in y_pred.tolist()], dtype=classes.dtype)
+    classes = np.array(sorted(pd.unique(y_true).tolist(), key=str))
+    y_pred = _as_target_labels(y_pred, classes, y_pred_column, target)
     task: Task = "binary" if len(classes) == 2 else "multiclass"
     y_proba = None
     if y_score_column is not None:

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Measurement", "grid_countries", "measure", "track_training", "sidecar_path", "DEFAULT_COUNTRY", "method_description"]
+__all__ = ["Measurement", "grid_countries", "measure", "read_training_record", "track_training", "sidecar_path", "DEFAULT_COUNTRY",
+           "method_description"]
 
 #: Grid used when none is configured (stated in every report).
 DEFAULT_COUNTRY = "USA"
@@ -171,6 +172,29 @@ def measure(fn: Callable[[], Any], *, country: str = DEFAULT_COUNTRY, verbose: b
     return result, measured[0]
 
 
+def read_training_record(model_path: str | Path) -> dict[str, Any] | None:
+    """The training record next to a model file, or ``None`` when there is none.
+
+    Raises
+    ------
+    InputError
+        The record exists but is not a raudit training record.
+    """
+    from raudit._errors import InputError
+
+    path = sidecar_path(model_path)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read the training record {path}: {exc}",
+                         hint="delete or regenerate it with raudit.track_training") from None
+    if not isinstance(record, dict) or record.get("kind") != "raudit training record" or not isinstance(record.get("measurement"), dict):
+        raise InputError(f"{path} is not a raudit training record", hint="delete it, or regenerate it with raudit.track_training")
+    return record
+
+
 def sidecar_path(model_path: str | Path) -> Path:
     """The training record written next to a model file: ``model.joblib.raudit.json``."""
     return Path(str(model_path) + SIDECAR_SUFFIX)
@@ -189,7 +213,9 @@ class track_training(contextlib.ContextDecorator):  # noqa: N801 - used like a f
         Where the model will be saved; the record goes to
         ``<model_path>.raudit.json``.
     data : DataFrame or path, optional
-        The training data, whose hash is recorded.
+        The training data (features and label). Its sha256 and a sketch of
+        1,024 of its row hashes (no values) are recorded, so that an audit
+        can tell whether its data was held out from training.
     params : mapping, optional
         Anything worth recording (hyper-parameters, purpose).
     country : str
@@ -230,12 +256,29 @@ class track_training(contextlib.ContextDecorator):  # noqa: N801 - used like a f
             "measurement": m.to_dict(),
             "params": self.params,
             "data_sha256": _data_hash(self.data),
+            "data_fingerprint": _fingerprint(self.data),
             "git": git_info(self.model_path) if self.model_path.parent.exists() else None,
         }
-        from raudit._render import write_atomic
+        from raudit._files import write_atomic
 
         self.model_path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(sidecar_path(self.model_path), (json.dumps(self.record, indent=2, default=str) + "\n").encode())
+
+
+def _fingerprint(data: Any) -> dict[str, Any] | None:
+    """A bottom-k sketch of the training rows (hashes only), so an audit can tell whether its data was held out."""
+    import pandas as pd
+
+    from raudit._rows import sketch
+
+    if isinstance(data, (str, os.PathLike)):
+        from raudit._loading import load_data
+
+        data = load_data(Path(data))
+    if not isinstance(data, pd.DataFrame):
+        return None
+    data = data.rename(columns=str)
+    return sketch(data, list(data.columns))
 
 
 def _data_hash(data: Any) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pandas as pd
 from raudit._adapters import ModelAdapter, adapt
 from raudit._errors import InputError
 
-__all__ = ["load_model", "load_data", "DATA_SUFFIXES", "MODEL_SUFFIXES"]
+__all__ = ["load_model", "load_data", "check_unique_columns", "DATA_SUFFIXES", "MODEL_SUFFIXES"]
 
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
 MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".pt", ".pth", ".pts", ".torchscript", ".onnx")
@@ -120,18 +122,28 @@ def _load_skops(p: Path, *, trust: bool) -> Any:
 def load_data(path: str | Path) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
+    The CSV delimiter is sniffed (comma, semicolon, tab or pipe) from the
+    header; duplicate column names are an error rather than pandas' silent
+    ``x.1`` renaming.
+
     Raises
     ------
     InputError
-        Missing, unreadable, unparsable or empty files.
+        Missing, unreadable, unparsable or empty files, or duplicate column names.
     """
     p = _existing_file(path, "data")
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            check_unique_columns(pq.read_schema(p).names, where=str(p))
             df = pd.read_parquet(p)
         elif suffix in (".csv", ".txt", ".tsv", ""):
-            df = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
+            header = _header_line(p)
+            sep = "\t" if suffix == ".tsv" else _sniff_delimiter(header)
+            check_unique_columns(next(csv.reader([header], delimiter=sep), []), where=str(p))
+            df = pd.read_csv(p, sep=sep, low_memory=False)
         else:
             raise InputError(f"unsupported data file {p.name!r}", hint="raudit reads .csv and .parquet files")
     except InputError:
@@ -146,3 +158,37 @@ def load_data(path: str | Path) -> pd.DataFrame:
         raise InputError(f"data file {p} has a header but no rows", hint="audit a file with at least one labelled row")
     df.columns = [str(c) for c in df.columns]
     return df
+
+
+def check_unique_columns(columns: Sequence[Any], *, where: str) -> None:
+    """Refuse duplicate column names: pandas would rename the second ``x`` to ``x.1`` and the model could read the wrong one.
+
+    Raises
+    ------
+    InputError
+        Naming each duplicated column.
+    """
+    names = [str(c) for c in columns]
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    dup = [n for n, k in seen.items() if k > 1]
+    if dup:
+        raise InputError(f"{where} has duplicate column names: {', '.join(repr(d) for d in dup)}",
+                         hint="give every column a unique name; raudit will not guess which one the model should read")
+
+
+def _header_line(p: Path) -> str:
+    with p.open("rb") as fh:
+        raw = fh.readline(1 << 20)
+    try:
+        return raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise InputError(f"data file {p} is not UTF-8 text", hint="save the CSV as UTF-8") from None
+
+
+def _sniff_delimiter(header: str) -> str:
+    """The delimiter of a CSV header: comma unless another candidate splits the header into more fields."""
+    counts = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda sep: (counts[sep], sep == ","))
+    return best if counts[best] > counts[","] else ","

@@ -32,6 +32,7 @@ and in the plugin's ``pyproject.toml``::
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -140,7 +141,7 @@ def _entry_points() -> list[EntryPoint]:
 
 
 def discover(*, strict: bool = False) -> list[PluginInfo]:
-    """Find and load every check registered under ``raudit.checks``.
+    """Find and load every check registered under ``raudit.checks`` (once per process: the result is cached).
 
     Parameters
     ----------
@@ -153,6 +154,16 @@ def discover(*, strict: bool = False) -> list[PluginInfo]:
         Sorted by check order, then name. Failed plugins carry ``error``.
     """
     only_builtin = os.environ.get("RAUDIT_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
+    found = list(_discover(only_builtin))
+    failed = [p for p in found if p.check is None]
+    if strict and failed:
+        p = failed[0]
+        raise RauditError(f"check plugin {p.name!r} from package {p.package} failed to load: {p.error}")
+    return found
+
+
+@functools.cache
+def _discover(only_builtin: bool) -> tuple[PluginInfo, ...]:
     found: list[PluginInfo] = []
     seen: set[str] = set()
     for ep in _entry_points():
@@ -170,8 +181,6 @@ def discover(*, strict: bool = False) -> list[PluginInfo]:
                 raise TypeError(f"{ep.value} is not a raudit.Check subclass with a name")
             found.append(PluginInfo(ep.name, package, version, ep.value, check=cls))
         except Exception as exc:
-            if strict:
-                raise RauditError(f"check plugin {ep.name!r} from package {package} failed to load: {exc}") from exc
             found.append(PluginInfo(ep.name, package, version, ep.value, error=f"{type(exc).__name__}: {exc}"))
     found.sort(key=lambda p: (p.check.order if p.check else 1000, p.name))
-    return found
+    return tuple(found)

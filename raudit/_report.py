@@ -14,7 +14,7 @@ from raudit._results import CheckResult, Status, worst
 __all__ = ["Report", "SCHEMA_VERSION", "exit_code_for", "content_digest"]
 
 #: Version of the JSON form; bump the major part on breaking changes.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 def content_digest(body: Mapping[str, Any]) -> str:
@@ -114,20 +114,42 @@ class Report:
 
         return _render.render(self, fmt)
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, sign_key: str | Path | None = None) -> Path:
         """Write the report to ``path``; the format follows the suffix.
 
         The file is written atomically: a failure leaves no partial file.
 
+        Parameters
+        ----------
+        path : path
+            ``.html``, ``.pdf`` or ``.json``.
+        sign_key : path, optional
+            An Ed25519 private key (``raudit keygen``): also write a signature
+            of the JSON report next to it (``audit.json`` → ``audit.intoto.json``),
+            which ``raudit verify audit.json --key KEY.pub`` checks. JSON only.
+
         Examples
         --------
         >>> report.save("audit.html")  # doctest: +SKIP
+        >>> report.save("audit.json", sign_key="raudit.key")  # doctest: +SKIP
         """
-        from raudit import _render
+        from raudit._files import write_atomic
 
         p = Path(path)
         fmt = p.suffix.lstrip(".").lower()
-        _render.write_atomic(p, self.render(fmt))
+        if sign_key is None:
+            write_atomic(p, self.render(fmt))
+            return p
+        from raudit._errors import InputError
+        from raudit._files import write_set
+        from raudit._signing import envelope_path, sign_statement
+
+        if fmt != "json":
+            raise InputError(f"sign_key signs a .json report (raudit verify checks the signature from it), not {p.name}",
+                             hint="save the .json with sign_key; the command line (--sign-key) signs HTML and PDF as a set")
+        data = self.render(fmt)
+        envelope = sign_statement({p.name: data}, json.loads(data), sign_key)
+        write_set(p.parent, {p.name: data, envelope_path(p).name: envelope})  # the report and its signature together
         return p
 
     def _repr_html_(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,42 @@ import click
 from raudit._errors import RauditError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _terminal_text(value: object) -> str:
+    """Return ``value`` as text that cannot drive the terminal it is printed to.
+
+    Group values, column names, file names and the messages quoting them come
+    from untrusted data. Every character that is not printable — ANSI escape
+    sequences (clear the screen, paint a fake green PASS), ``\\r`` (overwrite
+    the line), BEL, other C0 and C1 controls, line separators, bidirectional
+    overrides (reorder what the reader sees), zero-width characters — becomes a
+    visible escape such as ``\\x1b`` or ``\\u202e``, newlines included, so
+    one value stays on its line. Every output path of the CLI goes through it.
+
+    Examples
+    --------
+    >>> print(_terminal_text("F\\x1b[2J\\rPASS"))
+    F\\x1b[2J\\rPASS
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _error_text(exc: BaseException) -> str:
+    """An error's message and hint, each made safe for the terminal (a message cannot forge a hint line)."""
+    if isinstance(exc, RauditError):
+        message = _terminal_text(exc.args[0] if exc.args else "")
+        return message + (f"\n  hint: {_terminal_text(exc.hint)}" if exc.hint else "")
+    return _terminal_text(exc)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Print a Python warning through :func:`_terminal_text`: libraries' warnings can quote column names and values."""
+    click.echo(f"{_terminal_text(filename)}:{lineno}: {category.__name__}: {_terminal_text(message)}", err=True)
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -33,6 +70,14 @@ class _DefaultGroup(click.Group):
             args = ["audit", *args]
         return super().parse_args(ctx, args)
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``raudit --help`` lists the audit's options too: ``raudit MODEL DATA`` is what most people run."""
+        super().format_options(ctx, formatter)
+        audit = self.commands["audit"]
+        rows = [row for p in audit.get_params(ctx) if (row := p.get_help_record(ctx)) is not None]
+        with formatter.section("Audit options (raudit MODEL DATA [OPTIONS])"):
+            formatter.write_dl(rows)
+
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="raudit", prog_name="raudit")
@@ -48,13 +93,14 @@ def main() -> None:
                                          summarise reference data for drift
       raudit checks                      list the available checks
       raudit verify report.json          check a report and its inputs are unaltered
+      raudit keygen raudit.key           make a key pair for --sign-key and verify --key
 
     \b
     Example:
       raudit model.joblib data.csv --target income --sensitive sex,race
 
-    Run `raudit audit --help` for every option. Exit codes: 0 passed, 1 a check
-    failed under --fail-on, 2 bad usage or input, 3 internal error.
+    Exit codes: 0 passed, 1 a check failed under --fail-on, 2 bad usage or
+    input, 3 internal error.
     """
 
 
@@ -67,6 +113,10 @@ def main() -> None:
               help="For PyTorch/ONNX models, which cannot say [default: classification].")
 @click.option("--torch-class", help="module:Class of a torch.save state dict (built with no arguments).")
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
+@click.option("--favourable", help="The outcome a person wants (e.g. 1 or approved); fairness is judged in the direction "
+                                   "of harm relative to it [default: the positive class].")
+@click.option("--detail", type=click.Choice(["summary", "standard", "full"]),
+              help="How much the HTML and PDF show: summary (2 pages), standard, full (every table in the PDF) [default: standard].")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
 @click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json [default: all].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")
@@ -90,15 +140,19 @@ def main() -> None:
               help="A module a pickled model may import beyond the defaults (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file.")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     """Audit MODEL on labelled DATA and write report.html, report.pdf and report.json."""
     try:
-        code = _audit(paths, **opts)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = _audit(paths, **opts)
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Exit):
         raise
@@ -106,7 +160,7 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
         if opts["debug"]:
             raise
         click.echo(
-            f"raudit: internal error: {type(exc).__name__}: {exc}\n"
+            f"raudit: internal error: {type(exc).__name__}: {_error_text(exc)}\n"
             "  This is a bug in raudit or a plugin; rerun with --debug for the traceback and report it.",
             err=True,
         )
@@ -116,7 +170,7 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
 
 def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     from raudit._api import audit
-    from raudit._config import AuditConfig, load_config_file
+    from raudit._config import TRUST_KEYS, AuditConfig, load_config_file, trust_notices, trust_settings
     from raudit._errors import InputError
     from raudit._render import write_reports
 
@@ -138,6 +192,8 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         "sensitive": _csv(opts["sensitive"]),
         "features": _csv(opts["features"]),
         "positive_label": opts["positive_label"],
+        "favourable": opts["favourable"],
+        "detail": opts["detail"],
         "task": opts["task"],
         "torch_class": opts["torch_class"],
         "formats": _csv(opts["formats"]),
@@ -148,7 +204,10 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         "trust_model": True if opts["trust_model"] else None,
         "allow_modules": tuple(opts["allow_modules"]) or None,
         "reference": opts["reference"],
+        "sign_key": str(opts["sign_key"]) if opts["sign_key"] is not None else None,
     }
+    trust_sources = {k: "command line" if flag_values[k] is not None else str(opts["config_path"])
+                     for k in TRUST_KEYS if flag_values[k] is not None or k in raw}
     raw = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
     energy = {"country": opts["country"], "emissions_file": str(opts["emissions_file"]) if opts["emissions_file"] else None,
               "refit": False if opts["no_refit"] else None, "verbose": True if opts["verbose"] else None}
@@ -162,6 +221,15 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
     if config.out == "-" and len(config.formats) != 1:
         raise InputError("--out - writes one report to standard output; choose it with --format json (or html, pdf)")
+    for notice in trust_notices(trust_settings(config, trust_sources)):
+        click.echo(f"raudit: notice: {_terminal_text(notice)}", err=True)  # even with --quiet: inspection is off or wider
+    if config.sign_key is not None:
+        from raudit._signing import load_private_key
+
+        if config.out == "-" or "json" not in config.formats:
+            raise InputError("--sign-key signs a report set written to a folder, and needs report.json in it",
+                             hint="use --out DIR with json among --format (raudit verify checks the signature from report.json)")
+        load_private_key(config.sign_key)  # a bad key or passphrase is exit 2 before any work
 
     quiet = opts["quiet"]
     progress = _make_progress(quiet)
@@ -178,6 +246,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         y_score=opts["y_score"],
         progress=progress,
         command=["raudit", *sys.argv[1:]],
+        trust_sources=trust_sources,
     )
     if progress is not None:
         progress.stop()
@@ -190,7 +259,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         stdout.write(render(report, formats[0], template_dir=opts["template_dir"]))
         stdout.flush()
         return report.exit_code(config.fail_on)
-    written = write_reports(report, out, formats, template_dir=opts["template_dir"])
+    written = write_reports(report, out, formats, template_dir=opts["template_dir"], sign_key=config.sign_key)
     if not quiet:
         _print_summary(report, written, time.perf_counter() - t0, config.fail_on)
     if opts["attach"] or opts["attach_to"]:
@@ -200,7 +269,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
                              model_uri=str(model_path) if is_mlflow_uri(str(model_path)) else None)
         if not quiet:
             where = f"model {done['model']} version {done['version']} (run {done['run_id']})" if done["model"] else f"run {done['run_id']}"
-            click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {where}")
+            click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {_terminal_text(where)}")
     return report.exit_code(config.fail_on)
 
 
@@ -240,13 +309,16 @@ def _make_progress(quiet: bool) -> _RichProgress | None:
 def _print_summary(report: Any, written: list[Path], seconds: float, fail_on: str) -> None:
     marks = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
     colors = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "bright_black"}
-    width = max((len(r.name) for r in report.results), default=8)
+    width = max((len(_terminal_text(r.name)) for r in report.results), default=8)
     click.echo(f"raudit: audited {report.lineage['data_shape']['rows']:,} rows in {seconds:.1f} s")
+    if report.config.get("sensitive_guessed"):
+        guessed = ", ".join(_terminal_text(c) for c in report.config["sensitive"])
+        click.echo(f"raudit: note: sensitive columns guessed from their names: {guessed}; confirm them with --sensitive")
     for r in report.results:
         mark = click.style(f"{marks[r.status]:<5}", fg=colors[r.status], bold=True)
-        click.echo(f"  {mark} {r.name:<{width}}  {r.summary}")
+        click.echo(f"  {mark} {_terminal_text(r.name):<{width}}  {_terminal_text(r.summary)}")
     for p in written:
-        click.echo(f"Wrote {p} ({_size(p.stat().st_size)})")
+        click.echo(f"Wrote {_terminal_text(p)} ({_size(p.stat().st_size)})")
     code = report.exit_code(fail_on)
     verdict = "passed" if code == 0 else "FAILED"
     click.echo(f"Overall: {marks[report.status]} — {verdict} under --fail-on {fail_on} (exit code {code})")
@@ -262,23 +334,35 @@ def _size(n: int) -> str:
 
 @main.command("verify")
 @click.argument("report", type=click.Path(path_type=Path))
+@click.option("--key", type=click.Path(path_type=Path),
+              help="The signer's public key (KEY.pub from raudit keygen): check the signed report set.")
 @click.option("--model", type=click.Path(path_type=Path), help="Model file to compare (default: the path the report recorded).")
 @click.option("--data", type=click.Path(path_type=Path), help="Data file to compare (default: the path the report recorded).")
-def verify_command(report: Path, model: Path | None, data: Path | None) -> None:
+def verify_command(report: Path, key: Path | None, model: Path | None, data: Path | None) -> None:
     """Check that REPORT (a report.json) is unaltered and its inputs still match their hashes.
+
+    With --key, check the signature in report.intoto.json and every signed file
+    next to REPORT. Without it, only a digest that anyone can recompute is
+    checked: that detects accidental change, not tampering.
 
     Exit code 0 when everything matches, 1 when something differs, 2 on bad input.
     """
-    from raudit._verify import verify
+    from raudit._signing import envelope_path
+    from raudit._verify import UNSIGNED_NOTE, verify
 
     try:
-        results = verify(report, model=model, data=data)
+        results = verify(report, key=key, model=model, data=data)
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     for what, ok, detail in results:
         mark = click.style("OK  " if ok else "FAIL", fg="green" if ok else "red", bold=True)
-        click.echo(f"{mark} {what}: {detail}")
+        click.echo(f"{mark} {_terminal_text(what)}: {_terminal_text(detail)}")
+    if key is None:
+        click.echo(UNSIGNED_NOTE)
+        if envelope_path(report).is_file():
+            click.echo(f"{_terminal_text(envelope_path(report).name)} is next to the report: give --key with the signer's "
+                       "public key to check its signature.")
     sys.exit(EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED)
 
 
@@ -315,14 +399,14 @@ def profile_command(data: Path, **opts: Any) -> None:
     try:
         _profile(data, **opts)
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Exit):
         raise
     except Exception as exc:
         if opts["debug"]:
             raise
-        click.echo(f"raudit: internal error: {type(exc).__name__}: {exc}\n"
+        click.echo(f"raudit: internal error: {type(exc).__name__}: {_error_text(exc)}\n"
                    "  This is a bug in raudit; rerun with --debug for the traceback and report it.", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(EXIT_OK)
@@ -331,10 +415,10 @@ def profile_command(data: Path, **opts: Any) -> None:
 def _profile(data: Path, **opts: Any) -> None:
     from raudit._config import AuditConfig
     from raudit._errors import InputError
+    from raudit._files import write_atomic
     from raudit._loading import load_data, load_model
     from raudit._mlflow import is_mlflow_uri
     from raudit._profile import make_profile
-    from raudit._render import write_atomic
     from raudit._sketch import SketchParams
 
     out = opts["out"]
@@ -360,7 +444,7 @@ def _profile(data: Path, **opts: Any) -> None:
 
         config = config.replace(sensitive=guess_sensitive(list(df.columns), exclude=(config.target or "",)))
         if config.sensitive and not opts["quiet"]:
-            click.echo(f"raudit: sensitive columns guessed from their names: {', '.join(config.sensitive)} "
+            click.echo(f"raudit: sensitive columns guessed from their names: {_terminal_text(', '.join(config.sensitive))} "
                        "(name them with --sensitive)", err=True)
     profile = make_profile(model, df, config, data_path=data, model_path=model_path,
                            params=SketchParams(max_distinct=opts["max_distinct"]))
@@ -372,10 +456,35 @@ def _profile(data: Path, **opts: Any) -> None:
     write_atomic(Path(out), text)
     if not opts["quiet"]:
         sensitive = [c.name for c in profile.columns if "sensitive" in c.roles]
-        click.echo(f"Wrote {out} ({_size(len(text))}): {profile.rows:,} rows, {len(profile.columns)} columns "
-                   f"({', '.join(sensitive) or 'no'} sensitive), "
+        click.echo(f"Wrote {_terminal_text(out)} ({_size(len(text))}): {profile.rows:,} rows, {len(profile.columns)} "
+                   f"columns ({_terminal_text(', '.join(sensitive) or 'no')} sensitive), "
                    + ("the model's outputs and per-group error counts" if profile.has_predictions else "no model outputs")
                    + ". Aggregates only: no row of the data is in it.")
+
+
+@main.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def keygen_command(path: Path) -> None:
+    """Write a new Ed25519 signing key to PATH and its public key to PATH.pub.
+
+    PATH is PEM PKCS#8 with mode 0600; keep it secret and give PATH.pub to whoever
+    verifies. It is unencrypted unless RAUDIT_KEY_PASSPHRASE is set, which then
+    also unlocks it for --sign-key. Existing files are never overwritten.
+    """
+    import os
+
+    from raudit._signing import PASSPHRASE_ENV, generate_key
+
+    try:
+        private, public, kid = generate_key(path)
+    except RauditError as exc:
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    locked = "encrypted with $" + PASSPHRASE_ENV if os.environ.get(PASSPHRASE_ENV) else f"unencrypted (set {PASSPHRASE_ENV} to encrypt)"
+    click.echo(f"Wrote private key {_terminal_text(private)} (mode 0600, {locked}): keep it secret")
+    click.echo(f"Wrote public key {_terminal_text(public)}: give it to whoever verifies (key id {kid})")
+    click.echo(f"Sign: raudit MODEL DATA --sign-key {_terminal_text(private)}   "
+               f"Verify: raudit verify report.json --key {_terminal_text(public)}")
 
 
 @main.command("checks")
@@ -391,10 +500,10 @@ def checks_command(show_options: bool, markdown: bool) -> None:
         return
     for p in plugins:
         if p.check is None:
-            click.echo(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}")
+            click.echo(_terminal_text(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}"))
             continue
         needs = ", ".join(sorted(p.check.requires)) or "-"
-        click.echo(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})")
+        click.echo(_terminal_text(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})"))
         if show_options:
             from raudit._options import describe
 

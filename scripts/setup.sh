@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
 
-# WeasyPrint needs Pango; libharfbuzz-subset0 makes PDF writing ~4x faster;
-# poppler-utils (pdftotext/pdftoppm) lets tests read PDFs; DejaVu is the report font.
-apt_packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils"
+# WeasyPrint needs Pango; libharfbuzz-subset0 makes PDF writing ~4x faster; DejaVu is the report font.
+# For the tests: poppler-utils (pdftotext/pdftoppm) reads PDFs, Chromium screenshots the HTML report.
+apt_packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+[ "$extras" = "dev" ] && apt_packages="$apt_packages poppler-utils chromium"
 missing=""
 for p in $apt_packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -28,6 +29,6 @@ if [ "$extras" = "dev" ]; then
   # the tests cover every integration: torch==2.13.0 is the local CPU build (a looser spec pulls CUDA)
   .venv/bin/python -m pip install -q -e ".[dev,torch,onnx,skorch]"
 else
-  .venv/bin/python -m pip install -q -e .
+  .venv/bin/python -m pip install -q .
 fi
 echo "setup: raudit $(.venv/bin/raudit --version | awk '{print $NF}') ready in .venv"

@@ -36,7 +36,7 @@ def test_adult_report_shows_sex_and_race_disparities_mitigation_and_proxies(adul
     sex_sel = next(d for d in fair.details["disparities"] if d["grouping"] == "sex" and d["metric"] == "selection_rate")
     # the well-known Adult gap: women are predicted >50K far less often than men
     assert sex_sel["value"] < 0.5 and sex_sel["p_holm"] < 1e-6 and sex_sel["status"] == "fail"
-    assert any(f.message.startswith("[sex] Selection rate for Female") for f in fair.findings)
+    assert any(f.message.startswith("[sex] Female receives the favourable outcome") for f in fair.findings)
     assert {m["grouping"] for m in fair.details["mitigation"]} == {"sex", "race"}
     assert fair.details["proxies"]["sex"][0]["column"] in ("relationship", "marital-status")
     html = report.render("html").decode()

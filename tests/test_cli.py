@@ -197,3 +197,16 @@ def test_parquet_data_is_read(files, credit, tmp_path):
 def test_help_keeps_its_usage_block_unwrapped():
     res = run("--help")
     assert "\n    raudit MODEL DATA [OPTIONS]" in res.output and "\\b" not in res.output
+
+
+def test_help_lists_the_audit_options():
+    res = run("--help")
+    assert "Audit options (raudit MODEL DATA [OPTIONS])" in res.output
+    for flag in ("--target", "--sensitive", "--detail", "--favourable", "--sign-key"):
+        assert flag in res.output, flag
+
+
+def test_guessed_sensitive_columns_are_named_on_the_terminal(files, tmp_path):
+    res = run(files["model"], files["data"], "--target", "approved", "--out", tmp_path, "--format", "json", "--checks", "performance")
+    assert res.exit_code == 0, res.output
+    assert "sensitive columns guessed from their names: age, sex, ethnicity; confirm them with --sensitive" in res.output

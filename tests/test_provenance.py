@@ -67,11 +67,11 @@ def test_model_card_first_with_gaps_and_compliance_matrix_last(audited):
     assert card["gaps"] == ["Out-of-scope uses", "Training data", "Ethical considerations"]
     rows = {r["id"]: r for r in body["compliance"]["rows"]}
     assert rows["EU-AIA-15.3"]["status"] == "pass" and rows["EU-AIA-15.3"]["evidence"][0]["section"] == "Performance"
-    assert rows["EU-AIA-IV.1"]["status"] == "warn"  # a model card with gaps
+    assert rows["EU-AIA-IV.1"]["status"] == "partial"  # a model card with gaps
     assert rows["NIST-MEASURE-2.11"]["status"] == "not covered"  # fairness was not run here
     assert "Art. 14: human oversight measures" in body["compliance"]["not_covered"]
     html = (audited / "out" / "report.html").read_text()
-    assert html.index('id="model-card"') < html.index('id="summary"') < html.index('id="lineage"') < html.index('id="compliance"')
+    assert html.index('id="verdict"') < html.index('id="model-card"') < html.index('id="compliance"') < html.index('id="lineage"')
     assert "Missing for the reviewer: Out-of-scope uses, Training data, Ethical considerations" in html
 
 
@@ -113,7 +113,7 @@ def test_dvc_record_mismatch_and_git_state(files, tmp_path):
     (repo / "model.joblib").write_bytes((repo / "model.joblib").read_bytes())  # same bytes: not dirty
     (repo / "data.csv.dvc").write_text((repo / "data.csv.dvc").read_text() + "# edited\n")
     dirty = lineage()
-    assert next(f for f in dirty.findings if f.key == "data/dirty").status == "warn"
+    assert next(f for f in dirty.findings if f.key == "model+data/dirty").status == "warn"
 
 
 def test_dvc_lock_is_read(files, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 import raudit
-from raudit._render import write_atomic
+from raudit._files import write_atomic
 
 XSS = "<script>alert(1)</script>"
 
@@ -46,7 +46,7 @@ def test_pdf_has_pages_and_the_summary_text(report):
     reader = PdfReader(io.BytesIO(report.render("pdf")))
     assert len(reader.pages) >= 2
     text = " ".join(page.extract_text() for page in reader.pages)
-    assert "Executive summary" in text and "Overall status" in text
+    assert "Verdict" in text and "Findings that fail or warn" in text
     assert "Performance" in text and "Lineage" in text
     assert "Page 1 of" in text
 
@@ -55,15 +55,16 @@ def test_pdf_has_pages_and_the_summary_text(report):
             yield from (titles(item) if isinstance(item, list) else [item.title])
 
     bookmarks = list(titles(reader.outline))
-    assert bookmarks[:3] == ["Responsible-AI audit", "Model card", "Executive summary"]
-    assert any(t.startswith("Performance") for t in bookmarks) and "Lineage" in bookmarks and bookmarks[-1] == "Compliance map"
+    assert bookmarks[:2] == ["Responsible-AI audit", "Verdict FAIL"] or bookmarks[:2] == ["Responsible-AI audit", "Verdict PASS"]
+    assert "Model card" in bookmarks and any(t.startswith("Performance") for t in bookmarks)
+    assert bookmarks[-2:] == ["Compliance map", "Lineage"]
 
 
 def test_json_validates_against_the_shipped_schema(report):
     schema = json.loads(package_files("raudit.schema").joinpath("report.schema.json").read_text())
     data = json.loads(report.render("json"))
     jsonschema.validate(data, schema)
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "2.0"
     bad = {**data, "status": "great"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
@@ -107,7 +108,7 @@ def test_lineage_records_inputs_versions_and_config(files):
 
 def test_repr_html_is_a_fragment(report):
     frag = report._repr_html_()
-    assert "<html" not in frag and "Executive summary" in frag
+    assert "<html" not in frag and 'id="verdict"' in frag
 
 
 def test_save_by_suffix_and_atomic_write(report, tmp_path, monkeypatch):
@@ -121,23 +122,21 @@ def test_save_by_suffix_and_atomic_write(report, tmp_path, monkeypatch):
     target = tmp_path / "keep.json"
     target.write_text("old")
 
-    class Exploding(bytes):
-        pass
-
     def explode(*a, **k):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     import os
 
     monkeypatch.setattr(os, "replace", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(raudit.InputError, match="No space left"):
         write_atomic(target, b"new content")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep")] == []
 
 
 def test_numbers_are_formatted_for_people():
-    from raudit._render import _num
+    from raudit._format import number, quantity
 
-    assert [_num(v) for v in (171701.3, 12345678.9, 0.81234, 0.0004, 12345, True, None, float("nan"))] == [
-        "171,701", "12,345,679", "0.8123", "4.000e-04", "12,345", "yes", "—", "—"]
+    assert [number(v) for v in (171701.3, 12345678.9, 0.81234, 0.0004, 12345, True, None, float("nan"))] == [
+        "171,701", "12,345,679", "0.8123", "0.0004", "12,345", "yes", "—", "—"]
+    assert [quantity(v, "kWh") for v in (5.6e-08, 0.0123, 2.5)] == ["56 µWh", "12.3 Wh", "2.5 kWh"]

@@ -102,7 +102,7 @@ def test_a_group_selected_less_often_fails_the_worst_selection_rate_ratio(world)
     ratio = r.details["fairness"]["ethnicity"]["worst_selection_rate_ratio"]
     assert ratio["reference"] - ratio["current"] > 0.1 and ratio["ci"][1] < 0 and ratio["status"] == "fail"
     assert ratio["groups_current"][0] == "Group C"
-    assert r.metrics["worst_selection_rate_ratio_change_ethnicity"] == pytest.approx(ratio["change"])
+    assert r.metrics["worst_selection_rate_ratio_change.ethnicity"] == pytest.approx(ratio["change"])
     assert any(f.key == "fairness/ethnicity/ratio" and f.status == "fail" for f in r.findings)
 
 
@@ -162,6 +162,8 @@ def test_a_label_flip_in_one_group_flags_that_group_only(world):
               if r_["judged"] is not None and r_["judged"]["status"] == "fail"}
     assert failed == {"tpr", "fpr"}, "the decisions did not change, so neither did the selection rate"
     assert r.status == "fail"
+    assert any(f.title.startswith("ethnicity: TPR per group") or f.title.startswith("ethnicity: FPR per group")
+               for f in r.figures), "the chart shows the rate that moved"
 
 
 def test_the_profile_and_the_raw_reference_give_identical_results(world):
@@ -432,7 +434,7 @@ def test_post_market_monitoring_is_in_the_compliance_map_and_the_report_renders(
     assert row["status"] == "fail" and row["evidence"][0]["section"] == "Drift"
     assert {x["id"] for x in report.compliance["rows"] if x["evidence"]} >= {"NIST-MEASURE-2.4", "NIST-MEASURE-4.3"}
     r = report["drift"]
-    assert all(re.fullmatch(r"[a-z0-9_]+", k) for k in r.metrics), "metric keys are identifiers"
+    assert all(re.fullmatch(r"[a-z0-9_.]+", k) for k in r.metrics), "metric keys are identifiers"
     assert all(isinstance(v, (int, float, str)) for v in r.metrics.values())
     titles = [f.title for f in r.figures]
     assert any(t.startswith("income: reference vs current") for t in titles)

@@ -50,7 +50,7 @@ def test_group_rates_and_summaries_equal_fairlearn(report, binary_model, credit)
         assert d["demographic_parity_ratio"] == pytest.approx(demographic_parity_ratio(y, pred, sensitive_features=sf), abs=1e-9)
         assert d["equalized_odds_difference"] == pytest.approx(equalized_odds_difference(y, pred, sensitive_features=sf), abs=1e-9)
         assert d["equalized_odds_ratio"] == pytest.approx(equalized_odds_ratio(y, pred, sensitive_features=sf), abs=1e-9)
-        assert report["fairness"].metrics[f"{feature}.demographic_parity_difference"] == pytest.approx(d["demographic_parity_difference"])
+        assert report["fairness"].metrics[f"demographic_parity_difference.{feature}"] == pytest.approx(d["demographic_parity_difference"])
 
 
 def test_intersections_are_every_pair(report):
@@ -153,20 +153,23 @@ def test_status_fail_when_significant_warn_when_weak_skip_when_tiny():
     strong = _fairness(data)
     assert _row(strong)["status"] == "fail" and _row(strong)["p_holm"] < 0.001
     assert strong.status == "fail"
-    assert any("significant, p < 0.001" in f.message for f in strong.findings)
+    verdict = next(f for f in strong.findings if f.key == "g.verdict")
+    assert verdict.status == "fail" and "fails the four-fifths rule" in verdict.message and "p < 0.001, Holm" in verdict.message
 
     data, _ = _toy(400, 40, 0.5, 0.36, seed=5)
-    weak = _fairness(data)
+    weak = _fairness(data, tpr_difference_max=False, fpr_difference_max=False, ppv_difference_max=False)
     row = _row(weak)
     assert row["value"] < 0.8 and row["p_holm"] > 0.05, row
     assert row["status"] == "warn" and "evidence is weak" in row["reason"]
+    assert "without significant evidence" in next(f for f in weak.findings if f.key == "g.verdict").message
 
     data, _ = _toy(400, 12, 0.5, 0.0)
     tiny = _fairness(data)
     row = _row(tiny)
     assert row["status"] == "skipped" and "too small" in row["reason"]
     assert "worst_selection_rate_ratio" not in tiny.metrics  # tiny groups stay out of the headline
-    assert any(f.status == "pass" and "too small to judge" in f.message for f in tiny.findings)
+    verdict = next(f for f in tiny.findings if f.key == "g.verdict")
+    assert verdict.status == "skipped" and "Not judged" in verdict.message
 
 
 def test_missing_sensitive_values_form_their_own_group():
@@ -242,16 +245,20 @@ def test_fpr_and_fnr_ratios_are_reported_and_can_be_gated(report):
     for name, rate in (("fpr_ratio", "fpr"), ("fnr_ratio", "fnr")):
         row = next(d for d in details["disparities"] if d["grouping"] == "sex" and d["metric"] == name)
         assert row["value"] == pytest.approx(groups[row["group"]][rate] / groups[ref][rate])
-        assert row["threshold"] is None and row["status"] == "pass" and "reported only" in row["reason"]
+        assert row["threshold"] is None and row["status"] == "skipped" and "reported only" in row["reason"]
 
 
-def test_fnr_ratio_threshold_fails_a_large_gap():
+def test_fnr_ratio_threshold_fails_a_large_gap_in_the_direction_of_harm():
     data, _ = _toy(2000, 2000, 0.6, 0.3)
-    # decisions ignore the label, so FNR = 1 - selection rate: 0.4 for "big", 0.7 for "small" (the reference here)
+    # decisions ignore the label, so FNR = 1 - selection rate: 0.4 for "big" (the reference here), 0.7 for "small"
+    result = _fairness(data, fnr_ratio_min=0.8, selection_rate_ratio_min=None, reference={"g": "big"})
+    row = next(d for d in result.details["disparities"] if d["metric"] == "fnr_ratio")
+    assert row["value"] == pytest.approx(0.7 / 0.4, abs=0.1) and row["harmful_if"] == "> 1.25"
+    assert row["status"] == "fail" and row["p_holm"] < 0.001
+    # the other way round the group is advantaged: reported, never failed
     result = _fairness(data, fnr_ratio_min=0.8, selection_rate_ratio_min=None, reference={"g": "small"})
     row = next(d for d in result.details["disparities"] if d["metric"] == "fnr_ratio")
-    assert row["value"] == pytest.approx(0.4 / 0.7, abs=0.05)
-    assert row["status"] == "fail" and row["p_holm"] < 0.001
+    assert row["value"] < 0.8 and row["status"] == "pass" and "in the group's favour" in row["reason"]
 
 
 def test_predictions_only_rejects_a_score_that_is_not_a_probability(credit, tmp_path):
