@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from raudit.checks._groups import MISSING, GroupCounts
 
 from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option, worst
 from raudit._context import AuditContext
 from raudit._format import fixed, interval, p_value, percent
+from raudit._groups import MISSING, GroupCounts
 from raudit._profile import ModelInfo, Profile, fine_group_values, profile_context, regroup
 from raudit._results import Estimate, Status, slug
 from raudit._sketch import (

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from raudit.checks._attribution import Attribution, explain, fast_explainer, predict_function
-from raudit.checks._groups import group_labels
 
 from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option
 from raudit._adapters import _label
 from raudit._context import AuditContext
 from raudit._format import number
+from raudit._groups import group_labels
 from raudit._results import Status, slug
 from raudit._svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit._tabular import TabularCodec

@@ -37,11 +37,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from raudit.checks._groups import GroupCounts, Grouping, group_labels, make_groupings
 
 from raudit import Check, CheckResult, ConfigError, Estimate, Figure, Finding, Options, Table, option
 from raudit._context import AuditContext
 from raudit._format import fixed, interval, number, p_value
+from raudit._groups import GroupCounts, Grouping, group_labels, make_groupings
 from raudit._results import Status, slug
 from raudit._stats import cramers_v, holm, two_proportion_pvalue, wilson_interval
 from raudit._svg import PALETTE, bar_chart

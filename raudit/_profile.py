@@ -24,12 +24,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
 from raudit._errors import InputError
+from raudit._groups import MISSING, SCORE_BINS, GroupCounts
 from raudit._sketch import (
     CategoricalSketch,
     NumericSketch,
@@ -44,7 +45,6 @@ from raudit._sketch import (
     sketch_from_json,
 )
 from raudit._version import __version__
-from raudit.checks._groups import MISSING, SCORE_BINS, GroupCounts
 
 if TYPE_CHECKING:
     from raudit._adapters import ModelAdapter
@@ -475,13 +475,13 @@ def profile_frame(
     if task == "binary" and y_text is not None and p_text is not None:
         pos = str(positive_label)
         y01, yhat01 = (y_text == pos).astype(int), (p_text == pos).astype(int)
-        whole = GroupCounts.from_arrays(np.full(len(y01), ALL, dtype=object), y01, yhat01, y_score)
-        overall = dataclasses.replace(whole, score_sum=None)  # float sums per bin are order-dependent: not kept
+        whole = GroupCounts.from_arrays(cast(Sequence[Any], np.full(len(y01), ALL, dtype=object)), y01, yhat01, y_score)
+        overall = dataclasses.replace(whole, score_sum=None)  # calibration sums are not needed for drift: not kept
         for col in columns:
             if "sensitive" in col.roles:
                 keys = _fine_labels(data[col.name], col.sketch)
                 if keys is not None:
-                    groups[col.name] = GroupCounts.from_arrays(keys, y01, yhat01)
+                    groups[col.name] = GroupCounts.from_arrays(cast(Sequence[Any], keys), y01, yhat01)
     return Profile(
         params=params, rows=len(data), columns=columns, target=target, task=task,
         classes=None if classes is None else tuple(str(c) for c in classes),

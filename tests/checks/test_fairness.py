@@ -18,10 +18,10 @@ from fairlearn.metrics import (
     selection_rate,
     true_positive_rate,
 )
-from raudit.checks._groups import GroupCounts, group_labels
 from sklearn.metrics import accuracy_score, precision_score
 
 import raudit
+from raudit._groups import GroupCounts, group_labels
 from raudit._stats import holm, two_proportion_pvalue, wilson_interval
 from raudit.cli import main
 

@@ -16,23 +16,75 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from raudit._summaries import ValueCounts
+
 MISSING = "missing"
 #: Fine score bins for mergeable AUC and calibration (AUC error ≤ ties inside a 0.001-wide bin).
 SCORE_BINS = 1000
+#: Scores are summed in integer steps of 2**-SUM_BITS (about 1e-9), so that sums merge exactly.
+SUM_BITS = 30
 
 
 def _edge(v: float) -> str:
     return f"{v:.4g}"
 
 
+@dataclass(frozen=True)
+class GroupSpec:
+    """How one sensitive column becomes groups: its categories as recorded, or bins between ``edges``.
+
+    Fixed from the whole column (a first pass over the data), then applied to each chunk, so
+    every chunk labels a value the same way.
+    """
+
+    column: str
+    edges: tuple[float, ...] | None
+    how: str
+
+
+def spec_for(column: str, values: ValueCounts, *, bins: Sequence[float] | None = None, max_categories: int = 10,
+             n_quantiles: int = 4) -> GroupSpec:
+    """The grouping of a column from its value counts.
+
+    Numeric columns with more than ``max_categories`` distinct values are binned: at ``bins`` when
+    given, else into ``n_quantiles`` quantile bins (``np.nanquantile`` of the whole column; from a
+    logarithmic grid, said so, when it has more than 200,000 distinct values). Missing values
+    form their own ``"missing"`` group.
+    """
+    if values.numeric and (bins is not None or values.distinct > max_categories):
+        if bins is None:
+            edges = np.unique(values.quantiles(np.linspace(0, 1, n_quantiles + 1)))
+            how = f"binned into {len(edges) - 1} quantile bins (edges {', '.join(_edge(e) for e in edges)})"
+            if not values.exact:
+                how += "; the edges come from a histogram with 1 % relative accuracy (the column has too many distinct values)"
+        else:
+            edges = np.asarray(sorted(bins), dtype=float)
+            how = f"binned at the configured edges {', '.join(_edge(e) for e in edges)}"
+        return GroupSpec(column, tuple(float(e) for e in edges), how)
+    return GroupSpec(column, None, "categories as recorded")
+
+
+def apply_spec(column: pd.Series, spec: GroupSpec) -> np.ndarray:
+    """The group label (str) of every value of ``column`` under ``spec``, vectorised."""
+    if spec.edges is None:
+        labels = column.astype(object).where(column.notna(), MISSING).astype(str).to_numpy(dtype=object)
+        return labels
+    edges = np.asarray(spec.edges)
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    k = len(edges) - 1
+    names = np.array([f"[{_edge(a)}, {_edge(b)}{']' if i == k - 1 else ')'}" for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+                     + [f"< {_edge(edges[0])}", f"> {_edge(edges[-1])}", MISSING], dtype=object)
+    idx = np.searchsorted(edges, values, side="right") - 1
+    idx = np.where(values == edges[-1], k - 1, idx)  # the top edge belongs to the last bin
+    idx = np.where(idx < 0, k, np.where(idx >= k, k + 1, idx))
+    idx = np.where(np.isnan(values), k + 2, idx)
+    return names[idx]
+
+
 def group_labels(
     column: pd.Series, *, bins: Sequence[float] | None = None, max_categories: int = 10, n_quantiles: int = 4
 ) -> tuple[pd.Series, str]:
-    """Turn one sensitive column into string group labels.
-
-    Numeric columns with more than ``max_categories`` distinct values are
-    binned: into ``bins`` (edges) when given, else into ``n_quantiles``
-    quantile bins. Missing values form their own ``"missing"`` group.
+    """Turn one whole column into string group labels (see :func:`spec_for`); returns the labels and how.
 
     Returns
     -------
@@ -40,27 +92,10 @@ def group_labels(
     how : str
         A sentence saying how the groups were formed (for the report).
     """
-    if pd.api.types.is_numeric_dtype(column) and (bins is not None or column.nunique() > max_categories):
-        values = column.astype(float)
-        if bins is None:
-            edges = np.unique(np.nanquantile(values, np.linspace(0, 1, n_quantiles + 1)))
-            how = f"binned into {len(edges) - 1} quantile bins (edges {', '.join(_edge(e) for e in edges)})"
-        else:
-            edges = np.asarray(sorted(bins), dtype=float)
-            how = f"binned at the configured edges {', '.join(_edge(e) for e in edges)}"
-        idx = np.searchsorted(edges, values, side="right") - 1
-        idx = np.where(values == edges[-1], len(edges) - 2, idx)  # include the top edge in the last bin
-        names = [f"[{_edge(a)}, {_edge(b)}{']' if i == len(edges) - 2 else ')'}" for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
-        def name(v: float, i: int) -> str:
-            if np.isnan(v):
-                return MISSING
-            if 0 <= i < len(names):
-                return names[i]
-            return "< " + _edge(edges[0]) if i < 0 else "> " + _edge(edges[-1])
-
-        labels = [name(v, i) for v, i in zip(values, idx)]
-        return pd.Series(labels, index=column.index, dtype=object), how
-    return column.astype(object).where(column.notna(), MISSING).map(str), "categories as recorded"
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    values = ValueCounts.of(column.to_numpy(), numeric=numeric)
+    spec = spec_for(str(column.name), values, bins=bins, max_categories=max_categories, n_quantiles=n_quantiles)
+    return pd.Series(apply_spec(column, spec), index=column.index, dtype=object), spec.how
 
 
 @dataclass(frozen=True)
@@ -108,8 +143,9 @@ class GroupCounts:
         Counts of true negatives, false positives, false negatives, true positives.
     hist : ndarray of shape (n_groups, 2, SCORE_BINS) or None
         Score histograms of negatives (``[:, 0]``) and positives (``[:, 1]``).
-    score_sum : ndarray of shape (n_groups, SCORE_BINS) or None
-        Sum of scores in each bin (for calibration).
+    score_sum : ndarray of int64, shape (n_groups, SCORE_BINS), or None
+        Sum of scores in each bin (for calibration), in integer steps of ``2**-SUM_BITS``: integers
+        add up in any order, so chunks merge exactly (each score is rounded by at most ``2**-(SUM_BITS + 1)``).
     """
 
     groups: tuple[str, ...]
@@ -132,7 +168,9 @@ class GroupCounts:
             b = np.clip((s * SCORE_BINS).astype(int), 0, SCORE_BINS - 1)
             flat = (codes * 2 + np.asarray(y_true, dtype=int)) * SCORE_BINS + b
             hist = np.bincount(flat, minlength=g * 2 * SCORE_BINS).reshape(g, 2, SCORE_BINS)
-            score_sum = np.bincount(codes * SCORE_BINS + b, weights=s, minlength=g * SCORE_BINS).reshape(g, SCORE_BINS)
+            sums = np.zeros(g * SCORE_BINS, dtype=np.int64)
+            np.add.at(sums, codes * SCORE_BINS + b, np.rint(s * 2.0**SUM_BITS).astype(np.int64))
+            score_sum = sums.reshape(g, SCORE_BINS)
         return cls(tuple(names.tolist()), cells, hist, score_sum)
 
     def __add__(self, other: GroupCounts) -> GroupCounts:
@@ -214,7 +252,7 @@ class GroupCounts:
         per = SCORE_BINS // n_bins
         count = self.hist.sum(axis=1).reshape(len(self.groups), n_bins, per).sum(axis=2).astype(float)
         pos = self.hist[:, 1, :].reshape(len(self.groups), n_bins, per).sum(axis=2)
-        ssum = self.score_sum.reshape(len(self.groups), n_bins, per).sum(axis=2)
+        ssum = self.score_sum.reshape(len(self.groups), n_bins, per).sum(axis=2) / 2.0**SUM_BITS
         with np.errstate(invalid="ignore", divide="ignore"):
             gap = np.where(count > 0, np.abs(ssum / np.where(count > 0, count, 1) - pos / np.where(count > 0, count, 1)), 0)
             return (count * gap).sum(axis=1) / count.sum(axis=1)
