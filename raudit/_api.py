@@ -161,6 +161,7 @@ def audit(
     y_pred: str | None = None,
     y_score: str | None = None,
     trust_model: bool | None = None,
+    reference: str | Path | None = None,
     progress: Progress | None = None,
     command: list[str] | None = None,
     trust_sources: Mapping[str, str] | None = None,
@@ -193,6 +194,9 @@ def audit(
         Columns of recorded decisions (and scores) when ``model`` is None.
     trust_model : bool, optional
         Load model files without inspecting them (only after reviewing them).
+    reference : path, optional
+        The drift check's reference: a profile from ``raudit profile`` or a
+        CSV/Parquet file.
     progress : Progress, optional
         Receives events while checks run.
     command : list of str, optional
@@ -220,7 +224,8 @@ def audit(
     >>> report = raudit.audit(model, df, target="approved", sensitive=["sex"])  # doctest: +SKIP
     >>> report.status, report["performance"].metrics["roc_auc"]  # doctest: +SKIP
     """
-    cfg = configured(config, target=target, sensitive=sensitive, checks=checks, seed=seed, trust_model=trust_model)
+    cfg = configured(config, target=target, sensitive=sensitive, checks=checks, seed=seed, trust_model=trust_model,
+                     reference=str(reference) if reference is not None else None)
     sources = resolved_trust(config, cfg, trust_model, trust_sources)
 
     plugins = discover()
@@ -230,6 +235,12 @@ def audit(
     adapter, model_path, mlflow_uri = load_any_model(model, cfg)
     from raudit._energy import read_training_record
 
+    reference_profile = None
+    if cfg.reference is not None:
+        from raudit._profile import load_reference
+
+        reference_profile = load_reference(cfg.reference, model=adapter, config=cfg, model_path=model_path)
+
     owned = None
     if engine == "dask" and client is None:
         from raudit._dask import client_for
@@ -238,15 +249,17 @@ def audit(
     try:
         ctx, cfg = build_context(adapter, source, cfg, planned=planned, y_pred_column=y_pred, y_score_column=y_score,
                                  sources={"model": str(model_path) if model_path else mlflow_uri,
-                                          "data": data_paths[0] if len(data_paths) == 1 else None},
+                                          "data": data_paths[0] if len(data_paths) == 1 else None,
+                                          **({"reference": cfg.reference} if cfg.reference else {})},
                                  training_record=read_training_record(model_path) if model_path else None,
-                                 engine=engine, client=client)
+                                 engine=engine, client=client, reference=reference_profile)
     finally:
         if owned is not None:
             cluster = getattr(owned, "cluster", None)
             owned.close()
             if cluster is not None:
                 cluster.close()
+
 
     from raudit._render import templates_sha256
 

@@ -28,6 +28,7 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "EU-AIA-15.3": ("EU AI Act", "Art. 15(3): levels of accuracy and the accuracy metrics declared"),
     "EU-AIA-15.4": ("EU AI Act", "Art. 15(4): robustness to errors, faults and inconsistencies"),
     "EU-AIA-15.5": ("EU AI Act", "Art. 15(5): resilience against attempts to alter use or outputs (cybersecurity)"),
+    "EU-AIA-72": ("EU AI Act", "Art. 72: post-market monitoring by providers"),
     "EU-AIA-IV.1": ("EU AI Act", "Annex IV(1): general description, intended purpose"),
     "EU-AIA-IV.2.b": ("EU AI Act", "Annex IV(2)(b): general logic of the system, key design choices"),
     "EU-AIA-IV.2.d": ("EU AI Act", "Annex IV(2)(d): data requirements, provenance and datasheets"),
@@ -48,6 +49,10 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "NIST-MEASURE-2.10": ("NIST AI RMF", "MEASURE 2.10: privacy risk examined"),
     "NIST-MEASURE-2.11": ("NIST AI RMF", "MEASURE 2.11: fairness and bias evaluated and documented"),
     "NIST-MEASURE-2.12": ("NIST AI RMF", "MEASURE 2.12: environmental impact and sustainability assessed"),
+    "NIST-MEASURE-4.2": ("NIST AI RMF", "MEASURE 4.2: measurement results in deployment contexts validate that the system "
+                                        "performs consistently as intended"),
+    "NIST-MEASURE-4.3": ("NIST AI RMF", "MEASURE 4.3: measurable performance improvements or declines are identified and "
+                                        "documented"),
 }
 
 #: Evidence the report itself provides (lineage appendix, model card), beside the checks.

@@ -13,6 +13,7 @@ A ``raudit.toml`` looks like::
     formats = ["html", "pdf", "json"]
     out = "raudit-report"
     checks = ["performance"]    # allow-list; omit to run every check
+    reference = "reference.profile.json"   # drift: a `raudit profile` file or a CSV/Parquet file
 
     [check.performance]
     roc_auc_warn = 0.75
@@ -119,6 +120,9 @@ class AuditConfig:
         training data, limitations, ethical considerations.
     check_options : mapping of str to mapping
         Per-check thresholds and options, keyed by check name.
+    reference : str or None
+        The drift check's reference: a profile written by ``raudit profile``
+        (``.json``) or a CSV/Parquet file profiled the same way.
     sign_key : str or None
         Ed25519 private key that signs the report set (``--sign-key``; see
         ``raudit keygen``).
@@ -156,6 +160,7 @@ class AuditConfig:
     torch_output: str = "auto"
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    reference: str | None = None
     sign_key: str | None = None
     junit_warnings_as: JunitWarningsAs = "skipped"
     compare: Mapping[str, Any] = field(default_factory=dict)

@@ -5,18 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from raudit._adapters import ModelAdapter, Task, _label
 from raudit._config import AuditConfig
-from raudit._engine import Batch, EngineInfo, Plan, Profile
+from raudit._engine import Batch, EngineInfo, FirstPass, Plan
 from raudit._errors import ConfigError, InputError
 from raudit._groups import GroupSpec
 from raudit._source import Source
 from raudit._summaries import ValueCounts
+
+if TYPE_CHECKING:
+    from raudit._profile import Profile as ReferenceProfile
 
 __all__ = ["AuditContext", "build_context", "guess_sensitive"]
 
@@ -62,12 +65,14 @@ class AuditContext:
     sample : Batch
         A uniform seeded sample of rows (all rows when there are at most ``sample_rows``), in data
         order, with their predictions and group labels.
-    profile : Profile
+    profile : FirstPass
         The first pass: value counts of the profiled columns.
     engine : EngineInfo
         How the rows were read (in memory, streamed, Dask), chunks and workers.
     sources : mapping
-        Paths of the input files (``"model"``, ``"data"``), ``None`` for in-memory inputs.
+        Paths of the input files (``"model"``, ``"data"``, ``"reference"``), ``None`` for in-memory inputs.
+    reference : Profile or None
+        The reference profile the drift check compares with (``--reference``).
     training_record : mapping or None
         The model's training record (``<model file>.raudit.json``), if it has one.
     id_column : str or None
@@ -87,11 +92,12 @@ class AuditContext:
     groupings: tuple[GroupSpec, ...]
     summaries: Mapping[str, Any]
     sample: Batch
-    profile: Profile
+    profile: FirstPass
     engine: EngineInfo
     sources: Mapping[str, str | None] = field(default_factory=dict)
     training_record: Mapping[str, Any] | None = None
     id_column: str | None = None
+    reference: ReferenceProfile | None = None
     data: pd.DataFrame | None = None
     X: pd.DataFrame | None = None
     y: np.ndarray | None = None
@@ -203,6 +209,7 @@ def build_context(
     training_record: Mapping[str, Any] | None = None,
     engine: str = "memory",
     client: Any = None,
+    reference: ReferenceProfile | None = None,
 ) -> tuple[AuditContext, AuditConfig]:
     """Validate the data against the model, then run the engine's two passes (see :mod:`raudit._engine`).
 
@@ -215,6 +222,8 @@ def build_context(
     engine : {"memory", "stream", "dask"}
     client : distributed.Client, optional
         For the Dask engine (default: a LocalCluster sized to the machine).
+    reference : Profile, optional
+        The drift check's reference profile.
 
     Returns the context and the config with the target and sensitive columns resolved (detected
     or guessed ones filled in).
@@ -278,7 +287,8 @@ def build_context(
                                                 _dtype(source, target))
     specs = tuple(spec_for(c, profile.values[c], bins=config.bins.get(c)) for c in config.sensitive)
     summarising = tuple((p.plugin.name, p.check, p.options) for p in planned
-                        if p.check is not None and type(p.check).summarise is not _base_summarise())
+                        if p.check is not None and type(p.check).summarise is not _base_summarise()
+                        and not _unmet_before(p.check, model=model, task=task, config=config, reference=reference))
     from raudit._rows import usable
 
     sketch = usable(training_record, columns)
@@ -291,7 +301,7 @@ def build_context(
     plan = Plan(target=target, features=inputs, task=task, classes=classes, specs=specs, y_pred_column=y_pred_column,
                 y_score_column=y_score_column, columns=needed, seed=config.seed, sample_rows=config.sample_rows,
                 checks=summarising, rows=profile.rows, positive_label=positive, favourable=favourable, input_specs=input_specs,
-                row_sketch=sketch)
+                row_sketch=sketch, reference_params=None if reference is None else reference.params)
 
     # pass 2: predictions once, each check's summary, the sample
     t0 = time.perf_counter()
@@ -310,12 +320,20 @@ def build_context(
         config=config, model=model, task=task, classes=classes, positive_label=positive, favourable=favourable,
         n_rows=profile.rows, features=inputs, groupings=specs, summaries=summary.summaries, sample=sample,
         profile=profile, engine=info, sources=dict(sources or {}), training_record=training_record, id_column=id_column,
+        reference=reference,
         data=source.frame if in_memory else None,
         X=whole.X if in_memory else None, y=whole.y if in_memory else None,
         sensitive=source.frame[list(config.sensitive)] if in_memory and source.frame is not None else None,
         y_pred=whole.y_pred if in_memory else None, y_proba=whole.y_proba if in_memory else None,
     )
     return ctx, config
+
+
+def _unmet_before(check: Any, *, model: ModelAdapter | None, task: str, config: AuditConfig, reference: Any) -> bool:
+    """Whether a check will be skipped for a reason known before the second pass (then it need not summarise)."""
+    needs = check.requires
+    return bool(("model" in needs and model is None) or ("labels" in needs and task == "regression")
+                or ("sensitive" in needs and not config.sensitive) or ("reference" in needs and reference is None))
 
 
 def _base_summarise() -> Any:
@@ -337,7 +355,7 @@ def _numeric_columns(source: Source) -> dict[str, bool]:
     return {c: source.dtypes.get(c, "str") in ("int64", "float64", "int32", "float32") for c in source.columns}
 
 
-def _run_profile(source: Source, columns: Mapping[str, bool], *, engine: str, client: Any) -> Profile:
+def _run_profile(source: Source, columns: Mapping[str, bool], *, engine: str, client: Any) -> FirstPass:
     from raudit._engine import fold, profile_chunk
 
     if engine == "dask":
@@ -371,7 +389,7 @@ def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, en
     return merged, len(parts), 0, merged.decisions, whole
 
 
-def _check_group_counts(profile: Profile, config: AuditConfig) -> None:
+def _check_group_counts(profile: FirstPass, config: AuditConfig) -> None:
     """A categorical sensitive column with more distinct values than ``config.max_groups`` is an input error.
 
     Numeric columns are binned (quartiles by default, or the configured ``bins``), so only
@@ -414,7 +432,7 @@ def _model_inputs(model: ModelAdapter, columns: Sequence[str], target: str, conf
     return tuple(features)
 
 
-def _task(model: ModelAdapter | None, target: str, counts: ValueCounts, config: AuditConfig, profile: Profile,
+def _task(model: ModelAdapter | None, target: str, counts: ValueCounts, config: AuditConfig, profile: FirstPass,
           y_pred_column: str | None, target_dtype: str) -> tuple[Task, np.ndarray | None, Any, Any]:
     """The task, the classes, the positive and the favourable class, checked against the target's values."""
     classes: np.ndarray | None

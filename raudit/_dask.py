@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from raudit._engine import ChunkSummary, Plan, Profile, fold, profile_chunk, summarise_chunk
+from raudit._engine import ChunkSummary, FirstPass, Plan, fold, profile_chunk, summarise_chunk
 from raudit._errors import InputError
 from raudit._source import Source
 
@@ -61,7 +61,7 @@ def _typed(frame: pd.DataFrame, source: Source) -> pd.DataFrame:
     return cast(frame, source.dtypes) if source.dtypes else frame
 
 
-def _profile_part(frame: pd.DataFrame, columns: Mapping[str, bool], source: Source) -> Profile:
+def _profile_part(frame: pd.DataFrame, columns: Mapping[str, bool], source: Source) -> FirstPass:
     return profile_chunk(_typed(frame, source), columns)
 
 
@@ -69,7 +69,7 @@ def _length(frame: pd.DataFrame) -> int:
     return len(frame)
 
 
-def dask_profile(source: Source, columns: Mapping[str, bool], *, client: Any) -> Profile:
+def dask_profile(source: Source, columns: Mapping[str, bool], *, client: Any) -> FirstPass:
     """The first pass on the cluster: each partition's profile, added up on the client."""
     import dask
 

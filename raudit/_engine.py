@@ -30,7 +30,7 @@ from raudit._errors import InputError
 from raudit._groups import GroupSpec, apply_spec
 from raudit._summaries import ValueCounts
 
-__all__ = ["Batch", "Sample", "Profile", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys",
+__all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys",
            "fold"]
 
 
@@ -44,22 +44,22 @@ def row_keys(positions: np.ndarray, seed: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Profile:
+class FirstPass:
     """What the first pass learns: rows and value counts per column; mergeable with ``+``."""
 
     rows: int
     values: Mapping[str, ValueCounts]
 
-    def __add__(self, other: Profile) -> Profile:
+    def __add__(self, other: FirstPass) -> FirstPass:
         keys = dict.fromkeys([*self.values, *other.values])
         merged = {k: self.values[k] + other.values[k] if k in self.values and k in other.values
                   else self.values.get(k) or other.values[k] for k in keys}
-        return Profile(self.rows + other.rows, merged)
+        return FirstPass(self.rows + other.rows, merged)
 
 
-def profile_chunk(frame: pd.DataFrame, columns: Mapping[str, bool]) -> Profile:
+def profile_chunk(frame: pd.DataFrame, columns: Mapping[str, bool]) -> FirstPass:
     """Count one chunk: ``columns`` maps each profiled column to whether it is numeric."""
-    return Profile(len(frame), {c: ValueCounts.of(frame[c].to_numpy(), numeric=numeric) for c, numeric in columns.items()})
+    return FirstPass(len(frame), {c: ValueCounts.of(frame[c].to_numpy(), numeric=numeric) for c, numeric in columns.items()})
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,8 @@ class Plan:
         None: a text column with more than 1,000 distinct values, left out).
     row_sketch : mapping or None
         The training record's sketch of its rows, when the data has its columns (held out or not).
+    reference_params : SketchParams or None
+        The drift reference's sketch parameters (the current data is profiled with the same ones).
     """
 
     target: str
@@ -187,6 +189,7 @@ class Plan:
     favourable: Any = None
     input_specs: tuple[tuple[str, GroupSpec | None], ...] = ()
     row_sketch: Mapping[str, Any] | None = None
+    reference_params: Any = None
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,9 @@ class Check:
         What the check needs: ``"model"`` (a model object, not only recorded
         predictions), ``"labels"`` (a classification task), ``"proba"``
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
-        column), ``"data"`` (the whole data in memory: ``ctx.data``, ``ctx.X``,
-        ``ctx.y``...). A check whose needs are not met is skipped with the reason.
+        column), ``"reference"`` (a reference profile, ``--reference``), ``"data"``
+        (the whole data in memory: ``ctx.data``, ``ctx.X``, ``ctx.y``...). A
+        check whose needs are not met is skipped with the reason.
     Options : type
         The check's options: a frozen dataclass deriving from
         :class:`raudit.Options` whose fields are declared with
@@ -133,6 +134,8 @@ class Check:
             return "no sensitive columns given (use --sensitive)"
         if "data" in needs and not ctx.in_memory:
             return "needs the whole data in memory; this audit streamed it (run without --engine stream/dask to include it)"
+        if "reference" in needs and ctx.reference is None:
+            return "no reference given (use --reference with a file from `raudit profile`, or a CSV/Parquet reference)"
         return None
 
 

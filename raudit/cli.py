@@ -89,6 +89,8 @@ def main() -> None:
       raudit MODEL DATA [OPTIONS]        audit a saved model on labelled data
       raudit --predictions DATA --y-pred COL [OPTIONS]
                                          audit recorded decisions, no model
+      raudit profile DATA --model M -o reference.profile.json
+                                         summarise reference data for drift
       raudit checks                      list the available checks
       raudit verify report.json          check a report and its inputs are unaltered
       raudit keygen raudit.key           make a key pair for --sign-key and verify --key
@@ -143,6 +145,7 @@ def main() -> None:
 @click.option("--allow-module", "allow_modules", multiple=True,
               help="A module a pickled model may import beyond the defaults (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
+@click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
@@ -194,6 +197,7 @@ def _raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "engine": opts.get("engine"),
         "chunk_rows": opts.get("chunk_rows"),
         "scheduler": opts.get("scheduler"),
+        "reference": opts.get("reference"),
         "task": opts.get("task"),
         "torch_class": opts.get("torch_class"),
         "formats": _csv(opts["formats"]),
@@ -410,6 +414,102 @@ def verify_command(report: Path, key: Path | None, model: Path | None, data: Pat
             click.echo(f"{_terminal_text(envelope_path(report).name)} is next to the report: give --key with the signer's "
                        "public key to check its signature.")
     sys.exit(EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED)
+
+
+@main.command("profile")
+@click.argument("data", type=click.Path(path_type=Path), metavar="DATA")
+@click.option("-o", "--out", "out", required=True, help="The profile file to write (.json; - writes to standard output).")
+@click.option("--model", "model_path", help="Model file (or models:/NAME/VERSION): its decisions, scores and per-group "
+                                            "error counts are profiled too.")
+@click.option("--target", help="Label column (detected with a model when it is the one column the model does not take).")
+@click.option("--sensitive", help="Comma-separated sensitive columns (guessed by name if omitted).")
+@click.option("--features", help="Comma-separated input columns (default: the model's; without a model, every other column).")
+@click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
+@click.option("--task", type=click.Choice(["classification", "regression"]), help="For PyTorch/ONNX models.")
+@click.option("--torch-class", help="module:Class of a torch.save state dict.")
+@click.option("--trust-model", is_flag=True, default=None, help="Load the model file without inspecting it.")
+@click.option("--allow-module", "allow_modules", multiple=True, help="A module a pickled model may import (repeatable).")
+@click.option("--max-distinct", type=click.IntRange(1, 100_000), default=256, show_default=True,
+              help="Distinct values or categories kept exactly per column; beyond, numbers go to a bucket grid and "
+                   "category names are dropped (hash buckets).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def profile_command(data: Path, **opts: Any) -> None:
+    """Summarise DATA (and a model's outputs on it) into a reference profile for the drift check.
+
+    \b
+    Example:
+      raudit profile train.csv --model model.joblib --target approved --sensitive sex,ethnicity -o reference.profile.json
+      raudit model.joblib current.csv --target approved --sensitive sex,ethnicity --reference reference.profile.json
+
+    The profile holds aggregates only (counts, exact sums, histograms on a fixed
+    grid), no row of the data. Exit codes: 0 written, 2 bad input (nothing
+    written), 3 internal error.
+    """
+    try:
+        _profile(data, **opts)
+    except RauditError as exc:
+        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Exit):
+        raise
+    except Exception as exc:
+        if opts["debug"]:
+            raise
+        click.echo(f"raudit: internal error: {type(exc).__name__}: {_error_text(exc)}\n"
+                   "  This is a bug in raudit; rerun with --debug for the traceback and report it.", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(EXIT_OK)
+
+
+def _profile(data: Path, **opts: Any) -> None:
+    from raudit._config import AuditConfig
+    from raudit._errors import InputError
+    from raudit._files import write_atomic
+    from raudit._loading import load_data, load_model
+    from raudit._mlflow import is_mlflow_uri
+    from raudit._profile import make_profile
+    from raudit._sketch import SketchParams
+
+    out = opts["out"]
+    if out != "-" and Path(out).is_dir():
+        raise InputError(f"-o {out} is a folder", hint="give the profile's file name, e.g. -o reference.profile.json")
+    raw = {"target": opts["target"], "sensitive": _csv(opts["sensitive"]), "features": _csv(opts["features"]),
+           "positive_label": opts["positive_label"], "task": opts["task"], "torch_class": opts["torch_class"],
+           "trust_model": True if opts["trust_model"] else None, "allow_modules": tuple(opts["allow_modules"]) or None}
+    config = AuditConfig.from_mapping({k: v for k, v in raw.items() if v is not None}, source="command line")
+    model_path = opts["model_path"]
+    model = None
+    if model_path is not None and is_mlflow_uri(model_path):
+        from raudit._mlflow import load_mlflow_model
+
+        model = load_mlflow_model(model_path, trust=config.trust_model, allow=config.allow_modules, features=config.features)
+        model_path = None
+    elif model_path is not None:
+        model = load_model(model_path, features=config.features, trust=config.trust_model, allow=config.allow_modules,
+                           task=config.task, torch_class=config.torch_class, torch_output=config.torch_output)
+    df = load_data(data)
+    if not config.sensitive:
+        from raudit._context import guess_sensitive
+
+        config = config.replace(sensitive=guess_sensitive(list(df.columns), exclude=(config.target or "",)))
+        if config.sensitive and not opts["quiet"]:
+            click.echo(f"raudit: sensitive columns guessed from their names: {_terminal_text(', '.join(config.sensitive))} "
+                       "(name them with --sensitive)", err=True)
+    profile = make_profile(model, df, config, data_path=data, model_path=model_path,
+                           params=SketchParams(max_distinct=opts["max_distinct"]))
+    text = profile.to_json().encode("utf-8")
+    if out == "-":
+        sys.stdout.buffer.write(text)
+        sys.stdout.flush()
+        return
+    write_atomic(Path(out), text)
+    if not opts["quiet"]:
+        sensitive = [c.name for c in profile.columns if "sensitive" in c.roles]
+        click.echo(f"Wrote {_terminal_text(out)} ({_size(len(text))}): {profile.rows:,} rows, {len(profile.columns)} "
+                   f"columns ({_terminal_text(', '.join(sensitive) or 'no')} sensitive), "
+                   + ("the model's outputs and per-group error counts" if profile.has_predictions else "no model outputs")
+                   + ". Aggregates only: no row of the data is in it.")
 
 
 @main.command("keygen")

@@ -22,7 +22,8 @@ def test_wheel_ships_checks_templates_schema_and_runs_an_audit(tmp_path, files):
     wheel = next(dist.glob("raudit-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("raudit/checks/performance.py", "raudit/templates/report.html.j2", "raudit/templates/report.css",
-                   "raudit/templates/checks/_generic.html.j2", "raudit/schema/report.schema.json"):
+                   "raudit/templates/checks/_generic.html.j2", "raudit/schema/report.schema.json",
+                   "raudit/checks/drift.py", "raudit/schema/profile.schema.json"):
         assert needed in names, needed
     assert not any(n.startswith(("tests/", "examples/", "checks/", "templates/")) for n in names)
 

@@ -33,7 +33,7 @@ def test_full_audit_runs_with_the_extras_unimportable(files, tmp_path):
     assert done.returncode in (0, 1), done.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert {c["name"]: c["status"] != "error" for c in report["checks"]} == dict.fromkeys(
-        ["performance", "fairness", "explanations", "energy", "lineage"], True)
+        ["performance", "fairness", "drift", "explanations", "energy", "lineage"], True)
 
 
 def test_an_mlflow_uri_without_mlflow_says_how_to_install_it(files, tmp_path):
