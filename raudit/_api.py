@@ -200,10 +200,12 @@ def audit(
         from raudit._mlflow import load_mlflow_model
 
         adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
-                                                         features=cfg.features)
+                                                         features=cfg.features, allow_globals=cfg.allow_globals,
+                                                         limits=cfg.load_limits)
     elif model_path is not None:
         adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
-                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
+                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output,
+                             allow_globals=cfg.allow_globals, limits=cfg.load_limits)
     elif model is not None:
         adapter = adapt(model, features=cfg.features)
     else:

@@ -66,7 +66,15 @@ class AuditConfig:
     trust_model : bool
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
-        Extra modules a pickled model may import.
+        Module prefixes a pickled model may import anything from (loud: a
+        warning is printed and the report records it).
+    allow_globals : tuple of str
+        Exact ``module:Name`` globals a pickled or skops model may use beyond
+        raudit's reviewed allow-list.
+    load_limits : mapping
+        Caps on what opening the model may cost (``bytes``, ``opcodes``,
+        ``memo``, ``long_bytes``, ``depth``, ``expansion``); see
+        :class:`raudit._safe_pickle.Limits`.
     task : {"classification", "regression"} or None
         For PyTorch and ONNX models, which do not say (default classification).
     torch_class : str or None
@@ -93,6 +101,8 @@ class AuditConfig:
     seed: int = 0
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
+    allow_globals: tuple[str, ...] = ()
+    load_limits: Mapping[str, Any] = field(default_factory=dict)
     task: str | None = None
     torch_class: str | None = None
     torch_output: str = "auto"
@@ -115,6 +125,10 @@ class AuditConfig:
             raise ConfigError(f"torch_output must be auto, logits or probabilities; got {self.torch_output!r}")
         if self.target is not None and self.target in self.sensitive:
             raise ConfigError(f"column {self.target!r} is both the target and a sensitive feature")
+        if self.load_limits:
+            from raudit._safe_pickle import parse_limits
+
+            parse_limits(self.load_limits)
 
     def replace(self, **changes: Any) -> AuditConfig:
         """Return a copy with ``changes`` applied (and validated)."""
@@ -129,7 +143,8 @@ class AuditConfig:
         out = dataclasses.asdict(self)
         out["check_options"] = {k: dict(v) for k, v in self.check_options.items()}
         out["model_card"] = dict(self.model_card)
-        for key in ("sensitive", "formats", "features", "checks", "allow_modules"):
+        out["load_limits"] = dict(self.load_limits)
+        for key in ("sensitive", "formats", "features", "checks", "allow_modules", "allow_globals"):
             if out[key] is not None:
                 out[key] = list(out[key])
         return out
@@ -149,6 +164,10 @@ class AuditConfig:
                 kwargs["check_options"] = {str(k): dict(v) for k, v in value.items()}
             elif key == "model_card":
                 kwargs["model_card"] = _model_card(value, source)
+            elif key == "load_limits":
+                if not isinstance(value, Mapping):
+                    raise ConfigError(f"{source}: load_limits must be a table, e.g. load_limits = {{bytes = \"16GiB\"}}")
+                kwargs["load_limits"] = dict(value)
             elif key in names:
                 kwargs[key] = _coerce(key, value, source)
             else:
@@ -160,7 +179,7 @@ class AuditConfig:
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     """Check one top-level value's type and turn lists into tuples."""
-    list_keys = {"sensitive", "features", "checks", "formats", "allow_modules"}
+    list_keys = {"sensitive", "features", "checks", "formats", "allow_modules", "allow_globals"}
     if key in list_keys:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]

@@ -27,7 +27,6 @@ import argparse
 import io
 import pickle
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +50,18 @@ class Record:
         self.model = ""
 
     def seen_global(self, module: str, name: str, obj: Any) -> None:
+        """A global a stream imported."""
         entry = self.globals.setdefault((module, name), {"obj": obj, "uses": set(), "models": set()})
         entry["models"].add(self.model)
 
     def use(self, obj: Any, how: str) -> None:
+        """How the stream used an object it imported (call, new)."""
         for entry in self.globals.values():
             if entry["obj"] is obj:
                 entry["uses"].add(how)
 
     def seen_build(self, inst: Any) -> None:
+        """An object whose state the stream restored."""
         cls = type(inst)
         key = f"{cls.__module__}.{cls.__qualname__}"
         self.built.setdefault(key, {"cls": cls, "models": set()})["models"].add(self.model)

@@ -17,7 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import raudit
-from raudit._safe_pickle import refused_globals, safe_load, scan_globals
+from raudit._pickle_checks import Bad
+from raudit._safe_pickle import Policy, _Resolver, safe_load
 from raudit.cli import main
 from tests.conftest import FEATURES
 
@@ -93,28 +94,50 @@ def test_cli_refuses_with_exit_2_and_names_each_global(tmp_path, files):
         assert not marker.exists() and not (tmp_path / "o").exists()
 
 
-def test_static_scan_lists_globals_without_executing(tmp_path):
+def test_refusal_lists_every_refused_global_without_running_them(tmp_path):
     marker = tmp_path / "PWNED"
-    found, complete = scan_globals(pickle.dumps(Payload(marker, "subprocess"), protocol=4))
-    assert complete and found == [("subprocess", "call")]
-    assert refused_globals(found) == ["subprocess.call"]
-    assert refused_globals([("sklearn.linear_model._logistic", "LogisticRegression"), ("numpy", "dtype"), ("numpy", "load"),
-                            ("pandas", "read_pickle"), ("builtins", "getattr"), ("sklearn.pipeline", "Pipeline.__init__")]) == [
-            "numpy.load", "pandas.read_pickle", "builtins.getattr", "sklearn.pipeline.Pipeline.__init__"]
+    path = tmp_path / "two.pkl"
+    path.write_bytes(pickle.dumps([Payload(marker, "subprocess"), Payload(marker, "eval")], protocol=4))
+    with pytest.raises(raudit.InputError) as info:
+        safe_load(path)
+    assert "subprocess.call" in str(info.value) and "builtins.eval" in str(info.value)
     assert not marker.exists()
 
 
-def test_trust_model_and_allow_module(tmp_path, files):
+@pytest.mark.parametrize("module, name", [("numpy", "load"), ("pandas", "read_pickle"), ("builtins", "getattr"),
+                                          ("sklearn.pipeline", "Pipeline.__init__"), ("subprocess", "call"),
+                                          ("sklearn.utils._testing", "check_output"), ("numpy", "__builtins__")])
+def test_names_outside_the_allow_list_are_refused(module, name):
+    resolver = _Resolver(Policy())
+    if (module, name) == ("builtins", "getattr"):  # on the list, but only as scipy's narrow bound-method case
+        with pytest.raises(Bad, match="_entropy"):
+            resolver.resolve(module, name).obj(object(), "system")
+        return
+    with pytest.raises(Bad):
+        resolver.resolve(module, name)
+    assert resolver.resolve("sklearn.linear_model._logistic", "LogisticRegression").real is LogisticRegression
+
+
+def test_trust_model_and_allow_module(tmp_path, files, capsys):
+    from raudit._loading import load_model
+
     marker = tmp_path / "ran"
     bad = tmp_path / "x.pkl"
     bad.write_bytes(pickle.dumps(Payload(marker, "subprocess")))
     with pytest.raises(raudit.InputError):
         safe_load(bad)
-    obj, info = safe_load(bad, allow=("subprocess",))  # the user allowed it: it runs
-    assert marker.exists() and "plus subprocess" in info["decision"]
+    obj, info = safe_load(bad, allow_modules=("subprocess",))  # the user allowed the whole module: it runs
+    assert marker.exists() and "subprocess.*" in info["decision"] and info["allowed_modules"] == ["subprocess"]
     marker.unlink()
     obj, info = safe_load(bad, trust=True)
     assert marker.exists() and "without inspection" in info["decision"]
+    marker.unlink()
+    # --allow-module is loud: a warning on stderr, and the report's load info records it
+    with pytest.raises(raudit.InputError):  # it runs (0 is not a model), but only after the warning
+        load_model(bad, allow=("subprocess",))
+    assert "warning: --allow-module subprocess" in capsys.readouterr().err
+    adapter = load_model(files["model"], allow=("numpy.random",))
+    assert adapter.load_info["allowed_modules"] == ["numpy.random"] and "numpy.random.*" in adapter.load_info["trust"]
 
 
 @pytest.mark.parametrize("compress", [0, 3, ("gzip", 3), ("xz", 3)])
@@ -123,7 +146,7 @@ def test_legitimate_sklearn_pipeline_loads(tmp_path, binary_model, compress):
     joblib.dump(binary_model, p, compress=compress)
     obj, info = safe_load(p)
     assert type(obj) is type(binary_model) and info["compressed"] == (compress != 0)
-    assert "every global is in the allow-list" in info["decision"]
+    assert "every global is in raudit's exact allow-list" in info["decision"]
 
 
 @pytest.mark.parametrize("kind", ["xgboost", "lightgbm"])
@@ -156,24 +179,31 @@ def test_xgboost_and_lightgbm_load_and_audit_end_to_end(tmp_path, credit, kind):
     assert report.lineage["model"]["loader"].startswith("raudit restricted unpickler")
 
 
-def test_skops_untrusted_types_are_listed(tmp_path, credit):
+def test_skops_trusts_raudit_reviewed_types_and_lists_the_rest(tmp_path, credit):
     import skops.io as sio
+    from scipy.stats import loguniform
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import RandomizedSearchCV
 
-    data = credit.iloc[:500]
-    safe = LogisticRegression(max_iter=300).fit(data[["income", "debt_to_income"]], data.approved)
-    sio.dump(safe, tmp_path / "lr.skops")
     from raudit._loading import load_model
 
+    data = credit.iloc[:500]
+    X = data[["income", "debt_to_income"]]
+    sio.dump(LogisticRegression(max_iter=300).fit(X, data.approved), tmp_path / "lr.skops")
     assert load_model(tmp_path / "lr.skops").load_info["format"] == "skops"
-    hgb = HistGradientBoostingClassifier(max_iter=5).fit(data[["income", "debt_to_income"]], data.approved)
+    hgb = HistGradientBoostingClassifier(max_iter=5).fit(X, data.approved)
     sio.dump(hgb, tmp_path / "hgb.skops")
-    untrusted = sio.get_untrusted_types(file=tmp_path / "hgb.skops")
-    assert untrusted  # TreePredictor, as skops reports it
+    assert sio.get_untrusted_types(file=tmp_path / "hgb.skops")  # skops alone would want --trust-model (TreePredictor)
+    loaded = load_model(tmp_path / "hgb.skops")  # raudit's reviewed list covers it
+    assert loaded.task == "binary" and (loaded.model.predict_proba(X) == hgb.predict_proba(X)).all()
+    assert "reviewed allow-list" in loaded.load_info["trust"]
+    # a type neither skops nor raudit trusts is refused by name: a scipy distribution, whose __setstate__ execs text
+    search = RandomizedSearchCV(LogisticRegression(), {"C": loguniform(0.1, 10)}, n_iter=2, cv=2, random_state=0).fit(X, data.approved)
+    sio.dump(search, tmp_path / "search.skops")
     with pytest.raises(raudit.InputError, match="--trust-model") as info:
-        load_model(tmp_path / "hgb.skops")
-    assert all(t in str(info.value) for t in untrusted)
-    assert load_model(tmp_path / "hgb.skops", trust=True).task == "binary"
+        load_model(tmp_path / "search.skops")
+    assert "scipy.stats._continuous_distns.reciprocal_gen" in str(info.value)
+    assert load_model(tmp_path / "search.skops", trust=True).task == "binary"
 
 
 def test_report_states_format_loader_and_trust_decision(files, tmp_path):

@@ -65,9 +65,30 @@ def _text(df: pd.DataFrame) -> pd.Series:
 
 def _builders() -> dict[str, Callable[[pd.DataFrame], Case]]:
     from scipy import stats
-    from sklearn import (calibration, compose, cross_decomposition, discriminant_analysis, dummy, ensemble, feature_extraction,
-                         gaussian_process, impute, isotonic, kernel_approximation, kernel_ridge, linear_model, model_selection,
-                         multiclass, naive_bayes, neighbors, neural_network, pipeline, preprocessing, svm, tree)
+    from sklearn import (
+        calibration,
+        compose,
+        cross_decomposition,
+        discriminant_analysis,
+        dummy,
+        ensemble,
+        feature_extraction,
+        gaussian_process,
+        impute,
+        isotonic,
+        kernel_approximation,
+        kernel_ridge,
+        linear_model,
+        model_selection,
+        multiclass,
+        naive_bayes,
+        neighbors,
+        neural_network,
+        pipeline,
+        preprocessing,
+        svm,
+        tree,
+    )
     from sklearn.decomposition import PCA, TruncatedSVD
 
     def num(df: pd.DataFrame) -> pd.DataFrame:
@@ -120,10 +141,13 @@ def _builders() -> dict[str, Callable[[pd.DataFrame], Case]]:
         ("hist_gradient_boosting", ensemble.HistGradientBoostingClassifier(max_iter=15, random_state=0), True),
         ("adaboost", ensemble.AdaBoostClassifier(n_estimators=10, random_state=0), False),
         ("bagging_knn", ensemble.BaggingClassifier(neighbors.KNeighborsClassifier(), n_estimators=5, random_state=0), False),
-        ("mlp_classifier", scaled(preprocessing.StandardScaler(), neural_network.MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0)), True),
-        ("gaussian_process", scaled(preprocessing.StandardScaler(), gaussian_process.GaussianProcessClassifier(random_state=0)), False),
+        ("mlp_classifier", scaled(preprocessing.StandardScaler(),
+                                  neural_network.MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0)), True),
+        ("gaussian_process", scaled(preprocessing.StandardScaler(), gaussian_process.GaussianProcessClassifier(random_state=0)),
+         False),
         ("calibrated_sigmoid", calibration.CalibratedClassifierCV(naive_bayes.GaussianNB(), cv=3), False),
-        ("calibrated_isotonic", calibration.CalibratedClassifierCV(tree.DecisionTreeClassifier(max_depth=3), cv=3, method="isotonic"), False),
+        ("calibrated_isotonic", calibration.CalibratedClassifierCV(tree.DecisionTreeClassifier(max_depth=3), cv=3,
+                                                                   method="isotonic"), False),
         ("stacking", ensemble.StackingClassifier([("nb", naive_bayes.GaussianNB()), ("tree", tree.DecisionTreeClassifier(max_depth=3))],
                                                  final_estimator=lr(), cv=3), False),
         ("voting_soft", ensemble.VotingClassifier([("nb", naive_bayes.GaussianNB()), ("lr", scaled(preprocessing.StandardScaler(), lr()))],
@@ -211,7 +235,8 @@ def _builders() -> dict[str, Callable[[pd.DataFrame], Case]]:
         ("extra_trees_regressor", ensemble.ExtraTreesRegressor(n_estimators=5, random_state=0), False),
         ("hist_gradient_boosting_regressor", ensemble.HistGradientBoostingRegressor(max_iter=10, loss="poisson"), True),
         ("gradient_boosting_huber", ensemble.GradientBoostingRegressor(n_estimators=10, loss="huber", random_state=0), False),
-        ("mlp_regressor", scaled(preprocessing.StandardScaler(), neural_network.MLPRegressor(hidden_layer_sizes=(8,), max_iter=100, random_state=0)), False),
+        ("mlp_regressor", scaled(preprocessing.StandardScaler(),
+                                 neural_network.MLPRegressor(hidden_layer_sizes=(8,), max_iter=100, random_state=0)), False),
         ("gaussian_process_regressor", scaled(preprocessing.StandardScaler(), gaussian_process.GaussianProcessRegressor(
             gaussian_process.kernels.ConstantKernel() * gaussian_process.kernels.RBF() + gaussian_process.kernels.WhiteKernel())), False),
         ("kernel_ridge", scaled(preprocessing.StandardScaler(), kernel_ridge.KernelRidge(kernel="rbf")), False),
