@@ -87,16 +87,17 @@ class Limits:
     ----------
     max_bytes : int, optional
         Bytes the pickle stream may hold once decompressed. Default
-        ``max(4 GiB, 100 × the file's size)``: 4 GiB is more than the
-        uncompressed size of any model we audit on a laptop whatever its
-        compression ratio (zlib cannot exceed ~1,000:1, so no file under 4 MB
-        reaches it), and 100× is ten times the highest ratio measured on real
-        models (trees and sparse coefficients compress 3-10×); a
-        decompression bomb (12 KB → 16 GiB is ~1,000,000:1) stops at the cap.
+        ``max(2 GiB, 100 × the file's size)``: a model up to 2 GiB always
+        loads whatever its compression ratio, and 100× is more than ten times
+        the ratio of any real model measured (benchmarks/RESULTS.md: fitted
+        models compress 2-10×); a decompression bomb (12 KB → 16 GiB is
+        ~1,000,000:1) stops at the cap, which also bounds the memory it can make
+        raudit hold and the time spent streaming it (≈30 s at bz2's speed).
     max_opcodes : int
-        Pickle instructions; each costs a few microseconds, so the default
-        (100 million) bounds a hostile stream to roughly a minute of work.
-        Real models use a few per array and per attribute.
+        Pickle instructions. Each costs about a microsecond in this
+        pure-Python unpickler, so the default (50 million) bounds a hostile
+        stream to well under a minute; real models use a few per array and per
+        attribute (a million-word text vocabulary, ~4 million).
     max_memo : int
         Memo entries (objects a pickle keeps to refer to again).
     max_long_bytes : int
@@ -110,7 +111,7 @@ class Limits:
     """
 
     max_bytes: int | None = None
-    max_opcodes: int = 100_000_000
+    max_opcodes: int = 50_000_000
     max_memo: int = 20_000_000
     max_long_bytes: int = 1024
     max_depth: int = 1_000
@@ -553,8 +554,7 @@ class _Unpickler(_P):  # type: ignore[misc, valid-type]
                     raise _TooBig(("pickle opcodes", budget.ops, "opcodes"))
                 handler = dispatch.get(key[0])
                 if handler is None:
-                    raise pickle.UnpicklingError(f"opcode {key!r} is not one raudit reads (unknown, or persistent ids, "
-                                                 "extension codes and out-of-band buffers, which a model file never needs)")
+                    raise pickle.UnpicklingError(_unknown_opcode(key))
                 handler(self)
         except pickle._Stop as stop:  # type: ignore[attr-defined]
             return stop.value
@@ -851,6 +851,17 @@ class _Unpickler(_P):  # type: ignore[misc, valid-type]
         if array.dtype.byteorder not in ("=", "|") and array.dtype.byteorder != {"little": "<", "big": ">"}[sys.byteorder]:
             array = array.byteswap().view(array.dtype.newbyteorder("="))
         return array
+
+
+def _unknown_opcode(key: bytes) -> str:
+    import pickletools
+
+    op = pickletools.code2op.get(key.decode("latin-1"))
+    if op is None:
+        return f"byte {key!r} is not a pickle opcode"
+    why = {"PERSID": "a persistent id", "BINPERSID": "a persistent id", "EXT1": "an extension-registry code",
+           "EXT2": "an extension-registry code", "EXT4": "an extension-registry code", "NEXT_BUFFER": "an out-of-band buffer"}
+    return f"opcode {op.name} ({why.get(op.name, 'unsupported')}) is refused: a model file never needs it"
 
 
 def _plain_build(inst: Any, state: Any) -> None:
