@@ -234,7 +234,6 @@ SKLEARN_INTERNALS: Final = _block("""
     sklearn.gaussian_process.kernels:Exponentiation sklearn.gaussian_process.kernels:Matern
     sklearn.gaussian_process.kernels:PairwiseKernel sklearn.gaussian_process.kernels:Product sklearn.gaussian_process.kernels:RBF
     sklearn.gaussian_process.kernels:RationalQuadratic sklearn.gaussian_process.kernels:Sum sklearn.gaussian_process.kernels:WhiteKernel
-    sklearn.gaussian_process.kernels:Hyperparameter
     sklearn.model_selection._split:GroupKFold sklearn.model_selection._split:GroupShuffleSplit sklearn.model_selection._split:KFold
     sklearn.model_selection._split:LeaveOneGroupOut sklearn.model_selection._split:LeaveOneOut
     sklearn.model_selection._split:LeavePGroupsOut sklearn.model_selection._split:LeavePOut
@@ -293,7 +292,7 @@ NUMPY_TYPES: Final = _block("""
     numpy.dtypes:ULongLongDType numpy.dtypes:ObjectDType numpy.dtypes:BytesDType numpy.dtypes:StrDType numpy.dtypes:VoidDType
     numpy.dtypes:DateTime64DType numpy.dtypes:TimeDelta64DType
 """, CLASS, _NUMPY_DTYPE) + _block("""
-    numpy:bool numpy:bool_ numpy:int8 numpy:int16 numpy:int32 numpy:int64 numpy:uint8 numpy:uint16 numpy:uint32 numpy:uint64
+    numpy:bool numpy:int8 numpy:int16 numpy:int32 numpy:int64 numpy:uint8 numpy:uint16 numpy:uint32 numpy:uint64
     numpy:float16 numpy:float32 numpy:float64 numpy:longdouble numpy:complex64 numpy:complex128 numpy:clongdouble
     numpy:longlong numpy:ulonglong numpy:object_ numpy:str_ numpy:bytes_ numpy:void numpy:datetime64 numpy:timedelta64
 """, CLASS, _NUMPY_SCALAR)
@@ -346,6 +345,7 @@ OTHERS: Final = (
     Entry("numpy", "ndarray", CLASS, "array type named by _reconstruct; state restored by ndarray.__setstate__ (C, checks "
           "shape/dtype/buffer size)"),
     Entry("numpy", "matrix", CLASS, "ndarray subclass, same path as ndarray"),
+    Entry("numpy", "bool_", CLASS, "NumPy 1.x name of numpy.bool", "numpy:bool"),
     Entry("numpy", "dtype", CALL, "dtype(str, align, copy): raudit checks the first argument is a type string"),
     Entry("numpy._core.multiarray", "_reconstruct", FUNCTION, "empty array of an allowed ndarray subclass; raudit checks the "
           "shape is (0,) as NumPy writes it"),
@@ -433,6 +433,8 @@ OTHERS: Final = (
     Entry("sklearn._loss._loss", "CyHalfGammaLoss", CALL, "Cython loss with no state"),
     Entry("sklearn._loss._loss", "CyExponentialLoss", CALL, "Cython loss with no state"),
     Entry("sklearn._loss._loss", "CyHalfMultinomialLoss", CALL, "Cython loss with no state"),
+    Entry("sklearn._loss._loss", "__pyx_unpickle_CyHalfMultinomialLoss", FUNCTION, "Cython unpickle helper of the "
+          "multinomial loss: raudit checks the class argument is CyHalfMultinomialLoss"),
     Entry("sklearn._loss._loss", "CyHuberLoss", CALL, "Cython loss with one float parameter (delta)"),
     Entry("sklearn._loss._loss", "CyPinballLoss", CALL, "Cython loss with one float parameter (quantile)"),
     Entry("sklearn._loss._loss", "CyHalfTweedieLoss", CALL, "Cython loss with one float parameter (power)"),
@@ -484,6 +486,7 @@ SETSTATE: Final = MappingProxyType({
     "xgboost.core.Booster": ("dict", "parses the raw model bytes in XGBoost's C++ code"),
     "lightgbm.basic.Booster": ("dict", "parses the model text in LightGBM's C++ code"),
     "functools.partial": ("tuple", "sets func, args, keywords (raudit checks func is a reviewed REFERENCE function)"),
+    "sklearn._loss._loss.CyHalfMultinomialLoss": ("tuple", "Cython-generated: sets its (empty) C state"),
 })
 
 #: Classes a pickle may instantiate without ``__init__`` although their ``__new__`` is not ``object.__new__``: reason.
@@ -496,6 +499,10 @@ NEW: Final = MappingProxyType({
                                                                             "object.__new__",
     "sklearn.linear_model._passive_aggressive.PassiveAggressiveRegressor": "scikit-learn's @deprecated wrapper: warns, then "
                                                                            "object.__new__",
+    "sklearn.neighbors._kd_tree.KDTree64": "Cython __cinit__: empty arrays and the default metric; no arguments",
+    "sklearn.neighbors._ball_tree.BallTree64": "Cython __cinit__: empty arrays and the default metric; no arguments",
+    **{f"sklearn.metrics._dist_metrics.{e.qualname}": "Cython __cinit__: allocates the metric's parameter arrays; no arguments"
+       for e in DIST_METRICS},
 })
 
 #: Where a pickle may name a ufunc (``numpy.log1p``, ``scipy.special.expit``); the object must be a ``numpy.ufunc``.

@@ -349,6 +349,17 @@ def _mareconstruct(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
     return real(subtype, baseclass, (0,), basetype)
 
 
+def _pyx_unpickle(module: str, name: str) -> Callable[[Ctx, Any, tuple[Any, ...]], Any]:
+    def check(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
+        import importlib
+
+        _nargs(args, 3, 3, f"__pyx_unpickle_{name}")
+        if args[0] is not getattr(importlib.import_module(module), name):
+            raise Bad(f"__pyx_unpickle_{name} builds {name} only")
+        return real(*args)
+    return check
+
+
 def _seed_sequence(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
     from numpy.random import SeedSequence
 
@@ -487,6 +498,7 @@ RECONSTRUCTORS: Final[Mapping[str, Callable[[Ctx, Any, tuple[Any, ...]], Any]]] 
     "numpy.core:_ufunc_reconstruct": _ufunc_reconstruct,
     "numpy.ma.core:_mareconstruct": _mareconstruct,
     "numpy.random.bit_generator:__pyx_unpickle_SeedSequence": _seed_sequence,
+    "sklearn._loss._loss:__pyx_unpickle_CyHalfMultinomialLoss": _pyx_unpickle("sklearn._loss._loss", "CyHalfMultinomialLoss"),
     "numpy.random._pickle:__bit_generator_ctor": _bit_generator_ctor,
     "numpy.random._pickle:__randomstate_ctor": _generator_ctor("__randomstate_ctor"),
     "numpy.random._pickle:__generator_ctor": _generator_ctor("__generator_ctor"),

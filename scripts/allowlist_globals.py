@@ -143,9 +143,16 @@ def _kind(obj: Any, uses: set[str]) -> str:
 
 def report(record: Record, *, only_missing: bool) -> int:
     """Print the globals and built types (only those not allowed yet with ``only_missing``); return how many lack an entry."""
+    import _compat_pickle
+
     from raudit import _allowlist
 
     known = {(e.module, e.qualname) for e in _allowlist.ENTRIES}
+    for (module, name), entry in list(record.globals.items()):  # Python 2 names, as pickle maps them for protocols 0-2
+        new = _compat_pickle.NAME_MAPPING.get((module, name)) or (_compat_pickle.IMPORT_MAPPING.get(module, module), name)
+        if new != (module, name):
+            record.globals.pop((module, name))
+            record.globals.setdefault(new, entry)
     missing = 0
     print("# globals imported by the zoo's pickles: (module, qualname, kind)  # resolves to; uses; __setstate__ / __new__ owners; models")
     for (module, name), entry in sorted(record.globals.items()):

@@ -167,6 +167,11 @@ def _builders() -> dict[str, Callable[[pd.DataFrame], Case]]:
     ]:
         add(clf(name, model, skops=skops), name)
 
+    add(clf("hist_gradient_boosting_multiclass", ensemble.HistGradientBoostingClassifier(max_iter=10, random_state=0),
+            target="home_ownership"), "hist_gradient_boosting_multiclass")
+    add(clf("mlp_multiclass", scaled(preprocessing.StandardScaler(), neural_network.MLPClassifier(hidden_layer_sizes=(8,), max_iter=100,
+                                                                                                   random_state=0)),
+            target="purpose", skops=True), "mlp_multiclass")
     add(clf("column_transformer_onehot", pipeline.Pipeline([("pre", onehot()), ("clf", lr(max_iter=500))]), columns=mixed, skops=True),
         "column_transformer_onehot")
     add(clf("ordinal_hgb_categorical", scaled(
