@@ -856,7 +856,7 @@ class _Unpickler(_P):  # type: ignore[misc, valid-type]
 def _unknown_opcode(key: bytes) -> str:
     import pickletools
 
-    op = pickletools.code2op.get(key.decode("latin-1"))
+    op = pickletools.code2op.get(key.decode("latin-1"))  # type: ignore[attr-defined]
     if op is None:
         return f"byte {key!r} is not a pickle opcode"
     why = {"PERSID": "a persistent id", "BINPERSID": "a persistent id", "EXT1": "an extension-registry code",
