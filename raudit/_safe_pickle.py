@@ -95,9 +95,9 @@ class Limits:
         raudit hold and the time spent streaming it (≈30 s at bz2's speed).
     max_opcodes : int
         Pickle instructions. Each costs about a microsecond in this
-        pure-Python unpickler, so the default (50 million) bounds a hostile
+        pure-Python unpickler, so the default (30 million) bounds a hostile
         stream to well under a minute; real models use a few per array and per
-        attribute (a million-word text vocabulary, ~4 million).
+        attribute (a million-word text vocabulary: 3 million).
     max_memo : int
         Memo entries (objects a pickle keeps to refer to again).
     max_long_bytes : int
@@ -111,7 +111,7 @@ class Limits:
     """
 
     max_bytes: int | None = None
-    max_opcodes: int = 50_000_000
+    max_opcodes: int = 30_000_000
     max_memo: int = 20_000_000
     max_long_bytes: int = 1024
     max_depth: int = 1_000

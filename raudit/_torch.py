@@ -85,6 +85,12 @@ class TorchAdapter(ModelAdapter):
         return self.classes_[proba.argmax(axis=1)]
 
 
+#: What the report says of an inspected TorchScript archive (and the README quotes).
+TORCHSCRIPT_TRUST: Final = "no __setstate__ and only reviewed tensor ops; runs no Python"
+#: What the report says of an inspected ONNX model (and the README quotes).
+ONNX_TRUST: Final = ("ONNX graph inspected: standard operator domains only, external data only from files inside the model's "
+                     "folder; onnxruntime runs no Python")
+
 #: ``torch.X`` / ``ops.aten.X`` ops TorchScript code may call: the ops torch.nn's standard layers use
 #: (``scripts/torchscript_ops.py`` regenerates the list), each pure tensor or scalar math, shape handling, or
 #: error reporting. Nothing here reads or writes files (``from_file``, ``save``, ``load`` are not on it), and
@@ -253,8 +259,7 @@ def load_torch(path: Path, *, task: str, torch_class: str | None, output: str, f
             from raudit._safe_pickle import DEFAULT_LIMITS
 
             seen = inspect_torchscript(path, max_bytes=(limits or DEFAULT_LIMITS).bytes_for(path.stat().st_size))
-            trust_text = (f"TorchScript code inspected ({seen['code_files']} files): no __setstate__ and only reviewed "
-                          "tensor ops; runs no Python")
+            trust_text = f"TorchScript code inspected ({seen['code_files']} files): {TORCHSCRIPT_TRUST}"
         try:
             module = torch.jit.load(str(path), map_location="cpu")
         except Exception as exc:
@@ -469,9 +474,7 @@ def load_onnx(path: Path, *, task: str, features: tuple[str, ...] | None, trust:
     label = next((o.name for o in outputs if "label" in o.name.lower()), None)
     proba = next((o.name for o in outputs if "prob" in o.name.lower()), None)
     names = tuple(i.name for i in inputs) if len(inputs) > 1 else features
-    trust_text = ("trusted by the user (--trust-model): not inspected" if seen is None else
-                  "ONNX graph inspected: standard operator domains only, external data only from files inside the model's "
-                  "folder; onnxruntime runs no Python")
+    trust_text = "trusted by the user (--trust-model): not inspected" if seen is None else ONNX_TRUST
     info = {"format": "ONNX", "loader": "onnxruntime.InferenceSession (CPU)", "trust": trust_text,
             "inputs": [f"{i.name} {i.type} {i.shape}" for i in inputs], "outputs": [o.name for o in outputs]}
     adapter = OnnxAdapter(model=session, task="regression", feature_names=names, load_info=info, session=session,

@@ -870,6 +870,17 @@ def kd_tree_index_out_of_range(t: Target) -> Path:
     return t.write("kdtree.pkl", pickle.dumps(ReduceState(func, args, tuple(state))))
 
 
+@attack("sparse matrix")
+def sparse_matrix_index_out_of_range(t: Target) -> Path:
+    """A CSR matrix (as an SVC fitted on sparse data holds) whose column index points far outside its shape."""
+    import scipy.sparse as sp
+
+    m = sp.csr_matrix(np.eye(3))
+    m.indices = m.indices.copy()
+    m.indices[0] = 10**6
+    return t.write("sparse.pkl", pickle.dumps(m))
+
+
 @attack("XGBoost Booster")
 def xgboost_booster_wrong_state(t: Target) -> Path:
     """An XGBoost Booster whose model handle is not a bytearray (it goes straight to C++ through ctypes)."""

@@ -170,3 +170,20 @@ def test_load_limits_are_validated_and_named(tmp_path, files):
         load_model(small, limits=_safe_pickle.parse_limits(["bytes=10KiB"]))
     assert "10,240" in str(info.value)
     assert _safe_pickle.parse_limits({"bytes": "2GiB", "opcodes": "1e6"}) == _safe_pickle.Limits(max_bytes=2 << 30, max_opcodes=10**6)
+
+
+def test_readme_states_the_defaults_and_sentences_the_loader_uses():
+    """A claim is a test: the README's trust table quotes the caps and the trust sentences the code produces."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Supported models and the trust model"):readme.index("## Performance")]
+    limits = _safe_pickle.Limits()
+    assert limits.bytes_for(1) == 2 << 30 and limits.bytes_for(10 << 30) == 100 * (10 << 30)
+    assert "`max(2 GiB, 100 × file size)`" in section and f"({limits.max_opcodes // 1_000_000} million)" in section
+    for name in _safe_pickle._LIMIT_NAMES:
+        assert f"`{name}`" in section
+    from raudit._torch import ONNX_TRUST, TORCHSCRIPT_TRUST
+
+    plain = section.replace("`", "")
+    assert f"TorchScript code inspected: {TORCHSCRIPT_TRUST}" in plain and ONNX_TRUST in plain
