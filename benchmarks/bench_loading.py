@@ -94,7 +94,7 @@ def _example_model(folder: Path) -> Path:
     return folder / "model" / "model.joblib"
 
 
-def _forest(folder: Path, megabytes: int) -> tuple[Path, Path]:
+def _forest(folder: Path, megabytes: int) -> tuple[Path, Path, int]:
     import joblib
     import numpy as np
     from sklearn.ensemble import RandomForestClassifier
@@ -112,7 +112,7 @@ def _forest(folder: Path, megabytes: int) -> tuple[Path, Path]:
     plain, packed = folder / "forest.joblib", folder / "forest_zlib.joblib"
     joblib.dump(forest, plain)
     joblib.dump(forest, packed, compress=3)
-    return plain, packed
+    return plain, packed, n_trees
 
 
 def _zoo_ratios(folder: Path) -> dict[str, dict[str, float]]:
@@ -156,9 +156,10 @@ def main() -> int:
         old.parent.mkdir()
         old.write_text(subprocess.run(["git", "show", f"{args.old_ref}:raudit/_safe_pickle.py"], cwd=ROOT, check=True,
                                       capture_output=True, text=True).stdout)
-        models = {"example model": _example_model(folder)}
-        plain, packed = _forest(folder, args.forest_mb)
-        models[f"random forest ({plain.stat().st_size / 1e6:.0f} MB joblib)"] = plain
+        example = _example_model(folder)
+        models = {f"example model ({example.stat().st_size / 1e6:.2f} MB)": example}
+        plain, packed, n_trees = _forest(folder, args.forest_mb)
+        models[f"random forest ({n_trees} trees, {plain.stat().st_size / 1e6:.0f} MB joblib)"] = plain
         models[f"same forest, zlib ({packed.stat().st_size / 1e6:.0f} MB)"] = packed
         results: dict[str, dict[str, dict[str, float]]] = {}
         for label, path in models.items():

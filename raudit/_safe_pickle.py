@@ -88,11 +88,13 @@ class Limits:
     max_bytes : int, optional
         Bytes the pickle stream may hold once decompressed. Default
         ``max(2 GiB, 100 × the file's size)``: a model up to 2 GiB always
-        loads whatever its compression ratio, and 100× is more than ten times
-        the ratio of any real model measured (benchmarks/RESULTS.md: fitted
-        models compress 2-10×); a decompression bomb (12 KB → 16 GiB is
-        ~1,000,000:1) stops at the cap, which also bounds the memory it can make
-        raudit hold and the time spent streaming it (≈30 s at bz2's speed).
+        loads whatever its compression ratio, and 100× is six times the
+        highest ratio measured on real models (benchmarks/RESULTS.md: the
+        zoo's joblib files compress 2.2× median and 17× at most, with xz at
+        level 9; a 500 MB forest 5× with zlib); a decompression bomb (12 KB →
+        16 GiB is ~1,000,000:1) stops at the cap, which also bounds what it can
+        make raudit hold (it is streamed: ~150 MB peak) and the time spent
+        (≈ 20 s at bz2's speed).
     max_opcodes : int
         Pickle instructions. Each costs about a microsecond in this
         pure-Python unpickler, so the default (30 million) bounds a hostile

@@ -151,6 +151,27 @@ def torchscript_calls(zf: zipfile.ZipFile) -> set[str]:
     return names
 
 
+def _pickle_globals(data: bytes) -> list[str]:
+    """The globals a (TorchScript attribute) pickle names, read statically; never unpickled here."""
+    import pickletools
+
+    names: list[str] = []
+    strings: list[str] = []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
+                strings.append(str(arg))
+                if "torch.classes" in str(arg):  # however it is assembled (memo, STACK_GLOBAL), the name is in a string
+                    names.append(str(arg))
+            elif op.name == "GLOBAL":
+                names.append(str(arg).replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                names.append(f"{strings[-2]}.{strings[-1]}")
+    except Exception:  # noqa: BLE001 - an unreadable pickle is reported by torch.jit.load itself
+        names.append("<unreadable>")
+    return names
+
+
 def inspect_torchscript(path: Path, *, max_bytes: int) -> dict[str, Any]:
     """Read a TorchScript archive's code without running it; refuse what could run on load or touch files.
 
@@ -185,8 +206,12 @@ def inspect_torchscript(path: Path, *, max_bytes: int) -> dict[str, Any]:
         for name in files:
             try:
                 trees[name] = ast.parse(zf.read(name).decode("utf-8"))
-            except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+            except (SyntaxError, UnicodeDecodeError, ValueError, RecursionError, MemoryError) as exc:
                 problems.append(f"{name}: unreadable TorchScript code ({type(exc).__name__})")
+        for name in zf.namelist():  # the module's pickled attributes: torch's C++ unpickler builds what they name
+            if name.endswith(("data.pkl", "constants.pkl")):
+                problems.extend(f"{name}: {g} is a TorchBind (C++ extension) class" for g in _pickle_globals(zf.read(name))
+                                if "torch.classes" in g)
     defined = {n.name for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     for name, tree in trees.items():
         short = name.split("/code/", 1)[-1]
