@@ -94,7 +94,7 @@ class Limits:
         level 9; a 500 MB forest 5× with zlib); a decompression bomb (12 KB →
         16 GiB is ~1,000,000:1) stops at the cap, which also bounds what it can
         make raudit hold (it is streamed: ~150 MB peak) and the time spent
-        (≈ 20 s at bz2's speed).
+        (10-16 s for gzip, bz2 and xz bombs).
     max_opcodes : int
         Pickle instructions. Each costs about a microsecond in this
         pure-Python unpickler, so the default (30 million) bounds a hostile

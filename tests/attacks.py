@@ -665,7 +665,7 @@ def gzip_bomb(t: Target) -> Path:
 
 @attack("decompressed bytes", limits=("bytes=256MiB",))
 def bz2_bomb(t: Target) -> Path:
-    """A bz2 file of ~20 KB that inflates to 16 GiB (the issue's 12 KB → 16 GiB class): concatenated bz2 streams."""
+    """A bz2 file of 125 KB that inflates to 16 GiB (the issue's 12 KB → 16 GiB class): concatenated bz2 streams."""
     head, unit, n = _bomb_units(unit=8 << 20)
     return t.write("bz2_bomb.joblib", bz2.compress(head) + bz2.compress(unit) * n)
 
