@@ -200,7 +200,7 @@ class _Stream:
 
     def _need(self, n: int) -> None:
         if n > self.room():
-            if self.size is not None and n > self.size - self.produced and self.produced + n <= self.cap:
+            if self.size is not None and n > self.size - self.produced:
                 raise pickle.UnpicklingError(f"the pickle declares {n:,} bytes but only {self.size - self.produced:,} remain "
                                              "in the file (truncated or forged)")
             raise _TooBig(("decompressed bytes", self.produced + n, "bytes"))
@@ -225,7 +225,7 @@ class _Stream:
 
     def readinto_array(self, out: Any) -> None:
         """Fill a NumPy array's memory from the stream, in chunks."""
-        view = memoryview(out).cast("B")
+        view = memoryview(out.view("u1"))  # bytes of any dtype (datetime64 has no buffer format of its own)
         self._need(len(view))
         pos = 0
         while pos < len(view):

@@ -214,3 +214,28 @@ def test_report_states_format_loader_and_trust_decision(files, tmp_path):
     assert model["format"] == "pickle/joblib" and "restricted unpickler" in model["loader"]
     assert "allow-list" in model["trust"]
     assert "allow-list" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("how", ["joblib", "joblib-zlib", "pickle-5", "pickle-2"])
+def test_arrays_of_every_dtype_kind_round_trip(tmp_path, how):
+    """joblib's raw arrays are read by raudit: datetimes, strings, bytes, complex, structured, Fortran order, 0-d, empty."""
+    import pandas as pd
+
+    obj = {"t": np.array(["2020-01-01", "2021-06-01"], dtype="M8[ns]"), "td": np.array([1, 2], dtype="m8[s]"),
+           "f16": np.arange(3, dtype=np.float16), "s": np.array(["ab", "c"]), "b": np.array([b"x", b"yz"]),
+           "c": np.array([1 + 2j]), "empty": np.empty((0, 3)), "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+           "big_endian": np.arange(3, dtype=">i4"), "struct": np.zeros(2, dtype=[("a", "<f8"), ("b", "<i4")]),
+           "zero_d": np.array(5.0), "objects": np.array(["a", 1, None], dtype=object),
+           "frame": pd.DataFrame({"t": pd.to_datetime(["2020-01-01"]), "x": [1], "s": ["a"]})}
+    path = tmp_path / "arrays.bin"
+    if how.startswith("joblib"):
+        joblib.dump(obj, path, compress=3 if how.endswith("zlib") else 0)
+    else:
+        path.write_bytes(pickle.dumps(obj, protocol=int(how[-1])))
+    got, _ = safe_load(path)
+    for key, value in obj.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(got[key], value)
+        else:
+            np.testing.assert_array_equal(got[key], value)
+            assert got[key].shape == value.shape
