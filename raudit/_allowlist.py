@@ -244,6 +244,7 @@ SKLEARN_INTERNALS: Final = _block("""
     sklearn.metrics._scorer:_Scorer sklearn.metrics._scorer:_PassthroughScorer sklearn.metrics._scorer:_MultimetricScorer
     sklearn.neural_network._stochastic_optimizers:AdamOptimizer sklearn.neural_network._stochastic_optimizers:SGDOptimizer
     sklearn.compose._column_transformer:make_column_selector
+    sklearn.utils._metadata_requests:MetadataRequest sklearn.utils._metadata_requests:MethodMetadataRequest
     scipy.interpolate._bsplines:BSpline scipy.interpolate._interpolate:interp1d
     pandas.arrays:IntegerArray pandas.arrays:FloatingArray pandas.arrays:BooleanArray
     pandas:Int64Dtype pandas:Int32Dtype pandas:Float64Dtype pandas:BooleanDtype
@@ -330,6 +331,10 @@ OTHERS: Final = (
     Entry("builtins", "bytearray", CALL, "bytearray(bytes) or (str, encoding); never bytearray(n), which would allocate n bytes"),
     Entry("builtins", "getattr", FUNCTION, "only getattr(<scipy.stats distribution>, '_entropy'): scipy's rv_discrete pickles "
           "its vecentropy helper as a bound method; any other use is refused"),
+    Entry("datetime", "date", CALL, "date(4 bytes): a C constructor that validates the fields"),
+    Entry("datetime", "datetime", CALL, "datetime(10 bytes[, timezone]): a C constructor that validates the fields"),
+    Entry("datetime", "timedelta", CALL, "timedelta(days, seconds, microseconds) of integers"),
+    Entry("datetime", "timezone", CALL, "timezone(timedelta[, name]): a fixed UTC offset"),
     Entry("copyreg", "_reconstructor", FUNCTION, "protocol 0/1 object creation: base.__new__(cls); raudit checks cls is an "
           "allowed class and base is object or a builtin container it derives from"),
     Entry("_codecs", "encode", FUNCTION, "protocol 0-2 bytes: encode(str, 'latin1'); only the latin1/ascii/utf-8 codecs"),
@@ -402,6 +407,9 @@ OTHERS: Final = (
     Entry("pandas.core.internals.managers", "BlockManager", CALL, "BlockManager(blocks, axes) of blocks and indexes; pandas "
           "verifies their shapes; __setstate__ rebuilds blocks from arrays"),
     Entry("pandas.core.internals.managers", "SingleBlockManager", CLASS, "a Series' manager: __setstate__ rebuilds one block"),
+    Entry("pandas._libs.tslibs.timestamps", "_unpickle_timestamp", FUNCTION, "pd.Timestamp from integers; raudit checks "
+          "the time zone is None or a fixed-offset datetime.timezone"),
+    Entry("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle", FUNCTION, "pd.Timedelta from two integers"),
     Entry("pyarrow.lib", "_restore_array", FUNCTION, "pyarrow array from (type, length, buffers, ...); raudit validates the "
           "result with Array.validate(full=True), so offsets cannot point outside its buffers"),
     Entry("pyarrow.lib", "type_for_alias", FUNCTION, "pyarrow data type by name ('large_string'): a table lookup"),

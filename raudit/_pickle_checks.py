@@ -231,6 +231,26 @@ def _block_manager(ctx: Ctx, args: tuple[Any, ...]) -> None:
         raise Bad("BlockManager(blocks, axes) takes a tuple of blocks and a list of indexes")
 
 
+def _datetime(size: int, what: str) -> Callable[[Ctx, tuple[Any, ...]], None]:
+    def check(ctx: Ctx, args: tuple[Any, ...]) -> None:
+        import datetime
+
+        _nargs(args, 1, 2, what)
+        if not isinstance(args[0], bytes) or len(args[0]) != size:
+            raise Bad(f"{what}() takes its {size}-byte pickled form")
+        if len(args) == 2 and not isinstance(args[1], datetime.timezone):
+            raise Bad(f"{what}() time zone must be a fixed-offset datetime.timezone")
+    return check
+
+
+def _timezone(ctx: Ctx, args: tuple[Any, ...]) -> None:
+    import datetime
+
+    _nargs(args, 1, 2, "datetime.timezone")
+    if not isinstance(args[0], datetime.timedelta) or (len(args) == 2 and not isinstance(args[1], str)):
+        raise Bad("datetime.timezone(timedelta[, name]) only")
+
+
 #: Argument checks of the ``CALL`` classes, by ``module:qualname``.
 CALL_CHECKS: Final[Mapping[str, Callable[[Ctx, tuple[Any, ...]], None]]] = MappingProxyType({
     "builtins:set": _set_like(set), "builtins:frozenset": _set_like(frozenset),
@@ -238,6 +258,8 @@ CALL_CHECKS: Final[Mapping[str, Callable[[Ctx, tuple[Any, ...]], None]]] = Mappi
     "builtins:bytes": _bytes_like("bytes"), "builtins:bytearray": _bytes_like("bytearray"),
     "collections:OrderedDict": _ordered_dict, "collections:defaultdict": _defaultdict, "functools:partial": _partial,
     "numpy:dtype": _dtype, "sklearn.tree._tree:Tree": _tree,
+    "datetime:date": _datetime(4, "datetime.date"), "datetime:datetime": _datetime(10, "datetime.datetime"),
+    "datetime:timedelta": _numbers(3, "datetime.timedelta"), "datetime:timezone": _timezone,
     **{f"sklearn._loss._loss:{name}": _numbers(1, name) for name in (
         "CyHalfBinomialLoss", "CyHalfSquaredError", "CyAbsoluteError", "CyHalfPoissonLoss", "CyHalfGammaLoss",
         "CyExponentialLoss", "CyHalfMultinomialLoss", "CyHuberLoss", "CyPinballLoss", "CyHalfTweedieLoss",
@@ -433,6 +455,25 @@ def _new_index(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
     return real(cls, d)
 
 
+def _timestamp(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
+    import datetime
+
+    _nargs(args, 2, 4, "pandas _unpickle_timestamp")
+    value, freq, *rest = args
+    tz = rest[0] if rest else None
+    _int(value, "timestamp value", -(2**63), 2**63 - 1)
+    if freq is not None or not (tz is None or isinstance(tz, datetime.timezone)) or not all(isinstance(r, int) for r in rest[1:]):
+        raise Bad("pandas _unpickle_timestamp takes integers and a fixed-offset time zone")
+    return real(*args)
+
+
+def _timedelta(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
+    _nargs(args, 1, 2, "pandas _timedelta_unpickle")
+    for a in args:
+        _int(a, "timedelta value", -(2**63), 2**63 - 1)
+    return real(*args)
+
+
 def _restore_array(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
     _nargs(args, 1, 1, "pyarrow _restore_array")
     array = real(*args)
@@ -505,6 +546,8 @@ RECONSTRUCTORS: Final[Mapping[str, Callable[[Ctx, Any, tuple[Any, ...]], Any]]] 
     "pandas._libs.arrays:__pyx_unpickle_NDArrayBacked": _ndarray_backed,
     "pandas._libs.internals:_unpickle_block": _unpickle_block,
     "pandas.core.indexes.base:_new_Index": _new_index,
+    "pandas._libs.tslibs.timestamps:_unpickle_timestamp": _timestamp,
+    "pandas._libs.tslibs.timedeltas:_timedelta_unpickle": _timedelta,
     "pyarrow.lib:_restore_array": _restore_array,
     "pyarrow.lib:type_for_alias": _type_for_alias,
     "pyarrow.lib:py_buffer": _py_buffer,

@@ -239,3 +239,25 @@ def test_arrays_of_every_dtype_kind_round_trip(tmp_path, how):
         else:
             np.testing.assert_array_equal(got[key], value)
             assert got[key].shape == value.shape
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_dates_and_metadata_routing_requests_load(tmp_path, protocol):
+    """Models may carry datetimes (a training timestamp) and, with metadata routing on, request objects."""
+    import datetime
+
+    import pandas as pd
+    import sklearn
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = LogisticRegression().set_fit_request(sample_weight=True).fit(X, (X[:, 0] > 0).astype(int))
+    model.trained_at_ = datetime.datetime(2026, 11, 25, 9, 30, tzinfo=datetime.UTC)
+    obj = {"model": model, "day": datetime.date(2026, 1, 2), "delta": datetime.timedelta(3, 4, 5),
+           "stamp": pd.Timestamp("2026-01-01", tz="UTC"), "span": pd.Timedelta("1D")}
+    path = tmp_path / "dated.pkl"
+    path.write_bytes(pickle.dumps(obj, protocol=protocol))
+    got, _ = safe_load(path)
+    assert got["model"].trained_at_ == model.trained_at_ and got["stamp"] == obj["stamp"] and got["span"] == obj["span"]
+    assert got["day"] == obj["day"] and got["delta"] == obj["delta"]
+    np.testing.assert_array_equal(got["model"].predict(X), model.predict(X))
