@@ -704,6 +704,17 @@ def _check_object(obj: Any) -> None:
         check_tree_predictor(obj)
     elif name in ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree"):
         check_binary_tree(obj)
+    elif name.startswith("sklearn.") and hasattr(obj, "n_features_in_") and type(getattr(obj, "tree_", None)).__name__ == "Tree":
+        if int(obj.tree_.n_features) != int(obj.n_features_in_):  # predict checks X against n_features_in_, the tree reads X
+            raise Bad(f"a decision tree reads {obj.tree_.n_features} features but its estimator takes {obj.n_features_in_}")
+    elif name.startswith("sklearn.ensemble._hist_gradient_boosting.") and hasattr(obj, "_predictors"):
+        n = int(getattr(obj, "n_features_in_", 0))
+        for predictors in obj._predictors:
+            for pred in predictors:
+                nodes = pred.nodes
+                inner = nodes["is_leaf"] == 0
+                if inner.any() and int(nodes["feature_idx"][inner].max()) >= n:
+                    raise Bad(f"a HistGradientBoosting tree splits on feature {int(nodes['feature_idx'][inner].max())} of {n}")
     elif name.startswith("scipy.sparse.") and hasattr(obj, "check_format"):
         try:  # compressed sparse matrices restored by __dict__ update skip scipy's index checks; C++ kernels trust them
             obj.check_format(full_check=True)

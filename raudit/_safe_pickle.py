@@ -881,8 +881,8 @@ def _plain_build(inst: Any, state: Any) -> None:
             target[sys.intern(k)] = v
     if slotstate:
         for k, v in slotstate.items():
-            if type(k) is not str:
-                raise Bad("its pickled slot names are not strings")
+            if type(k) is not str or k.startswith("__"):  # never __class__, __dict__, ...
+                raise Bad(f"its pickled slot name {k!r} is not a plain attribute name")
             setattr(inst, k, v)
 
 

@@ -843,6 +843,33 @@ def tree_cycle(t: Target) -> Path:
     return t.write("tree_cycle.pkl", pickle.dumps(model))
 
 
+@attack("features but its estimator takes")
+def tree_reads_more_features_than_the_input(t: Target) -> Path:
+    """A decision tree whose splits index feature 5 of an estimator fitted on 3 columns: predict reads past each row."""
+    model = _tree_model()
+    state = model.tree_.__getstate__()
+    args = list(model.tree_.__reduce__()[1])
+    args[0] = 6
+    forged = _ForgedTree(model.tree_, state)
+    forged.args = tuple(args)
+    model.tree_ = forged
+    return t.write("tree_features.pkl", pickle.dumps(model))
+
+
+@attack("HistGradientBoosting")
+def hgb_feature_index_out_of_range(t: Target) -> Path:
+    """A HistGradientBoosting tree splitting on feature 50 of a model fitted on 3 columns."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    model = HistGradientBoostingClassifier(max_iter=3).fit(X, (X[:, 0] > 0).astype(int))
+    pred = model._predictors[0][0]
+    pred.nodes = pred.nodes.copy()
+    pred.nodes["feature_idx"][0] = 50
+    return t.write("hgb_feature.pkl", pickle.dumps(model))
+
+
 @attack("HistGradientBoosting")
 def hgb_predictor_out_of_range(t: Target) -> Path:
     """A HistGradientBoosting tree with a child index outside its nodes (skops' reason not to trust TreePredictor)."""
