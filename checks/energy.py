@@ -168,6 +168,10 @@ class EnergyCheck(Check):
         assert ctx.model is not None
         try:
             twin = clone(ctx.model.model)
+            # the clone's parameters came from the model file: no cache folder it names (Pipeline(memory=...)), no parallel jobs
+            off = {k: (None if k.split("__")[-1] == "memory" else 1) for k in twin.get_params(deep=True)
+                   if k.split("__")[-1] in ("memory", "n_jobs")}
+            twin.set_params(**off)
         except Exception as exc:
             details["training_skipped"] = f"the model cannot be cloned for a refit ({type(exc).__name__}: {exc}); record training " \
                                           "energy with raudit.track_training or pass --emissions."

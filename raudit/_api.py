@@ -337,12 +337,15 @@ def load_any_model(model: Any | str | Path | None, cfg: AuditConfig) -> tuple[Mo
         from raudit._mlflow import load_mlflow_model
 
         adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
-                                                         features=cfg.features)
+                                                         features=cfg.features, allow_globals=cfg.allow_globals,
+                                                         limits=cfg.load_limits)
     elif model_path is not None:
         adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
-                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
+                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output,
+                             allow_globals=cfg.allow_globals, limits=cfg.load_limits)
         adapter.load_settings = {"features": cfg.features, "trust": cfg.trust_model, "allow": cfg.allow_modules,
-                                 "task": cfg.task, "torch_class": cfg.torch_class, "torch_output": cfg.torch_output}
+                                 "task": cfg.task, "torch_class": cfg.torch_class, "torch_output": cfg.torch_output,
+                                 "allow_globals": cfg.allow_globals, "limits": cfg.load_limits}
     elif model is not None:
         adapter = adapt(model, features=cfg.features)
     else:
@@ -366,7 +369,7 @@ def resolved_trust(config: Any, cfg: AuditConfig, trust_model: bool | None,
 def _trust_sources(config: Any, cfg: AuditConfig, trust_model: bool | None) -> dict[str, str]:
     """Where the trust settings of a Python API call came from: a setting that is on came from a file or the API."""
     sources: dict[str, str] = {}
-    for key in ("trust_model", "allow_modules"):
+    for key in ("trust_model", "allow_modules", "allow_globals", "load_limits"):
         if key == "trust_model" and trust_model is not None:
             sources[key] = "Python API"
         elif getattr(cfg, key):

@@ -107,7 +107,15 @@ class AuditConfig:
     trust_model : bool
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
-        Extra modules a pickled model may import.
+        Module prefixes a pickled model may import anything from (loud: a
+        warning is printed and the report records it).
+    allow_globals : tuple of str
+        Exact ``module:Name`` globals a pickled or skops model may use beyond
+        raudit's reviewed allow-list.
+    load_limits : mapping
+        Caps on what opening the model may cost (``bytes``, ``opcodes``,
+        ``memo``, ``long_bytes``, ``depth``, ``expansion``); see
+        :class:`raudit._safe_pickle.Limits`.
     task : {"classification", "regression"} or None
         For PyTorch and ONNX models, which do not say (default classification).
     torch_class : str or None
@@ -155,6 +163,8 @@ class AuditConfig:
     scheduler: str | None = None
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
+    allow_globals: tuple[str, ...] = ()
+    load_limits: Mapping[str, Any] = field(default_factory=dict)
     task: str | None = None
     torch_class: str | None = None
     torch_output: str = "auto"
@@ -196,6 +206,10 @@ class AuditConfig:
                               f"got {self.junit_warnings_as!r}")
         if self.target is not None and self.target in self.sensitive:
             raise ConfigError(f"column {self.target!r} is both the target and a sensitive feature")
+        if self.load_limits:
+            from raudit._safe_pickle import parse_limits
+
+            parse_limits(self.load_limits)
 
     def replace(self, **changes: Any) -> AuditConfig:
         """Return a copy with ``changes`` applied (and validated)."""
@@ -212,7 +226,8 @@ class AuditConfig:
         out["bins"] = {k: list(v) for k, v in self.bins.items()}
         out["model_card"] = dict(self.model_card)
         out["compare"] = dict(self.compare)
-        for key in ("sensitive", "formats", "features", "checks", "allow_modules"):
+        out["load_limits"] = dict(self.load_limits)
+        for key in ("sensitive", "formats", "features", "checks", "allow_modules", "allow_globals"):
             if out[key] is not None:
                 out[key] = list(out[key])
         return out
@@ -236,6 +251,10 @@ class AuditConfig:
                 if not isinstance(value, Mapping):
                     raise ConfigError(f"{source}: [compare] must be a table of options, e.g. accuracy_margin = 0.01")
                 kwargs["compare"] = dict(value)
+            elif key == "load_limits":
+                if not isinstance(value, Mapping):
+                    raise ConfigError(f"{source}: load_limits must be a table, e.g. load_limits = {{bytes = \"16GiB\"}}")
+                kwargs["load_limits"] = dict(value)
             elif key in names:
                 kwargs[key] = _coerce(key, value, source)
             else:
@@ -247,7 +266,7 @@ class AuditConfig:
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     """Check one top-level value's type and turn lists into tuples."""
-    list_keys = {"sensitive", "features", "checks", "formats", "allow_modules"}
+    list_keys = {"sensitive", "features", "checks", "formats", "allow_modules", "allow_globals"}
     if key in list_keys:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -274,7 +293,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
 
 
 #: Settings that decide how much of a model file raudit inspects; where each came from is reported.
-TRUST_KEYS = ("trust_model", "allow_modules")
+TRUST_KEYS = ("trust_model", "allow_modules", "allow_globals", "load_limits")
 #: Sources of a setting that are not a file: a notice is printed only for a file.
 _NOT_FILES = ("default", "command line", "Python API")
 
@@ -293,10 +312,15 @@ def trust_settings(config: AuditConfig, sources: Mapping[str, str]) -> dict[str,
     >>> trust_settings(AuditConfig(trust_model=True), {"trust_model": "raudit.toml"})["trust_model"]
     {'value': True, 'source': 'raudit.toml'}
     """
-    return {
+    out: dict[str, dict[str, Any]] = {
         "trust_model": {"value": config.trust_model, "source": sources.get("trust_model", "default")},
         "allow_modules": {"value": list(config.allow_modules), "source": sources.get("allow_modules", "default")},
     }
+    if config.allow_globals:  # recorded only when set, like the load limits
+        out["allow_globals"] = {"value": list(config.allow_globals), "source": sources.get("allow_globals", "default")}
+    if config.load_limits:
+        out["load_limits"] = {"value": dict(config.load_limits), "source": sources.get("load_limits", "default")}
+    return out
 
 
 def trust_notices(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -308,6 +332,11 @@ def trust_notices(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
             continue
         if key == "trust_model":
             notices.append(f"{source} sets trust_model = true: the model file is loaded without inspection")
+        elif key == "allow_globals":
+            notices.append(f"{source} sets allow_globals = {list(value)}: a pickled model may import and call these "
+                           "beyond the reviewed list")
+        elif key == "load_limits":
+            notices.append(f"{source} sets load_limits = {dict(value)}: the caps on what opening a model file may use change")
         else:
             notices.append(f"{source} sets {key} = {list(value)}: a pickled model may import these modules "
                            "beyond the reviewed defaults")

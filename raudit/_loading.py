@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +39,7 @@ def _existing_file(path: str | Path, what: str) -> Path:
 def load_model(
     path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False, allow: tuple[str, ...] = (),
     task: str | None = None, torch_class: str | None = None, torch_output: str = "auto",
+    allow_globals: tuple[str, ...] = (), limits: Any = None,
 ) -> ModelAdapter:
     """Load a fitted model from ``path`` and wrap it in a :class:`ModelAdapter`.
 
@@ -51,7 +53,14 @@ def load_model(
     trust : bool
         Skip the inspection (``--trust-model``), after the user reviewed the file.
     allow : tuple of str
-        Extra module prefixes a pickle may import (``--allow-module``).
+        Module prefixes a pickle may import anything from (``--allow-module``):
+        loud, it prints a warning and is recorded in the load info.
+    allow_globals : tuple of str
+        Exact ``module:Name`` globals a pickle or skops file may use beyond
+        raudit's reviewed allow-list (``--allow-global``).
+    limits : raudit._safe_pickle.Limits or mapping, optional
+        Caps on decompressed size, opcodes, memo, integer size, nesting
+        (``--load-limit``); defaults in :class:`raudit._safe_pickle.Limits`.
     task : {"classification", "regression"}, optional
         For PyTorch and ONNX models, which cannot say (default classification).
     torch_class : "module:Class", optional
@@ -64,33 +73,39 @@ def load_model(
         Missing, unreadable, corrupt, unsafe or unsupported files, or an object
         that is not a fitted model.
     """
+    from raudit._safe_pickle import Limits, parse_limits
+
     p = _existing_file(path, "model")
+    load_limits = limits if isinstance(limits, Limits) else parse_limits(limits)
+    if allow and not trust:
+        _warn(f"--allow-module {', '.join(allow)}: a pickle may import ANY class or function under "
+              f"{'these modules' if len(allow) > 1 else 'this module'}, not only reviewed ones; prefer --allow-global "
+              "module:Name for the exact globals you reviewed")
     with p.open("rb") as fh:
         head = fh.read(4)
     if p.suffix in TORCH_SUFFIXES:
         from raudit._torch import load_torch
 
-        torch_adapter = load_torch(p, task=task or "classification", torch_class=torch_class, output=torch_output, features=features)
+        torch_adapter = load_torch(p, task=task or "classification", torch_class=torch_class, output=torch_output, features=features,
+                                   trust=trust, limits=load_limits)
         torch_adapter.load_info["path"] = str(p)
         return torch_adapter
     if p.suffix == ".onnx":
         from raudit._torch import load_onnx
 
-        onnx_adapter = load_onnx(p, task=task or "classification", features=features)
+        onnx_adapter = load_onnx(p, task=task or "classification", features=features, trust=trust)
         onnx_adapter.load_info["path"] = str(p)
         return onnx_adapter
     if p.suffix == ".skops" or (head.startswith(b"PK") and p.suffix not in (".joblib", ".pkl", ".pickle")):
-        obj = _load_skops(p, trust=trust)
-        info: dict[str, Any] = {"format": "skops", "loader": "skops.io.load",
-                                "trust": "types skops does not trust by default were trusted by the user" if trust else
-                                "only the types skops trusts by default"}
+        obj, info = _load_skops(p, trust=trust, allow_globals=allow_globals, limits=load_limits)
     elif p.suffix in (".joblib", ".pkl", ".pickle") or head[:1] == b"\x80":
         from raudit._safe_pickle import safe_load
 
-        obj, scan = safe_load(p, allow=allow, trust=trust)
-        info = {"format": "pickle/joblib" + (" (compressed)" if scan["compressed"] else ""),
-                "loader": "raudit restricted unpickler (joblib-compatible)", "trust": scan["decision"],
-                "globals_seen": scan.get("globals_seen")}
+        obj, scan = safe_load(p, allow_globals=allow_globals, allow_modules=allow, trust=trust, limits=load_limits)
+        info = {"format": "pickle/joblib" + (f" ({scan['compression']}-compressed)" if scan["compressed"] else ""),
+                "loader": "raudit restricted unpickler (exact allow-list, joblib-compatible)" if not trust else "joblib.load",
+                "trust": scan["decision"], "globals_seen": scan.get("globals_seen"),
+                "allowed_globals": scan["allowed_globals"], "allowed_modules": scan["allowed_modules"]}
     else:
         raise InputError(
             f"unsupported model file {p.name!r}",
@@ -100,23 +115,49 @@ def load_model(
     return adapt(obj, load_info=info, features=features)
 
 
-def _load_skops(p: Path, *, trust: bool) -> Any:
+def _warn(message: str) -> None:
+    """A loud notice on standard error (also for the Python API): a trust setting the user chose."""
+    print(f"raudit: warning: {message}", file=sys.stderr)
+
+
+def _load_skops(p: Path, *, trust: bool, allow_globals: tuple[str, ...], limits: Any) -> tuple[Any, dict[str, Any]]:
+    """Load a ``.skops`` file trusting raudit's reviewed types (and the user's exact globals), nothing else."""
     import skops.io as sio
 
+    from raudit._safe_pickle import check_loaded_model, skops_trusted_types
+
     try:
+        with zipfile.ZipFile(p) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
         untrusted = sio.get_untrusted_types(file=p)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(f"model file {p} is not a valid skops file: {exc}") from None
-    if untrusted and not trust:  # skops' own default trust list; e.g. HistGradientBoosting's TreePredictor is not in it
+    cap = limits.bytes_for(p.stat().st_size)
+    if unpacked > cap and not trust:
+        raise InputError(f"refusing to load {p}: its entries unpack to {unpacked:,} bytes, more than the {cap:,} raudit allows",
+                         hint="if the model is this large, raise the cap with --load-limit bytes=N, or --trust-model")
+    user = {g.replace(":", ".") for g in allow_globals}
+    reviewed = set(skops_trusted_types()) | user
+    left = [t for t in untrusted if t not in reviewed]
+    if left and not trust:
         raise InputError(
-            f"skops file {p} contains types skops does not trust by default: {', '.join(untrusted)}",
-            hint="skops explains each (e.g. TreePredictor's unchecked node indices can crash the process); "
-                 "if you made the file yourself or trust its source, rerun with --trust-model",
+            f"refusing to load skops file {p}: it contains types neither skops nor raudit's reviewed allow-list trusts: "
+            f"{', '.join(left)}",
+            hint="skops builds these with their __setstate__ (e.g. a scipy.stats distribution's execs text from the file); "
+                 "allow one exact type you reviewed with --allow-global module:Name, or, if you trust the file, --trust-model",
         )
     try:
-        return sio.load(p, trusted=untrusted)
+        obj = sio.load(p, trusted=untrusted)
     except Exception as exc:  # skops raises many types for bad content
         raise InputError(f"cannot load skops file {p}: {type(exc).__name__}: {exc}") from None
+    if not trust:
+        check_loaded_model(obj, limits=limits)
+    extra = [t for t in untrusted if t in user]
+    trusted_text = "all types, trusted by the user (--trust-model)" if trust else \
+        "skops' default types plus raudit's reviewed allow-list" + (f" plus {', '.join(extra)} (--allow-global)" if extra else "")
+    info: dict[str, Any] = {"format": "skops", "loader": "skops.io.load", "trust": f"no pickle; builds only {trusted_text}",
+                            "types_beyond_skops_defaults": list(untrusted)}
+    return obj, info
 
 
 def load_data(path: str | Path) -> pd.DataFrame:

@@ -41,7 +41,8 @@ def _redact(uri: str) -> str:
     return re.sub(r"//[^/@]*@", "//***@", uri)
 
 
-def load_mlflow_model(uri: str, *, trust: bool = False, allow: tuple[str, ...] = (), features: tuple[str, ...] | None = None) -> Any:
+def load_mlflow_model(uri: str, *, trust: bool = False, allow: tuple[str, ...] = (), features: tuple[str, ...] | None = None,
+                      allow_globals: tuple[str, ...] = (), limits: Any = None) -> Any:
     """Load a model from MLflow and return a :class:`ModelAdapter` whose ``load_info`` records where it came from."""
     mlflow = _mlflow()
     import yaml
@@ -70,7 +71,7 @@ def load_mlflow_model(uri: str, *, trust: bool = False, allow: tuple[str, ...] =
         fmt = sk.get("serialization_format", "cloudpickle")
         from raudit._loading import load_model
 
-        adapter = load_model(path, features=features, trust=trust, allow=allow)
+        adapter = load_model(path, features=features, trust=trust, allow=allow, allow_globals=allow_globals, limits=limits)
         adapter.load_info.update({"format": f"MLflow sklearn flavour ({fmt})", **info, "artifact_sha256": sha256_file(path)})
         return adapter
     if not trust:

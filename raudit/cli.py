@@ -62,6 +62,19 @@ def _csv(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _limits(values: tuple[str, ...]) -> dict[str, str] | None:
+    """``--load-limit NAME=VALUE`` flags as a mapping (validated with the config)."""
+    from raudit._errors import InputError
+
+    out = {}
+    for v in values:
+        name, sep, value = v.partition("=")
+        if not sep:
+            raise InputError(f"--load-limit {v!r} is not NAME=VALUE", hint="e.g. --load-limit bytes=16GiB")
+        out[name.strip()] = value.strip()
+    return out or None
+
+
 class _DefaultGroup(click.Group):
     """A group whose default command is ``audit``: ``raudit MODEL DATA`` works."""
 
@@ -143,7 +156,11 @@ def main() -> None:
 @click.option("--trust-model", is_flag=True, default=None,
               help="Load the model file without inspecting it (only after you reviewed where it came from).")
 @click.option("--allow-module", "allow_modules", multiple=True,
-              help="A module a pickled model may import beyond the defaults (repeatable).")
+              help="Let a pickled model import ANYTHING under this module (repeatable; loud: prefer --allow-global).")
+@click.option("--allow-global", "allow_globals", multiple=True, metavar="MODULE:NAME",
+              help="Let a pickled or skops model use this exact class or function you reviewed (repeatable).")
+@click.option("--load-limit", "load_limits", multiple=True, metavar="NAME=VALUE",
+              help="Raise a cap on opening the model, e.g. bytes=16GiB or opcodes=200000000 (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
@@ -207,6 +224,8 @@ def _raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "out": str(opts["out"]) if opts["out"] is not None else None,
         "trust_model": True if opts["trust_model"] else None,
         "allow_modules": tuple(opts["allow_modules"]) or None,
+        "allow_globals": tuple(opts.get("allow_globals") or ()) or None,
+        "load_limits": _limits(opts.get("load_limits") or ()),
         "sign_key": str(opts["sign_key"]) if opts.get("sign_key") is not None else None,
     }
     trust_sources = {k: "command line" if flag_values.get(k) is not None else str(opts["config_path"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -151,5 +152,66 @@ def test_onnx_pipeline_with_string_inputs_runs_a_full_audit(data, tmp_path):
     report = raudit.audit(path, data, target="approved", sensitive=["sex"], checks=["performance", "fairness", "explanations"],
                           config={"check": QUICK})
     assert report.lineage["model"]["format"] == "ONNX"
+    assert report.lineage["model"]["trust"].startswith("ONNX graph inspected: standard operator domains only")
     assert report["performance"].metrics["accuracy"] == pytest.approx((model.predict(X) == data.approved).mean(), abs=0.01)
     assert report["explanations"].status not in ("error", "skipped"), report["explanations"].summary
+
+
+def test_torchscript_is_inspected_before_loading_and_the_report_says_what_runs(trained, tmp_path):
+    from raudit._loading import load_model
+
+    path = tmp_path / "model.pt"
+    torch.jit.script(trained).save(str(path))
+    info = load_model(path, features=tuple(NUMERIC)).load_info
+    assert info["trust"].startswith("TorchScript code inspected") and "no __setstate__ and only reviewed tensor ops" in info["trust"]
+    assert info["trust"].endswith("runs no Python")
+
+
+def test_every_standard_torch_layer_passes_the_torchscript_inspection(tmp_path):
+    """The reviewed op list covers torch.nn's common layers (scripts/torchscript_ops.py --check agrees)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        from torchscript_ops import standard_modules
+    finally:
+        sys.path.pop(0)
+    from raudit._torch import inspect_torchscript
+
+    for i, module in enumerate(standard_modules()):
+        path = tmp_path / f"m{i}.pt"
+        torch.jit.save(torch.jit.script(module), str(path))
+        assert inspect_torchscript(path, max_bytes=1 << 30)["code_files"] >= 1, type(module).__name__
+
+
+def test_trust_model_skips_the_torchscript_inspection_and_says_so(tmp_path):
+    from raudit._loading import load_model
+    from tests.attacks import ATTACKS, Target
+
+    target = Target(tmp_path)
+    target.sentinel.write_bytes(b"precious")
+    path = ATTACKS["torchscript_from_file_in_forward"].build(target)
+    with pytest.raises(raudit.InputError, match="torch.from_file"):
+        load_model(path, features=("a", "b"))
+    adapter = load_model(path, trust=True, task="regression")  # loads; its forward would write the file
+    assert "not inspected" in adapter.load_info["trust"]
+
+
+def test_onnx_with_external_data_inside_its_folder_opens(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper
+
+    from raudit._loading import load_model
+
+    weights = helper.make_tensor("w", TensorProto.FLOAT, [2], [1.0, 2.0])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [weights])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    (tmp_path / "m").mkdir()
+    onnx.save(model, str(tmp_path / "m" / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+              location="weights.bin", size_threshold=0)
+    adapter = load_model(tmp_path / "m" / "model.onnx", task="regression", features=("a", "b"))
+    assert "external data only from files inside the model's folder" in adapter.load_info["trust"]
+    import pandas as pd
+
+    np.testing.assert_allclose(adapter.predict(pd.DataFrame({"a": [1.0], "b": [1.0]})), [2.0])

@@ -75,3 +75,15 @@ def test_the_python_api_warns_for_a_config_file_and_records_the_source(files, tm
     direct = raudit.audit(files["model"], files["data"], target="approved", sensitive=["sex"], checks=["performance"],
                           trust_model=True)
     assert direct.lineage["trust_settings"]["trust_model"] == {"value": True, "source": "Python API"}
+
+
+def test_allow_globals_and_load_limits_from_a_config_file_print_a_notice(files, tmp_path):
+    cfg = tmp_path / "raudit.toml"
+    cfg.write_text('allow_globals = ["collections:OrderedDict"]\nload_limits = {bytes = "1GiB"}\n')
+    res = CliRunner().invoke(main, [str(files["model"]), str(files["data"]), "--target", "approved",
+                                    "--sensitive", "sex", "--checks", "performance", "--format", "json",
+                                    "--quiet", "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "sets allow_globals = ['collections:OrderedDict']" in res.stderr and "sets load_limits" in res.stderr
+    lineage = json.loads((tmp_path / "o" / "report.json").read_text())["lineage"]["trust_settings"]
+    assert lineage["allow_globals"] == {"value": ["collections:OrderedDict"], "source": str(cfg)}

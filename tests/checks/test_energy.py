@@ -154,3 +154,20 @@ def test_no_stray_files_in_the_working_directory(files, tmp_path, monkeypatch):
     before = set(os.listdir(tmp_path))
     _energy(files["model"], files["data"])
     assert set(os.listdir(tmp_path)) == before
+
+
+def test_the_refit_never_writes_to_a_cache_folder_the_model_file_names(tmp_path, credit):
+    """A Pipeline(memory=DIR) from a model file must not make the energy refit write into DIR."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    cache = tmp_path / "cache"
+    data = credit.iloc[:600]
+    X = data[["income", "debt_to_income"]]
+    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(n_jobs=4))], memory=None).fit(X, data.approved)
+    model.set_params(memory=str(cache))
+    report = raudit.audit(model, data, target="approved", sensitive=["sex"], checks=["energy"],
+                          config={"check": {"energy": {"latency_calls": 10, "min_measure_s": 0.1}}})
+    assert report["energy"].details["training"]["source"] == "refit"
+    assert not cache.exists(), "the refit used the cache folder named by the model"
