@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -235,8 +237,6 @@ def build_context(
         model does not know, a model that fails to predict, a sensitive column with too many
         groups, or data the engine cannot read.
     """
-    import time
-
     from raudit._groups import spec_for
 
     timings: dict[str, float] = {}
@@ -275,7 +275,7 @@ def build_context(
                                                       *([y_pred_column] if y_pred_column else [])])}
     t0 = time.perf_counter()
     profile = _run_profile(source, profiled, engine=engine, client=client)
-    timings["read and profile"] = time.perf_counter() - t0
+    timings["pass 1: read and profile"] = time.perf_counter() - t0
     if profile.rows == 0:
         raise InputError("the data has no rows")
     target_counts = profile.values[target]
@@ -306,7 +306,8 @@ def build_context(
     # pass 2: predictions once, each check's summary, the sample
     t0 = time.perf_counter()
     summary, chunks, workers, decisions, whole = _run_summaries(source, model, plan, engine=engine, client=client)
-    timings["predict and summarise"] = time.perf_counter() - t0
+    timings["pass 2"] = time.perf_counter() - t0
+    timings.update({f"pass 2: {k}": v for k, v in summary.seconds.items()})
     sample = summary.sample.in_position_order if summary.sample is not None else None
     assert sample is not None
     in_memory = whole is not None
@@ -368,25 +369,34 @@ def _run_profile(source: Source, columns: Mapping[str, bool], *, engine: str, cl
 def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, engine: str,
                    client: Any) -> tuple[Any, int, int, str, Any]:
     """The second pass; returns the merged summary, chunks, workers, how decisions were made, the whole batch (in memory)."""
-    from raudit._engine import ChunkSummary, fold, summarise_chunk
+    from raudit._engine import ChunkSummary, summarise_chunk
 
     if engine == "dask":
         from raudit._dask import dask_summaries
 
         return dask_summaries(source, model, plan, client=client)
     for decisions in ("derived", "predict"):  # predict() disagreeing with the probabilities anywhere: predict() everywhere
-        parts: list[ChunkSummary] = []
-        offset = 0
+        merged: ChunkSummary | None = None
+        chunks = offset = 0
         whole = None
+        read = reduce = 0.0
+        t0 = time.perf_counter()
         for chunk in source.chunks(list(plan.columns)):
+            read += time.perf_counter() - t0
             part, batch = summarise_chunk(chunk, offset, model, plan, decisions=decisions)
-            parts.append(part)
+            t1 = time.perf_counter()
+            merged = part if merged is None else merged + part  # fold as we go: memory stays one chunk plus the summaries
+            reduce += time.perf_counter() - t1
             whole = batch if source.kind == "frame" else None
             offset += len(chunk)
-        merged = fold(parts)
+            chunks += 1
+            t0 = time.perf_counter()
+        assert merged is not None
         if merged.decisions != "disagree":
             break
-    return merged, len(parts), 0, merged.decisions, whole
+    assert merged is not None
+    final = dataclasses.replace(merged, seconds={**merged.seconds, "read": read, "reduce": reduce})
+    return final, chunks, 0, final.decisions, whole
 
 
 def _check_group_counts(profile: FirstPass, config: AuditConfig) -> None:

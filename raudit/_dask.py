@@ -8,7 +8,9 @@ them with raudit's own safe loader (the same inspection, allow-list and trust se
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,9 +122,15 @@ def dask_summaries(source: Source, model: Any, plan: Plan, *, client: Any) -> tu
     for decisions in ("derived", "predict"):
         tasks = [dask.delayed(_summarise_part)(p, off, blob_future, load, local, plan, decisions, source)
                  for p, off in zip(parts, offsets)]
-        merged = fold(dask.compute(*tasks, scheduler=client.get))
+        t0 = time.perf_counter()
+        summaries = dask.compute(*tasks, scheduler=client.get)
+        t1 = time.perf_counter()
+        merged = fold(summaries)
+        reduce = time.perf_counter() - t1
         if merged.decisions != "disagree":
             break
+    # per-partition seconds add up over workers; the wall time of the cluster pass is "compute"
+    merged = dataclasses.replace(merged, seconds={**merged.seconds, "compute on workers (wall)": t1 - t0, "reduce": reduce})
     return merged, len(parts), workers, merged.decisions, None
 
 

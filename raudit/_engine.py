@@ -19,6 +19,7 @@ the same to the last bit.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,13 +201,15 @@ class ChunkSummary:
     summaries: Mapping[str, Any]
     sample: Sample | None
     decisions: str = ""
+    seconds: Mapping[str, float] = field(default_factory=dict)
 
     def __add__(self, other: ChunkSummary) -> ChunkSummary:
         names = dict.fromkeys([*self.summaries, *other.summaries])
         merged = {n: _add(self.summaries.get(n), other.summaries.get(n)) for n in names}
         sample = other.sample if self.sample is None else (self.sample if other.sample is None else self.sample + other.sample)
         decisions = "disagree" if "disagree" in (self.decisions, other.decisions) else (self.decisions or other.decisions)
-        return ChunkSummary(self.rows + other.rows, merged, sample, decisions)
+        seconds = {k: self.seconds.get(k, 0.0) + other.seconds.get(k, 0.0) for k in dict.fromkeys([*self.seconds, *other.seconds])}
+        return ChunkSummary(self.rows + other.rows, merged, sample, decisions, seconds)
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -253,8 +256,10 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
         ``decisions`` says "disagree" when the check failed: the engine then runs again with "predict".
     batch : Batch
     """
+    t0 = time.perf_counter()
     positions = np.arange(offset, offset + len(frame), dtype=np.int64)
     y, y_pred, y_proba, how = _predict(frame, positions, model, plan, decisions=decisions)
+    t1 = time.perf_counter()
     X = frame[list(plan.features)]
     groups = {spec.column: apply_spec(frame[spec.column], spec) for spec in plan.specs}
     batch = Batch(positions, frame, X, y, y_pred, y_proba, groups)
@@ -264,7 +269,8 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
         if summary is not None:
             summaries[name] = summary
     sample = Sample.of(batch, seed=plan.seed, capacity=plan.sample_rows)
-    return ChunkSummary(len(frame), summaries, sample, how), batch
+    seconds = {"predict" if model is not None else "labels and decisions": t1 - t0, "summarise": time.perf_counter() - t1}
+    return ChunkSummary(len(frame), summaries, sample, how, seconds), batch
 
 
 def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
