@@ -231,9 +231,12 @@ def audit(
                                                          features=cfg.features)
     elif model_path is not None:
         adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
-                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output)
+                             task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output,
+                             text_column=cfg.text_column)
     elif model is not None:
-        adapter = adapt(model, features=cfg.features)
+        from raudit._text import as_text_model
+
+        adapter = as_text_model(adapt(model, features=cfg.features), cfg.text_column)
     else:
         adapter = None
     ctx, cfg = build_context(adapter, df, cfg, y_pred_column=y_pred, y_score_column=y_score,

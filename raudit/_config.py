@@ -74,6 +74,9 @@ class AuditConfig:
     torch_output : {"auto", "logits", "probabilities"}
         What a torch module's output is (auto: probabilities if in [0, 1] and
         rows sum to 1, else logits through softmax/sigmoid).
+    text_column : str or None
+        The column of free text a text classifier reads (a Hugging Face
+        folder or a scikit-learn text pipeline); text-aware checks need it.
     model_card : mapping
         The ``[model_card]`` table: intended use, out-of-scope uses, owners,
         training data, limitations, ethical considerations.
@@ -96,6 +99,7 @@ class AuditConfig:
     task: str | None = None
     torch_class: str | None = None
     torch_output: str = "auto"
+    text_column: str | None = None
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -115,6 +119,8 @@ class AuditConfig:
             raise ConfigError(f"torch_output must be auto, logits or probabilities; got {self.torch_output!r}")
         if self.target is not None and self.target in self.sensitive:
             raise ConfigError(f"column {self.target!r} is both the target and a sensitive feature")
+        if self.text_column is not None and self.text_column in (self.target, *self.sensitive):
+            raise ConfigError(f"column {self.text_column!r} is the text column and also the target or a sensitive feature")
 
     def replace(self, **changes: Any) -> AuditConfig:
         """Return a copy with ``changes`` applied (and validated)."""

@@ -14,7 +14,7 @@ from raudit._errors import InputError
 __all__ = ["load_model", "load_data", "DATA_SUFFIXES", "MODEL_SUFFIXES"]
 
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
-MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".pt", ".pth", ".pts", ".torchscript", ".onnx")
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".pt", ".pth", ".pts", ".torchscript", ".onnx", ".keras")
 TORCH_SUFFIXES = (".pt", ".pth", ".pts", ".torchscript")
 
 
@@ -35,7 +35,7 @@ def _existing_file(path: str | Path, what: str) -> Path:
 
 def load_model(
     path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False, allow: tuple[str, ...] = (),
-    task: str | None = None, torch_class: str | None = None, torch_output: str = "auto",
+    task: str | None = None, torch_class: str | None = None, torch_output: str = "auto", text_column: str | None = None,
 ) -> ModelAdapter:
     """Load a fitted model from ``path`` and wrap it in a :class:`ModelAdapter`.
 
@@ -55,6 +55,9 @@ def load_model(
     torch_class : "module:Class", optional
         The module class for a ``torch.save`` state dict.
     torch_output : {"auto", "logits", "probabilities"}
+    text_column : str, optional
+        The data column of texts for a text classifier (a Hugging Face folder
+        or a scikit-learn text pipeline).
 
     Raises
     ------
@@ -62,7 +65,24 @@ def load_model(
         Missing, unreadable, corrupt, unsafe or unsupported files, or an object
         that is not a fitted model.
     """
+    folder = Path(path)
+    if folder.is_dir():
+        from raudit._text import is_hf_directory, load_hf_text
+
+        if not is_hf_directory(folder):
+            raise InputError(f"model folder {folder} has no config.json",
+                             hint="raudit reads Hugging Face model folders (config.json, *.safetensors, tokenizer files) "
+                                  "and single model files")
+        text_adapter = load_hf_text(folder, text_column=text_column, trust=trust)
+        text_adapter.load_info["path"] = str(folder)
+        return text_adapter
     p = _existing_file(path, "model")
+    if p.suffix == ".keras":
+        from raudit._keras import load_keras
+
+        keras_adapter = load_keras(p, task=task or "classification", features=features, trust=trust)
+        keras_adapter.load_info["path"] = str(p)
+        return keras_adapter
     with p.open("rb") as fh:
         head = fh.read(4)
     if p.suffix in TORCH_SUFFIXES:
@@ -95,7 +115,9 @@ def load_model(
             hint=f"raudit reads {', '.join(MODEL_SUFFIXES)} files; save the model with joblib.dump or skops.io.dump",
         )
     info["path"] = str(p)
-    return adapt(obj, load_info=info, features=features)
+    from raudit._text import as_text_model
+
+    return as_text_model(adapt(obj, load_info=info, features=features), text_column)
 
 
 def _load_skops(p: Path, *, trust: bool) -> Any:

@@ -68,7 +68,9 @@ class Check:
         What the check needs: ``"model"`` (a model object, not only recorded
         predictions), ``"labels"`` (a classification task), ``"proba"``
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
-        column). A check whose needs are not met is skipped with the reason.
+        column), ``"text"`` (a model that reads a column of free text, named
+        with ``--text-column``). A check whose needs are not met is skipped
+        with the reason.
     Options : type
         The check's options: a frozen dataclass deriving from
         :class:`raudit.Options` whose fields are declared with
@@ -117,6 +119,8 @@ class Check:
             return "needs predicted probabilities, which the model does not give"
         if "sensitive" in needs and ctx.sensitive.shape[1] == 0:
             return "no sensitive columns given (use --sensitive)"
+        if "text" in needs and ctx.config.text_column is None:
+            return "needs a model that reads free text and the column that holds it (--text-column)"
         return None
 
 

@@ -48,7 +48,7 @@ def verify(report_path: str | Path, *, model: str | Path | None = None, data: st
                 results.append((f"{role} file", False, f"the report records no {role} file"))
             continue
         path = Path(given) if given is not None else Path(entry["path"])
-        if not path.is_file():
+        if not path.exists():
             results.append((f"{role} file", False, f"{path} not found (recorded sha256 {entry['sha256']})"))
             continue
         digest = sha256_file(path)
