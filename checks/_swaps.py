@@ -74,9 +74,9 @@ class SwapList:
         return 0 if term in self.mapping(0) else 1
 
     def label(self, direction: int) -> str:
-        """E.g. ``"gender: masculine → feminine"``."""
+        """E.g. ``"masculine → feminine"``."""
         a, b = self.sides if direction == 0 else self.sides[::-1]
-        return f"{self.name}: {a} → {b}"
+        return f"{a} → {b}"
 
 
 def _pairs(left: str, right: str) -> tuple[tuple[str, str], ...]:

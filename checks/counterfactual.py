@@ -361,7 +361,7 @@ def _judge(s: Swap, o: CounterfactualOptions) -> None:
 
 
 def _sentence(s: Swap, score_words: str) -> str:
-    return (f"[{s.list_name}] Swapping {s.label.split(': ', 1)[-1]} in {s.n:,} texts flips {s.flips} decision(s) "
+    return (f"[{s.list_name}] Swapping {s.label} in {s.n:,} texts flips {s.flips} decision(s) "
             f"({s.flip_rate:.1%}, 95 % CI {s.flip_ci[0]:.1%}–{s.flip_ci[1]:.1%}; {s.to_negative} to negative, {s.to_positive} "
             f"to positive) and moves the {score_words} by {s.mean_change:+.3f} on average "
             f"(95 % CI {s.change_ci[0]:+.3f} to {s.change_ci[1]:+.3f}); {s.reason}.")

@@ -94,7 +94,7 @@ def load_model(
     if p.suffix == ".onnx":
         from raudit._torch import load_onnx
 
-        onnx_adapter = load_onnx(p, task=task or "classification", features=features)
+        onnx_adapter = load_onnx(p, task=task, features=features)
         onnx_adapter.load_info["path"] = str(p)
         return onnx_adapter
     if p.suffix == ".skops" or (head.startswith(b"PK") and p.suffix not in (".joblib", ".pkl", ".pickle")):
