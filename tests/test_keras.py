@@ -51,7 +51,8 @@ def keras_files(tmp_path_factory, data):
     softmax.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     softmax.fit(X, y, epochs=15, batch_size=64, verbose=0)
     softmax.save(d / "softmax.keras")
-    lam = keras.Sequential([keras.Input((len(NUMERIC),)), keras.layers.Lambda(lambda x: x / 1000.0), keras.layers.Dense(1, activation="sigmoid")])
+    lam = keras.Sequential([keras.Input((len(NUMERIC),)), keras.layers.Lambda(lambda x: x / 1000.0),
+                            keras.layers.Dense(1, activation="sigmoid")])
     lam.save(d / "lambda.keras")
 
     @keras.saving.register_keras_serializable(package="author_code")
@@ -157,9 +158,49 @@ def test_keras_exported_to_onnx_is_audited_as_a_classifier(keras_files, data, tm
     assert report["performance"].metrics["roc_auc"] > 0.65
 
 
+def test_one_column_onnx_scores_are_a_classifier_only_when_asked(keras_files, tmp_path):
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / "sigmoid.onnx"
+    keras_files["model"].export(str(path), format="onnx", verbose=False)
+    assert raudit._loading.load_model(path, features=tuple(NUMERIC)).task == "regression"
+    adapter = raudit._loading.load_model(path, features=tuple(NUMERIC), task="classification")
+    import pandas as pd
+
+    X = keras_files["X"][:30]
+    assert adapter.task == "binary"
+    assert np.allclose(adapter.predict_proba(pd.DataFrame(X, columns=NUMERIC))[:, 1], keras_files["model"].predict(X, verbose=0)[:, 0],
+                       atol=1e-5)
+
+
 def test_help_imports_neither_keras_nor_transformers():
     code = ("import sys\nfrom raudit.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('keras', 'transformers', 'tokenizers', 'tensorflow', 'torch') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+BLOCKER = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class NoExtras(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("keras", "transformers", "tokenizers", "safetensors"):
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked)")
+        return None
+
+sys.meta_path.insert(0, NoExtras())
+from raudit.cli import main
+main()
+"""
+
+
+def test_without_the_extras_the_error_says_what_to_install(keras_files, tmp_path):
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert"}')
+    for model, extra in ((keras_files["dir"] / "model.keras", "raudit[keras"), (folder, "raudit[text]")):
+        done = subprocess.run([sys.executable, "-c", BLOCKER, str(model), str(keras_files["dir"] / "data.csv"), "--target",
+                               "approved", "--text-column", "note", "--out", str(tmp_path / "o")], capture_output=True, text=True)
+        assert done.returncode == 2 and extra in done.stderr, done.stderr

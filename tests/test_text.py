@@ -70,6 +70,25 @@ def test_adapter_matches_transformers_and_reads_labels_from_id2label(folders):
     assert np.allclose(adapter.predict_proba(pd.DataFrame({"note": notes})), expected, atol=1e-5)
 
 
+def test_transformers_is_called_offline_without_remote_code(folders, monkeypatch):
+    import transformers
+
+    calls = []
+    for name in ("AutoConfig", "AutoModelForSequenceClassification", "AutoTokenizer"):
+        cls = getattr(transformers, name)
+        real = cls.from_pretrained.__func__
+
+        def spy(klass, *args, _real=real, _name=name, **kwargs):
+            calls.append((_name, kwargs))
+            return _real(klass, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "from_pretrained", classmethod(spy))
+    load_model(folders["fair"], text_column="note")
+    assert {n for n, _ in calls} == {"AutoConfig", "AutoModelForSequenceClassification", "AutoTokenizer"}
+    for name, kwargs in calls:  # AutoTokenizer's own AutoConfig call included
+        assert kwargs.get("trust_remote_code") is False and kwargs.get("local_files_only") is True, (name, kwargs)
+
+
 def test_counterfactual_catches_the_model_trained_to_treat_she_differently(folders):
     report = raudit.audit(folders["biased"], folders["data01"], target="escalated", sensitive=["sex"],
                           checks=["counterfactual"], config={"text_column": "note", "check": QUICK})
@@ -150,7 +169,8 @@ HOSTILE = [
      "architecture 'BertWithBackdoor' is not a class transformers ships"),
     ("unknown_model_type", lambda s, d: _copy(s, d, edit=lambda c: c.update(model_type="my-bert")),
      "model_type 'my-bert' is not an architecture transformers"),
-    ("unknown_tokenizer_class", lambda s, d: _copy(s, d, file="tokenizer_config.json", edit=lambda c: c.update(tokenizer_class="EvilTokenizer")),
+    ("unknown_tokenizer_class",
+     lambda s, d: _copy(s, d, file="tokenizer_config.json", edit=lambda c: c.update(tokenizer_class="EvilTokenizer")),
      "tokenizer_class 'EvilTokenizer' is not a class transformers ships"),
     ("not_a_classifier", lambda s, d: _copy(s, d, edit=lambda c: c.update(architectures=["BertForMaskedLM"])),
      "not a sequence classifier"),
