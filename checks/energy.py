@@ -208,12 +208,15 @@ class EnergyCheck(Check):
             "cost_per_1000_predictions_usd": cost,
         })
         details["inference_measurement"] = m.to_dict()
-        details["inference"] = {"latency_calls": calls, "batch_rows": len(batch), "predictions_measured": predictions}
+        model_batch = getattr(model, "batch_size", None)  # rows per forward pass inside the adapter (torch, keras, text)
+        details["inference"] = {"latency_calls": calls, "batch_rows": len(batch), "predictions_measured": predictions,
+                                "model_batch_size": model_batch}
         return Table(
             "Inference", ["quantity", "value", "how"],
             [["single-row latency p50 (ms)", p50, f"{calls} calls of predict() on one row"],
              ["single-row latency p95 (ms)", p95, ""], ["single-row latency p99 (ms)", p99, ""],
-             ["batch throughput (rows/s)", throughput, f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"],
+             ["batch throughput (rows/s)", throughput, f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"
+              + (f"; the model runs them in batches of {model_batch}" if model_batch else "")],
              ["energy per 1,000 predictions (kWh)", per_1000_kwh, method_description(m.cpu_mode).split(";")[0]],
              ["CO₂e per 1,000 predictions (kg)", per_1000_kg, f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g/kWh"],
              ["cost per 1,000 predictions (USD)", cost,

@@ -129,6 +129,8 @@ def test_text_audit_end_to_end_writes_html_pdf_and_json(folders, tmp_path):
     assert status["explanations"] == "skipped" and "error" not in status.values(), status
     assert report["config"]["text_column"] == "note"
     assert report["lineage"]["model"]["batch_size"] == 32
+    energy = next(c for c in report["checks"] if c["name"] == "energy")
+    assert energy["details"]["inference"]["model_batch_size"] == 32 and "batches of 32" in json.dumps(energy["tables"])
     assert len(report["lineage"]["model_file"]["sha256"]) == 64  # the folder's files, hashed together
     html = (out / "report.html").read_text()
     assert "Counterfactual fairness (text)" in html and "Explanations (text)" in html
