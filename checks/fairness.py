@@ -595,7 +595,7 @@ def _proxies(ctx: AuditContext, o: FairnessOptions, details: dict[str, Any]) -> 
         target, _ = group_labels(ctx.sensitive[attr], bins=o.bins.get(attr))
         scores = []
         for col in inputs:
-            if col == attr:
+            if col == attr or col == ctx.config.text_column:  # free text: every value its own category, V ≈ 1 by construction
                 continue
             labels, _ = group_labels(ctx.data[col], n_quantiles=10)
             scores.append((cramers_v(labels.to_numpy(), target.to_numpy()), col))

@@ -113,6 +113,15 @@ def test_lambda_is_refused_before_keras_reads_the_file(keras_files, monkeypatch)
     assert calls == []
 
 
+def test_keras_loads_with_safe_mode_and_without_the_training_configuration(keras_files, monkeypatch):
+    real = keras.saving.load_model
+    seen = []
+    monkeypatch.setattr(keras.saving, "load_model", lambda *a, **k: seen.append(k) or real(*a, **k))
+    raudit._loading.load_model(keras_files["dir"] / "model.keras", features=tuple(NUMERIC))
+    assert seen == [{"compile": False, "safe_mode": True}]
+    assert keras.backend.backend() == "torch"
+
+
 def test_trust_model_loads_a_lambda_layer_with_safe_mode_off(keras_files):
     adapter = raudit._loading.load_model(keras_files["dir"] / "lambda.keras", features=tuple(NUMERIC), trust=True)
     assert "safe_mode=False" in adapter.load_info["loader"]

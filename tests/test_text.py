@@ -236,4 +236,5 @@ def test_sklearn_text_pipeline_through_the_safe_pickle_path(tmp_path, folders):
     assert report.lineage["model"]["format"] == "pickle/joblib" and report.lineage["model"]["text_column"] == "note"
     assert "restricted unpickler" in report.lineage["model"]["loader"]
     assert report["counterfactual"].status == "fail" and report["fairness"].status != "error"
+    assert report["fairness"].details["proxies"]["sex"] == []  # the text column is no proxy candidate: each text is its own category
     assert report["text_explanations"].metrics["additivity_max_error"] < 1e-6
