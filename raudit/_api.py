@@ -232,7 +232,7 @@ def audit(
     elif model_path is not None:
         adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
                              task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output,
-                             text_column=cfg.text_column)
+                             text_column=cfg.text_column, batch_size=cfg.batch_size)
     elif model is not None:
         from raudit._text import as_text_model
 

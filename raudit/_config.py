@@ -77,6 +77,9 @@ class AuditConfig:
     text_column : str or None
         The column of free text a text classifier reads (a Hugging Face
         folder or a scikit-learn text pipeline); text-aware checks need it.
+    batch_size : int or None
+        Rows per forward pass for Hugging Face, Keras and PyTorch models
+        (default 32 for text models, 4096 for the others); stated in the report.
     model_card : mapping
         The ``[model_card]`` table: intended use, out-of-scope uses, owners,
         training data, limitations, ethical considerations.
@@ -100,6 +103,7 @@ class AuditConfig:
     torch_class: str | None = None
     torch_output: str = "auto"
     text_column: str | None = None
+    batch_size: int | None = None
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -119,6 +123,9 @@ class AuditConfig:
             raise ConfigError(f"torch_output must be auto, logits or probabilities; got {self.torch_output!r}")
         if self.target is not None and self.target in self.sensitive:
             raise ConfigError(f"column {self.target!r} is both the target and a sensitive feature")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool)
+                                            or self.batch_size < 1):
+            raise ConfigError(f"batch_size must be a whole number ≥ 1; got {self.batch_size!r}")
         if self.text_column is not None and self.text_column in (self.target, *self.sensitive):
             raise ConfigError(f"column {self.text_column!r} is the text column and also the target or a sensitive feature")
 
@@ -177,9 +184,9 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: trust_model must be true or false; got {value!r}")
         return value
-    if key == "seed":
+    if key in ("seed", "batch_size"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"{source}: seed must be an integer; got {value!r}")
+            raise ConfigError(f"{source}: {key} must be an integer; got {value!r}")
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string; got {value!r}")

@@ -36,14 +36,16 @@ def _existing_file(path: str | Path, what: str) -> Path:
 def load_model(
     path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False, allow: tuple[str, ...] = (),
     task: str | None = None, torch_class: str | None = None, torch_output: str = "auto", text_column: str | None = None,
+    batch_size: int | None = None,
 ) -> ModelAdapter:
     """Load a fitted model from ``path`` and wrap it in a :class:`ModelAdapter`.
 
     Parameters
     ----------
     path : str or Path
-        A ``.joblib``/``.pkl`` pickle (inspected before anything in it runs)
-        or a ``.skops`` file.
+        A ``.joblib``/``.pkl`` pickle (inspected before anything in it runs),
+        a ``.skops``, TorchScript, ``.onnx`` or Keras 3 ``.keras`` file, or a
+        Hugging Face model folder (see :mod:`raudit._text`).
     features : tuple of str, optional
         Input columns for a model that does not record them.
     trust : bool
@@ -58,6 +60,8 @@ def load_model(
     text_column : str, optional
         The data column of texts for a text classifier (a Hugging Face folder
         or a scikit-learn text pipeline).
+    batch_size : int, optional
+        Rows per forward pass of a Hugging Face, Keras or PyTorch model.
 
     Raises
     ------
@@ -73,7 +77,7 @@ def load_model(
             raise InputError(f"model folder {folder} has no config.json",
                              hint="raudit reads Hugging Face model folders (config.json, *.safetensors, tokenizer files) "
                                   "and single model files")
-        text_adapter = load_hf_text(folder, text_column=text_column, trust=trust)
+        text_adapter = load_hf_text(folder, text_column=text_column, trust=trust, **({"batch_size": batch_size} if batch_size else {}))
         text_adapter.load_info["path"] = str(folder)
         return text_adapter
     p = _existing_file(path, "model")
@@ -82,6 +86,7 @@ def load_model(
 
         keras_adapter = load_keras(p, task=task or "classification", features=features, trust=trust)
         keras_adapter.load_info["path"] = str(p)
+        keras_adapter.batch_size = batch_size or keras_adapter.batch_size
         return keras_adapter
     with p.open("rb") as fh:
         head = fh.read(4)
@@ -90,6 +95,7 @@ def load_model(
 
         torch_adapter = load_torch(p, task=task or "classification", torch_class=torch_class, output=torch_output, features=features)
         torch_adapter.load_info["path"] = str(p)
+        torch_adapter.batch_size = batch_size or torch_adapter.batch_size
         return torch_adapter
     if p.suffix == ".onnx":
         from raudit._torch import load_onnx

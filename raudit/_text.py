@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,11 @@ class TextClassifierAdapter(ModelAdapter):
     (sorted by length, so a batch pads little), runs the model without
     gradients on the GPU when there is one, and returns the softmax of the
     logits in the order of ``classes_`` (from the config's ``id2label``).
+
+    ``predict`` and ``predict_proba`` on the same texts, one right after the
+    other (as the audit context asks for both), share one forward pass: the
+    first keeps its logits for the next call of the *other* method only, so
+    repeated calls of one method (the energy check's timing) always compute.
     """
 
     tokenizer: Any = None
@@ -194,6 +199,17 @@ class TextClassifierAdapter(ModelAdapter):
     batch_size: int = DEFAULT_BATCH_SIZE
     max_length: int = 512
     device: str = "cpu"
+    _handoff: tuple[str, int, np.ndarray] | None = field(default=None, repr=False)
+
+    def _shared_logits(self, texts: list[str], method: str) -> np.ndarray:
+        """Logits of ``texts``, taken from the other method's call just before when it saw the same texts."""
+        key = hash(tuple(texts))
+        handoff, self._handoff = self._handoff, None
+        if handoff is not None and handoff[0] != method and handoff[1] == key:
+            return handoff[2]
+        z = self.logits(texts)
+        self._handoff = (method, key, z)
+        return z
 
     def texts(self, X: pd.DataFrame) -> list[str]:
         """The text column of ``X`` as a list of strings (missing values become empty texts)."""
@@ -216,26 +232,28 @@ class TextClassifierAdapter(ModelAdapter):
 
     def proba_texts(self, texts: list[str]) -> np.ndarray:
         """Class probabilities for a list of texts, shape ``(n_texts, n_classes)``."""
-        z = self.logits(texts)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return _softmax(self.logits(texts))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray | None:  # noqa: D102
         if self.task == "regression":
             return None
-        return self.proba_texts(self.texts(X))
+        return _softmax(self._shared_logits(self.texts(X), "predict_proba"))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:  # noqa: D102
+        z = self._shared_logits(self.texts(X), "predict")
         if self.task == "regression":
-            return self.logits(self.texts(X))[:, 0]
-        proba = self.predict_proba(X)
-        assert proba is not None and self.classes_ is not None
-        return self.classes_[proba.argmax(axis=1)]
+            return z[:, 0]
+        assert self.classes_ is not None
+        return self.classes_[z.argmax(axis=1)]
 
     def describe(self) -> dict[str, Any]:  # noqa: D102
         return {**super().describe(), "text_column": self.text_column, "batch_size": self.batch_size,
                 "max_length": self.max_length, "device": self.device}
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _classes(config: Any) -> np.ndarray:

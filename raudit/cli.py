@@ -65,6 +65,8 @@ def main() -> None:
               help="For PyTorch/ONNX models, which cannot say [default: classification].")
 @click.option("--torch-class", help="module:Class of a torch.save state dict (built with no arguments).")
 @click.option("--text-column", help="Column of free text a text classifier reads (Hugging Face folder, scikit-learn text pipeline).")
+@click.option("--batch-size", type=click.IntRange(min=1),
+              help="Rows per forward pass of Hugging Face, Keras and PyTorch models [default: 32 for text, 4096 otherwise].")
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
 @click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json [default: all].")
@@ -139,6 +141,7 @@ def _audit(paths: tuple[str, ...], **opts: Any) -> int:
         "task": opts["task"],
         "torch_class": opts["torch_class"],
         "text_column": opts["text_column"],
+        "batch_size": opts["batch_size"],
         "formats": _csv(opts["formats"]),
         "checks": _csv(opts["checks"]),
         "fail_on": opts["fail_on"],

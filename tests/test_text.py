@@ -70,6 +70,22 @@ def test_adapter_matches_transformers_and_reads_labels_from_id2label(folders):
     assert np.allclose(adapter.predict_proba(pd.DataFrame({"note": notes})), expected, atol=1e-5)
 
 
+def test_predict_after_predict_proba_shares_one_forward_pass_but_repeats_compute(folders, monkeypatch):
+    adapter = load_model(folders["fair"], text_column="note")
+    X = pd.read_csv(folders["data"])[["note"]].iloc[:40]
+    calls = []
+    real = adapter.logits
+    monkeypatch.setattr(adapter, "logits", lambda texts: calls.append(len(texts)) or real(texts))
+    proba = adapter.predict_proba(X)
+    labels = adapter.predict(X)
+    assert calls == [40] and list(labels) == list(adapter.classes_[proba.argmax(axis=1)])
+    adapter.predict(X)
+    adapter.predict(X)  # the energy check times repeated calls: each one computes
+    assert calls == [40, 40, 40]
+    adapter.predict_proba(X.iloc[:5])  # other texts: computed
+    assert calls == [40, 40, 40, 5]
+
+
 def test_transformers_is_called_offline_without_remote_code(folders, monkeypatch):
     import transformers
 
@@ -121,16 +137,16 @@ def test_token_attributions_satisfy_shap_additivity(folders):
 def test_text_audit_end_to_end_writes_html_pdf_and_json(folders, tmp_path):
     out = tmp_path / "report"
     res = CliRunner().invoke(main, [str(folders["fair"]), str(folders["data"]), "--text-column", "note", "--target", "escalated",
-                                    "--sensitive", "sex", "--out", str(out), "--config", str(_toml(tmp_path))])
+                                    "--sensitive", "sex", "--out", str(out), "--config", str(_toml(tmp_path)), "--batch-size", "16"])
     assert res.exit_code in (0, 1), res.output
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.pdf"]
     report = json.loads((out / "report.json").read_text())
     status = {c["name"]: c["status"] for c in report["checks"]}
     assert status["explanations"] == "skipped" and "error" not in status.values(), status
     assert report["config"]["text_column"] == "note"
-    assert report["lineage"]["model"]["batch_size"] == 32
+    assert report["lineage"]["model"]["batch_size"] == 16 and report["config"]["batch_size"] == 16
     energy = next(c for c in report["checks"] if c["name"] == "energy")
-    assert energy["details"]["inference"]["model_batch_size"] == 32 and "batches of 32" in json.dumps(energy["tables"])
+    assert energy["details"]["inference"]["model_batch_size"] == 16 and "batches of 16" in json.dumps(energy["tables"])
     assert len(report["lineage"]["model_file"]["sha256"]) == 64  # the folder's files, hashed together
     html = (out / "report.html").read_text()
     assert "Counterfactual fairness (text)" in html and "Explanations (text)" in html
