@@ -229,14 +229,23 @@ class CounterfactualCheck(Check):
         def p(v: float) -> str:
             return "—" if not np.isfinite(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
 
-        rows = [[s.list_name, s.label, s.n, s.flips, s.flip_rate, ci(*s.flip_ci), f"{s.to_negative} / {s.to_positive}",
-                 p(s.flip_p_holm), s.mean_change, ci(*s.change_ci), p(s.change_p_holm), s.status] for s in swaps]
+        def pct(v: float) -> str:
+            return "—" if not np.isfinite(v) else f"{v:.1%}"
+
+        rows = [[s.list_name, s.label, s.n,
+                 f"{s.flips} ({pct(s.flip_rate)}; {ci(*s.flip_ci)})" if s.flips or np.isfinite(s.flip_ci[0]) else "—",
+                 f"{s.to_negative} / {s.to_positive}", p(s.flip_p_holm),
+                 "—" if not np.isfinite(s.mean_change) else f"{s.mean_change:+.3f} ({s.change_ci[0]:+.3f} to {s.change_ci[1]:+.3f})",
+                 p(s.change_p_holm),
+                 s.status] for s in swaps if s.n]
         tables = [Table(
             "Swaps: decision flips and score change",
-            ["list", "swap", "texts", "flips", "flip rate", "95 % CI (Wilson)", "flips to negative / positive", "p (McNemar, Holm)",
-             f"mean change of the {score_words}", "95 % CI (t)", "p (t-test, Holm)", "status"],
+            ["list", "swap", "texts changed", "flips (rate; 95 % CI)", "to negative / positive", "p flips (McNemar, Holm)",
+             f"mean change of the {score_words} (95 % CI)", "p change (t-test, Holm)", "status"],
             rows,
-            note=f"{sample_n:,} rows sampled (seeded) of {ctx.n_rows:,}; a swap counts only the texts it changes. A list swaps "
+            note=f"{sample_n:,} rows sampled (seeded) of {ctx.n_rows:,}; a swap counts only the texts it changes (swaps that "
+                 "change none are left out here and listed in report.json). Intervals: Wilson for the flip rate, t for the "
+                 "mean change. A list swaps "
                  "every listed term of a text both ways; the text counts in the direction most of its terms point. Thresholds: "
                  f"flip rate {o.flip_rate_max}, mean score change ±{o.score_change_max}; fail = beyond a threshold and significant "
                  f"(α = {o.alpha}, Holm across swaps); warn = beyond it without significant evidence; skipped = fewer than "
