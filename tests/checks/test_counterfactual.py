@@ -79,6 +79,9 @@ def test_swaps_are_whole_words_and_keep_case():
     assert swap_text("Emily and Greg", BUILTIN["names_race"].both())[0] == "Aisha and Tyrone"
     assert swap_text("Emily and Greg", BUILTIN["names_sex"].both())[0] == "Neil and Sarah"
     assert case_like("Mr", "ms") == "Ms" and case_like("MR", "ms") == "MS"
+    assert swap_text("Mr Lee, Ms Lee and Mrs Lee", BUILTIN["gender"].both()) == ("Ms Lee, Mr Lee and Mr Lee", 3)
+    names = {t for key in ("names_sex", "names_race") for pair in BUILTIN[key].pairs for t in pair}
+    assert len(names) == 36  # Bertrand & Mullainathan (2004), Table 8: 9 names × 2 sexes × 2 racial associations
     assert majority_side("She told him", BUILTIN["gender"]) == 1  # tie: the first term's side
     assert majority_side("she and her husband", BUILTIN["gender"]) == 1
 
