@@ -164,6 +164,9 @@ class EnergyCheck(Check):
         n = min(ctx.n_rows, o.refit_max_rows)
         rows = np.sort(ctx.rng("energy.refit").choice(ctx.n_rows, size=n, replace=False)) if n < ctx.n_rows else np.arange(n)
         X, y = ctx.X.iloc[rows], ctx.y[rows]
+        column = getattr(ctx.model, "text_column", None)
+        if column is not None and not hasattr(ctx.model.model, "feature_names_in_"):  # a text pipeline fitted on one column
+            X = X[column]
         try:
             _, m = measure(lambda: twin.fit(X, y), country=o.country, verbose=o.verbose)
         except Exception as exc:

@@ -247,10 +247,11 @@ def test_sklearn_text_pipeline_through_the_safe_pickle_path(tmp_path, folders):
     train = make_texts(800, seed=1, bias=0.6)
     joblib.dump(train_tfidf(train), tmp_path / "tfidf.joblib")
     report = raudit.audit(tmp_path / "tfidf.joblib", folders["data01"], target="escalated", sensitive=["sex"],
-                          checks=["performance", "fairness", "counterfactual", "text_explanations"],
+                          checks=["performance", "fairness", "counterfactual", "text_explanations", "energy"],
                           config={"text_column": "note", "check": QUICK})
     assert report.lineage["model"]["format"] == "pickle/joblib" and report.lineage["model"]["text_column"] == "note"
     assert "restricted unpickler" in report.lineage["model"]["loader"]
     assert report["counterfactual"].status == "fail" and report["fairness"].status != "error"
     assert report["fairness"].details["proxies"]["sex"] == []  # the text column is no proxy candidate: each text is its own category
     assert report["text_explanations"].metrics["additivity_max_error"] < 1e-6
+    assert report["energy"].details["training"]["source"] == "refit"  # the clone is refitted on the text column
