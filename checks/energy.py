@@ -180,6 +180,9 @@ class EnergyCheck(Check):
         n = min(len(sample), o.refit_max_rows)
         rows = np.sort(ctx.rng("energy.refit").choice(len(sample), size=n, replace=False)) if n < len(sample) else np.arange(n)
         X, y = sample.X.iloc[rows], sample.y[rows]
+        column = getattr(ctx.model, "text_column", None)
+        if column is not None and not hasattr(ctx.model.model, "feature_names_in_"):  # a text pipeline fitted on one column
+            X = X[column]
         try:
             _, m = measure(lambda: twin.fit(X, y), country=o.country, verbose=o.verbose)
         except Exception as exc:
@@ -226,14 +229,17 @@ class EnergyCheck(Check):
             "cost_per_1000_predictions_usd": cost,
         })
         details["inference_measurement"] = m.to_dict()
-        details["inference"] = {"latency_calls": calls, "batch_rows": len(batch), "predictions_measured": predictions}
+        model_batch = getattr(model, "batch_size", None)  # rows per forward pass inside the adapter (torch, keras, text)
+        details["inference"] = {"latency_calls": calls, "batch_rows": len(batch), "predictions_measured": predictions,
+                                "model_batch_size": model_batch}
         return Table(
             "Inference: latency, throughput, energy and cost measured on this machine", ["quantity", "value", "how"],
             [["single-row latency p50", f"{number(p50, digits=3)} ms", f"{calls} calls of predict() on one row"],
              ["single-row latency p95", f"{number(p95, digits=3)} ms", ""],
              ["single-row latency p99", f"{number(p99, digits=3)} ms", ""],
              ["batch throughput", f"{throughput:,.0f} rows per second",
-              f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"],
+              f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"
+              + (f"; the model runs them in batches of {model_batch}" if model_batch else "")],
              ["energy per 1,000 predictions", quantity(per_1000_kwh, "kWh"), method_description(m.cpu_mode).split(";")[0]],
              ["CO₂e per 1,000 predictions", quantity(per_1000_kg, "kg"), f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g per kWh"],
              ["cost per 1,000 predictions", f"${number(cost, digits=3)}",

@@ -63,6 +63,11 @@ class ExplanationsCheck(Check):
     requires = frozenset({"model"})
     Options = ExplanationsOptions
 
+    def unmet(self, ctx: AuditContext) -> str | None:  # noqa: D102
+        if ctx.config.text_column is not None:
+            return "the model reads free text, which per-column attributions do not explain: see the text_explanations check"
+        return super().unmet(ctx)
+
     def validate(self, ctx: AuditContext, options: ExplanationsOptions) -> None:  # noqa: D102
         _explained_class(ctx, options.explain_class)
         bad = [r for r in options.lime_rows if r >= ctx.n_rows]

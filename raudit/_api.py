@@ -281,7 +281,9 @@ def audit(
         lineage["data_files"] = [file_info(p) for p in data_paths]
     lineage["engine"] = {"engine": ctx.engine.engine, "source": ctx.engine.source, "chunks": ctx.engine.chunks,
                          "workers": ctx.engine.workers, "decisions": ctx.engine.decisions,
-                         "sample_rows": len(ctx.sample), "timings_s": {k: round(v, 3) for k, v in ctx.engine.timings.items()}}
+                         "decisions_checked_rows": ctx.engine.checked, "sample_rows": len(ctx.sample),
+                         "description": ctx.engine.describe(rows=ctx.n_rows, sample_rows=len(ctx.sample)),
+                         "timings_s": {k: round(v, 3) for k, v in ctx.engine.timings.items()}}
     validate_checks(ctx, planned)
     results = run_checks(ctx, planned, progress=progress)
     card = model_card_section(cfg.model_card)
@@ -335,19 +337,24 @@ def load_any_model(model: Any | str | Path | None, cfg: AuditConfig) -> tuple[Mo
     model_path = Path(model) if isinstance(model, (str, Path)) and not mlflow_uri else None
     if mlflow_uri is not None:
         from raudit._mlflow import load_mlflow_model
+        from raudit._text import as_text_model
 
-        adapter: ModelAdapter | None = load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
-                                                         features=cfg.features, allow_globals=cfg.allow_globals,
-                                                         limits=cfg.load_limits)
+        adapter: ModelAdapter | None = as_text_model(load_mlflow_model(mlflow_uri, trust=cfg.trust_model, allow=cfg.allow_modules,
+                                                                       features=cfg.features, allow_globals=cfg.allow_globals,
+                                                                       limits=cfg.load_limits), cfg.text_column)
     elif model_path is not None:
         adapter = load_model(model_path, features=cfg.features, trust=cfg.trust_model, allow=cfg.allow_modules,
                              task=cfg.task, torch_class=cfg.torch_class, torch_output=cfg.torch_output,
-                             allow_globals=cfg.allow_globals, limits=cfg.load_limits)
+                             allow_globals=cfg.allow_globals, limits=cfg.load_limits, text_column=cfg.text_column,
+                             batch_size=cfg.batch_size)
         adapter.load_settings = {"features": cfg.features, "trust": cfg.trust_model, "allow": cfg.allow_modules,
                                  "task": cfg.task, "torch_class": cfg.torch_class, "torch_output": cfg.torch_output,
-                                 "allow_globals": cfg.allow_globals, "limits": cfg.load_limits}
+                                 "allow_globals": cfg.allow_globals, "limits": cfg.load_limits,
+                                 "text_column": cfg.text_column, "batch_size": cfg.batch_size}
     elif model is not None:
-        adapter = adapt(model, features=cfg.features)
+        from raudit._text import as_text_model
+
+        adapter = as_text_model(adapt(model, features=cfg.features), cfg.text_column)
     else:
         adapter = None
     return adapter, model_path, mlflow_uri

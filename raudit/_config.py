@@ -123,6 +123,12 @@ class AuditConfig:
     torch_output : {"auto", "logits", "probabilities"}
         What a torch module's output is (auto: probabilities if in [0, 1] and
         rows sum to 1, else logits through softmax/sigmoid).
+    text_column : str or None
+        The column of free text a text classifier reads (a Hugging Face
+        folder or a scikit-learn text pipeline); text-aware checks need it.
+    batch_size : int or None
+        Rows per forward pass for Hugging Face, Keras and PyTorch models
+        (default 32 for text models, 4096 for the others); stated in the report.
     model_card : mapping
         The ``[model_card]`` table: intended use, out-of-scope uses, owners,
         training data, limitations, ethical considerations.
@@ -168,6 +174,8 @@ class AuditConfig:
     task: str | None = None
     torch_class: str | None = None
     torch_output: str = "auto"
+    text_column: str | None = None
+    batch_size: int | None = None
     model_card: Mapping[str, Any] = field(default_factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     reference: str | None = None
@@ -210,6 +218,11 @@ class AuditConfig:
             from raudit._safe_pickle import parse_limits
 
             parse_limits(self.load_limits)
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool)
+                                            or self.batch_size < 1):
+            raise ConfigError(f"batch_size must be a whole number ≥ 1; got {self.batch_size!r}")
+        if self.text_column is not None and self.text_column in (self.target, *self.sensitive):
+            raise ConfigError(f"column {self.text_column!r} is the text column and also the target or a sensitive feature")
 
     def replace(self, **changes: Any) -> AuditConfig:
         """Return a copy with ``changes`` applied (and validated)."""
@@ -283,7 +296,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         return value
     if key == "bins":
         return _bins(value, source)
-    if key in ("seed", "max_groups", "sample_rows", "chunk_rows"):
+    if key in ("seed", "max_groups", "sample_rows", "chunk_rows", "batch_size"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{source}: {key} must be a whole number; got {value!r}")
         return value

@@ -295,8 +295,10 @@ def build_context(
     needed = tuple(dict.fromkeys([target, *config.sensitive, *inputs, *(sketch["columns"] if sketch else []),
                                   *([id_column] if id_column else []),
                                   *([y_pred_column] if y_pred_column else []), *([y_score_column] if y_score_column else [])]))
+    # proxy candidates: numbers (in deciles) and columns of few categories; never free text (each text its own category)
     input_specs = tuple((c, spec_for(c, profile.values[c], max_categories=10, n_quantiles=10)
-                         if profile.values[c].numeric or (profile.values[c].exact and profile.values[c].distinct <= CROSSTAB_CAP)
+                         if c != config.text_column
+                         and (profile.values[c].numeric or (profile.values[c].exact and profile.values[c].distinct <= CROSSTAB_CAP))
                          else None) for c in inputs)
     plan = Plan(target=target, features=inputs, task=task, classes=classes, specs=specs, y_pred_column=y_pred_column,
                 y_score_column=y_score_column, columns=needed, seed=config.seed, sample_rows=config.sample_rows,
@@ -316,7 +318,7 @@ def build_context(
     described = source.description if engine != "dask" else (
         "an in-memory DataFrame" if source.kind == "frame" else f"{len(source.paths)} {source.kind.upper()} file(s)")
     info = EngineInfo(engine="memory" if source.kind == "frame" and engine != "dask" else engine, source=described,
-                      chunks=chunks, workers=workers, decisions=decisions, timings=timings)
+                      chunks=chunks, workers=workers, decisions=decisions, timings=timings, checked=summary.checked)
     ctx = AuditContext(
         config=config, model=model, task=task, classes=classes, positive_label=positive, favourable=favourable,
         n_rows=profile.rows, features=inputs, groupings=specs, summaries=summary.summaries, sample=sample,

@@ -202,6 +202,7 @@ class ChunkSummary:
     sample: Sample | None
     decisions: str = ""
     seconds: Mapping[str, float] = field(default_factory=dict)
+    checked: int = 0  # rows on which predict() was called to confirm decisions derived from the probabilities
 
     def __add__(self, other: ChunkSummary) -> ChunkSummary:
         names = dict.fromkeys([*self.summaries, *other.summaries])
@@ -209,7 +210,7 @@ class ChunkSummary:
         sample = other.sample if self.sample is None else (self.sample if other.sample is None else self.sample + other.sample)
         decisions = "disagree" if "disagree" in (self.decisions, other.decisions) else (self.decisions or other.decisions)
         seconds = {k: self.seconds.get(k, 0.0) + other.seconds.get(k, 0.0) for k in dict.fromkeys([*self.seconds, *other.seconds])}
-        return ChunkSummary(self.rows + other.rows, merged, sample, decisions, seconds)
+        return ChunkSummary(self.rows + other.rows, merged, sample, decisions, seconds, self.checked + other.checked)
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -258,7 +259,7 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
     """
     t0 = time.perf_counter()
     positions = np.arange(offset, offset + len(frame), dtype=np.int64)
-    y, y_pred, y_proba, how = _predict(frame, positions, model, plan, decisions=decisions)
+    y, y_pred, y_proba, how, checked = _predict(frame, positions, model, plan, decisions=decisions)
     t1 = time.perf_counter()
     X = frame[list(plan.features)]
     groups = {spec.column: apply_spec(frame[spec.column], spec) for spec in plan.specs}
@@ -270,25 +271,31 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
             summaries[name] = summary
     sample = Sample.of(batch, seed=plan.seed, capacity=plan.sample_rows)
     seconds = {"predict" if model is not None else "labels and decisions": t1 - t0, "summarise": time.perf_counter() - t1}
-    return ChunkSummary(len(frame), summaries, sample, how, seconds), batch
+    return ChunkSummary(len(frame), summaries, sample, how, seconds, checked), batch
 
 
 def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
-             *, decisions: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+             *, decisions: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str, int]:
+    """Labels, decisions, probabilities, how the decisions were made, and on how many rows predict() confirmed them.
+
+    Decisions are the class of highest probability when ``decisions`` is "derived": predict() runs only on the rows
+    whose seeded key falls under a threshold (about :data:`VERIFY_ROWS` in all) and must agree on each, else the
+    chunk says "disagree" and the engine reruns the pass with predict() on every row.
+    """
     y_raw = frame[plan.target]
     if y_raw.isna().any():
         raise InputError(f"target column {plan.target!r} has {int(y_raw.isna().sum())} missing value(s)",
                          hint="drop or fill the unlabelled rows before the audit")
     y = _labels(y_raw.to_numpy(), plan)
     if model is None:
-        return (y, *_recorded(frame, plan), "recorded")
+        return (y, *_recorded(frame, plan), "recorded", 0)
     X = frame[list(plan.features)]
     try:
         proba = model.predict_proba(X) if plan.task != "regression" else None
         if proba is None:
-            return y, np.asarray(model.predict(X)), None, "predict"
+            return y, np.asarray(model.predict(X)), None, "predict", 0
         if decisions == "predict":
-            return y, np.asarray(model.predict(X)), proba, "predict"
+            return y, np.asarray(model.predict(X)), proba, "predict", 0
         assert plan.classes is not None
         derived = plan.classes[np.argmax(proba, axis=1)]
         threshold = np.uint64(min(2**64 - 1, int(2**64 * min(1.0, VERIFY_ROWS / max(plan.rows, 1)))))
@@ -296,8 +303,8 @@ def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
         if len(verify):
             predicted = np.asarray(model.predict(X.iloc[verify]))
             if not np.array_equal(predicted, derived[verify].astype(predicted.dtype, copy=False)):
-                return y, derived, proba, "disagree"
-        return y, derived, proba, "derived"
+                return y, derived, proba, "disagree", len(verify)
+        return y, derived, proba, "derived", len(verify)
     except InputError:
         raise
     except Exception as exc:
@@ -352,3 +359,18 @@ class EngineInfo:
     workers: int = 0
     decisions: str = ""
     timings: Mapping[str, float] = field(default_factory=dict)
+    checked: int = 0
+
+    def describe(self, *, rows: int, sample_rows: int) -> str:
+        """One sentence for the report: how the rows were read, how decisions were made, what the sample is."""
+        how = {"memory": "Read whole into memory",
+               "stream": f"Streamed: {self.source} ({self.chunks:,} chunk{'s' if self.chunks != 1 else ''})",
+               "dask": f"Read on a Dask cluster of {self.workers} worker{'s' if self.workers != 1 else ''}: {self.source}, "
+                       f"{self.chunks:,} partition{'s' if self.chunks != 1 else ''}"}.get(self.engine, self.source)
+        decided = {"derived": "decisions are the class of highest probability, which the model's predict() matched on all "
+                              f"{self.checked:,} rows it was run on (chosen by seed)",
+                   "predict": "decisions from the model's predict() on every row",
+                   "recorded": "decisions as recorded in the data"}.get(self.decisions, f"decisions: {self.decisions}")
+        sample = ("every row is in the sample that explanations, mitigation and latency use" if sample_rows >= rows else
+                  f"explanations, mitigation and latency use a seeded uniform sample of {sample_rows:,} of the {rows:,} rows")
+        return f"{how}; {decided}; {sample}."

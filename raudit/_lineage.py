@@ -18,12 +18,23 @@ __all__ = ["file_info", "git_info", "library_versions", "collect_lineage", "sha2
 LIBRARIES = (
     "raudit", "numpy", "pandas", "scikit-learn", "scipy", "joblib", "skops", "shap", "lime",
     "fairlearn", "codecarbon", "jinja2", "weasyprint", "xgboost", "lightgbm", "torch", "mlflow",
+    "transformers", "tokenizers", "safetensors", "keras",
 )
 
 
 def sha256_file(path: str | Path) -> str:
-    """Return the hex sha256 of a file (streamed, not read into memory)."""
-    with open(path, "rb") as fh:
+    """Return the hex sha256 of a file (streamed, not read into memory).
+
+    A folder (a Hugging Face model) hashes the sorted list of its files'
+    relative paths and sha256s, so any changed, added or removed file changes it.
+    """
+    p = Path(path)
+    if p.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(q for q in p.rglob("*") if q.is_file()):
+            h.update(f.relative_to(p).as_posix().encode() + b"\0" + sha256_file(f).encode() + b"\n")
+        return h.hexdigest()
+    with open(p, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
@@ -37,12 +48,22 @@ def tree_hash(paths: Iterable[Path], *, root: Path) -> str:
 
 
 def file_info(path: str | Path) -> dict[str, Any]:
-    """Return path, size, sha256 and git state of one input file."""
+    """Return path, size, sha256 and git state of one input file (a URL: read through fsspec, no git state)."""
+    if "://" in str(path):
+        import fsspec
+
+        h, size = hashlib.sha256(), 0
+        with fsspec.open(str(path), "rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+                size += len(block)
+        return {"path": str(path), "name": str(path).rstrip("/").rsplit("/", 1)[-1], "bytes": size,
+                "sha256": h.hexdigest(), "git": None}
     p = Path(path)
     return {
         "path": str(p),
         "name": p.name,
-        "bytes": p.stat().st_size,
+        "bytes": sum(q.stat().st_size for q in p.rglob("*") if q.is_file()) if p.is_dir() else p.stat().st_size,
         "sha256": sha256_file(p),
         "git": git_info(p),
     }

@@ -17,7 +17,7 @@ from raudit._errors import InputError
 __all__ = ["load_model", "load_data", "check_unique_columns", "DATA_SUFFIXES", "MODEL_SUFFIXES"]
 
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
-MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".pt", ".pth", ".pts", ".torchscript", ".onnx")
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".pt", ".pth", ".pts", ".torchscript", ".onnx", ".keras")
 TORCH_SUFFIXES = (".pt", ".pth", ".pts", ".torchscript")
 
 
@@ -39,15 +39,16 @@ def _existing_file(path: str | Path, what: str) -> Path:
 def load_model(
     path: str | Path, *, features: tuple[str, ...] | None = None, trust: bool = False, allow: tuple[str, ...] = (),
     task: str | None = None, torch_class: str | None = None, torch_output: str = "auto",
-    allow_globals: tuple[str, ...] = (), limits: Any = None,
+    allow_globals: tuple[str, ...] = (), limits: Any = None, text_column: str | None = None, batch_size: int | None = None,
 ) -> ModelAdapter:
     """Load a fitted model from ``path`` and wrap it in a :class:`ModelAdapter`.
 
     Parameters
     ----------
     path : str or Path
-        A ``.joblib``/``.pkl`` pickle (inspected before anything in it runs)
-        or a ``.skops`` file.
+        A ``.joblib``/``.pkl`` pickle (inspected before anything in it runs),
+        a ``.skops``, TorchScript, ``.onnx`` or Keras 3 ``.keras`` file, or a
+        Hugging Face model folder (see :mod:`raudit._text`).
     features : tuple of str, optional
         Input columns for a model that does not record them.
     trust : bool
@@ -66,6 +67,11 @@ def load_model(
     torch_class : "module:Class", optional
         The module class for a ``torch.save`` state dict.
     torch_output : {"auto", "logits", "probabilities"}
+    text_column : str, optional
+        The data column of texts for a text classifier (a Hugging Face folder
+        or a scikit-learn text pipeline).
+    batch_size : int, optional
+        Rows per forward pass of a Hugging Face, Keras or PyTorch model.
 
     Raises
     ------
@@ -75,12 +81,30 @@ def load_model(
     """
     from raudit._safe_pickle import Limits, parse_limits
 
-    p = _existing_file(path, "model")
     load_limits = limits if isinstance(limits, Limits) else parse_limits(limits)
     if allow and not trust:
         _warn(f"--allow-module {', '.join(allow)}: a pickle may import ANY class or function under "
               f"{'these modules' if len(allow) > 1 else 'this module'}, not only reviewed ones; prefer --allow-global "
               "module:Name for the exact globals you reviewed")
+    folder = Path(path)
+    if folder.is_dir():
+        from raudit._text import is_hf_directory, load_hf_text
+
+        if not is_hf_directory(folder):
+            raise InputError(f"model folder {folder} has no config.json",
+                             hint="raudit reads Hugging Face model folders (config.json, *.safetensors, tokenizer files) "
+                                  "and single model files")
+        text_adapter = load_hf_text(folder, text_column=text_column, trust=trust, **({"batch_size": batch_size} if batch_size else {}))
+        text_adapter.load_info["path"] = str(folder)
+        return text_adapter
+    p = _existing_file(path, "model")
+    if p.suffix == ".keras":
+        from raudit._keras import load_keras
+
+        keras_adapter = load_keras(p, task=task or "classification", features=features, trust=trust)
+        keras_adapter.load_info["path"] = str(p)
+        keras_adapter.batch_size = batch_size or keras_adapter.batch_size
+        return keras_adapter
     with p.open("rb") as fh:
         head = fh.read(4)
     if p.suffix in TORCH_SUFFIXES:
@@ -89,11 +113,12 @@ def load_model(
         torch_adapter = load_torch(p, task=task or "classification", torch_class=torch_class, output=torch_output, features=features,
                                    trust=trust, limits=load_limits)
         torch_adapter.load_info["path"] = str(p)
+        torch_adapter.batch_size = batch_size or torch_adapter.batch_size
         return torch_adapter
     if p.suffix == ".onnx":
         from raudit._torch import load_onnx
 
-        onnx_adapter = load_onnx(p, task=task or "classification", features=features, trust=trust)
+        onnx_adapter = load_onnx(p, task=task, features=features, trust=trust)
         onnx_adapter.load_info["path"] = str(p)
         return onnx_adapter
     if p.suffix == ".skops" or (head.startswith(b"PK") and p.suffix not in (".joblib", ".pkl", ".pickle")):
@@ -112,7 +137,9 @@ def load_model(
             hint=f"raudit reads {', '.join(MODEL_SUFFIXES)} files; save the model with joblib.dump or skops.io.dump",
         )
     info["path"] = str(p)
-    return adapt(obj, load_info=info, features=features)
+    from raudit._text import as_text_model
+
+    return as_text_model(adapt(obj, load_info=info, features=features), text_column)
 
 
 def _warn(message: str) -> None:

@@ -70,9 +70,10 @@ class Check:
         What the check needs: ``"model"`` (a model object, not only recorded
         predictions), ``"labels"`` (a classification task), ``"proba"``
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
-        column), ``"reference"`` (a reference profile, ``--reference``), ``"data"``
-        (the whole data in memory: ``ctx.data``, ``ctx.X``, ``ctx.y``...). A
-        check whose needs are not met is skipped with the reason.
+        column), ``"reference"`` (a reference profile, ``--reference``), ``"text"``
+        (a model that reads a column of free text, named with ``--text-column``),
+        ``"data"`` (the whole data in memory: ``ctx.data``, ``ctx.X``, ``ctx.y``...).
+        A check whose needs are not met is skipped with the reason.
     Options : type
         The check's options: a frozen dataclass deriving from
         :class:`raudit.Options` whose fields are declared with
@@ -136,6 +137,8 @@ class Check:
             return "needs the whole data in memory; this audit streamed it (run without --engine stream/dask to include it)"
         if "reference" in needs and ctx.reference is None:
             return "no reference given (use --reference with a file from `raudit profile`, or a CSV/Parquet reference)"
+        if "text" in needs and ctx.config.text_column is None:
+            return "needs a model that reads free text and the column that holds it (--text-column)"
         return None
 
 

@@ -61,7 +61,8 @@ class Source:
         """The source in words, for the report."""
         if self.kind == "frame":
             return "an in-memory DataFrame"
-        return f"{len(self.paths)} {self.kind.upper()} file(s) read in chunks of {self.chunk_rows:,} rows"
+        n = len(self.paths)
+        return f"{n} {self.kind.upper()} file{'s' if n != 1 else ''} read in chunks of {self.chunk_rows:,} rows"
 
     def chunks(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
         """Yield the rows in order, chunk by chunk, restricted to ``columns`` when given."""

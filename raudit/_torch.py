@@ -1,8 +1,8 @@
 """PyTorch models (TorchScript, or weights saved with ``torch.save`` plus their class) and ONNX graphs.
 
 Both sit behind the same :class:`ModelAdapter` methods as scikit-learn models.
-The input is the data's numeric columns other than the target and the
-sensitive ones, in file order, unless ``--features`` names them.
+Neither records its input columns (a multi-input ONNX graph names them):
+``--features`` names them, in training order; raudit does not guess.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import pandas as pd
 from raudit._adapters import ModelAdapter, Task
 from raudit._errors import InputError
 
-__all__ = ["load_torch", "load_onnx", "TorchAdapter", "OnnxAdapter", "is_torchscript", "inspect_torchscript", "inspect_onnx",
-           "TORCHSCRIPT_OPS", "PRIM_OPS", "ONNX_DOMAINS"]
+__all__ = ["load_torch", "load_onnx", "TorchAdapter", "OnnxAdapter", "OnnxScoresAdapter", "is_torchscript", "inspect_torchscript",
+           "inspect_onnx", "TORCHSCRIPT_OPS", "PRIM_OPS", "ONNX_DOMAINS"]
 
 
 def is_torchscript(path: Path) -> bool:
@@ -483,8 +483,28 @@ def inspect_onnx(path: Path) -> dict[str, Any]:
     return {"external_tensors": external, "domains": sorted({o.domain or "ai.onnx" for o in model.opset_import})}
 
 
-def load_onnx(path: Path, *, task: str, features: tuple[str, ...] | None, trust: bool = False) -> OnnxAdapter:
-    """Open an ONNX model with onnxruntime (CPU) after :func:`inspect_onnx`; read inputs, outputs and classes from the graph."""
+@dataclass
+class OnnxScoresAdapter(TorchAdapter):
+    """An ONNX graph with one score output and no label output (exported from Keras or torch): read like a torch module."""
+
+    def _forward(self, X: pd.DataFrame) -> np.ndarray:
+        data = X.to_numpy(dtype=np.float32)
+        name = self.model.get_inputs()[0].name
+        outs = [np.asarray(self.model.run(None, {name: data[i : i + self.batch_size]})[0])
+                for i in range(0, len(data), self.batch_size)]
+        out = np.concatenate(outs) if outs else np.empty((0, 1), dtype=np.float32)
+        return out.reshape(len(data), -1).astype(float)
+
+
+def load_onnx(path: Path, *, task: str | None, features: tuple[str, ...] | None, trust: bool = False) -> OnnxAdapter | OnnxScoresAdapter:
+    """Open an ONNX model with onnxruntime (CPU) after :func:`inspect_onnx`; read inputs, outputs and classes from the graph.
+
+    A graph with a label output is a classifier (skl2onnx). A graph with one
+    score output and no label (Keras' ``model.export(format="onnx")``,
+    ``torch.onnx``) is a classifier when the output has two or more columns or
+    ``task`` is ``"classification"`` (softmax or sigmoid of the scores, as for
+    torch), else a regressor.
+    """
     try:
         import onnxruntime as ort
     except ImportError:
@@ -504,7 +524,15 @@ def load_onnx(path: Path, *, task: str, features: tuple[str, ...] | None, trust:
             "inputs": [f"{i.name} {i.type} {i.shape}" for i in inputs], "outputs": [o.name for o in outputs]}
     adapter = OnnxAdapter(model=session, task="regression", feature_names=names, load_info=info, session=session,
                           label_output=label, proba_output=proba)
-    if task == "regression" or label is None:
+    if task == "regression":
+        return adapter
+    if label is None:
+        width = outputs[0].shape[-1] if len(outputs) == 1 and outputs[0].shape else None
+        if len(inputs) == 1 and len(outputs) == 1 and ((isinstance(width, int) and width >= 2) or task == "classification"):
+            n = max(width if isinstance(width, int) else 1, 2)
+            return OnnxScoresAdapter(model=session, task="binary" if n == 2 else "multiclass", classes_=np.arange(n),
+                                     feature_names=names, load_info={**info, "output": "auto (softmax/sigmoid of the scores "
+                                                                                       "unless they are probabilities)"})
         return adapter
     # classes: from a probe run's ZipMap keys, else 0..k-1
     adapter.task = "binary"

@@ -144,7 +144,7 @@ def verify(
                                 + (" in its signed statement" if key is not None else "")))
             continue
         path = Path(given) if given is not None else Path(recorded_path or "")
-        if not path.is_file():
+        if not path.exists():
             results.append((f"{role} file", False, f"{path} not found (recorded sha256 {sha})"))
             continue
         digest = sha256_file(path)

@@ -125,6 +125,9 @@ def main() -> None:
 @click.option("--task", type=click.Choice(["classification", "regression"]),
               help="For PyTorch/ONNX models, which cannot say [default: classification].")
 @click.option("--torch-class", help="module:Class of a torch.save state dict (built with no arguments).")
+@click.option("--text-column", help="Column of free text a text classifier reads (Hugging Face folder, scikit-learn text pipeline).")
+@click.option("--batch-size", type=click.IntRange(min=1),
+              help="Rows per forward pass of Hugging Face, Keras and PyTorch models [default: 32 for text, 4096 otherwise].")
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
 @click.option("--favourable", help="The outcome a person wants (e.g. 1 or approved); fairness is judged in the direction "
                                    "of harm relative to it [default: the positive class].")
@@ -217,6 +220,8 @@ def _raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "reference": opts.get("reference"),
         "task": opts.get("task"),
         "torch_class": opts.get("torch_class"),
+        "text_column": opts.get("text_column"),
+        "batch_size": opts.get("batch_size"),
         "formats": _csv(opts["formats"]),
         "checks": _csv(opts.get("checks")),
         "fail_on": opts["fail_on"],
@@ -446,6 +451,7 @@ def verify_command(report: Path, key: Path | None, model: Path | None, data: Pat
 @click.option("--positive-label", help="Positive class of a binary classifier (default: the model's second class).")
 @click.option("--task", type=click.Choice(["classification", "regression"]), help="For PyTorch/ONNX models.")
 @click.option("--torch-class", help="module:Class of a torch.save state dict.")
+@click.option("--text-column", help="Column of free text a text classifier reads.")
 @click.option("--trust-model", is_flag=True, default=None, help="Load the model file without inspecting it.")
 @click.option("--allow-module", "allow_modules", multiple=True, help="A module a pickled model may import (repeatable).")
 @click.option("--max-distinct", type=click.IntRange(1, 100_000), default=256, show_default=True,
@@ -482,11 +488,11 @@ def profile_command(data: Path, **opts: Any) -> None:
 
 
 def _profile(data: Path, **opts: Any) -> None:
+    from raudit._api import load_any_model
     from raudit._config import AuditConfig
     from raudit._errors import InputError
     from raudit._files import write_atomic
-    from raudit._loading import load_data, load_model
-    from raudit._mlflow import is_mlflow_uri
+    from raudit._loading import load_data
     from raudit._profile import make_profile
     from raudit._sketch import SketchParams
 
@@ -495,18 +501,10 @@ def _profile(data: Path, **opts: Any) -> None:
         raise InputError(f"-o {out} is a folder", hint="give the profile's file name, e.g. -o reference.profile.json")
     raw = {"target": opts["target"], "sensitive": _csv(opts["sensitive"]), "features": _csv(opts["features"]),
            "positive_label": opts["positive_label"], "task": opts["task"], "torch_class": opts["torch_class"],
-           "trust_model": True if opts["trust_model"] else None, "allow_modules": tuple(opts["allow_modules"]) or None}
+           "text_column": opts["text_column"], "trust_model": True if opts["trust_model"] else None,
+           "allow_modules": tuple(opts["allow_modules"]) or None}
     config = AuditConfig.from_mapping({k: v for k, v in raw.items() if v is not None}, source="command line")
-    model_path = opts["model_path"]
-    model = None
-    if model_path is not None and is_mlflow_uri(model_path):
-        from raudit._mlflow import load_mlflow_model
-
-        model = load_mlflow_model(model_path, trust=config.trust_model, allow=config.allow_modules, features=config.features)
-        model_path = None
-    elif model_path is not None:
-        model = load_model(model_path, features=config.features, trust=config.trust_model, allow=config.allow_modules,
-                           task=config.task, torch_class=config.torch_class, torch_output=config.torch_output)
+    model, model_path, _ = load_any_model(opts["model_path"], config)
     df = load_data(data)
     if not config.sensitive:
         from raudit._context import guess_sensitive

@@ -110,10 +110,23 @@ def test_decisions_come_from_predict_when_it_disagrees_with_the_probabilities(cr
     model = FixedThresholdClassifier(base, threshold=0.3).fit(credit[FEATURES], credit.approved)
     report = raudit.audit(model, credit, target="approved", sensitive=["sex"], checks=["performance"])
     assert report.lineage["engine"]["decisions"] == "predict"
+    assert "decisions from the model's predict() on every row" in report.lineage["engine"]["description"]
     expected = float((model.predict(credit[FEATURES]) == credit.approved).mean())
     assert report["performance"].metrics["accuracy"] == pytest.approx(expected, abs=0)
     plain = raudit.audit(base, credit, target="approved", sensitive=["sex"], checks=["performance"])
-    assert plain.lineage["engine"]["decisions"] == "derived"
+    engine = plain.lineage["engine"]
+    assert engine["decisions"] == "derived" and 0 < engine["decisions_checked_rows"] <= len(credit)
+    assert f"matched on all {engine['decisions_checked_rows']:,} rows it was run on" in engine["description"]
+    assert "every row is in the sample" in engine["description"]  # fewer rows than sample_rows
+
+
+def test_an_fsspec_url_streams_like_a_local_file(inputs, in_memory):
+    """``file://`` goes through fsspec (no network): the same numbers as the plain path, and the report says how it read."""
+    url = (inputs / "data.parquet").resolve().as_uri()
+    streamed = _audit(inputs, url, engine="stream", chunk_rows=1_000)
+    engine = streamed.lineage["engine"]
+    assert engine["chunks"] >= 2 and engine["description"].startswith("Streamed: 1 PARQUET file read in chunks of 1,000 rows")
+    assert _numbers(streamed) == _numbers(in_memory)
 
 
 # -- the summaries themselves: any split merges to the whole ------------------------------------------

@@ -47,6 +47,8 @@ def _report(detail: str) -> Report:
         "versions": {"python": "3.x", "raudit": "0.0-gold"},
         "platform": {"system": "Linux", "release": "x", "machine": "x86_64", "python_implementation": "CPython"},
         "seed": 0, "command": "raudit m.joblib d.csv", "templates_sha256": "2" * 64,
+        "engine": {"engine": "memory", "description": "Read whole into memory; decisions from the model's predict() on every row; "
+                                                      "every row is in the sample that explanations, mitigation and latency use."},
     }
     config = {"target": "y", "sensitive": ["sex"], "sensitive_guessed": False, "seed": 0, "detail": detail, "fail_on": "fail",
               "favourable": None}

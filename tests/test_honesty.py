@@ -185,3 +185,21 @@ def test_every_number_of_the_disparity_table_appears_whole_in_the_pdf(binary_mod
     words = set(re.split(r"\s+", text))
     for header in ("group", "reference", "status", "disparity", "metric"):
         assert header in words, header
+
+
+def test_the_readme_names_exactly_the_eu_provisions_the_checks_cite():
+    """README: "EU AI Act provisions (Arts. 10, 13, 15 and 72, Annexes IV and XI) ... what no check covers (Art. 14 ...)"."""
+    from pathlib import Path
+
+    from raudit._compliance import REQUIREMENTS
+    from raudit._plugins import discover
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    found = re.search(r"EU AI Act provisions \(Arts\. ([\d, and]+), Annexes ([IVX, and]+)\)", text)
+    assert found, "the README's compliance-map sentence changed: update this test with it"
+    named = set(re.findall(r"\d+", found.group(1))) | set(re.findall(r"[IVX]+", found.group(2)))
+    cited = {key.split("-")[2].split(".")[0] for p in discover() if p.check is not None for key in p.check.evidence
+             if key.startswith("EU-AIA-")}
+    assert named == cited
+    uncovered = {key.split("-")[2].split(".")[0] for key in REQUIREMENTS if key.startswith("EU-AIA-")} - cited
+    assert "14" in uncovered and "(Art. 14, human oversight, among them)" in text

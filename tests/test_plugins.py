@@ -65,6 +65,27 @@ def test_unmet_requirements_skip_with_reason(monkeypatch, credit):
     assert "model file" in report["needs_model"].summary
 
 
+class NeedsData(Check):
+    name = "needs_data"
+    title = "Reads the whole data"
+    requires = frozenset({"data"})
+
+    def run(self, ctx, options):
+        return self.result(summary=f"{len(ctx.data)} rows", metrics={"rows": len(ctx.data)})
+
+
+def test_a_check_needing_the_whole_data_runs_in_memory_and_is_skipped_when_streamed(monkeypatch, credit, tmp_path):
+    monkeypatch.setattr(raudit._api, "discover", lambda: [PluginInfo("needs_data", "p", "1", "x", check=NeedsData)])
+    data = credit.assign(decision=credit.approved.sample(frac=1, random_state=0).to_numpy())
+    data.to_csv(tmp_path / "d.csv", index=False)
+    common = {"target": "approved", "sensitive": ["sex"], "y_pred": "decision"}
+    whole = raudit.audit(None, tmp_path / "d.csv", **common)
+    assert whole["needs_data"].status == "pass" and whole["needs_data"].metrics["rows"] == len(data)
+    streamed = raudit.audit(None, tmp_path / "d.csv", config={"engine": "stream", "chunk_rows": 500}, **common)
+    assert streamed["needs_data"].status == "skipped"
+    assert "needs the whole data in memory; this audit streamed it" in streamed["needs_data"].summary
+
+
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
     """The example plugin package, installed (without touching the venv) into a folder."""

@@ -97,6 +97,21 @@ def test_torchscript_model_runs_a_full_audit(trained, data, tmp_path):
     np.testing.assert_allclose(adapter.predict_proba(data[NUMERIC])[:, 1], expected, atol=1e-5)
 
 
+def test_a_torchscript_model_without_features_is_exit_2_not_a_guess(trained, data, tmp_path):
+    """README: raudit does not guess a torch model's inputs from the data's column order."""
+    from click.testing import CliRunner
+
+    from raudit.cli import main
+
+    path = tmp_path / "model.pt"
+    torch.jit.script(trained).save(str(path))
+    data.to_csv(tmp_path / "d.csv", index=False)
+    done = CliRunner().invoke(main, [str(path), str(tmp_path / "d.csv"), "--target", "approved", "--sensitive", "sex",
+                                     "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2 and "does not record which columns it takes" in done.output and "--features" in done.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_state_dict_needs_its_class_and_loads_weights_only(trained, data, tmp_path, mlp_module):
     path = tmp_path / "weights.pth"
     torch.save(trained.state_dict(), path)

@@ -1,4 +1,4 @@
-"""The core audit needs none of the optional extras (torch, skorch, ONNX, MLflow, XGBoost, LightGBM)."""
+"""The core audit needs none of the optional extras (torch, skorch, ONNX, MLflow, XGBoost, LightGBM, transformers, keras)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ BLOCKER = """
 import sys
 from importlib.abc import MetaPathFinder
 
-EXTRAS = ("torch", "skorch", "onnxruntime", "onnx", "skl2onnx", "mlflow", "xgboost", "lightgbm")
+EXTRAS = ("torch", "skorch", "onnxruntime", "onnx", "skl2onnx", "mlflow", "xgboost", "lightgbm", "transformers", "tokenizers",
+          "safetensors", "keras")
 
 class NoExtras(MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
@@ -33,7 +34,7 @@ def test_full_audit_runs_with_the_extras_unimportable(files, tmp_path):
     assert done.returncode in (0, 1), done.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert {c["name"]: c["status"] != "error" for c in report["checks"]} == dict.fromkeys(
-        ["performance", "fairness", "drift", "explanations", "energy", "lineage"], True)
+        ["performance", "fairness", "counterfactual", "drift", "explanations", "text_explanations", "energy", "lineage"], True)
 
 
 def test_an_mlflow_uri_without_mlflow_says_how_to_install_it(files, tmp_path):
