@@ -8,9 +8,11 @@ resampled to 10,000,000 rows and written as one Parquet file of row groups (no m
 Each run is one ``raudit`` process (interpreter start-up and imports included). Memory is the peak resident set of
 the ``raudit`` process (``/usr/bin/time``'s maximum RSS) and, for Dask runs, the peak of the whole process tree
 (scheduler, nanny and worker processes) sampled every 50 ms with psutil. The engine's own phase timings come from
-the report's ``lineage.engine.timings_s``.
+the report's ``lineage.engine.timings_s``. The raudit processes get the thread pools a user gets (OpenMP and BLAS
+as the libraries choose; on Dask, one thread per worker process) unless ``--omp N`` pins them; the script's own model
+training is pinned to one thread.
 
-    .venv/bin/python benchmarks/bench_scale.py [--adult PATH] [--rows N] [--prediction-rows N] [--skip-full]
+    .venv/bin/python benchmarks/bench_scale.py [--adult PATH] [--rows N] [--prediction-rows N] [--skip-full] [--omp N]
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 RAUDIT = [str(Path(sys.executable).parent / "raudit")]
-PINNED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CODECARBON_LOG_LEVEL": "error"}
+ENV = {"CODECARBON_LOG_LEVEL": "error"}  # thread pools as a user gets them, unless --omp pins them
 
 
 def _computed(path: Path) -> str:
@@ -70,7 +72,7 @@ def _tree_rss(pid: int) -> int:
 def run(label: str, args: list[str], out: Path) -> dict[str, object]:
     """Run one raudit process; print and return wall time, peak RSS (process and tree) and what it wrote."""
     timing = out.with_suffix(".time")
-    env = {**os.environ, **PINNED}
+    env = {**os.environ, **ENV}
     t0 = time.perf_counter()
     proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", str(timing), *RAUDIT, *args, "--out", str(out)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -133,17 +135,24 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--prediction-rows", type=int, default=10_000_000)
     parser.add_argument("--skip-full", action="store_true", help="leave out the audit with every check")
+    parser.add_argument("--omp", type=int, help="pin the raudit processes' BLAS/OpenMP pools to this many threads")
     args = parser.parse_args()
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        if args.omp is not None:
+            ENV[name] = str(args.omp)
+        else:
+            os.environ.pop(name, None)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, numpy {np.__version__}, "
-          f"pandas {pd.__version__}, pyarrow {pa.__version__}; threads pinned to 1; load average "
+          f"pandas {pd.__version__}, pyarrow {pa.__version__}; raudit's thread pools "
+          f"{'pinned to ' + str(args.omp) if args.omp else 'as the libraries choose (not pinned)'}; load average "
           f"{os.getloadavg()[0]:.1f} at the start", flush=True)
 
     # raudit --help: start-up cost of the CLI
     helps = []
     for _ in range(5):
         t0 = time.perf_counter()
-        subprocess.run([*RAUDIT, "--help"], check=True, capture_output=True, env={**os.environ, **PINNED})
+        subprocess.run([*RAUDIT, "--help"], check=True, capture_output=True, env={**os.environ, **ENV})
         helps.append(time.perf_counter() - t0)
     print(f"raudit --help: median {statistics.median(helps):.2f} s of 5 ({', '.join(f'{t:.2f}' for t in helps)})", flush=True)
 

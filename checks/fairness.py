@@ -45,7 +45,7 @@ from raudit._context import AuditContext
 from raudit._engine import Batch, Plan
 from raudit._exact import ExactSum
 from raudit._format import fixed, interval, number, p_value
-from raudit._groups import GroupCounts, GroupSpec, apply_spec
+from raudit._groups import GroupCounts, GroupSpec, apply_spec, spec_codes
 from raudit._results import Status, slug
 from raudit._stats import holm, two_proportion_pvalue, wilson_interval
 from raudit._svg import PALETTE, bar_chart
@@ -215,6 +215,8 @@ class FairnessAnalysis:
     regression_groups: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     mitigation: tuple[MitigationRow, ...] = ()
     mitigation_note: str = ""
+    mitigation_rows: int = 0
+    rows: int = 0
     proxies: Mapping[str, tuple[Proxy, ...]] = field(default_factory=dict)
     direct_use: tuple[str, ...] = ()
 
@@ -380,16 +382,16 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
             for g in groupings:
                 counts[(prefix, g.name)] = GroupCounts.from_arrays(_labels(batch, g), y01, yhat01, score)
     crosstabs = {}
+    inputs = {col: spec_codes(batch.frame[col], spec) for col, spec in plan.input_specs if spec is not None}
     for spec in plan.specs:
         group_codes, group_names = pd.factorize(batch.groups[spec.column], sort=False)
-        for col, input_spec in plan.input_specs:
-            if input_spec is None or col == spec.column:
+        width = len(group_names)
+        for col, (codes, names) in inputs.items():
+            if col == spec.column:
                 continue
-            x = apply_spec(batch.frame[col], input_spec)
-            codes, names = pd.factorize(x, sort=False)
-            cells = np.bincount(codes * len(group_names) + group_codes, minlength=len(names) * len(group_names))
-            crosstabs[(spec.column, col)] = {(str(names[k // len(group_names)]), str(group_names[k % len(group_names)])): int(v)
-                                             for k, v in enumerate(cells) if v}
+            cells = np.bincount(np.where(codes < 0, len(names) - 1, codes) * width + group_codes, minlength=len(names) * width)
+            crosstabs[(spec.column, col)] = {(str(names[k // width]), str(group_names[k % width])): int(cells[k])
+                                             for k in np.flatnonzero(cells)}
     return FairnessSummary(counts, errors, crosstabs)
 
 
@@ -456,6 +458,7 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
     else:
         mitigation = _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng)
     return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(disparities), mitigation=mitigation,
+                            mitigation_rows=len(ctx.sample), rows=ctx.n_rows,
                             mitigation_note=note, **proxies)
 
 
@@ -687,7 +690,7 @@ def _mitigation(ctx: AuditContext, groupings: list[_Grouping], rng: np.random.Ge
     assert score is not None
     y = (sample.y == ctx.positive_label).astype(int)
     before_pred = (sample.y_pred == ctx.positive_label).astype(int)
-    X = score.reshape(-1, 1)
+    X = np.round(score, 3).reshape(-1, 1)  # thresholds searched on a 0.001 grid: 5x faster, stated in the table's note
     seed = int(rng.integers(2**31 - 1))
     out = []
     for grouping in groupings:
@@ -1032,9 +1035,12 @@ def _mitigation_table(a: FairnessAnalysis) -> Table:
         "Mitigation estimate: group-specific thresholds (fairlearn ThresholdOptimizer)",
         ["feature", "constraint", "accuracy before", "accuracy after", "DP difference before", "DP difference after",
          "EO difference before", "EO difference after", "note"], rows, formats=["text", "text"] + ["3f"] * 6 + ["text"],
-        note="An estimate, not a change: thresholds were fitted on one half of the audit data and applied to the other "
-             "(2-fold cross-fitting, seeded), using the model's scores and the sensitive feature at decision time. "
-             "The audited model is unchanged. DP = demographic parity, EO = equalized odds (fairlearn's definitions).",
+        note="An estimate, not a change: thresholds were fitted on one half of "
+             + (f"the {a.rows:,} audited rows" if a.mitigation_rows >= a.rows else
+                f"a seeded uniform sample of {a.mitigation_rows:,} of the {a.rows:,} audited rows")
+             + " and applied to the other half (2-fold cross-fitting, seeded), using the model's scores (on a 0.001 grid) and "
+               "the sensitive feature at decision time. The audited model is unchanged. DP = demographic parity, EO = "
+               "equalized odds (fairlearn's definitions).",
         section="Mitigation estimate",
     )
 

@@ -240,7 +240,8 @@ def build_context(
     from raudit._groups import spec_for
 
     timings: dict[str, float] = {}
-    source = data if isinstance(data, Source) else Source("frame", tuple(str(c) for c in data.columns), frame=data)
+    source = data if isinstance(data, Source) else Source("frame", tuple(str(c) for c in data.columns), frame=data,
+                                                          chunk_rows=config.chunk_rows)
     if source.kind == "frame" and (source.frame is None or source.frame.empty):
         raise InputError("the data has no rows")
     columns = list(source.columns)
@@ -274,7 +275,7 @@ def build_context(
     profiled = {c: numeric[c] for c in dict.fromkeys([target, *config.sensitive, *inputs,
                                                       *([y_pred_column] if y_pred_column else [])])}
     t0 = time.perf_counter()
-    profile = _run_profile(source, profiled, engine=engine, client=client)
+    profile, lengths = _run_profile(source, profiled, engine=engine, client=client)
     timings["pass 1: read and profile"] = time.perf_counter() - t0
     if profile.rows == 0:
         raise InputError("the data has no rows")
@@ -307,7 +308,8 @@ def build_context(
 
     # pass 2: predictions once, each check's summary, the sample
     t0 = time.perf_counter()
-    summary, chunks, workers, decisions, whole = _run_summaries(source, model, plan, engine=engine, client=client)
+    summary, chunks, workers, decisions, whole = _run_summaries(source, model, plan, engine=engine, client=client,
+                                                                lengths=lengths)
     timings["pass 2"] = time.perf_counter() - t0
     timings.update({f"pass 2: {k}": v for k, v in summary.seconds.items()})
     sample = summary.sample.in_position_order if summary.sample is not None else None
@@ -358,25 +360,26 @@ def _numeric_columns(source: Source) -> dict[str, bool]:
     return {c: source.dtypes.get(c, "str") in ("int64", "float64", "int32", "float32") for c in source.columns}
 
 
-def _run_profile(source: Source, columns: Mapping[str, bool], *, engine: str, client: Any) -> FirstPass:
+def _run_profile(source: Source, columns: Mapping[str, bool], *, engine: str, client: Any) -> tuple[FirstPass, tuple[int, ...]]:
+    """The first pass; returns the profile and, on Dask, each partition's rows (else empty)."""
     from raudit._engine import fold, profile_chunk
 
     if engine == "dask":
         from raudit._dask import dask_profile
 
         return dask_profile(source, columns, client=client)
-    return fold(profile_chunk(chunk, columns) for chunk in source.chunks(list(columns)))
+    return fold(profile_chunk(chunk, columns) for chunk in source.chunks(list(columns))), ()
 
 
 def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, engine: str,
-                   client: Any) -> tuple[Any, int, int, str, Any]:
+                   client: Any, lengths: tuple[int, ...] = ()) -> tuple[Any, int, int, str, Any]:
     """The second pass; returns the merged summary, chunks, workers, how decisions were made, the whole batch (in memory)."""
     from raudit._engine import ChunkSummary, summarise_chunk
 
     if engine == "dask":
         from raudit._dask import dask_summaries
 
-        return dask_summaries(source, model, plan, client=client)
+        return dask_summaries(source, model, plan, client=client, lengths=lengths)
     for decisions in ("derived", "predict"):  # predict() disagreeing with the probabilities anywhere: predict() everywhere
         merged: ChunkSummary | None = None
         chunks = offset = 0

@@ -60,7 +60,8 @@ class FirstPass:
 
 def profile_chunk(frame: pd.DataFrame, columns: Mapping[str, bool]) -> FirstPass:
     """Count one chunk: ``columns`` maps each profiled column to whether it is numeric."""
-    return FirstPass(len(frame), {c: ValueCounts.of(frame[c].to_numpy(), numeric=numeric) for c, numeric in columns.items()})
+    return FirstPass(len(frame), {c: ValueCounts.of(frame[c] if not numeric else frame[c].to_numpy(), numeric=numeric)
+                                  for c, numeric in columns.items()})
 
 
 @dataclass(frozen=True)

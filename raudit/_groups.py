@@ -66,9 +66,19 @@ def spec_for(column: str, values: ValueCounts, *, bins: Sequence[float] | None =
 
 def apply_spec(column: pd.Series, spec: GroupSpec) -> np.ndarray:
     """The group label (str) of every value of ``column`` under ``spec``, vectorised."""
-    if spec.edges is None:
-        labels = column.astype(object).where(column.notna(), MISSING).astype(str).to_numpy(dtype=object)
-        return labels
+    codes, names = spec_codes(column, spec)
+    return names[codes]
+
+
+def spec_codes(column: pd.Series, spec: GroupSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of every value of ``column`` under ``spec``, and the label (str) of each code.
+
+    ``names[codes]`` is :func:`apply_spec`; the codes alone serve counting (crosstabs) without text per row.
+    Not every name need occur.
+    """
+    if spec.edges is None:  # each distinct value's text once (missing: code -1, i.e. the last name)
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        return codes, np.array([str(u) for u in uniques] + [MISSING], dtype=object)
     edges = np.asarray(spec.edges)
     values = column.to_numpy(dtype=float, na_value=np.nan)
     k = len(edges) - 1
@@ -78,7 +88,7 @@ def apply_spec(column: pd.Series, spec: GroupSpec) -> np.ndarray:
     idx = np.where(values == edges[-1], k - 1, idx)  # the top edge belongs to the last bin
     idx = np.where(idx < 0, k, np.where(idx >= k, k + 1, idx))
     idx = np.where(np.isnan(values), k + 2, idx)
-    return names[idx]
+    return idx, names
 
 
 def group_labels(
@@ -158,7 +168,13 @@ class GroupCounts:
         cls, groups: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray | None = None
     ) -> GroupCounts:
         """Count one chunk. ``y_true`` and ``y_pred`` are 0/1; ``score`` in [0, 1]."""
-        names, codes = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+        labels = np.asarray(groups, dtype=object)
+        first, uniques = pd.factorize(labels, use_na_sentinel=False)  # then sorted by text, as np.unique would
+        text = np.asarray([str(u) for u in uniques], dtype=str)
+        order = np.argsort(text, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        names, codes = text[order], rank[first]
         g = len(names)
         cell = 2 * np.asarray(y_true, dtype=int) + np.asarray(y_pred, dtype=int)
         cells = np.bincount(codes * 4 + cell, minlength=4 * g).reshape(g, 4)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class ValueCounts:
     numeric: bool
 
     @classmethod
-    def of(cls, column: np.ndarray, *, numeric: bool) -> ValueCounts:
+    def of(cls, column: Any, *, numeric: bool) -> ValueCounts:
         """Count one chunk of a column (``numeric``: values as float64, NaN missing; else text, None/NaN missing)."""
         if numeric:
             x = np.asarray(column, dtype=np.float64)
@@ -93,12 +94,18 @@ class ValueCounts:
         else:
             import pandas as pd
 
-            s = pd.Series(column, dtype=object)
-            miss = s.isna().to_numpy()
-            vc = s[~miss].astype(str).value_counts(sort=False)
-            order = np.argsort(vc.index.to_numpy(dtype=object).astype(str), kind="stable")
+            if isinstance(column, pd.Series) and isinstance(column.dtype, pd.StringDtype):  # text already: counted natively
+                missing = int(column.isna().sum())
+                vc = column.value_counts(dropna=True, sort=False)
+            else:
+                s = pd.Series(column, dtype=object)
+                miss = s.isna().to_numpy()
+                missing = int(miss.sum())
+                vc = s[~miss].astype(str).value_counts(sort=False)
+            names = vc.index.to_numpy(dtype=object)
+            order = np.argsort(names.astype(str), kind="stable")
             text_counts = vc.to_numpy(dtype=np.int64)[order]
-            out = cls(vc.index.to_numpy(dtype=object)[order], text_counts, int(miss.sum()), int(text_counts.sum()), True, False)
+            out = cls(names[order], text_counts, missing, int(text_counts.sum()), True, False)
         return out._capped()
 
     def _capped(self) -> ValueCounts:

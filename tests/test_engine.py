@@ -79,13 +79,17 @@ def test_a_dask_cluster_with_worker_processes_gives_the_same_numbers(inputs, in_
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
         report = _audit(inputs, str(inputs / "part-*.parquet"), engine="dask")  # a cluster of its own: raudit starts and stops it
-        on_client = raudit.audit(inputs / "model.joblib", str(inputs / "part-*.parquet"), target="approved",
-                                 sensitive=["sex", "ethnicity", "age"], checks=CHECKS, config={"check": QUICK, "engine": "dask"},
-                                 client=client)
-    for r in (report, on_client):
+        on_client = [raudit.audit(inputs / "model.joblib", data, target="approved", sensitive=["sex", "ethnicity", "age"],
+                                  checks=CHECKS, config={"check": QUICK, "engine": "dask", "chunk_rows": 1_000}, client=client)
+                     for data in (str(inputs / "part-*.parquet"), str(inputs / "data.parquet"), str(inputs / "data.csv"),
+                                  pd.read_csv(inputs / "data.csv"))]
+    for r in (report, *on_client):
         engine = r.lineage["engine"]
         assert engine["engine"] == "dask" and engine["chunks"] >= 3 and engine["workers"] >= 1
         assert _numbers(r) == _numbers(in_memory)
+    # data.parquet has row groups of 700 rows: partitions of two groups (1,400 rows) for 1,000-row chunks
+    assert on_client[1].lineage["engine"]["chunks"] == -(-len(pd.read_csv(inputs / "data.csv")) // 1_400)
+    assert "pass 2: read (worker time, summed)" in on_client[1].lineage["engine"]["timings_s"]
 
 
 def test_recorded_decisions_stream_from_parquet_globs(tmp_path, credit):

@@ -205,6 +205,12 @@ def test_mitigation_estimate_and_proxies_on_example_data(binary_model, credit):
     dp = mit["demographic_parity"]
     assert dp["after"]["demographic_parity_difference"] < dp["before"]["demographic_parity_difference"]
     assert 0.4 < dp["after"]["accuracy"] <= 1
+    note = next(t.note for t in result.tables if t.title.startswith("Mitigation estimate"))
+    assert f"one half of the {len(credit):,} audited rows" in note and "0.001 grid" in note
+    sampled = raudit.audit(binary_model, credit, target="approved", sensitive=["ethnicity"], checks=["fairness"],
+                           config={"sample_rows": 2_000, "check": {"fairness": {"bootstrap_rounds": 50}}})["fairness"]
+    note = next(t.note for t in sampled.tables if t.title.startswith("Mitigation estimate"))
+    assert f"a seeded uniform sample of 2,000 of the {len(credit):,} audited rows" in note
     proxies = result.details["proxies"]["ethnicity"]
     assert proxies[0]["column"] == "zip_region" and proxies[0]["cramers_v"] > 0.3
     assert any("zip_region" in f.message and f.status == "warn" for f in result.findings)
