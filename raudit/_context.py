@@ -383,7 +383,7 @@ def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, en
     for decisions in ("derived", "predict"):  # predict() disagreeing with the probabilities anywhere: predict() everywhere
         merged: ChunkSummary | None = None
         chunks = offset = 0
-        whole = None
+        batches: list[Batch] = []
         read = reduce = 0.0
         t0 = time.perf_counter()
         for chunk in source.chunks(list(plan.columns)):
@@ -392,7 +392,8 @@ def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, en
             t1 = time.perf_counter()
             merged = part if merged is None else merged + part  # fold as we go: memory stays one chunk plus the summaries
             reduce += time.perf_counter() - t1
-            whole = batch if source.kind == "frame" else None
+            if source.kind == "frame":
+                batches.append(batch)
             offset += len(chunk)
             chunks += 1
             t0 = time.perf_counter()
@@ -400,6 +401,7 @@ def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, en
         if merged.decisions != "disagree":
             break
     assert merged is not None
+    whole = Batch.concat(batches) if batches else None
     final = dataclasses.replace(merged, seconds={**merged.seconds, "read": read, "reduce": reduce})
     return final, chunks, 0, final.decisions, whole
 

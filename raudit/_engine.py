@@ -95,6 +95,18 @@ class Batch:
     def __len__(self) -> int:
         return len(self.y)
 
+    @staticmethod
+    def concat(batches: Sequence[Batch]) -> Batch:
+        """The batches, in order, as one (the whole data of an in-memory audit, predicted in slices)."""
+        if len(batches) == 1:
+            return batches[0]
+        first = batches[0]
+        return Batch(np.concatenate([b.positions for b in batches]), pd.concat([b.frame for b in batches]),
+                     pd.concat([b.X for b in batches]), np.concatenate([b.y for b in batches]),
+                     np.concatenate([b.y_pred for b in batches]),
+                     None if first.y_proba is None else np.concatenate([b.y_proba for b in batches]),  # type: ignore[misc]
+                     {k: np.concatenate([b.groups[k] for b in batches]) for k in first.groups})
+
     def take(self, rows: np.ndarray) -> Batch:
         """The batch restricted to ``rows`` (positions within the batch)."""
         return Batch(self.positions[rows], self.frame.iloc[rows], self.X.iloc[rows], self.y[rows], self.y_pred[rows],
@@ -364,7 +376,7 @@ class EngineInfo:
 
     def describe(self, *, rows: int, sample_rows: int) -> str:
         """One sentence for the report: how the rows were read, how decisions were made, what the sample is."""
-        how = {"memory": "Read whole into memory",
+        how = {"memory": "Read whole into memory" + (f", predicted in {self.chunks:,} slices" if self.chunks > 1 else ""),
                "stream": f"Streamed: {self.source} ({self.chunks:,} chunk{'s' if self.chunks != 1 else ''})",
                "dask": f"Read on a Dask cluster of {self.workers} worker{'s' if self.workers != 1 else ''}: {self.source}, "
                        f"{self.chunks:,} partition{'s' if self.chunks != 1 else ''}"}.get(self.engine, self.source)

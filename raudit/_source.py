@@ -67,9 +67,10 @@ class Source:
     def chunks(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
         """Yield the rows in order, chunk by chunk, restricted to ``columns`` when given."""
         wanted = list(columns) if columns is not None else list(self.columns)
-        if self.kind == "frame":
+        if self.kind == "frame":  # in slices too: a model's transient memory (e.g. a dense one-hot matrix) stays bounded
             assert self.frame is not None
-            yield self.frame[wanted]
+            for start in range(0, max(len(self.frame), 1), self.chunk_rows):
+                yield self.frame.iloc[start:start + self.chunk_rows][wanted]
             return
         for path in self.paths:
             yield from self._file_chunks(path, wanted)

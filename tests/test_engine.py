@@ -71,6 +71,11 @@ def test_streamed_equals_in_memory_to_the_last_bit(inputs, in_memory, data, chun
 def test_a_dataframe_gives_the_same_numbers_as_its_file(inputs, in_memory):
     frame = pd.read_csv(inputs / "data.csv")
     assert _numbers(_audit(inputs, frame)) == _numbers(in_memory)
+    sliced = _audit(inputs, frame, chunk_rows=1_000)  # in memory, predicted in slices (a model's memory stays bounded)
+    engine = sliced.lineage["engine"]
+    assert engine["engine"] == "memory" and engine["chunks"] == -(-len(frame) // 1_000)
+    assert engine["description"].startswith(f"Read whole into memory, predicted in {engine['chunks']} slices")
+    assert _numbers(sliced) == _numbers(in_memory)
 
 
 @pytest.mark.slow
