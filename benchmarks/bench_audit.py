@@ -1,6 +1,7 @@
-"""Wall time and peak memory of the example audit (HTML + PDF + JSON), and what each check adds.
+"""Wall time and peak memory of the example audit (HTML + PDF + JSON), what each check adds, render time per detail level.
 
-Runs the CLI in a child process per configuration and reads its peak RSS.
+Runs the CLI in a child process per configuration and reads its peak RSS; then, in process, renders one audit's
+HTML and PDF at each detail level (best of three) and counts the PDF's pages.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_audit.py
 (run examples/quickstart.sh first, so examples/model/ exists)
@@ -43,6 +44,32 @@ def main() -> None:
     run("all checks, json only", "--format", "json")
     run("all but energy, json only", "--format", "json", "--checks", "performance,fairness,explanations,lineage")
     run("performance only, json", "--format", "json", "--checks", "performance")
+    render_times()
+
+
+def render_times() -> None:
+    """In process: audit once, then render the HTML and the PDF at each detail level (best of three); PDF pages."""
+    import dataclasses
+    import io
+
+    from pypdf import PdfReader
+
+    import raudit
+
+    report = raudit.audit(MODEL, DATA, config=str(ROOT / "examples/raudit.toml"))
+    for detail in ("summary", "standard", "full"):
+        r = dataclasses.replace(report, config={**report.config, "detail": detail})
+        times = {}
+        for fmt in ("html", "pdf"):
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                body = r.render(fmt)
+                best = min(best, time.perf_counter() - t0)
+            times[fmt] = (best, len(body))
+        pages = len(PdfReader(io.BytesIO(r.render("pdf"))).pages)
+        print(f"detail {detail:<9} HTML {times['html'][0]:5.2f} s ({times['html'][1] / 1e3:,.0f} KB)   "
+              f"PDF {times['pdf'][0]:5.2f} s ({times['pdf'][1] / 1e3:,.0f} KB, {pages} pages)")
 
 
 if __name__ == "__main__":

@@ -380,10 +380,10 @@ class EngineInfo:
                "stream": f"Streamed: {self.source} ({self.chunks:,} chunk{'s' if self.chunks != 1 else ''})",
                "dask": f"Read on a Dask cluster of {self.workers} worker{'s' if self.workers != 1 else ''}: {self.source}, "
                        f"{self.chunks:,} partition{'s' if self.chunks != 1 else ''}"}.get(self.engine, self.source)
-        decided = {"derived": "decisions are the class of highest probability, which the model's predict() matched on all "
-                              f"{self.checked:,} rows it was run on (chosen by seed)",
+        decided = {"derived": "decisions are the class of highest probability (the model's predict() matched it on all "
+                              f"{self.checked:,} rows checked, chosen by seed)",
                    "predict": "decisions from the model's predict() on every row",
                    "recorded": "decisions as recorded in the data"}.get(self.decisions, f"decisions: {self.decisions}")
-        sample = ("every row is in the sample that explanations, mitigation and latency use" if sample_rows >= rows else
+        sample = ("explanations, mitigation and latency use every row" if sample_rows >= rows else
                   f"explanations, mitigation and latency use a seeded uniform sample of {sample_rows:,} of the {rows:,} rows")
         return f"{how}; {decided}; {sample}."

@@ -146,6 +146,11 @@ def view(report: Report) -> dict[str, Any]:
         "model_name": (body["lineage"].get("model_file") or {}).get("name")
         or ((body["lineage"].get("model") or {}).get("class") if body["lineage"].get("model") else "recorded predictions"),
         "data_name": (body["lineage"].get("data_file") or {}).get("name") or "an in-memory DataFrame",
+        "versions": list((body["lineage"].get("versions") or {}).items())[: 4 if detail == "summary" else None],
+        "versions_left": max(0, len(body["lineage"].get("versions") or {}) - 4) if detail == "summary" else 0,
+        "checks_run": [c for c in body["checks"] if c["status"] != "skipped"],
+        "not_run": [{"name": c["name"], "title": c["title"], "why": c["summary"].removeprefix("Skipped: ").rstrip(".")}
+                    for c in body["checks"] if c["status"] == "skipped"],
         "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", []))
                               for s in ("fail", "warn", "partial", "pass", "not covered")},
     }

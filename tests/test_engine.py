@@ -125,8 +125,8 @@ def test_decisions_come_from_predict_when_it_disagrees_with_the_probabilities(cr
     plain = raudit.audit(base, credit, target="approved", sensitive=["sex"], checks=["performance"])
     engine = plain.lineage["engine"]
     assert engine["decisions"] == "derived" and 0 < engine["decisions_checked_rows"] <= len(credit)
-    assert f"matched on all {engine['decisions_checked_rows']:,} rows it was run on" in engine["description"]
-    assert "every row is in the sample" in engine["description"]  # fewer rows than sample_rows
+    assert f"matched it on all {engine['decisions_checked_rows']:,} rows checked" in engine["description"]
+    assert "explanations, mitigation and latency use every row" in engine["description"]  # fewer rows than sample_rows
 
 
 def test_an_fsspec_url_streams_like_a_local_file(inputs, in_memory):

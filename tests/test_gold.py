@@ -48,7 +48,7 @@ def _report(detail: str) -> Report:
         "platform": {"system": "Linux", "release": "x", "machine": "x86_64", "python_implementation": "CPython"},
         "seed": 0, "command": "raudit m.joblib d.csv", "templates_sha256": "2" * 64,
         "engine": {"engine": "memory", "description": "Read whole into memory; decisions from the model's predict() on every row; "
-                                                      "every row is in the sample that explanations, mitigation and latency use."},
+                                                      "explanations, mitigation and latency use every row."},
     }
     config = {"target": "y", "sensitive": ["sex"], "sensitive_guessed": False, "seed": 0, "detail": detail, "fail_on": "fail",
               "favourable": None}

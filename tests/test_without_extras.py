@@ -1,4 +1,4 @@
-"""The core audit needs none of the optional extras (torch, skorch, ONNX, MLflow, XGBoost, LightGBM, transformers, keras)."""
+"""The core audit needs none of the optional extras (torch, skorch, ONNX, MLflow, XGBoost, LightGBM, transformers, keras, dask)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 from importlib.abc import MetaPathFinder
 
 EXTRAS = ("torch", "skorch", "onnxruntime", "onnx", "skl2onnx", "mlflow", "xgboost", "lightgbm", "transformers", "tokenizers",
-          "safetensors", "keras")
+          "safetensors", "keras", "dask", "distributed")
 
 class NoExtras(MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
@@ -46,3 +46,14 @@ def test_an_mlflow_uri_without_mlflow_says_how_to_install_it(files, tmp_path):
     done = subprocess.run([sys.executable, "-c", BLOCKER, str(torch_file), str(files["data"]), "--target", "approved",
                            "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2 and "raudit[torch]" in done.stderr
+
+
+def test_engine_dask_without_dask_says_how_to_install_it(files, tmp_path):
+    done = subprocess.run([sys.executable, "-c", BLOCKER, str(files["model"]), str(files["data"]), "--target", "approved",
+                           "--engine", "dask", "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "pip install 'raudit[dask]'" in done.stderr, done.stderr
+    assert not (tmp_path / "o").exists()
+    streamed = subprocess.run([sys.executable, "-c", BLOCKER, str(files["model"]), str(files["data"]), "--target", "approved",
+                               "--engine", "stream", "--checks", "performance", "--format", "json", "--out", str(tmp_path / "s")],
+                              capture_output=True, text=True, cwd=tmp_path)
+    assert streamed.returncode in (0, 1), streamed.stderr  # streaming needs no extra
