@@ -141,3 +141,12 @@ def test_numbers_are_formatted_for_people():
     assert [number(v) for v in (171701.3, 12345678.9, 0.81234, 0.0004, 12345, True, None, float("nan"))] == [
         "171,701", "12,345,679", "0.8123", "0.0004", "12,345", "yes", "—", "—"]
     assert [quantity(v, "kWh") for v in (5.6e-08, 0.0123, 2.5)] == ["56 µWh", "12.3 Wh", "2.5 kWh"]
+
+
+def test_checks_that_did_not_run_are_one_line_with_their_reason(binary_model, credit):
+    report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["performance", "drift"])
+    html = report.render("html").decode()
+    table = html[html.index('<table class="checks">'):html.index("</table>", html.index('<table class="checks">'))]
+    assert "Performance" in table and "Drift" not in table  # the checks table lists what ran
+    line = re.search(r'<p class="not-run scope">(.*?)</p>', html, re.S)
+    assert line and "Drift</a>: no reference given" in line.group(1) and "Skipped:" not in line.group(1)
