@@ -471,20 +471,11 @@ def profile_command(data: Path, **opts: Any) -> None:
     grid), no row of the data. Exit codes: 0 written, 2 bad input (nothing
     written), 3 internal error.
     """
-    try:
+    def run() -> int:
         _profile(data, **opts)
-    except RauditError as exc:
-        click.echo(f"raudit: error: {_error_text(exc)}", err=True)
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Exit):
-        raise
-    except Exception as exc:
-        if opts["debug"]:
-            raise
-        click.echo(f"raudit: internal error: {type(exc).__name__}: {_error_text(exc)}\n"
-                   "  This is a bug in raudit; rerun with --debug for the traceback and report it.", err=True)
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(EXIT_OK)
+        return EXIT_OK
+
+    _exit_with(run, debug=opts["debug"])
 
 
 def _profile(data: Path, **opts: Any) -> None:
