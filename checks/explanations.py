@@ -7,6 +7,7 @@ first sensitive feature; the sample sizes are in the report.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,15 +71,7 @@ class ExplanationsCheck(Check):
 
     def validate(self, ctx: AuditContext, options: ExplanationsOptions) -> None:  # noqa: D102
         _explained_class(ctx, options.explain_class)
-        bad = [r for r in options.lime_rows if r >= ctx.n_rows]
-        if bad:
-            raise ConfigError(f"[check.explanations].lime_rows {bad} are outside the data's {ctx.n_rows:,} rows",
-                              hint=f"row positions are 0-based: 0 to {ctx.n_rows - 1}")
-        absent = [r for r in options.lime_rows if r not in set(ctx.sample.positions.tolist())]
-        if absent:
-            raise ConfigError(f"[check.explanations].lime_rows {absent[:5]} are not among the {len(ctx.sample):,} sampled rows",
-                              hint=f"explanations work on a seeded sample of sample_rows = {ctx.config.sample_rows:,} rows; raise "
-                                   "sample_rows above the data's row count to choose any row")
+        check_lime_rows(ctx, options.lime_rows, "explanations")
 
     def run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:  # noqa: D102
         with single_threaded():  # SHAP and LIME predict in many small batches: thread pools only cost time here
@@ -429,6 +422,20 @@ def _per_group(
             f"{frame.loc[top, lo]:.1%} for {lo}.", f"group_diff/{col}"))
         details[col] = {"shares": frame.to_dict(), "largest_difference": {"column": top, "spread": spread[top]}}
     return tables, findings, details
+
+
+def check_lime_rows(ctx: AuditContext, rows: Sequence[int], check: str) -> None:
+    """Configured LIME rows must be rows of the data and of the audit's sample (explanations run on the sample)."""
+    bad = [r for r in rows if r >= ctx.n_rows]
+    if bad:
+        raise ConfigError(f"[check.{check}].lime_rows {bad} are outside the data's {ctx.n_rows:,} rows",
+                          hint=f"row positions are 0-based: 0 to {ctx.n_rows - 1}")
+    sampled = set(ctx.sample.positions.tolist())
+    absent = [r for r in rows if r not in sampled]
+    if absent:
+        raise ConfigError(f"[check.{check}].lime_rows {absent[:5]} are not among the {len(ctx.sample):,} sampled rows",
+                          hint=f"explanations work on a seeded sample of sample_rows = {ctx.config.sample_rows:,} rows; raise "
+                               "sample_rows above the data's row count to choose any row")
 
 
 def _lime_rows(ctx: AuditContext, o: ExplanationsOptions) -> list[tuple[int, str]]:

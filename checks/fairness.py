@@ -389,7 +389,7 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
         for col, (codes, names) in inputs.items():
             if col == spec.column:
                 continue
-            cells = np.bincount(np.where(codes < 0, len(names) - 1, codes) * width + group_codes, minlength=len(names) * width)
+            cells = np.bincount(codes * width + group_codes, minlength=len(names) * width)
             crosstabs[(spec.column, col)] = {(str(names[k // width]), str(group_names[k % width])): int(cells[k])
                                              for k in np.flatnonzero(cells)}
     return FairnessSummary(counts, errors, crosstabs)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from raudit.checks._swaps import BUILTIN
 from raudit.checks._text_attribution import explain_tokens, lime_words, word_totals, words
-from raudit.checks.explanations import _lime_rows, _strata, _stratified_sample
+from raudit.checks.explanations import _lime_rows, _strata, _stratified_sample, check_lime_rows
 
 from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option
 from raudit._context import AuditContext
@@ -70,12 +70,7 @@ class TextExplanationsCheck(Check):
 
     def validate(self, ctx: AuditContext, options: TextExplanationsOptions) -> None:  # noqa: D102
         _class(ctx, options.explain_class)
-        sampled = set(ctx.sample.positions.tolist())
-        bad = [r for r in options.lime_rows if r not in sampled]
-        if bad:
-            raise ConfigError(f"[check.text_explanations].lime_rows {bad[:5]} are not among the {len(ctx.sample):,} sampled rows",
-                              hint=f"row positions are 0-based (0 to {ctx.n_rows - 1}); with more than sample_rows rows, raise "
-                                   "sample_rows or pick rows from the sample")
+        check_lime_rows(ctx, options.lime_rows, "text_explanations")
         if ctx.config.text_column not in ctx.sample.X.columns:
             raise ConfigError(f"text column {ctx.config.text_column!r} is not one of the model's inputs",
                               hint="name the column of texts the model reads with --text-column")

@@ -383,7 +383,7 @@ def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, en
     for decisions in ("derived", "predict"):  # predict() disagreeing with the probabilities anywhere: predict() everywhere
         merged: ChunkSummary | None = None
         chunks = offset = 0
-        batches: list[Batch] = []
+        outputs: list[tuple[Any, ...]] = []  # in memory: each slice's labels, decisions, probabilities, groups
         read = reduce = 0.0
         t0 = time.perf_counter()
         for chunk in source.chunks(list(plan.columns)):
@@ -393,7 +393,7 @@ def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, en
             merged = part if merged is None else merged + part  # fold as we go: memory stays one chunk plus the summaries
             reduce += time.perf_counter() - t1
             if source.kind == "frame":
-                batches.append(batch)
+                outputs.append((batch.y, batch.y_pred, batch.y_proba, batch.groups))
             offset += len(chunk)
             chunks += 1
             t0 = time.perf_counter()
@@ -401,9 +401,19 @@ def _run_summaries(source: Source, model: ModelAdapter | None, plan: Plan, *, en
         if merged.decisions != "disagree":
             break
     assert merged is not None
-    whole = Batch.concat(batches) if batches else None
+    whole = _whole(source, plan, outputs) if outputs else None
     final = dataclasses.replace(merged, seconds={**merged.seconds, "read": read, "reduce": reduce})
     return final, chunks, 0, final.decisions, whole
+
+
+def _whole(source: Source, plan: Plan, outputs: list[tuple[Any, ...]]) -> Batch:
+    """The in-memory data as one batch: the source's own frame (not a copy of its slices) and the slices' outputs."""
+    assert source.frame is not None
+    frame = source.frame[list(plan.columns)]
+    ys, preds, probas, groups = zip(*outputs)
+    return Batch(np.arange(len(frame), dtype=np.int64), frame, frame[list(plan.features)], np.concatenate(ys),
+                 np.concatenate(preds), None if probas[0] is None else np.concatenate(probas),
+                 {k: np.concatenate([g[k] for g in groups]) for k in groups[0]})
 
 
 def _check_group_counts(profile: FirstPass, config: AuditConfig) -> None:

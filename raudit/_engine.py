@@ -95,18 +95,6 @@ class Batch:
     def __len__(self) -> int:
         return len(self.y)
 
-    @staticmethod
-    def concat(batches: Sequence[Batch]) -> Batch:
-        """The batches, in order, as one (the whole data of an in-memory audit, predicted in slices)."""
-        if len(batches) == 1:
-            return batches[0]
-        first = batches[0]
-        return Batch(np.concatenate([b.positions for b in batches]), pd.concat([b.frame for b in batches]),
-                     pd.concat([b.X for b in batches]), np.concatenate([b.y for b in batches]),
-                     np.concatenate([b.y_pred for b in batches]),
-                     None if first.y_proba is None else np.concatenate([b.y_proba for b in batches]),  # type: ignore[misc]
-                     {k: np.concatenate([b.groups[k] for b in batches]) for k in first.groups})
-
     def take(self, rows: np.ndarray) -> Batch:
         """The batch restricted to ``rows`` (positions within the batch)."""
         return Batch(self.positions[rows], self.frame.iloc[rows], self.X.iloc[rows], self.y[rows], self.y_pred[rows],

@@ -73,12 +73,12 @@ def apply_spec(column: pd.Series, spec: GroupSpec) -> np.ndarray:
 def spec_codes(column: pd.Series, spec: GroupSpec) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of every value of ``column`` under ``spec``, and the label (str) of each code.
 
-    ``names[codes]`` is :func:`apply_spec`; the codes alone serve counting (crosstabs) without text per row.
+    ``names[codes]`` is :func:`apply_spec`; the codes (all ≥ 0) alone serve counting (crosstabs) without text per row.
     Not every name need occur.
     """
-    if spec.edges is None:  # each distinct value's text once (missing: code -1, i.e. the last name)
+    if spec.edges is None:  # each distinct value's text once; missing values get the last code, MISSING
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        return codes, np.array([str(u) for u in uniques] + [MISSING], dtype=object)
+        return np.where(codes < 0, len(uniques), codes), np.array([str(u) for u in uniques] + [MISSING], dtype=object)
     edges = np.asarray(spec.edges)
     values = column.to_numpy(dtype=float, na_value=np.nan)
     k = len(edges) - 1

@@ -137,6 +137,7 @@ def view(report: Report) -> dict[str, Any]:
         check["metrics_in_body"] = len(check["metric_rows"]) <= KEY_METRICS
     order = {"fail": 0, "error": 1, "warn": 2}
     findings.sort(key=lambda f: order[f["status"]])
+    versions = list((body["lineage"].get("versions") or {}).items())
     statuses = {s: [c["title"] for c in body["checks"] if c["status"] == s] for s in ("fail", "error", "warn", "pass", "skipped")}
     body["view"] = {
         "detail": detail,
@@ -146,8 +147,8 @@ def view(report: Report) -> dict[str, Any]:
         "model_name": (body["lineage"].get("model_file") or {}).get("name")
         or ((body["lineage"].get("model") or {}).get("class") if body["lineage"].get("model") else "recorded predictions"),
         "data_name": (body["lineage"].get("data_file") or {}).get("name") or "an in-memory DataFrame",
-        "versions": list((body["lineage"].get("versions") or {}).items())[: 4 if detail == "summary" else None],
-        "versions_left": max(0, len(body["lineage"].get("versions") or {}) - 4) if detail == "summary" else 0,
+        "versions": versions[: 4 if detail == "summary" else None],
+        "versions_left": len(versions[4:]) if detail == "summary" else 0,
         "checks_run": [c for c in body["checks"] if c["status"] != "skipped"],
         "not_run": [{"name": c["name"], "title": c["title"], "why": c["summary"].removeprefix("Skipped: ").rstrip(".")}
                     for c in body["checks"] if c["status"] == "skipped"],
