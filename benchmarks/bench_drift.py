@@ -31,9 +31,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 import raudit
-from raudit._adapters import adapt
-from raudit._config import AuditConfig
-from raudit._profile import Profile, make_profile, profile_frame
+from raudit.config import AuditConfig
+from raudit.engine.profile import Profile, make_profile, profile_frame
+from raudit.load.adapters import adapt
 
 ROOT = Path(__file__).resolve().parents[1]
 SENSITIVE = ["sex", "race"]

@@ -6,8 +6,8 @@ joblib file is about ``--forest-mb`` MB, (c) the same forest compressed with
 zlib (joblib ``compress=3``). Loaders:
 
 * ``joblib``: ``joblib.load`` (no inspection: the floor);
-* ``old``: raudit's loader before this change (``git show <ref>:raudit/_safe_pickle.py``);
-* ``new``: ``raudit._safe_pickle.safe_load`` (exact allow-list, every operation checked, post-load checks).
+* ``old``: raudit's loader before this change (``git show <ref>:raudit/load/pickle/unpickler.py``);
+* ``new``: ``raudit.load.pickle.unpickler.safe_load`` (exact allow-list, every operation checked, post-load checks).
 
 Each measurement runs in a fresh process (so peak RSS belongs to one load),
 threads pinned to one (threadpoolctl and the *_NUM_THREADS variables); the
@@ -56,7 +56,7 @@ def child(method: str, path: str, old_module: str) -> None:
         sys.path.insert(0, str(Path(old_module).parent))
         import old_safe_pickle as loader  # type: ignore[import-not-found]
     elif method == "new":
-        from raudit import _safe_pickle as loader
+        from raudit.load.pickle import unpickler as loader
     with threadpool_limits(1):
         with open("/proc/self/clear_refs", "w") as fh:  # reset the peak-RSS mark (VmHWM) to the current RSS
             fh.write("5")
@@ -154,7 +154,7 @@ def main() -> int:
         folder = Path(tmp)
         old = folder / "old" / "old_safe_pickle.py"
         old.parent.mkdir()
-        old.write_text(subprocess.run(["git", "show", f"{args.old_ref}:raudit/_safe_pickle.py"], cwd=ROOT, check=True,
+        old.write_text(subprocess.run(["git", "show", f"{args.old_ref}:raudit/load/pickle/unpickler.py"], cwd=ROOT, check=True,
                                       capture_output=True, text=True).stdout)
         example = _example_model(folder)
         models = {f"example model ({example.stat().st_size / 1e6:.2f} MB)": example}

@@ -48,7 +48,7 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
     from transformers import BertConfig, BertForSequenceClassification
 
-    from raudit._loading import load_model
+    from raudit.load.models import load_model
     from tests.text_models import make_texts, save_hf, train_bert
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -10,32 +10,35 @@ Examples
 
 from typing import TYPE_CHECKING, Any
 
-from raudit._errors import ConfigError, InputError, RauditError
 from raudit._version import __version__
+from raudit.errors import ConfigError, InputError, RauditError
 
 # Everything else is imported on first use (PEP 562), so that `raudit --help` and `raudit checks` do not pay
 # for pandas, scikit-learn and the report renderers.
 _LAZY = {
-    "ModelAdapter": "raudit._adapters", "adapt": "raudit._adapters", "audit": "raudit._api", "compare": "raudit._compare",
-    "compare_arms": "raudit._compare", "AuditConfig": "raudit._config", "AuditContext": "raudit._context",
-    "track_training": "raudit._energy", "Options": "raudit._options", "option": "raudit._options", "Check": "raudit._plugins",
-    "Report": "raudit._report", "CheckResult": "raudit._results", "Estimate": "raudit._results", "Figure": "raudit._results",
-    "Finding": "raudit._results", "Table": "raudit._results", "grade": "raudit._results", "worst": "raudit._results",
-    "verify": "raudit._verify",
+    "ModelAdapter": "raudit.load.adapters", "adapt": "raudit.load.adapters",
+    "audit": "raudit.api.audit", "verify": "raudit.api.verify",
+    "compare": "raudit.comparison.api", "compare_arms": "raudit.comparison.api",
+    "AuditConfig": "raudit.config", "Options": "raudit.options", "option": "raudit.options",
+    "AuditContext": "raudit.engine.context", "Check": "raudit.engine.check",
+    "track_training": "raudit.integrations.energy",
+    "Report": "raudit.report.report", "CheckResult": "raudit.report.results", "Estimate": "raudit.report.results",
+    "Figure": "raudit.report.results", "Finding": "raudit.report.results", "Table": "raudit.report.results",
+    "grade": "raudit.report.results", "worst": "raudit.report.results",
 }
 
 if TYPE_CHECKING:
-    from raudit._adapters import ModelAdapter, adapt
-    from raudit._api import audit
-    from raudit._compare import compare, compare_arms
-    from raudit._config import AuditConfig
-    from raudit._context import AuditContext
-    from raudit._energy import track_training
-    from raudit._options import Options, option
-    from raudit._plugins import Check
-    from raudit._report import Report
-    from raudit._results import CheckResult, Estimate, Figure, Finding, Table, grade, worst
-    from raudit._verify import verify
+    from raudit.api.audit import audit
+    from raudit.api.verify import verify
+    from raudit.comparison.api import compare, compare_arms
+    from raudit.config import AuditConfig
+    from raudit.engine.check import Check
+    from raudit.engine.context import AuditContext
+    from raudit.integrations.energy import track_training
+    from raudit.load.adapters import ModelAdapter, adapt
+    from raudit.options import Options, option
+    from raudit.report.report import Report
+    from raudit.report.results import CheckResult, Estimate, Figure, Finding, Table, grade, worst
 
 
 def __getattr__(name: str) -> Any:

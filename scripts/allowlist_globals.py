@@ -11,14 +11,14 @@ own pure-Python unpickler, instrumented to record
 * the type of each object whose state is restored (``BUILD``) and which class
   defines the ``__setstate__`` that runs, and which defines ``__new__``.
 
-Run it with a new library version and compare with ``raudit/_allowlist.py``::
+Run it with a new library version and compare with ``raudit/load/pickle/allowlist.py``::
 
     .venv/bin/python scripts/allowlist_globals.py            # the table, for review
     .venv/bin/python scripts/allowlist_globals.py --check    # only what the allow-list lacks
 
 Nothing here is trusted: the models are built on this machine by this script.
 Entries still need a human's review (see the module docstring of
-``raudit/_allowlist.py``) before they go into the allow-list.
+``raudit/load/pickle/allowlist.py``) before they go into the allow-list.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def report(record: Record, *, only_missing: bool) -> int:
     """Print the globals and built types (only those not allowed yet with ``only_missing``); return how many lack an entry."""
     import _compat_pickle
 
-    from raudit import _allowlist
+    from raudit.load.pickle import allowlist as _allowlist
 
     known = {(e.module, e.qualname) for e in _allowlist.ENTRIES}
     for (module, name), entry in list(record.globals.items()):  # Python 2 names, as pickle maps them for protocols 0-2
@@ -182,7 +182,7 @@ def report(record: Record, *, only_missing: bool) -> int:
 def main() -> int:
     """Fit the zoo, walk its pickles, print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="print only what raudit/_allowlist.py lacks; exit 1 if anything")
+    parser.add_argument("--check", action="store_true", help="print only what raudit/load/pickle/allowlist.py lacks; exit 1 if anything")
     parser.add_argument("--models", help="comma-separated zoo names (default: all)")
     args = parser.parse_args()
     from tests.zoo import build_zoo

@@ -45,6 +45,7 @@ def pdf_pages(pdf: Path, folder: Path, *, dpi: int = 60) -> list[Path]:
 
 
 def main() -> None:
+    """Write the screenshot and the PDF pages of the report folder given on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a report folder holding report.html and report.pdf")
     args = parser.parse_args()

@@ -1,7 +1,7 @@
 """List the TorchScript ops that torch.nn's standard modules use, to regenerate raudit's reviewed op list.
 
 raudit inspects a TorchScript archive's ``code/`` before ``torch.jit.load`` and
-refuses any op outside ``raudit._torch.TORCHSCRIPT_OPS`` (see its docstring).
+refuses any op outside ``raudit.load.torch.TORCHSCRIPT_OPS`` (see its docstring).
 This script scripts the common layers (linear, convolution, normalisation,
 dropout, embeddings, activations, pooling, recurrent, attention), saves each,
 parses the code torch wrote and prints every ``torch.*`` and ``ops.*`` name it
@@ -49,7 +49,7 @@ def main() -> int:
     args = parser.parse_args()
     import torch
 
-    from raudit._torch import torchscript_calls
+    from raudit.load.torch import torchscript_calls
 
     warnings.simplefilter("ignore")
     names: set[str] = set()
@@ -58,7 +58,7 @@ def main() -> int:
         torch.jit.save(torch.jit.script(module), buf)
         with zipfile.ZipFile(buf) as zf:
             names |= torchscript_calls(zf)
-    from raudit._torch import PRIM_OPS, TORCHSCRIPT_OPS
+    from raudit.load.torch import PRIM_OPS, TORCHSCRIPT_OPS
 
     allowed = {f"torch.{n}" for n in TORCHSCRIPT_OPS} | {f"ops.aten.{n}" for n in TORCHSCRIPT_OPS} | {f"ops.prim.{n}" for n in PRIM_OPS}
     shown = sorted(n for n in names if not args.check or n not in allowed)

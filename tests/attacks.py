@@ -552,18 +552,19 @@ def out_of_band_buffer(t: Target) -> Path:
 
 # --- 5. the policy itself ---------------------------------------------------------------------------------
 
-@attack("raudit._safe_pickle")
+@attack("raudit.load.pickle.unpickler")
 def rebind_raudit_module_global(t: Target) -> Path:
-    """setattr(raudit._safe_pickle, 'DEFAULT_LIMITS', None): switch the loader off for the rest of the process."""
-    body = call(sglob("builtins", "setattr"), sglob("raudit", "_safe_pickle"), s("DEFAULT_LIMITS"), b"N")
+    """setattr(raudit.load.pickle.unpickler, 'DEFAULT_LIMITS', None): switch the loader off for the rest of the process."""
+    body = call(sglob("builtins", "setattr"), sglob("raudit.load.pickle", "unpickler"), s("DEFAULT_LIMITS"), b"N")
     return t.write("rebind.pkl", prog(body + POP + call(sglob("posix", "system"), s(t.touch())), 4))
 
 
-@attack("raudit._allowlist._BY_NAME")
+@attack("raudit.load.pickle.allowlist._BY_NAME")
 def mutate_the_allow_list(t: Target) -> Path:
     """Add posix.system to raudit's own table through dict.__setitem__ (an unbound method named by a dotted global)."""
-    entry = call(sglob("raudit._allowlist", "Entry"), s("posix"), s("system"), s("function"), s("x"))
-    setitem = call(sglob("builtins", "dict.__setitem__"), sglob("raudit._allowlist", "_BY_NAME"), tup(s("posix"), s("system")), entry)
+    entry = call(sglob("raudit.load.pickle.allowlist", "Entry"), s("posix"), s("system"), s("function"), s("x"))
+    table = sglob("raudit.load.pickle.allowlist", "_BY_NAME")
+    setitem = call(sglob("builtins", "dict.__setitem__"), table, tup(s("posix"), s("system")), entry)
     return t.write("mutate.pkl", prog(setitem + POP + call(sglob("posix", "system"), s(t.touch())), 4))
 
 
@@ -577,8 +578,8 @@ def remap_python2_names(t: Target) -> Path:
 
 @attack("sklearn._config.sys.modules")
 def replace_raudit_module_in_sys_modules(t: Target) -> Path:
-    """Replace ``sys.modules['raudit._allowlist']`` (reached through a module attribute) with another module."""
-    body = call(sglob("_operator", "setitem"), sglob("sklearn._config", "sys.modules"), s("raudit._allowlist"),
+    """Replace ``sys.modules['raudit.load.pickle.allowlist']`` (reached through a module attribute) with another module."""
+    body = call(sglob("_operator", "setitem"), sglob("sklearn._config", "sys.modules"), s("raudit.load.pickle.allowlist"),
                 sglob("sklearn._config", "os"))
     return t.write("sysmodules.pkl", prog(body, 4))
 

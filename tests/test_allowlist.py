@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import raudit
-from raudit import _allowlist as A
-from raudit._pickle_checks import CALL_CHECKS, RECONSTRUCTORS, Bad
-from raudit._safe_pickle import Policy, _owner, _qual, _Resolver, safe_load, skops_trusted_types
+from raudit.load.pickle import allowlist as A
+from raudit.load.pickle.review import CALL_CHECKS, RECONSTRUCTORS, Bad
+from raudit.load.pickle.unpickler import Policy, _owner, _qual, _Resolver, safe_load, skops_trusted_types
 
 
 def test_every_entry_resolves_to_exactly_the_reviewed_object():

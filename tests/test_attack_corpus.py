@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 import raudit
-from raudit._loading import load_model
-from raudit._safe_pickle import parse_limits
 from raudit.cli import main
+from raudit.load.models import load_model
+from raudit.load.pickle.unpickler import parse_limits
 from tests.attacks import ATTACKS, Attack, Target
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""CI outputs: JUnit XML valid against Jenkins' schema, and a Markdown summary under 64 KB (raudit/_ci_formats.py)."""
+"""CI outputs: JUnit XML valid against Jenkins' schema, and a Markdown summary under 64 KB (raudit/report/ci.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from raudit import CheckResult, Finding, Report
-from raudit._ci_formats import MARKDOWN_LIMIT, to_junit, to_markdown
 from raudit.cli import main
+from raudit.report.ci import MARKDOWN_LIMIT, to_junit, to_markdown
 
 XSD = Path(__file__).parent / "data" / "junit-10.xsd"
 

@@ -45,12 +45,12 @@ def test_exit_1_when_a_check_fails_and_fail_on_policies(files, tmp_path):
 
 
 def test_exit_3_on_internal_error(files, tmp_path, monkeypatch):
-    import raudit._api
+    import raudit.api.audit
 
     def boom(*a, **k):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(raudit._api, "audit", boom)
+    monkeypatch.setattr(raudit.api.audit, "audit", boom)
     res = run(files["model"], files["data"], "--target", "approved", "--out", tmp_path / "o")
     assert res.exit_code == 3
     assert "internal error" in res.output and "simulated bug" in res.output

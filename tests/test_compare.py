@@ -1,4 +1,4 @@
-"""raudit compare: champion vs challenger on the same rows, A/B arms, and the gate (raudit/_compare.py)."""
+"""raudit compare: champion vs challenger on the same rows, A/B arms, and the gate (raudit/comparison/api.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from raudit.checks.fairness import FairnessOptions
-from raudit.checks.performance import expected_calibration_error
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from raudit._compare import CompareOptions, analyse_arms, analyse_pair, compare, compare_arms
-from raudit._paired import delong, mcnemar
-from raudit._stats import holm, two_proportion_pvalue
+from raudit.checks.fairness import FairnessOptions
+from raudit.checks.performance import expected_calibration_error
 from raudit.cli import main
+from raudit.comparison.api import CompareOptions, analyse_arms, analyse_pair, compare, compare_arms
+from raudit.stats.inference import holm, two_proportion_pvalue
+from raudit.stats.paired import delong, mcnemar
 
 from .conftest import FEATURES
 
@@ -324,7 +324,7 @@ def test_cli_compare_refuses_a_multiclass_model(multiclass, tmp_path):
 
 
 def test_readme_lists_the_compare_options():
-    from raudit._options import describe
+    from raudit.options import describe
 
     rows = [f"| `{d.name}` | `{d.default_text}` | {d.type + (f', {d.range}' if d.range else '')} | {d.doc} |"
             for d in describe(CompareOptions)]
@@ -334,11 +334,11 @@ def test_readme_lists_the_compare_options():
 
 
 def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
-    import raudit._loading
+    import raudit.load.models
 
     reads = []
-    real = raudit._loading.load_data
-    monkeypatch.setattr(raudit._loading, "load_data", lambda path: reads.append(path) or real(path))
+    real = raudit.load.models.load_data
+    monkeypatch.setattr(raudit.load.models, "load_data", lambda path: reads.append(path) or real(path))
     d = model_files
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json", "--out", tmp_path / "o")
@@ -346,7 +346,7 @@ def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
 
 
 def test_without_sensitive_columns_the_groups_are_skipped_and_say_why():
-    from raudit._compare import present_pair
+    from raudit.comparison.api import present_pair
 
     y, sa, sb, _sens = _arrays(500)
     p = (sa >= 0.5).astype(int)

@@ -1,4 +1,4 @@
-"""raudit diff OLD NEW on two saved report.json files (raudit/_diff.py)."""
+"""raudit diff OLD NEW on two saved report.json files (raudit/report/diff.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sklearn.linear_model import LogisticRegression
 
-from raudit._diff import diff_reports
 from raudit.cli import main
+from raudit.report.diff import diff_reports
 
 from .conftest import FEATURES, _pipeline
 

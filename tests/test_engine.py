@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 import raudit
-from raudit._exact import ExactSum
-from raudit._groups import GroupCounts
-from raudit._summaries import ScoreCounts, ValueCounts
+from raudit.stats.counts import ScoreCounts, ValueCounts
+from raudit.stats.exact import ExactSum
+from raudit.stats.groups import GroupCounts
 from tests.conftest import FEATURES
 
 CHECKS = ["performance", "fairness", "explanations"]
@@ -184,7 +184,7 @@ def test_quantiles_equal_numpy_and_auc_equals_scikit_learn():
 
 
 def test_approximate_summaries_state_and_keep_their_bounds(monkeypatch):
-    import raudit._summaries as summaries
+    import raudit.stats.counts as summaries
 
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 20_000)
@@ -206,7 +206,7 @@ def test_a_worker_opens_the_model_through_the_safe_loader(tmp_path):
     import os
     import pickle
 
-    from raudit._dask import _worker_model
+    from raudit.engine.dask import _worker_model
 
     marker = tmp_path / "PWNED"
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 import raudit
-import raudit._files as files_module
-from raudit._files import write_set
+import raudit.report.files as files_module
 from raudit.cli import main
+from raudit.report.files import write_set
 
 OLD = {"report.html": b"old html", "report.pdf": b"old pdf", "report.json": b"old json"}
 NEW = {"report.html": b"new html", "report.pdf": b"new pdf", "report.json": b"new json"}

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from raudit import CheckResult, Estimate, Figure, Finding, Report, Table
-from raudit._api import model_card_section
-from raudit._compliance import compliance_matrix
-from raudit._render import render_html
-from raudit._svg import bar_chart
+from raudit.api.audit import model_card_section
+from raudit.report.compliance import compliance_matrix
+from raudit.report.html import render_html
+from raudit.report.svg import bar_chart
 
 GOLD = Path(__file__).parent / "gold"
 

@@ -170,7 +170,7 @@ def test_the_example_runs_without_a_numpy_warning(binary_model, credit):
 @pytest.mark.slow
 def test_every_number_of_the_disparity_table_appears_whole_in_the_pdf(binary_model, credit):
     """The PDF never splits a number across lines or cells ("0.41|41"): each appears whole in the extracted text."""
-    from raudit._format import cell
+    from raudit.report.format import cell
 
     report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "ethnicity", "age"],
                           checks=["fairness"], config={"check": {"fairness": {"bootstrap_rounds": 50}}, "detail": "full"})
@@ -191,8 +191,8 @@ def test_the_readme_names_exactly_the_eu_provisions_the_checks_cite():
     """README: "EU AI Act provisions (Arts. 10, 13, 15 and 72, Annexes IV and XI) ... what no check covers (Art. 14 ...)"."""
     from pathlib import Path
 
-    from raudit._compliance import REQUIREMENTS
-    from raudit._plugins import discover
+    from raudit.engine.check import discover
+    from raudit.report.compliance import REQUIREMENTS
 
     text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
     found = re.search(r"EU AI Act provisions \(Arts\. ([\d, and]+), Annexes ([IVX, and]+)\)", text)

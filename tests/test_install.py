@@ -34,7 +34,7 @@ def test_wheel_ships_checks_templates_schema_and_runs_an_audit(tmp_path, files):
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
     probe = subprocess.run(
-        [sys.executable, "-c", "import raudit, raudit.checks.performance as p, raudit._render as r; "
+        [sys.executable, "-c", "import raudit, raudit.checks.performance as p, raudit.report.html as r; "
          "print(raudit.__file__); print(p.__file__); print(r.templates_dir())"],
         capture_output=True, text=True, env=env, cwd=work, check=True,
     )

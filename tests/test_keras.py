@@ -76,7 +76,7 @@ def test_keras_model_is_audited_end_to_end_on_the_torch_backend(keras_files, tmp
     for name in ("performance", "fairness", "energy"):
         assert report[name].status not in ("error", "skipped"), (name, report[name].summary)
     # the adapter's probabilities are keras' own sigmoid outputs
-    adapter = raudit._loading.load_model(d / "model.keras", features=tuple(NUMERIC))
+    adapter = raudit.load.models.load_model(d / "model.keras", features=tuple(NUMERIC))
     X = keras_files["X"][:50]
     p = adapter.predict_proba(__import__("pandas").DataFrame(X, columns=NUMERIC))
     assert np.allclose(p[:, 1], keras_files["model"].predict(X, verbose=0)[:, 0], atol=1e-6)
@@ -85,7 +85,7 @@ def test_keras_model_is_audited_end_to_end_on_the_torch_backend(keras_files, tmp
 def test_softmax_output_gives_two_classes(keras_files):
     import pandas as pd
 
-    adapter = raudit._loading.load_model(keras_files["dir"] / "softmax.keras", features=tuple(NUMERIC))
+    adapter = raudit.load.models.load_model(keras_files["dir"] / "softmax.keras", features=tuple(NUMERIC))
     assert adapter.task == "binary" and list(adapter.classes_) == [0, 1]
     X = keras_files["X"][:20]
     assert np.allclose(adapter.predict_proba(pd.DataFrame(X, columns=NUMERIC)), keras_files["softmax"].predict(X, verbose=0), atol=1e-6)
@@ -109,7 +109,7 @@ def test_lambda_is_refused_before_keras_reads_the_file(keras_files, monkeypatch)
     calls = []
     monkeypatch.setattr(keras.saving, "load_model", lambda *a, **k: calls.append(a))
     with pytest.raises(InputError, match="Python bytecode"):
-        raudit._loading.load_model(keras_files["dir"] / "lambda.keras", features=tuple(NUMERIC))
+        raudit.load.models.load_model(keras_files["dir"] / "lambda.keras", features=tuple(NUMERIC))
     assert calls == []
 
 
@@ -117,13 +117,13 @@ def test_keras_loads_with_safe_mode_and_without_the_training_configuration(keras
     real = keras.saving.load_model
     seen = []
     monkeypatch.setattr(keras.saving, "load_model", lambda *a, **k: seen.append(k) or real(*a, **k))
-    raudit._loading.load_model(keras_files["dir"] / "model.keras", features=tuple(NUMERIC))
+    raudit.load.models.load_model(keras_files["dir"] / "model.keras", features=tuple(NUMERIC))
     assert seen == [{"compile": False, "safe_mode": True}]
     assert keras.backend.backend() == "torch"
 
 
 def test_trust_model_loads_a_lambda_layer_with_safe_mode_off(keras_files):
-    adapter = raudit._loading.load_model(keras_files["dir"] / "lambda.keras", features=tuple(NUMERIC), trust=True)
+    adapter = raudit.load.models.load_model(keras_files["dir"] / "lambda.keras", features=tuple(NUMERIC), trust=True)
     assert "safe_mode=False" in adapter.load_info["loader"]
 
 
@@ -140,7 +140,7 @@ def test_training_configuration_is_not_deserialised(keras_files, tmp_path):
                                                     "registered_name": "author_code>SecretLoss"}
                 body = json.dumps(config).encode()
             zout.writestr(item, body)
-    adapter = raudit._loading.load_model(out, features=tuple(NUMERIC))
+    adapter = raudit.load.models.load_model(out, features=tuple(NUMERIC))
     assert adapter.task == "binary"
 
 
@@ -148,7 +148,7 @@ def test_not_a_keras_zip_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.keras"
     bad.write_bytes(b"not a zip")
     with pytest.raises(InputError, match="not a Keras 3 .keras file"):
-        raudit._loading.load_model(bad)
+        raudit.load.models.load_model(bad)
 
 
 def test_keras_exported_to_onnx_is_audited_as_a_classifier(keras_files, data, tmp_path):
@@ -156,7 +156,7 @@ def test_keras_exported_to_onnx_is_audited_as_a_classifier(keras_files, data, tm
     pytest.importorskip("onnxruntime")
     path = tmp_path / "model.onnx"
     keras_files["softmax"].export(str(path), format="onnx", verbose=False)
-    adapter = raudit._loading.load_model(path, features=tuple(NUMERIC))
+    adapter = raudit.load.models.load_model(path, features=tuple(NUMERIC))
     assert adapter.task == "binary"
     import pandas as pd
 
@@ -171,8 +171,8 @@ def test_one_column_onnx_scores_are_a_classifier_only_when_asked(keras_files, tm
     pytest.importorskip("onnxruntime")
     path = tmp_path / "sigmoid.onnx"
     keras_files["model"].export(str(path), format="onnx", verbose=False)
-    assert raudit._loading.load_model(path, features=tuple(NUMERIC)).task == "regression"
-    adapter = raudit._loading.load_model(path, features=tuple(NUMERIC), task="classification")
+    assert raudit.load.models.load_model(path, features=tuple(NUMERIC)).task == "regression"
+    adapter = raudit.load.models.load_model(path, features=tuple(NUMERIC), task="classification")
     import pandas as pd
 
     X = keras_files["X"][:30]

@@ -14,9 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 import raudit
-from raudit import _allowlist, _pickle_checks, _safe_pickle
-from raudit._loading import load_model
 from raudit.cli import main
+from raudit.load.models import load_model
+from raudit.load.pickle import allowlist as _allowlist
+from raudit.load.pickle import review as _pickle_checks
+from raudit.load.pickle import unpickler as _safe_pickle
 from tests.attacks import ATTACKS, Target
 
 
@@ -133,7 +135,7 @@ def test_allow_global_admits_one_exact_class(user_module, tmp_path, files):
     with pytest.raises(_pickle_checks.Bad, match="re-export"):
         _safe_pickle._Resolver(_safe_pickle.Policy.from_user(["raudit_user_code:clip_alias"])).resolve("raudit_user_code", "clip_alias")
     with pytest.raises(raudit.InputError, match="raudit's own modules"):
-        load_model(path, allow_globals=("raudit._safe_pickle:safe_load",))
+        load_model(path, allow_globals=("raudit.load.pickle.unpickler:safe_load",))
     # a class whose __setstate__ raudit has not reviewed stays refused even when allowed: only --trust-model loads it
     stateful, _ = _user_model(user_module, "Stateful")
     joblib.dump(stateful, tmp_path / "stateful.joblib")
@@ -183,7 +185,7 @@ def test_readme_states_the_defaults_and_sentences_the_loader_uses():
     assert "`max(2 GiB, 100 × file size)`" in section and f"({limits.max_opcodes // 1_000_000} million)" in section
     for name in _safe_pickle._LIMIT_NAMES:
         assert f"`{name}`" in section
-    from raudit._torch import ONNX_TRUST, TORCHSCRIPT_TRUST
+    from raudit.load.torch import ONNX_TRUST, TORCHSCRIPT_TRUST
 
     plain = section.replace("`", "")
     assert f"TorchScript code inspected: {TORCHSCRIPT_TRUST}" in plain and ONNX_TRUST in plain

@@ -12,7 +12,7 @@ import joblib
 import numpy as np
 import pytest
 
-from raudit._loading import load_model
+from raudit.load.models import load_model
 from tests.zoo import build_zoo
 
 ROOT = Path(__file__).resolve().parents[1]

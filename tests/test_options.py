@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 import raudit
 from raudit import ConfigError, Options, option
-from raudit._options import describe
-from raudit._plugins import discover
 from raudit.cli import main, options_markdown
+from raudit.engine.check import discover
+from raudit.options import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,11 +100,11 @@ def test_checks_options_lists_every_option():
     ({"lineage": {"dirty": "sometimes"}}, "dirty must be one of"),
 ])
 def test_option_mistakes_stop_the_audit_before_any_check_runs(binary_model, credit, table, message, monkeypatch):
-    import raudit._api
+    import raudit.api.audit
 
     ran = []
-    real = raudit._api.run_checks
-    monkeypatch.setattr(raudit._api, "run_checks", lambda *a, **k: ran.append(1) or real(*a, **k))
+    real = raudit.api.audit.run_checks
+    monkeypatch.setattr(raudit.api.audit, "run_checks", lambda *a, **k: ran.append(1) or real(*a, **k))
     with pytest.raises(ConfigError) as info:
         raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "age"], config={"check": table})
     assert message in str(info.value)

@@ -1,4 +1,4 @@
-"""Paired statistics against published values, statsmodels and scipy (raudit/_paired.py)."""
+"""Paired statistics against published values, statsmodels and scipy (raudit/stats/paired.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from raudit._paired import EXACT_BELOW, bootstrap_p, bootstrap_weights, delong, mcnemar
+from raudit.stats.paired import EXACT_BELOW, bootstrap_p, bootstrap_weights, delong, mcnemar
 
 DATA = Path(__file__).parent / "data"
 

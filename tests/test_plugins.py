@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import raudit
-import raudit._api
-from raudit._plugins import Check, PluginInfo, discover
+import raudit.api.audit
+from raudit.engine.check import Check, PluginInfo, discover
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,7 @@ class NeedsModel(Check):
 def test_a_raising_check_becomes_an_error_section(monkeypatch, binary_model, credit):
     real = discover()
     fake = [PluginInfo("raises", "fake-pkg", "9.9", "x:Raises", check=Raises), *real]
-    monkeypatch.setattr(raudit._api, "discover", lambda: fake)
+    monkeypatch.setattr(raudit.api.audit, "discover", lambda: fake)
     report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["raises", "performance"])
     assert report["raises"].status == "error"
     assert "ZeroDivisionError: boom in a plugin" in report["raises"].summary
@@ -50,7 +50,7 @@ def test_a_raising_check_becomes_an_error_section(monkeypatch, binary_model, cre
 
 def test_a_plugin_that_fails_to_load_is_reported(monkeypatch, binary_model, credit):
     fake = [PluginInfo("broken", "broken-pkg", "1.0", "broken:Nope", error="ImportError: no module named broken"), *discover()]
-    monkeypatch.setattr(raudit._api, "discover", lambda: fake)
+    monkeypatch.setattr(raudit.api.audit, "discover", lambda: fake)
     report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["broken", "performance"])
     assert report["broken"].status == "error"
     assert "broken-pkg" in report["broken"].findings[0].message
@@ -58,7 +58,7 @@ def test_a_plugin_that_fails_to_load_is_reported(monkeypatch, binary_model, cred
 
 def test_unmet_requirements_skip_with_reason(monkeypatch, credit):
     fake = [PluginInfo("needs_model", "p", "1", "x", check=NeedsModel)]
-    monkeypatch.setattr(raudit._api, "discover", lambda: fake)
+    monkeypatch.setattr(raudit.api.audit, "discover", lambda: fake)
     data = credit.assign(decision=credit.approved.sample(frac=1, random_state=0).to_numpy())
     report = raudit.audit(None, data, target="approved", sensitive=["sex"], y_pred="decision")
     assert report["needs_model"].status == "skipped"
@@ -75,7 +75,7 @@ class NeedsData(Check):
 
 
 def test_a_check_needing_the_whole_data_runs_in_memory_and_is_skipped_when_streamed(monkeypatch, credit, tmp_path):
-    monkeypatch.setattr(raudit._api, "discover", lambda: [PluginInfo("needs_data", "p", "1", "x", check=NeedsData)])
+    monkeypatch.setattr(raudit.api.audit, "discover", lambda: [PluginInfo("needs_data", "p", "1", "x", check=NeedsData)])
     data = credit.assign(decision=credit.approved.sample(frac=1, random_state=0).to_numpy())
     data.to_csv(tmp_path / "d.csv", index=False)
     common = {"target": "approved", "sensitive": ["sex"], "y_pred": "decision"}

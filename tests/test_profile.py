@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 import raudit
-from raudit._errors import InputError
-from raudit._profile import PROFILE_SCHEMA_VERSION, Profile, profile_frame, read_profile
-from raudit._sketch import (
+from raudit.cli import main
+from raudit.engine.profile import PROFILE_SCHEMA_VERSION, Profile, profile_frame, read_profile
+from raudit.errors import InputError
+from raudit.stats.sketch import (
     CategoricalSketch,
     ExactSum,
     NumericSketch,
@@ -25,7 +26,6 @@ from raudit._sketch import (
     bucket_keys,
     bucket_representatives,
 )
-from raudit.cli import main
 from tests.conftest import FEATURES, ROOT
 
 SCHEMA = json.loads((ROOT / "raudit" / "schema" / "profile.schema.json").read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 import raudit
-from raudit._files import write_atomic
+from raudit.report.files import write_atomic
 
 XSS = "<script>alert(1)</script>"
 
@@ -92,7 +92,7 @@ def test_same_seed_gives_identical_json(files, binary_model, credit):
 
 
 def test_lineage_records_inputs_versions_and_config(files):
-    from raudit._lineage import sha256_file
+    from raudit.report.lineage import sha256_file
 
     rep = raudit.audit(files["model"], files["data"], target="approved", sensitive=["sex"], seed=5)
     L = rep.lineage
@@ -136,7 +136,7 @@ def test_save_by_suffix_and_atomic_write(report, tmp_path, monkeypatch):
 
 
 def test_numbers_are_formatted_for_people():
-    from raudit._format import number, quantity
+    from raudit.report.format import number, quantity
 
     assert [number(v) for v in (171701.3, 12345678.9, 0.81234, 0.0004, 12345, True, None, float("nan"))] == [
         "171,701", "12,345,679", "0.8123", "0.0004", "12,345", "yes", "—", "—"]

@@ -17,9 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import raudit
-from raudit._pickle_checks import Bad
-from raudit._safe_pickle import Policy, _Resolver, safe_load
 from raudit.cli import main
+from raudit.load.pickle.review import Bad
+from raudit.load.pickle.unpickler import Policy, _Resolver, safe_load
 from tests.conftest import FEATURES
 
 
@@ -119,7 +119,7 @@ def test_names_outside_the_allow_list_are_refused(module, name):
 
 
 def test_trust_model_and_allow_module(tmp_path, files, capsys):
-    from raudit._loading import load_model
+    from raudit.load.models import load_model
 
     marker = tmp_path / "ran"
     bad = tmp_path / "x.pkl"
@@ -185,7 +185,7 @@ def test_skops_trusts_raudit_reviewed_types_and_lists_the_rest(tmp_path, credit)
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import RandomizedSearchCV
 
-    from raudit._loading import load_model
+    from raudit.load.models import load_model
 
     data = credit.iloc[:500]
     X = data[["income", "debt_to_income"]]

@@ -18,11 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 
 import raudit
-from raudit import _signing
-from raudit._errors import InputError
-from raudit._render import write_reports
-from raudit._report import content_digest
 from raudit.cli import main
+from raudit.errors import InputError
+from raudit.report.html import write_reports
+from raudit.report.report import content_digest
+from raudit.trust import signing as _signing
 from tests._signed import signed_set
 
 
@@ -197,7 +197,7 @@ def test_a_signing_failure_writes_nothing(small_report, tmp_path, monkeypatch):
 
 
 def test_the_signature_is_part_of_the_set_an_all_or_nothing_write_replaces(small_report, tmp_path, monkeypatch):
-    from raudit._render import SIGNATURE_FILE
+    from raudit.report.html import SIGNATURE_FILE
 
     assert _signing.envelope_path("report.json").name == SIGNATURE_FILE
     _signing.generate_key(tmp_path / "k.key")

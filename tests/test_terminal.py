@@ -6,8 +6,8 @@ import joblib
 import pytest
 from click.testing import CliRunner
 
-from raudit._errors import InputError
 from raudit.cli import _error_text, _terminal_text, main
+from raudit.errors import InputError
 
 ATTACK = "\x1b[2J\x1b[32mPASS"  # clear the screen, then a green PASS
 
@@ -67,9 +67,9 @@ def test_verify_output_is_escaped(files, tmp_path):
 
 
 def test_python_warnings_during_an_audit_are_escaped(files, tmp_path, monkeypatch):
-    import raudit._api
+    import raudit.api.audit
 
-    real = raudit._api.audit
+    real = raudit.api.audit.audit
 
     def warns(*args, **kwargs):
         import warnings
@@ -77,7 +77,7 @@ def test_python_warnings_during_an_audit_are_escaped(files, tmp_path, monkeypatc
         warnings.warn(f"feature names unseen at fit time: se\rx, {ATTACK}", UserWarning, stacklevel=1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(raudit._api, "audit", warns)
+    monkeypatch.setattr(raudit.api.audit, "audit", warns)
     res = run(files["model"], files["data"], "--target", "approved", "--sensitive", "sex", "--checks", "performance",
               "--format", "json", "--out", tmp_path / "out", "--quiet")
     assert res.exit_code == 0, res.output

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 import raudit
 from raudit import InputError
-from raudit._loading import load_model
 from raudit.cli import main
+from raudit.load.models import load_model
 from tests.text_models import make_texts, save_hf, train_bert, train_tfidf
 
 torch = pytest.importorskip("torch")

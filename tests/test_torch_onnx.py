@@ -91,7 +91,7 @@ def test_torchscript_model_runs_a_full_audit(trained, data, tmp_path):
     # the adapter's probabilities are the softmax of the module's logits
     X = torch.tensor(data[NUMERIC].to_numpy(dtype=np.float32))
     expected = torch.softmax(trained(X), dim=1)[:, 1].detach().numpy()
-    from raudit._loading import load_model
+    from raudit.load.models import load_model
 
     adapter = load_model(path, features=tuple(NUMERIC))
     np.testing.assert_allclose(adapter.predict_proba(data[NUMERIC])[:, 1], expected, atol=1e-5)
@@ -173,7 +173,7 @@ def test_onnx_pipeline_with_string_inputs_runs_a_full_audit(data, tmp_path):
 
 
 def test_torchscript_is_inspected_before_loading_and_the_report_says_what_runs(trained, tmp_path):
-    from raudit._loading import load_model
+    from raudit.load.models import load_model
 
     path = tmp_path / "model.pt"
     torch.jit.script(trained).save(str(path))
@@ -189,7 +189,7 @@ def test_every_standard_torch_layer_passes_the_torchscript_inspection(tmp_path):
         from torchscript_ops import standard_modules
     finally:
         sys.path.pop(0)
-    from raudit._torch import inspect_torchscript
+    from raudit.load.torch import inspect_torchscript
 
     for i, module in enumerate(standard_modules()):
         path = tmp_path / f"m{i}.pt"
@@ -198,7 +198,7 @@ def test_every_standard_torch_layer_passes_the_torchscript_inspection(tmp_path):
 
 
 def test_trust_model_skips_the_torchscript_inspection_and_says_so(tmp_path):
-    from raudit._loading import load_model
+    from raudit.load.models import load_model
     from tests.attacks import ATTACKS, Target
 
     target = Target(tmp_path)
@@ -215,7 +215,7 @@ def test_onnx_with_external_data_inside_its_folder_opens(tmp_path):
     pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper
 
-    from raudit._loading import load_model
+    from raudit.load.models import load_model
 
     weights = helper.make_tensor("w", TensorProto.FLOAT, [2], [1.0, 2.0])
     graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",

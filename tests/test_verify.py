@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 import raudit
-from raudit import _signing
-from raudit._report import content_digest
 from raudit.cli import main
+from raudit.report.report import content_digest
+from raudit.trust import signing as _signing
 from tests._signed import signed_set
 
 

@@ -5,7 +5,7 @@ example lending data. ``tests/test_model_zoo.py`` checks that every one loads
 through raudit's restricted unpickler (and, for a subset, through skops)
 without a trust flag and predicts exactly as the original;
 ``scripts/allowlist_globals.py`` walks the same zoo's pickles to list the
-globals they import, from which ``raudit/_allowlist.py`` is reviewed.
+globals they import, from which ``raudit/load/pickle/allowlist.py`` is reviewed.
 """
 
 from __future__ import annotations

@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from make_credit_data import make_credit_data
-from raudit.checks.drift import _judge
 from scipy import stats
 
 import raudit
 from raudit import ConfigError
-from raudit._profile import read_profile
-from raudit._sketch import NumericSketch, bucket_keys, psi
+from raudit.checks.drift import _judge
 from raudit.cli import main
+from raudit.engine.profile import read_profile
+from raudit.stats.sketch import NumericSketch, bucket_keys, psi
 from tests.conftest import SHARED
 
 SENSITIVE = ["sex", "ethnicity", "age"]
@@ -78,7 +78,7 @@ def test_a_fresh_sample_of_the_same_data_flags_no_drift(world):
 
 
 def test_holm_is_applied_within_the_column_family(shifted):
-    from raudit._stats import holm
+    from raudit.stats.inference import holm
 
     _, r = shifted
     cols = [c for c in r.details["columns"] if c["distribution"] is not None]

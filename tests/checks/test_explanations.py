@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from raudit.checks._attribution import column_map, explain
-from raudit.checks.explanations import _stratified_sample
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -16,6 +14,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import raudit
+from raudit.checks._attribution import column_map, explain
+from raudit.checks.explanations import _stratified_sample
 from tests.conftest import FEATURES
 
 CAT = ["zip_region", "home_ownership"]
@@ -155,7 +155,7 @@ def test_missing_values_in_numeric_and_text_columns(data):
 
 
 def test_codec_keeps_missing_as_its_own_category():
-    from raudit._tabular import TabularCodec
+    from raudit.checks._tabular import TabularCodec
 
     frame = pd.DataFrame({"c": ["a", None, "b"], "x": [1.0, np.nan, 3.0]})
     codec = TabularCodec.fit(frame)

@@ -21,9 +21,9 @@ from fairlearn.metrics import (
 from sklearn.metrics import accuracy_score, precision_score
 
 import raudit
-from raudit._groups import GroupCounts, group_labels
-from raudit._stats import holm, two_proportion_pvalue, wilson_interval
 from raudit.cli import main
+from raudit.stats.groups import GroupCounts, group_labels
+from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
 
 
 @pytest.fixture(scope="module")

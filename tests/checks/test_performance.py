@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from raudit.checks.performance import expected_calibration_error
 from sklearn import metrics as skm
 
 import raudit
+from raudit.checks.performance import expected_calibration_error
 
 
 def test_binary_metrics_equal_sklearn(binary_model, credit):

@@ -1,0 +1,1093 @@
+"""Fairness: disaggregated metrics with uncertainty, disparities judged in the direction of harm, mitigation cost, proxies.
+
+For each sensitive feature and each intersection of two, the check counts
+per-group confusion cells and score histograms (mergeable; see ``_groups``),
+then computes Wilson intervals for every rate, seeded bootstrap intervals for
+ratios, differences and AUC, and a significance test for each disparity
+against the reference group (chi-square, or Fisher's exact for small counts)
+with Holm's correction across the groups of a feature.
+
+**Direction of harm.** A disparity counts only in the direction that harms
+the group: receiving the favourable outcome (``favourable``, default the
+positive class) less often, being wrongly denied it more often, being held
+to a stricter standard (a higher precision of favourable decisions). A group
+that is *advantaged* beyond a threshold is reported, never failed.
+
+**Reference group.** Configured per grouping, else the *most favoured*
+adequately sized group (the highest favourable-outcome rate among groups of
+at least ``min_group_size`` rows; for regression, the lowest error), for
+single features and intersections alike.
+
+**Status of a disparity.** *fail* when it breaks its threshold in the
+harmful direction and is significant after Holm; *warn* when it breaks it
+without significant evidence; *not judged* when a group is too small or the
+metric has no threshold (reported only); *pass* otherwise.
+
+The check is split in two: :func:`analyse` turns the context into frozen
+records of numbers; :func:`present` turns those into findings, tables and
+figures (the only place numbers become text).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import combinations
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from raudit import Check, CheckResult, ConfigError, Estimate, Figure, Finding, Options, Table, option
+from raudit.engine.context import AuditContext
+from raudit.engine.passes import Batch, Plan
+from raudit.report.format import fixed, interval, number, p_value
+from raudit.report.results import Status, slug
+from raudit.report.svg import PALETTE, bar_chart
+from raudit.stats.exact import ExactSum
+from raudit.stats.groups import GroupCounts, GroupSpec, apply_spec, spec_codes
+from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
+
+Harm = Literal["lower", "higher", "either"]
+
+
+@dataclass(frozen=True)
+class DisparitySpec:
+    """One kind of comparison: which rate, ratio or difference, which option holds its threshold, what it is called."""
+
+    rate: str
+    kind: Literal["ratio", "difference"]
+    threshold_key: str
+    label: str
+    words: str
+    harm_if_favourable_positive: Harm
+
+
+#: The comparisons, in report order. Harm is stated for a favourable positive class; it flips otherwise.
+DISPARITIES: dict[str, DisparitySpec] = {
+    "selection_rate": DisparitySpec("favourable_rate", "ratio", "selection_rate_ratio_min",
+                                    "favourable-outcome rate ratio (four-fifths rule)", "favourable-outcome rate", "lower"),
+    "tpr": DisparitySpec("tpr", "difference", "tpr_difference_max", "TPR difference (equal opportunity)",
+                         "true-positive rate", "lower"),
+    "fpr": DisparitySpec("fpr", "difference", "fpr_difference_max", "FPR difference (equalized odds)",
+                         "false-positive rate", "lower"),
+    "ppv": DisparitySpec("ppv", "difference", "ppv_difference_max", "PPV difference (predictive parity)",
+                         "precision (PPV)", "higher"),
+    "fpr_ratio": DisparitySpec("fpr", "ratio", "fpr_ratio_min", "FPR ratio", "false-positive rate", "lower"),
+    "fnr_ratio": DisparitySpec("fnr", "ratio", "fnr_ratio_min", "FNR ratio", "false-negative rate", "higher"),
+}
+MAE = DisparitySpec("mae", "ratio", "mae_ratio_max", "MAE ratio", "mean absolute error", "higher")
+
+
+@dataclass(frozen=True)
+class FairnessOptions(Options):
+    """Groups, thresholds and statistics of the fairness check."""
+
+    min_group_size: int = option(30, "groups with fewer rows are shown but not judged", ge=1)
+    intersections: bool = option(True, "also compare the groups of every pair of sensitive features")
+    reference: Mapping[str, str | int | float] = option({}, "reference group per sensitive feature or intersection, e.g. "
+                                                            "{ sex = \"Male\" } (default: the most favoured group of at least "
+                                                            "min_group_size rows)")
+    selection_rate_ratio_min: float | None = option(0.8, "a group's favourable-outcome rate below this fraction of the "
+                                                         "reference group's is a disparity (four-fifths rule)", gt=0, le=1)
+    tpr_difference_max: float | None = option(0.1, "true-positive rate lower than the reference group's by more than this is "
+                                                   "a disparity (equal opportunity)", ge=0, le=1)
+    fpr_difference_max: float | None = option(0.1, "false-positive rate differing from the reference group's by more than "
+                                                   "this, in the group's disfavour, is a disparity (equalized odds)", ge=0, le=1)
+    ppv_difference_max: float | None = option(0.1, "precision of favourable decisions higher than the reference group's "
+                                                   "by more than this (a stricter standard) is a disparity", ge=0, le=1)
+    fpr_ratio_min: float | None = option(None, "false-positive-rate ratio beyond this in the group's disfavour is a "
+                                               "disparity (false: reported only)", gt=0, le=1)
+    fnr_ratio_min: float | None = option(None, "false-negative-rate ratio beyond this in the group's disfavour is a "
+                                               "disparity (false: reported only)", gt=0, le=1)
+    mae_ratio_max: float | None = option(1.25, "regression: a group's mean absolute error above this multiple of the "
+                                               "reference group's is a disparity", ge=1)
+    alpha: float = option(0.05, "significance level of the tests (after Holm's correction)", gt=0, lt=1)
+    bootstrap_rounds: int = option(500, "bootstrap rounds of the intervals of ratios, differences and AUC", ge=0, le=100_000)
+    mitigation: bool = option(True, "estimate what group-specific thresholds (fairlearn ThresholdOptimizer) would change")
+    proxy_warn: float = option(0.3, "Cramér's V between an input and a sensitive attribute at or above which the input "
+                                    "is flagged as a proxy", gt=0, le=1)
+    max_findings: int = option(12, "disparity lines listed per finding before the rest is counted", ge=1)
+
+
+# -- analysis records ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupingStats:
+    """Per-group rates of one grouping (a sensitive feature or an intersection), for one binary outcome."""
+
+    name: str
+    how: str
+    intersection: bool
+    groups: tuple[str, ...]
+    n: np.ndarray
+    rates: Mapping[str, np.ndarray]
+    low: Mapping[str, np.ndarray]
+    high: Mapping[str, np.ndarray]
+    auc: np.ndarray
+    auc_low: np.ndarray
+    auc_high: np.ndarray
+    ece: np.ndarray
+    judged: np.ndarray
+    reference: int
+    reference_rule: str
+    summary: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """One group compared with its reference group on one metric, judged."""
+
+    grouping: str
+    group: str
+    reference: str
+    metric: str
+    kind: Literal["ratio", "difference"]
+    harm: Harm
+    group_value: float
+    reference_value: float
+    value: float
+    ci: tuple[float, float]
+    threshold: float | None
+    p: float
+    p_holm: float
+    test: str
+    n_group: int
+    n_reference: int
+    intersection: bool
+    status: Status
+    reason: str
+
+    @property
+    def bound(self) -> str:
+        """The harmful side of the threshold, in symbols: ``< 0.8``, ``> 1.25``, ``< -0.1``, ``outside ±0.1``."""
+        t = self.threshold
+        if t is None:
+            return "—"
+        if self.kind == "ratio":
+            return {"lower": f"< {number(t)}", "higher": f"> {number(1 / t)}", "either": f"< {number(t)} or > {number(1 / t)}"}[self.harm]
+        return {"lower": f"< -{number(t)}", "higher": f"> +{number(t)}", "either": f"outside ±{number(t)}"}[self.harm]
+
+    @property
+    def severity(self) -> float:
+        """How far beyond its threshold, in the harmful direction (1 = at the threshold; larger is worse)."""
+        if self.threshold is None or not np.isfinite(self.value):
+            return 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.kind == "ratio":
+                below = self.threshold / self.value if self.value > 0 else np.inf
+                above = self.value * self.threshold
+                return float({"lower": below, "higher": above, "either": max(below, above)}[self.harm])
+            d = self.value / self.threshold if self.threshold > 0 else np.inf * np.sign(self.value)
+            return float({"lower": -d, "higher": d, "either": abs(d)}[self.harm])
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """How strongly an input column predicts a sensitive attribute."""
+
+    attribute: str
+    column: str
+    cramers_v: float
+
+
+@dataclass(frozen=True)
+class MitigationRow:
+    """What fairlearn's ThresholdOptimizer would change for one grouping and constraint (cross-fitted estimate)."""
+
+    grouping: str
+    constraint: str
+    before: Mapping[str, float]
+    after: Mapping[str, float] | None
+    skipped: str = ""
+
+
+@dataclass(frozen=True)
+class FairnessAnalysis:
+    """Everything the fairness check computed: numbers only, no text meant for people but names."""
+
+    task: str
+    outcome: str
+    favourable_is_positive: bool | None
+    groupings: tuple[GroupingStats, ...]
+    disparities: tuple[Disparity, ...]
+    regression_groups: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    mitigation: tuple[MitigationRow, ...] = ()
+    mitigation_note: str = ""
+    mitigation_rows: int = 0
+    rows: int = 0
+    proxies: Mapping[str, tuple[Proxy, ...]] = field(default_factory=dict)
+    direct_use: tuple[str, ...] = ()
+
+
+class FairnessCheck(Check):
+    """Group metrics, disparities with intervals and significance in the direction of harm, mitigation cost, proxies."""
+
+    name = "fairness"
+    title = "Fairness"
+    order = 20
+    evidence = {
+        "EU-AIA-10.2.f": "group outcomes and proxies of sensitive attributes",
+        "EU-AIA-10.2.g": "disparities tested for significance; mitigation estimate",
+        "EU-AIA-13.3.b.v": "performance per sensitive group and intersection",
+        "EU-AIA-IV.2.g": "metrics of potentially discriminatory impact",
+        "EU-AIA-IV.3": "accuracy for specific groups of persons",
+        "NIST-MEASURE-2.11": "fairness metrics with intervals and tests",
+    }
+    requires = frozenset({"sensitive"})
+    Options = FairnessOptions
+
+    def validate(self, ctx: AuditContext, options: FairnessOptions) -> None:  # noqa: D102
+        names = {g.name: g.groups for g in _group_names(ctx, options)}
+        for col, group in options.reference.items():
+            where = f"[check.fairness].reference.{col}"
+            if col not in names:
+                raise ConfigError(f"{where}: {col!r} is not a sensitive feature or intersection of this audit",
+                                  hint=f"groupings: {', '.join(names)}")
+            present = sorted(names[col])
+            if str(group) not in present:
+                import difflib
+
+                close = difflib.get_close_matches(str(group), present, n=1)
+                raise ConfigError(f"{where}: group {group!r} does not occur in the data",
+                                  hint=(f"did you mean {close[0]!r}? " if close else "") + f"groups: {_short(present)}")
+
+    def summarise(self, batch: Batch, plan: Plan, options: FairnessOptions) -> FairnessSummary:  # noqa: D102
+        return summarise(batch, plan, options)
+
+    def run(self, ctx: AuditContext, options: FairnessOptions) -> CheckResult:  # noqa: D102
+        return self.present(analyse(ctx, options), options)
+
+    def present(self, a: FairnessAnalysis, o: FairnessOptions) -> CheckResult:
+        """Findings, tables and figures from the analysis."""
+        findings = _verdicts(a, o) + _proxy_findings(a, o)
+        tables: list[Table] = []
+        figures: list[Figure] = []
+        if a.task == "regression":
+            tables += _regression_tables(a, o)
+        else:
+            tables.append(_disparity_table(a, appendix=False))
+            for g in a.groupings:
+                tables += _group_tables(g, o, a)
+                figures += _group_figures(g, o)
+            tables.append(_disparity_table(a, appendix=True))
+        if a.mitigation:
+            tables.append(_mitigation_table(a))
+        proxy = _proxy_table(a, o)
+        if proxy is not None:
+            tables.append(proxy)
+        return self.result(findings=findings, summary=_headline(a, findings), metrics=_metrics(a), tables=tables,
+                           figures=figures, details=_details(a))
+
+
+# -- summaries (one chunk; they add up) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ErrorSums:
+    """Per group of one grouping: rows and exact sums of |error|, error², prediction and target (regression)."""
+
+    n: Mapping[str, int]
+    sums: Mapping[str, tuple[ExactSum, ExactSum, ExactSum, ExactSum]]
+
+    def __add__(self, other: ErrorSums) -> ErrorSums:
+        keys = sorted(set(self.n) | set(other.n))
+        n = {k: self.n.get(k, 0) + other.n.get(k, 0) for k in keys}
+        sums = {k: tuple(a + b for a, b in zip(self.sums[k], other.sums[k])) if k in self.sums and k in other.sums
+                else self.sums.get(k) or other.sums[k] for k in keys}
+        return ErrorSums(n, sums)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class FairnessSummary:
+    """What the fairness check keeps of a chunk: per-group counts per outcome and grouping, error sums, crosstabs."""
+
+    counts: Mapping[tuple[str, str], GroupCounts]
+    errors: Mapping[str, ErrorSums]
+    crosstabs: Mapping[tuple[str, str], Mapping[tuple[str, str], int]]
+
+    def __add__(self, other: FairnessSummary) -> FairnessSummary:
+        counts = {k: self.counts[k] + other.counts[k] if k in self.counts and k in other.counts
+                  else self.counts.get(k) or other.counts[k] for k in dict.fromkeys([*self.counts, *other.counts])}
+        errors = {k: self.errors[k] + other.errors[k] if k in self.errors and k in other.errors
+                  else self.errors.get(k) or other.errors[k] for k in dict.fromkeys([*self.errors, *other.errors])}
+        crosstabs = {}
+        for k in dict.fromkeys([*self.crosstabs, *other.crosstabs]):
+            a, b = self.crosstabs.get(k, {}), other.crosstabs.get(k, {})
+            crosstabs[k] = {cell: a.get(cell, 0) + b.get(cell, 0) for cell in dict.fromkeys([*a, *b])}
+        return FairnessSummary(counts, errors, crosstabs)
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    name: str
+    how: str
+    intersection: bool
+    members: tuple[str, ...]
+
+
+def _grouping_plan(specs: Sequence[GroupSpec], o: FairnessOptions) -> list[_Grouping]:
+    """Each sensitive column, then every pair of them (when ``intersections``)."""
+    out = [_Grouping(s.column, s.how, False, (s.column,)) for s in specs]
+    if o.intersections:
+        for a, b in combinations([s.column for s in specs], 2):
+            out.append(_Grouping(f"{a} × {b}", f"intersection of {a} and {b}", True, (a, b)))
+    return out
+
+
+def _labels(batch: Batch, g: _Grouping) -> np.ndarray:
+    labels = batch.groups[g.members[0]]
+    for col in g.members[1:]:
+        labels = labels + " & " + batch.groups[col]
+    return labels
+
+
+def _outcomes(task: str, classes: np.ndarray | None, positive: Any, favourable: Any) -> list[tuple[str, Any, bool | None]]:
+    """Binary outcomes to analyse: (prefix, class counted as positive, is that class the favourable one?).
+
+    Binary tasks (and multiclass with a favourable class): one outcome, judged in the direction of
+    harm. Otherwise each class one against the rest, judged both ways.
+    """
+    assert classes is not None
+    if task == "binary":
+        return [("", positive, bool(favourable == positive))]
+    if favourable is not None:
+        return [("", favourable, True)]
+    return [(f"class {c}: ", c, None) for c in classes]
+
+
+def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
+    """Count one chunk: per outcome and grouping, confusion cells and score histograms; error sums; crosstabs."""
+    groupings = _grouping_plan(plan.specs, o)
+    counts: dict[tuple[str, str], GroupCounts] = {}
+    errors: dict[str, ErrorSums] = {}
+    if plan.task == "regression":
+        err = np.abs(batch.y - batch.y_pred.astype(float))
+        for g in groupings:
+            labels = _labels(batch, g)
+            n, sums = {}, {}
+            for name in np.unique(labels):
+                rows = labels == name
+                n[str(name)] = int(rows.sum())
+                sums[str(name)] = (ExactSum.of(err[rows]), ExactSum.of(err[rows] ** 2),
+                                   ExactSum.of(batch.y_pred[rows].astype(float)), ExactSum.of(batch.y[rows]))
+            errors[g.name] = ErrorSums(n, sums)
+    else:
+        for prefix, cls, _fav in _outcomes(plan.task, plan.classes, plan.positive_label, plan.favourable):
+            y01 = (batch.y == cls).astype(int)
+            yhat01 = (batch.y_pred == cls).astype(int)
+            score = None
+            if batch.y_proba is not None:
+                assert plan.classes is not None
+                score = batch.y_proba[:, int(np.flatnonzero(plan.classes == cls)[0])]
+            for g in groupings:
+                counts[(prefix, g.name)] = GroupCounts.from_arrays(_labels(batch, g), y01, yhat01, score)
+    crosstabs = {}
+    inputs = {col: spec_codes(batch.frame[col], spec) for col, spec in plan.input_specs if spec is not None}
+    for spec in plan.specs:
+        group_codes, group_names = pd.factorize(batch.groups[spec.column], sort=False)
+        width = len(group_names)
+        for col, (codes, names) in inputs.items():
+            if col == spec.column:
+                continue
+            cells = np.bincount(codes * width + group_codes, minlength=len(names) * width)
+            crosstabs[(spec.column, col)] = {(str(names[k // width]), str(group_names[k % width])): int(cells[k])
+                                             for k in np.flatnonzero(cells)}
+    return FairnessSummary(counts, errors, crosstabs)
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+    groups: tuple[str, ...]
+
+
+def _group_names(ctx: AuditContext, o: FairnessOptions) -> list[_Named]:
+    """Each grouping's name and its groups (for validating ``reference``): from the summary, else from the data in memory."""
+    summary: FairnessSummary | None = ctx.summaries.get("fairness")
+    out = []
+    for g in _grouping_plan(ctx.groupings, o):
+        if summary is not None and ctx.task == "regression":
+            groups: tuple[str, ...] = tuple(summary.errors[g.name].n) if g.name in summary.errors else ()
+        elif summary is not None:
+            first = next((v for (_prefix, name), v in summary.counts.items() if name == g.name), None)
+            groups = first.groups if first is not None else ()
+        elif ctx.sensitive is not None:
+            specs = {s.column: s for s in ctx.groupings}
+            labels = apply_spec(ctx.sensitive[g.members[0]], specs[g.members[0]])
+            for col in g.members[1:]:
+                labels = labels + " & " + apply_spec(ctx.sensitive[col], specs[col])
+            groups = tuple(sorted(set(labels.tolist())))
+        else:
+            groups = ()
+        out.append(_Named(g.name, groups))
+    return out
+
+
+# -- analysis ----------------------------------------------------------------------------------------
+def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
+    """Compute every number of the fairness check from its summary and the sample (no formatting)."""
+    summary: FairnessSummary = ctx.summaries["fairness"]
+    groupings = _grouping_plan(ctx.groupings, o)
+    rng = ctx.rng("fairness")
+    disparities: list[Disparity] = []
+    proxies = _proxies(ctx, summary, o)
+    if ctx.task == "regression":
+        tables: dict[str, pd.DataFrame] = {}
+        for g in groupings:
+            frame, ds = _regression(summary.errors[g.name], g, o)
+            tables[g.name] = frame
+            disparities += ds
+        return FairnessAnalysis("regression", f"error of {ctx.config.target}", None, (), tuple(disparities),
+                                regression_groups=tables, **proxies)
+    outcomes = _outcomes(ctx.task, ctx.classes, ctx.positive_label, ctx.favourable)
+    stats: list[GroupingStats] = []
+    for prefix, _cls, fav_positive in outcomes:
+        for g in groupings:
+            gstats, ds = _classification(summary.counts[(prefix, g.name)], prefix + g.name, g, fav_positive, o, rng)
+            stats.append(gstats)
+            disparities += ds
+    fav = outcomes[0][2] if len(outcomes) == 1 else None
+    target = ctx.config.target
+    outcome = (f"{target} = {ctx.favourable}" if len(outcomes) == 1 else f"each class of {target}, one against the rest")
+    mitigation: tuple[MitigationRow, ...] = ()
+    note = ""
+    if not o.mitigation:
+        note = "turned off (mitigation = false)"
+    elif ctx.task != "binary" or ctx.score(ctx.sample) is None:
+        note = "needs a binary classifier with scores (predicted probabilities)"
+    else:
+        mitigation = _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng)
+    return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(disparities), mitigation=mitigation,
+                            mitigation_rows=len(ctx.sample), rows=ctx.n_rows,
+                            mitigation_note=note, **proxies)
+
+
+def _harm(spec: DisparitySpec, fav_positive: bool | None) -> Harm:
+    if fav_positive is None:
+        return "either"
+    if fav_positive or spec.rate == "favourable_rate":  # the favourable rate is already expressed for the favourable class
+        return spec.harm_if_favourable_positive
+    return "higher" if spec.harm_if_favourable_positive == "lower" else "lower"
+
+
+def _favourable_rates(gc: GroupCounts, fav_positive: bool | None, cells: np.ndarray | None = None) -> np.ndarray:
+    sr = gc.rates(cells)["selection_rate"]
+    return sr if fav_positive in (True, None) else 1 - sr
+
+
+def _classification(
+    gc: GroupCounts, name: str, grouping: _Grouping, fav_positive: bool | None, o: FairnessOptions, rng: np.random.Generator,
+) -> tuple[GroupingStats, list[Disparity]]:
+    n = gc.n
+    rates = dict(gc.rates())
+    rates["favourable_rate"] = _favourable_rates(gc, fav_positive)
+    low, high = {}, {}
+    for r in gc.RATE_CELLS:
+        low[r], high[r] = wilson_interval(*gc.rate_counts(r))
+    if fav_positive is False:
+        low["favourable_rate"], high["favourable_rate"] = 1 - high["selection_rate"], 1 - low["selection_rate"]
+    else:
+        low["favourable_rate"], high["favourable_rate"] = low["selection_rate"], high["selection_rate"]
+    judged = n >= o.min_group_size
+    ref, rule = _reference(gc.groups, n, judged, rates["favourable_rate"], o.reference.get(grouping.name), favoured="highest"
+                           if fav_positive is not None else None)
+    auc_bounds = _bootstrap_auc(gc, min(o.bootstrap_rounds, 200), rng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sr, tpr, fpr = rates["selection_rate"], rates["tpr"], rates["fpr"]
+        summary = {
+            "demographic_parity_difference": float(np.nanmax(sr) - np.nanmin(sr)),
+            "demographic_parity_ratio": float(np.nanmin(sr) / np.nanmax(sr)) if np.nanmax(sr) > 0 else float("nan"),
+            "equalized_odds_difference": float(max(np.nanmax(tpr) - np.nanmin(tpr), np.nanmax(fpr) - np.nanmin(fpr))),
+            "equalized_odds_ratio": float(min(_safe_ratio(np.nanmin(tpr), np.nanmax(tpr)), _safe_ratio(np.nanmin(fpr), np.nanmax(fpr)))),
+        }
+    stats = GroupingStats(name, grouping.how, grouping.intersection, gc.groups, n, rates, low, high, gc.auc(),
+                          np.array([b[0] for b in auc_bounds]), np.array([b[1] for b in auc_bounds]), gc.calibration_error(),
+                          judged, ref, rule, summary)
+    boot = _bootstrap_cells(gc, o.bootstrap_rounds, rng)
+    boot_rates = None
+    if boot is not None:
+        boot_rates = dict(gc.rates(boot))
+        boot_rates["favourable_rate"] = _favourable_rates(gc, fav_positive, boot)
+    out: list[Disparity] = []
+    for metric, spec in DISPARITIES.items():
+        threshold = getattr(o, spec.threshold_key)
+        harm = _harm(spec, fav_positive)
+        family: list[_Comparison] = []
+        count_rate = "selection_rate" if spec.rate == "favourable_rate" else spec.rate
+        k, m = gc.rate_counts(count_rate)
+        for i, g in enumerate(gc.groups):
+            if i == ref:
+                continue
+            a, b = rates[spec.rate][i], rates[spec.rate][ref]
+            lo = hi = float("nan")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = a / b if spec.kind == "ratio" else a - b
+                if boot_rates is not None:
+                    mine, theirs = boot_rates[spec.rate][:, i], boot_rates[spec.rate][:, ref]
+                    draws = mine / theirs if spec.kind == "ratio" else mine - theirs
+                    draws = draws[np.isfinite(draws)]
+                    if len(draws):
+                        lo, hi = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
+            p, test = two_proportion_pvalue(int(k[i]), int(m[i]), int(k[ref]), int(m[ref]))
+            family.append(_Comparison(g, float(a), float(b), float(value), (lo, hi), p, test, int(n[i]),
+                                      bool(not judged[i] or not judged[ref])))
+        adjusted = holm([f.p for f in family])
+        for f, ph in zip(family, adjusted):
+            status, reason = _judge(spec.kind, harm, f.value, threshold, float(ph), f.small, f.n_group, int(n[ref]), o, f.test)
+            out.append(Disparity(name, f.group, gc.groups[ref], metric, spec.kind, harm, f.a, f.b, f.value, f.ci,
+                                 threshold, f.p, float(ph), f.test, f.n_group, int(n[ref]), grouping.intersection,
+                                 status, reason))
+    return stats, out
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    group: str
+    a: float
+    b: float
+    value: float
+    ci: tuple[float, float]
+    p: float
+    test: str
+    n_group: int
+    small: bool
+
+
+def _safe_ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
+
+
+def _breaks(kind: str, harm: Harm, value: float, threshold: float) -> tuple[bool, bool]:
+    """(beyond the threshold in the harmful direction, beyond it in the group's favour)."""
+    if kind == "ratio":
+        low, high = value < threshold, value > 1 / threshold
+        harmful = {"lower": low, "higher": high, "either": low or high}[harm]
+        favour = {"lower": high, "higher": low, "either": False}[harm]
+        return harmful, favour
+    below, above = value < -threshold, value > threshold
+    harmful = {"lower": below, "higher": above, "either": below or above}[harm]
+    favour = {"lower": above, "higher": below, "either": False}[harm]
+    return harmful, favour
+
+
+def _judge(kind: str, harm: Harm, value: float, threshold: float | None, p_holm: float, small: bool, n_group: int,
+           n_reference: int, o: FairnessOptions, test: str) -> tuple[Status, str]:
+    if small:
+        return "skipped", f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {o.min_group_size})"
+    if threshold is None:
+        return "skipped", "not judged: no threshold configured (reported only)"
+    if not np.isfinite(value):
+        return "skipped", "not judged: the rate is undefined for a group (no rows in its denominator)"
+    harmful, favour = _breaks(kind, harm, value, threshold)
+    if favour:
+        return "pass", "beyond the threshold in the group's favour (an advantage, not a harm)"
+    if not harmful:
+        return "pass", "within the threshold"
+    if np.isfinite(p_holm) and p_holm < o.alpha:
+        return "fail", f"beyond the threshold and significant ({p_value(p_holm)}, Holm-adjusted {test})"
+    if np.isfinite(p_holm):
+        return "warn", f"beyond the threshold but not significant ({p_value(p_holm)}, Holm-adjusted {test}): the evidence is weak"
+    return "warn", "beyond the threshold, and no test was possible: the evidence is weak"
+
+
+def _reference(groups: Sequence[str], n: np.ndarray, judged: np.ndarray, values: np.ndarray,
+               configured: str | int | float | None, *, favoured: Literal["highest", "lowest"] | None) -> tuple[int, str]:
+    """Index of the reference group and the rule that chose it (configured; most favoured adequate group; largest)."""
+    if configured is not None:
+        return list(groups).index(str(configured)), "configured"
+    candidates = [i for i in range(len(groups)) if judged[i] and np.isfinite(values[i])]
+    if favoured is None or not candidates:
+        why = "the largest group" + ("" if favoured is None else " (no group is large enough to be judged)")
+        return int(np.argmax(n)), why
+    sign = -1 if favoured == "highest" else 1
+    best = min(candidates, key=lambda i: (sign * values[i], -n[i], groups[i]))
+    return best, "the most favoured group of adequate size"
+
+
+def _bootstrap_cells(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Stratified bootstrap of each group's confusion cells: shape (rounds, n_groups, 4)."""
+    if rounds <= 0:
+        return None
+    out = np.zeros((rounds, len(gc.groups), 4), dtype=np.int64)
+    for i, cells in enumerate(gc.cells):
+        total = int(cells.sum())
+        if total:
+            out[:, i, :] = rng.multinomial(total, cells / total, size=rounds)
+    return out
+
+
+def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> list[tuple[float, float]]:
+    """Percentile interval of each group's AUC from resampled score histograms."""
+    if gc.hist is None or rounds <= 0:
+        return [(float("nan"), float("nan"))] * len(gc.groups)
+    out = []
+    for i in range(len(gc.groups)):
+        h = gc.hist[i]
+        npos, nneg = int(h[1].sum()), int(h[0].sum())
+        if npos == 0 or nneg == 0:
+            out.append((float("nan"), float("nan")))
+            continue
+        draws = np.stack([rng.multinomial(nneg, h[0] / nneg, size=rounds), rng.multinomial(npos, h[1] / npos, size=rounds)], axis=1)
+        lo, hi = np.percentile(gc.auc(draws), [2.5, 97.5])
+        out.append((float(lo), float(hi)))
+    return out
+
+
+def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tuple[pd.DataFrame, list[Disparity]]:
+    """Errors per group from exact sums; MAE ratios with a delta-method interval and Welch's test."""
+    from scipy import stats
+
+    groups = tuple(sorted(sums.n))
+    rows = []
+    for g in groups:
+        size = sums.n[g]
+        err, sq, pred, y = (x.fraction for x in sums.sums[g])
+        mae, mse = err / size, sq / size
+        var = (sq - size * mae * mae) / (size - 1) if size > 1 else Fraction(0)  # sample variance of |error|, exact
+        rows.append({"g": g, "n": size, "mean_prediction": float(pred / size), "mean_target": float(y / size), "mae": float(mae),
+                     "mse": float(mse), "err_var": float(var)})
+    agg = pd.DataFrame(rows).set_index("g")
+    agg["rmse"] = np.sqrt(agg["mse"])
+    n = agg["n"].to_numpy()
+    judged = n >= o.min_group_size
+    ref, rule = _reference(groups, n, judged, agg["mae"].to_numpy(), o.reference.get(grouping.name), favoured="lowest")
+    agg["reference"] = [i == ref for i in range(len(groups))]
+    agg.attrs.update({"how": grouping.how, "reference_rule": rule, "intersection": grouping.intersection})
+    r = agg.iloc[ref]
+    family = []
+    for i, g in enumerate(groups):
+        if i == ref:
+            continue
+        row = agg.iloc[i]
+        value = row.mae / r.mae if r.mae > 0 else float("nan")
+        lo = hi = float("nan")
+        if row.mae > 0 and r.mae > 0 and row.n > 1 and r.n > 1:
+            se = float(np.sqrt(row.err_var / (row.n * row.mae**2) + r.err_var / (r.n * r.mae**2)))  # of log(ratio)
+            lo, hi = float(value * np.exp(-1.959963984540054 * se)), float(value * np.exp(1.959963984540054 * se))
+        p = float("nan")
+        if row.n > 1 and r.n > 1 and (row.err_var > 0 or r.err_var > 0):
+            p = float(stats.ttest_ind_from_stats(row.mae, np.sqrt(row.err_var), row.n, r.mae, np.sqrt(r.err_var), r.n,
+                                                 equal_var=False).pvalue)
+        family.append((g, row, float(value), (lo, hi), p, bool(not judged[i] or not judged[ref])))
+    out = []
+    for (g, row, value, ci, p, small), ph in zip(family, holm([f[4] for f in family])):
+        threshold = 1 / o.mae_ratio_max if o.mae_ratio_max else None  # stored as a ratio bound ≤ 1, like the others
+        status, reason = _judge("ratio", "higher", value, threshold, float(ph), small, int(row.n), int(r.n), o, "Welch t-test")
+        out.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio", "higher", float(row.mae), float(r.mae),
+                             value, ci, threshold, p, float(ph), "Welch t-test", int(row.n), int(r.n),
+                             grouping.intersection, status, reason))
+    return agg.drop(columns=["mse", "err_var"]), out
+
+
+# -- mitigation ------------------------------------------------------------------------------------
+def _mitigation(ctx: AuditContext, groupings: list[_Grouping], rng: np.random.Generator) -> tuple[MitigationRow, ...]:
+    """Estimate what fairlearn's ThresholdOptimizer would buy, cross-fitted on the audit's sample of rows."""
+    from fairlearn.postprocessing import ThresholdOptimizer
+    from sklearn.model_selection import StratifiedKFold
+
+    sample = ctx.sample
+    score = ctx.score(sample)
+    assert score is not None
+    y = (sample.y == ctx.positive_label).astype(int)
+    before_pred = (sample.y_pred == ctx.positive_label).astype(int)
+    X = np.round(score, 3).reshape(-1, 1)  # thresholds searched on a 0.001 grid: 5x faster, stated in the table's note
+    seed = int(rng.integers(2**31 - 1))
+    out = []
+    for grouping in groupings:
+        sf = np.asarray(sample.groups[grouping.name], dtype=str)
+        before = _dp_eo(sf, y, before_pred)
+        for constraint in ("demographic_parity", "equalized_odds"):
+            after_pred = np.empty_like(y)
+            fold_strata = pd.Series(sf) + "|" + pd.Series(y).astype(str)
+            small = fold_strata.map(fold_strata.value_counts()) < 2
+            fold_strata = fold_strata.where(~small, "rare")
+            try:
+                folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed)
+                for train, test in folds.split(X, fold_strata):
+                    opt = ThresholdOptimizer(estimator=_ScoreColumn().fit(X, y), constraints=constraint,
+                                             objective="accuracy_score", prefit=True, predict_method="predict_proba")
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        opt.fit(X[train], y[train], sensitive_features=sf[train])
+                        after_pred[test] = opt.predict(X[test], sensitive_features=sf[test], random_state=seed)
+            except Exception as exc:  # fairlearn refuses e.g. groups unseen in a fold
+                out.append(MitigationRow(grouping.name, constraint, before, None, f"{type(exc).__name__}: {exc}"[:200]))
+                continue
+            out.append(MitigationRow(grouping.name, constraint, before, _dp_eo(sf, y, after_pred)))
+    return tuple(out)
+
+
+def _dp_eo(groups: np.ndarray, y: np.ndarray, yhat: np.ndarray) -> dict[str, float]:
+    """Accuracy and fairlearn's demographic-parity and equalized-odds differences, from per-group counts."""
+    gc = GroupCounts.from_arrays(groups, y, yhat)
+    r = gc.rates()
+    with np.errstate(invalid="ignore"):
+        return {
+            "accuracy": float((yhat == y).mean()),
+            "demographic_parity_difference": float(np.nanmax(r["selection_rate"]) - np.nanmin(r["selection_rate"])),
+            "equalized_odds_difference": float(max(np.nanmax(r["tpr"]) - np.nanmin(r["tpr"]), np.nanmax(r["fpr"]) - np.nanmin(r["fpr"]))),
+        }
+
+
+class _ScoreColumn:
+    """A pre-fitted 'estimator' whose input is the model's positive-class score."""
+
+    _estimator_type = "classifier"
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> _ScoreColumn:
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = 1
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        s = np.asarray(X, dtype=float)[:, 0]
+        return np.column_stack([1 - s, s])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (np.asarray(X, dtype=float)[:, 0] >= 0.5).astype(int)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {}
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import ClassifierTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True), classifier_tags=ClassifierTags())
+
+
+# -- proxies ---------------------------------------------------------------------------------------
+def _proxies(ctx: AuditContext, summary: FairnessSummary, o: FairnessOptions) -> dict[str, Any]:
+    """Cramér's V of each input with each sensitive attribute, from the crosstabs, and direct use."""
+    from scipy.stats.contingency import association
+
+    out = {}
+    for attr in ctx.sensitive_columns:
+        scores = []
+        for (a, col), cells in summary.crosstabs.items():
+            if a != attr:
+                continue
+            rows = sorted({x for x, _ in cells})
+            cols = sorted({g for _, g in cells})
+            table = np.zeros((len(rows), len(cols)), dtype=np.int64)
+            for (x, g), k in cells.items():
+                table[rows.index(x), cols.index(g)] = k
+            v = 0.0 if min(table.shape) < 2 else float(association(table, method="cramer"))
+            scores.append(Proxy(attr, col, v))
+        out[attr] = tuple(sorted(scores, key=lambda p: (-p.cramers_v, p.column)))
+    inputs = [c for c in ctx.features if ctx.model is not None or c not in ctx.sensitive_columns]
+    direct = tuple(a for a in ctx.sensitive_columns if ctx.model is not None and a in inputs)
+    return {"proxies": out, "direct_use": direct}
+
+
+# -- presentation ----------------------------------------------------------------------------------
+def _short(items: Sequence[str], limit: int = 12) -> str:
+    return ", ".join(repr(i) for i in items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+#: The name of the rule each comparison tests, for sentences ("fails the four-fifths rule").
+RULES = {"selection_rate": "the four-fifths rule", "tpr": "equal opportunity", "fpr": "equalized odds (false positives)",
+         "ppv": "predictive parity", "fpr_ratio": "the false-positive-rate ratio threshold",
+         "fnr_ratio": "the false-negative-rate ratio threshold", "mae": "the error-ratio threshold"}
+#: Which comparison leads a grouping's verdict when several fail: the four-fifths rule first, as regulators read it.
+PRIORITY = ("selection_rate", "tpr", "fpr", "ppv", "fnr_ratio", "fpr_ratio", "mae")
+
+
+def _sentence(d: Disparity, outcome: str) -> str:
+    """One disparity in words: who, what, how much, how sure."""
+    spec = MAE if d.metric == "mae" else DISPARITIES[d.metric]
+    digits = 4 if d.metric == "mae" else 3
+    a, b = number(d.group_value, digits=digits), number(d.reference_value, digits=digits)
+    sure = f"{p_value(d.p_holm)}, Holm" if np.isfinite(d.p_holm) else "no test possible"
+    if d.metric == "selection_rate":
+        return (f"{d.group} receives the favourable outcome ({outcome}) at {fixed(d.value)}× the rate of {d.reference} "
+                f"({fixed(d.group_value)} vs {fixed(d.reference_value)}; 95 % CI of the ratio {interval(*d.ci, digits=2)}; {sure})")
+    if d.kind == "ratio":
+        return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference}, {fixed(d.value, 2)}× "
+                f"(95 % CI {interval(*d.ci, digits=2)}; {sure})")
+    return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference} (difference {d.value:+.3f}; "
+            f"95 % CI {interval(*d.ci)}; {sure})")
+
+
+def _judgement(d: Disparity) -> str:
+    what = "ratio" if d.kind == "ratio" else "difference"
+    where = {"<": "below", ">": "above"}.get(d.bound[:1], "")
+    limit = f"a {what} {where} {d.bound[2:]}" if where else f"a {what} {d.bound}"
+    if d.status == "fail":
+        return f"fails {RULES[d.metric]} ({limit})"
+    if d.status == "warn":
+        return f"breaks {RULES[d.metric]} ({limit}) without significant evidence"
+    return f"within {RULES[d.metric]}, which fails at {limit}"
+
+
+def _verdicts(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
+    """One finding per grouping: the leading harmful disparity, or the closest call and why it passes."""
+    out = []
+    for name in dict.fromkeys(d.grouping for d in a.disparities):
+        rows = [d for d in a.disparities if d.grouping == name]
+        bad = sorted([d for d in rows if d.status in ("fail", "warn")],
+                     key=lambda d: (d.status != "fail", PRIORITY.index(d.metric), -d.severity))
+        judged = [d for d in rows if d.status != "skipped"]
+        reference = rows[0].reference
+        key = f"{slug(name)}.verdict"
+        if bad:
+            lead = bad[0]
+            rest = ""
+            if len(bad) > 1:
+                others = bad[1:]
+                what = ", ".join(dict.fromkeys(RULES[d.metric] for d in others))
+                rest = (f" Also for {name}: {len(others)} more disparit{'y' if len(others) == 1 else 'ies'} "
+                        f"({sum(d.status == 'fail' for d in others)} fail, {sum(d.status == 'warn' for d in others)} warn) "
+                        f"on {what}; see the disparity table.")
+            out.append(Finding(lead.status, f"[{name}] {_sentence(lead, a.outcome)}: {_judgement(lead)}.{rest}", key))
+        elif judged:
+            ratios = [d for d in judged if d.metric == PRIORITY[0] or d.metric == "mae"]
+            closest = min(ratios, key=lambda d: -d.severity) if ratios else None
+            text = f"[{name}] No group is disadvantaged beyond the thresholds ({len({d.group for d in judged})} group(s) compared " \
+                   f"with {reference}, {_rule_words(a, name)})"
+            if closest is not None:
+                text += f". Closest: {_sentence(closest, a.outcome)}: {_judgement(closest)}"
+            out.append(Finding("pass", text + ".", key))
+        else:
+            out.append(Finding("skipped", f"[{name}] Not judged: every comparison with {reference} involves a group smaller than "
+                                          f"{o.min_group_size} rows or a metric without a threshold.", key))
+    return out
+
+
+def _rule_words(a: FairnessAnalysis, name: str) -> str:
+    for g in a.groupings:
+        if g.name == name:
+            return g.reference_rule
+    frame = a.regression_groups.get(name)
+    return str(frame.attrs.get("reference_rule", "")) if frame is not None else ""
+
+
+def _proxy_findings(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
+    out = []
+    for attr, proxies in a.proxies.items():
+        strong = [p for p in proxies if p.cramers_v >= o.proxy_warn]
+        if strong:
+            listed = ", ".join(f"{p.column} (V = {p.cramers_v:.2f})" for p in strong[:3])
+            out.append(Finding("warn", f"[{attr}] Strong proxies: {listed}. A model can treat groups differently through these "
+                                       f"columns without seeing {attr}.", f"proxy.{slug(attr)}"))
+    for attr in a.direct_use:
+        out.append(Finding("warn", f"[{attr}] The model takes the sensitive attribute {attr} directly as an input.",
+                           f"direct.{slug(attr)}"))
+    return out
+
+
+def _headline(a: FairnessAnalysis, findings: list[Finding]) -> str:
+    verdicts = [f for f in findings if f.key.endswith(".verdict")]
+    failing = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "fail"]
+    warning = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "warn"]
+    single = [g for g in dict.fromkeys(d.grouping for d in a.disparities) if not any(d.intersection for d in a.disparities
+                                                                                     if d.grouping == g)]
+    parts = []
+    if failing:
+        parts.append(f"disparities fail for {', '.join(failing)}")
+    if warning:
+        parts.append(f"warn for {', '.join(warning)}")
+    worst = _worst(a, intersection=False)
+    if worst is not None and worst.status in ("fail", "warn"):
+        parts.append(f"worst: {worst.group} at {fixed(worst.value, 2)}× the favourable-outcome rate of {worst.reference} "
+                     f"({worst.grouping})")
+    if not parts:
+        parts.append(f"no disparity beyond the thresholds across {len(single)} sensitive feature(s)")
+    proxies = sum(f.key.startswith("proxy.") for f in findings)
+    if proxies:
+        parts.append(f"strong proxies for {proxies} attribute(s)")
+    if a.direct_use:
+        parts.append(f"the model takes {', '.join(a.direct_use)} directly")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _worst(a: FairnessAnalysis, *, intersection: bool) -> Disparity | None:
+    pool = [d for d in a.disparities if d.metric == "selection_rate" and d.intersection == intersection
+            and d.status != "skipped" and np.isfinite(d.value)]
+    return min(pool, key=lambda d: d.value) if pool else None
+
+
+def _metrics(a: FairnessAnalysis) -> dict[str, Any]:
+    m: dict[str, Any] = {}
+    for g in a.groupings:
+        for k, v in g.summary.items():
+            m[f"{k}.{slug(g.name)}"] = v
+    for label, intersection in (("", False), ("intersection_", True)):
+        w = _worst(a, intersection=intersection)
+        if w is not None:
+            m[f"worst_{label}selection_rate_ratio"] = w.value
+            m[f"worst_{label}selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
+    m["disparities_failed"] = sum(d.status == "fail" for d in a.disparities)
+    m["disparities_warned"] = sum(d.status == "warn" for d in a.disparities)
+    m["disparities_not_judged"] = sum(d.status == "skipped" for d in a.disparities)
+    return m
+
+
+STATUS_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "skipped": "not judged", "error": "error"}
+
+
+def _disparity_table(a: FairnessAnalysis, *, appendix: bool) -> Table:
+    """Key table: harmful disparities (fail and warn) of single features. Appendix: every other comparison."""
+    rows = [d for d in a.disparities if (d.status in ("fail", "warn") and not d.intersection) != appendix]
+    rows.sort(key=lambda d: (d.intersection, d.grouping, ["fail", "warn", "pass", "skipped"].index(d.status), -d.severity))
+    columns = ["feature", "group vs reference", "metric", "group", "reference", "disparity (95 % CI)", "harmful if", "p (Holm)",
+               "status"]
+    formats = ["text", "text", "text", "3f", "3f", "3f", "text", "p", "text"]
+    body = [[d.grouping, f"{d.group} vs {d.reference}", (MAE if d.metric == "mae" else DISPARITIES[d.metric]).label.split(" (")[0],
+             d.group_value, d.reference_value, Estimate(d.value, *d.ci), d.bound, d.p_holm, STATUS_WORDS[d.status]]
+            for d in rows]
+    if appendix:
+        return Table("Every other comparison with the reference groups", columns, body, formats=formats, section="All comparisons",
+                     appendix=True, note="Intersections, and the comparisons that pass or are not judged (too small a group, "
+                                          "or no threshold). Ratios are group ÷ reference; differences are group − reference.")
+    return Table(
+        "Disparities that fail or warn (single sensitive features)", columns, body, formats=formats, section="Disparities",
+        note=f"Outcome: {a.outcome}. Judged in the direction of harm only: a lower favourable-outcome rate, true- or "
+             "false-positive rate, or a higher precision of favourable decisions (a stricter standard). Ratios are "
+             "group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. Tests: chi-square, "
+             "or Fisher's exact when an expected count is below 5; Holm-adjusted across a feature's groups. fail = beyond "
+             "the threshold and significant; warn = beyond it without significant evidence. Comparisons that pass or are not "
+             "judged, and those of intersections, are in the table 'Every other comparison' (under More) and in report.json.",
+    )
+
+
+def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> list[Table]:
+    order = np.argsort(-g.n, kind="stable")
+
+    def est(rate: str, i: int) -> Estimate:
+        return Estimate(g.rates[rate][i], g.low[rate][i], g.high[rate][i])
+
+    def note(i: int) -> str:
+        return "reference" if i == g.reference else ("" if g.judged[i] else f"too small to judge (< {o.min_group_size})")
+
+    total = g.n.sum()
+    outcomes = Table(
+        f"{g.name}: outcomes by group",
+        ["group", "n", "share", "base rate", "favourable-outcome rate (95 % CI)", "accuracy", "ROC-AUC (95 % CI)",
+         "calibration error", "note"],
+        [[g.groups[i], int(g.n[i]), g.n[i] / total, g.rates["base_rate"][i], est("favourable_rate", i), g.rates["accuracy"][i],
+          Estimate(g.auc[i], g.auc_low[i], g.auc_high[i]), g.ece[i], note(i)] for i in order],
+        formats=["text", "int", "%", "3f", "3f", "3f", "3f", "3f", "text"],
+        note=f"Groups: {g.how}; missing values form the group 'missing'. Reference: {g.groups[g.reference]} "
+             f"({g.reference_rule}). Rates: 95 % Wilson intervals. AUC: from 1,000-bin score histograms (within 0.002 of "
+             "the exact value), seeded bootstrap interval.",
+        section=g.name, appendix=g.intersection,
+    )
+    errors = Table(
+        f"{g.name}: error rates by group",
+        ["group", "TPR (95 % CI)", "FPR (95 % CI)", "FNR", "TNR", "PPV (95 % CI)", "NPV"],
+        [[g.groups[i], est("tpr", i), est("fpr", i), g.rates["fnr"][i], g.rates["tnr"][i], est("ppv", i), g.rates["npv"][i]]
+         for i in order],
+        formats=["text", "3f", "3f", "3f", "3f", "3f", "3f"],
+        note="TPR = true-positive rate, FPR = false-positive rate, FNR/TNR their complements, PPV = precision, NPV = "
+             "negative predictive value, all for the positive class. 95 % Wilson intervals.",
+        section=g.name, appendix=True,
+    )
+    return [outcomes, errors]
+
+
+def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:
+    shown = [i for i in np.argsort(-g.n, kind="stable") if g.n[i] > 0][:20]
+    colors = [PALETTE[0] if g.judged[i] else "#9ca3af" for i in shown]
+    out = []
+    for rate, words in (("favourable_rate", "favourable-outcome rate"), ("tpr", "true-positive rate"),
+                        ("fpr", "false-positive rate")):
+        if rate != "favourable_rate" and g.intersection:  # intersections: the favourable-outcome rate only
+            continue
+        out.append(Figure(
+            f"{g.name}: {words} by group",
+            bar_chart([f"{g.groups[i]} (n={g.n[i]:,})" for i in shown], [g.rates[rate][i] for i in shown],
+                      lows=[g.low[rate][i] for i in shown], highs=[g.high[rate][i] for i in shown],
+                      reference=g.rates[rate][g.reference], reference_label=f"reference: {g.groups[g.reference]}",
+                      colors=colors, xmin=0.0, xmax=1.0, xlabel=f"{words} (95 % Wilson interval)"),
+            ("Grey bars are groups too small to judge. " if not g.judged[shown].all() else "")
+            + ("" if len(shown) == len(g.groups) else f"The {len(shown)} largest of {len(g.groups)} groups."),
+            section=g.name, appendix=g.intersection or rate != "favourable_rate",
+        ))
+    return out
+
+
+def _regression_tables(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
+    out = [_disparity_table(a, appendix=False)]
+    for name, agg in a.regression_groups.items():
+        out.append(Table(
+            f"{name}: errors by group", ["group", "n", "mean prediction", "mean target", "MAE", "RMSE", "note"],
+            [[str(g), int(r.n), r.mean_prediction, r.mean_target, r.mae, r.rmse,
+              "reference" if r.reference else ("" if r.n >= o.min_group_size else "too small to judge")]
+             for g, r in agg.iterrows()],
+            formats=["text", "int", "", "", "", "", "text"],
+            note=f"Groups: {agg.attrs['how']}. Reference: {agg.attrs['reference_rule']}.", section=name,
+            appendix=bool(agg.attrs["intersection"]),
+        ))
+    out.append(_disparity_table(a, appendix=True))
+    return out
+
+
+def _mitigation_table(a: FairnessAnalysis) -> Table:
+    rows = []
+    for m in a.mitigation:
+        after = m.after or {}
+        rows.append([m.grouping, m.constraint.replace("_", " "), m.before["accuracy"], after.get("accuracy"),
+                     m.before["demographic_parity_difference"], after.get("demographic_parity_difference"),
+                     m.before["equalized_odds_difference"], after.get("equalized_odds_difference"),
+                     f"skipped: {m.skipped}" if m.skipped else ""])
+    return Table(
+        "Mitigation estimate: group-specific thresholds (fairlearn ThresholdOptimizer)",
+        ["feature", "constraint", "accuracy before", "accuracy after", "DP difference before", "DP difference after",
+         "EO difference before", "EO difference after", "note"], rows, formats=["text", "text"] + ["3f"] * 6 + ["text"],
+        note="An estimate, not a change: thresholds were fitted on one half of "
+             + (f"the {a.rows:,} audited rows" if a.mitigation_rows >= a.rows else
+                f"a seeded uniform sample of {a.mitigation_rows:,} of the {a.rows:,} audited rows")
+             + " and applied to the other half (2-fold cross-fitting, seeded), using the model's scores (on a 0.001 grid) and "
+               "the sensitive feature at decision time. The audited model is unchanged. DP = demographic parity, EO = "
+               "equalized odds (fairlearn's definitions).",
+        section="Mitigation estimate",
+    )
+
+
+def _proxy_table(a: FairnessAnalysis, o: FairnessOptions) -> Table | None:
+    rows = [[attr, p.column, p.cramers_v, "strong" if p.cramers_v >= o.proxy_warn else ("moderate" if p.cramers_v >= 0.2 else "weak")]
+            for attr, proxies in a.proxies.items() for p in proxies[:3]]
+    if not rows:
+        return None
+    return Table("Proxy candidates: the three inputs most associated with each sensitive attribute",
+                 ["sensitive attribute", "input column", "Cramér's V", "strength"], rows, formats=["text", "text", "2f", "text"],
+                 note="Cramér's V between the input (numeric inputs in 10 quantile bins) and the sensitive groups; "
+                      f"0 = unrelated, 1 = the input determines the group. Strong: V ≥ {o.proxy_warn}. Every input is "
+                      "in report.json.", section="Proxies")
+
+
+def _details(a: FairnessAnalysis) -> dict[str, Any]:
+    groupings: dict[str, Any] = {}
+    for g in a.groupings:
+        groups = []
+        for i, name in enumerate(g.groups):
+            row: dict[str, Any] = {"group": name, "n": int(g.n[i]), "share": float(g.n[i] / g.n.sum()), "reference": i == g.reference,
+                                   "judged": bool(g.judged[i]), "roc_auc": g.auc[i], "roc_auc_ci": (g.auc_low[i], g.auc_high[i]),
+                                   "ece": g.ece[i]}
+            for rate in g.rates:
+                row[rate] = g.rates[rate][i]
+                row[rate + "_ci"] = (g.low[rate][i], g.high[rate][i])
+            groups.append(row)
+        groupings[g.name] = {"how": g.how, "reference": g.groups[g.reference], "reference_rule": g.reference_rule,
+                             "intersection": g.intersection, "groups": groups, **g.summary}
+    for name, agg in a.regression_groups.items():
+        groupings[name] = {"how": agg.attrs["how"], "reference": str(agg.index[agg["reference"].to_numpy()][0]),
+                           "reference_rule": agg.attrs["reference_rule"],
+                           "groups": agg.drop(columns=["reference"]).reset_index().rename(columns={"g": "group"}).to_dict(orient="records")}
+    return {
+        "outcome": a.outcome,
+        "favourable_is_positive": a.favourable_is_positive,
+        "groupings": groupings,
+        "disparities": [{
+            "grouping": d.grouping, "group": d.group, "reference": d.reference, "metric": d.metric, "kind": d.kind, "harm": d.harm,
+            "group_value": d.group_value, "reference_value": d.reference_value, "value": d.value, "ci": list(d.ci),
+            "threshold": d.threshold, "harmful_if": d.bound, "p": d.p, "p_holm": d.p_holm, "test": d.test, "n_group": d.n_group,
+            "n_reference": d.n_reference, "intersection": d.intersection, "status": d.status, "reason": d.reason,
+        } for d in a.disparities],
+        "mitigation": [{"grouping": m.grouping, "constraint": m.constraint, "before": dict(m.before),
+                        **({"after": dict(m.after)} if m.after else {"skipped": m.skipped})} for m in a.mitigation]
+        or {"skipped": a.mitigation_note},
+        "proxies": {attr: [{"column": p.column, "cramers_v": p.cramers_v} for p in ps] for attr, ps in a.proxies.items()},
+        "direct_use": list(a.direct_use),
+    }

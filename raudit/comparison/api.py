@@ -1,0 +1,1010 @@
+"""Champion vs challenger on the same rows, and the arms of an A/B test: comparisons with a release gate.
+
+Two steps, as in a check. :func:`analyse_pair` and :func:`analyse_arms` return
+frozen dataclasses of numbers; :func:`present_pair` and :func:`present_arms`
+turn them into :class:`CheckResult` sections (``gate`` first, then the
+side-by-side comparisons), so a comparison is an ordinary :class:`Report` that
+every renderer (HTML, PDF, JSON, JUnit, Markdown) already knows.
+
+The gate (non-inferiority). The challenger **fails** when
+
+- a performance metric is worse by more than its margin (accuracy, ROC-AUC,
+  F1 lower; expected calibration error higher) and the difference is
+  significant: McNemar for accuracy, DeLong for ROC-AUC, a paired bootstrap
+  for F1 and calibration error; or
+- a judged disparity (those the fairness check has a threshold for: by
+  default the selection-rate ratio, TPR, FPR and PPV differences of each
+  group against its reference group) moves further from parity by more than
+  its margin, significantly (paired bootstrap, Holm-adjusted across the
+  groups of a feature).
+
+It **warns** when a margin is broken without significant evidence, as the
+fairness check does for its thresholds. Groups and reference groups are
+formed as in the fairness check, from its ``[check.fairness]`` options (bins,
+reference groups, intersections, ``min_group_size``); rates are those of the
+favourable outcome; an unconfigured reference group is the champion's (or
+the control arm's) most favoured group of adequate size, the same group for
+both sides. The gate measures a disparity's distance from parity whichever
+member of the pair it harms (``1 - min(r, 1/r)`` for a ratio ``r``, ``|d|``
+for a difference ``d``): the reference is fixed by the champion, so a
+challenger that turns against the reference group moves the other groups
+into their "favour", which the fairness check reads as an advantage but the
+gate must still see.
+
+The paired bootstrap resamples rows with replacement, the same draw for both
+models, so the intervals account for the two models being scored on the same
+rows. A/B arms are independent samples: each arm is resampled within itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from raudit.errors import InputError
+from raudit.options import Options, option
+from raudit.report.format import interval, p_value
+from raudit.report.report import Report
+from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, worst
+from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
+from raudit.stats.paired import DeLongResult, McNemarResult, bootstrap_p, bootstrap_weights, delong, mcnemar
+
+__all__ = ["compare", "compare_arms", "CompareOptions", "MetricChange", "GroupChange", "DisparityChange", "PairAnalysis",
+           "ArmRate", "ArmsAnalysis", "analyse_pair", "present_pair", "analyse_arms", "present_arms"]
+
+
+@dataclass(frozen=True)
+class CompareOptions(Options):
+    """Margins and statistics of ``raudit compare``: the ``[compare]`` table of raudit.toml.
+
+    Why these defaults. A margin is the loss a team accepts for the other
+    gains of a new model. One point of accuracy or ROC-AUC is about what
+    retraining the same model on fresh data moves by, and less than anyone
+    would ship a model to win back. F1 moves with the decision threshold, so
+    it gets two points. Calibration error gets one point: the performance
+    check warns at 5. Disparity margins are a quarter of the slack the
+    fairness check's default thresholds allow (0.2 under the four-fifths rule,
+    0.1 for rate differences), so a challenger cannot use up a quarter of the
+    room to the threshold unnoticed.
+    """
+
+    accuracy_margin: float = option(0.01, "the challenger fails if its accuracy is lower by more than this, significantly "
+                                          "(McNemar's test)", ge=0, le=1)
+    roc_auc_margin: float = option(0.01, "… if its ROC-AUC is lower by more than this, significantly (DeLong's test)", ge=0, le=1)
+    f1_margin: float = option(0.02, "… if its F1 is lower by more than this, significantly (paired bootstrap)", ge=0, le=1)
+    ece_margin: float = option(0.01, "… if its expected calibration error is higher by more than this, significantly "
+                                     "(paired bootstrap)", ge=0, le=1)
+    ratio_margin: float = option(0.05, "… if a ratio disparity (selection-rate ratio) of a group moves further from parity "
+                                       "(1) by more than this, significantly", ge=0, le=1)
+    difference_margin: float = option(0.025, "… if a difference disparity (TPR, FPR, PPV difference) of a group moves further "
+                                             "from parity (0) by more than this, significantly", ge=0, le=1)
+    alpha: float = option(0.05, "significance level of every test; intervals are at 1 − alpha", gt=0, lt=1)
+    bootstrap_rounds: int = option(500, "bootstrap rounds (rows resampled jointly for both models; within each arm for A/B)",
+                                   ge=50, le=100_000)
+    max_findings: int = option(20, "worse comparisons listed one per line in the gate before the rest is counted", ge=1)
+    control_arm: str | None = option(None, "A/B logs: the arm the others are compared with (default: the first in sorted order)")
+
+
+# -- analysis ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric of both models, the difference (``b - a``), its interval and test, and the verdict."""
+
+    name: str
+    label: str
+    a: float
+    b: float
+    delta: float
+    low: float
+    high: float
+    p: float
+    test: str
+    higher_is_better: bool
+    margin: float | None
+    status: Status
+    reason: str
+
+    @property
+    def worsening(self) -> float:
+        """How much worse ``b`` is than ``a`` (negative: better)."""
+        return -self.delta if self.higher_is_better else self.delta
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """Rates of one group under both models: ``rates[name] = (a, b, delta, low, high)``."""
+
+    grouping: str
+    group: str
+    n: int
+    reference: bool
+    judged: bool
+    rates: Mapping[str, tuple[float, float, float, float, float]]
+
+
+@dataclass(frozen=True)
+class DisparityChange:
+    """One group's disparity against its reference group under both models, and how it moved.
+
+    ``gap_a``/``gap_b`` are the distances from parity (``1 - min(r, 1/r)``,
+    ``|d|``); ``worsening = gap_b - gap_a`` with its interval and
+    (Holm-adjusted) p-value. ``arm`` names the
+    A/B arm compared with the control arm (empty for two models).
+    """
+
+    grouping: str
+    group: str
+    reference: str
+    metric: str
+    kind: str
+    value_a: float
+    value_b: float
+    gap_a: float
+    gap_b: float
+    worsening: float
+    low: float
+    high: float
+    p: float
+    p_holm: float
+    margin: float
+    n_group: int
+    n_reference: int
+    status: Status
+    reason: str
+    arm: str = ""
+
+
+@dataclass(frozen=True)
+class PairAnalysis:
+    """Two models on the same rows."""
+
+    n: int
+    names: tuple[str, str]
+    metrics: tuple[MetricChange, ...]
+    groups: tuple[GroupChange, ...]
+    disparities: tuple[DisparityChange, ...]
+    mcnemar: McNemarResult
+    delong: DeLongResult | None
+    rounds: int
+    level: float
+    how: Mapping[str, str]
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(num, dtype=float) / np.asarray(den, dtype=float)
+
+
+def _overall(cells: np.ndarray) -> dict[str, np.ndarray]:
+    """Headline rates from confusion cells ``(..., 4)`` = tn, fp, fn, tp."""
+    tn, fp, fn, tp = (cells[..., i].astype(float) for i in range(4))
+    n = tn + fp + fn + tp
+    return {"accuracy": _div(tn + tp, n), "f1": _div(2 * tp, 2 * tp + fp + fn), "precision": _div(tp, tp + fp),
+            "recall": _div(tp, tp + fn), "selection_rate": _div(tp + fp, n)}
+
+
+def _interval(draws: np.ndarray, level: float) -> tuple[float, float]:
+    d = np.asarray(draws, dtype=float)
+    d = d[np.isfinite(d)]
+    if not len(d):
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(d, [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi)
+
+
+def _gap(value: np.ndarray, kind: str) -> np.ndarray:
+    """Distance from parity, whichever member of the pair it harms: ``1 - min(r, 1/r)`` for a ratio, ``|d|`` for a difference.
+
+    Examples
+    --------
+    >>> _gap(np.array([0.8, 1.25]), "ratio").round(3).tolist(), _gap(np.array([-0.1, 0.1]), "difference").tolist()
+    ([0.2, 0.2], [0.1, 0.1])
+    """
+    v = np.asarray(value, dtype=float)
+    if kind == "ratio":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 1 - np.minimum(v, 1 / v)
+    return np.abs(v)
+
+
+def _ece_bins(score: np.ndarray, n_bins: int) -> np.ndarray:
+    """Equal-width bin of each score, as the performance check bins them."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    return np.clip(np.digitize(score, edges[1:-1], right=True), 0, n_bins - 1)
+
+
+def _ece(bins: np.ndarray, err: np.ndarray, weights: np.ndarray | None, n_bins: int) -> float:
+    """Expected calibration error from each row's bin and ``score - label``: ``sum_b |sum err_b| / n``."""
+    w = np.ones(len(err)) if weights is None else weights
+    return float(np.abs(np.bincount(bins, weights=w * err, minlength=n_bins)).sum() / w.sum())
+
+
+def _judge(worsening: float, margin: float | None, p: float, alpha: float, test: str) -> tuple[Status, str]:
+    if margin is None:
+        return "pass", "reported only"
+    if not np.isfinite(worsening):
+        return "skipped", "undefined for these data"
+    if worsening <= margin:
+        return "pass", f"within the margin {margin:g}"
+    if np.isfinite(p) and p < alpha:
+        return "fail", f"significant, {p_value(p)} ({test})"
+    return "warn", (f"not significant ({p_value(p)}, {test}), so the evidence is weak" if np.isfinite(p)
+                    else "no test possible, so the evidence is weak")
+
+
+def _disparity_changes(
+    grouping: str, groups: Sequence[str], ref: int, cells_a: np.ndarray, cells_b: np.ndarray,
+    boot_a: np.ndarray, boot_b: np.ndarray, fairness: Any, o: CompareOptions, *, fav_positive: bool, test: str, arm: str = "",
+) -> list[DisparityChange]:
+    """Each judged disparity of each group under ``a`` and ``b``, with a bootstrap interval and Holm-adjusted p."""
+    from raudit.checks.fairness import DISPARITIES, _favourable_rates
+    from raudit.stats.groups import GroupCounts
+
+    gc = GroupCounts(tuple(groups), cells_a)
+
+    def rates(cells: np.ndarray) -> dict[str, np.ndarray]:
+        out = dict(gc.rates(cells))
+        out["favourable_rate"] = _favourable_rates(gc, fav_positive, cells)
+        return out
+
+    ra, rb, bra, brb = rates(cells_a), rates(cells_b), rates(boot_a), rates(boot_b)
+    n_reference = int(min(cells_a[ref].sum(), cells_b[ref].sum()))
+    level = 1 - o.alpha
+    out: list[DisparityChange] = []
+    for key, spec in DISPARITIES.items():
+        if getattr(fairness, spec.threshold_key) is None:  # the audit does not judge it, so neither does the gate
+            continue
+        margin = o.ratio_margin if spec.kind == "ratio" else o.difference_margin
+        family: list[tuple[str, float, float, float, float, float, float, float, int]] = []
+        for i, g in enumerate(groups):
+            if i == ref:
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if spec.kind == "ratio":
+                    va, vb = ra[spec.rate][i] / ra[spec.rate][ref], rb[spec.rate][i] / rb[spec.rate][ref]
+                    da, db = bra[spec.rate][:, i] / bra[spec.rate][:, ref], brb[spec.rate][:, i] / brb[spec.rate][:, ref]
+                else:
+                    va, vb = ra[spec.rate][i] - ra[spec.rate][ref], rb[spec.rate][i] - rb[spec.rate][ref]
+                    da, db = bra[spec.rate][:, i] - bra[spec.rate][:, ref], brb[spec.rate][:, i] - brb[spec.rate][:, ref]
+            ga, gb = float(_gap(va, spec.kind)), float(_gap(vb, spec.kind))
+            draws = _gap(db, spec.kind) - _gap(da, spec.kind)
+            lo, hi = _interval(draws, level)
+            n_group = int(min(cells_a[i].sum(), cells_b[i].sum()))
+            family.append((g, float(va), float(vb), ga, gb, lo, hi, bootstrap_p(draws), n_group))
+        adjusted = holm([row[7] for row in family])
+        for (g, va, vb, ga, gb, lo, hi, p, n_group), ph in zip(family, adjusted):
+            worsening = gb - ga
+            if min(n_group, n_reference) < fairness.min_group_size:
+                status: Status = "skipped"
+                reason = f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {fairness.min_group_size})"
+            else:
+                status, reason = _judge(worsening, margin, float(ph), o.alpha, f"Holm-adjusted, {test}")
+            out.append(DisparityChange(grouping, g, groups[ref], key, spec.kind, va, vb, ga, gb, worsening, lo, hi, p, float(ph),
+                                       margin, n_group, n_reference, status, reason, arm))
+    return out
+
+
+def _codes(labels: Any) -> tuple[list[str], np.ndarray]:
+    names, codes = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
+    return names.tolist(), codes.astype(np.int64)
+
+
+def analyse_pair(
+    y01: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, score_a: np.ndarray | None, score_b: np.ndarray | None,
+    sensitive: Any, *, fairness: Any, options: CompareOptions, rng: np.random.Generator, calibration_bins: int = 10,
+    names: tuple[str, str] = ("champion", "challenger"), favourable_is_positive: bool = True,
+    bins: Mapping[str, Sequence[float]] | None = None,
+) -> PairAnalysis:
+    """Compare two binary classifiers scored on the same rows.
+
+    Parameters
+    ----------
+    y01 : ndarray of shape (n_samples,)
+        1 for the positive class.
+    pred_a, pred_b : ndarray of shape (n_samples,)
+        0/1 decisions of the champion (``a``) and the challenger (``b``).
+    score_a, score_b : ndarray of shape (n_samples,) or None
+        Positive-class probabilities (ROC-AUC and calibration need both).
+    sensitive : DataFrame
+        Sensitive columns; groups are formed as the fairness check forms them.
+    fairness : FairnessOptions
+        Groups (bins, reference, intersections, min size) and which
+        disparities are judged.
+    options : CompareOptions
+    rng : Generator
+        Seeded; the bootstrap is reproducible.
+    calibration_bins : int
+        Bins of the calibration error (the performance check's setting).
+    names : (str, str)
+        How the two models are called in tables.
+    favourable_is_positive : bool
+        Whether the positive class is the outcome a person wants (it sets
+        the direction of harm, as in the fairness check).
+
+    Returns
+    -------
+    PairAnalysis
+    """
+    from raudit.checks.fairness import _favourable_rates, _reference
+    from raudit.stats.groups import GroupCounts, make_groupings
+
+    o = options
+    y01, pa, pb = (np.asarray(v, dtype=np.int64) for v in (y01, pred_a, pred_b))
+    n = len(y01)
+    level = 1 - o.alpha
+    groupings = make_groupings(sensitive, bins=bins or {}, intersections="pairs" if fairness.intersections else "none")
+    coded = [(g, *_codes(g.labels.to_numpy())) for g in groupings]
+    joint = y01 * 4 + pa * 2 + pb  # (y, a, b) cells; with a group code in front for each grouping
+    codes = [joint] + [gcodes * 8 + joint for _g, _names, gcodes in coded]
+    sizes = [8] + [8 * len(names_) for _g, names_, _c in coded]
+    has_scores = score_a is not None and score_b is not None
+    if has_scores:
+        bins_a, bins_b = _ece_bins(np.asarray(score_a, float), calibration_bins), _ece_bins(np.asarray(score_b, float), calibration_bins)
+        err_a, err_b = np.asarray(score_a, float) - y01, np.asarray(score_b, float) - y01
+    counts = [np.empty((o.bootstrap_rounds, s)) for s in sizes]
+    ece_draws = np.empty((o.bootstrap_rounds, 2))
+    for r, w in enumerate(bootstrap_weights(n, o.bootstrap_rounds, rng)):
+        for k, c in enumerate(codes):
+            counts[k][r] = np.bincount(c, weights=w, minlength=sizes[k])
+        if has_scores:
+            ece_draws[r] = (_ece(bins_a, err_a, w, calibration_bins), _ece(bins_b, err_b, w, calibration_bins))
+
+    def split(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Joint (..., G*8) counts → champion and challenger confusion cells (..., G, 4)."""
+        c = flat.reshape(*flat.shape[:-1], -1, 2, 2, 2)  # group, y, a, b
+        return c.sum(axis=-1).reshape(*flat.shape[:-1], -1, 4), c.sum(axis=-2).reshape(*flat.shape[:-1], -1, 4)
+
+    point = [np.bincount(c, minlength=s).astype(float) for c, s in zip(codes, sizes)]
+    (cell_a,), (cell_b,) = split(point[0])
+    boot_a, boot_b = (x[:, 0] for x in split(counts[0]))
+    ma, mb, ba, bb = _overall(cell_a), _overall(cell_b), _overall(boot_a), _overall(boot_b)
+
+    metrics: list[MetricChange] = []
+    mc = mcnemar(int(((pa == y01) & (pb != y01)).sum()), int(((pa != y01) & (pb == y01)).sum()))
+    margins = {"accuracy": o.accuracy_margin, "f1": o.f1_margin}
+    labels = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall (TPR)",
+              "selection_rate": "Selection rate"}
+    dl: DeLongResult | None = None
+    if has_scores and 0 < y01.sum() < n:
+        dl = delong(y01, np.asarray(score_a, float), np.asarray(score_b, float), level=level)
+        status, reason = _judge(-dl.delta, o.roc_auc_margin, dl.pvalue, o.alpha, "DeLong's test")
+        metrics.append(MetricChange("roc_auc", "ROC-AUC", dl.auc_a, dl.auc_b, dl.delta, dl.low, dl.high, dl.pvalue,
+                                    "DeLong's test", True, o.roc_auc_margin, status, reason))
+    for key, label in labels.items():
+        delta, draws = float(mb[key] - ma[key]), bb[key] - ba[key]
+        lo, hi = _interval(draws, level)
+        if key == "accuracy":
+            p, test = mc.pvalue, f"McNemar's test, {mc.method}"
+        else:
+            p, test = bootstrap_p(draws), "paired bootstrap"
+        margin = margins.get(key)
+        status, reason = _judge(-delta, margin, p, o.alpha, test)
+        metrics.append(MetricChange(key, label, float(ma[key]), float(mb[key]), delta, lo, hi, p, test, True, margin, status, reason))
+    if has_scores:
+        ea, eb = _ece(bins_a, err_a, None, calibration_bins), _ece(bins_b, err_b, None, calibration_bins)
+        draws = ece_draws[:, 1] - ece_draws[:, 0]
+        lo, hi = _interval(draws, level)
+        p = bootstrap_p(draws)
+        status, reason = _judge(eb - ea, o.ece_margin, p, o.alpha, "paired bootstrap")
+        metrics.append(MetricChange("ece", "Expected calibration error", ea, eb, eb - ea, lo, hi, p, "paired bootstrap", False,
+                                    o.ece_margin, status, reason))
+    order = {"accuracy": 0, "roc_auc": 1, "f1": 2, "ece": 3}
+    metrics.sort(key=lambda m: order.get(m.name, 9))
+
+    groups: list[GroupChange] = []
+    disparities: list[DisparityChange] = []
+    how = {}
+    for k, (grouping, gnames, gcodes) in enumerate(coded, start=1):
+        how[grouping.name] = grouping.how
+        ca, cb = split(point[k])
+        bka, bkb = split(counts[k])
+        gc = GroupCounts(tuple(gnames), ca)
+        ra, rb, bra, brb = gc.rates(ca), gc.rates(cb), gc.rates(bka), gc.rates(bkb)
+        size = ca.sum(axis=1)
+        ref, _rule = _reference(gnames, size, size >= fairness.min_group_size, _favourable_rates(gc, favourable_is_positive, ca),
+                                fairness.reference.get(grouping.name), favoured="highest")
+        for i, g in enumerate(gnames):
+            rates: dict[str, tuple[float, float, float, float, float]] = {}
+            for rate in ("selection_rate", "tpr", "fpr", "accuracy"):
+                lo, hi = _interval(brb[rate][:, i] - bra[rate][:, i], level)
+                rates[rate] = (float(ra[rate][i]), float(rb[rate][i]), float(rb[rate][i] - ra[rate][i]), lo, hi)
+            rows = gcodes == i
+            if has_scores and size[i] >= fairness.min_group_size and 0 < y01[rows].sum() < rows.sum():
+                d = delong(y01[rows], np.asarray(score_a, float)[rows], np.asarray(score_b, float)[rows], level=level)
+                rates["roc_auc"] = (d.auc_a, d.auc_b, d.delta, d.low, d.high)
+            groups.append(GroupChange(grouping.name, g, int(size[i]), i == ref, bool(size[i] >= fairness.min_group_size), rates))
+        disparities += _disparity_changes(grouping.name, gnames, ref, ca, cb, bka, bkb, fairness, o,
+                                          fav_positive=favourable_is_positive, test="paired bootstrap")
+    return PairAnalysis(n, names, tuple(metrics), tuple(groups), tuple(disparities), mc, dl, o.bootstrap_rounds, level, how)
+
+
+@dataclass(frozen=True)
+class ArmRate:
+    """Outcome and decision rates of one arm (and group), with the test against the control arm."""
+
+    arm: str
+    grouping: str
+    group: str
+    n: int
+    outcome_rate: float
+    decision_rate: float
+    outcome_ci: tuple[float, float]
+    decision_ci: tuple[float, float]
+    outcome_p: float
+    decision_p: float
+    outcome_p_holm: float
+    decision_p_holm: float
+    test: str
+
+
+@dataclass(frozen=True)
+class ArmsAnalysis:
+    """Two or more arms of an A/B test (independent samples)."""
+
+    arms: tuple[str, ...]
+    control: str
+    n: Mapping[str, int]
+    rates: tuple[ArmRate, ...]
+    disparities: tuple[DisparityChange, ...]
+    rounds: int
+    level: float
+    how: Mapping[str, str]
+
+
+def analyse_arms(
+    arm: np.ndarray, y01: np.ndarray, d01: np.ndarray, sensitive: Any, *, fairness: Any, options: CompareOptions,
+    rng: np.random.Generator, favourable_is_positive: bool = True, bins: Mapping[str, Sequence[float]] | None = None,
+) -> ArmsAnalysis:
+    """Compare the arms of an A/B log: rates per arm and group with tests, and each arm's disparities against the control's.
+
+    Parameters
+    ----------
+    arm : ndarray of shape (n_samples,)
+        The arm of each row; at least two arms.
+    y01, d01 : ndarray of shape (n_samples,)
+        Observed outcome and recorded decision, 1 for the positive class.
+    sensitive : DataFrame
+    fairness : FairnessOptions
+    options : CompareOptions
+    rng : Generator
+    favourable_is_positive : bool
+        Whether the positive class is the outcome a person wants.
+
+    Returns
+    -------
+    ArmsAnalysis
+
+    Raises
+    ------
+    InputError
+        Fewer than two arms, or a ``control_arm`` that is not one of them.
+    """
+    from raudit.checks.fairness import _favourable_rates, _reference
+    from raudit.stats.groups import GroupCounts, make_groupings
+
+    o = options
+    arms, acodes = _codes(arm)
+    if len(arms) < 2:
+        raise InputError(f"the arm column has {len(arms)} arm(s) ({', '.join(arms)}); an A/B comparison needs two or more")
+    control = o.control_arm if o.control_arm is not None else arms[0]
+    if control not in arms:
+        raise InputError(f"[compare].control_arm {control!r} is not an arm of the log", hint=f"arms: {', '.join(arms)}")
+    c = arms.index(control)
+    y01, d01 = np.asarray(y01, dtype=np.int64), np.asarray(d01, dtype=np.int64)
+    level = 1 - o.alpha
+    groupings = make_groupings(sensitive, bins=bins or {}, intersections="pairs" if fairness.intersections else "none")
+    coded = [(g.name, g.how, *_codes(g.labels.to_numpy())) for g in groupings]
+    k = len(arms)
+    cell = 2 * y01 + d01
+    codes = [acodes * 4 + cell] + [(acodes * len(gn) + gc) * 4 + cell for _n, _h, gn, gc in coded]
+    sizes = [4 * k] + [4 * k * len(gn) for _n, _h, gn, _gc in coded]
+    point = [np.bincount(cd, minlength=s).astype(float) for cd, s in zip(codes, sizes)]
+    counts = [np.empty((o.bootstrap_rounds, s)) for s in sizes[1:]]
+    for r, w in enumerate(bootstrap_weights(len(y01), o.bootstrap_rounds, rng, strata=acodes)):
+        for j, cd in enumerate(codes[1:]):
+            counts[j][r] = np.bincount(cd, weights=w, minlength=sizes[j + 1])
+
+    rates: list[ArmRate] = []
+    families: dict[str, list[int]] = {}  # rows tested against the control arm, by grouping
+
+    def add(arm_name: str, grouping: str, group: str, cells: np.ndarray, control_cells: np.ndarray) -> None:
+        tn, fp, fn, tp = (int(x) for x in cells)
+        ctn, cfp, cfn, ctp = (int(x) for x in control_cells)
+        size, csize = tn + fp + fn + tp, ctn + cfp + cfn + ctp
+        is_control = arm_name == control
+        po, to = two_proportion_pvalue(fn + tp, size, cfn + ctp, csize) if not is_control else (float("nan"), "")
+        pd_, td = two_proportion_pvalue(fp + tp, size, cfp + ctp, csize) if not is_control else (float("nan"), "")
+        lo_o, hi_o = wilson_interval(fn + tp, size)
+        lo_d, hi_d = wilson_interval(fp + tp, size)
+        tests = sorted({t for t in (to, td) if t and t != "none"})
+        rates.append(ArmRate(arm_name, grouping, group, size, (fn + tp) / size if size else float("nan"),
+                             (fp + tp) / size if size else float("nan"), (float(lo_o), float(hi_o)), (float(lo_d), float(hi_d)),
+                             po, pd_, float("nan"), float("nan"), " / ".join(tests)))
+        if not is_control:
+            families.setdefault(grouping, []).append(len(rates) - 1)
+
+    overall = point[0].reshape(k, 4)
+    for a in range(k):
+        add(arms[a], "", "", overall[a], overall[c])
+    disparities: list[DisparityChange] = []
+    how = {}
+    for j, (gname, ghow, gnames, _gc) in enumerate(coded, start=1):
+        how[gname] = ghow
+        cells = point[j].reshape(k, len(gnames), 4)
+        boot = counts[j - 1].reshape(o.bootstrap_rounds, k, len(gnames), 4)
+        for i, g in enumerate(gnames):
+            for a in range(k):
+                add(arms[a], gname, g, cells[a, i], cells[c, i])
+        size = cells[c].sum(axis=1)
+        favourable = _favourable_rates(GroupCounts(tuple(gnames), cells[c]), favourable_is_positive, cells[c])
+        ref, _rule = _reference(gnames, size, size >= fairness.min_group_size, favourable, fairness.reference.get(gname),
+                                favoured="highest")
+        for a in range(k):
+            if a != c:
+                disparities += _disparity_changes(gname, gnames, ref, cells[c], cells[a], boot[:, c], boot[:, a], fairness, o,
+                                                  fav_positive=favourable_is_positive, test="bootstrap within arms", arm=arms[a])
+    for idx in families.values():  # Holm across the arms (and groups) of one grouping, for each rate
+        ho = holm([rates[i].outcome_p for i in idx])
+        hd = holm([rates[i].decision_p for i in idx])
+        for i, po, pd_ in zip(idx, ho, hd):
+            rates[i] = dataclasses.replace(rates[i], outcome_p_holm=float(po), decision_p_holm=float(pd_))
+    n = {arms[a]: int(overall[a].sum()) for a in range(k)}
+    return ArmsAnalysis(tuple(arms), control, n, tuple(rates), tuple(disparities), o.bootstrap_rounds, level, how)
+
+
+# -- presentation -----------------------------------------------------------------------------------
+
+
+def _signed(v: float, digits: int = 3) -> str:
+    """A difference with its sign: ``+0.032``, ``-0.011``."""
+    return "—" if v is None or not np.isfinite(v) else f"{v:+.{digits}f}"
+
+
+def _metric_sentence(m: MetricChange, level: float) -> str:
+    if m.delta == 0:
+        return f"{m.label} is {m.a:.3f} for both models (margin {m.margin:g}); {m.reason}."
+    return (f"{m.label} {'drops' if m.delta < 0 else 'rises'} from {m.a:.3f} (champion) to {m.b:.3f} (challenger): "
+            f"{_signed(m.delta)} ({level:.0%} CI {interval(m.low, m.high)}); margin {m.margin:g}; {m.reason}.")
+
+
+def _disparity_label(d: DisparityChange) -> str:
+    from raudit.checks.fairness import DISPARITIES
+
+    return DISPARITIES[d.metric].label
+
+
+def _disparity_sentence(d: DisparityChange, level: float) -> str:
+    value = (lambda v: f"{v:.2f}") if d.kind == "ratio" else _signed
+    who = f"[arm {d.arm}] " if d.arm else ""
+    base = "the control arm" if d.arm else "the champion"
+    other = f"arm {d.arm}" if d.arm else "the challenger"
+    moved = "further from" if d.worsening > 0 else "closer to"
+    return (f"{who}[{d.grouping}] {_disparity_label(d)} of {d.group} vs {d.reference}: {value(d.value_a)} under {base}, "
+            f"{value(d.value_b)} under {other}: {abs(d.worsening):.3f} {moved} parity "
+            f"({level:.0%} CI of the change {interval(d.low, d.high)}; margin {d.margin:g}); {d.reason}.")
+
+
+def _verdict(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[DisparityChange], n_text: str) -> Finding:
+    bad = {s: (sum(m.status == s for m in metrics), sum(d.status == s for d in disparities)) for s in ("fail", "warn")}
+    judged_m = sum(m.margin is not None and m.status != "skipped" for m in metrics)
+    judged_d = sum(d.status != "skipped" for d in disparities)
+    if bad["fail"] != (0, 0):
+        m, d = bad["fail"]
+        return Finding("fail", f"{subject} FAILS the release gate: {m} performance metric(s) worse and {d} disparity(ies) "
+                               f"further from parity beyond their margins, with significant evidence ({n_text}).", "verdict")
+    if bad["warn"] != (0, 0):
+        m, d = bad["warn"]
+        return Finding("warn", f"{subject} passes the release gate with warnings: {m} performance metric(s) and {d} "
+                               f"disparity(ies) beyond their margins, without significant evidence ({n_text}).", "verdict")
+    return Finding("pass", f"{subject} passes the release gate: none of {judged_m} performance metric(s) is worse and none of "
+                           f"{judged_d} judged disparity(ies) moves further from parity beyond its margin ({n_text}).", "verdict")
+
+
+def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[DisparityChange], n_text: str, level: float,
+          o: CompareOptions, options: Mapping[str, Any]) -> CheckResult:
+    verdict = _verdict(subject, metrics, disparities, n_text)
+    worse: list[tuple[int, str, Finding]] = []
+    rank = {"fail": 0, "warn": 1}
+    for m in metrics:
+        if m.status in rank:
+            worse.append((rank[m.status], "", Finding(m.status, _metric_sentence(m, level), f"performance/{m.name}")))
+    for d in disparities:
+        if d.status in rank:
+            key = f"{d.arm + '/' if d.arm else ''}{d.grouping}/{d.group}/{d.metric}"
+            worse.append((rank[d.status], d.grouping, Finding(d.status, _disparity_sentence(d, level), key)))
+    worse.sort(key=lambda t: (t[0], " × " in t[1]))
+    findings = [verdict] + [f for _r, _g, f in worse[: o.max_findings]]
+    if len(worse) > o.max_findings:
+        findings.append(Finding("warn", f"{len(worse) - o.max_findings} more comparisons beyond their margins are in the tables "
+                                        "below and in report.json.", "more"))
+    for m in metrics:
+        if m.margin is not None and m.status == "pass":
+            findings.append(Finding("pass", _metric_sentence(m, level), f"performance/{m.name}"))
+    for grouping in dict.fromkeys(d.grouping for d in disparities):
+        rows = [d for d in disparities if d.grouping == grouping]
+        if not any(d.status in rank for d in rows):
+            judged = sum(d.status == "pass" for d in rows)
+            skipped = sum(d.status == "skipped" for d in rows)
+            findings.append(Finding("pass", f"[{grouping}] No judged disparity moves further from parity beyond its margin "
+                                            f"({judged} comparison(s)" + (f"; {skipped} not judged: small groups)." if skipped else ")."),
+                                    f"{grouping}/ok"))
+    counts = {s: sum(f.status == s for f in findings[1:]) for s in ("fail", "warn")}
+    return CheckResult(
+        name="gate", title="Release gate", status=verdict.status, summary=verdict.message.split(":")[0],
+        metrics={"comparisons_failed": counts["fail"], "comparisons_warned": counts["warn"]},
+        findings=findings, options=options,
+    )
+
+
+def _number(v: float) -> float | None:
+    return v if v is not None and np.isfinite(v) else None
+
+
+def _disparity_tables(disparities: Sequence[DisparityChange], level: float, a: str, b: str) -> list[Table]:
+    """The disparities beyond a margin or of single features (standard), and all of them (appendix)."""
+    arm = any(d.arm for d in disparities)
+    columns = [*(["arm"] if arm else []), "grouping", "group vs reference", "disparity", a, b,
+               f"change in distance from parity ({level:.0%} CI)", "margin", "p (Holm)", "status"]
+    formats = [*(["text"] if arm else []), "text", "text", "text", "3f", "3f", "3f", "", "p", "text"]
+
+    def row(d: DisparityChange) -> list[Any]:
+        return [*([d.arm] if arm else []), d.grouping, f"{d.group} vs {d.reference}", _disparity_label(d), _number(d.value_a),
+                _number(d.value_b), Estimate(_number(d.worsening), _number(d.low), _number(d.high)), d.margin,
+                _number(d.p_holm), d.status]
+
+    note = ("Distance from parity: 1 − min(r, 1/r) for a ratio r, |d| for a difference d, whichever member of the pair it "
+            "harms; a positive change is worse. Ratios are group ÷ reference, differences group − reference, of the favourable "
+            "outcome's rates, as in the fairness check. Intervals and p-values: bootstrap, Holm-adjusted across the groups of a "
+            "feature.")
+    shown = [d for d in disparities if " × " not in d.grouping or d.status in ("fail", "warn")]
+    return [Table("Disparities: champion and challenger" if not arm else "Disparities: each arm and the control arm", columns,
+                  [row(d) for d in shown], note=note, section="Disparities", formats=formats),
+            Table("Every disparity compared", columns, [row(d) for d in disparities], note=note, section="Disparities",
+                  formats=formats, appendix=True)]
+
+
+def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_options: Mapping[str, Any]) -> list[CheckResult]:
+    """Sections of a champion-vs-challenger report: the gate, then performance and groups side by side."""
+    from raudit.report.svg import bar_chart
+
+    a, b = analysis.names
+    level = analysis.level
+    n_text = f"paired on {analysis.n:,} rows; {analysis.rounds} bootstrap rounds"
+    effective = {**options.to_dict(), **{f"fairness.{k}": v for k, v in fairness_options.items()
+                                         if k in ("min_group_size", "intersections", "bins", "reference")}}
+    gate = _gate("The challenger", analysis.metrics, analysis.disparities, n_text, level, options, effective)
+
+    gated = [m for m in analysis.metrics if m.margin is not None]
+    mc = analysis.mcnemar
+    figures = [Figure(
+        "Challenger − champion, with intervals",
+        bar_chart([m.label for m in gated], [m.delta for m in gated], lows=[m.low for m in gated], highs=[m.high for m in gated],
+                  reference=0.0, reference_label="no change", xlabel=f"difference ({level:.0%} interval)"),
+        "ROC-AUC: DeLong's interval; the others: paired bootstrap. For calibration error, higher is worse.",
+    )] if gated else []
+    performance = CheckResult(
+        name="comparison.performance", title="Performance, side by side", status=worst(m.status for m in gated) if gated else "pass",
+        summary="; ".join(f"{m.label} {m.a:.3f} → {m.b:.3f}" for m in gated),
+        metrics={f"{m.name}.{which}": value for m in gated for which, value in
+                 (("champion", m.a), ("challenger", m.b), ("delta", m.delta))},
+        tables=[Table("Metrics of both models", ["metric", a, b, f"difference ({level:.0%} CI)", "p", "test", "margin", "status"],
+                      [[m.label, _number(m.a), _number(m.b), Estimate(_number(m.delta), _number(m.low), _number(m.high)),
+                        _number(m.p), m.test, m.margin, m.status if m.margin is not None else "reported"] for m in analysis.metrics],
+                      formats=["text", "3f", "3f", "3f", "p", "text", "", "text"],
+                      note=f"Difference = challenger − champion on the same {analysis.n:,} rows. McNemar: {mc.only_a:,} rows only the "
+                           f"champion gets right, {mc.only_b:,} only the challenger ({mc.method}; exact below 25 discordant rows, "
+                           "else chi-square with Edwards' continuity correction). ROC-AUC: DeLong's test (fast form of Sun & Xu "
+                           f"2014). F1, calibration error and the rest: paired bootstrap, {analysis.rounds} rounds, rows resampled "
+                           "jointly. A metric fails when it is worse by more than its margin and the test is significant; it "
+                           "warns when only the margin is broken.")],
+        figures=figures,
+        details={"mcnemar": mc.__dict__, "delong": analysis.delong.__dict__ if analysis.delong else None, "n": analysis.n,
+                 "metrics": [m.__dict__ for m in analysis.metrics]},
+    )
+    if not analysis.groups:
+        note = Finding("skipped", "No sensitive columns were given, so no group was compared (use --sensitive).", "groups")
+        gate = dataclasses.replace(gate, findings=(*gate.findings, note))
+        return [gate, performance, CheckResult(name="comparison.fairness", title="Groups, side by side", status="skipped",
+                                               summary=f"Skipped: {note.message}")]
+
+    tables = _disparity_tables(analysis.disparities, level, a, b)
+    group_figures: list[Figure] = []
+    for grouping in dict.fromkeys(g.grouping for g in analysis.groups):
+        rows = sorted((g for g in analysis.groups if g.grouping == grouping), key=lambda g: -g.n)
+
+        def change(g: GroupChange, rate: str) -> Estimate | None:
+            if rate not in g.rates:
+                return None
+            _ra, _rb, d, lo, hi = g.rates[rate]
+            return Estimate(_number(d), _number(lo), _number(hi))
+
+        tables.append(Table(
+            f"{grouping}: challenger − champion by group",
+            ["group", "n", "selection rate, champion", "selection rate, challenger", "selection rate change", "TPR change",
+             "FPR change", "accuracy change", "ROC-AUC change", "note"],
+            [[g.group, g.n, _number(g.rates["selection_rate"][0]), _number(g.rates["selection_rate"][1]),
+              change(g, "selection_rate"), change(g, "tpr"), change(g, "fpr"), change(g, "accuracy"), change(g, "roc_auc"),
+              "reference" if g.reference else ("" if g.judged else "too small to judge")] for g in rows],
+            formats=["text", "int", "3f", "3f", "3f", "3f", "3f", "3f", "3f", "text"],
+            note=f"Groups: {analysis.how.get(grouping, '')}. Changes are challenger − champion with {level:.0%} intervals (paired "
+                 "bootstrap; ROC-AUC: DeLong, for groups large enough to judge).",
+            section=grouping, appendix=" × " in grouping,
+        ))
+        if " × " not in grouping:
+            shown = [g for g in rows if g.n > 0][:20]
+            group_figures.append(Figure(
+                f"{grouping}: change in selection rate by group",
+                bar_chart([f"{g.group} (n={g.n:,})" for g in shown], [g.rates["selection_rate"][2] for g in shown],
+                          lows=[g.rates["selection_rate"][3] for g in shown], highs=[g.rates["selection_rate"][4] for g in shown],
+                          reference=0.0, reference_label="no change", colors=["#3b6ea5" if g.judged else "#9ca3af" for g in shown],
+                          xlabel=f"challenger − champion selection rate ({level:.0%} interval)"),
+                "Grey bars are groups too small to judge." if not all(g.judged for g in shown) else "", section=grouping,
+            ))
+    statuses = [d.status for d in analysis.disparities if d.status != "skipped"]
+    counts = {s: statuses.count(s) for s in ("fail", "warn")}
+    fairness = CheckResult(
+        name="comparison.fairness", title="Groups, side by side", status=worst(statuses) if statuses else "pass",
+        summary=f"{counts['fail']} disparity(ies) significantly further from parity beyond the margin, {counts['warn']} beyond it "
+                f"without significant evidence, of {len(statuses)} judged",
+        metrics={"disparities_failed": counts["fail"], "disparities_warned": counts["warn"], "disparities_judged": len(statuses)},
+        tables=tables, figures=group_figures,
+        details={"disparities": [d.__dict__ for d in analysis.disparities],
+                 "groups": [{**g.__dict__, "rates": dict(g.rates)} for g in analysis.groups]},
+    )
+    return [gate, performance, fairness]
+
+
+def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_options: Mapping[str, Any]) -> list[CheckResult]:
+    """Sections of an A/B report: the gate, then rates per arm and group with tests."""
+    level = analysis.level
+    sizes = ", ".join(f"{arm} {n:,}" for arm, n in analysis.n.items())
+    n_text = f"arms compared with control {analysis.control!r}; rows per arm: {sizes}; bootstrap within arms"
+    effective = {**options.to_dict(), **{f"fairness.{k}": v for k, v in fairness_options.items()
+                                         if k in ("min_group_size", "intersections", "bins", "reference")}}
+    others = [arm for arm in analysis.arms if arm != analysis.control]
+    subject = f"Arm {others[0]!r}" if len(others) == 1 else f"{len(others)} arms"
+    gate = _gate(subject, [], analysis.disparities, n_text, level, options, effective)
+
+    tables = []
+    for grouping in dict.fromkeys(r.grouping for r in analysis.rates):
+        rows = [r for r in analysis.rates if r.grouping == grouping]
+        tables.append(Table(
+            "By arm" if not grouping else f"{grouping}: by arm and group",
+            [*(["group"] if grouping else []), "arm", "n", f"outcome rate ({level:.0%} CI)", "p vs control (Holm)",
+             f"decision rate ({level:.0%} CI)", "p vs control (Holm)", "test"],
+            [[*([r.group] if grouping else []), r.arm + (" (control)" if r.arm == analysis.control else ""), r.n,
+              Estimate(_number(r.outcome_rate), *r.outcome_ci), _number(r.outcome_p_holm),
+              Estimate(_number(r.decision_rate), *r.decision_ci), _number(r.decision_p_holm), r.test or "—"]
+             for r in sorted(rows, key=lambda r: (r.group, r.arm))],
+            formats=[*(["text"] if grouping else []), "text", "int", "3f", "p", "3f", "p", "text"],
+            note="Each arm against the control arm (independent samples): chi-square, or Fisher's exact test when an expected "
+                 "count is below 5; Holm-adjusted across the arms" + (" and groups of this feature" if grouping else "")
+                 + ". Intervals: Wilson." + (f" Groups: {analysis.how.get(grouping, '')}." if grouping else ""),
+            section="Rates" if not grouping else grouping, appendix=" × " in grouping,
+        ))
+    tested = [r for r in analysis.rates if r.arm != analysis.control]
+    significant = sum(np.isfinite(r.decision_p_holm) and r.decision_p_holm < options.alpha for r in tested)
+    rates = CheckResult(
+        name="ab.rates", title="Outcome and decision rates by arm", status="pass",
+        summary=f"{significant} of {len(tested)} decision-rate differences from the control arm are significant after Holm's "
+                "correction",
+        metrics={**{f"{r.arm}.decision_rate": r.decision_rate for r in analysis.rates if not r.grouping},
+                 **{f"{r.arm}.outcome_rate": r.outcome_rate for r in analysis.rates if not r.grouping}},
+        tables=tables, details={"rates": [r.__dict__ for r in analysis.rates], "control": analysis.control},
+    )
+    statuses = [d.status for d in analysis.disparities if d.status != "skipped"]
+    fairness = CheckResult(
+        name="ab.fairness", title="Disparities by arm", status=worst(statuses) if statuses else "pass",
+        summary=f"{statuses.count('fail')} disparity(ies) significantly further from parity than under the control arm, "
+                f"{statuses.count('warn')} without significant evidence, of {len(statuses)} judged",
+        tables=_disparity_tables(analysis.disparities, level, f"control ({analysis.control})", "arm"),
+        details={"disparities": [d.__dict__ for d in analysis.disparities]},
+    )
+    return [gate, rates, fairness]
+
+
+# -- the flow: load once, predict each model once, analyse, present ------------------------------
+
+#: Requirements a comparison gives evidence for (see ``raudit.report.compliance``).
+EVIDENCE: dict[str, dict[str, str]] = {
+    "gate": {
+        "EU-AIA-IV.2.g": "the new model validated against the one in use on the same data, incl. discriminatory impact",
+        "NIST-MEASURE-2.5": "non-inferiority of performance, with paired tests",
+        "NIST-MEASURE-2.11": "disparities of both models compared, with paired intervals and tests",
+    },
+    "ab.rates": {"NIST-MEASURE-2.4": "decisions and outcomes of the arms in production compared, with tests"},
+}
+
+
+def _fairness_options(cfg: Any) -> Any:
+    from raudit.checks.fairness import FairnessOptions
+
+    return FairnessOptions.parse(cfg.options_for("fairness"), check="fairness")
+
+
+def _frame(data: Any) -> tuple[Any, Path | None]:
+    from raudit.api.audit import _as_frame
+    from raudit.load.models import load_data
+
+    path = Path(data) if isinstance(data, (str, Path)) else None
+    return (load_data(path) if path is not None else _as_frame(data)), path
+
+
+def _report(results: list[CheckResult], cfg: Any, lineage: dict[str, Any], title: str) -> Report:
+    from raudit._version import __version__
+    from raudit.api.audit import model_card_section
+    from raudit.report.compliance import compliance_matrix
+
+    results = [dataclasses.replace(r, package="raudit", version=__version__) for r in results]
+    card = model_card_section(cfg.model_card)
+    evidence = {k: v for k, v in EVIDENCE.items() if any(r.name == k for r in results)}
+    return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict(), model_card=card,
+                  compliance=compliance_matrix(results, evidence, model_card=card), title=title)
+
+
+def compare(
+    champion: Any,
+    challenger: Any,
+    data: Any,
+    *,
+    target: str | None = None,
+    sensitive: Sequence[str] | None = None,
+    config: Any = None,
+    seed: int | None = None,
+    trust_model: bool | None = None,
+    command: list[str] | None = None,
+    trust_sources: Mapping[str, str] | None = None,
+) -> Report:
+    """Compare a challenger model with the champion on the same labelled data, and gate the release.
+
+    Both models go through the same safe loaders; the data is read and
+    validated once and each model predicts once. See the module docstring for
+    the statistics and the gate.
+
+    Parameters
+    ----------
+    champion, challenger : estimator, path or MLflow URI
+        Binary classifiers (the model in use, and the candidate).
+    data : DataFrame or path
+        Labelled data with the sensitive columns.
+    target, sensitive, config, seed, trust_model, command, trust_sources
+        As for :func:`raudit.audit`; margins come from the config's
+        ``[compare]`` table (:class:`CompareOptions`), groups from
+        ``[check.fairness]``.
+
+    Returns
+    -------
+    Report
+        Sections ``gate``, ``comparison.performance``, ``comparison.fairness``;
+        its status is the gate's verdict.
+
+    Raises
+    ------
+    raudit.InputError
+        Bad input, models that are not binary classifiers, or models that
+        disagree on the classes.
+
+    Examples
+    --------
+    >>> report = raudit.compare("champion.joblib", "challenger.joblib", "data.csv", target="approved")  # doctest: +SKIP
+    >>> report["gate"].status  # doctest: +SKIP
+    """
+    from raudit.api.audit import configured, load_any_model, resolved_trust
+    from raudit.checks.fairness import FairnessCheck
+    from raudit.checks.performance import PerformanceOptions
+    from raudit.config import trust_settings
+    from raudit.engine.context import build_context
+    from raudit.report.html import templates_sha256
+    from raudit.report.lineage import collect_lineage, file_info, model_params
+
+    cfg = configured(config, target=target, sensitive=sensitive, seed=seed, trust_model=trust_model)
+    trust = resolved_trust(config, cfg, trust_model, trust_sources)
+    options = CompareOptions.parse(cfg.compare, check="compare", table="compare")
+    fairness = _fairness_options(cfg)
+    calibration_bins = PerformanceOptions.parse(cfg.options_for("performance"), check="performance").calibration_bins
+    df, data_path = _frame(data)
+    adapter_a, path_a, uri_a = load_any_model(champion, cfg)
+    adapter_b, path_b, uri_b = load_any_model(challenger, cfg)
+    if adapter_a is None or adapter_b is None:
+        raise InputError("raudit compare needs two models", hint="for recorded decisions of an A/B test use --predictions LOG --arm COL")
+    sources = {"data": str(data_path) if data_path else None}
+    ctx_a, cfg = build_context(adapter_a, df, cfg, sources={"model": str(path_a) if path_a else uri_a, **sources})
+    ctx_b, _ = build_context(adapter_b, df, cfg, sources={"model": str(path_b) if path_b else uri_b, **sources})
+    for which, ctx in (("champion", ctx_a), ("challenger", ctx_b)):
+        if ctx.task != "binary":
+            raise InputError(f"the {which} is a {ctx.task} model; raudit compare supports binary classifiers",
+                             hint="compare two binary classifiers, or audit each model with `raudit MODEL DATA`")
+    classes_a, classes_b = [str(c) for c in ctx_a.classes], [str(c) for c in ctx_b.classes]  # type: ignore[union-attr]
+    if classes_a != classes_b:
+        raise InputError(f"the models predict different classes: champion {classes_a}, challenger {classes_b}",
+                         hint="compare models trained for the same target")
+    FairnessCheck().validate(ctx_a, fairness)
+    positive = str(ctx_a.positive_label)
+
+    def is_positive(values: Any) -> np.ndarray:
+        return (np.asarray(values).astype(str) == positive).astype(int)
+
+    analysis = analyse_pair(
+        is_positive(ctx_a.y), is_positive(ctx_a.y_pred), is_positive(ctx_b.y_pred),
+        ctx_a.y_score, ctx_b.y_score, ctx_a.sensitive, fairness=fairness, options=options, rng=ctx_a.rng("compare"),
+        calibration_bins=calibration_bins, favourable_is_positive=str(ctx_a.favourable) == positive, bins=cfg.bins,
+        names=(f"champion ({path_a.name if path_a else 'in memory'})", f"challenger ({path_b.name if path_b else 'in memory'})"),
+    )
+    results = present_pair(analysis, options, fairness_options=fairness.to_dict())
+    lineage = collect_lineage(
+        model_path=path_a, data_path=data_path, data_shape=df.shape, model_description=adapter_a.describe(),
+        model_params=model_params(adapter_a.model), plugin_packages=(), templates_sha256=templates_sha256(), seed=cfg.seed,
+        command=command,
+    )
+    lineage.update({"challenger_file": file_info(path_b) if path_b else None, "challenger_model": adapter_b.describe(),
+                    "challenger_params": model_params(adapter_b.model), "trust_settings": trust_settings(cfg, trust)})
+    return _report(results, cfg, lineage, "Champion vs challenger")
+
+
+def compare_arms(
+    data: Any,
+    *,
+    arm: str,
+    y_pred: str,
+    target: str | None = None,
+    sensitive: Sequence[str] | None = None,
+    config: Any = None,
+    seed: int | None = None,
+    command: list[str] | None = None,
+) -> Report:
+    """Compare the arms of an A/B test from a log of recorded decisions and outcomes.
+
+    Parameters
+    ----------
+    data : DataFrame or path
+        One row per decision: the arm, the decision, the observed outcome
+        and the sensitive columns.
+    arm : str
+        The column naming each row's arm (two or more arms, independent samples).
+    y_pred : str
+        The column of recorded decisions (same values as the target).
+    target, sensitive, config, seed, command
+        As for :func:`raudit.audit`.
+
+    Returns
+    -------
+    Report
+        Sections ``gate``, ``ab.rates``, ``ab.fairness``.
+    """
+    from raudit.api.audit import configured
+    from raudit.checks.fairness import FairnessCheck
+    from raudit.engine.context import build_context
+    from raudit.report.html import templates_sha256
+    from raudit.report.lineage import collect_lineage
+
+    cfg = configured(config, target=target, sensitive=sensitive, seed=seed)
+    options = CompareOptions.parse(cfg.compare, check="compare", table="compare")
+    fairness = _fairness_options(cfg)
+    df, data_path = _frame(data)
+    if arm not in df.columns:
+        raise InputError(f"arm column {arm!r} is not in the log", hint=f"the log has: {', '.join(map(repr, df.columns[:12]))}")
+    if arm in (cfg.target, y_pred, *cfg.sensitive):
+        raise InputError(f"--arm {arm!r} is also the target, the decisions or a sensitive column", hint="name the column of arms")
+    if df[arm].isna().any():
+        raise InputError(f"arm column {arm!r} has {int(df[arm].isna().sum())} missing value(s)", hint="every row needs its arm")
+    ctx, cfg = build_context(None, df, cfg, y_pred_column=y_pred, sources={"model": None, "data": str(data_path) if data_path else None})
+    if ctx.task != "binary":
+        raise InputError(f"the outcome {cfg.target!r} has {len(ctx.classes) if ctx.classes is not None else 'many'} values; "
+                         "an A/B comparison needs a binary outcome and decision")
+    FairnessCheck().validate(ctx, fairness)
+    positive = ctx.positive_label
+    analysis = analyse_arms(df[arm].astype(str).to_numpy(), (ctx.y == positive).astype(int), (ctx.y_pred == positive).astype(int),
+                            ctx.sensitive, fairness=fairness, options=options, rng=ctx.rng("compare.arms"),
+                            favourable_is_positive=str(ctx.favourable) == str(positive), bins=cfg.bins)
+    results = present_arms(analysis, options, fairness_options=fairness.to_dict())
+    lineage = collect_lineage(model_path=None, data_path=data_path, data_shape=df.shape, model_description=None, model_params=None,
+                              plugin_packages=(), templates_sha256=templates_sha256(), seed=cfg.seed, command=command)
+    lineage["arms"] = {"column": arm, "control": analysis.control, "rows": dict(analysis.n)}
+    return _report(results, cfg, lineage, "A/B test: arms compared")

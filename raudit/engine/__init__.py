@@ -1,0 +1,1 @@
+"""The two passes over the rows, the audit context, reference profiles, the Dask engine."""

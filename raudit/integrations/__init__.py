@@ -1,0 +1,1 @@
+"""Optional services: codecarbon energy, MLflow and Weights & Biases attachments."""

@@ -1,0 +1,1 @@
+"""The exact allow-list unpickler and the review of what it builds."""

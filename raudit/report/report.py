@@ -1,0 +1,158 @@
+"""The report: ordered check results, lineage and config; the one source of every renderer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from raudit.config import FailOn
+from raudit.report.results import CheckResult, Status, worst
+
+__all__ = ["Report", "SCHEMA_VERSION", "exit_code_for", "content_digest"]
+
+#: Version of the JSON form; bump the major part on breaking changes.
+SCHEMA_VERSION = "2.0"
+
+
+def content_digest(body: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of ``body`` without its ``integrity`` key."""
+    import hashlib
+
+    data = {k: v for k, v in body.items() if k != "integrity"}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def exit_code_for(status: Status, fail_on: FailOn) -> int:
+    """Return the CLI exit code for an overall ``status`` under a ``fail_on`` policy.
+
+    A check that errored counts as failed: an audit that could not run a
+    check cannot certify what it would have found.
+
+    Examples
+    --------
+    >>> exit_code_for("warn", "fail"), exit_code_for("warn", "warn")
+    (0, 1)
+    """
+    if fail_on == "never":
+        return 0
+    failing = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
+    return 1 if status in failing else 0
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of an audit.
+
+    Attributes
+    ----------
+    results : tuple of CheckResult
+        In report order.
+    lineage : dict
+        Inputs, versions, platform, time, command (see ``raudit.report.lineage``).
+    config : dict
+        The effective configuration.
+    model_card : dict
+        ``fields`` (label and text of each given field) and ``gaps`` (fields missing).
+    compliance : dict
+        The requirement → evidence → status matrix (``raudit.report.compliance``).
+    title : str
+    """
+
+    results: Sequence[CheckResult]
+    lineage: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    model_card: Mapping[str, Any] = field(default_factory=dict)
+    compliance: Mapping[str, Any] = field(default_factory=dict)
+    title: str = "Responsible-AI audit"
+
+    @property
+    def status(self) -> Status:
+        """The worst status over all checks."""
+        return worst(r.status for r in self.results)
+
+    def __getitem__(self, name: str) -> CheckResult:
+        """Return the result of the check called ``name``."""
+        for r in self.results:
+            if r.name == name:
+                return r
+        raise KeyError(f"no check named {name!r} in this report; it has {[r.name for r in self.results]}")
+
+    def exit_code(self, fail_on: FailOn = "fail") -> int:
+        """Return the CLI exit code under ``fail_on`` (0 passed, 1 failed)."""
+        return exit_code_for(self.status, fail_on)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form (see ``raudit/schema/report.schema.json``).
+
+        ``integrity.digest`` is the sha256 of the canonical JSON of every
+        other key; ``raudit verify`` recomputes it.
+        """
+        body = {
+            "schema_version": SCHEMA_VERSION,
+            "title": self.title,
+            "status": self.status,
+            "model_card": dict(self.model_card),
+            "checks": [r.to_dict() for r in self.results],
+            "compliance": dict(self.compliance),
+            "lineage": dict(self.lineage),
+            "config": dict(self.config),
+        }
+        body["integrity"] = {"algorithm": "sha256", "digest": content_digest(body)}
+        return body
+
+    def to_json(self) -> str:
+        """Return the report as indented, key-sorted JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def render(self, fmt: str) -> bytes:
+        """Return the report as bytes in ``fmt`` (``"html"``, ``"pdf"`` or ``"json"``)."""
+        from raudit.report import html as _render
+
+        return _render.render(self, fmt)
+
+    def save(self, path: str | Path, *, sign_key: str | Path | None = None) -> Path:
+        """Write the report to ``path``; the format follows the suffix.
+
+        The file is written atomically: a failure leaves no partial file.
+
+        Parameters
+        ----------
+        path : path
+            ``.html``, ``.pdf`` or ``.json``.
+        sign_key : path, optional
+            An Ed25519 private key (``raudit keygen``): also write a signature
+            of the JSON report next to it (``audit.json`` → ``audit.intoto.json``),
+            which ``raudit verify audit.json --key KEY.pub`` checks. JSON only.
+
+        Examples
+        --------
+        >>> report.save("audit.html")  # doctest: +SKIP
+        >>> report.save("audit.json", sign_key="raudit.key")  # doctest: +SKIP
+        """
+        from raudit.report.files import write_atomic
+
+        p = Path(path)
+        fmt = p.suffix.lstrip(".").lower()
+        if sign_key is None:
+            write_atomic(p, self.render(fmt))
+            return p
+        from raudit.errors import InputError
+        from raudit.report.files import write_set
+        from raudit.trust.signing import envelope_path, sign_statement
+
+        if fmt != "json":
+            raise InputError(f"sign_key signs a .json report (raudit verify checks the signature from it), not {p.name}",
+                             hint="save the .json with sign_key; the command line (--sign-key) signs HTML and PDF as a set")
+        data = self.render(fmt)
+        envelope = sign_statement({p.name: data}, json.loads(data), sign_key)
+        write_set(p.parent, {p.name: data, envelope_path(p).name: envelope})  # the report and its signature together
+        return p
+
+    def _repr_html_(self) -> str:
+        from raudit.report import html as _render
+
+        return _render.render_html(self, standalone=False)
