@@ -31,8 +31,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 import raudit
+from raudit.api.prepare import profile_of
 from raudit.config import AuditConfig
-from raudit.engine.profile import Profile, make_profile, profile_frame
+from raudit.engine.profile import Profile, profile_frame
 from raudit.load.adapters import adapt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,9 +59,9 @@ def main() -> None:
         model_path = Path(tmp) / "model.joblib"
         joblib.dump(model, model_path)
         adapter = adapt(model)
-        config = AuditConfig(target="income", sensitive=tuple(SENSITIVE))
+        config = AuditConfig.from_mapping({"target": "income", "sensitive": list(SENSITIVE)})
         t0 = time.perf_counter()
-        reference = make_profile(adapter, train, config)
+        reference, _roles = profile_of(adapter, train, config)
         ref_path = Path(tmp) / "reference.profile.json"
         ref_path.write_text(reference.to_json(), encoding="utf-8")
         print(f"reference: the 70 % split, {len(train):,} rows: profile {time.perf_counter() - t0:.2f} s, "

@@ -18,7 +18,7 @@ from raudit.errors import ConfigError, InputError, RauditError
 _LAZY = {
     "ModelAdapter": "raudit.load.adapters", "adapt": "raudit.load.adapters",
     "audit": "raudit.api.audit", "verify": "raudit.api.verify",
-    "compare": "raudit.comparison.api", "compare_arms": "raudit.comparison.api",
+    "compare": "raudit.api.compare", "compare_arms": "raudit.api.compare",
     "AuditConfig": "raudit.config", "Options": "raudit.options", "option": "raudit.options",
     "AuditContext": "raudit.engine.context", "Check": "raudit.engine.check",
     "track_training": "raudit.integrations.energy",
@@ -29,8 +29,8 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from raudit.api.audit import audit
+    from raudit.api.compare import compare, compare_arms
     from raudit.api.verify import verify
-    from raudit.comparison.api import compare, compare_arms
     from raudit.config import AuditConfig
     from raudit.engine.check import Check
     from raudit.engine.context import AuditContext

@@ -1,8 +1,17 @@
-"""One validated, immutable configuration for an audit.
+"""One validated, immutable configuration for an audit, split by concern.
 
-CLI flags and an optional ``raudit.toml`` merge into :class:`AuditConfig`;
-flags win over the file. Unknown keys are errors that name the key. The
-effective configuration is written into every report.
+CLI flags and an optional ``raudit.toml`` merge into :class:`AuditConfig`; flags win over the file.
+Unknown keys are errors that name the key. The file is flat (every key at the top level, checks in
+``[check.NAME]`` tables); the object groups the keys by what they decide:
+
+- :class:`LoadSettings`: how the model file is opened (one object, sent as it is to Dask workers);
+- :class:`DataRoles`: what the user says about the columns (target, sensitive, favourable outcome, ...);
+- :class:`EngineSettings`: how the rows are read (in memory, streamed, on Dask) and sampled;
+- :class:`OutputSettings`: what is written (formats, folder, detail, exit-code policy, signing key).
+
+Nothing downstream writes back into the config: what a run *learns* (the detected target, guessed
+sensitive columns, the positive class) is a separate frozen record (``raudit.engine.roles.Roles``).
+The effective configuration is written into every report in the flat form.
 
 A ``raudit.toml`` looks like::
 
@@ -22,16 +31,19 @@ A ``raudit.toml`` looks like::
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from types import MappingProxyType
+from typing import Any, Final, Literal, get_args
 
 from raudit.errors import ConfigError, InputError
 
-__all__ = ["AuditConfig", "FailOn", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS", "JunitWarningsAs", "TRUST_KEYS",
-           "trust_settings", "trust_notices"]
+__all__ = ["AuditConfig", "LoadSettings", "DataRoles", "EngineSettings", "OutputSettings", "Limits", "parse_limits",
+           "DEFAULT_LIMITS", "LIMIT_NAMES", "FailOn", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS", "JunitWarningsAs",
+           "TRUST_KEYS", "MODEL_CARD_FIELDS", "trust_settings", "trust_notices"]
 
 FailOn = Literal["fail", "warn", "never"]
 Detail = Literal["summary", "standard", "full"]
@@ -43,130 +55,154 @@ DEFAULT_FORMATS: tuple[str, ...] = ("html", "pdf", "json")
 #: How a ``warn`` becomes a JUnit test case: a ``<failure>``, a ``<skipped>`` or a plain pass.
 JunitWarningsAs = Literal["failure", "skipped", "passed"]
 
+#: The fields of the ``[model_card]`` table, with their labels in the report.
+MODEL_CARD_FIELDS: Final[Mapping[str, str]] = MappingProxyType({
+    "intended_use": "Intended use",
+    "out_of_scope_uses": "Out-of-scope uses",
+    "owners": "Owners",
+    "training_data": "Training data",
+    "limitations": "Limitations",
+    "ethical_considerations": "Ethical considerations",
+})
 
+GiB: Final = 1 << 30
+
+
+def _whole(value: Any, *, low: int, key: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ConfigError(f"{key} must be a whole number ≥ {low:,}; got {value!r}")
+
+
+def _one_of(value: Any, choices: tuple[Any, ...], key: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(map(str, choices))}; got {value!r}")
+
+
+# -- the safe loader's caps -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class AuditConfig:
-    """The effective settings of one audit.
+class Limits:
+    """Caps on what opening one model file may cost.
 
     Parameters
     ----------
-    target : str or None
-        The label column; ``None`` asks raudit to detect it.
-    sensitive : tuple of str
-        Sensitive-attribute columns (never given to the model).
-    sensitive_guessed : bool
-        True when ``sensitive`` was suggested from column names.
+    max_bytes : int, optional
+        Bytes the pickle stream may hold once decompressed. Default
+        ``max(2 GiB, 100 × the file's size)``: a model up to 2 GiB always
+        loads whatever its compression ratio, and 100× is six times the
+        highest ratio measured on real models (benchmarks/RESULTS.md: the
+        zoo's joblib files compress 2.2× median and 17× at most, with xz at
+        level 9; a 500 MB forest 5× with zlib); a decompression bomb (12 KB →
+        16 GiB is ~1,000,000:1) stops at the cap, which also bounds what it can
+        make raudit hold (it is streamed: ~150 MB peak) and the time spent
+        (10-16 s for gzip, bz2 and xz bombs).
+    max_opcodes : int
+        Pickle instructions. Each costs about a microsecond in this
+        pure-Python unpickler, so the default (30 million) bounds a hostile
+        stream to well under a minute; real models use a few per array and per
+        attribute (a million-word text vocabulary: 3 million).
+    max_memo : int
+        Memo entries (objects a pickle keeps to refer to again).
+    max_long_bytes : int
+        Bytes of one integer (a model's integers fit in 8; huge ones feed
+        arithmetic bombs).
+    max_depth : int
+        Nesting depth of the loaded objects.
+    max_expansion : int
+        Objects counted once per path that reaches them (see
+        :func:`raudit.load.pickle.review.check_loaded`).
+    """
+
+    max_bytes: int | None = None
+    max_opcodes: int = 30_000_000
+    max_memo: int = 20_000_000
+    max_long_bytes: int = 1024
+    max_depth: int = 1_000
+    max_expansion: int = 200_000_000
+
+    def bytes_for(self, file_size: int) -> int:
+        """The decompressed-size cap for a file of ``file_size`` bytes."""
+        return self.max_bytes if self.max_bytes is not None else max(2 * GiB, 100 * file_size)
+
+
+DEFAULT_LIMITS: Final = Limits()
+LIMIT_NAMES: Final = MappingProxyType({"bytes": "max_bytes", "opcodes": "max_opcodes", "memo": "max_memo",
+                                        "long_bytes": "max_long_bytes", "depth": "max_depth", "expansion": "max_expansion"})
+
+
+def parse_limits(raw: Mapping[str, Any] | Iterable[str] | None) -> Limits:
+    """Limits from ``{"bytes": "8GiB", "opcodes": 2e8}`` or ``["bytes=8GiB", ...]`` (``--load-limit``).
+
+    Raises
+    ------
+    InputError
+        An unknown name or a value that is not a positive size.
+    """
+    if not raw:
+        return DEFAULT_LIMITS
+    items = raw.items() if isinstance(raw, Mapping) else [tuple(str(s).split("=", 1)) if "=" in str(s) else (str(s), "")
+                                                           for s in raw]
+    values: dict[str, int] = {}
+    for name, value in items:
+        key = LIMIT_NAMES.get(str(name).strip())
+        if key is None:
+            raise InputError(f"unknown load limit {name!r}", hint=f"choose from {', '.join(LIMIT_NAMES)}, e.g. "
+                                                                   "--load-limit bytes=16GiB")
+        values[key] = _size(value, str(name))
+    return Limits(**values)
+
+
+def _size(value: Any, name: str) -> int:
+    text = str(value).strip().replace("_", "").replace(",", "")
+    units = {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+    factor = 1
+    for unit, f in units.items():
+        if text.lower().endswith(unit):
+            text, factor = text[: -len(unit)], f
+            break
+    try:
+        number = float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:
+        raise InputError(f"load limit {name} must be a positive number (e.g. 16GiB or 200000000); got {value!r}") from None
+    if number <= 0:
+        raise InputError(f"load limit {name} must be positive; got {value!r}")
+    return int(number * factor)
+
+
+# -- the four concerns -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoadSettings:
+    """How a model file is opened: one object, given as it is to every loader and to each Dask worker.
+
+    Parameters
+    ----------
     features : tuple of str or None
-        The model's input columns when the model cannot say (e.g. it was
-        fitted on a NumPy array).
-    positive_label : str or None
-        The positive class of a binary classifier; default the second of
-        the model's ``classes_``.
-    favourable : str, int, float, bool or None
-        The outcome a person wants (approved, hired, not flagged); fairness
-        is judged in the direction of harm relative to it. Default: the
-        positive class of a binary classifier; for multiclass, none (each
-        class is compared both ways).
-    id_column : str or None
-        A column that identifies rows (an application id), shown wherever
-        the report points at single rows; default: a unique column named
-        ``id`` or ``*_id`` that the model does not take, else row positions
-        (0-based).
-    checks : tuple of str or None
-        Allow-list of check names; ``None`` runs every available check.
-    fail_on : {"fail", "warn", "never"}
-        Which status makes the CLI exit with code 1.
-    formats : tuple of {"html", "pdf", "json", "junit", "md"}
-        Default html, pdf and json; ``junit`` and ``md`` are the CI outputs
-        (``raudit.report.ci``).
-    out : str
-        Output folder.
-    detail : {"summary", "standard", "full"}
-        How much the HTML and PDF show: the verdict and findings (summary),
-        plus each check's key tables and figures (standard), plus every
-        table in the PDF too (full). The JSON always holds everything.
-    seed : int
-        Seed for every random choice (samples, bootstraps); 0 or more.
-    max_groups : int
-        Most distinct values a categorical sensitive column may have (an id
-        column given as sensitive is a mistake, not thousands of groups).
-    bins : mapping of str to tuple of float
-        Bin edges per numeric sensitive column, e.g. ``{"age": (18, 30, 45, 60, 100)}``
-        (default: quartiles of the whole column).
-    sample_rows : int
-        Rows of the seeded uniform sample that explanations, the mitigation
-        estimate, latency and the energy refit work on (all rows when fewer).
-    engine : {"auto", "memory", "stream", "dask"}
-        How rows are read: all at once, in chunks of ``chunk_rows``, or as
-        partitions on a Dask cluster (``scheduler``; default a local cluster).
-        ``auto``: in memory for a DataFrame or one file under 256 MB, streamed
-        otherwise. Every engine gives the same numbers.
-    chunk_rows : int
-    scheduler : str or None
-        Address of a Dask scheduler (``tcp://host:8786``) for ``engine = "dask"``.
+        The model's input columns when the model cannot say (e.g. it was fitted on a NumPy array).
     trust_model : bool
         Load a model file without inspecting it (after the user reviewed it).
     allow_modules : tuple of str
-        Module prefixes a pickled model may import anything from (loud: a
-        warning is printed and the report records it).
+        Module prefixes a pickled model may import anything from (loud: a warning is printed and the
+        report records it).
     allow_globals : tuple of str
-        Exact ``module:Name`` globals a pickled or skops model may use beyond
-        raudit's reviewed allow-list.
+        Exact ``module:Name`` globals a pickled or skops model may use beyond raudit's reviewed allow-list.
     load_limits : mapping
-        Caps on what opening the model may cost (``bytes``, ``opcodes``,
-        ``memo``, ``long_bytes``, ``depth``, ``expansion``); see
-        :class:`raudit.load.pickle.unpickler.Limits`.
+        Caps on what opening the model may cost (``bytes``, ``opcodes``, ``memo``, ``long_bytes``,
+        ``depth``, ``expansion``), as given; :attr:`limits` is the parsed form (:class:`Limits`).
     task : {"classification", "regression"} or None
         For PyTorch and ONNX models, which do not say (default classification).
     torch_class : str or None
         ``module:Class`` to rebuild a ``torch.save`` state dict.
     torch_output : {"auto", "logits", "probabilities"}
-        What a torch module's output is (auto: probabilities if in [0, 1] and
-        rows sum to 1, else logits through softmax/sigmoid).
+        What a torch module's output is (auto: probabilities if in [0, 1] and rows sum to 1, else
+        logits through softmax/sigmoid).
     text_column : str or None
-        The column of free text a text classifier reads (a Hugging Face
-        folder or a scikit-learn text pipeline); text-aware checks need it.
+        The column of free text a text classifier reads (a Hugging Face folder or a scikit-learn
+        text pipeline); text-aware checks need it.
     batch_size : int or None
-        Rows per forward pass for Hugging Face, Keras and PyTorch models
-        (default 32 for text models, 4096 for the others); stated in the report.
-    model_card : mapping
-        The ``[model_card]`` table: intended use, out-of-scope uses, owners,
-        training data, limitations, ethical considerations.
-    check_options : mapping of str to mapping
-        Per-check thresholds and options, keyed by check name.
-    reference : str or None
-        The drift check's reference: a profile written by ``raudit profile``
-        (``.json``) or a CSV/Parquet file profiled the same way.
-    sign_key : str or None
-        Ed25519 private key that signs the report set (``--sign-key``; see
-        ``raudit keygen``).
-    junit_warnings_as : {"skipped", "failure", "passed"}
-        How a warning appears in ``report.junit.xml`` (default skipped: visible,
-        not failing; ``"failure"`` matches ``fail_on = "warn"``).
-    compare : mapping
-        The ``[compare]`` table: margins of ``raudit compare`` (validated by
-        ``raudit.comparison.api.CompareOptions``).
+        Rows per forward pass for Hugging Face, Keras and PyTorch models (default 32 for text
+        models, 4096 for the others); stated in the report.
     """
 
-    target: str | None = None
-    sensitive: tuple[str, ...] = ()
-    sensitive_guessed: bool = False
     features: tuple[str, ...] | None = None
-    positive_label: str | None = None
-    favourable: str | int | float | bool | None = None
-    id_column: str | None = None
-    checks: tuple[str, ...] | None = None
-    fail_on: FailOn = "fail"
-    formats: tuple[Format, ...] = DEFAULT_FORMATS  # type: ignore[assignment]
-    out: str = "raudit-report"
-    detail: Detail = "standard"
-    seed: int = 0
-    max_groups: int = 50
-    bins: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
-    sample_rows: int = 50_000
-    engine: Engine = "auto"
-    chunk_rows: int = 200_000
-    scheduler: str | None = None
     trust_model: bool = False
     allow_modules: tuple[str, ...] = ()
     allow_globals: tuple[str, ...] = ()
@@ -176,111 +212,255 @@ class AuditConfig:
     torch_output: str = "auto"
     text_column: str | None = None
     batch_size: int | None = None
-    model_card: Mapping[str, Any] = field(default_factory=dict)
-    check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    reference: str | None = None
-    sign_key: str | None = None
-    junit_warnings_as: JunitWarningsAs = "skipped"
-    compare: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.fail_on not in get_args(FailOn):
-            raise ConfigError(f"fail_on must be one of {', '.join(get_args(FailOn))}; got {self.fail_on!r}")
-        bad = [f for f in self.formats if f not in FORMATS]
-        if bad:
-            raise ConfigError(f"unknown report format {bad[0]!r}; choose from {', '.join(FORMATS)}")
-        if self.detail not in get_args(Detail):
-            raise ConfigError(f"detail must be one of {', '.join(get_args(Detail))}; got {self.detail!r}")
-        if not self.formats:
-            raise ConfigError("no report format chosen; use --format html,pdf,json")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"seed must be a whole number ≥ 0; got {self.seed!r}")
-        if not isinstance(self.max_groups, int) or isinstance(self.max_groups, bool) or self.max_groups < 2:
-            raise ConfigError(f"max_groups must be a whole number ≥ 2; got {self.max_groups!r}")
-        for key, low in (("sample_rows", 100), ("chunk_rows", 1)):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ConfigError(f"{key} must be a whole number ≥ {low:,}; got {value!r}")
-        if self.engine not in get_args(Engine):
-            raise ConfigError(f"engine must be one of {', '.join(get_args(Engine))}; got {self.engine!r}")
-        if self.scheduler is not None and self.engine != "dask":
-            raise ConfigError("a Dask scheduler address needs engine = \"dask\" (--engine dask)")
         if self.task not in (None, "classification", "regression"):
             raise ConfigError(f"task must be classification or regression; got {self.task!r}")
         if self.torch_output not in ("auto", "logits", "probabilities"):
             raise ConfigError(f"torch_output must be auto, logits or probabilities; got {self.torch_output!r}")
-        if self.junit_warnings_as not in get_args(JunitWarningsAs):
-            raise ConfigError(f"junit_warnings_as must be one of {', '.join(get_args(JunitWarningsAs))}; "
-                              f"got {self.junit_warnings_as!r}")
+        if self.batch_size is not None:
+            _whole(self.batch_size, low=1, key="batch_size")
+        parse_limits(self.load_limits)
+
+    @property
+    def limits(self) -> Limits:
+        """The caps of the safe loader (:class:`Limits`)."""
+        return parse_limits(self.load_limits)
+
+
+@dataclass(frozen=True)
+class DataRoles:
+    """What the user says about the columns; what raudit then resolves is ``raudit.engine.roles.Roles``.
+
+    Parameters
+    ----------
+    target : str or None
+        The label column; ``None`` asks raudit to detect it.
+    sensitive : tuple of str
+        Sensitive-attribute columns (never given to the model); guessed from their names when empty.
+    positive_label : str or None
+        The positive class of a binary classifier; default the second of the model's ``classes_``.
+    favourable : str, int, float, bool or None
+        The outcome a person wants (approved, hired, not flagged); fairness is judged in the
+        direction of harm relative to it. Default: the positive class of a binary classifier; for
+        multiclass, none (each class is compared both ways).
+    id_column : str or None
+        A column that identifies rows (an application id), shown wherever the report points at
+        single rows; default: a unique column named ``id`` or ``*_id`` that the model does not take,
+        else row positions (0-based).
+    max_groups : int
+        Most distinct values a categorical sensitive column may have (an id column given as
+        sensitive is a mistake, not thousands of groups).
+    bins : mapping of str to tuple of float
+        Bin edges per numeric sensitive column, e.g. ``{"age": (18, 30, 45, 60, 100)}`` (default:
+        quartiles of the whole column).
+    """
+
+    target: str | None = None
+    sensitive: tuple[str, ...] = ()
+    positive_label: str | None = None
+    favourable: str | int | float | bool | None = None
+    id_column: str | None = None
+    max_groups: int = 50
+    bins: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _whole(self.max_groups, low=2, key="max_groups")
         if self.target is not None and self.target in self.sensitive:
             raise ConfigError(f"column {self.target!r} is both the target and a sensitive feature")
-        if self.load_limits:
-            from raudit.load.pickle.unpickler import parse_limits
 
-            parse_limits(self.load_limits)
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool)
-                                            or self.batch_size < 1):
-            raise ConfigError(f"batch_size must be a whole number ≥ 1; got {self.batch_size!r}")
-        if self.text_column is not None and self.text_column in (self.target, *self.sensitive):
-            raise ConfigError(f"column {self.text_column!r} is the text column and also the target or a sensitive feature")
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the rows are read and sampled.
+
+    Parameters
+    ----------
+    engine : {"auto", "memory", "stream", "dask"}
+        All at once, in chunks of ``chunk_rows``, or as partitions on a Dask cluster (``scheduler``;
+        default a local cluster). ``auto``: in memory for a DataFrame or one file under 256 MB,
+        streamed otherwise. Every engine gives the same numbers.
+    chunk_rows : int
+    scheduler : str or None
+        Address of a Dask scheduler (``tcp://host:8786``) for ``engine = "dask"``.
+    sample_rows : int
+        Rows of the seeded uniform sample that explanations, the mitigation estimate, latency and the
+        energy refit work on (all rows when fewer).
+    """
+
+    engine: Engine = "auto"
+    chunk_rows: int = 200_000
+    scheduler: str | None = None
+    sample_rows: int = 50_000
+
+    def __post_init__(self) -> None:
+        _whole(self.sample_rows, low=100, key="sample_rows")
+        _whole(self.chunk_rows, low=1, key="chunk_rows")
+        _one_of(self.engine, get_args(Engine), "engine")
+        if self.scheduler is not None and self.engine != "dask":
+            raise ConfigError("a Dask scheduler address needs engine = \"dask\" (--engine dask)")
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """What an audit writes and how its outcome becomes an exit code.
+
+    Parameters
+    ----------
+    formats : tuple of {"html", "pdf", "json", "junit", "md"}
+        Default html, pdf and json; ``junit`` and ``md`` are the CI outputs.
+    out : str
+        Output folder (``-`` writes the one format to standard output).
+    detail : {"summary", "standard", "full"}
+        How much the HTML and PDF show: the verdict and findings (summary), plus each check's key
+        tables and figures (standard), plus every table in the PDF too (full). The JSON always holds
+        everything.
+    fail_on : {"fail", "warn", "never"}
+        Which status makes the CLI exit with code 1.
+    sign_key : str or None
+        Ed25519 private key that signs the report set (``--sign-key``; see ``raudit keygen``).
+    junit_warnings_as : {"skipped", "failure", "passed"}
+        How a warning appears in ``report.junit.xml`` (default skipped: visible, not failing;
+        ``"failure"`` matches ``fail_on = "warn"``).
+    """
+
+    formats: tuple[Format, ...] = DEFAULT_FORMATS  # type: ignore[assignment]
+    out: str = "raudit-report"
+    detail: Detail = "standard"
+    fail_on: FailOn = "fail"
+    sign_key: str | None = None
+    junit_warnings_as: JunitWarningsAs = "skipped"
+
+    def __post_init__(self) -> None:
+        _one_of(self.fail_on, get_args(FailOn), "fail_on")
+        bad = [f for f in self.formats if f not in FORMATS]
+        if bad:
+            raise ConfigError(f"unknown report format {bad[0]!r}; choose from {', '.join(FORMATS)}")
+        _one_of(self.detail, get_args(Detail), "detail")
+        if not self.formats:
+            raise ConfigError("no report format chosen; use --format html,pdf,json")
+        _one_of(self.junit_warnings_as, get_args(JunitWarningsAs), "junit_warnings_as")
+
+
+#: Each flat key of a ``raudit.toml`` and the group that holds it.
+_GROUPS: Final = {"load": LoadSettings, "roles": DataRoles, "engine": EngineSettings, "output": OutputSettings}
+_KEY_GROUP: Final = MappingProxyType({f.name: group for group, cls in _GROUPS.items() for f in dataclasses.fields(cls)})
+#: Keys whose values are lists of strings (a comma-separated string is accepted too).
+_LIST_KEYS: Final = frozenset({"sensitive", "features", "checks", "formats", "allow_modules", "allow_globals"})
+_WHOLE_KEYS: Final = frozenset({"seed", "max_groups", "sample_rows", "chunk_rows", "batch_size"})
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """The effective settings of one audit, grouped by concern.
+
+    Build one with :meth:`from_mapping` (the flat keys of a ``raudit.toml``); :meth:`replace` takes
+    flat keys too, and :meth:`to_dict` gives the flat form written into reports.
+
+    Parameters
+    ----------
+    load : LoadSettings
+    roles : DataRoles
+    engine : EngineSettings
+    output : OutputSettings
+    seed : int
+        Seed for every random choice (samples, bootstraps); 0 or more.
+    checks : tuple of str or None
+        Allow-list of check names; ``None`` runs every available check.
+    check_options : mapping of str to mapping
+        Per-check thresholds and options, keyed by check name.
+    model_card : mapping
+        The ``[model_card]`` table: intended use, out-of-scope uses, owners, training data,
+        limitations, ethical considerations.
+    reference : str or None
+        The drift check's reference: a profile written by ``raudit profile`` (``.json``) or a
+        CSV/Parquet file profiled the same way.
+    compare : mapping
+        The ``[compare]`` table: margins of ``raudit compare`` (validated by
+        ``raudit.comparison.analysis.CompareOptions``).
+
+    Examples
+    --------
+    >>> cfg = AuditConfig.from_mapping({"target": "approved", "engine": "stream"})
+    >>> cfg.roles.target, cfg.engine.engine, cfg.to_dict()["engine"]
+    ('approved', 'stream', 'stream')
+    """
+
+    load: LoadSettings = field(default_factory=LoadSettings)
+    roles: DataRoles = field(default_factory=DataRoles)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+    seed: int = 0
+    checks: tuple[str, ...] | None = None
+    check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    model_card: Mapping[str, Any] = field(default_factory=dict)
+    reference: str | None = None
+    compare: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _whole(self.seed, low=0, key="seed")
+        text = self.load.text_column
+        if text is not None and text in (self.roles.target, *self.roles.sensitive):
+            raise ConfigError(f"column {text!r} is the text column and also the target or a sensitive feature")
 
     def replace(self, **changes: Any) -> AuditConfig:
-        """Return a copy with ``changes`` applied (and validated)."""
-        return dataclasses.replace(self, **changes)
+        """Return a copy with ``changes`` (flat keys, as in a ``raudit.toml``) applied and validated."""
+        grouped: dict[str, dict[str, Any]] = {}
+        top = {}
+        for key, value in changes.items():
+            if key in _KEY_GROUP:
+                grouped.setdefault(_KEY_GROUP[key], {})[key] = value
+            else:
+                top[key] = value
+        parts = {g: dataclasses.replace(getattr(self, g), **v) for g, v in grouped.items()}
+        return dataclasses.replace(self, **parts, **top)
 
     def options_for(self, check: str) -> Mapping[str, Any]:
         """Return the user's options for one check (without defaults)."""
         return self.check_options.get(check, {})
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form written into the report."""
-        out = dataclasses.asdict(self)
-        out["check_options"] = {k: dict(v) for k, v in self.check_options.items()}
-        out["bins"] = {k: list(v) for k, v in self.bins.items()}
-        out["model_card"] = dict(self.model_card)
-        out["compare"] = dict(self.compare)
-        out["load_limits"] = dict(self.load_limits)
-        for key in ("sensitive", "formats", "features", "checks", "allow_modules", "allow_globals"):
+        """Return the flat JSON form written into the report."""
+        out: dict[str, Any] = {}
+        for group in _GROUPS:
+            out.update(dataclasses.asdict(getattr(self, group)))
+        out.update(seed=self.seed, checks=self.checks, reference=self.reference,
+                   check_options={k: dict(v) for k, v in self.check_options.items()}, model_card=dict(self.model_card),
+                   compare=dict(self.compare))
+        out["bins"] = {k: list(v) for k, v in self.roles.bins.items()}
+        out["load_limits"] = dict(self.load.load_limits)
+        for key in _LIST_KEYS:
             if out[key] is not None:
                 out[key] = list(out[key])
         return out
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], *, source: str = "configuration") -> AuditConfig:
-        """Build a config from a plain mapping (a parsed TOML file, say).
+        """Build a config from a plain, flat mapping (a parsed TOML file, say).
 
         Unknown keys raise :class:`ConfigError` naming the key and ``source``.
         """
-        names = {f.name for f in dataclasses.fields(cls)} - {"check_options", "sensitive_guessed"}
-        kwargs: dict[str, Any] = {}
+        names = set(_KEY_GROUP) | {f.name for f in dataclasses.fields(cls)} - set(_GROUPS) - {"check_options"}
+        flat: dict[str, Any] = {}
         for key, value in raw.items():
             if key == "check":
                 if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
                     raise ConfigError(f"{source}: [check.NAME] must be tables of options, e.g. [check.performance]")
-                kwargs["check_options"] = {str(k): dict(v) for k, v in value.items()}
-            elif key == "model_card":
-                kwargs["model_card"] = _model_card(value, source)
-            elif key == "compare":
-                if not isinstance(value, Mapping):
-                    raise ConfigError(f"{source}: [compare] must be a table of options, e.g. accuracy_margin = 0.01")
-                kwargs["compare"] = dict(value)
-            elif key == "load_limits":
-                if not isinstance(value, Mapping):
-                    raise ConfigError(f"{source}: load_limits must be a table, e.g. load_limits = {{bytes = \"16GiB\"}}")
-                kwargs["load_limits"] = dict(value)
+                flat["check_options"] = {str(k): dict(v) for k, v in value.items()}
+            elif key in _TABLES:
+                flat[key] = _TABLES[key](value, source)
             elif key in names:
-                kwargs[key] = _coerce(key, value, source)
+                flat[key] = _coerce(key, value, source)
             else:
                 close = [n for n in sorted(names | {"check"}) if n.startswith(key[:3])]
                 hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(sorted(names | {'check'}))}"
                 raise ConfigError(f"{source}: unknown key {key!r}", hint=hint)
-        return cls(**kwargs)
+        return cls().replace(**flat)
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     """Check one top-level value's type and turn lists into tuples."""
-    list_keys = {"sensitive", "features", "checks", "formats", "allow_modules", "allow_globals"}
-    if key in list_keys:
+    if key in _LIST_KEYS:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
@@ -296,13 +476,58 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         return value
     if key == "bins":
         return _bins(value, source)
-    if key in ("seed", "max_groups", "sample_rows", "chunk_rows", "batch_size"):
+    if key in _WHOLE_KEYS:
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{source}: {key} must be a whole number; got {value!r}")
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string; got {value!r}")
     return value
+
+
+def _table(what: str) -> Any:
+    def read(value: Any, source: str) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{source}: {what}")
+        return dict(value)
+
+    return read
+
+
+def _bins(value: Any, source: str) -> dict[str, tuple[float, ...]]:
+    """``bins = { age = [18, 30, 60, 100] }``: finite, strictly ascending edges, at least two."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: bins must be a table of column = [edges], e.g. bins = {{ age = [18, 30, 45, 60, 100] }}")
+    out = {}
+    for col, edges in value.items():
+        where = f"{source}: bins.{col}"
+        if not isinstance(edges, (list, tuple)) or not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in edges):
+            raise ConfigError(f"{where} must be a list of numbers; got {edges!r}")
+        if not all(math.isfinite(e) for e in edges):
+            raise ConfigError(f"{where} must be finite numbers; got {list(edges)}")
+        if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+            raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
+        out[str(col)] = tuple(float(e) for e in edges)
+    return out
+
+
+def _model_card(value: Any, source: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: [model_card] must be a table")
+    for key, v in value.items():
+        if key not in MODEL_CARD_FIELDS:
+            raise ConfigError(f"{source}: unknown [model_card] field {key!r}", hint=f"fields: {', '.join(MODEL_CARD_FIELDS)}")
+        if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
+            raise ConfigError(f"{source}: [model_card].{key} must be text or a list of texts")
+    return dict(value)
+
+
+#: The keys whose values are tables, and how each is read.
+_TABLES: Final = {
+    "model_card": _model_card,
+    "compare": _table("[compare] must be a table of options, e.g. accuracy_margin = 0.01"),
+    "load_limits": _table('load_limits must be a table, e.g. load_limits = {bytes = "16GiB"}'),
+}
 
 
 #: Settings that decide how much of a model file raudit inspects; where each came from is reported.
@@ -322,17 +547,19 @@ def trust_settings(config: AuditConfig, sources: Mapping[str, str]) -> dict[str,
 
     Examples
     --------
-    >>> trust_settings(AuditConfig(trust_model=True), {"trust_model": "raudit.toml"})["trust_model"]
+    >>> cfg = AuditConfig.from_mapping({"trust_model": True})
+    >>> trust_settings(cfg, {"trust_model": "raudit.toml"})["trust_model"]
     {'value': True, 'source': 'raudit.toml'}
     """
+    load = config.load
     out: dict[str, dict[str, Any]] = {
-        "trust_model": {"value": config.trust_model, "source": sources.get("trust_model", "default")},
-        "allow_modules": {"value": list(config.allow_modules), "source": sources.get("allow_modules", "default")},
+        "trust_model": {"value": load.trust_model, "source": sources.get("trust_model", "default")},
+        "allow_modules": {"value": list(load.allow_modules), "source": sources.get("allow_modules", "default")},
     }
-    if config.allow_globals:  # recorded only when set, like the load limits
-        out["allow_globals"] = {"value": list(config.allow_globals), "source": sources.get("allow_globals", "default")}
-    if config.load_limits:
-        out["load_limits"] = {"value": dict(config.load_limits), "source": sources.get("load_limits", "default")}
+    if load.allow_globals:  # recorded only when set, like the load limits
+        out["allow_globals"] = {"value": list(load.allow_globals), "source": sources.get("allow_globals", "default")}
+    if load.load_limits:
+        out["load_limits"] = {"value": dict(load.load_limits), "source": sources.get("load_limits", "default")}
     return out
 
 
@@ -354,38 +581,6 @@ def trust_notices(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
             notices.append(f"{source} sets {key} = {list(value)}: a pickled model may import these modules "
                            "beyond the reviewed defaults")
     return notices
-
-
-def _bins(value: Any, source: str) -> dict[str, tuple[float, ...]]:
-    """``bins = { age = [18, 30, 60, 100] }``: finite, strictly ascending edges, at least two."""
-    import math
-
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: bins must be a table of column = [edges], e.g. bins = {{ age = [18, 30, 45, 60, 100] }}")
-    out = {}
-    for col, edges in value.items():
-        where = f"{source}: bins.{col}"
-        if not isinstance(edges, (list, tuple)) or not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in edges):
-            raise ConfigError(f"{where} must be a list of numbers; got {edges!r}")
-        if not all(math.isfinite(e) for e in edges):
-            raise ConfigError(f"{where} must be finite numbers; got {list(edges)}")
-        if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
-            raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
-        out[str(col)] = tuple(float(e) for e in edges)
-    return out
-
-
-def _model_card(value: Any, source: str) -> dict[str, Any]:
-    from raudit.report.compliance import MODEL_CARD_FIELDS
-
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: [model_card] must be a table")
-    for key, v in value.items():
-        if key not in MODEL_CARD_FIELDS:
-            raise ConfigError(f"{source}: unknown [model_card] field {key!r}", hint=f"fields: {', '.join(MODEL_CARD_FIELDS)}")
-        if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
-            raise ConfigError(f"{source}: [model_card].{key} must be text or a list of texts")
-    return dict(value)
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

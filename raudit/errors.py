@@ -7,7 +7,10 @@ traceback and exits with :attr:`RauditError.exit_code`.
 
 from __future__ import annotations
 
-__all__ = ["RauditError", "InputError", "ConfigError"]
+import importlib
+from types import ModuleType
+
+__all__ = ["RauditError", "InputError", "ConfigError", "import_optional"]
 
 
 class RauditError(Exception):
@@ -40,3 +43,26 @@ class InputError(RauditError):
 
 class ConfigError(InputError):
     """A configuration key or value that is not valid (exit code 2)."""
+
+
+def import_optional(module: str, *, needed_by: str, install: str) -> ModuleType:
+    """Import an optional dependency, or stop with exit 2 saying what needs it and how to install it.
+
+    Parameters
+    ----------
+    module : str
+        The module to import, e.g. ``"onnxruntime"``.
+    needed_by : str
+        What needs it, as the sentence's subject: ``"ONNX models need onnxruntime"``.
+    install : str
+        The pip requirement that provides it, e.g. ``"raudit[onnx]"``.
+
+    Examples
+    --------
+    >>> import_optional("json", needed_by="reading JSON needs json", install="json").__name__
+    'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(needed_by, hint=f"pip install '{install}'") from None

@@ -16,7 +16,6 @@ from click.testing import CliRunner
 import raudit
 from raudit.cli import main
 from raudit.load.models import load_model
-from raudit.load.pickle.unpickler import parse_limits
 from tests.attacks import ATTACKS, Attack, Target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,13 +76,13 @@ def _alarm(signum, frame):
 @pytest.mark.parametrize("name", [a.name for a in QUICK])
 def test_api_refuses_and_nothing_happens(corpus, name):
     a, target, path = corpus[name]
-    limits = parse_limits(list(a.limits)) if a.limits else None
+    limits = dict(s.split("=", 1) for s in a.limits)
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(60)
     t0 = time.perf_counter()
     try:
         with pytest.raises(raudit.InputError) as info:
-            load_model(path, limits=limits)
+            load_model(path, load_limits=limits)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)

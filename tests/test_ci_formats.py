@@ -81,8 +81,8 @@ def test_junit_escapes_markup_and_drops_characters_xml_cannot_hold(schema):
 def test_junit_warnings_as_is_a_typed_config_key():
     from raudit import AuditConfig, ConfigError
 
-    assert AuditConfig.from_mapping({"junit_warnings_as": "failure"}).junit_warnings_as == "failure"
-    assert AuditConfig().junit_warnings_as == "skipped"
+    assert AuditConfig.from_mapping({"junit_warnings_as": "failure"}).output.junit_warnings_as == "failure"
+    assert AuditConfig().output.junit_warnings_as == "skipped"
     with pytest.raises(ConfigError, match="junit_warnings_as must be one of failure, skipped, passed"):
         AuditConfig.from_mapping({"junit_warnings_as": "error"})
 
@@ -129,7 +129,7 @@ def test_cli_writes_junit_and_md_for_an_audit(files, tmp_path, schema):
 def test_default_formats_stay_html_pdf_json():
     from raudit import AuditConfig
 
-    assert AuditConfig().formats == ("html", "pdf", "json")
+    assert AuditConfig().output.formats == ("html", "pdf", "json")
 
 
 # -- the worked CI examples (examples/ci/) ----------------------------------------------------------------------------

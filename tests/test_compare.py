@@ -1,4 +1,4 @@
-"""raudit compare: champion vs challenger on the same rows, A/B arms, and the gate (raudit/comparison/api.py)."""
+"""raudit compare: champion vs challenger on the same rows, A/B arms, and the gate (raudit/comparison/analysis.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
+from raudit.api.compare import compare, compare_arms
 from raudit.checks.fairness import FairnessOptions
 from raudit.checks.performance import expected_calibration_error
 from raudit.cli import main
-from raudit.comparison.api import CompareOptions, analyse_arms, analyse_pair, compare, compare_arms
+from raudit.comparison.analysis import CompareOptions, analyse_arms, analyse_pair
 from raudit.stats.inference import holm, two_proportion_pvalue
 from raudit.stats.paired import delong, mcnemar
 
@@ -334,11 +335,11 @@ def test_readme_lists_the_compare_options():
 
 
 def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
-    import raudit.load.models
+    import raudit.api.prepare
 
     reads = []
-    real = raudit.load.models.load_data
-    monkeypatch.setattr(raudit.load.models, "load_data", lambda path: reads.append(path) or real(path))
+    real = raudit.api.prepare.load_data
+    monkeypatch.setattr(raudit.api.prepare, "load_data", lambda path: reads.append(path) or real(path))
     d = model_files
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json", "--out", tmp_path / "o")
@@ -346,7 +347,7 @@ def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
 
 
 def test_without_sensitive_columns_the_groups_are_skipped_and_say_why():
-    from raudit.comparison.api import present_pair
+    from raudit.comparison.analysis import present_pair
 
     y, sa, sb, _sens = _arrays(500)
     p = (sa >= 0.5).astype(int)

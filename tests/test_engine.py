@@ -206,6 +206,7 @@ def test_a_worker_opens_the_model_through_the_safe_loader(tmp_path):
     import os
     import pickle
 
+    from raudit.config import LoadSettings
     from raudit.engine.dask import _worker_model
 
     marker = tmp_path / "PWNED"
@@ -215,6 +216,5 @@ def test_a_worker_opens_the_model_through_the_safe_loader(tmp_path):
             return os.system, (f"touch {marker}",)
 
     with pytest.raises(raudit.InputError, match="refusing to load"):
-        _worker_model(pickle.dumps(Payload()), {"suffix": ".pkl", "features": None, "trust": False, "allow": (), "task": None,
-                                                 "torch_class": None, "torch_output": "auto"})
+        _worker_model(pickle.dumps(Payload()), ".pkl", LoadSettings())
     assert not marker.exists()

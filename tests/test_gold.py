@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from raudit import CheckResult, Estimate, Figure, Finding, Report, Table
-from raudit.api.audit import model_card_section
-from raudit.report.compliance import compliance_matrix
+from raudit.report.compliance import compliance_matrix, model_card_section
 from raudit.report.html import render_html
 from raudit.report.svg import bar_chart
 

@@ -191,7 +191,7 @@ def test_the_readme_names_exactly_the_eu_provisions_the_checks_cite():
     """README: "EU AI Act provisions (Arts. 10, 13, 15 and 72, Annexes IV and XI) ... what no check covers (Art. 14 ...)"."""
     from pathlib import Path
 
-    from raudit.engine.check import discover
+    from raudit.api.plugins import discover
     from raudit.report.compliance import REQUIREMENTS
 
     text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())

@@ -123,7 +123,7 @@ def test_keras_loads_with_safe_mode_and_without_the_training_configuration(keras
 
 
 def test_trust_model_loads_a_lambda_layer_with_safe_mode_off(keras_files):
-    adapter = raudit.load.models.load_model(keras_files["dir"] / "lambda.keras", features=tuple(NUMERIC), trust=True)
+    adapter = raudit.load.models.load_model(keras_files["dir"] / "lambda.keras", features=tuple(NUMERIC), trust_model=True)
     assert "safe_mode=False" in adapter.load_info["loader"]
 
 

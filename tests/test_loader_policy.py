@@ -56,7 +56,7 @@ def test_one_malicious_load_cannot_change_the_next(tmp_path, files):
         target.sentinel.write_bytes(b"precious")
         path = a.build(target)
         with pytest.raises(raudit.InputError):
-            load_model(path, limits=_safe_pickle.parse_limits(list(a.limits)) if a.limits else None)
+            load_model(path, load_limits=dict(s.split("=", 1) for s in a.limits))
         assert not target.marker.exists()
     assert _snapshot() == before
     assert all(sys.modules.get(k) is v for k, v in modules.items())  # no raudit module replaced
@@ -141,7 +141,7 @@ def test_allow_global_admits_one_exact_class(user_module, tmp_path, files):
     joblib.dump(stateful, tmp_path / "stateful.joblib")
     with pytest.raises(raudit.InputError, match="__setstate__"):
         load_model(tmp_path / "stateful.joblib", allow_globals=("raudit_user_code:Stateful",))
-    assert load_model(tmp_path / "stateful.joblib", trust=True).task == "binary"
+    assert load_model(tmp_path / "stateful.joblib", trust_model=True).task == "binary"
 
 
 def test_allow_global_from_the_cli_and_the_config_file(user_module, tmp_path, credit):
@@ -169,7 +169,7 @@ def test_load_limits_are_validated_and_named(tmp_path, files):
     small = tmp_path / "big.pkl"
     small.write_bytes(pickle.dumps(np.zeros(100_000), protocol=5))
     with pytest.raises(raudit.InputError, match="--load-limit bytes=") as info:
-        load_model(small, limits=_safe_pickle.parse_limits(["bytes=10KiB"]))
+        load_model(small, load_limits={"bytes": "10KiB"})
     assert "10,240" in str(info.value)
     assert _safe_pickle.parse_limits({"bytes": "2GiB", "opcodes": "1e6"}) == _safe_pickle.Limits(max_bytes=2 << 30, max_opcodes=10**6)
 
@@ -183,7 +183,7 @@ def test_readme_states_the_defaults_and_sentences_the_loader_uses():
     limits = _safe_pickle.Limits()
     assert limits.bytes_for(1) == 2 << 30 and limits.bytes_for(10 << 30) == 100 * (10 << 30)
     assert "`max(2 GiB, 100 × file size)`" in section and f"({limits.max_opcodes // 1_000_000} million)" in section
-    for name in _safe_pickle._LIMIT_NAMES:
+    for name in _safe_pickle.LIMIT_NAMES:
         assert f"`{name}`" in section
     from raudit.load.torch import ONNX_TRUST, TORCHSCRIPT_TRUST
 

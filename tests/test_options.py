@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 import raudit
 from raudit import ConfigError, Options, option
-from raudit.cli import main, options_markdown
-from raudit.engine.check import discover
+from raudit.api.plugins import discover
+from raudit.cli import main
+from raudit.cli.checks import options_markdown
 from raudit.options import describe
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,8 @@ import pytest
 
 import raudit
 import raudit.api.audit
-from raudit.engine.check import Check, PluginInfo, discover
+from raudit.api.plugins import PluginInfo, discover
+from raudit.engine.check import Check
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -92,7 +92,7 @@ def test_same_seed_gives_identical_json(files, binary_model, credit):
 
 
 def test_lineage_records_inputs_versions_and_config(files):
-    from raudit.report.lineage import sha256_file
+    from raudit.trust.digest import sha256_file
 
     rep = raudit.audit(files["model"], files["data"], target="approved", sensitive=["sex"], seed=5)
     L = rep.lineage

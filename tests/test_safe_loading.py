@@ -134,9 +134,9 @@ def test_trust_model_and_allow_module(tmp_path, files, capsys):
     marker.unlink()
     # --allow-module is loud: a warning on stderr, and the report's load info records it
     with pytest.raises(raudit.InputError):  # it runs (0 is not a model), but only after the warning
-        load_model(bad, allow=("subprocess",))
+        load_model(bad, allow_modules=("subprocess",))
     assert "warning: --allow-module subprocess" in capsys.readouterr().err
-    adapter = load_model(files["model"], allow=("numpy.random",))
+    adapter = load_model(files["model"], allow_modules=("numpy.random",))
     assert adapter.load_info["allowed_modules"] == ["numpy.random"] and "numpy.random.*" in adapter.load_info["trust"]
 
 
@@ -203,7 +203,7 @@ def test_skops_trusts_raudit_reviewed_types_and_lists_the_rest(tmp_path, credit)
     with pytest.raises(raudit.InputError, match="--trust-model") as info:
         load_model(tmp_path / "search.skops")
     assert "scipy.stats._continuous_distns.reciprocal_gen" in str(info.value)
-    assert load_model(tmp_path / "search.skops", trust=True).task == "binary"
+    assert load_model(tmp_path / "search.skops", trust_model=True).task == "binary"
 
 
 def test_report_states_format_loader_and_trust_decision(files, tmp_path):

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 import raudit
 from raudit.cli import main
 from raudit.errors import InputError
-from raudit.report.html import write_reports
-from raudit.report.report import content_digest
+from raudit.report.write import write_report
 from raudit.trust import signing as _signing
+from raudit.trust.digest import content_digest
 from tests._signed import signed_set
 
 
@@ -45,7 +45,8 @@ def small_report():
     """The gold test's fixed report, with a complete configuration (so it matches the schema)."""
     from tests.test_gold import _report
 
-    return dataclasses.replace(_report("standard"), config=raudit.AuditConfig(target="y", sensitive=("sex",)).to_dict())
+    return dataclasses.replace(_report("standard"), config={
+        **raudit.AuditConfig.from_mapping({"target": "y", "sensitive": ["sex"]}).to_dict(), "sensitive_guessed": False})
 
 
 def _payload(envelope_path):
@@ -184,7 +185,7 @@ def test_a_signing_failure_writes_nothing(small_report, tmp_path, monkeypatch):
     _signing.generate_key(tmp_path / "k.key")
     out = tmp_path / "out"
     with pytest.raises(InputError, match="needs report.json"):
-        write_reports(small_report, out, ("html",), sign_key=tmp_path / "k.key")
+        write_report(small_report, out, ("html",), sign_key=tmp_path / "k.key")
     assert not out.exists()
 
     def broken(*args, **kwargs):
@@ -192,17 +193,17 @@ def test_a_signing_failure_writes_nothing(small_report, tmp_path, monkeypatch):
 
     monkeypatch.setattr(_signing, "sign_statement", broken)
     with pytest.raises(RuntimeError):
-        write_reports(small_report, out, ("json", "html"), sign_key=tmp_path / "k.key")
+        write_report(small_report, out, ("json", "html"), sign_key=tmp_path / "k.key")
     assert not out.exists()
 
 
 def test_the_signature_is_part_of_the_set_an_all_or_nothing_write_replaces(small_report, tmp_path, monkeypatch):
-    from raudit.report.html import SIGNATURE_FILE
+    from raudit.report.write import SIGNATURE_FILE
 
     assert _signing.envelope_path("report.json").name == SIGNATURE_FILE
     _signing.generate_key(tmp_path / "k.key")
     out = tmp_path / "out"
-    write_reports(small_report, out, ("json", "html"), sign_key=tmp_path / "k.key")
+    write_report(small_report, out, ("json", "html"), sign_key=tmp_path / "k.key")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert sorted(before) == ["report.html", "report.intoto.json", "report.json"]
 
@@ -212,10 +213,10 @@ def test_the_signature_is_part_of_the_set_an_all_or_nothing_write_replaces(small
     with monkeypatch.context() as m:
         m.setattr(_signing, "sign_statement", broken)
         with pytest.raises(RuntimeError):
-            write_reports(small_report, out, ("json",), sign_key=tmp_path / "k.key")
+            write_report(small_report, out, ("json",), sign_key=tmp_path / "k.key")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the previous signed set, untouched
 
-    write_reports(small_report, out, ("json", "html"))  # an unsigned run: no stale signature beside it
+    write_report(small_report, out, ("json", "html"))  # an unsigned run: no stale signature beside it
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
 
 

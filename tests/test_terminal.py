@@ -6,7 +6,9 @@ import joblib
 import pytest
 from click.testing import CliRunner
 
-from raudit.cli import _error_text, _terminal_text, main
+from raudit.cli import main
+from raudit.cli.output import error_text as _error_text
+from raudit.cli.output import terminal_text as _terminal_text
 from raudit.errors import InputError
 
 ATTACK = "\x1b[2J\x1b[32mPASS"  # clear the screen, then a green PASS

@@ -241,7 +241,7 @@ def test_bin_weights_with_trust_model_go_through_weights_only_torch_load(folders
         return real(*args, **kwargs)
 
     monkeypatch.setattr(torch, "load", spy)
-    adapter = load_model(folder, text_column="note", trust=True)
+    adapter = load_model(folder, text_column="note", trust_model=True)
     assert seen and all(w is True for w in seen)
     assert "weights_only=True" in adapter.load_info["trust"]
     notes = pd.read_csv(folders["data"])[["note"]].iloc[:20]

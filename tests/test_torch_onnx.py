@@ -206,7 +206,7 @@ def test_trust_model_skips_the_torchscript_inspection_and_says_so(tmp_path):
     path = ATTACKS["torchscript_from_file_in_forward"].build(target)
     with pytest.raises(raudit.InputError, match="torch.from_file"):
         load_model(path, features=("a", "b"))
-    adapter = load_model(path, trust=True, task="regression")  # loads; its forward would write the file
+    adapter = load_model(path, trust_model=True, task="regression")  # loads; its forward would write the file
     assert "not inspected" in adapter.load_info["trust"]
 
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 import raudit
 from raudit.cli import main
-from raudit.report.report import content_digest
 from raudit.trust import signing as _signing
+from raudit.trust.digest import content_digest
 from tests._signed import signed_set
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from raudit.errors import InputError
-from raudit.report.lineage import sha256_file
-from raudit.report.report import content_digest
+from raudit.trust.digest import content_digest, sha256_file
 
 __all__ = ["verify", "validate_report", "UNSIGNED_NOTE"]
 

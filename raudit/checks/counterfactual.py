@@ -23,12 +23,24 @@ from typing import Any
 
 import numpy as np
 
-from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option
 from raudit.checks._swaps import BUILTIN, SwapList, case_like, majority_side, swap_text
-from raudit.engine.context import AuditContext
-from raudit.report.results import Status
-from raudit.report.svg import PALETTE, bar_chart
-from raudit.stats.inference import holm, wilson_interval
+from raudit.plugin import (
+    PALETTE,
+    AuditContext,
+    Check,
+    CheckResult,
+    ConfigError,
+    Facts,
+    Figure,
+    Finding,
+    Options,
+    Status,
+    Table,
+    bar_chart,
+    holm,
+    option,
+    wilson_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -124,10 +136,10 @@ class CounterfactualCheck(Check):
     requires = frozenset({"model", "labels", "text"})
     Options = CounterfactualOptions
 
-    def validate(self, ctx: AuditContext, options: CounterfactualOptions) -> None:  # noqa: D102
-        column = ctx.config.text_column
-        if column not in ctx.sample.X.columns:
-            raise ConfigError(f"text column {column!r} is not one of the model's inputs ({', '.join(map(str, ctx.sample.X.columns))})",
+    def validate(self, facts: Facts, options: CounterfactualOptions) -> None:  # noqa: D102
+        column = facts.roles.text_column
+        if column not in facts.features:
+            raise ConfigError(f"text column {column!r} is not one of the model's inputs ({', '.join(map(str, facts.features))})",
                               hint="name the column of texts the model reads with --text-column")
 
     def run(self, ctx: AuditContext, options: CounterfactualOptions) -> CheckResult:  # noqa: D102
@@ -138,7 +150,7 @@ class CounterfactualCheck(Check):
     # -- analyse ----------------------------------------------------------------------------------
     def _analyse(self, ctx: AuditContext, o: CounterfactualOptions) -> tuple[list[Swap], int]:
         assert ctx.model is not None and ctx.classes is not None
-        column = str(ctx.config.text_column)
+        column = str(ctx.roles.text_column)
         n = len(ctx.sample)  # every row when there are at most sample_rows, else a uniform seeded sample of them
         rows = np.sort(ctx.rng("counterfactual").choice(n, size=o.max_rows, replace=False)) if n > o.max_rows else np.arange(n)
         texts = ctx.sample.X[column].iloc[rows].fillna("").astype(str).tolist()

@@ -41,24 +41,49 @@ from typing import Any
 
 import numpy as np
 
-from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option, worst
-from raudit.engine.context import AuditContext
-from raudit.engine.passes import Batch, Plan
-from raudit.engine.profile import ModelInfo, Profile, fine_group_values, profile_frame, regroup
-from raudit.report.format import fixed, interval, p_value, percent
-from raudit.report.results import Estimate, Status, slug
-from raudit.report.svg import PALETTE, Series, bar_chart, xy_chart
-from raudit.stats.groups import MISSING, GroupCounts
-from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
-from raudit.stats.sketch import (
+from raudit.plugin import (
+    MISSING,
+    PALETTE,
+    AuditContext,
+    Batch,
     CategoricalShift,
     CategoricalSketch,
+    Check,
+    CheckResult,
+    ConfigError,
+    Estimate,
+    Facts,
+    Figure,
+    Finding,
+    GroupCounts,
+    ModelInfo,
     NumericShift,
     NumericSketch,
+    Options,
+    Plan,
+    Profile,
+    Series,
     Sketch,
+    Status,
+    Table,
+    bar_chart,
     categorical_shift,
     cdf_points,
+    fine_group_values,
+    fixed,
+    holm,
+    interval,
     numeric_shift,
+    option,
+    p_value,
+    percent,
+    profile_frame,
+    regroup,
+    slug,
+    two_proportion_pvalue,
+    wilson_interval,
+    worst,
+    xy_chart,
 )
 
 Z95 = 1.959963984540054
@@ -258,22 +283,20 @@ class DriftCheck(Check):
     }
     Options = DriftOptions
 
-    def validate(self, ctx: AuditContext, options: DriftOptions) -> None:  # noqa: D102
+    def validate(self, facts: Facts, options: DriftOptions) -> None:  # noqa: D102
         for col, edges in options.bins.items():
             where = f"[check.drift].bins.{col}"
-            if col not in ctx.sensitive_columns:
+            if col not in facts.sensitive_columns:
                 raise ConfigError(f"{where}: {col!r} is not a sensitive column of this audit",
-                                  hint=f"sensitive columns: {', '.join(ctx.sensitive_columns) or 'none'}")
-            ref = ctx.reference.column(col) if ctx.reference is not None else None
+                                  hint=f"sensitive columns: {', '.join(facts.sensitive_columns) or 'none'}")
+            ref = facts.reference.column(col) if facts.reference is not None else None
             if ref is not None and not isinstance(ref.sketch, NumericSketch):
                 raise ConfigError(f"{where}: column {col!r} is not numeric in the reference, so it cannot be binned")
             if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
                 raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
 
-    def summarise(self, batch: Batch, plan: Plan, options: DriftOptions) -> Profile | None:
+    def summarise(self, batch: Batch, plan: Plan, options: DriftOptions) -> Profile:
         """The current side, chunk by chunk: a profile of the audited rows and the model's outputs on them (profiles add up)."""
-        if plan.reference_params is None:
-            return None
         score = None
         if plan.task == "binary" and batch.y_proba is not None and plan.classes is not None:
             score = batch.y_proba[:, int(np.flatnonzero(plan.classes == plan.positive_label)[0])]
@@ -300,14 +323,14 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
                               f"{reference.model.sha256[:12]}…) than the audited one ({current_model.name}, "
                               f"{current_model.sha256[:12]}…): prediction, performance and fairness drift compare two "
                               "models, not one model on two datasets.", "model"))
-    if reference.target is not None and ctx.config.target is not None and reference.target != ctx.config.target:
-        notes.append(("warn", f"The reference's label column is {reference.target!r}, the audit's {ctx.config.target!r}.",
+    if reference.target is not None and ctx.roles.target is not None and reference.target != ctx.roles.target:
+        notes.append(("warn", f"The reference's label column is {reference.target!r}, the audit's {ctx.roles.target!r}.",
                       "target"))
     columns = _data_drift(reference, current, o, notes, model_audit=ctx.model is not None)
     outputs = _output_drift(reference, current, o, notes)
     fairness = _fairness_drift(reference, current, o, ctx.rng("drift"), notes)
     info = {
-        "profile": ctx.config.reference,
+        "profile": ctx.sources.get("reference"),
         "sources": [{"name": s.name, "sha256": s.sha256, "bytes": s.bytes} for s in reference.sources],
         "model": None if reference.model is None else {"class": reference.model.model_class, "name": reference.model.name,
                                                         "sha256": reference.model.sha256},

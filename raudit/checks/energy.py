@@ -18,11 +18,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raudit import Check, CheckResult, ConfigError, Finding, InputError, Options, Table, grade, option
-from raudit.engine.context import AuditContext
-from raudit.engine.threads import PINNED, single_threaded
-from raudit.integrations.energy import DEFAULT_COUNTRY, grid_countries, measure, method_description, sidecar_path
-from raudit.report.format import number, quantity
+from raudit.plugin import (
+    DEFAULT_COUNTRY,
+    PINNED,
+    AuditContext,
+    Check,
+    CheckResult,
+    ConfigError,
+    Facts,
+    Finding,
+    InputError,
+    Options,
+    Table,
+    grade,
+    grid_countries,
+    measure,
+    method_description,
+    number,
+    option,
+    quantity,
+    sha256_file,
+    single_threaded,
+    training_record_path,
+)
 
 #: US EPA greenhouse-gas equivalencies: 400 g CO₂ per mile driven (≈ 0.249 kg/km), 8.22 g per smartphone charge.
 KG_PER_KM = 0.4 / 1.609344
@@ -67,7 +85,7 @@ class EnergyCheck(Check):
     requires = frozenset({"model"})
     Options = EnergyOptions
 
-    def validate(self, ctx: AuditContext, options: EnergyOptions) -> None:  # noqa: D102
+    def validate(self, facts: Facts, options: EnergyOptions) -> None:  # noqa: D102
         known = grid_countries()
         if options.country not in known:
             import difflib
@@ -137,8 +155,6 @@ class EnergyCheck(Check):
         path = ctx.model.load_info.get("path")
         record = ctx.training_record
         if path and record is not None:
-            from raudit.report.lineage import sha256_file
-
             m = record["measurement"]
             actual = sha256_file(path)
             match = record.get("model_sha256") in (None, actual)
@@ -147,7 +163,7 @@ class EnergyCheck(Check):
             note = ("The record's model hash matches the audited file." if record.get("model_sha256") == actual else
                     "The record names no model hash." if record.get("model_sha256") is None else
                     "WARNING: the record's model hash does not match the audited file; it may describe another model.")
-            return f"training record {sidecar_path(path).name} (measured during the original training, "\
+            return f"training record {training_record_path(path).name} (measured during the original training, "\
                    f"{method_description(m['cpu_mode']).split(':')[0]})", m, note
         if o.emissions_file:
             return self._emissions_csv(Path(o.emissions_file), details)

@@ -7,22 +7,36 @@ first sensitive feature; the sample sizes are in the report.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option
 from raudit.checks._attribution import Attribution, explain, fast_explainer, predict_function
+from raudit.checks._explaining import check_explain_class, check_lime_rows, explained_class, lime_rows, strata, stratified_sample
 from raudit.checks._tabular import TabularCodec
-from raudit.engine.context import AuditContext
-from raudit.engine.threads import single_threaded
-from raudit.load.adapters import _label
-from raudit.report.format import number
-from raudit.report.results import Status, slug
-from raudit.report.svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
+from raudit.plugin import (
+    PALETTE,
+    AuditContext,
+    Check,
+    CheckResult,
+    Facts,
+    Figure,
+    Finding,
+    Options,
+    Series,
+    Status,
+    Table,
+    bar_chart,
+    beeswarm,
+    label_text,
+    number,
+    option,
+    single_threaded,
+    slug,
+    xy_chart,
+)
 
 
 @dataclass(frozen=True)
@@ -64,14 +78,14 @@ class ExplanationsCheck(Check):
     requires = frozenset({"model"})
     Options = ExplanationsOptions
 
-    def unmet(self, ctx: AuditContext) -> str | None:  # noqa: D102
-        if ctx.config.text_column is not None:
+    def unmet(self, facts: Facts | AuditContext) -> str | None:  # noqa: D102
+        if facts.roles.text_column is not None:
             return "the model reads free text, which per-column attributions do not explain: see the text_explanations check"
-        return super().unmet(ctx)
+        return super().unmet(facts)
 
-    def validate(self, ctx: AuditContext, options: ExplanationsOptions) -> None:  # noqa: D102
-        _explained_class(ctx, options.explain_class)
-        check_lime_rows(ctx, options.lime_rows, "explanations")
+    def validate(self, facts: Facts, options: ExplanationsOptions) -> None:  # noqa: D102
+        check_explain_class(facts, options.explain_class, "explanations")
+        check_lime_rows(facts, options.lime_rows, "explanations")
 
     def run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:  # noqa: D102
         with single_threaded():  # SHAP and LIME predict in many small batches: thread pools only cost time here
@@ -84,10 +98,10 @@ class ExplanationsCheck(Check):
         native = type(ctx.model.model).__module__.split(".")[0] in ("sklearn", "xgboost", "lightgbm")
         model = ctx.model.model if native else ctx.model
         rng = ctx.rng("explanations")
-        class_index, class_label = _explained_class(ctx, o.explain_class)
+        class_index, class_label = explained_class(ctx, o.explain_class)
 
-        strata = _strata(ctx)
-        attr, sample, background = self._shap(ctx, model, o, rng, strata, class_index, class_label)
+        row_strata = strata(ctx)
+        attr, sample, background = self._shap(ctx, model, o, rng, row_strata, class_index, class_label)
         columns = list(attr.columns)
         mean_abs = np.abs(attr.values).mean(axis=0)
         total = mean_abs.sum() or 1.0
@@ -163,8 +177,8 @@ class ExplanationsCheck(Check):
         fast = fast_explainer(model, ctx.sample.X) is not None
         n_sample = o.sample_size if fast else o.agnostic_sample_size
         n_background = o.background_size if fast else o.agnostic_background_size
-        idx = _stratified_sample(strata, n_sample, rng)
-        bg_idx = _stratified_sample(strata, n_background, rng)
+        idx = stratified_sample(strata, n_sample, rng)
+        bg_idx = stratified_sample(strata, n_background, rng)
         sample, background = ctx.sample.X.iloc[idx], ctx.sample.X.iloc[bg_idx]
         ci = class_index if np.ndim(class_index) == 0 else np.asarray(class_index)[idx]
         attr = explain(model, sample, background, task=ctx.task, class_index=ci, class_label=class_label, seed=ctx.seed)
@@ -190,7 +204,7 @@ class ExplanationsCheck(Check):
         from lime.lime_tabular import LimeTabularExplainer
         from scipy.stats import spearmanr
 
-        rows = _lime_rows(ctx, o)
+        rows = lime_rows(ctx, o.lime_rows, o.lime_misclassified)
         if ctx.task != "regression" and ctx.sample.y_proba is None:
             return [], [], [], [Finding("skipped", "LIME needs predicted probabilities, which the model does not give: "
                                                    "no local explanations or SHAP–LIME agreement.", "agreement")], {}
@@ -277,8 +291,8 @@ class ExplanationsCheck(Check):
                                 [[c, values[c] if not isinstance(values[c], float) or np.isfinite(values[c]) else None,
                                   weights[0][i], shap_row[i]] for i, c in enumerate(codec.columns)],
                                 formats=["text", "", "", ""], section=f"LIME: {name}", appendix=True))
-            cases.append([name, why, _label(prediction), _label(ctx.sample.y[row]), rho, ov, rho_seed])
-            details.append({"row": int(ctx.sample.positions[row]), "id": None if row_id is None else _label(row_id), "why": why,
+            cases.append([name, why, label_text(prediction), label_text(ctx.sample.y[row]), rho, ov, rho_seed])
+            details.append({"row": int(ctx.sample.positions[row]), "id": None if row_id is None else label_text(row_id), "why": why,
                             "prediction": prediction, "actual": ctx.sample.y[row],
                             "lime_weights": dict(zip(codec.columns, weights[0])),
                             "lime_weights_other_seed": dict(zip(codec.columns, weights[1])),
@@ -322,44 +336,7 @@ def _spearman(a: np.ndarray, b: np.ndarray, spearmanr: Any) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def _explained_class(ctx: AuditContext, configured: Any) -> tuple[Any, str]:
-    """Index of the explained class (scalar, or per row for multiclass) and its label."""
-    if ctx.task == "regression":
-        return None, "the prediction"
-    classes = ctx.classes
-    assert classes is not None
-    if configured is not None:
-        match = [i for i, c in enumerate(classes) if str(c) == str(configured)]
-        if not match:
-            raise ConfigError(f"[check.explanations].explain_class {configured!r} is not one of {[str(c) for c in classes]}")
-        return match[0], str(configured)
-    if ctx.task == "binary":
-        return int(np.flatnonzero(classes == ctx.positive_label)[0]), str(ctx.positive_label)
-    lookup = {c: i for i, c in enumerate(classes.tolist())}
-    return np.array([lookup[p] for p in ctx.sample.y_pred.tolist()]), "the predicted class"
 
-
-def _strata(ctx: AuditContext) -> np.ndarray:
-    y = ctx.sample.y
-    label = pd.Series(y).astype(str) if ctx.task != "regression" else pd.Series(pd.qcut(y, 4, duplicates="drop")).astype(str)
-    if ctx.sensitive_columns:
-        label = label + "|" + ctx.sample.groups[ctx.sensitive_columns[0]].astype(str)
-    return label.to_numpy()
-
-
-def _stratified_sample(strata: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Seeded sample of row positions, allocated to strata in proportion (largest remainders)."""
-    n = len(strata)
-    if size >= n:
-        return np.arange(n)
-    names, codes = np.unique(strata, return_inverse=True)
-    counts = np.bincount(codes)
-    quota = counts * size / n
-    take = np.floor(quota).astype(int)
-    rest = size - take.sum()
-    take[np.argsort(-(quota - take), kind="stable")[:rest]] += 1
-    out = [rng.choice(np.flatnonzero(codes == g), size=t, replace=False) for g, t in enumerate(take) if t]
-    return np.sort(np.concatenate(out))
 
 
 def _value_ranks(sample: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -422,60 +399,3 @@ def _per_group(
             f"{frame.loc[top, lo]:.1%} for {lo}.", f"group_diff/{col}"))
         details[col] = {"shares": frame.to_dict(), "largest_difference": {"column": top, "spread": spread[top]}}
     return tables, findings, details
-
-
-def check_lime_rows(ctx: AuditContext, rows: Sequence[int], check: str) -> None:
-    """Configured LIME rows must be rows of the data and of the audit's sample (explanations run on the sample)."""
-    bad = [r for r in rows if r >= ctx.n_rows]
-    if bad:
-        raise ConfigError(f"[check.{check}].lime_rows {bad} are outside the data's {ctx.n_rows:,} rows",
-                          hint=f"row positions are 0-based: 0 to {ctx.n_rows - 1}")
-    sampled = set(ctx.sample.positions.tolist())
-    absent = [r for r in rows if r not in sampled]
-    if absent:
-        raise ConfigError(f"[check.{check}].lime_rows {absent[:5]} are not among the {len(ctx.sample):,} sampled rows",
-                          hint=f"explanations work on a seeded sample of sample_rows = {ctx.config.sample_rows:,} rows; raise "
-                               "sample_rows above the data's row count to choose any row")
-
-
-def _lime_rows(ctx: AuditContext, o: ExplanationsOptions) -> list[tuple[int, str]]:
-    """Rows LIME explains (positions in the sample).
-
-    Explicit ones, else, among the sampled rows, the most confident each way, the most uncertain and the most
-    confidently misclassified.
-    """
-    S = ctx.sample
-    n = len(S)
-    if o.lime_rows:
-        return [(int(np.searchsorted(S.positions, r)), "chosen") for r in o.lime_rows]
-    chosen: list[tuple[int, str]] = []
-
-    def add(r: int, why: str) -> None:
-        if r not in [c for c, _ in chosen]:
-            chosen.append((int(r), why))
-
-    if ctx.task == "regression":
-        pred = S.y_pred.astype(float)
-        add(int(np.argmax(pred)), "highest prediction")
-        add(int(np.argmin(pred)), "lowest prediction")
-        add(int(np.argsort(pred, kind="stable")[n // 2]), "median prediction")
-        for r in np.argsort(-np.abs(S.y - pred), kind="stable")[: o.lime_misclassified]:
-            add(int(r), "largest error")
-        return chosen
-    score = ctx.score(S)
-    if score is None and S.y_proba is not None:
-        score = S.y_proba.max(axis=1)
-    if score is None:
-        return chosen
-    if ctx.task == "binary":
-        add(int(np.argmax(score)), "most confident positive")
-        add(int(np.argmin(score)), "most confident negative")
-        add(int(np.argmin(np.abs(score - 0.5))), "most uncertain")
-    else:
-        add(int(np.argmax(score)), "most confident")
-        add(int(np.argmin(score)), "least confident")
-    wrong = np.flatnonzero(S.y_pred != S.y)
-    confidence = np.abs(score - 0.5) if ctx.task == "binary" else score
-    for r in wrong[np.argsort(-confidence[wrong], kind="stable")][: o.lime_misclassified]:
-        add(int(r), "misclassified")
-    return chosen

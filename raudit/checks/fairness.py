@@ -30,6 +30,7 @@ figures (the only place numbers become text).
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,45 +41,42 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from raudit import Check, CheckResult, ConfigError, Estimate, Figure, Finding, Options, Table, option
-from raudit.engine.context import AuditContext
-from raudit.engine.passes import Batch, Plan
-from raudit.report.format import fixed, interval, number, p_value
-from raudit.report.results import Status, slug
-from raudit.report.svg import PALETTE, bar_chart
-from raudit.stats.exact import ExactSum
-from raudit.stats.groups import GroupCounts, GroupSpec, apply_spec, spec_codes
-from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
-
-Harm = Literal["lower", "higher", "either"]
-
-
-@dataclass(frozen=True)
-class DisparitySpec:
-    """One kind of comparison: which rate, ratio or difference, which option holds its threshold, what it is called."""
-
-    rate: str
-    kind: Literal["ratio", "difference"]
-    threshold_key: str
-    label: str
-    words: str
-    harm_if_favourable_positive: Harm
-
-
-#: The comparisons, in report order. Harm is stated for a favourable positive class; it flips otherwise.
-DISPARITIES: dict[str, DisparitySpec] = {
-    "selection_rate": DisparitySpec("favourable_rate", "ratio", "selection_rate_ratio_min",
-                                    "favourable-outcome rate ratio (four-fifths rule)", "favourable-outcome rate", "lower"),
-    "tpr": DisparitySpec("tpr", "difference", "tpr_difference_max", "TPR difference (equal opportunity)",
-                         "true-positive rate", "lower"),
-    "fpr": DisparitySpec("fpr", "difference", "fpr_difference_max", "FPR difference (equalized odds)",
-                         "false-positive rate", "lower"),
-    "ppv": DisparitySpec("ppv", "difference", "ppv_difference_max", "PPV difference (predictive parity)",
-                         "precision (PPV)", "higher"),
-    "fpr_ratio": DisparitySpec("fpr", "ratio", "fpr_ratio_min", "FPR ratio", "false-positive rate", "lower"),
-    "fnr_ratio": DisparitySpec("fnr", "ratio", "fnr_ratio_min", "FNR ratio", "false-negative rate", "higher"),
-}
-MAE = DisparitySpec("mae", "ratio", "mae_ratio_max", "MAE ratio", "mean absolute error", "higher")
+from raudit.plugin import (
+    DISPARITIES,
+    MAE,
+    PALETTE,
+    AuditContext,
+    Batch,
+    Check,
+    CheckResult,
+    ConfigError,
+    Estimate,
+    ExactSum,
+    Facts,
+    Figure,
+    Finding,
+    GroupCounts,
+    GroupSpec,
+    Harm,
+    Options,
+    Plan,
+    Status,
+    Table,
+    bar_chart,
+    choose_reference,
+    favourable_rates,
+    fixed,
+    harm_direction,
+    holm,
+    interval,
+    number,
+    option,
+    p_value,
+    slug,
+    spec_codes,
+    two_proportion_pvalue,
+    wilson_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -238,20 +236,23 @@ class FairnessCheck(Check):
     requires = frozenset({"sensitive"})
     Options = FairnessOptions
 
-    def validate(self, ctx: AuditContext, options: FairnessOptions) -> None:  # noqa: D102
-        names = {g.name: g.groups for g in _group_names(ctx, options)}
+    def validate(self, facts: Facts, options: FairnessOptions) -> None:  # noqa: D102
+        groupings = {g.name: g for g in _grouping_plan(facts.groupings, options)}
         for col, group in options.reference.items():
             where = f"[check.fairness].reference.{col}"
-            if col not in names:
+            if col not in groupings:
                 raise ConfigError(f"{where}: {col!r} is not a sensitive feature or intersection of this audit",
-                                  hint=f"groupings: {', '.join(names)}")
-            present = sorted(names[col])
-            if str(group) not in present:
-                import difflib
-
-                close = difflib.get_close_matches(str(group), present, n=1)
-                raise ConfigError(f"{where}: group {group!r} does not occur in the data",
-                                  hint=(f"did you mean {close[0]!r}? " if close else "") + f"groups: {_short(present)}")
+                                  hint=f"groupings: {', '.join(groupings)}")
+            # an intersection's group is "a & b": each part must be a group of its column (whether the two occur together
+            # is known after the second pass; analyse() then refuses a reference group without rows)
+            parts = str(group).split(" & ") if groupings[col].intersection else [str(group)]
+            for member, part in zip(groupings[col].members, parts):
+                present = facts.group_names(member)
+                if present is not None and (part not in present or len(parts) != len(groupings[col].members)):
+                    close = difflib.get_close_matches(part, list(present), n=1)
+                    raise ConfigError(f"{where}: group {group!r} does not occur in the data",
+                                      hint=(f"did you mean {close[0]!r}? " if close else "")
+                                      + f"groups of {member}: {_short(list(present))}")
 
     def summarise(self, batch: Batch, plan: Plan, options: FairnessOptions) -> FairnessSummary:  # noqa: D102
         return summarise(batch, plan, options)
@@ -395,32 +396,6 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
     return FairnessSummary(counts, errors, crosstabs)
 
 
-@dataclass(frozen=True)
-class _Named:
-    name: str
-    groups: tuple[str, ...]
-
-
-def _group_names(ctx: AuditContext, o: FairnessOptions) -> list[_Named]:
-    """Each grouping's name and its groups (for validating ``reference``): from the summary, else from the data in memory."""
-    summary: FairnessSummary | None = ctx.summaries.get("fairness")
-    out = []
-    for g in _grouping_plan(ctx.groupings, o):
-        if summary is not None and ctx.task == "regression":
-            groups: tuple[str, ...] = tuple(summary.errors[g.name].n) if g.name in summary.errors else ()
-        elif summary is not None:
-            first = next((v for (_prefix, name), v in summary.counts.items() if name == g.name), None)
-            groups = first.groups if first is not None else ()
-        elif ctx.sensitive is not None:
-            specs = {s.column: s for s in ctx.groupings}
-            labels = apply_spec(ctx.sensitive[g.members[0]], specs[g.members[0]])
-            for col in g.members[1:]:
-                labels = labels + " & " + apply_spec(ctx.sensitive[col], specs[col])
-            groups = tuple(sorted(set(labels.tolist())))
-        else:
-            groups = ()
-        out.append(_Named(g.name, groups))
-    return out
 
 
 # -- analysis ----------------------------------------------------------------------------------------
@@ -437,7 +412,7 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
             frame, ds = _regression(summary.errors[g.name], g, o)
             tables[g.name] = frame
             disparities += ds
-        return FairnessAnalysis("regression", f"error of {ctx.config.target}", None, (), tuple(disparities),
+        return FairnessAnalysis("regression", f"error of {ctx.roles.target}", None, (), tuple(disparities),
                                 regression_groups=tables, **proxies)
     outcomes = _outcomes(ctx.task, ctx.classes, ctx.positive_label, ctx.favourable)
     stats: list[GroupingStats] = []
@@ -447,7 +422,7 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
             stats.append(gstats)
             disparities += ds
     fav = outcomes[0][2] if len(outcomes) == 1 else None
-    target = ctx.config.target
+    target = ctx.roles.target
     outcome = (f"{target} = {ctx.favourable}" if len(outcomes) == 1 else f"each class of {target}, one against the rest")
     mitigation: tuple[MitigationRow, ...] = ()
     note = ""
@@ -462,17 +437,6 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
                             mitigation_note=note, **proxies)
 
 
-def _harm(spec: DisparitySpec, fav_positive: bool | None) -> Harm:
-    if fav_positive is None:
-        return "either"
-    if fav_positive or spec.rate == "favourable_rate":  # the favourable rate is already expressed for the favourable class
-        return spec.harm_if_favourable_positive
-    return "higher" if spec.harm_if_favourable_positive == "lower" else "lower"
-
-
-def _favourable_rates(gc: GroupCounts, fav_positive: bool | None, cells: np.ndarray | None = None) -> np.ndarray:
-    sr = gc.rates(cells)["selection_rate"]
-    return sr if fav_positive in (True, None) else 1 - sr
 
 
 def _classification(
@@ -480,7 +444,7 @@ def _classification(
 ) -> tuple[GroupingStats, list[Disparity]]:
     n = gc.n
     rates = dict(gc.rates())
-    rates["favourable_rate"] = _favourable_rates(gc, fav_positive)
+    rates["favourable_rate"] = favourable_rates(gc, fav_positive)
     low, high = {}, {}
     for r in gc.RATE_CELLS:
         low[r], high[r] = wilson_interval(*gc.rate_counts(r))
@@ -489,7 +453,7 @@ def _classification(
     else:
         low["favourable_rate"], high["favourable_rate"] = low["selection_rate"], high["selection_rate"]
     judged = n >= o.min_group_size
-    ref, rule = _reference(gc.groups, n, judged, rates["favourable_rate"], o.reference.get(grouping.name), favoured="highest"
+    ref, rule = choose_reference(gc.groups, n, judged, rates["favourable_rate"], o.reference.get(grouping.name), favoured="highest"
                            if fav_positive is not None else None)
     auc_bounds = _bootstrap_auc(gc, min(o.bootstrap_rounds, 200), rng)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -507,11 +471,11 @@ def _classification(
     boot_rates = None
     if boot is not None:
         boot_rates = dict(gc.rates(boot))
-        boot_rates["favourable_rate"] = _favourable_rates(gc, fav_positive, boot)
+        boot_rates["favourable_rate"] = favourable_rates(gc, fav_positive, boot)
     out: list[Disparity] = []
     for metric, spec in DISPARITIES.items():
         threshold = getattr(o, spec.threshold_key)
-        harm = _harm(spec, fav_positive)
+        harm = harm_direction(spec, fav_positive)
         family: list[_Comparison] = []
         count_rate = "selection_rate" if spec.rate == "favourable_rate" else spec.rate
         k, m = gc.rate_counts(count_rate)
@@ -590,19 +554,6 @@ def _judge(kind: str, harm: Harm, value: float, threshold: float | None, p_holm:
     return "warn", "beyond the threshold, and no test was possible: the evidence is weak"
 
 
-def _reference(groups: Sequence[str], n: np.ndarray, judged: np.ndarray, values: np.ndarray,
-               configured: str | int | float | None, *, favoured: Literal["highest", "lowest"] | None) -> tuple[int, str]:
-    """Index of the reference group and the rule that chose it (configured; most favoured adequate group; largest)."""
-    if configured is not None:
-        return list(groups).index(str(configured)), "configured"
-    candidates = [i for i in range(len(groups)) if judged[i] and np.isfinite(values[i])]
-    if favoured is None or not candidates:
-        why = "the largest group" + ("" if favoured is None else " (no group is large enough to be judged)")
-        return int(np.argmax(n)), why
-    sign = -1 if favoured == "highest" else 1
-    best = min(candidates, key=lambda i: (sign * values[i], -n[i], groups[i]))
-    return best, "the most favoured group of adequate size"
-
 
 def _bootstrap_cells(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> np.ndarray | None:
     """Stratified bootstrap of each group's confusion cells: shape (rounds, n_groups, 4)."""
@@ -650,7 +601,7 @@ def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tup
     agg["rmse"] = np.sqrt(agg["mse"])
     n = agg["n"].to_numpy()
     judged = n >= o.min_group_size
-    ref, rule = _reference(groups, n, judged, agg["mae"].to_numpy(), o.reference.get(grouping.name), favoured="lowest")
+    ref, rule = choose_reference(groups, n, judged, agg["mae"].to_numpy(), o.reference.get(grouping.name), favoured="lowest")
     agg["reference"] = [i == ref for i in range(len(groups))]
     agg.attrs.update({"how": grouping.how, "reference_rule": rule, "intersection": grouping.intersection})
     r = agg.iloc[ref]

@@ -7,9 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from raudit import Check, CheckResult, Finding, Options, Table, option
-from raudit.engine.context import AuditContext
-from raudit.report.lineage import git_info
+from raudit.plugin import (
+    AuditContext,
+    Check,
+    CheckResult,
+    Finding,
+    Options,
+    Table,
+    git_info,
+    option,
+)
 
 
 def md5_file(path: Path) -> str:

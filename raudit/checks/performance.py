@@ -9,14 +9,27 @@ from typing import Any
 
 import numpy as np
 
-from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, grade, option
-from raudit.engine.context import AuditContext
-from raudit.engine.passes import Batch, Plan
-from raudit.engine.rows import RowOverlap
-from raudit.report.format import number
-from raudit.report.svg import Series, xy_chart
-from raudit.stats.counts import ScoreCounts
-from raudit.stats.exact import ExactSum
+from raudit.plugin import (
+    AuditContext,
+    Batch,
+    Check,
+    CheckResult,
+    ConfigError,
+    ExactSum,
+    Figure,
+    Finding,
+    Options,
+    Plan,
+    RowOverlap,
+    ScoreCounts,
+    Series,
+    Table,
+    grade,
+    number,
+    option,
+    usable_row_sketch,
+    xy_chart,
+)
 
 
 def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, *, n_bins: int = 10) -> tuple[float, list[dict[str, float]]]:
@@ -359,11 +372,9 @@ def _headline(numbers: str, findings: list[Finding]) -> str:
 def _evaluation(ctx: AuditContext, s: PerformanceSummary, scores: list[tuple[str, float]],
                 o: PerformanceOptions) -> tuple[list[Finding], dict[str, dict[str, str]], dict[str, Any]]:
     """Is the audit data held out from training? Say what raudit can tell, and warn on scores too good to be true."""
-    from raudit.engine.rows import usable
-
     findings = []
     record = ctx.training_record
-    sketch = usable(record, [*ctx.features, ctx.config.target or ""]) if record is not None else None
+    sketch = usable_row_sketch(record, [*ctx.features, ctx.roles.target]) if record is not None else None
     found = s.rows_seen.result(sketch) if s.rows_seen is not None and sketch is not None else None
     if found is None:
         why = ("the model has no training record (raudit.track_training)" if record is None else

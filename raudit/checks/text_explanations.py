@@ -16,12 +16,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raudit import Check, CheckResult, ConfigError, Figure, Finding, Options, Table, option
+from raudit.checks._explaining import check_explain_class, check_lime_rows, explained_class, lime_rows, strata, stratified_sample
 from raudit.checks._swaps import BUILTIN
 from raudit.checks._text_attribution import explain_tokens, lime_words, word_totals, words
-from raudit.checks.explanations import _lime_rows, _strata, _stratified_sample, check_lime_rows
-from raudit.engine.context import AuditContext
-from raudit.report.svg import PALETTE, bar_chart
+from raudit.plugin import (
+    PALETTE,
+    AuditContext,
+    Check,
+    CheckResult,
+    ConfigError,
+    Facts,
+    Figure,
+    Finding,
+    Options,
+    Table,
+    bar_chart,
+    option,
+)
 
 #: Every term of the built-in swap lists, lower-cased: an identity term the model should not lean on.
 IDENTITY_TERMS = frozenset(t.lower() for sl in BUILTIN.values() for pair in sl.pairs for t in pair)
@@ -68,19 +79,19 @@ class TextExplanationsCheck(Check):
     requires = frozenset({"model", "labels", "proba", "text"})
     Options = TextExplanationsOptions
 
-    def validate(self, ctx: AuditContext, options: TextExplanationsOptions) -> None:  # noqa: D102
-        _class(ctx, options.explain_class)
-        check_lime_rows(ctx, options.lime_rows, "text_explanations")
-        if ctx.config.text_column not in ctx.sample.X.columns:
-            raise ConfigError(f"text column {ctx.config.text_column!r} is not one of the model's inputs",
+    def validate(self, facts: Facts, options: TextExplanationsOptions) -> None:  # noqa: D102
+        check_explain_class(facts, options.explain_class, "text_explanations")
+        check_lime_rows(facts, options.lime_rows, "text_explanations")
+        if facts.roles.text_column not in facts.features:
+            raise ConfigError(f"text column {facts.roles.text_column!r} is not one of the model's inputs",
                               hint="name the column of texts the model reads with --text-column")
 
     def run(self, ctx: AuditContext, options: TextExplanationsOptions) -> CheckResult:  # noqa: D102
         o = options
         assert ctx.model is not None and ctx.classes is not None
-        column = str(ctx.config.text_column)
-        class_index, label = _class(ctx, o.explain_class)
-        rows = _stratified_sample(_strata(ctx), o.sample_size, ctx.rng("text_explanations"))
+        column = str(ctx.roles.text_column)
+        class_index, label = explained_class(ctx, o.explain_class)
+        rows = stratified_sample(strata(ctx), o.sample_size, ctx.rng("text_explanations"))
         ci = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r in rows]
         attr = explain_tokens(ctx.model, ctx.sample.X, rows, column, ci, log_odds=o.output == "log-odds", label=label,
                               max_evals=o.max_evals)
@@ -140,11 +151,11 @@ class TextExplanationsCheck(Check):
         from scipy.stats import spearmanr
 
         assert ctx.model is not None and ctx.classes is not None
-        chosen = _lime_rows(ctx, o)  # type: ignore[arg-type]
+        chosen = lime_rows(ctx, o.lime_rows, o.lime_misclassified)
         if not chosen:
             return [], {}
         class_names = [str(c) for c in ctx.classes]
-        class_index, label = _class(ctx, o.explain_class)
+        class_index, label = explained_class(ctx, o.explain_class)
         cis = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in chosen]
         shap_rows = explain_tokens(ctx.model, ctx.sample.X, [r for r, _ in chosen], column, cis, log_odds=False, label=label,
                                    max_evals=o.max_evals)
@@ -187,14 +198,6 @@ class TextExplanationsCheck(Check):
                 f"{o.lime_samples} perturbed texts (words removed); SHAP masks pieces hierarchically.", "agreement"))
         return details, metrics
 
-
-def _class(ctx: AuditContext, configured: Any) -> tuple[Any, str]:
-    from raudit.checks.explanations import _explained_class
-
-    try:
-        return _explained_class(ctx, configured)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("[check.explanations]", "[check.text_explanations]")) from None
 
 
 def _aggregate(per_row: list[dict[str, float]]) -> pd.DataFrame:

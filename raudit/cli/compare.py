@@ -1,4 +1,4 @@
-"""``raudit compare`` and ``raudit diff``: the commands, thin layers over :mod:`raudit.comparison.api` and :mod:`raudit.report.diff`.
+"""``raudit compare`` and ``raudit diff``: the commands, thin layers over :mod:`raudit.api.compare` and :mod:`raudit.report.diff`.
 
 Nothing heavy is imported here at import time (``raudit --help`` stays fast).
 """
@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from raudit.cli.output import error_text, exit_with
+from raudit.cli.shared import check_outputs, emit, raw_config
 
 __all__ = ["compare_command", "diff_command"]
 
@@ -57,14 +60,11 @@ def compare_command(paths: tuple[str, ...], **opts: Any) -> None:
     significant evidence (margins: [compare] in raudit.toml). Exit codes: 0
     passed, 1 failed under --fail-on, 2 bad usage or input, 3 internal error.
     """
-    from raudit.cli import _exit_with
-
-    _exit_with(lambda: _compare(paths, **opts), debug=opts["debug"])
+    exit_with(lambda: _compare(paths, **opts), debug=opts["debug"])
 
 
 def _compare(paths: tuple[str, ...], **opts: Any) -> int:
-    from raudit.cli import _check_outputs, _emit, _raw_config
-    from raudit.comparison.api import compare, compare_arms
+    from raudit.api.compare import compare, compare_arms
     from raudit.config import AuditConfig
     from raudit.errors import InputError
 
@@ -79,17 +79,17 @@ def _compare(paths: tuple[str, ...], **opts: Any) -> int:
                          hint="usage: raudit compare CHAMPION CHALLENGER DATA [OPTIONS]  (or --predictions LOG --arm COL --y-pred COL)")
     elif opts["arm"] or opts["y_pred"]:
         raise InputError("--arm and --y-pred go with --predictions LOG (an A/B log), not with two models")
-    raw, trust_sources = _raw_config(opts)
+    raw, trust_sources = raw_config(opts)
     config = AuditConfig.from_mapping(raw, source=str(opts["config_path"] or "command line"))
-    _check_outputs(config, opts, trust_sources)
+    check_outputs(config, opts, trust_sources)
     t0 = time.perf_counter()
     command = ["raudit", *sys.argv[1:]]
     if opts["predictions"] is not None:
         report = compare_arms(opts["predictions"], arm=opts["arm"], y_pred=opts["y_pred"], config=config, command=command)
-        return _emit(report, config, opts, t0, model_uri=None)
+        return emit(report, config, opts, t0, model_uri=None)
     champion, challenger, data = paths
     report = compare(champion, challenger, data, config=config, command=command, trust_sources=trust_sources)
-    return _emit(report, config, opts, t0, model_uri=None)
+    return emit(report, config, opts, t0, model_uri=None)
 
 
 @click.command("diff")
@@ -110,6 +110,7 @@ def diff_command(old: Path, new: Path, fmt: str, force: bool) -> None:
     try:
         result = diff_files(old, new, force=force)
     except RauditError as exc:
-        click.echo(f"raudit: error: {exc}", err=True)
+        click.echo(f"raudit: error: {error_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     click.echo(render_diff(result, fmt), nl=False)
+

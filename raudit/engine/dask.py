@@ -16,19 +16,19 @@ from typing import Any
 
 import pandas as pd
 
-from raudit.engine.passes import ChunkSummary, FirstPass, Plan, fold, profile_chunk, summarise_chunk
-from raudit.errors import InputError
+from raudit.config import LoadSettings
+from raudit.engine.passes import ChunkSummary, FirstPass, Plan, profile_chunk, summarise_chunk
+from raudit.errors import InputError, import_optional
 from raudit.load.data import Source
+from raudit.stats.mergeable import fold
 
 __all__ = ["dask_profile", "dask_summaries", "client_for"]
 
 
 def client_for(scheduler: str | None) -> Any:
     """A ``distributed.Client``: to ``scheduler`` when given, else to a LocalCluster of one single-threaded worker per core."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("--engine dask needs Dask", hint="pip install 'raudit[dask]'") from None
+    distributed = import_optional("distributed", needed_by="--engine dask needs Dask", install="raudit[dask]")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     if scheduler:
         try:
             return Client(scheduler, timeout=30)
@@ -130,14 +130,14 @@ def dask_profile(source: Source, columns: Mapping[str, bool], *, client: Any) ->
 
     parts = _partitions(source, list(columns))
     profiles = dask.compute(*[dask.delayed(_profile_part)(p, dict(columns), source) for p in parts], scheduler=client.get)
-    return fold(profiles), tuple(p.rows for p in profiles)
+    return fold(profiles, FirstPass.zero()), tuple(p.rows for p in profiles)
 
 
 _MODELS: dict[str, Any] = {}
 
 
-def _worker_model(blob: bytes | None, load: Mapping[str, Any]) -> Any:
-    """Open the model on a worker through raudit's safe loader, once per worker and model."""
+def _worker_model(blob: bytes | None, suffix: str, settings: LoadSettings | None) -> Any:
+    """Open the model on a worker through raudit's safe loader, with the audit's load settings, once per worker and model."""
     if blob is None:
         return None
     import hashlib
@@ -149,16 +149,16 @@ def _worker_model(blob: bytes | None, load: Mapping[str, Any]) -> Any:
     key = hashlib.sha256(blob).hexdigest()
     if key not in _MODELS:
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"model{load['suffix']}"
+            path = Path(folder) / f"model{suffix}"
             path.write_bytes(blob)
-            _MODELS[key] = load_model(path, **{k: v for k, v in load.items() if k != "suffix"})
+            _MODELS[key] = load_model(path, settings)
     return _MODELS[key]
 
 
-def _summarise_part(part: Any, offset: int, blob: bytes | None, load: Mapping[str, Any], model: Any, plan: Plan,
+def _summarise_part(part: Any, offset: int, payload: tuple[Any, str, LoadSettings | None], model: Any, plan: Plan,
                     decisions: str, source: Source) -> ChunkSummary:
     frame, read = _materialise(part)
-    adapter = model if model is not None else _worker_model(blob, load)
+    adapter = model if model is not None else _worker_model(*payload)
     summary, _batch = summarise_chunk(_typed(frame, source).reset_index(drop=True), offset, adapter, plan, decisions=decisions)
     return summary if read is None else dataclasses.replace(summary, seconds={"read": read, **summary.seconds})
 
@@ -182,7 +182,7 @@ def _tree(tasks: list[Any]) -> Any:
 
 
 def dask_summaries(source: Source, model: Any, plan: Plan, *, client: Any,
-                   lengths: tuple[int, ...]) -> tuple[ChunkSummary, int, int, str, None]:
+                   lengths: tuple[int, ...]) -> tuple[ChunkSummary, int, int]:
     """The second pass on the cluster. The model travels as its file's bytes and is opened on each worker by the safe loader.
 
     ``lengths`` are the partitions' rows from the first pass (they give each partition its row offset). The summaries
@@ -195,11 +195,11 @@ def dask_summaries(source: Source, model: Any, plan: Plan, *, client: Any,
         raise InputError(f"the data changed between the two passes ({len(lengths)} partitions, then {len(parts)})",
                          hint="audit files that are not being written to")
     offsets = [sum(lengths[:i]) for i in range(len(lengths))]
-    blob, load, local = _model_payload(model)
-    blob_future = client.scatter(blob, broadcast=True) if blob is not None else None
+    blob, suffix, settings, local = _model_payload(model)
+    payload = (client.scatter(blob, broadcast=True) if blob is not None else None, suffix, settings)
     workers = len(client.scheduler_info().get("workers", {}))
     for decisions in ("derived", "predict"):
-        tasks = [dask.delayed(_summarise_part)(p, off, blob_future, load, local, plan, decisions, source)
+        tasks = [dask.delayed(_summarise_part)(p, off, payload, local, plan, decisions, source)
                  for p, off in zip(parts, offsets)]
         t0 = time.perf_counter()
         (merged,) = dask.compute(_tree(tasks), scheduler=client.get)
@@ -211,17 +211,16 @@ def dask_summaries(source: Source, model: Any, plan: Plan, *, client: Any,
                          hint="audit files that are not being written to")
     # the per-partition seconds are worker time, summed over partitions; the pass's own wall time is apart
     seconds = {f"{k} (worker time, summed)": v for k, v in merged.seconds.items()}
-    return dataclasses.replace(merged, seconds={"on the cluster (wall)": wall, **seconds}), len(parts), workers, merged.decisions, None
+    return dataclasses.replace(merged, seconds={"on the cluster (wall)": wall, **seconds}), len(parts), workers
 
 
-def _model_payload(model: Any) -> tuple[bytes | None, dict[str, Any], Any]:
-    """What a worker needs to open the model itself: the file's bytes and how it was loaded; else the in-memory adapter."""
+def _model_payload(model: Any) -> tuple[bytes | None, str, LoadSettings | None, Any]:
+    """What a worker needs to open the model itself: the file's bytes, suffix and load settings; else the in-memory adapter."""
     if model is None:
-        return None, {}, None
+        return None, "", None, None
     path = model.load_info.get("path")
-    if path and os.path.isfile(path):
+    if path and os.path.isfile(path) and model.load_settings is not None:
         from pathlib import Path
 
-        settings = dict(model.load_settings)
-        return Path(path).read_bytes(), {"suffix": Path(path).suffix, **settings}, None
-    return None, {}, model  # an estimator given in memory (Python API): pickled by Dask like any argument
+        return Path(path).read_bytes(), Path(path).suffix, model.load_settings, None
+    return None, "", None, model  # an estimator given in memory (Python API): pickled by Dask like any argument

@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from raudit.engine.roles import Roles, align_labels, as_target_labels, missing_labels
 from raudit.errors import InputError
 from raudit.stats.counts import ValueCounts
 from raudit.stats.groups import GroupSpec, apply_spec
 
-__all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys",
-           "fold"]
+__all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys"]
 
 
 def row_keys(positions: np.ndarray, seed: int) -> np.ndarray:
@@ -50,6 +50,11 @@ class FirstPass:
 
     rows: int
     values: Mapping[str, ValueCounts]
+
+    @classmethod
+    def zero(cls) -> FirstPass:
+        """The profile of no rows: ``zero + p == p``."""
+        return cls(0, {})
 
     def __add__(self, other: FirstPass) -> FirstPass:
         keys = dict.fromkeys([*self.values, *other.values])
@@ -148,24 +153,20 @@ class Plan:
 
     Attributes
     ----------
-    target : str
-    features : tuple of str
-        The model's input columns (for recorded decisions: the context columns).
+    roles : Roles
+        What each column is: target, sensitive, inputs, recorded decisions, positive and favourable class.
     task : {"binary", "multiclass", "regression"}
     classes : ndarray or None
     specs : tuple of GroupSpec
         One per sensitive column.
-    y_pred_column, y_score_column : str or None
-        Recorded decisions and scores (audits without a model).
     columns : tuple of str
         Every column read in the second pass.
     seed : int
     sample_rows : int
-    checks : tuple of (name, check, options)
-        The checks that summarise chunks.
     rows : int
         Rows in the whole data (from the first pass).
-    positive_label, favourable : object or None
+    checks : tuple of (name, check, options)
+        The checks that summarise chunks.
     input_specs : tuple of (column, GroupSpec or None)
         How each input column is binned for crosstabs (numbers: 10 quantile bins; text: its values;
         None: a text column with more than 1,000 distinct values, left out).
@@ -175,23 +176,48 @@ class Plan:
         The drift reference's sketch parameters (the current data is profiled with the same ones).
     """
 
-    target: str
-    features: tuple[str, ...]
+    roles: Roles
     task: str
     classes: np.ndarray | None
     specs: tuple[GroupSpec, ...]
-    y_pred_column: str | None
-    y_score_column: str | None
     columns: tuple[str, ...]
     seed: int
     sample_rows: int
-    checks: tuple[tuple[str, Any, Any], ...] = ()
     rows: int = 0
-    positive_label: Any = None
-    favourable: Any = None
+    checks: tuple[tuple[str, Any, Any], ...] = ()
     input_specs: tuple[tuple[str, GroupSpec | None], ...] = ()
     row_sketch: Mapping[str, Any] | None = None
     reference_params: Any = None
+
+    @property
+    def target(self) -> str:
+        """The label column."""
+        return self.roles.target
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The model's input columns (for recorded decisions: the context columns)."""
+        return self.roles.features
+
+    @property
+    def y_pred_column(self) -> str | None:
+        """Recorded decisions (audits without a model)."""
+        return self.roles.y_pred_column
+
+    @property
+    def y_score_column(self) -> str | None:
+        """Recorded scores of the positive class (audits without a model)."""
+        return self.roles.y_score_column
+
+    @property
+    def positive_label(self) -> Any:
+        """The positive class of a binary task."""
+        return self.roles.positive_label
+
+    @property
+    def favourable(self) -> Any:
+        """The outcome a person wants."""
+        return self.roles.favourable
 
 
 @dataclass(frozen=True)
@@ -205,31 +231,21 @@ class ChunkSummary:
     seconds: Mapping[str, float] = field(default_factory=dict)
     checked: int = 0  # rows on which predict() was called to confirm decisions derived from the probabilities
 
+    @classmethod
+    def zero(cls) -> ChunkSummary:
+        """The summary of no rows: ``zero + s == s`` (no sample, no check summaries yet)."""
+        return cls(0, {}, None)
+
     def __add__(self, other: ChunkSummary) -> ChunkSummary:
         names = dict.fromkeys([*self.summaries, *other.summaries])
-        merged = {n: _add(self.summaries.get(n), other.summaries.get(n)) for n in names}
+        merged = {n: self.summaries[n] + other.summaries[n] if n in self.summaries and n in other.summaries
+                  else self.summaries.get(n, other.summaries.get(n)) for n in names}
         sample = other.sample if self.sample is None else (self.sample if other.sample is None else self.sample + other.sample)
         decisions = "disagree" if "disagree" in (self.decisions, other.decisions) else (self.decisions or other.decisions)
         seconds = {k: self.seconds.get(k, 0.0) + other.seconds.get(k, 0.0) for k in dict.fromkeys([*self.seconds, *other.seconds])}
         return ChunkSummary(self.rows + other.rows, merged, sample, decisions, seconds, self.checked + other.checked)
 
 
-def _add(a: Any, b: Any) -> Any:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
-
-
-def fold(items: Iterable[Any]) -> Any:
-    """Add up summaries pairwise, as a tree (the order does not change an exact sum; the tree keeps merges balanced)."""
-    level = [i for i in items if i is not None]
-    if not level:
-        return None
-    while len(level) > 1:
-        level = [level[i] + level[i + 1] if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
-    return level[0]
 
 
 #: About how many rows, chosen by their keys (the same rows whatever the chunking), check that the decisions
@@ -285,8 +301,7 @@ def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
     """
     y_raw = frame[plan.target]
     if y_raw.isna().any():
-        raise InputError(f"target column {plan.target!r} has {int(y_raw.isna().sum())} missing value(s)",
-                         hint="drop or fill the unlabelled rows before the audit")
+        raise missing_labels(plan.target, int(y_raw.isna().sum()))
     y = _labels(y_raw.to_numpy(), plan)
     if model is None:
         return (y, *_recorded(frame, plan), "recorded", 0)
@@ -315,14 +330,12 @@ def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
 
 def _recorded(frame: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray | None]:
     """Recorded decisions (and scores) in the target's labels."""
-    from raudit.engine.context import _as_target_labels
-
     assert plan.y_pred_column is not None
     decisions = frame[plan.y_pred_column].to_numpy()
     if plan.task == "regression":
         return decisions.astype(float), None
     assert plan.classes is not None
-    y_pred = _as_target_labels(decisions, plan.classes, plan.y_pred_column, plan.target)
+    y_pred = as_target_labels(decisions, plan.classes, plan.y_pred_column, plan.target)
     if plan.y_score_column is None:
         return y_pred, None
     if plan.task != "binary":
@@ -339,15 +352,8 @@ def _labels(values: np.ndarray, plan: Plan) -> np.ndarray:
     """Labels in the model's label type; regression targets as float."""
     if plan.task == "regression":
         return np.asarray(values, dtype=float)
-    from raudit.engine.context import _align_labels
-
     assert plan.classes is not None
-    return _align_labels(values, plan.classes, plan.target)
-
-
-def replace(plan: Plan, **changes: Any) -> Plan:
-    """A copy of ``plan`` with ``changes``."""
-    return dataclasses.replace(plan, **changes)
+    return align_labels(values, plan.classes, plan.target)
 
 
 @dataclass(frozen=True)

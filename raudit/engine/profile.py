@@ -47,12 +47,11 @@ from raudit.stats.sketch import (
 )
 
 if TYPE_CHECKING:
-    from raudit.config import AuditConfig
     from raudit.engine.context import AuditContext
     from raudit.load.adapters import ModelAdapter
 
-__all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame", "profile_context", "load_reference",
-           "read_profile", "make_profile", "PROFILE_FORMAT", "PROFILE_SCHEMA_VERSION", "NO_RAW_ROWS"]
+__all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame", "profile_context", "read_profile",
+           "PROFILE_FORMAT", "PROFILE_SCHEMA_VERSION", "NO_RAW_ROWS"]
 
 PROFILE_FORMAT = "raudit.profile"
 #: Version of the profile's JSON form; bump the major part on breaking changes (readers refuse another major).
@@ -74,7 +73,7 @@ class FileInfo:
     @classmethod
     def of(cls, path: str | Path) -> FileInfo:
         """Hash a file."""
-        from raudit.report.lineage import sha256_file
+        from raudit.trust.digest import sha256_file
 
         p = Path(path)
         return cls(p.name, sha256_file(p), p.stat().st_size)
@@ -496,56 +495,11 @@ def profile_context(ctx: AuditContext, *, params: SketchParams | None = None, mo
     predictions = ctx.model is not None or ctx.y_pred is not None
     assert ctx.data is not None and ctx.X is not None and ctx.sensitive is not None, "profiles an in-memory audit context"
     return profile_frame(
-        ctx.data, inputs=list(ctx.X.columns), sensitive=list(ctx.sensitive.columns), target=ctx.config.target,
+        ctx.data, inputs=list(ctx.X.columns), sensitive=list(ctx.sensitive.columns), target=ctx.roles.target,
         y=ctx.y, y_pred=ctx.y_pred if predictions else None, y_score=ctx.y_score, task=ctx.task,
         classes=None if ctx.classes is None else list(ctx.classes), positive_label=ctx.positive_label,
         params=params, model=model,
     )
-
-
-def make_profile(model: ModelAdapter | None, data: pd.DataFrame, config: AuditConfig, *, data_path: str | Path | None = None,
-                 model_path: str | Path | None = None, params: SketchParams | None = None) -> Profile:
-    """Profile ``data`` (and ``model``'s outputs on it) as an audit of it would see them.
-
-    With a model the data goes through the audit's own validation
-    (:func:`raudit.engine.context.build_context`: target, inputs, labels the model
-    knows); without one, every column but the target and the sensitive
-    columns is an input (or ``config.features``) and only data and labels are
-    profiled.
-
-    Raises
-    ------
-    InputError
-        What an audit of the same data would reject.
-    """
-    from raudit.engine.context import build_context
-
-    info = None if model is None else ModelInfo.of(model, model_path)
-    if model is not None:
-        ctx, _ = build_context(model, data, config)
-        profile = profile_context(ctx, params=params, model=info)
-    else:
-        if config.target is None or config.target not in data.columns:
-            raise InputError(f"target column {config.target!r} is not in the data" if config.target else
-                             "profiling data without a model needs --target COLUMN",
-                             hint=f"the data has: {', '.join(map(repr, list(data.columns)[:12]))}")
-        missing = [c for c in (*config.sensitive, *(config.features or ())) if c not in data.columns]
-        if missing:
-            raise InputError(f"column(s) not in the data: {', '.join(map(repr, missing))}")
-        inputs = list(config.features or [c for c in data.columns if c != config.target and c not in config.sensitive])
-        y = data[config.target]
-        if y.isna().any():
-            raise InputError(f"target column {config.target!r} has {int(y.isna().sum())} missing value(s)",
-                             hint="drop or fill the unlabelled rows first")
-        numeric_target = pd.api.types.is_float_dtype(y) and y.nunique() > 20
-        task = "regression" if numeric_target else ("binary" if y.nunique() == 2 else "multiclass")
-        classes = None if numeric_target else sorted(pd.unique(y).tolist(), key=str)
-        positive = None
-        if task == "binary" and classes is not None:  # as an audit of recorded decisions chooses it
-            positive = next((c for c in classes if str(c) == str(config.positive_label)), classes[1])
-        profile = profile_frame(data, inputs=inputs, sensitive=list(config.sensitive), target=config.target,
-                                y=y.to_numpy(), task=task, classes=classes, positive_label=positive, params=params)
-    return profile.with_sources([FileInfo.of(data_path)] if data_path is not None else [])
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -569,26 +523,3 @@ def read_profile(path: str | Path) -> Profile:
         return Profile.from_dict(raw)
     except ValueError as exc:
         raise InputError(f"reference profile {p}: {exc}", hint="write it again with `raudit profile` of this raudit version") from None
-
-
-def load_reference(path: str | Path, *, model: ModelAdapter | None, config: AuditConfig,
-                   model_path: str | Path | None = None) -> Profile:
-    """The reference of an audit: a profile JSON, or a CSV/Parquet file profiled here exactly as ``raudit profile`` would.
-
-    A raw file goes through the audit's target, inputs and sensitive columns
-    and its model (whose outputs on it are profiled), with the default sketch
-    parameters, so it gives the same profile as ``raudit profile`` on it.
-    """
-    from raudit.load.models import DATA_SUFFIXES, load_data
-
-    p = Path(path)
-    if p.suffix.lower() == ".json":
-        return read_profile(p)
-    if p.suffix.lower() not in DATA_SUFFIXES:
-        raise InputError(f"reference {p.name!r} is neither a profile (.json) nor a data file",
-                         hint=f"give a profile from `raudit profile` or a file ending in {', '.join(DATA_SUFFIXES)}")
-    data = load_data(p)
-    try:
-        return make_profile(model, data, config, data_path=p, model_path=model_path)
-    except InputError as exc:
-        raise InputError(f"reference data {p.name}: {exc}", hint=exc.hint) from None

@@ -244,7 +244,8 @@ class track_training(contextlib.ContextDecorator):  # noqa: N801 - used like a f
         if exc_type is not None:
             return  # a failed training run leaves no record
         from raudit._version import __version__
-        from raudit.report.lineage import git_info, sha256_file
+        from raudit.report.lineage import git_info
+        from raudit.trust.digest import sha256_file
 
         m = self._measured[0]
         self.record = {
@@ -272,7 +273,7 @@ def _fingerprint(data: Any) -> dict[str, Any] | None:
     from raudit.engine.rows import sketch
 
     if isinstance(data, (str, os.PathLike)):
-        from raudit.load.models import load_data
+        from raudit.load.data import load_data
 
         data = load_data(Path(data))
     if not isinstance(data, pd.DataFrame):
@@ -285,7 +286,7 @@ def _data_hash(data: Any) -> str | None:
     if data is None:
         return None
     if isinstance(data, (str, os.PathLike)):
-        from raudit.report.lineage import sha256_file
+        from raudit.trust.digest import sha256_file
 
         return sha256_file(Path(data))
     import hashlib

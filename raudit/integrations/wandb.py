@@ -3,7 +3,7 @@
 Optional: needs ``pip install 'raudit[wandb]'``. One new run (job type
 ``raudit``) per report holds the report files as an artifact of type
 ``raudit-report``, the headline metrics in its summary (the same numbers as
-MLflow gets, see :func:`raudit.load.mlflow.headline`), and the status, report
+MLflow gets, see :func:`raudit.integrations.mlflow.headline`), and the status, report
 sha256 and raudit version as config values and tags. W&B reads its usual
 environment: ``WANDB_API_KEY``, ``WANDB_MODE=offline`` (nothing leaves the
 machine; ``wandb sync`` uploads later), ``WANDB_DIR``.
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from raudit.errors import InputError
+from raudit.errors import InputError, import_optional
 
 __all__ = ["parse_target", "attach_report"]
 
@@ -39,10 +39,7 @@ def parse_target(target: str) -> tuple[str, str]:
     m = _TARGET.match(target)
     if not m:
         raise InputError(f"--attach-to {target!r} is not wandb:ENTITY/PROJECT", hint="e.g. --attach-to wandb:acme/credit-risk")
-    try:
-        import wandb  # noqa: F401
-    except ImportError:
-        raise InputError("--attach-to wandb:… needs Weights & Biases", hint="pip install 'raudit[wandb]'") from None
+    import_optional("wandb", needed_by="--attach-to wandb:… needs Weights & Biases", install="raudit[wandb]")
     return m.group(1), m.group(2)
 
 
@@ -63,7 +60,7 @@ def attach_report(report: Any, files: Iterable[Path], *, target: str) -> dict[st
     entity, project = parse_target(target)
     import wandb
 
-    from raudit.load.mlflow import headline
+    from raudit.integrations.mlflow import headline
 
     metrics, facts = headline(report)
     digest, version = facts["raudit.report_sha256"], facts["raudit.version"]

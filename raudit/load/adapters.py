@@ -15,9 +15,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from raudit.config import LoadSettings
 from raudit.errors import InputError
 
-__all__ = ["ModelAdapter", "SklearnAdapter", "Task", "adapt"]
+__all__ = ["ModelAdapter", "SklearnAdapter", "Task", "adapt", "label_text"]
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -37,9 +38,9 @@ class ModelAdapter:
         The input columns, in order; ``None`` when the model cannot say.
     load_info : dict
         How the model was loaded (format, loader, trust decisions).
-    load_settings : dict
-        The keyword arguments of :func:`raudit.load.models.load_model` that opened it (so a Dask worker
-        opens the same file the same way).
+    load_settings : LoadSettings or None
+        The settings :func:`raudit.load.models.load_model` opened it with (so a Dask worker opens the
+        same file the same way); ``None`` for a model given in memory.
     """
 
     model: Any
@@ -47,7 +48,7 @@ class ModelAdapter:
     classes_: np.ndarray | None = None
     feature_names: tuple[str, ...] | None = None
     load_info: dict[str, Any] = field(default_factory=dict)
-    load_settings: dict[str, Any] = field(default_factory=dict)
+    load_settings: LoadSettings | None = None
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return predicted labels (or values, for regression) for ``X``."""
@@ -57,12 +58,17 @@ class ModelAdapter:
         """Return class probabilities of shape ``(n_samples, n_classes)``, or ``None``."""
         return None
 
+    @property
+    def has_proba(self) -> bool:
+        """Whether :meth:`predict_proba` gives probabilities (known before anything is predicted)."""
+        return self.task != "regression" and type(self).predict_proba is not ModelAdapter.predict_proba
+
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for the lineage appendix."""
         return {
             "class": f"{type(self.model).__module__}.{type(self.model).__qualname__}",
             "task": self.task,
-            "classes": None if self.classes_ is None else [_label(c) for c in self.classes_],
+            "classes": None if self.classes_ is None else [label_text(c) for c in self.classes_],
             "features": None if self.feature_names is None else list(self.feature_names),
             **self.load_info,
         }
@@ -81,6 +87,10 @@ class SklearnAdapter(ModelAdapter):
         proba = np.asarray(self.model.predict_proba(self._input(X)), dtype=float)
         # float32 models (XGBoost, LightGBM) sum to 1 only to ~1e-7: renormalise in float64
         return proba / proba.sum(axis=1, keepdims=True)
+
+    @property
+    def has_proba(self) -> bool:  # noqa: D102
+        return self.task != "regression" and hasattr(self.model, "predict_proba")
 
     def _input(self, X: pd.DataFrame) -> Any:
         # A model fitted on a NumPy array warns when given a DataFrame; skorch's torch layers want float32.
@@ -154,5 +164,6 @@ def adapt(model: Any, *, load_info: Mapping[str, Any] | None = None, features: S
     )
 
 
-def _label(value: Any) -> Any:
+def label_text(value: Any) -> Any:
+    """A class label as a plain Python value (NumPy scalars unwrapped), for messages and JSON."""
     return value.item() if hasattr(value, "item") else value

@@ -25,12 +25,14 @@ import pandas as pd
 
 from raudit.errors import InputError
 
-__all__ = ["Source", "open_source", "DEFAULT_CHUNK_ROWS"]
+__all__ = ["Source", "open_source", "load_data", "check_unique_columns", "existing_file", "DEFAULT_CHUNK_ROWS", "DATA_SUFFIXES"]
 
 #: Rows per chunk when streaming.
 DEFAULT_CHUNK_ROWS = 200_000
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", "")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+#: What a data file (read whole) or a raw reference may end in.
+DATA_SUFFIXES = (".csv", ".parquet", ".pq")
 
 
 @dataclass(frozen=True)
@@ -164,8 +166,6 @@ def open_source(data: str | Path | Sequence[str | Path], *, chunk_rows: int = DE
         No file matches, mixed formats, unreadable files, different columns in different files,
         duplicate column names.
     """
-    from raudit.load.models import _header_line, _sniff_delimiter, check_unique_columns
-
     paths = _expand(data)
     suffixes = {Path(p.split("?")[0]).suffix.lower() for p in paths}
     if suffixes <= set(PARQUET_SUFFIXES):
@@ -226,3 +226,93 @@ def _unify(a: str | None, b: str) -> str:
     if {a, b} <= {"int64", "float64"}:
         return "float64"
     return "str"  # text anywhere (or booleans mixed with anything else): text everywhere, as pandas reads the whole file
+
+
+def existing_file(path: str | Path, what: str) -> Path:
+    """``path`` as a readable file, else an :class:`InputError` that says what is wrong with it (``what``: "model", "data")."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} file not found: {p}", hint=f"check the path; the current folder is {Path.cwd()}")
+    if not p.is_file():
+        raise InputError(f"{what} path is not a file: {p}")
+    try:
+        with p.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file {p}: {exc.strerror}") from None
+    return p
+
+
+def load_data(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame.
+
+    The CSV delimiter is sniffed (comma, semicolon, tab or pipe) from the
+    header; duplicate column names are an error rather than pandas' silent
+    ``x.1`` renaming.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, unparsable or empty files, or duplicate column names.
+    """
+    p = existing_file(path, "data")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            check_unique_columns(pq.read_schema(p).names, where=str(p))
+            df = pd.read_parquet(p)
+        elif suffix in (".csv", ".txt", ".tsv", ""):
+            header = _header_line(p)
+            sep = "\t" if suffix == ".tsv" else _sniff_delimiter(header)
+            check_unique_columns(next(csv.reader([header], delimiter=sep), []), where=str(p))
+            df = pd.read_csv(p, sep=sep, low_memory=False)
+        else:
+            raise InputError(f"unsupported data file {p.name!r}", hint="raudit reads .csv and .parquet files")
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"data file {p} is empty", hint="the file must have a header row and at least one data row") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise InputError(f"cannot parse data file {p}: {exc}".strip()) from None
+    except ImportError as exc:
+        raise InputError(f"reading {p.name} needs an extra library: {exc}", hint="pip install pyarrow") from None
+    if df.empty:
+        raise InputError(f"data file {p} has a header but no rows", hint="audit a file with at least one labelled row")
+    df.columns = [str(c) for c in df.columns]
+    return df
+
+
+def check_unique_columns(columns: Sequence[Any], *, where: str) -> None:
+    """Refuse duplicate column names: pandas would rename the second ``x`` to ``x.1`` and the model could read the wrong one.
+
+    Raises
+    ------
+    InputError
+        Naming each duplicated column.
+    """
+    names = [str(c) for c in columns]
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    dup = [n for n, k in seen.items() if k > 1]
+    if dup:
+        raise InputError(f"{where} has duplicate column names: {', '.join(repr(d) for d in dup)}",
+                         hint="give every column a unique name; raudit will not guess which one the model should read")
+
+
+def _header_line(p: Path) -> str:
+    with p.open("rb") as fh:
+        raw = fh.readline(1 << 20)
+    try:
+        return raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise InputError(f"data file {p} is not UTF-8 text", hint="save the CSV as UTF-8") from None
+
+
+def _sniff_delimiter(header: str) -> str:
+    """The delimiter of a CSV header: comma unless another candidate splits the header into more fields."""
+    counts = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda sep: (counts[sep], sep == ","))
+    return best if counts[best] > counts[","] else ","

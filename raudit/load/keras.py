@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raudit.errors import InputError
+from raudit.errors import InputError, import_optional
 from raudit.load.adapters import Task
 from raudit.load.torch import TorchAdapter
 
@@ -158,11 +158,7 @@ def inspect_keras(path: Path) -> dict[str, Any]:
 
 def _keras() -> Any:
     os.environ.setdefault("KERAS_BACKEND", "torch")  # only takes effect before keras is first imported
-    try:
-        import keras
-    except ImportError:
-        raise InputError(".keras files need Keras 3", hint="pip install 'raudit[keras,torch]'") from None
-    return keras
+    return import_optional("keras", needed_by=".keras files need Keras 3", install="raudit[keras,torch]")
 
 
 @dataclass

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raudit.errors import InputError
+from raudit.errors import InputError, import_optional
 from raudit.load.adapters import ModelAdapter, SklearnAdapter, Task
 
 __all__ = ["TextClassifierAdapter", "SklearnTextAdapter", "is_hf_directory", "inspect_hf_directory", "load_hf_text", "as_text_model",
@@ -72,10 +72,8 @@ def _transformers() -> Any:
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_DISABLE_PROGRESS_BARS"):
         os.environ[key] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        import transformers
-    except ImportError:
-        raise InputError("Hugging Face model folders need transformers", hint="pip install 'raudit[text]'") from None
+    transformers: Any = import_optional("transformers", needed_by="Hugging Face model folders need transformers",
+                                         install="raudit[text]")
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     return transformers
@@ -291,10 +289,7 @@ def load_hf_text(path: Path, *, text_column: str | None, trust: bool, batch_size
                          hint="name it with --text-column COLUMN (or text_column = \"...\" in raudit.toml)")
     plan = inspect_hf_directory(path, trust=trust)
     transformers = _transformers()
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise InputError("Hugging Face models need PyTorch", hint="pip install 'raudit[torch,text]' (torch==2.13.0)") from None
+    import_optional("torch", needed_by="Hugging Face models need PyTorch", install="raudit[torch,text]")
     common = {"trust_remote_code": False, "local_files_only": True}
     try:
         config = transformers.AutoConfig.from_pretrained(str(path), **common)

@@ -18,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from raudit.errors import InputError
+from raudit.errors import InputError, import_optional
 from raudit.load.adapters import ModelAdapter, Task
 
 __all__ = ["load_torch", "load_onnx", "TorchAdapter", "OnnxAdapter", "OnnxScoresAdapter", "is_torchscript", "inspect_torchscript",
@@ -35,11 +35,7 @@ def is_torchscript(path: Path) -> bool:
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise InputError("this model file needs PyTorch", hint="pip install 'raudit[torch]' (torch==2.13.0)") from None
-    return torch
+    return import_optional("torch", needed_by="this model file needs PyTorch", install="raudit[torch]")
 
 
 @dataclass
@@ -274,14 +270,14 @@ def load_torch(path: Path, *, task: str, torch_class: str | None, output: str, f
     output : {"auto", "logits", "probabilities"}
     trust : bool
         Skip the TorchScript inspection (``--trust-model``).
-    limits : raudit.load.pickle.unpickler.Limits, optional
+    limits : raudit.config.Limits, optional
     """
     torch = _torch()
     if is_torchscript(path):
         if trust:
             trust_text = "trusted by the user (--trust-model): TorchScript code not inspected; torch.jit.load runs it"
         else:
-            from raudit.load.pickle.unpickler import DEFAULT_LIMITS
+            from raudit.config import DEFAULT_LIMITS
 
             seen = inspect_torchscript(path, max_bytes=(limits or DEFAULT_LIMITS).bytes_for(path.stat().st_size))
             trust_text = f"TorchScript code inspected ({seen['code_files']} files): {TORCHSCRIPT_TRUST}"
@@ -370,6 +366,10 @@ class OnnxAdapter(ModelAdapter):
             return np.asarray(next(iter(out.values()))).reshape(len(X), -1)[:, 0].astype(float)
         return np.asarray(out[self.label_output]).reshape(-1)
 
+    @property
+    def has_proba(self) -> bool:  # noqa: D102
+        return self.task != "regression" and self.proba_output is not None
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray | None:  # noqa: D102
         if self.task == "regression" or self.proba_output is None:
             return None
@@ -427,10 +427,7 @@ def inspect_onnx(path: Path) -> dict[str, Any]:
     InputError
         Naming each problem.
     """
-    try:
-        import onnx
-    except ImportError:
-        raise InputError("inspecting ONNX models needs the onnx package", hint="pip install 'raudit[onnx]'") from None
+    onnx = import_optional("onnx", needed_by="inspecting ONNX models needs the onnx package", install="raudit[onnx]")
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
@@ -505,10 +502,7 @@ def load_onnx(path: Path, *, task: str | None, features: tuple[str, ...] | None,
     ``task`` is ``"classification"`` (softmax or sigmoid of the scores, as for
     torch), else a regressor.
     """
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        raise InputError("ONNX models need onnxruntime", hint="pip install onnxruntime") from None
+    ort = import_optional("onnxruntime", needed_by="ONNX models need onnxruntime", install="raudit[onnx]")
     seen = None if trust else inspect_onnx(path)
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from raudit.config import MODEL_CARD_FIELDS
 from raudit.report.results import CheckResult
 
-__all__ = ["REQUIREMENTS", "compliance_matrix", "MODEL_CARD_FIELDS"]
+__all__ = ["REQUIREMENTS", "compliance_matrix", "model_card_section"]
 
 #: id -> (framework, title)
 REQUIREMENTS: dict[str, tuple[str, str]] = {
@@ -62,16 +63,6 @@ REPORT_EVIDENCE: dict[str, tuple[str, str]] = {
     "NIST-MEASURE-2.1": ("lineage", "data, configuration and tool versions recorded"),
     "NIST-MEASURE-2.8": ("lineage", "traceable, verifiable report (raudit verify)"),
 }
-
-MODEL_CARD_FIELDS: dict[str, str] = {
-    "intended_use": "Intended use",
-    "out_of_scope_uses": "Out-of-scope uses",
-    "owners": "Owners",
-    "training_data": "Training data",
-    "limitations": "Limitations",
-    "ethical_considerations": "Ethical considerations",
-}
-
 
 #: Order of a requirement's combined status, least to most severe.
 ROW_ORDER = ("skipped", "pass", "partial", "warn", "fail", "error")
@@ -128,3 +119,10 @@ def compliance_matrix(
     uncovered = [r["requirement"] for r in rows if r["status"] == "not covered"]
     return {"rows": rows, "not_covered": uncovered,
             "note": "A map of where this report holds evidence, not a legal assessment; the catalogue paraphrases the texts."}
+
+
+def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The model card as rendered: given fields in a fixed order, and the gaps."""
+    fields = [{"key": k, "label": label, "value": card[k]} for k, label in MODEL_CARD_FIELDS.items() if card.get(k)]
+    gaps = [label for k, label in MODEL_CARD_FIELDS.items() if not card.get(k)]
+    return {"fields": fields, "gaps": gaps}

@@ -12,7 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["file_info", "git_info", "library_versions", "collect_lineage", "sha256_file", "tree_hash"]
+from raudit.trust.digest import sha256_file
+
+__all__ = ["file_info", "git_info", "library_versions", "collect_lineage"]
 
 #: Libraries whose versions every report records (read from metadata, never imported).
 LIBRARIES = (
@@ -20,31 +22,6 @@ LIBRARIES = (
     "fairlearn", "codecarbon", "jinja2", "weasyprint", "xgboost", "lightgbm", "torch", "mlflow",
     "transformers", "tokenizers", "safetensors", "keras",
 )
-
-
-def sha256_file(path: str | Path) -> str:
-    """Return the hex sha256 of a file (streamed, not read into memory).
-
-    A folder (a Hugging Face model) hashes the sorted list of its files'
-    relative paths and sha256s, so any changed, added or removed file changes it.
-    """
-    p = Path(path)
-    if p.is_dir():
-        h = hashlib.sha256()
-        for f in sorted(q for q in p.rglob("*") if q.is_file()):
-            h.update(f.relative_to(p).as_posix().encode() + b"\0" + sha256_file(f).encode() + b"\n")
-        return h.hexdigest()
-    with open(p, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def tree_hash(paths: Iterable[Path], *, root: Path) -> str:
-    """Hash file names (relative to ``root``) and contents, in sorted order."""
-    h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(p.relative_to(root).as_posix().encode() + b"\0")
-        h.update(p.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def file_info(path: str | Path) -> dict[str, Any]:

@@ -10,20 +10,12 @@ from typing import Any
 
 from raudit.config import FailOn
 from raudit.report.results import CheckResult, Status, worst
+from raudit.trust.digest import content_digest
 
-__all__ = ["Report", "SCHEMA_VERSION", "exit_code_for", "content_digest"]
+__all__ = ["Report", "SCHEMA_VERSION", "exit_code_for"]
 
 #: Version of the JSON form; bump the major part on breaking changes.
 SCHEMA_VERSION = "2.0"
-
-
-def content_digest(body: Mapping[str, Any]) -> str:
-    """sha256 of the canonical JSON (sorted keys, no spaces) of ``body`` without its ``integrity`` key."""
-    import hashlib
-
-    data = {k: v for k, v in body.items() if k != "integrity"}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def exit_code_for(status: Status, fail_on: FailOn) -> int:
@@ -60,6 +52,9 @@ class Report:
     compliance : dict
         The requirement → evidence → status matrix (``raudit.report.compliance``).
     title : str
+    template_dirs : tuple of str
+        Template folders of third-party checks (for their ``checks/NAME.html.j2`` partials); not part
+        of the JSON.
     """
 
     results: Sequence[CheckResult]
@@ -68,6 +63,7 @@ class Report:
     model_card: Mapping[str, Any] = field(default_factory=dict)
     compliance: Mapping[str, Any] = field(default_factory=dict)
     title: str = "Responsible-AI audit"
+    template_dirs: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def status(self) -> Status:
@@ -109,10 +105,10 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def render(self, fmt: str) -> bytes:
-        """Return the report as bytes in ``fmt`` (``"html"``, ``"pdf"`` or ``"json"``)."""
-        from raudit.report import html as _render
+        """Return the report as bytes in ``fmt`` (``"html"``, ``"pdf"``, ``"json"``, ``"junit"`` or ``"md"``)."""
+        from raudit.report.renderers import renderers_for
 
-        return _render.render(self, fmt)
+        return renderers_for([fmt])[0].render(self)
 
     def save(self, path: str | Path, *, sign_key: str | Path | None = None) -> Path:
         """Write the report to ``path``; the format follows the suffix.
@@ -133,26 +129,11 @@ class Report:
         >>> report.save("audit.html")  # doctest: +SKIP
         >>> report.save("audit.json", sign_key="raudit.key")  # doctest: +SKIP
         """
-        from raudit.report.files import write_atomic
+        from raudit.report.write import save
 
-        p = Path(path)
-        fmt = p.suffix.lstrip(".").lower()
-        if sign_key is None:
-            write_atomic(p, self.render(fmt))
-            return p
-        from raudit.errors import InputError
-        from raudit.report.files import write_set
-        from raudit.trust.signing import envelope_path, sign_statement
-
-        if fmt != "json":
-            raise InputError(f"sign_key signs a .json report (raudit verify checks the signature from it), not {p.name}",
-                             hint="save the .json with sign_key; the command line (--sign-key) signs HTML and PDF as a set")
-        data = self.render(fmt)
-        envelope = sign_statement({p.name: data}, json.loads(data), sign_key)
-        write_set(p.parent, {p.name: data, envelope_path(p).name: envelope})  # the report and its signature together
-        return p
+        return save(self, path, sign_key=sign_key)
 
     def _repr_html_(self) -> str:
-        from raudit.report import html as _render
+        from raudit.report.html import render_html
 
-        return _render.render_html(self, standalone=False)
+        return render_html(self, standalone=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -272,3 +272,71 @@ class GroupCounts:
         with np.errstate(invalid="ignore", divide="ignore"):
             gap = np.where(count > 0, np.abs(ssum / np.where(count > 0, count, 1) - pos / np.where(count > 0, count, 1)), 0)
             return (count * gap).sum(axis=1) / count.sum(axis=1)
+
+
+# -- the disparity algebra: which comparisons, in which direction harm lies, which group is the reference ----------
+Harm = Literal["lower", "higher", "either"]
+
+
+@dataclass(frozen=True)
+class DisparitySpec:
+    """One kind of comparison: which rate, ratio or difference, which option holds its threshold, what it is called."""
+
+    rate: str
+    kind: Literal["ratio", "difference"]
+    threshold_key: str
+    label: str
+    words: str
+    harm_if_favourable_positive: Harm
+
+
+#: The comparisons, in report order. Harm is stated for a favourable positive class; it flips otherwise.
+DISPARITIES: dict[str, DisparitySpec] = {
+    "selection_rate": DisparitySpec("favourable_rate", "ratio", "selection_rate_ratio_min",
+                                    "favourable-outcome rate ratio (four-fifths rule)", "favourable-outcome rate", "lower"),
+    "tpr": DisparitySpec("tpr", "difference", "tpr_difference_max", "TPR difference (equal opportunity)",
+                         "true-positive rate", "lower"),
+    "fpr": DisparitySpec("fpr", "difference", "fpr_difference_max", "FPR difference (equalized odds)",
+                         "false-positive rate", "lower"),
+    "ppv": DisparitySpec("ppv", "difference", "ppv_difference_max", "PPV difference (predictive parity)",
+                         "precision (PPV)", "higher"),
+    "fpr_ratio": DisparitySpec("fpr", "ratio", "fpr_ratio_min", "FPR ratio", "false-positive rate", "lower"),
+    "fnr_ratio": DisparitySpec("fnr", "ratio", "fnr_ratio_min", "FNR ratio", "false-negative rate", "higher"),
+}
+
+
+MAE = DisparitySpec("mae", "ratio", "mae_ratio_max", "MAE ratio", "mean absolute error", "higher")
+
+
+def harm_direction(spec: DisparitySpec, fav_positive: bool | None) -> Harm:
+    """The harmful direction of ``spec`` when the positive class is (True), is not (False) or may be (None) the favourable one."""
+    if fav_positive is None:
+        return "either"
+    if fav_positive or spec.rate == "favourable_rate":  # the favourable rate is already expressed for the favourable class
+        return spec.harm_if_favourable_positive
+    return "higher" if spec.harm_if_favourable_positive == "lower" else "lower"
+
+
+def favourable_rates(gc: GroupCounts, fav_positive: bool | None, cells: np.ndarray | None = None) -> np.ndarray:
+    """Each group's rate of the favourable outcome (the selection rate, or its complement when the negative class is favourable)."""
+    sr = gc.rates(cells)["selection_rate"]
+    return sr if fav_positive in (True, None) else 1 - sr
+
+
+def choose_reference(groups: Sequence[str], n: np.ndarray, judged: np.ndarray, values: np.ndarray,
+               configured: str | int | float | None, *, favoured: Literal["highest", "lowest"] | None) -> tuple[int, str]:
+    """Index of the reference group and the rule that chose it (configured; most favoured adequate group; largest)."""
+    if configured is not None:
+        if str(configured) not in list(groups):
+            from raudit.errors import ConfigError
+
+            raise ConfigError(f"the configured reference group {configured!r} has no rows",
+                              hint=f"groups: {', '.join(map(str, groups))}")
+        return list(groups).index(str(configured)), "configured"
+    candidates = [i for i in range(len(groups)) if judged[i] and np.isfinite(values[i])]
+    if favoured is None or not candidates:
+        why = "the largest group" + ("" if favoured is None else " (no group is large enough to be judged)")
+        return int(np.argmax(n)), why
+    sign = -1 if favoured == "highest" else 1
+    best = min(candidates, key=lambda i: (sign * values[i], -n[i], groups[i]))
+    return best, "the most favoured group of adequate size"

@@ -37,19 +37,18 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from raudit.stats.exact import ExactSum
+
 __all__ = [
-    "SketchParams", "ExactSum", "NumericSketch", "CategoricalSketch", "Sketch", "sketch_column",
+    "SketchParams", "NumericSketch", "CategoricalSketch", "Sketch", "sketch_column",
     "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "psi", "sketch_from_json",
 ]
 
-#: Exact sums are integers scaled by 2**SCALE (every float64 and its square is a multiple of 2**-2252).
-SCALE = 2300
 #: Bucket keys of positive values are offset so they are all > 0 (the smallest binary exponent is -1073).
 _KEY_OFFSET_OCTAVES = 1074
 #: Proportion given to an empty bin when a PSI term needs a logarithm (the value Evidently uses).
@@ -96,128 +95,6 @@ class SketchParams:
     def from_json(cls, raw: Mapping[str, Any]) -> SketchParams:
         """Read the JSON form."""
         return cls(int(raw["max_distinct"]), int(raw["sub_buckets"]), int(raw["hash_buckets"]))
-
-
-# -- exact sums --------------------------------------------------------------------------------------
-def _flush(acc: np.ndarray, shift_of_index: int, term_shift: int) -> int:
-    """Python-int value of ``sum(acc[k] << (k + shift_of_index + term_shift))`` (``acc`` holds exact integers)."""
-    total = 0
-    for k in np.flatnonzero(acc):
-        total += int(acc[k]) << (int(k) + shift_of_index + term_shift)
-    return total
-
-
-def _exact_sum(x: np.ndarray) -> int:
-    """Exact ``sum(x) * 2**SCALE`` as a Python int (``x``: finite float64).
-
-    Each value is ``m * 2**(e-53)`` with an integer mantissa ``|m| < 2**53``.
-    Mantissas are split into a signed high and an unsigned low half of at
-    most 27 bits and summed per exponent with ``np.bincount``; a block of at
-    most 2**25 rows keeps every partial sum below 2**53, so the float
-    additions inside bincount are exact. Blocks are combined in Python ints.
-    """
-    if x.size == 0:
-        return 0
-    total = 0
-    block = 1 << 25
-    for start in range(0, x.size, block):
-        f, e = np.frexp(x[start:start + block])
-        m = np.ldexp(f, 53).astype(np.int64)
-        k = e.astype(np.int64) + 1073  # 0 ..
-        hi = (m >> 26).astype(np.float64)
-        lo = (m & ((1 << 26) - 1)).astype(np.float64)
-        size = int(k.max()) + 1
-        shift = -1073 - 53 + SCALE
-        total += _flush(np.bincount(k, weights=hi, minlength=size).astype(np.int64), shift, 26)
-        total += _flush(np.bincount(k, weights=lo, minlength=size).astype(np.int64), shift, 0)
-    return total
-
-
-def _exact_sum_of_squares(x: np.ndarray) -> int:
-    """Exact ``sum(x * x) * 2**SCALE`` (the real squares, not their float64 roundings).
-
-    ``|m|`` is split into three 18-bit limbs ``a, b, c``; ``m**2`` is five
-    terms with coefficients below 2**37, summed per exponent in blocks of
-    2**15 rows (partial sums stay below 2**53, so exact).
-    """
-    if x.size == 0:
-        return 0
-    total = 0
-    block = 1 << 15
-    mask = (1 << 18) - 1
-    acc: dict[int, np.ndarray] = {}
-    blocks = 0
-    for start in range(0, x.size, block):
-        f, e = np.frexp(x[start:start + block])
-        m = np.abs(np.ldexp(f, 53).astype(np.int64))
-        k = 2 * e.astype(np.int64) + 2146  # 0 ..
-        a, b, c = m >> 36, (m >> 18) & mask, m & mask
-        terms = {72: a * a, 54: 2 * a * b, 36: 2 * a * c + b * b, 18: 2 * b * c, 0: c * c}
-        for shift, coef in terms.items():
-            counts = np.bincount(k, weights=coef.astype(np.float64), minlength=4196).astype(np.int64)
-            acc[shift] = acc[shift] + counts if shift in acc else counts
-        blocks += 1
-        if blocks == 256:  # int64 accumulators: 256 blocks × 2**52 < 2**63
-            total += sum(_flush(v, -2146 - 106 + SCALE, s) for s, v in acc.items())
-            acc, blocks = {}, 0
-    total += sum(_flush(v, -2146 - 106 + SCALE, s) for s, v in acc.items())
-    return total
-
-
-@dataclass(frozen=True)
-class ExactSum:
-    """An exact sum of float64 values, kept as an integer multiple of ``2**-SCALE``.
-
-    Addition is integer addition, so a sum is the same whatever the order
-    and grouping of the values. Its JSON form is ``"<mantissa>p<exponent>"``,
-    the value ``mantissa * 2**exponent`` with an odd mantissa.
-
-    Examples
-    --------
-    >>> s = ExactSum.of(np.array([0.1, 0.2])) + ExactSum.of(np.array([-0.3]))
-    >>> float(s) == float(Fraction(0.1) + Fraction(0.2) - Fraction(0.3))
-    True
-    """
-
-    scaled: int = 0
-
-    @classmethod
-    def of(cls, x: np.ndarray) -> ExactSum:
-        """Sum of the finite float64 values ``x``."""
-        return cls(_exact_sum(np.asarray(x, dtype=np.float64)))
-
-    @classmethod
-    def of_squares(cls, x: np.ndarray) -> ExactSum:
-        """Sum of the exact squares of the finite float64 values ``x``."""
-        return cls(_exact_sum_of_squares(np.asarray(x, dtype=np.float64)))
-
-    def __add__(self, other: ExactSum) -> ExactSum:
-        return ExactSum(self.scaled + other.scaled)
-
-    def fraction(self) -> Fraction:
-        """The exact value as a fraction."""
-        return Fraction(self.scaled, 1 << SCALE)
-
-    def __float__(self) -> float:
-        return self.scaled / (1 << SCALE)  # int / int is correctly rounded
-
-    def to_json(self) -> str:
-        """Return ``"<odd mantissa>p<exponent>"`` (``"0p0"`` for zero)."""
-        if self.scaled == 0:
-            return "0p0"
-        zeros = (self.scaled & -self.scaled).bit_length() - 1
-        return f"{self.scaled >> zeros}p{zeros - SCALE}"
-
-    @classmethod
-    def from_json(cls, text: str) -> ExactSum:
-        """Read ``"<mantissa>p<exponent>"``."""
-        mantissa, _, exponent = str(text).partition("p")
-        if len(mantissa) > 1000 or len(exponent) > 6:
-            raise ValueError(f"exact sum {text[:40]!r}… is too long to be a sum of float64 values")
-        m, e = int(mantissa), int(exponent)
-        if not -SCALE <= e <= 1200:  # a sum of up to 2**63 float64 values stays below 2**1100
-            raise ValueError(f"exact sum {text!r} is out of the range of float64 sums")
-        return cls(m << (e + SCALE))
 
 
 # -- the bucket grid -----------------------------------------------------------------------------------
@@ -293,7 +170,33 @@ def _unruns(runs: Iterable[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray]:
 
 # -- numeric ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
-class NumericSketch:
+class _ColumnSketch:
+    """What every column sketch has: values counted, missing ones counted apart; equal when their JSON is."""
+
+    count: int
+    missing: int
+
+    def to_json(self) -> dict[str, Any]:  # noqa: D102
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.to_json() == other.to_json()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def n(self) -> int:
+        """Rows summarised, missing included."""
+        return self.count + self.missing
+
+    @property
+    def missing_rate(self) -> float:
+        """Share of missing values (NaN when there are no rows)."""
+        return self.missing / self.n if self.n else float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class NumericSketch(_ColumnSketch):
     """Summary of a numeric column (see the module docstring).
 
     Attributes
@@ -308,8 +211,6 @@ class NumericSketch:
     params : SketchParams
     """
 
-    count: int
-    missing: int
     total: ExactSum
     squares: ExactSum
     values: np.ndarray | None
@@ -369,26 +270,11 @@ class NumericSketch:
         return NumericSketch(self.count + other.count, self.missing + other.missing, self.total + other.total,
                              self.squares + other.squares, values, counts, keys, key_counts, self.params)._capped()
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, NumericSketch) and self.to_json() == other.to_json()
-
-    __hash__ = None  # type: ignore[assignment]
-
     # -- what it tells ----------------------------------------------------------------------------
-    @property
-    def n(self) -> int:
-        """Rows summarised, missing included."""
-        return self.count + self.missing
-
-    @property
-    def missing_rate(self) -> float:
-        """Share of missing values (NaN when there are no rows)."""
-        return self.missing / self.n if self.n else float("nan")
-
     @property
     def mean(self) -> float:
         """Mean of the finite values, correctly rounded from the exact sum."""
-        return float(self.total.fraction() / self.count) if self.count else float("nan")
+        return float(self.total.fraction / self.count) if self.count else float("nan")
 
     @property
     def std(self) -> float:
@@ -396,7 +282,7 @@ class NumericSketch:
         if not self.count:
             return float("nan")
         n = self.count
-        var = (self.squares.fraction() * n - self.total.fraction() ** 2) / (n * n)
+        var = (self.squares.fraction * n - self.total.fraction ** 2) / (n * n)
         return math.sqrt(float(var))
 
     def atoms(self) -> tuple[np.ndarray, np.ndarray]:
@@ -477,15 +363,13 @@ def _hash_bucket(name: str, buckets: int) -> int:
 
 
 @dataclass(frozen=True, eq=False)
-class CategoricalSketch:
+class CategoricalSketch(_ColumnSketch):
     """Summary of a categorical column: category counts, or hash-bucket counts beyond the cap.
 
     Categories are compared as text (``str(value)``); missing values are
     counted apart.
     """
 
-    count: int
-    missing: int
     counts: Mapping[str, int] | None
     hashed: np.ndarray | None
     params: SketchParams = field(default_factory=SketchParams)
@@ -532,21 +416,6 @@ class CategoricalSketch:
             return CategoricalSketch(self.count + other.count, self.missing + other.missing, merged, None, self.params)._capped()
         return CategoricalSketch(self.count + other.count, self.missing + other.missing, None,
                                  self.hash_counts() + other.hash_counts(), self.params)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CategoricalSketch) and self.to_json() == other.to_json()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    @property
-    def n(self) -> int:
-        """Rows summarised, missing included."""
-        return self.count + self.missing
-
-    @property
-    def missing_rate(self) -> float:
-        """Share of missing values (NaN when there are no rows)."""
-        return self.missing / self.n if self.n else float("nan")
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form (categories sorted by name)."""

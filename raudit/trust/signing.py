@@ -247,7 +247,7 @@ def _descriptor(entry: Any) -> dict[str, Any] | None:
 def statement(files: Mapping[str, bytes], report_body: Mapping[str, Any], *, key: str, signed_at: datetime) -> dict[str, Any]:
     """Return the in-toto Statement v1 for a report set (see the module docstring)."""
     from raudit._version import __version__
-    from raudit.report.report import content_digest
+    from raudit.trust.digest import content_digest
 
     lineage = report_body.get("lineage", {})
     return {

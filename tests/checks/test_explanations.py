@@ -15,7 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import raudit
 from raudit.checks._attribution import column_map, explain
-from raudit.checks.explanations import _stratified_sample
+from raudit.checks._explaining import stratified_sample as _stratified_sample
 from tests.conftest import FEATURES
 
 CAT = ["zip_region", "home_ownership"]

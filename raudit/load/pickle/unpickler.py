@@ -55,6 +55,7 @@ from struct import unpack
 from types import MappingProxyType
 from typing import IO, Any, Final
 
+from raudit.config import DEFAULT_LIMITS, LIMIT_NAMES, Limits, parse_limits
 from raudit.errors import InputError
 from raudit.load.pickle import allowlist as A
 from raudit.load.pickle.review import (
@@ -77,95 +78,6 @@ _CHUNK: Final = 16 << 20
 # Snapshots of the Python 2 name mappings pickle applies to protocol 0-2 streams (read-only: nothing can remap names).
 _NAME_MAPPING: Final = MappingProxyType(dict(_compat_pickle.NAME_MAPPING))
 _IMPORT_MAPPING: Final = MappingProxyType(dict(_compat_pickle.IMPORT_MAPPING))
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Caps on what opening one model file may cost.
-
-    Parameters
-    ----------
-    max_bytes : int, optional
-        Bytes the pickle stream may hold once decompressed. Default
-        ``max(2 GiB, 100 × the file's size)``: a model up to 2 GiB always
-        loads whatever its compression ratio, and 100× is six times the
-        highest ratio measured on real models (benchmarks/RESULTS.md: the
-        zoo's joblib files compress 2.2× median and 17× at most, with xz at
-        level 9; a 500 MB forest 5× with zlib); a decompression bomb (12 KB →
-        16 GiB is ~1,000,000:1) stops at the cap, which also bounds what it can
-        make raudit hold (it is streamed: ~150 MB peak) and the time spent
-        (10-16 s for gzip, bz2 and xz bombs).
-    max_opcodes : int
-        Pickle instructions. Each costs about a microsecond in this
-        pure-Python unpickler, so the default (30 million) bounds a hostile
-        stream to well under a minute; real models use a few per array and per
-        attribute (a million-word text vocabulary: 3 million).
-    max_memo : int
-        Memo entries (objects a pickle keeps to refer to again).
-    max_long_bytes : int
-        Bytes of one integer (a model's integers fit in 8; huge ones feed
-        arithmetic bombs).
-    max_depth : int
-        Nesting depth of the loaded objects.
-    max_expansion : int
-        Objects counted once per path that reaches them (see
-        :func:`raudit.load.pickle.review.check_loaded`).
-    """
-
-    max_bytes: int | None = None
-    max_opcodes: int = 30_000_000
-    max_memo: int = 20_000_000
-    max_long_bytes: int = 1024
-    max_depth: int = 1_000
-    max_expansion: int = 200_000_000
-
-    def bytes_for(self, file_size: int) -> int:
-        """The decompressed-size cap for a file of ``file_size`` bytes."""
-        return self.max_bytes if self.max_bytes is not None else max(2 * GiB, 100 * file_size)
-
-
-DEFAULT_LIMITS: Final = Limits()
-_LIMIT_NAMES: Final = MappingProxyType({"bytes": "max_bytes", "opcodes": "max_opcodes", "memo": "max_memo",
-                                        "long_bytes": "max_long_bytes", "depth": "max_depth", "expansion": "max_expansion"})
-
-
-def parse_limits(raw: Mapping[str, Any] | Iterable[str] | None) -> Limits:
-    """Limits from ``{"bytes": "8GiB", "opcodes": 2e8}`` or ``["bytes=8GiB", ...]`` (``--load-limit``).
-
-    Raises
-    ------
-    InputError
-        An unknown name or a value that is not a positive size.
-    """
-    if not raw:
-        return DEFAULT_LIMITS
-    items = raw.items() if isinstance(raw, Mapping) else [tuple(str(s).split("=", 1)) if "=" in str(s) else (str(s), "")
-                                                           for s in raw]
-    values: dict[str, int] = {}
-    for name, value in items:
-        key = _LIMIT_NAMES.get(str(name).strip())
-        if key is None:
-            raise InputError(f"unknown load limit {name!r}", hint=f"choose from {', '.join(_LIMIT_NAMES)}, e.g. "
-                                                                   "--load-limit bytes=16GiB")
-        values[key] = _size(value, str(name))
-    return Limits(**values)
-
-
-def _size(value: Any, name: str) -> int:
-    text = str(value).strip().replace("_", "").replace(",", "")
-    units = {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
-    factor = 1
-    for unit, f in units.items():
-        if text.lower().endswith(unit):
-            text, factor = text[: -len(unit)], f
-            break
-    try:
-        number = float(text) if any(c in text for c in ".eE") else int(text)
-    except ValueError:
-        raise InputError(f"load limit {name} must be a positive number (e.g. 16GiB or 200000000); got {value!r}") from None
-    if number <= 0:
-        raise InputError(f"load limit {name} must be positive; got {value!r}")
-    return int(number * factor)
 
 
 class _TooBig(Exception):
@@ -918,7 +830,7 @@ def _refusal(path: Path, refused: list[str], reasons: Mapping[str, str]) -> Inpu
 
 
 def _too_big(path: Path, what: str, number: int, limit: str, limits: Limits, size: int) -> InputError:
-    value = getattr(limits, _LIMIT_NAMES[limit])
+    value = getattr(limits, LIMIT_NAMES[limit])
     if limit == "bytes":
         value = limits.bytes_for(size)
     return InputError(

@@ -41,7 +41,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,12 +48,12 @@ import numpy as np
 from raudit.errors import InputError
 from raudit.options import Options, option
 from raudit.report.format import interval, p_value
-from raudit.report.report import Report
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, worst
+from raudit.stats.groups import DISPARITIES, choose_reference, favourable_rates
 from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
 from raudit.stats.paired import DeLongResult, McNemarResult, bootstrap_p, bootstrap_weights, delong, mcnemar
 
-__all__ = ["compare", "compare_arms", "CompareOptions", "MetricChange", "GroupChange", "DisparityChange", "PairAnalysis",
+__all__ = ["EVIDENCE", "CompareOptions", "MetricChange", "GroupChange", "DisparityChange", "PairAnalysis",
            "ArmRate", "ArmsAnalysis", "analyse_pair", "present_pair", "analyse_arms", "present_arms"]
 
 
@@ -244,14 +243,13 @@ def _disparity_changes(
     boot_a: np.ndarray, boot_b: np.ndarray, fairness: Any, o: CompareOptions, *, fav_positive: bool, test: str, arm: str = "",
 ) -> list[DisparityChange]:
     """Each judged disparity of each group under ``a`` and ``b``, with a bootstrap interval and Holm-adjusted p."""
-    from raudit.checks.fairness import DISPARITIES, _favourable_rates
     from raudit.stats.groups import GroupCounts
 
     gc = GroupCounts(tuple(groups), cells_a)
 
     def rates(cells: np.ndarray) -> dict[str, np.ndarray]:
         out = dict(gc.rates(cells))
-        out["favourable_rate"] = _favourable_rates(gc, fav_positive, cells)
+        out["favourable_rate"] = favourable_rates(gc, fav_positive, cells)
         return out
 
     ra, rb, bra, brb = rates(cells_a), rates(cells_b), rates(boot_a), rates(boot_b)
@@ -332,7 +330,6 @@ def analyse_pair(
     -------
     PairAnalysis
     """
-    from raudit.checks.fairness import _favourable_rates, _reference
     from raudit.stats.groups import GroupCounts, make_groupings
 
     o = options
@@ -408,7 +405,7 @@ def analyse_pair(
         gc = GroupCounts(tuple(gnames), ca)
         ra, rb, bra, brb = gc.rates(ca), gc.rates(cb), gc.rates(bka), gc.rates(bkb)
         size = ca.sum(axis=1)
-        ref, _rule = _reference(gnames, size, size >= fairness.min_group_size, _favourable_rates(gc, favourable_is_positive, ca),
+        ref, _rule = choose_reference(gnames, size, size >= fairness.min_group_size, favourable_rates(gc, favourable_is_positive, ca),
                                 fairness.reference.get(grouping.name), favoured="highest")
         for i, g in enumerate(gnames):
             rates: dict[str, tuple[float, float, float, float, float]] = {}
@@ -486,7 +483,6 @@ def analyse_arms(
     InputError
         Fewer than two arms, or a ``control_arm`` that is not one of them.
     """
-    from raudit.checks.fairness import _favourable_rates, _reference
     from raudit.stats.groups import GroupCounts, make_groupings
 
     o = options
@@ -543,8 +539,8 @@ def analyse_arms(
             for a in range(k):
                 add(arms[a], gname, g, cells[a, i], cells[c, i])
         size = cells[c].sum(axis=1)
-        favourable = _favourable_rates(GroupCounts(tuple(gnames), cells[c]), favourable_is_positive, cells[c])
-        ref, _rule = _reference(gnames, size, size >= fairness.min_group_size, favourable, fairness.reference.get(gname),
+        favourable = favourable_rates(GroupCounts(tuple(gnames), cells[c]), favourable_is_positive, cells[c])
+        ref, _rule = choose_reference(gnames, size, size >= fairness.min_group_size, favourable, fairness.reference.get(gname),
                                 favoured="highest")
         for a in range(k):
             if a != c:
@@ -575,8 +571,6 @@ def _metric_sentence(m: MetricChange, level: float) -> str:
 
 
 def _disparity_label(d: DisparityChange) -> str:
-    from raudit.checks.fairness import DISPARITIES
-
     return DISPARITIES[d.metric].label
 
 
@@ -810,8 +804,6 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
     return [gate, rates, fairness]
 
 
-# -- the flow: load once, predict each model once, analyse, present ------------------------------
-
 #: Requirements a comparison gives evidence for (see ``raudit.report.compliance``).
 EVIDENCE: dict[str, dict[str, str]] = {
     "gate": {
@@ -821,190 +813,3 @@ EVIDENCE: dict[str, dict[str, str]] = {
     },
     "ab.rates": {"NIST-MEASURE-2.4": "decisions and outcomes of the arms in production compared, with tests"},
 }
-
-
-def _fairness_options(cfg: Any) -> Any:
-    from raudit.checks.fairness import FairnessOptions
-
-    return FairnessOptions.parse(cfg.options_for("fairness"), check="fairness")
-
-
-def _frame(data: Any) -> tuple[Any, Path | None]:
-    from raudit.api.audit import _as_frame
-    from raudit.load.models import load_data
-
-    path = Path(data) if isinstance(data, (str, Path)) else None
-    return (load_data(path) if path is not None else _as_frame(data)), path
-
-
-def _report(results: list[CheckResult], cfg: Any, lineage: dict[str, Any], title: str) -> Report:
-    from raudit._version import __version__
-    from raudit.api.audit import model_card_section
-    from raudit.report.compliance import compliance_matrix
-
-    results = [dataclasses.replace(r, package="raudit", version=__version__) for r in results]
-    card = model_card_section(cfg.model_card)
-    evidence = {k: v for k, v in EVIDENCE.items() if any(r.name == k for r in results)}
-    return Report(results=tuple(results), lineage=lineage, config=cfg.to_dict(), model_card=card,
-                  compliance=compliance_matrix(results, evidence, model_card=card), title=title)
-
-
-def compare(
-    champion: Any,
-    challenger: Any,
-    data: Any,
-    *,
-    target: str | None = None,
-    sensitive: Sequence[str] | None = None,
-    config: Any = None,
-    seed: int | None = None,
-    trust_model: bool | None = None,
-    command: list[str] | None = None,
-    trust_sources: Mapping[str, str] | None = None,
-) -> Report:
-    """Compare a challenger model with the champion on the same labelled data, and gate the release.
-
-    Both models go through the same safe loaders; the data is read and
-    validated once and each model predicts once. See the module docstring for
-    the statistics and the gate.
-
-    Parameters
-    ----------
-    champion, challenger : estimator, path or MLflow URI
-        Binary classifiers (the model in use, and the candidate).
-    data : DataFrame or path
-        Labelled data with the sensitive columns.
-    target, sensitive, config, seed, trust_model, command, trust_sources
-        As for :func:`raudit.audit`; margins come from the config's
-        ``[compare]`` table (:class:`CompareOptions`), groups from
-        ``[check.fairness]``.
-
-    Returns
-    -------
-    Report
-        Sections ``gate``, ``comparison.performance``, ``comparison.fairness``;
-        its status is the gate's verdict.
-
-    Raises
-    ------
-    raudit.InputError
-        Bad input, models that are not binary classifiers, or models that
-        disagree on the classes.
-
-    Examples
-    --------
-    >>> report = raudit.compare("champion.joblib", "challenger.joblib", "data.csv", target="approved")  # doctest: +SKIP
-    >>> report["gate"].status  # doctest: +SKIP
-    """
-    from raudit.api.audit import configured, load_any_model, resolved_trust
-    from raudit.checks.fairness import FairnessCheck
-    from raudit.checks.performance import PerformanceOptions
-    from raudit.config import trust_settings
-    from raudit.engine.context import build_context
-    from raudit.report.html import templates_sha256
-    from raudit.report.lineage import collect_lineage, file_info, model_params
-
-    cfg = configured(config, target=target, sensitive=sensitive, seed=seed, trust_model=trust_model)
-    trust = resolved_trust(config, cfg, trust_model, trust_sources)
-    options = CompareOptions.parse(cfg.compare, check="compare", table="compare")
-    fairness = _fairness_options(cfg)
-    calibration_bins = PerformanceOptions.parse(cfg.options_for("performance"), check="performance").calibration_bins
-    df, data_path = _frame(data)
-    adapter_a, path_a, uri_a = load_any_model(champion, cfg)
-    adapter_b, path_b, uri_b = load_any_model(challenger, cfg)
-    if adapter_a is None or adapter_b is None:
-        raise InputError("raudit compare needs two models", hint="for recorded decisions of an A/B test use --predictions LOG --arm COL")
-    sources = {"data": str(data_path) if data_path else None}
-    ctx_a, cfg = build_context(adapter_a, df, cfg, sources={"model": str(path_a) if path_a else uri_a, **sources})
-    ctx_b, _ = build_context(adapter_b, df, cfg, sources={"model": str(path_b) if path_b else uri_b, **sources})
-    for which, ctx in (("champion", ctx_a), ("challenger", ctx_b)):
-        if ctx.task != "binary":
-            raise InputError(f"the {which} is a {ctx.task} model; raudit compare supports binary classifiers",
-                             hint="compare two binary classifiers, or audit each model with `raudit MODEL DATA`")
-    classes_a, classes_b = [str(c) for c in ctx_a.classes], [str(c) for c in ctx_b.classes]  # type: ignore[union-attr]
-    if classes_a != classes_b:
-        raise InputError(f"the models predict different classes: champion {classes_a}, challenger {classes_b}",
-                         hint="compare models trained for the same target")
-    FairnessCheck().validate(ctx_a, fairness)
-    positive = str(ctx_a.positive_label)
-
-    def is_positive(values: Any) -> np.ndarray:
-        return (np.asarray(values).astype(str) == positive).astype(int)
-
-    analysis = analyse_pair(
-        is_positive(ctx_a.y), is_positive(ctx_a.y_pred), is_positive(ctx_b.y_pred),
-        ctx_a.y_score, ctx_b.y_score, ctx_a.sensitive, fairness=fairness, options=options, rng=ctx_a.rng("compare"),
-        calibration_bins=calibration_bins, favourable_is_positive=str(ctx_a.favourable) == positive, bins=cfg.bins,
-        names=(f"champion ({path_a.name if path_a else 'in memory'})", f"challenger ({path_b.name if path_b else 'in memory'})"),
-    )
-    results = present_pair(analysis, options, fairness_options=fairness.to_dict())
-    lineage = collect_lineage(
-        model_path=path_a, data_path=data_path, data_shape=df.shape, model_description=adapter_a.describe(),
-        model_params=model_params(adapter_a.model), plugin_packages=(), templates_sha256=templates_sha256(), seed=cfg.seed,
-        command=command,
-    )
-    lineage.update({"challenger_file": file_info(path_b) if path_b else None, "challenger_model": adapter_b.describe(),
-                    "challenger_params": model_params(adapter_b.model), "trust_settings": trust_settings(cfg, trust)})
-    return _report(results, cfg, lineage, "Champion vs challenger")
-
-
-def compare_arms(
-    data: Any,
-    *,
-    arm: str,
-    y_pred: str,
-    target: str | None = None,
-    sensitive: Sequence[str] | None = None,
-    config: Any = None,
-    seed: int | None = None,
-    command: list[str] | None = None,
-) -> Report:
-    """Compare the arms of an A/B test from a log of recorded decisions and outcomes.
-
-    Parameters
-    ----------
-    data : DataFrame or path
-        One row per decision: the arm, the decision, the observed outcome
-        and the sensitive columns.
-    arm : str
-        The column naming each row's arm (two or more arms, independent samples).
-    y_pred : str
-        The column of recorded decisions (same values as the target).
-    target, sensitive, config, seed, command
-        As for :func:`raudit.audit`.
-
-    Returns
-    -------
-    Report
-        Sections ``gate``, ``ab.rates``, ``ab.fairness``.
-    """
-    from raudit.api.audit import configured
-    from raudit.checks.fairness import FairnessCheck
-    from raudit.engine.context import build_context
-    from raudit.report.html import templates_sha256
-    from raudit.report.lineage import collect_lineage
-
-    cfg = configured(config, target=target, sensitive=sensitive, seed=seed)
-    options = CompareOptions.parse(cfg.compare, check="compare", table="compare")
-    fairness = _fairness_options(cfg)
-    df, data_path = _frame(data)
-    if arm not in df.columns:
-        raise InputError(f"arm column {arm!r} is not in the log", hint=f"the log has: {', '.join(map(repr, df.columns[:12]))}")
-    if arm in (cfg.target, y_pred, *cfg.sensitive):
-        raise InputError(f"--arm {arm!r} is also the target, the decisions or a sensitive column", hint="name the column of arms")
-    if df[arm].isna().any():
-        raise InputError(f"arm column {arm!r} has {int(df[arm].isna().sum())} missing value(s)", hint="every row needs its arm")
-    ctx, cfg = build_context(None, df, cfg, y_pred_column=y_pred, sources={"model": None, "data": str(data_path) if data_path else None})
-    if ctx.task != "binary":
-        raise InputError(f"the outcome {cfg.target!r} has {len(ctx.classes) if ctx.classes is not None else 'many'} values; "
-                         "an A/B comparison needs a binary outcome and decision")
-    FairnessCheck().validate(ctx, fairness)
-    positive = ctx.positive_label
-    analysis = analyse_arms(df[arm].astype(str).to_numpy(), (ctx.y == positive).astype(int), (ctx.y_pred == positive).astype(int),
-                            ctx.sensitive, fairness=fairness, options=options, rng=ctx.rng("compare.arms"),
-                            favourable_is_positive=str(ctx.favourable) == str(positive), bins=cfg.bins)
-    results = present_arms(analysis, options, fairness_options=fairness.to_dict())
-    lineage = collect_lineage(model_path=None, data_path=data_path, data_shape=df.shape, model_description=None, model_params=None,
-                              plugin_packages=(), templates_sha256=templates_sha256(), seed=cfg.seed, command=command)
-    lineage["arms"] = {"column": arm, "control": analysis.control, "rows": dict(analysis.n)}
-    return _report(results, cfg, lineage, "A/B test: arms compared")

@@ -1,0 +1,116 @@
+"""The public toolkit of a check: everything a check imports from raudit, built-in or third-party.
+
+raudit's own checks import nothing else from raudit (a test and an import contract keep it so), so a
+third-party check can do whatever a built-in one does. The names, by what a check does with them:
+
+**The contract** — :class:`Check` (subclass it), :class:`Options` and :func:`option` (its typed
+options), :class:`Facts` (what :meth:`Check.validate` sees: roles, task, classes, groups, before any
+prediction), :class:`AuditContext` (what :meth:`Check.analyse` sees), :class:`Batch` and
+:class:`Plan` (what :meth:`Check.summarise` sees, one chunk at a time), :class:`Roles`,
+:class:`ConfigError` and :class:`InputError` (bad options or data: exit 2).
+
+**Mergeable summaries** — :class:`Mergeable` (the protocol: ``a + b``, with a zero), :func:`fold`,
+:class:`ExactSum` (float sums independent of the order), :class:`ValueCounts`, :class:`ScoreCounts`
+(ROC-AUC and average precision from counts), :class:`GroupCounts` (per-group confusion cells and
+score histograms), :class:`GroupSpec` with :func:`apply_spec` and :func:`spec_codes` (how a
+sensitive column becomes groups), :class:`RowOverlap` and :func:`usable_row_sketch` (is the audit
+data held out?).
+
+**Disparities** — :data:`DISPARITIES` and :class:`DisparitySpec` (which comparisons, their
+thresholds), :func:`harm_direction` (which side harms the group), :func:`favourable_rates`,
+:func:`choose_reference` (the reference group), the fairlearn ``DisaggregatedResult`` idea made
+mergeable.
+
+**Statistics** — :func:`wilson_interval`, :func:`two_proportion_pvalue`, :func:`holm`,
+:func:`cramers_v`, :class:`Tested` (an estimate with its interval and test, the record every check
+judges).
+
+**Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ModelInfo`,
+:func:`profile_frame`, :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
+:class:`CategoricalSketch`, :class:`Sketch`, :func:`numeric_shift`, :func:`categorical_shift`,
+:class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`.
+
+**Presenting** — :class:`CheckResult`, :class:`Finding`, :class:`Table`, :class:`Figure`,
+:class:`Estimate`, :data:`Status`, :func:`worst`, :func:`grade`, :func:`slug`; the number formatter
+(:func:`number`, :func:`fixed`, :func:`percent`, :func:`interval`, :func:`p_value`,
+:func:`quantity`); the SVG charts (:func:`bar_chart`, :func:`xy_chart`, :class:`Series`,
+:func:`beeswarm`, :data:`PALETTE`).
+
+**Around the model** — :func:`label_text` (a class label for messages), :func:`single_threaded` and
+:data:`PINNED` (BLAS/OpenMP pinned where a check predicts in small batches or times latency),
+:func:`measure`, :func:`grid_countries`, :func:`method_description`, :data:`DEFAULT_COUNTRY` and
+:func:`training_record_path` (energy), :func:`git_info` and :func:`sha256_file` (provenance),
+:data:`MISSING` (the group of missing values).
+"""
+
+from __future__ import annotations
+
+from raudit.engine.check import Check
+from raudit.engine.context import AuditContext, Facts
+from raudit.engine.passes import Batch, Plan
+from raudit.engine.profile import ModelInfo, Profile, fine_group_values, profile_frame, regroup
+from raudit.engine.roles import Roles
+from raudit.engine.rows import RowOverlap
+from raudit.engine.rows import usable as usable_row_sketch
+from raudit.engine.threads import PINNED, single_threaded
+from raudit.errors import ConfigError, InputError, RauditError
+from raudit.integrations.energy import DEFAULT_COUNTRY, grid_countries, measure, method_description
+from raudit.integrations.energy import sidecar_path as training_record_path
+from raudit.load.adapters import label_text
+from raudit.options import Options, option
+from raudit.report.format import fixed, interval, number, p_value, percent, quantity
+from raudit.report.lineage import git_info
+from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, grade, slug, worst
+from raudit.report.svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
+from raudit.stats.counts import ScoreCounts, ValueCounts
+from raudit.stats.estimate import Tested
+from raudit.stats.exact import ExactSum
+from raudit.stats.groups import (
+    DISPARITIES,
+    MAE,
+    MISSING,
+    DisparitySpec,
+    GroupCounts,
+    GroupSpec,
+    Harm,
+    apply_spec,
+    choose_reference,
+    favourable_rates,
+    harm_direction,
+    spec_codes,
+)
+from raudit.stats.inference import cramers_v, holm, two_proportion_pvalue, wilson_interval
+from raudit.stats.mergeable import Mergeable, fold
+from raudit.stats.sketch import (
+    CategoricalShift,
+    CategoricalSketch,
+    NumericShift,
+    NumericSketch,
+    Sketch,
+    categorical_shift,
+    cdf_points,
+    numeric_shift,
+)
+from raudit.trust.digest import sha256_file
+
+__all__ = [
+    # the contract
+    "Check", "Options", "option", "Facts", "AuditContext", "Batch", "Plan", "Roles", "ConfigError", "InputError", "RauditError",
+    # mergeable summaries
+    "Mergeable", "fold", "ExactSum", "ValueCounts", "ScoreCounts", "GroupCounts", "GroupSpec", "apply_spec", "spec_codes",
+    "RowOverlap", "usable_row_sketch", "MISSING",
+    # disparities
+    "DISPARITIES", "MAE", "DisparitySpec", "Harm", "harm_direction", "favourable_rates", "choose_reference",
+    # statistics
+    "wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "Tested",
+    # reference profiles and sketches
+    "Profile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch", "CategoricalSketch",
+    "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points",
+    # presenting
+    "CheckResult", "Finding", "Table", "Figure", "Estimate", "Status", "worst", "grade", "slug",
+    "number", "fixed", "percent", "interval", "p_value", "quantity",
+    "bar_chart", "xy_chart", "Series", "beeswarm", "PALETTE",
+    # around the model
+    "label_text", "single_threaded", "PINNED", "measure", "grid_countries", "method_description", "DEFAULT_COUNTRY",
+    "training_record_path", "git_info", "sha256_file",
+]

@@ -1,0 +1,125 @@
+"""What the templates print: the report's JSON body with every number already turned into text.
+
+Templates only render; this is where a table's cells are formatted (by their column's format, see
+:func:`raudit.report.format.cell`), figures get their SVG back, tables and figures are split into
+the section body and the "More" part (``appendix``), and the findings of every check that fail or
+warn are gathered for page 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from raudit.report.format import cell, number, quantity
+
+if TYPE_CHECKING:
+    from raudit.report.report import Report
+
+__all__ = ["view", "metric_text", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
+
+STATUS_WORDS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "NOT RUN",
+                "partial": "PARTIAL", "not covered": "NOT COVERED"}
+#: How many metrics a check section shows in its body; more go to the "More" part.
+KEY_METRICS = 12
+
+
+def view(report: Report) -> dict[str, Any]:
+    """What the templates print: the report's JSON body with every number already turned into text.
+
+    Templates only render; this is where a table's cells are formatted (by
+    their column's format, see :func:`raudit.report.format.cell`), figures get
+    their SVG back, tables and figures are split into the section body and
+    the "More" part (``appendix``), and the findings of every check that
+    fail or warn are gathered for page 1.
+    """
+    body = report.to_dict()
+    detail = body["config"].get("detail", "standard")
+    findings = []
+    for check, result in zip(body["checks"], report.results):
+        for f in check["findings"]:
+            if f["status"] in ("fail", "error", "warn"):
+                findings.append({**f, "check": check["title"], "anchor": f"check-{check['name']}"})
+        for fig, obj in zip(check["figures"], result.figures):
+            fig["svg"] = obj.svg
+        for table in check["tables"]:
+            table["cells"] = [[{"text": cell(v, fmt), "numeric": _numeric(v) and fmt != "text"}
+                               for v, fmt in zip(row, table["formats"])] for row in table["rows"]]
+        key = [t for t in check["tables"] if not t["appendix"]], [f for f in check["figures"] if not f["appendix"]]
+        more = [t for t in check["tables"] if t["appendix"]], [f for f in check["figures"] if f["appendix"]]
+        check["blocks"] = _blocks(*key)
+        check["more_blocks"] = _blocks(*more)
+        check["more_count"] = len(more[0]) + len(more[1])
+        check["metric_rows"] = [{"key": k, "text": metric_text(k, v)} for k, v in check["metrics"].items()]
+        check["metrics_in_body"] = len(check["metric_rows"]) <= KEY_METRICS
+    order = {"fail": 0, "error": 1, "warn": 2}
+    findings.sort(key=lambda f: order[f["status"]])
+    versions = list((body["lineage"].get("versions") or {}).items())
+    statuses = {s: [c["title"] for c in body["checks"] if c["status"] == s] for s in ("fail", "error", "warn", "pass", "skipped")}
+    body["view"] = {
+        "detail": detail,
+        "findings": findings,
+        "verdict": _verdict(statuses, report.exit_code(body["config"].get("fail_on", "fail")), body["config"].get("fail_on", "fail")),
+        "status_words": STATUS_WORDS,
+        "model_name": (body["lineage"].get("model_file") or {}).get("name")
+        or ((body["lineage"].get("model") or {}).get("class") if body["lineage"].get("model") else "recorded predictions"),
+        "data_name": (body["lineage"].get("data_file") or {}).get("name") or "an in-memory DataFrame",
+        "versions": versions[: 4 if detail == "summary" else None],
+        "versions_left": len(versions[4:]) if detail == "summary" else 0,
+        "checks_run": [c for c in body["checks"] if c["status"] != "skipped"],
+        "not_run": [{"name": c["name"], "title": c["title"], "why": c["summary"].removeprefix("Skipped: ").rstrip(".")}
+                    for c in body["checks"] if c["status"] == "skipped"],
+        "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", []))
+                              for s in ("fail", "warn", "partial", "pass", "not covered")},
+    }
+    return body
+
+
+#: Metric-key endings that name a unit, and that unit.
+UNITS = {"_kwh": "kWh", "_kg": "kg", "_s": "s", "_ms": "ms", "_w": "W"}
+
+
+def metric_text(key: str, value: Any) -> str:
+    """A metric for people: in its unit when the key names one (``…_kwh`` → ``78.1 µWh``), USD with a $ sign."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return number(value) if not isinstance(value, str) else value
+    for ending, unit in UNITS.items():
+        if key.endswith(ending) and not key.endswith("_per" + ending):
+            return quantity(value, unit) if unit != "ms" else f"{number(value, digits=3)} ms"
+    if key.endswith("_usd"):
+        return f"${number(value, digits=3)}"
+    if isinstance(value, float) and 0 < abs(value) < 1e-6:
+        return "< 0.000001"
+    return number(value)
+
+
+def _numeric(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) or (isinstance(value, dict) and "value" in value)
+
+
+def _verdict(statuses: dict[str, list[str]], code: int, fail_on: str) -> str:
+    """One sentence: which checks fail, err, warn and pass, and what that means for the exit code."""
+    parts = []
+    for status, verb in (("fail", "fail"), ("error", "could not run"), ("warn", "warn"), ("pass", "pass")):
+        names = statuses[status]
+        if names:
+            parts.append(f"{_join(names)} {verb if len(names) > 1 or status == 'error' else verb + 's'}")
+    if statuses["skipped"]:
+        parts.append(f"{_join(statuses['skipped'])} did not apply")
+    gate = "passes" if code == 0 else "fails"
+    return "; ".join(parts) + f". Under --fail-on {fail_on} the audit {gate} (exit code {code})."
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _blocks(tables: list[dict[str, Any]], figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group tables and figures by section, sections in order of first appearance."""
+    blocks: dict[str, dict[str, Any]] = {}
+    order: dict[str, float] = {}
+    for kind, items in (("tables", tables), ("figures", figures)):
+        for i, item in enumerate(items):
+            block = blocks.setdefault(item["section"], {"section": item["section"], "tables": [], "figures": []})
+            block[kind].append(item)
+            order[item["section"]] = min(order.get(item["section"], float("inf")), i + (0.5 if kind == "figures" else 0))
+    return sorted(blocks.values(), key=lambda b: order[b["section"]])
