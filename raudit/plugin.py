@@ -50,7 +50,7 @@ from raudit.engine.context import AuditContext, Facts
 from raudit.engine.passes import Batch, Plan
 from raudit.engine.profile import ModelInfo, Profile, fine_group_values, profile_frame, regroup
 from raudit.engine.roles import Roles
-from raudit.engine.rows import RowOverlap
+from raudit.engine.rows import Overlap, RowOverlap
 from raudit.engine.rows import usable as usable_row_sketch
 from raudit.engine.threads import PINNED, single_threaded
 from raudit.errors import ConfigError, InputError, RauditError
@@ -98,7 +98,7 @@ __all__ = [
     "Check", "Options", "option", "Facts", "AuditContext", "Batch", "Plan", "Roles", "ConfigError", "InputError", "RauditError",
     # mergeable summaries
     "Mergeable", "fold", "ExactSum", "ValueCounts", "ScoreCounts", "GroupCounts", "GroupSpec", "apply_spec", "spec_codes",
-    "RowOverlap", "usable_row_sketch", "MISSING",
+    "RowOverlap", "Overlap", "usable_row_sketch", "MISSING",
     # disparities
     "DISPARITIES", "MAE", "DisparitySpec", "Harm", "harm_direction", "favourable_rates", "choose_reference",
     # statistics

@@ -129,3 +129,23 @@ def test_no_module_of_raudit_is_part_of_an_import_cycle():
     assert len(edges) > 80
     assert _cycles(edges) == []
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]  # the search finds a planted one
+
+
+def test_every_built_in_check_has_the_one_shape():
+    """Typed options, validate, analyse -> frozen analysis, present -> CheckResult; run is the base class's composition."""
+    import dataclasses
+
+    from raudit.api.plugins import discover
+    from raudit.engine.check import Check
+    from raudit.options import Options
+
+    builtin = [p.check for p in discover() if p.package == "raudit"]
+    assert len(builtin) == 8
+    for check in builtin:
+        assert check is not None
+        assert check.run is Check.run, f"{check.name} overrides run()"
+        assert check.analyse is not Check.analyse and check.present is not Check.present, check.name
+        assert issubclass(check.Options, Options) and dataclasses.is_dataclass(check.Options), check.name
+        assert check.Options.__dataclass_params__.frozen, check.name  # type: ignore[attr-defined]
+        hints = check.analyse.__annotations__.get("return")
+        assert hints, f"{check.name}.analyse() declares what it returns"

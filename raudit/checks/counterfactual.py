@@ -18,7 +18,9 @@ that go both ways evenly are arbitrariness, not a systematic penalty: they warn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,7 @@ from raudit.plugin import (
     Options,
     Status,
     Table,
+    Tested,
     bar_chart,
     holm,
     option,
@@ -94,9 +97,13 @@ def _is_words(term: str) -> bool:
     return all(ch.isalnum() or ch in " '-" for ch in term)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Swap:
-    """One swap (a whole list in one direction, or one term pair) and what it did to the decisions."""
+    """One swap (a whole list in one direction, or one term pair) and what it did to the decisions.
+
+    ``flip`` is the flip rate (Wilson interval, McNemar's exact test for binary decisions); ``change``
+    the mean change of the score (t interval, one-sample t-test); both Holm-adjusted across swaps.
+    """
 
     list_name: str
     label: str
@@ -105,21 +112,30 @@ class Swap:
     flips: int
     to_negative: int
     to_positive: int
-    flip_ci: tuple[float, float]
-    flip_p: float
-    mean_change: float
-    change_ci: tuple[float, float]
-    change_p: float
-    flip_p_holm: float = float("nan")
-    change_p_holm: float = float("nan")
+    flip: Tested
+    change: Tested
     status: Status = "pass"
     reason: str = ""
-    examples: list[dict[str, Any]] = field(default_factory=list)
+    examples: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def flip_rate(self) -> float:
         """Share of the swapped texts whose decision changed."""
-        return self.flips / self.n if self.n else float("nan")
+        return self.flip.value
+
+
+@dataclass(frozen=True)
+class CounterfactualAnalysis:
+    """Every swap, judged, and what was sampled."""
+
+    swaps: tuple[Swap, ...]
+    rows_sampled: int
+    rows: int
+    score_words: str
+    sources: Mapping[str, str]
+
+
+_NAN_TESTED = Tested(float("nan"), (float("nan"), float("nan")), float("nan"))
 
 
 class CounterfactualCheck(Check):
@@ -142,13 +158,9 @@ class CounterfactualCheck(Check):
             raise ConfigError(f"text column {column!r} is not one of the model's inputs ({', '.join(map(str, facts.features))})",
                               hint="name the column of texts the model reads with --text-column")
 
-    def run(self, ctx: AuditContext, options: CounterfactualOptions) -> CheckResult:  # noqa: D102
+    def analyse(self, ctx: AuditContext, options: CounterfactualOptions) -> CounterfactualAnalysis:
+        """Rewrite the sampled texts with each swap, predict them again, and measure and judge what changed."""
         o = options
-        swaps, sample_n = self._analyse(ctx, o)
-        return self._present(ctx, o, swaps, sample_n)
-
-    # -- analyse ----------------------------------------------------------------------------------
-    def _analyse(self, ctx: AuditContext, o: CounterfactualOptions) -> tuple[list[Swap], int]:
         assert ctx.model is not None and ctx.classes is not None
         column = str(ctx.roles.text_column)
         n = len(ctx.sample)  # every row when there are at most sample_rows, else a uniform seeded sample of them
@@ -178,20 +190,16 @@ class CounterfactualCheck(Check):
                         continue
                     label = f"{case_like(counterpart, term)} → {counterpart}"
                     if len(hits) < o.min_texts:  # reported, not judged: no prediction spent on it
-                        swaps.append(Swap(swap_list.name, label, "term", len(hits), 0, 0, 0, (float("nan"),) * 2,
-                                          float("nan"), float("nan"), (float("nan"),) * 2, float("nan")))
+                        swaps.append(Swap(swap_list.name, label, "term", len(hits), 0, 0, 0, _NAN_TESTED, _NAN_TESTED))
                         continue
                     idx = np.array([i for i, _ in hits])
                     a_score, a_label = self._predict(ctx, rows[idx], [new for _, new in hits], column)
                     swaps.append(_measure(swap_list.name, label, "term", ctx, rows[idx], before_score[idx], a_score,
                                           before_label[idx], a_label, [texts[i] for i in idx], [new for _, new in hits], 0))
-        for metric in ("flip", "change"):
-            family = [s for s in swaps if s.n >= o.min_texts]
-            for s, p in zip(family, holm([getattr(s, f"{metric}_p") for s in family])):
-                setattr(s, f"{metric}_p_holm", float(p))
-        for s in swaps:
-            _judge(s, o)
-        return swaps, len(rows)
+        judged = tuple(_judge(s, o) for s in _holm(swaps, o.min_texts))
+        score_words = (f"probability of {ctx.positive_label}" if ctx.task == "binary"
+                       else "probability of the originally predicted class")
+        return CounterfactualAnalysis(judged, len(rows), ctx.n_rows, score_words, {sl.name: sl.source for sl in o.swap_lists()})
 
     def _predict(self, ctx: AuditContext, rows: np.ndarray, texts: list[str], column: str) -> tuple[np.ndarray, np.ndarray]:
         """Scores and labels of the rows with their text replaced (every other column as in the data)."""
@@ -210,13 +218,12 @@ class CounterfactualCheck(Check):
         original = _decision_index(ctx, rows)
         return proba[np.arange(len(rows)), original], labels
 
-    # -- present ----------------------------------------------------------------------------------
-    def _present(self, ctx: AuditContext, o: CounterfactualOptions, swaps: list[Swap], sample_n: int) -> CheckResult:
-        score_words = (f"probability of {ctx.positive_label}" if ctx.task == "binary"
-                       else "probability of the originally predicted class")
+    def present(self, analysis: CounterfactualAnalysis, options: CounterfactualOptions) -> CheckResult:
+        """Findings for the swaps beyond thresholds, the table of swaps, the score-change chart, examples."""
+        o, swaps, sample_n, score_words = options, analysis.swaps, analysis.rows_sampled, analysis.score_words
         findings: list[Finding] = []
         bad = sorted([s for s in swaps if s.status in ("fail", "warn")],
-                     key=lambda s: (s.status != "fail", s.kind != "list", -max(s.flip_rate, abs(np.nan_to_num(s.mean_change)))))
+                     key=lambda s: (s.status != "fail", s.kind != "list", -max(s.flip_rate, abs(np.nan_to_num(s.change.value)))))
         for s in bad[: o.max_findings]:
             findings.append(Finding(s.status, _sentence(s, score_words), f"{s.list_name}/{s.label}"))
         if len(bad) > o.max_findings:
@@ -245,17 +252,17 @@ class CounterfactualCheck(Check):
             return "—" if not np.isfinite(v) else f"{v:.1%}"
 
         rows = [[s.list_name, s.label, s.n,
-                 f"{s.flips} ({pct(s.flip_rate)}; {ci(*s.flip_ci)})" if s.flips or np.isfinite(s.flip_ci[0]) else "—",
-                 f"{s.to_negative} / {s.to_positive}", p(s.flip_p_holm),
-                 "—" if not np.isfinite(s.mean_change) else f"{s.mean_change:+.3f} ({s.change_ci[0]:+.3f} to {s.change_ci[1]:+.3f})",
-                 p(s.change_p_holm),
+                 f"{s.flips} ({pct(s.flip_rate)}; {ci(*s.flip.ci)})" if s.flips or np.isfinite(s.flip.low) else "—",
+                 f"{s.to_negative} / {s.to_positive}", p(s.flip.p_holm),
+                 "—" if not np.isfinite(s.change.value) else f"{s.change.value:+.3f} ({s.change.low:+.3f} to {s.change.high:+.3f})",
+                 p(s.change.p_holm),
                  s.status] for s in swaps if s.n]
         tables = [Table(
             "Swaps: decision flips and score change",
             ["list", "swap", "texts changed", "flips (rate; 95 % CI)", "to negative / positive", "p flips (McNemar, Holm)",
              f"mean change of the {score_words} (95 % CI)", "p change (t-test, Holm)", "status"],
             rows,
-            note=f"{sample_n:,} rows sampled (seeded) of {ctx.n_rows:,}; a swap counts only the texts it changes (swaps that "
+            note=f"{sample_n:,} rows sampled (seeded) of {analysis.rows:,}; a swap counts only the texts it changes (swaps that "
                  "change none are left out here and listed in report.json). Intervals: Wilson for the flip rate, t for the "
                  "mean change. A list swaps "
                  "every listed term of a text both ways; the text counts in the direction most of its terms point. Thresholds: "
@@ -268,8 +275,8 @@ class CounterfactualCheck(Check):
         if listed:
             figures.append(Figure(
                 "Mean change of the score per swap",
-                bar_chart([s.label for s in listed], [s.mean_change for s in listed], lows=[s.change_ci[0] for s in listed],
-                          highs=[s.change_ci[1] for s in listed], xlabel=f"mean change of the {score_words} (95 % CI)",
+                bar_chart([s.label for s in listed], [s.change.value for s in listed], lows=[s.change.low for s in listed],
+                          highs=[s.change.high for s in listed], xlabel=f"mean change of the {score_words} (95 % CI)",
                           colors=[PALETTE[3] if s.status == "fail" else PALETTE[0] for s in listed]),
                 "Negative: the rewritten texts score lower than the originals.", section="Swaps"))
         for name in lists:
@@ -287,14 +294,14 @@ class CounterfactualCheck(Check):
         if judged:
             worst_flip = max(judged, key=lambda s: s.flip_rate)
             metrics.update({"max_flip_rate": worst_flip.flip_rate, "max_flip_rate_swap": f"{worst_flip.list_name}: {worst_flip.label}"})
-            finite = [s for s in judged if np.isfinite(s.mean_change)]
+            finite = [s for s in judged if np.isfinite(s.change.value)]
             if finite:
-                worst_change = max(finite, key=lambda s: abs(s.mean_change))
-                metrics.update({"max_abs_score_change": abs(worst_change.mean_change),
+                worst_change = max(finite, key=lambda s: abs(s.change.value))
+                metrics.update({"max_abs_score_change": abs(worst_change.change.value),
                                 "max_abs_score_change_swap": f"{worst_change.list_name}: {worst_change.label}"})
         summary = (f"{metrics['swaps_failed']} swap(s) fail, {metrics['swaps_warned']} warn of {len(judged)} judged"
                    + (f"; largest flip rate {metrics['max_flip_rate']:.1%} ({metrics['max_flip_rate_swap']})" if judged else ""))
-        details = {"sources": {sl.name: sl.source for sl in o.swap_lists()}, "score": score_words,
+        details = {"sources": dict(analysis.sources), "score": score_words,
                    "swaps": [_swap_dict(s) for s in swaps]}
         return self.result(findings=findings, summary=summary, metrics=metrics, tables=tables, figures=figures, details=details)
 
@@ -348,23 +355,36 @@ def _measure(list_name: str, label: str, kind: str, ctx: AuditContext, rows: np.
             examples.append({"row": int(ctx.sample.positions[rows[i]]), "original": _clip(originals[i]), "rewritten": _clip(rewritten[i]),
                              "before": float(before[i]), "after": float(after[i]), "change": float(np.nan_to_num(delta[i])),
                              "decisions": f"{before_label[i]} → {after_label[i]}"})
-    return Swap(list_name, label, kind, n, k, to_neg, to_pos, (float(lo), float(hi)),
-                flip_p, mean, change_ci, change_p, examples=examples)
+    flip = Tested(k / n if n else float("nan"), (float(lo), float(hi)), flip_p, "McNemar")
+    return Swap(list_name, label, kind, n, k, to_neg, to_pos, flip, Tested(mean, change_ci, change_p, "t-test"),
+                examples=tuple(examples))
 
 
 def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _judge(s: Swap, o: CounterfactualOptions) -> None:
+def _holm(swaps: list[Swap], min_texts: int) -> list[Swap]:
+    """The swaps with their flip and score-change p-values Holm-adjusted across the swaps that can be judged."""
+    family = [i for i, s in enumerate(swaps) if s.n >= min_texts]
+    flips = holm([swaps[i].flip.p for i in family])
+    changes = holm([swaps[i].change.p for i in family])
+    out = list(swaps)
+    for i, pf, pc in zip(family, flips, changes):
+        s = out[i]
+        out[i] = dataclasses.replace(s, flip=dataclasses.replace(s.flip, p_holm=float(pf)),
+                                     change=dataclasses.replace(s.change, p_holm=float(pc)))
+    return out
+
+
+def _judge(s: Swap, o: CounterfactualOptions) -> Swap:
     if s.n < o.min_texts:
-        s.status, s.reason = "skipped", f"too few texts to judge ({s.n} < {o.min_texts})"
-        return
+        return dataclasses.replace(s, status="skipped", reason=f"too few texts to judge ({s.n} < {o.min_texts})")
     verdicts: list[tuple[Status, str]] = []
     for beyond, p, what, test in (
-        (o.flip_rate_max is not None and s.flip_rate > o.flip_rate_max, s.flip_p_holm, "flip rate", "McNemar"),
-        (o.score_change_max is not None and np.isfinite(s.mean_change) and abs(s.mean_change) > o.score_change_max,
-         s.change_p_holm, "score change", "t-test"),
+        (o.flip_rate_max is not None and s.flip_rate > o.flip_rate_max, s.flip.p_holm, "flip rate", "McNemar"),
+        (o.score_change_max is not None and np.isfinite(s.change.value) and abs(s.change.value) > o.score_change_max,
+         s.change.p_holm, "score change", "t-test"),
     ):
         if not beyond:
             continue
@@ -375,23 +395,22 @@ def _judge(s: Swap, o: CounterfactualOptions) -> None:
                              + (f"{test}, Holm-adjusted p = {p:.3g}" if np.isfinite(p) else "no test for multiclass flips")
                              + (": flips go both ways" if what == "flip rate" else "") + ")"))
     if not verdicts:
-        s.status, s.reason = "pass", "within thresholds"
-        return
-    s.status = "fail" if any(v == "fail" for v, _ in verdicts) else "warn"
-    s.reason = "; ".join(r for _, r in verdicts)
+        return dataclasses.replace(s, status="pass", reason="within thresholds")
+    return dataclasses.replace(s, status="fail" if any(v == "fail" for v, _ in verdicts) else "warn",
+                               reason="; ".join(r for _, r in verdicts))
 
 
 def _sentence(s: Swap, score_words: str) -> str:
     return (f"[{s.list_name}] Swapping {s.label} in {s.n:,} texts flips {s.flips} decision(s) "
-            f"({s.flip_rate:.1%}, 95 % CI {s.flip_ci[0]:.1%}–{s.flip_ci[1]:.1%}; {s.to_negative} to negative, {s.to_positive} "
-            f"to positive) and moves the {score_words} by {s.mean_change:+.3f} on average "
-            f"(95 % CI {s.change_ci[0]:+.3f} to {s.change_ci[1]:+.3f}); {s.reason}.")
+            f"({s.flip_rate:.1%}, 95 % CI {s.flip.low:.1%}–{s.flip.high:.1%}; {s.to_negative} to negative, {s.to_positive} "
+            f"to positive) and moves the {score_words} by {s.change.value:+.3f} on average "
+            f"(95 % CI {s.change.low:+.3f} to {s.change.high:+.3f}); {s.reason}.")
 
 
 def _swap_dict(s: Swap) -> dict[str, Any]:
     return {"list": s.list_name, "swap": s.label, "kind": s.kind, "texts": s.n, "flips": s.flips, "flip_rate": s.flip_rate,
-            "flip_ci": list(s.flip_ci), "flips_to_negative": s.to_negative, "flips_to_positive": s.to_positive,
-            "flip_p": s.flip_p, "flip_p_holm": s.flip_p_holm, "mean_score_change": s.mean_change,
-            "score_change_ci": list(s.change_ci), "score_change_p": s.change_p, "score_change_p_holm": s.change_p_holm,
+            "flip_ci": list(s.flip.ci), "flips_to_negative": s.to_negative, "flips_to_positive": s.to_positive,
+            "flip_p": s.flip.p, "flip_p_holm": s.flip.p_holm, "mean_score_change": s.change.value,
+            "score_change_ci": list(s.change.ci), "score_change_p": s.change.p, "score_change_p_holm": s.change.p_holm,
             "status": s.status, "reason": s.reason}
 

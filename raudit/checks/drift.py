@@ -66,6 +66,7 @@ from raudit.plugin import (
     Sketch,
     Status,
     Table,
+    Tested,
     bar_chart,
     categorical_shift,
     cdf_points,
@@ -198,7 +199,7 @@ class OutputDrift:
 class GroupRateDrift:
     """One group's rate then and now, and its gap to the reference group then and now.
 
-    ``change``/``ci``/``p`` describe the group's own rate (Newcombe interval,
+    ``change`` is the change of the group's own rate (Newcombe interval,
     two-proportion test: shown); ``judged`` is about the change of its gap to
     the reference group (``gap_change``), which a shift shared by every group
     leaves alone.
@@ -212,10 +213,7 @@ class GroupRateDrift:
     n_cur: int
     reference: float
     current: float
-    change: float
-    ci: tuple[float, float]
-    p: float
-    test: str
+    change: Tested
     ci_ref: tuple[float, float]
     ci_cur: tuple[float, float]
     gap_ref: float
@@ -306,9 +304,12 @@ class DriftCheck(Check):
                              classes=None if plan.classes is None else list(plan.classes), positive_label=plan.positive_label,
                              params=plan.reference_params)
 
-    def run(self, ctx: AuditContext, options: DriftOptions) -> CheckResult:  # noqa: D102
+    def analyse(self, ctx: AuditContext, options: DriftOptions) -> DriftAnalysis:  # noqa: D102
         assert ctx.reference is not None
-        return present(analyse(ctx, ctx.reference, options), options, self)
+        return analyse(ctx, ctx.reference, options)
+
+    def present(self, analysis: DriftAnalysis, options: DriftOptions) -> CheckResult:  # noqa: D102
+        return present(analysis, options, self)
 
 
 def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnalysis:
@@ -651,7 +652,7 @@ def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: Dri
             b0 = k_cur[j0] / n_cur[j0] if n_cur[j0] else float("nan")
             row: dict[str, Any] = {
                 "group": g, "rate": rate, "n_ref": int(g_ref.n[i]), "n_cur": int(g_cur.n[j]), "reference": a, "current": b,
-                "change": b - a, "ci": _newcombe(k1, n1, k2, n2), "p": p, "test": test,
+                "change": Tested(b - a, _newcombe(k1, n1, k2, n2), p, test),
                 "ci_ref": tuple(map(float, wilson_interval(k1, n1))), "ci_cur": tuple(map(float, wilson_interval(k2, n2))),
                 "gap_ref": float(a - a0), "gap_cur": float(b - b0), "gap_change": float("nan"), "gap_ci": (float("nan"),) * 2,
                 "gap_p": float("nan"),
@@ -800,7 +801,7 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
                                     f"fairness/{feat.grouping}/ratio"))
         if not flagged:
             moved = [r for r in feat.rates if r.judged is not None and r.judged.reason.startswith("significant")]
-            together = [r for r in feat.rates if abs(r.change) > o.gap_change_max and r.p < o.alpha]
+            together = [r for r in feat.rates if abs(r.change.value) > o.gap_change_max and r.change.p < o.alpha]
             text = (f"[{feat.grouping}] No group's selection rate, TPR or FPR gap to {feat.rates[0].reference_group} "
                     f"moved beyond ±{o.gap_change_max:g} with significance")
             if together:
@@ -918,7 +919,7 @@ def _fairness_table(feat: FeatureDrift) -> Table:
     for r in sorted(feat.rates, key=lambda r: (list(RATES).index(r.rate), r.group)):
         gap = "reference" if r.judged is None else f"{fixed(r.gap_ref)} → {fixed(r.gap_cur)}"
         rows.append([f"{r.group} ({r.n_ref:,} → {r.n_cur:,})", RATES[r.rate], Estimate(r.reference, *r.ci_ref),
-                     Estimate(r.current, *r.ci_cur), Estimate(r.change, *r.ci), gap,
+                     Estimate(r.current, *r.ci_cur), Estimate(r.change.value, *r.change.ci), gap,
                      None if r.judged is None else Estimate(r.gap_change, *r.gap_ci),
                      None if r.judged is None else r.judged.p_holm, "—" if r.judged is None else r.judged.status])
     for g, n1, n2 in feat.unmatched:
@@ -1072,7 +1073,7 @@ def _details(a: DriftAnalysis) -> dict[str, Any]:
             "how": f.how, "skipped": f.skipped,
             "reference_group": f.rates[0].reference_group if f.rates else None,
             "rates": [{"group": r.group, "rate": r.rate, "n_reference": r.n_ref, "n_current": r.n_cur, "reference": r.reference,
-                       "current": r.current, "change": r.change, "ci": list(r.ci), "p": r.p, "test": r.test,
+                       "current": r.current, "change": r.change.value, "ci": list(r.change.ci), "p": r.change.p, "test": r.change.test,
                        "gap_reference": r.gap_ref, "gap_current": r.gap_cur, "gap_change": r.gap_change,
                        "gap_ci": list(r.gap_ci), "judged": _judged_dict(r.judged)} for r in f.rates],
             "worst_selection_rate_ratio": None if f.ratio is None else {

@@ -97,60 +97,59 @@ class EnergyCheck(Check):
         if options.emissions_file:
             _read_emissions(Path(options.emissions_file))
 
-    def run(self, ctx: AuditContext, options: EnergyOptions) -> CheckResult:  # noqa: D102
-        o = options
-        findings: list[Finding] = []
-        metrics: dict[str, Any] = {}
-        tables: list[Table] = []
-        details: dict[str, Any] = {"country": o.country, "country_is_default": o.country == DEFAULT_COUNTRY}
+    def analyse(self, ctx: AuditContext, options: EnergyOptions) -> EnergyAnalysis:
+        """Training energy from the best source there is; latency, throughput and energy of inference measured here."""
+        details: dict[str, Any] = {"country": options.country, "country_is_default": options.country == DEFAULT_COUNTRY}
+        training = self._training(ctx, options, details)
+        inference = _inference(ctx, options)
+        details["inference_measurement"] = dict(inference.measurement)
+        details["inference"] = {"latency_calls": inference.calls, "batch_rows": inference.batch_rows,
+                                "predictions_measured": inference.predictions, "model_batch_size": inference.model_batch}
+        return EnergyAnalysis(training, inference, details)
 
-        training = self._training(ctx, o, details)
-        if training is not None:
-            source, rec, note = training
+    def present(self, a: EnergyAnalysis, options: EnergyOptions) -> CheckResult:
+        """Findings against the latency and cost budgets, how energy was measured, the tables, the headline."""
+        o, inf, details = options, a.inference, a.details
+        findings: list[Finding] = []
+        tables: list[Table] = []
+        metrics: dict[str, Any] = {}
+        if a.training is not None:
+            rec = a.training.record
             metrics.update({"training_energy_kwh": rec["energy_kwh"], "training_co2_kg": rec["emissions_kg"],
                             "training_duration_s": rec["duration_s"]})
             findings.append(Finding("pass", f"Training: {quantity(rec['energy_kwh'], 'kWh')}, {quantity(rec['emissions_kg'], 'kg')} "
-                                            f"CO₂e over {quantity(rec['duration_s'], 's')} — source: {source}. "
-                                            f"{_equivalents(rec['emissions_kg'])}. {note}", "training"))
-            tables.append(_measurement_table("Training energy", rec, source, note))
+                                            f"CO₂e over {quantity(rec['duration_s'], 's')} — source: {a.training.source}. "
+                                            f"{_equivalents(rec['emissions_kg'])}. {a.training.note}", "training"))
+            tables.append(_measurement_table("Training energy", rec, a.training.source, a.training.note))
         else:
             findings.append(Finding("skipped", f"Training energy unknown: {details['training_skipped']}", "training"))
-
-        inference = self._inference(ctx, o, metrics, details)
-        tables.append(inference)
-        p95 = metrics["latency_p95_ms"]
+        tables.append(_inference_table(inf, o))
+        metrics.update(inf.metrics())
+        p95 = inf.p95
         status = grade(p95, warn=o.p95_latency_ms_warn, fail=o.p95_latency_ms_fail, higher_is_better=False)
         over = "above" if status in ("warn", "fail") else "within"
         findings.append(Finding(status, f"Single-row latency p95 {number(p95, digits=3)} ms, {over} the {number(o.p95_latency_ms_warn)} ms "
-                                        f"budget (p50 {number(metrics['latency_p50_ms'], digits=3)} ms, p99 "
-                                        f"{number(metrics['latency_p99_ms'], digits=3)} ms; {PINNED}).", "latency"))
-        cost = metrics["cost_per_1000_predictions_usd"] / 1000
-        status = grade(cost, warn=o.cost_per_prediction_warn, fail=o.cost_per_prediction_fail, higher_is_better=False)
+                                        f"budget (p50 {number(inf.p50, digits=3)} ms, p99 {number(inf.p99, digits=3)} ms; {PINNED}).",
+                                "latency"))
+        status = grade(inf.cost_per_1000 / 1000, warn=o.cost_per_prediction_warn, fail=o.cost_per_prediction_fail,
+                       higher_is_better=False)
         over = "above" if status in ("warn", "fail") else "within"
-        findings.append(Finding(status, f"Estimated cost ${number(metrics['cost_per_1000_predictions_usd'], digits=3)} per 1,000 batch "
+        findings.append(Finding(status, f"Estimated cost ${number(inf.cost_per_1000, digits=3)} per 1,000 batch "
                                         f"predictions, {over} the budget of ${number(o.cost_per_prediction_warn)} per prediction "
                                         f"(electricity ${number(o.electricity_price_per_kwh)} per kWh, machine "
                                         f"${number(o.machine_price_per_hour)} per hour).", "cost"))
-        m = details["inference_measurement"]
-        findings.append(Finding(
-            "pass",
-            f"How energy was measured: {method_description(m['cpu_mode'])}; hardware seen: {m['cpu_count']}× {m['cpu_model']}, "
-            f"{number(m['ram_gb'], digits=3)} GB RAM{', GPU ' + m['gpu_model'] if m['gpu_model'] else ', no GPU'}; grid "
-            f"{m['country_iso_code']} at {m['grid_g_per_kwh']:.0f} g CO₂e per kWh"
-            f"{' (the default grid; set --country)' if details['country_is_default'] else ''}. "
-            + ("TDP-based estimates can be off by a factor of two or more; compare models measured the same way, not absolute values."
-               if m["cpu_mode"] != "intel_rapl" else "RAPL covers the CPU package and memory, not the whole machine."),
-            "method"))
-        summary = (f"p95 latency {number(p95, digits=3)} ms, {metrics['throughput_rows_per_s']:,.0f} rows per second, "
-                   f"{quantity(metrics['energy_per_1000_predictions_kwh'], 'kWh')} per 1,000 predictions"
-                   + (f"; training {quantity(metrics['training_energy_kwh'], 'kWh')} ({training[0].split(':')[0]})" if training else ""))
+        findings.append(_method_finding(inf.measurement, details["country_is_default"]))
+        summary = (f"p95 latency {number(p95, digits=3)} ms, {inf.throughput:,.0f} rows per second, "
+                   f"{quantity(inf.per_1000_kwh, 'kWh')} per 1,000 predictions"
+                   + (f"; training {quantity(metrics['training_energy_kwh'], 'kWh')} ({a.training.source.split(':')[0]})"
+                      if a.training else ""))
         reasons = [f.message.split(" (")[0] for f in findings if f.status in ("warn", "fail")]
         if reasons:
             summary = "; ".join(reasons) + " — " + summary
         return self.result(findings=findings, summary=summary, metrics=metrics, tables=tables, details=details)
 
     # -- training --------------------------------------------------------------------------------
-    def _training(self, ctx: AuditContext, o: EnergyOptions, details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+    def _training(self, ctx: AuditContext, o: EnergyOptions, details: dict[str, Any]) -> Training | None:
         assert ctx.model is not None
         path = ctx.model.load_info.get("path")
         record = ctx.training_record
@@ -163,8 +162,8 @@ class EnergyCheck(Check):
             note = ("The record's model hash matches the audited file." if record.get("model_sha256") == actual else
                     "The record names no model hash." if record.get("model_sha256") is None else
                     "WARNING: the record's model hash does not match the audited file; it may describe another model.")
-            return f"training record {training_record_path(path).name} (measured during the original training, "\
-                   f"{method_description(m['cpu_mode']).split(':')[0]})", m, note
+            return Training(f"training record {training_record_path(path).name} (measured during the original training, "
+                            f"{method_description(m['cpu_mode']).split(':')[0]})", m, note)
         if o.emissions_file:
             return self._emissions_csv(Path(o.emissions_file), details)
         if not o.refit:
@@ -172,13 +171,13 @@ class EnergyCheck(Check):
             return None
         return self._refit(ctx, o, details)
 
-    def _emissions_csv(self, path: Path, details: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    def _emissions_csv(self, path: Path, details: dict[str, Any]) -> Training:
         runs, rec = _read_emissions(path)
         details["training"] = {"source": "emissions file", "path": str(path), "row": runs - 1, "run_id": rec.pop("run_id")}
-        return (f"codecarbon emissions file {path.name} (last of {runs} run(s), measured by the user's own codecarbon run)",
-                rec, "How codecarbon obtained power in that run is not recorded in the file.")
+        return Training(f"codecarbon emissions file {path.name} (last of {runs} run(s), measured by the user's own codecarbon run)",
+                        rec, "How codecarbon obtained power in that run is not recorded in the file.")
 
-    def _refit(self, ctx: AuditContext, o: EnergyOptions, details: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+    def _refit(self, ctx: AuditContext, o: EnergyOptions, details: dict[str, Any]) -> Training | None:
         from sklearn.base import clone
 
         assert ctx.model is not None
@@ -205,64 +204,118 @@ class EnergyCheck(Check):
             details["training_skipped"] = f"refitting a clone failed ({type(exc).__name__}: {exc})."
             return None
         details["training"] = {"source": "refit", "rows": n, "measurement": m.to_dict()}
-        return ("re-measurement: a clone refitted on the audit data on this machine",
-                m.to_dict(), f"This is not the original training run: it refits on {n:,} audit rows with this machine's hardware; "
-                             "the original data, hyper-parameter search and hardware may cost far more.")
+        return Training("re-measurement: a clone refitted on the audit data on this machine",
+                        m.to_dict(), f"This is not the original training run: it refits on {n:,} audit rows with this machine's "
+                                     "hardware; the original data, hyper-parameter search and hardware may cost far more.")
 
-    # -- inference --------------------------------------------------------------------------------
-    def _inference(self, ctx: AuditContext, o: EnergyOptions, metrics: dict[str, Any], details: dict[str, Any]) -> Table:
-        assert ctx.model is not None
-        model, X = ctx.model, ctx.sample.X
-        calls = o.latency_calls
-        times = np.empty(calls)
-        rows = [X.iloc[[i % len(X)]] for i in range(calls)]
-        with single_threaded():
-            model.predict(rows[0])  # warm-up
-            for i, row in enumerate(rows):
-                t0 = time.perf_counter()
-                model.predict(row)
-                times[i] = time.perf_counter() - t0
-        p50, p95, p99 = (float(v) * 1000 for v in np.percentile(times, [50, 95, 99]))
-        batch = X.iloc[: min(len(X), 10_000)]
 
-        def loop() -> int:
-            done, t0 = 0, time.perf_counter()
-            while True:
-                model.predict(batch)
-                done += len(batch)
-                if time.perf_counter() - t0 >= o.min_measure_s:
-                    return done
 
-        with single_threaded():
-            predictions, m = measure(loop, country=o.country, verbose=o.verbose)
-        throughput = predictions / m.duration_s
-        per_1000_kwh = m.energy_kwh / predictions * 1000
-        per_1000_kg = m.emissions_kg / predictions * 1000
-        cost = per_1000_kwh * o.electricity_price_per_kwh + o.machine_price_per_hour * (1000 / throughput) / 3600
-        metrics.update({
-            "latency_p50_ms": p50, "latency_p95_ms": p95, "latency_p99_ms": p99, "throughput_rows_per_s": throughput,
-            "energy_per_1000_predictions_kwh": per_1000_kwh, "co2_per_1000_predictions_kg": per_1000_kg,
-            "cost_per_1000_predictions_usd": cost,
-        })
-        details["inference_measurement"] = m.to_dict()
-        model_batch = getattr(model, "batch_size", None)  # rows per forward pass inside the adapter (torch, keras, text)
-        details["inference"] = {"latency_calls": calls, "batch_rows": len(batch), "predictions_measured": predictions,
-                                "model_batch_size": model_batch}
-        return Table(
-            "Inference: latency, throughput, energy and cost measured on this machine", ["quantity", "value", "how"],
-            [["single-row latency p50", f"{number(p50, digits=3)} ms", f"{calls} calls of predict() on one row"],
-             ["single-row latency p95", f"{number(p95, digits=3)} ms", ""],
-             ["single-row latency p99", f"{number(p99, digits=3)} ms", ""],
-             ["batch throughput", f"{throughput:,.0f} rows per second",
-              f"predict() on {len(batch):,} rows, repeated for {m.duration_s:.1f} s"
-              + (f"; the model runs them in batches of {model_batch}" if model_batch else "")],
-             ["energy per 1,000 predictions", quantity(per_1000_kwh, "kWh"), method_description(m.cpu_mode).split(";")[0]],
-             ["CO₂e per 1,000 predictions", quantity(per_1000_kg, "kg"), f"grid {m.country_iso_code}, {m.grid_g_per_kwh:.0f} g per kWh"],
-             ["cost per 1,000 predictions", f"${number(cost, digits=3)}",
-              f"${number(o.electricity_price_per_kwh)} per kWh + ${number(o.machine_price_per_hour)} per hour of machine time"]],
-            formats=["text", "text", "text"],
-            note=f"{PINNED[0].upper() + PINNED[1:]}; latency includes the library's per-call overhead.",
-        )
+@dataclass(frozen=True)
+class Training:
+    """Training energy: where it comes from (record, emissions file, refit), the measurement record, a note."""
+
+    source: str
+    record: Mapping[str, Any]
+    note: str
+
+
+@dataclass(frozen=True)
+class Inference:
+    """Latency percentiles (ms), batch throughput, and energy, CO₂ and cost per 1,000 predictions, measured here."""
+
+    p50: float
+    p95: float
+    p99: float
+    throughput: float
+    per_1000_kwh: float
+    per_1000_kg: float
+    cost_per_1000: float
+    calls: int
+    batch_rows: int
+    predictions: int
+    model_batch: int | None
+    measurement: Mapping[str, Any]
+
+    def metrics(self) -> dict[str, float]:
+        """The headline metrics of inference."""
+        return {"latency_p50_ms": self.p50, "latency_p95_ms": self.p95, "latency_p99_ms": self.p99,
+                "throughput_rows_per_s": self.throughput, "energy_per_1000_predictions_kwh": self.per_1000_kwh,
+                "co2_per_1000_predictions_kg": self.per_1000_kg, "cost_per_1000_predictions_usd": self.cost_per_1000}
+
+
+@dataclass(frozen=True)
+class EnergyAnalysis:
+    """Training (``None`` when unknown: ``details["training_skipped"]`` says why) and inference; details for the JSON."""
+
+    training: Training | None
+    inference: Inference
+    details: Mapping[str, Any]
+
+
+def _inference(ctx: AuditContext, o: EnergyOptions) -> Inference:
+    """Time single-row predict() calls, then batch predictions for ``min_measure_s`` under codecarbon (threads pinned)."""
+    assert ctx.model is not None
+    model, X = ctx.model, ctx.sample.X
+    calls = o.latency_calls
+    times = np.empty(calls)
+    rows = [X.iloc[[i % len(X)]] for i in range(calls)]
+    with single_threaded():
+        model.predict(rows[0])  # warm-up
+        for i, row in enumerate(rows):
+            t0 = time.perf_counter()
+            model.predict(row)
+            times[i] = time.perf_counter() - t0
+    p50, p95, p99 = (float(v) * 1000 for v in np.percentile(times, [50, 95, 99]))
+    batch = X.iloc[: min(len(X), 10_000)]
+
+    def loop() -> int:
+        done, t0 = 0, time.perf_counter()
+        while True:
+            model.predict(batch)
+            done += len(batch)
+            if time.perf_counter() - t0 >= o.min_measure_s:
+                return done
+
+    with single_threaded():
+        predictions, m = measure(loop, country=o.country, verbose=o.verbose)
+    throughput = predictions / m.duration_s
+    per_1000_kwh = m.energy_kwh / predictions * 1000
+    cost = per_1000_kwh * o.electricity_price_per_kwh + o.machine_price_per_hour * (1000 / throughput) / 3600
+    model_batch = getattr(model, "batch_size", None)  # rows per forward pass inside the adapter (torch, keras, text)
+    return Inference(p50, p95, p99, throughput, per_1000_kwh, m.emissions_kg / predictions * 1000, cost, calls, len(batch),
+                     predictions, model_batch, m.to_dict())
+
+
+def _inference_table(inf: Inference, o: EnergyOptions) -> Table:
+    m = inf.measurement
+    return Table(
+        "Inference: latency, throughput, energy and cost measured on this machine", ["quantity", "value", "how"],
+        [["single-row latency p50", f"{number(inf.p50, digits=3)} ms", f"{inf.calls} calls of predict() on one row"],
+         ["single-row latency p95", f"{number(inf.p95, digits=3)} ms", ""],
+         ["single-row latency p99", f"{number(inf.p99, digits=3)} ms", ""],
+         ["batch throughput", f"{inf.throughput:,.0f} rows per second",
+          f"predict() on {inf.batch_rows:,} rows, repeated for {m['duration_s']:.1f} s"
+          + (f"; the model runs them in batches of {inf.model_batch}" if inf.model_batch else "")],
+         ["energy per 1,000 predictions", quantity(inf.per_1000_kwh, "kWh"), method_description(m["cpu_mode"]).split(";")[0]],
+         ["CO₂e per 1,000 predictions", quantity(inf.per_1000_kg, "kg"),
+          f"grid {m['country_iso_code']}, {m['grid_g_per_kwh']:.0f} g per kWh"],
+         ["cost per 1,000 predictions", f"${number(inf.cost_per_1000, digits=3)}",
+          f"${number(o.electricity_price_per_kwh)} per kWh + ${number(o.machine_price_per_hour)} per hour of machine time"]],
+        formats=["text", "text", "text"],
+        note=f"{PINNED[0].upper() + PINNED[1:]}; latency includes the library's per-call overhead.",
+    )
+
+
+def _method_finding(m: Mapping[str, Any], default_country: bool) -> Finding:
+    return Finding(
+        "pass",
+        f"How energy was measured: {method_description(m['cpu_mode'])}; hardware seen: {m['cpu_count']}× {m['cpu_model']}, "
+        f"{number(m['ram_gb'], digits=3)} GB RAM{', GPU ' + m['gpu_model'] if m['gpu_model'] else ', no GPU'}; grid "
+        f"{m['country_iso_code']} at {m['grid_g_per_kwh']:.0f} g CO₂e per kWh"
+        f"{' (the default grid; set --country)' if default_country else ''}. "
+        + ("TDP-based estimates can be off by a factor of two or more; compare models measured the same way, not absolute values."
+           if m["cpu_mode"] != "intel_rapl" else "RAPL covers the CPU package and memory, not the whole machine."),
+        "method")
 
 
 def _read_emissions(path: Path) -> tuple[int, dict[str, Any]]:

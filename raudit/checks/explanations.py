@@ -7,6 +7,7 @@ first sensitive feature; the sample sizes are in the report.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,71 +88,33 @@ class ExplanationsCheck(Check):
         check_explain_class(facts, options.explain_class, "explanations")
         check_lime_rows(facts, options.lime_rows, "explanations")
 
-    def run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:  # noqa: D102
-        with single_threaded():  # SHAP and LIME predict in many small batches: thread pools only cost time here
-            return self._run(ctx, options)
+    def analyse(self, ctx: AuditContext, options: ExplanationsOptions) -> ExplanationsAnalysis:
+        """SHAP on a stratified sample, per-group shares, LIME on chosen rows (SHAP and LIME predict many small batches)."""
+        with single_threaded():  # thread pools only cost time here
+            return _analyse(ctx, options)
 
-    def _run(self, ctx: AuditContext, options: ExplanationsOptions) -> CheckResult:
-        o = options
-        assert ctx.model is not None
-        # scikit-learn, XGBoost and LightGBM models are explained directly (fast paths); others through their adapter
-        native = type(ctx.model.model).__module__.split(".")[0] in ("sklearn", "xgboost", "lightgbm")
-        model = ctx.model.model if native else ctx.model
-        rng = ctx.rng("explanations")
-        class_index, class_label = explained_class(ctx, o.explain_class)
-
-        row_strata = strata(ctx)
-        attr, sample, background = self._shap(ctx, model, o, rng, row_strata, class_index, class_label)
-        columns = list(attr.columns)
-        mean_abs = np.abs(attr.values).mean(axis=0)
+    def present(self, a: ExplanationsAnalysis, options: ExplanationsOptions) -> CheckResult:
+        """Additivity, global importance, direct use of sensitive columns, per-group differences, LIME and agreement."""
+        o, attr = options, a.attr
+        columns, order, mean_abs = list(attr.columns), a.order, a.mean_abs
         total = mean_abs.sum() or 1.0
-        order = np.argsort(-mean_abs, kind="stable")
-        findings: list[Finding] = []
-        tables: list[Table] = []
-        figures: list[Figure] = []
-        metrics: dict[str, Any] = {"sample_size": len(sample), "background_size": len(background),
+        metrics: dict[str, Any] = {"sample_size": len(a.sample), "background_size": a.background_size,
                                    "additivity_max_error": attr.additivity_error}
-
-        scale = max(float(np.abs(attr.output).max()), 1.0)
-        ok = attr.additivity_error <= o.additivity_tolerance * scale
-        error = "less than one billionth" if attr.additivity_error < 1e-9 else number(attr.additivity_error)
-        findings.append(Finding(
-            "pass" if ok else "warn",
-            f"Additivity holds: attributions plus the base value reproduce the model output ({attr.output_space}) on the "
-            f"{len(sample):,} sampled rows; the largest difference is {error} (tolerance {number(o.additivity_tolerance * scale)})."
-            if ok else
-            f"Additivity does not hold: attributions plus the base value differ from the model output by up to "
-            f"{error} (tolerance {number(o.additivity_tolerance * scale)}); treat the attributions as approximate.",
-            "additivity",
-        ))
-        tables.append(Table(
+        findings = [_additivity(a, o)]
+        tables = [Table(
             "Global importance: mean |SHAP| per input column",
             ["rank", "column", "mean |SHAP|", "share of total"],
             [[r + 1, columns[i], mean_abs[i], mean_abs[i] / total] for r, i in enumerate(order)], formats=["int", "text", "", "%"],
             note=f"Method: {attr.method}. Why: {attr.reason}. Output explained: {attr.output_space}. "
-                 f"Sample: {len(sample):,} rows stratified by label and {ctx.sensitive_columns[0] if ctx.sensitive_columns else 'label'} "
-                 f"(seeded); background: {len(background):,} rows.", section="Global importance",
-        ))
-        top = order[:15]
-        figures.append(Figure("Mean |SHAP| per input column", bar_chart([columns[i] for i in top], [mean_abs[i] for i in top],
-                                                                        xlabel=f"mean |SHAP| ({attr.output_space})"),
-                              section="Global importance"))
-        figures.append(Figure(
-            "SHAP summary (beeswarm)",
-            beeswarm([columns[i] for i in top], attr.values[:, top], _value_ranks(sample, [columns[i] for i in top]),
-                     xlabel=f"SHAP value ({attr.output_space})", max_points=200),
-            "One dot per sampled row (at most 200 drawn per column); colour from blue (low value of the column) to red "
-            "(high); grey: categories.", section="Global importance",
-        ))
-        figures += _dependence(sample, attr, order[: o.dependence_plots])
-
-        findings += self._sensitive_use(ctx, attr, mean_abs, total, o, metrics)
-        group_tables, group_findings, group_details = _per_group(ctx, sample, attr, mean_abs)
+                 f"Sample: {len(a.sample):,} rows stratified by label and {a.stratified_by} "
+                 f"(seeded); background: {a.background_size:,} rows.", section="Global importance",
+        )]
+        figures = _global_figures(a, o)
+        findings += _sensitive_use(a, total, o, metrics)
+        group_tables, group_findings, group_details = _per_group(a)
         tables += group_tables
         findings += group_findings
-
-        lime_details, lime_tables, lime_figures, lime_findings, agreement = self._lime(
-            ctx, model, o, sample, attr, class_index, class_label)
+        lime_tables, lime_figures, lime_findings, agreement = _present_lime(a, o)
         tables += lime_tables
         figures += lime_figures
         findings += lime_findings
@@ -167,170 +130,301 @@ class ExplanationsCheck(Check):
             details={
                 "method": attr.method, "reason": attr.reason, "output_space": attr.output_space,
                 "global": [{"column": columns[i], "mean_abs_shap": mean_abs[i]} for i in order],
-                "per_group": group_details, "lime": lime_details,
-                "explained_class": class_label,
+                "per_group": group_details, "lime": [r.to_dict() for r in a.lime],
+                "explained_class": a.class_label,
             },
         )
 
-    def _shap(self, ctx: AuditContext, model: Any, o: ExplanationsOptions, rng: np.random.Generator, strata: np.ndarray,
-              class_index: Any, class_label: str) -> tuple[Attribution, pd.DataFrame, pd.DataFrame]:
-        fast = fast_explainer(model, ctx.sample.X) is not None
-        n_sample = o.sample_size if fast else o.agnostic_sample_size
-        n_background = o.background_size if fast else o.agnostic_background_size
-        idx = stratified_sample(strata, n_sample, rng)
-        bg_idx = stratified_sample(strata, n_background, rng)
-        sample, background = ctx.sample.X.iloc[idx], ctx.sample.X.iloc[bg_idx]
-        ci = class_index if np.ndim(class_index) == 0 else np.asarray(class_index)[idx]
-        attr = explain(model, sample, background, task=ctx.task, class_index=ci, class_label=class_label, seed=ctx.seed)
-        return attr, sample, background
 
-    def _sensitive_use(self, ctx: AuditContext, attr: Attribution, mean_abs: np.ndarray, total: float,
-                       o: ExplanationsOptions, metrics: dict[str, Any]) -> list[Finding]:
-        out = []
-        for col in ctx.sensitive_columns:
-            if col in attr.columns:
-                share = mean_abs[attr.columns.index(col)] / total
-                metrics[f"sensitive_share.{slug(col)}"] = share
-                status: Status = "fail" if share > o.sensitive_share_fail else "warn"
-                out.append(Finding(status, f"The model uses {col} directly: it carries {share:.1%} of the total attribution "
-                                           f"(fail above {o.sensitive_share_fail:.0%}).", f"direct/{col}"))
-        if not out and ctx.sensitive_columns:
-            out.append(Finding("pass", "The model takes none of the sensitive columns as input "
-                                       "(proxies may still carry them: see the fairness check).", "direct"))
-        return out
+@dataclass(frozen=True)
+class GroupShares:
+    """Each group's share of the attribution per column, for one sensitive column (groups of at least 10 sampled rows)."""
 
-    def _lime(self, ctx: AuditContext, model: Any, o: ExplanationsOptions, sample: pd.DataFrame, attr: Attribution,
-              class_index: Any, class_label: str) -> tuple[list[dict[str, Any]], list[Table], list[Figure], list[Finding], dict[str, Any]]:
-        from lime.lime_tabular import LimeTabularExplainer
-        from scipy.stats import spearmanr
+    column: str
+    shares: pd.DataFrame
+    counts: Mapping[str, int]
 
-        rows = lime_rows(ctx, o.lime_rows, o.lime_misclassified)
-        if ctx.task != "regression" and ctx.sample.y_proba is None:
-            return [], [], [], [Finding("skipped", "LIME needs predicted probabilities, which the model does not give: "
-                                                   "no local explanations or SHAP–LIME agreement.", "agreement")], {}
-        codec = TabularCodec.fit(pd.concat([sample, ctx.sample.X.iloc[[r for r, _ in rows]]]))
-        train = codec.encode(sample)
-        # LIME's discretiser cannot take NaN: numeric gaps get the column's median (said in the report)
-        gaps = np.isnan(train)
-        medians = None
-        if gaps.any():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column has no median
-                medians = np.nan_to_num(np.nanmedian(train, axis=0))
-            train = np.where(gaps, medians, train)
-        mode = "regression" if ctx.task == "regression" else "classification"
-        cat_idx = codec.categorical_indices
-        names = {i: ["missing" if v is None else str(v) for v in codec.categories[i]] for i in cat_idx}
+    @property
+    def spread(self) -> pd.Series:
+        """Per input column, the largest minus the smallest group share, largest first."""
+        return (self.shares.max(axis=1) - self.shares.min(axis=1)).sort_values(ascending=False)
 
-        def lime_explainer(seed: int) -> Any:
-            return LimeTabularExplainer(train, mode=mode, feature_names=list(codec.columns), categorical_features=cat_idx,
-                                        categorical_names=names, discretize_continuous=True, random_state=seed)
 
-        explainers = (lime_explainer(ctx.seed), lime_explainer(ctx.seed + 1))
-        row_frame = ctx.sample.X.iloc[[r for r, _ in rows]]
-        cis: list[int | None]
-        if ctx.task == "regression":
-            cis = [None] * len(rows)
-        else:
-            cis = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in rows]
-        row_ci = None if ctx.task == "regression" else (cis[0] if np.ndim(class_index) == 0 else np.asarray(cis))
-        row_attr = explain(model, row_frame, sample.iloc[: o.background_size], task=ctx.task, class_index=row_ci,
-                           class_label=class_label, seed=ctx.seed)
-        details, tables, figures = [], [], []
-        cases: list[list[Any]] = []
-        agree, stable, overlap = [], [], []
-        k = o.top_k
-        for j, ((row, why), ci) in enumerate(zip(rows, cis)):
-            codes = codec.encode(ctx.sample.X.iloc[[row]])[0]
-            if medians is not None:
-                codes = np.where(np.isnan(codes), medians, codes)
-            f = predict_function(model, codec, task=ctx.task, class_index=ci)
-            fn = (lambda z, f=f: f(z)) if mode == "regression" else (lambda z, f=f: np.column_stack([1 - f(z), f(z)]))
-            weights = []
-            descriptions: dict[int, str] = {}
-            for ex in explainers:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    e = ex.explain_instance(codes, fn, labels=(1,) if mode == "classification" else None,
-                                            num_features=len(codec.columns), num_samples=o.lime_samples)
-                label = 1 if mode == "classification" else 0
-                w = np.zeros(len(codec.columns))
-                for feat, weight in e.as_map()[label if mode == "classification" else 1]:
-                    w[feat] = weight
-                weights.append(w)
-                if not descriptions:
-                    descriptions = {feat: text for (text, _), (feat, _) in zip(e.as_list(label=label if mode == "classification" else 1),
-                                                                            e.as_map()[label if mode == "classification" else 1])}
-            shap_row = row_attr.values[j]
-            rho = _spearman(weights[0], shap_row, spearmanr)
-            rho_seed = _spearman(weights[0], weights[1], spearmanr)
-            top_lime = set(np.argsort(-np.abs(weights[0]))[:k])
-            top_shap = set(np.argsort(-np.abs(shap_row))[:k])
-            top_seed = set(np.argsort(-np.abs(weights[1]))[:k])
-            ov = len(top_lime & top_shap) / k
-            agree.append(rho)
-            stable.append(rho_seed)
-            overlap.append(ov)
-            order = np.argsort(-np.abs(weights[0]))[:8]
-            prediction = ctx.sample.y_pred[row]
-            row_id = None if ctx.id_column is None else ctx.sample.frame[ctx.id_column].iloc[row]
-            name = ctx.row_name(int(ctx.sample.positions[row]), row_id)
-            title = f"{name[0].upper() + name[1:]}, {why}: predicted {prediction}, actual {ctx.sample.y[row]}"
-            figures.append(Figure(
-                f"LIME — {title}",
-                bar_chart([descriptions.get(i, codec.columns[i]) for i in order], [weights[0][i] for i in order],
-                          colors=[PALETTE[0] if weights[0][i] >= 0 else PALETTE[3] for i in order],
-                          xlabel=f"LIME weight toward {class_label if mode == 'classification' else 'the prediction'}"),
-                f"SHAP vs LIME rank correlation {rho:.2f}, top-{k} overlap {ov:.0%}; "
-                f"LIME rerun with another seed: rank correlation {rho_seed:.2f}.",
-                section=f"LIME: {name}", appendix=True,
-            ))
-            values = ctx.sample.X.iloc[row]
-            tables.append(Table(f"{title}: values, LIME weight and SHAP value per column",
-                                ["column", "value", "LIME weight", "SHAP value"],
-                                [[c, values[c] if not isinstance(values[c], float) or np.isfinite(values[c]) else None,
-                                  weights[0][i], shap_row[i]] for i, c in enumerate(codec.columns)],
-                                formats=["text", "", "", ""], section=f"LIME: {name}", appendix=True))
-            cases.append([name, why, label_text(prediction), label_text(ctx.sample.y[row]), rho, ov, rho_seed])
-            details.append({"row": int(ctx.sample.positions[row]), "id": None if row_id is None else label_text(row_id), "why": why,
-                            "prediction": prediction, "actual": ctx.sample.y[row],
-                            "lime_weights": dict(zip(codec.columns, weights[0])),
-                            "lime_weights_other_seed": dict(zip(codec.columns, weights[1])),
-                            "shap_values": dict(zip(codec.columns, shap_row)), "spearman_lime_shap": rho,
-                            "spearman_lime_seeds": rho_seed, "top_k_overlap": ov, "top_k_overlap_seeds": len(top_lime & top_seed) / k})
-        agreement = {}
-        findings = []
-        if cases:
-            tables.insert(0, Table(
-                "LIME: the explained rows and how well SHAP and LIME agree on them",
-                ["row", "why chosen", "predicted", "actual", "SHAP–LIME rank correlation", f"top-{k} overlap",
-                 "LIME across seeds"], cases, formats=["text", "text", "text", "text", "2f", "%", "2f"],
-                note=("Rows are named by the id column " + repr(ctx.id_column) + " and their 0-based position." if ctx.id_column else
-                      "Rows are named by their 0-based position in the data file (no id column; set id_column to name one).")
-                + " Each row's LIME weights and SHAP values are in the HTML report (under More) and report.json.",
-                section="LIME: local explanations"))
-        if rows:
-            agreement = {"lime_rows": len(rows), "lime_shap_spearman_mean": float(np.nanmean(agree)),
-                         "lime_shap_top_k_overlap_mean": float(np.mean(overlap)), "lime_seed_spearman_mean": float(np.nanmean(stable))}
-            a, s = agreement["lime_shap_spearman_mean"], agreement["lime_seed_spearman_mean"]
-            findings.append(Finding(
-                "pass" if a >= o.agreement_warn else "warn",
-                f"SHAP and LIME {'agree' if a >= o.agreement_warn else 'disagree'} on the {len(rows)} explained rows: mean rank "
-                f"correlation {a:.2f} (warn below {o.agreement_warn}), top-{k} overlap {agreement['lime_shap_top_k_overlap_mean']:.0%}. "
-                f"LIME explains the {('probability of ' + class_label) if mode == 'classification' else 'prediction'} locally; "
-                f"SHAP explains {attr.output_space}."
+@dataclass(frozen=True)
+class LimeRow:
+    """One row LIME explained (twice, with two seeds), beside its SHAP values."""
+
+    position: int
+    row_id: Any
+    name: str
+    why: str
+    prediction: Any
+    actual: Any
+    values: pd.Series
+    weights: np.ndarray
+    weights_other_seed: np.ndarray
+    shap: np.ndarray
+    descriptions: Mapping[int, str]
+    columns: tuple[str, ...]
+    top_k: int
+
+    def _top(self, w: np.ndarray) -> set[int]:
+        return set(np.argsort(-np.abs(w))[: self.top_k].tolist())
+
+    @property
+    def spearman_shap(self) -> float:
+        """Rank correlation of LIME's weights with SHAP's values."""
+        return _spearman(self.weights, self.shap)
+
+    @property
+    def spearman_seeds(self) -> float:
+        """Rank correlation of LIME's weights between its two seeds."""
+        return _spearman(self.weights, self.weights_other_seed)
+
+    @property
+    def overlap(self) -> float:
+        """Share of LIME's top-k columns among SHAP's top k."""
+        return len(self._top(self.weights) & self._top(self.shap)) / self.top_k
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"row": self.position, "id": None if self.row_id is None else label_text(self.row_id), "why": self.why,
+                "prediction": self.prediction, "actual": self.actual,
+                "lime_weights": dict(zip(self.columns, self.weights)),
+                "lime_weights_other_seed": dict(zip(self.columns, self.weights_other_seed)),
+                "shap_values": dict(zip(self.columns, self.shap)), "spearman_lime_shap": self.spearman_shap,
+                "spearman_lime_seeds": self.spearman_seeds, "top_k_overlap": self.overlap,
+                "top_k_overlap_seeds": len(self._top(self.weights) & self._top(self.weights_other_seed)) / self.top_k}
+
+
+@dataclass(frozen=True)
+class ExplanationsAnalysis:
+    """Everything the explanations check computed: SHAP on the sample, shares per group, LIME rows."""
+
+    attr: Attribution
+    sample: pd.DataFrame
+    background_size: int
+    class_label: str
+    stratified_by: str
+    mean_abs: np.ndarray
+    order: np.ndarray
+    sensitive_columns: tuple[str, ...]
+    groups: tuple[GroupShares, ...]
+    lime: tuple[LimeRow, ...]
+    lime_skipped: bool
+    lime_classification: bool
+    lime_medians: bool
+    id_column: str | None
+
+
+def _analyse(ctx: AuditContext, o: ExplanationsOptions) -> ExplanationsAnalysis:
+    assert ctx.model is not None
+    # scikit-learn, XGBoost and LightGBM models are explained directly (fast paths); others through their adapter
+    native = type(ctx.model.model).__module__.split(".")[0] in ("sklearn", "xgboost", "lightgbm")
+    model = ctx.model.model if native else ctx.model
+    rng = ctx.rng("explanations")
+    class_index, class_label = explained_class(ctx, o.explain_class)
+    attr, sample, background = _shap(ctx, model, o, rng, strata(ctx), class_index, class_label)
+    mean_abs = np.abs(attr.values).mean(axis=0)
+    lime, skipped, medians = _lime(ctx, model, o, sample, class_index, class_label)
+    return ExplanationsAnalysis(
+        attr, sample, len(background), class_label, ctx.sensitive_columns[0] if ctx.sensitive_columns else "label", mean_abs,
+        np.argsort(-mean_abs, kind="stable"), ctx.sensitive_columns, _group_shares(ctx, sample, attr), tuple(lime), skipped,
+        ctx.task != "regression", medians, ctx.id_column)
+
+
+def _shap(ctx: AuditContext, model: Any, o: ExplanationsOptions, rng: np.random.Generator, row_strata: np.ndarray,
+          class_index: Any, class_label: str) -> tuple[Attribution, pd.DataFrame, pd.DataFrame]:
+    fast = fast_explainer(model, ctx.sample.X) is not None
+    n_sample = o.sample_size if fast else o.agnostic_sample_size
+    n_background = o.background_size if fast else o.agnostic_background_size
+    idx = stratified_sample(row_strata, n_sample, rng)
+    bg_idx = stratified_sample(row_strata, n_background, rng)
+    sample, background = ctx.sample.X.iloc[idx], ctx.sample.X.iloc[bg_idx]
+    ci = class_index if np.ndim(class_index) == 0 else np.asarray(class_index)[idx]
+    attr = explain(model, sample, background, task=ctx.task, class_index=ci, class_label=class_label, seed=ctx.seed)
+    return attr, sample, background
+
+
+def _additivity(a: ExplanationsAnalysis, o: ExplanationsOptions) -> Finding:
+    attr = a.attr
+    scale = max(float(np.abs(attr.output).max()), 1.0)
+    ok = attr.additivity_error <= o.additivity_tolerance * scale
+    error = "less than one billionth" if attr.additivity_error < 1e-9 else number(attr.additivity_error)
+    return Finding(
+        "pass" if ok else "warn",
+        f"Additivity holds: attributions plus the base value reproduce the model output ({attr.output_space}) on the "
+        f"{len(a.sample):,} sampled rows; the largest difference is {error} (tolerance {number(o.additivity_tolerance * scale)})."
+        if ok else
+        f"Additivity does not hold: attributions plus the base value differ from the model output by up to "
+        f"{error} (tolerance {number(o.additivity_tolerance * scale)}); treat the attributions as approximate.",
+        "additivity",
+    )
+
+
+def _global_figures(a: ExplanationsAnalysis, o: ExplanationsOptions) -> list[Figure]:
+    attr, columns = a.attr, list(a.attr.columns)
+    top = a.order[:15]
+    return [
+        Figure("Mean |SHAP| per input column", bar_chart([columns[i] for i in top], [a.mean_abs[i] for i in top],
+                                                         xlabel=f"mean |SHAP| ({attr.output_space})"), section="Global importance"),
+        Figure(
+            "SHAP summary (beeswarm)",
+            beeswarm([columns[i] for i in top], attr.values[:, top], _value_ranks(a.sample, [columns[i] for i in top]),
+                     xlabel=f"SHAP value ({attr.output_space})", max_points=200),
+            "One dot per sampled row (at most 200 drawn per column); colour from blue (low value of the column) to red "
+            "(high); grey: categories.", section="Global importance",
+        ),
+        *_dependence(a.sample, attr, a.order[: o.dependence_plots]),
+    ]
+
+
+def _sensitive_use(a: ExplanationsAnalysis, total: float, o: ExplanationsOptions, metrics: dict[str, Any]) -> list[Finding]:
+    out = []
+    for col in a.sensitive_columns:
+        if col in a.attr.columns:
+            share = a.mean_abs[a.attr.columns.index(col)] / total
+            metrics[f"sensitive_share.{slug(col)}"] = share
+            status: Status = "fail" if share > o.sensitive_share_fail else "warn"
+            out.append(Finding(status, f"The model uses {col} directly: it carries {share:.1%} of the total attribution "
+                                       f"(fail above {o.sensitive_share_fail:.0%}).", f"direct/{col}"))
+    if not out and a.sensitive_columns:
+        out.append(Finding("pass", "The model takes none of the sensitive columns as input "
+                                   "(proxies may still carry them: see the fairness check).", "direct"))
+    return out
+
+
+def _lime(ctx: AuditContext, model: Any, o: ExplanationsOptions, sample: pd.DataFrame, class_index: Any,
+          class_label: str) -> tuple[list[LimeRow], bool, bool]:
+    """LIME twice (two seeds) on each chosen row, and SHAP on the same rows; whether it was skipped, whether gaps were filled."""
+    rows = lime_rows(ctx, o.lime_rows, o.lime_misclassified)
+    if ctx.task != "regression" and ctx.sample.y_proba is None:
+        return [], True, False
+    codec = TabularCodec.fit(pd.concat([sample, ctx.sample.X.iloc[[r for r, _ in rows]]]))
+    explainers, medians = _lime_explainers(codec, sample, regression=ctx.task == "regression", seed=ctx.seed)
+    cis: list[int | None] = [None] * len(rows) if ctx.task == "regression" else [
+        int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in rows]
+    row_ci = None if ctx.task == "regression" else (cis[0] if np.ndim(class_index) == 0 else np.asarray(cis))
+    row_attr = explain(model, ctx.sample.X.iloc[[r for r, _ in rows]], sample.iloc[: o.background_size], task=ctx.task,
+                       class_index=row_ci, class_label=class_label, seed=ctx.seed)
+    out = []
+    for j, ((row, why), ci) in enumerate(zip(rows, cis)):
+        codes = codec.encode(ctx.sample.X.iloc[[row]])[0]
+        if medians is not None:
+            codes = np.where(np.isnan(codes), medians, codes)
+        weights, descriptions = _lime_weights(explainers, codec, codes, predict_function(model, codec, task=ctx.task, class_index=ci),
+                                              regression=ctx.task == "regression", samples=o.lime_samples)
+        row_id = None if ctx.id_column is None else ctx.sample.frame[ctx.id_column].iloc[row]
+        out.append(LimeRow(int(ctx.sample.positions[row]), row_id, ctx.row_name(int(ctx.sample.positions[row]), row_id), why,
+                           ctx.sample.y_pred[row], ctx.sample.y[row], ctx.sample.X.iloc[row], weights[0], weights[1],
+                           row_attr.values[j], descriptions, tuple(codec.columns), o.top_k))
+    return out, False, medians is not None
+
+
+def _lime_explainers(codec: TabularCodec, sample: pd.DataFrame, *, regression: bool, seed: int) -> tuple[tuple[Any, Any], Any]:
+    """Two LIME explainers (seeds ``seed`` and ``seed + 1``) on the encoded sample; numeric gaps get the column's median."""
+    from lime.lime_tabular import LimeTabularExplainer
+
+    train = codec.encode(sample)
+    gaps = np.isnan(train)
+    medians = None
+    if gaps.any():  # LIME's discretiser cannot take NaN (said in the report)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column has no median
+            medians = np.nan_to_num(np.nanmedian(train, axis=0))
+        train = np.where(gaps, medians, train)
+    cat_idx = codec.categorical_indices
+    names = {i: ["missing" if v is None else str(v) for v in codec.categories[i]] for i in cat_idx}
+
+    def explainer(s: int) -> Any:
+        return LimeTabularExplainer(train, mode="regression" if regression else "classification", feature_names=list(codec.columns),
+                                    categorical_features=cat_idx, categorical_names=names, discretize_continuous=True,
+                                    random_state=s)
+
+    return (explainer(seed), explainer(seed + 1)), medians
+
+
+def _lime_weights(explainers: tuple[Any, Any], codec: TabularCodec, codes: np.ndarray, f: Any, *, regression: bool,
+                  samples: int) -> tuple[list[np.ndarray], dict[int, str]]:
+    """Each explainer's weight per column for one encoded row, and LIME's description of each column's condition."""
+    fn = (lambda z: f(z)) if regression else (lambda z: np.column_stack([1 - f(z), f(z)]))
+    weights = []
+    descriptions: dict[int, str] = {}
+    for ex in explainers:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            e = ex.explain_instance(codes, fn, labels=None if regression else (1,), num_features=len(codec.columns),
+                                    num_samples=samples)
+        w = np.zeros(len(codec.columns))
+        for feat, weight in e.as_map()[1]:  # LIME keys a regression's weights 1 as well
+            w[feat] = weight
+        weights.append(w)
+        if not descriptions:
+            descriptions = {feat: text for (text, _), (feat, _) in zip(e.as_list(label=1), e.as_map()[1])}
+    return weights, descriptions
+
+
+def _present_lime(a: ExplanationsAnalysis, o: ExplanationsOptions) -> tuple[list[Table], list[Figure], list[Finding], dict[str, Any]]:
+    if a.lime_skipped:
+        return [], [], [Finding("skipped", "LIME needs predicted probabilities, which the model does not give: "
+                                           "no local explanations or SHAP–LIME agreement.", "agreement")], {}
+    tables, figures = [], []
+    k = o.top_k
+    toward = f"LIME weight toward {a.class_label if a.lime_classification else 'the prediction'}"
+    for r in a.lime:
+        order = np.argsort(-np.abs(r.weights))[:8]
+        title = f"{r.name[0].upper() + r.name[1:]}, {r.why}: predicted {r.prediction}, actual {r.actual}"
+        figures.append(Figure(
+            f"LIME — {title}",
+            bar_chart([r.descriptions.get(i, r.columns[i]) for i in order], [r.weights[i] for i in order],
+                      colors=[PALETTE[0] if r.weights[i] >= 0 else PALETTE[3] for i in order], xlabel=toward),
+            f"SHAP vs LIME rank correlation {r.spearman_shap:.2f}, top-{k} overlap {r.overlap:.0%}; "
+            f"LIME rerun with another seed: rank correlation {r.spearman_seeds:.2f}.",
+            section=f"LIME: {r.name}", appendix=True,
+        ))
+        tables.append(Table(f"{title}: values, LIME weight and SHAP value per column", ["column", "value", "LIME weight", "SHAP value"],
+                            [[c, r.values[c] if not isinstance(r.values[c], float) or np.isfinite(r.values[c]) else None,
+                              r.weights[i], r.shap[i]] for i, c in enumerate(r.columns)],
+                            formats=["text", "", "", ""], section=f"LIME: {r.name}", appendix=True))
+    if not a.lime:
+        return tables, figures, [], {}
+    tables.insert(0, Table(
+        "LIME: the explained rows and how well SHAP and LIME agree on them",
+        ["row", "why chosen", "predicted", "actual", "SHAP–LIME rank correlation", f"top-{k} overlap", "LIME across seeds"],
+        [[r.name, r.why, label_text(r.prediction), label_text(r.actual), r.spearman_shap, r.overlap, r.spearman_seeds]
+         for r in a.lime], formats=["text", "text", "text", "text", "2f", "%", "2f"],
+        note=("Rows are named by the id column " + repr(a.id_column) + " and their 0-based position." if a.id_column else
+              "Rows are named by their 0-based position in the data file (no id column; set id_column to name one).")
+        + " Each row's LIME weights and SHAP values are in the HTML report (under More) and report.json.",
+        section="LIME: local explanations"))
+    return tables, figures, *_agreement(a, o)
+
+
+def _agreement(a: ExplanationsAnalysis, o: ExplanationsOptions) -> tuple[list[Finding], dict[str, Any]]:
+    k = o.top_k
+    agreement = {"lime_rows": len(a.lime), "lime_shap_spearman_mean": float(np.nanmean([r.spearman_shap for r in a.lime])),
+                 "lime_shap_top_k_overlap_mean": float(np.mean([r.overlap for r in a.lime])),
+                 "lime_seed_spearman_mean": float(np.nanmean([r.spearman_seeds for r in a.lime]))}
+    mean, seeds = agreement["lime_shap_spearman_mean"], agreement["lime_seed_spearman_mean"]
+    findings = [
+        Finding("pass" if mean >= o.agreement_warn else "warn",
+                f"SHAP and LIME {'agree' if mean >= o.agreement_warn else 'disagree'} on the {len(a.lime)} explained rows: mean rank "
+                f"correlation {mean:.2f} (warn below {o.agreement_warn}), top-{k} overlap "
+                f"{agreement['lime_shap_top_k_overlap_mean']:.0%}. LIME explains the "
+                f"{('probability of ' + a.class_label) if a.lime_classification else 'prediction'} locally; "
+                f"SHAP explains {a.attr.output_space}."
                 + (" Missing numeric values were set to the column median for LIME, which cannot take gaps."
-                   if medians is not None else ""),
-                "agreement"))
-            findings.append(Finding(
-                "pass" if s >= o.stability_warn else "warn",
-                f"LIME is {'stable' if s >= o.stability_warn else 'unstable'} across seeds: "
-                f"mean rank correlation {s:.2f} between two runs "
-                f"with {o.lime_samples:,} samples each (warn below {o.stability_warn}).", "stability"))
-        return details, tables, figures, findings, agreement
+                   if a.lime_medians else ""), "agreement"),
+        Finding("pass" if seeds >= o.stability_warn else "warn",
+                f"LIME is {'stable' if seeds >= o.stability_warn else 'unstable'} across seeds: mean rank correlation {seeds:.2f} "
+                f"between two runs with {o.lime_samples:,} samples each (warn below {o.stability_warn}).", "stability"),
+    ]
+    return findings, agreement
 
 
-def _spearman(a: np.ndarray, b: np.ndarray, spearmanr: Any) -> float:
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
     if np.all(a == a[0]) or np.all(b == b[0]):
         return float("nan")
     return float(spearmanr(a, b).statistic)
@@ -366,10 +460,9 @@ def _dependence(sample: pd.DataFrame, attr: Attribution, cols: np.ndarray, *, ma
     return figures
 
 
-def _per_group(
-    ctx: AuditContext, sample: pd.DataFrame, attr: Attribution, mean_abs: np.ndarray
-) -> tuple[list[Table], list[Finding], dict[str, Any]]:
-    tables, findings, details = [], [], {}
+def _group_shares(ctx: AuditContext, sample: pd.DataFrame, attr: Attribution) -> tuple[GroupShares, ...]:
+    """Per sensitive column, each group's mean |SHAP| per column divided by its total (groups of 10 sampled rows or more)."""
+    out = []
     positions = ctx.sample.X.index.get_indexer(sample.index)
     for col in ctx.sensitive_columns:
         g = ctx.sample.groups[col][positions]
@@ -381,14 +474,22 @@ def _per_group(
         for nm in keep:
             m = np.abs(attr.values[g == nm]).mean(axis=0)
             shares[nm] = m / (m.sum() or 1.0)
-        frame = pd.DataFrame(shares, index=list(attr.columns))
-        spread = (frame.max(axis=1) - frame.min(axis=1)).sort_values(ascending=False)
-        order = list(np.array(attr.columns)[np.argsort(-mean_abs, kind="stable")])
+        out.append(GroupShares(col, pd.DataFrame(shares, index=list(attr.columns)),
+                               {str(nm): int(cnt) for nm, cnt in zip(names, counts)}))
+    return tuple(out)
+
+
+def _per_group(a: ExplanationsAnalysis) -> tuple[list[Table], list[Finding], dict[str, Any]]:
+    tables, findings, details = [], [], {}
+    order = list(np.array(a.attr.columns)[a.order])
+    for gs in a.groups:
+        col, frame, spread = gs.column, gs.shares, gs.spread
+        keep = list(frame.columns)
         tables.append(Table(
             f"Share of attribution per column, by {col}", ["column", *keep, "max − min"],
             [[c, *[frame.loc[c, nm] for nm in keep], spread[c]] for c in order],
             note=f"Each group's mean |SHAP| per column divided by its total; groups with fewer than 10 sampled rows omitted "
-                 f"({', '.join(f'{nm}: {cnt}' for nm, cnt in zip(names, counts))} rows sampled).",
+                 f"({', '.join(f'{nm}: {cnt}' for nm, cnt in gs.counts.items())} rows sampled).",
             section="By sensitive group", appendix=True, formats=["text", *(["%"] * len(keep)), "%"],
         ))
         top = spread.index[0]

@@ -257,8 +257,8 @@ class FairnessCheck(Check):
     def summarise(self, batch: Batch, plan: Plan, options: FairnessOptions) -> FairnessSummary:  # noqa: D102
         return summarise(batch, plan, options)
 
-    def run(self, ctx: AuditContext, options: FairnessOptions) -> CheckResult:  # noqa: D102
-        return self.present(analyse(ctx, options), options)
+    def analyse(self, ctx: AuditContext, options: FairnessOptions) -> FairnessAnalysis:  # noqa: D102
+        return analyse(ctx, options)
 
     def present(self, a: FairnessAnalysis, o: FairnessOptions) -> CheckResult:
         """Findings, tables and figures from the analysis."""

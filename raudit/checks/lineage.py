@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -81,76 +82,123 @@ class LineageCheck(Check):
         "NIST-MEASURE-2.1": "the exact data and model audited, traced to version control",
     }
 
-    def run(self, ctx: AuditContext, options: LineageOptions) -> CheckResult:  # noqa: D102
-        findings, rows, details = [], [], {}
-        untraced: list[str] = []
-        untracked_files: list[str] = []
+    def analyse(self, ctx: AuditContext, options: LineageOptions) -> tuple[Traced, ...]:
+        """Each input traced: given in memory, loaded from MLflow, or a file with its git state and DVC record."""
+        return tuple(_trace(ctx, role, source) for role, source in ctx.sources.items())
+
+    def present(self, inputs: tuple[Traced, ...], options: LineageOptions) -> CheckResult:
+        """A finding per provenance problem (or confirmation), the table of inputs, the compliance evidence."""
+        findings = [f for i in inputs for f in _findings(i, options)]
+        untraced = [i.role for i in inputs if i.untraced]
         dirty: dict[tuple[str, str], list[str]] = {}
-        for role, source in ctx.sources.items():
-            if not source:
-                findings.append(Finding(options.untracked, f"Provenance not established: the {role} was given in memory, so "
-                                                           "there is no file to trace to version control.", f"{role}/memory"))
-                untraced.append(role)
-                continue
-            if role == "model" and ctx.model is not None and ctx.model.load_info.get("mlflow_uri") == source:
-                loaded = ctx.model.load_info
-                findings.append(Finding("pass", f"The model was loaded from MLflow {source} (run {loaded.get('run_id')}, tracking "
-                                                f"{loaded.get('tracking_uri')}); its artifact's sha256 is "
-                                                f"{str(loaded.get('artifact_sha256'))[:12]}….", "model/mlflow"))
-                details[role] = {"mlflow": {k: loaded.get(k) for k in ("mlflow_uri", "run_id", "tracking_uri", "artifact_sha256")}}
-                continue
-            path = Path(source)
-            git = git_info(path)
-            dvc = dvc_record(path)
-            info: dict[str, Any] = {"path": source, "git": git, "dvc": dvc}
-            if dvc is not None:
-                actual = md5_file(path)
-                info["dvc"]["actual_md5"] = actual
-                if dvc.get("md5") == actual:
-                    findings.append(Finding("pass", f"The {role} file matches its DVC record ({dvc['source']}, md5 {actual[:12]}…).",
-                                            f"{role}/dvc"))
-                else:
-                    findings.append(Finding(options.dvc_mismatch, f"The {role} file {path.name} is not the versioned one: DVC "
-                                            f"recorded md5 {str(dvc.get('md5'))[:12]}… in {dvc['source']}, the audited file has "
-                                            f"{actual[:12]}…. Check out the versioned file (dvc checkout) or update the record.",
-                                            f"{role}/dvc"))
-            if git is not None and git["dirty"]:
-                dirty.setdefault((git["repository"], str(git["commit"])[:12]), []).append(role)
-            if dvc is None and (git is None or not git["file_tracked"]):
-                untraced.append(role)
-                untracked_files.append(f"the {role} file {path.name}")
-            rows.append([role, path.name, (git or {}).get("commit", "—") and str((git or {}).get("commit"))[:12],
-                         "yes" if (git or {}).get("file_tracked") else "no",
-                         "yes" if (git or {}).get("dirty") else ("no" if git else "—"),
-                         "—" if dvc is None else ("matches" if dvc.get("md5") == info["dvc"]["actual_md5"] else "DIFFERS")])
-            details[role] = info
+        for i in inputs:
+            if i.git is not None and i.git["dirty"]:
+                dirty.setdefault((i.git["repository"], str(i.git["commit"])[:12]), []).append(i.role)
         for (repository, commit), roles in dirty.items():
             findings.append(Finding(options.dirty, f"The repository holding the {' and the '.join(roles)} ({repository}) has "
                                                    f"uncommitted changes at {commit}: the audit may not be reproducible from a "
                                                    "commit.", f"{'+'.join(roles)}/dirty"))
-        if untracked_files:
-            roles = [r for r in untraced if r in ctx.sources and ctx.sources[r]]
-            findings.append(Finding(options.untracked, f"Provenance not established: {' and '.join(untracked_files)} "
-                                                       f"{'is' if len(untracked_files) == 1 else 'are'} tracked by neither git nor "
-                                                       "DVC; only the sha256 in the lineage appendix identifies "
-                                                       f"{'it' if len(untracked_files) == 1 else 'them'}.", f"{'+'.join(roles)}/untracked"))
+        files = [i for i in inputs if i.kind == "file" and i.untraced]
+        if files:
+            names = [f"the {i.role} file {Path(str(i.source)).name}" for i in files]
+            one = len(names) == 1
+            findings.append(Finding(options.untracked, f"Provenance not established: {' and '.join(names)} "
+                                                       f"{'is' if one else 'are'} tracked by neither git nor DVC; only the sha256 "
+                                                       f"in the lineage appendix identifies {'it' if one else 'them'}.",
+                                    f"{'+'.join(i.role for i in files)}/untracked"))
+        rows = [i.row() for i in inputs if i.kind == "file"]
         table = Table("Inputs and version control",
                       ["input", "file", "git commit", "tracked by git", "uncommitted changes", "DVC record"], rows,
                       formats=["text"] * 6)
-        records = [r[5] for r in rows if r[5] != "—"]
-        dvc_text = f"DVC: {records.count('matches')} match, {records.count('DIFFERS')} differ" if records else "no DVC records"
-        n = len(ctx.sources)
-        if records.count("DIFFERS"):
-            summary = f"{records.count('DIFFERS')} input file(s) differ from their DVC record"
-        elif untraced:
-            summary = f"provenance not established for {len(untraced)} of {n} inputs ({', '.join(untraced)}): not under version control"
-        else:
-            summary = f"{n} of {n} inputs traced: {sum(1 for r in rows if r[3] == 'yes')} tracked by git; {dvc_text}"
+        differ = sum(i.dvc_differs for i in inputs)
         evidence = {}
-        if untraced or records.count("DIFFERS"):
+        if untraced or differ:
             what = (f"provenance not established for {', '.join(untraced)} (not under version control)" if untraced else
                     "an input differs from its DVC record")
-            status = "fail" if records.count("DIFFERS") and options.dvc_mismatch == "fail" else "partial"
+            status = "fail" if differ and options.dvc_mismatch == "fail" else "partial"
             evidence = {rid: {"what": what, "status": status} for rid in self.evidence}
-        return self.result(findings=findings, summary=summary, tables=[table] if rows else [], details=details,
-                           evidence=evidence)
+        return self.result(findings=findings, summary=_summary(inputs, rows), tables=[table] if rows else [],
+                           details={i.role: i.details() for i in inputs if i.kind != "memory"}, evidence=evidence)
+
+
+@dataclass(frozen=True)
+class Traced:
+    """One input of the audit (``role``: model, data, reference) and what version control says of it."""
+
+    role: str
+    source: str | None
+    kind: Literal["memory", "mlflow", "file"]
+    git: Mapping[str, Any] | None = None
+    dvc: Mapping[str, Any] | None = None
+    actual_md5: str | None = None
+    mlflow: Mapping[str, Any] | None = None
+
+    @property
+    def dvc_differs(self) -> bool:
+        """The file is not the one its DVC record names."""
+        return self.dvc is not None and self.dvc.get("md5") != self.actual_md5
+
+    @property
+    def untraced(self) -> bool:
+        """Neither git nor DVC can say where the input came from (or it was given in memory)."""
+        return self.kind == "memory" or (self.kind == "file" and self.dvc is None
+                                         and (self.git is None or not self.git["file_tracked"]))
+
+    def row(self) -> list[str]:
+        """The input's row of the table."""
+        git = self.git or {}
+        return [self.role, Path(str(self.source)).name, git.get("commit", "—") and str(git.get("commit"))[:12],
+                "yes" if git.get("file_tracked") else "no", "yes" if git.get("dirty") else ("no" if self.git else "—"),
+                "—" if self.dvc is None else ("DIFFERS" if self.dvc_differs else "matches")]
+
+    def details(self) -> dict[str, Any]:
+        """The JSON details of the input."""
+        if self.kind == "mlflow":
+            return {"mlflow": dict(self.mlflow or {})}
+        dvc = None if self.dvc is None else {**self.dvc, "actual_md5": self.actual_md5}
+        return {"path": self.source, "git": self.git, "dvc": dvc}
+
+
+def _trace(ctx: AuditContext, role: str, source: str | None) -> Traced:
+    if not source:
+        return Traced(role, None, "memory")
+    if role == "model" and ctx.model is not None and ctx.model.load_info.get("mlflow_uri") == source:
+        loaded = ctx.model.load_info
+        return Traced(role, source, "mlflow", mlflow={k: loaded.get(k) for k in ("mlflow_uri", "run_id", "tracking_uri",
+                                                                                  "artifact_sha256")})
+    path = Path(source)
+    dvc = dvc_record(path)
+    return Traced(role, source, "file", git_info(path), dvc, md5_file(path) if dvc is not None else None)
+
+
+def _findings(i: Traced, o: LineageOptions) -> list[Finding]:
+    """What one input's own trace says (the repository-wide ones are added by the check)."""
+    if i.kind == "memory":
+        return [Finding(o.untracked, f"Provenance not established: the {i.role} was given in memory, so there is no file to "
+                                     "trace to version control.", f"{i.role}/memory")]
+    if i.kind == "mlflow":
+        m = i.mlflow or {}
+        return [Finding("pass", f"The model was loaded from MLflow {i.source} (run {m.get('run_id')}, tracking "
+                                f"{m.get('tracking_uri')}); its artifact's sha256 is {str(m.get('artifact_sha256'))[:12]}….",
+                        "model/mlflow")]
+    if i.dvc is None:
+        return []
+    actual = str(i.actual_md5)
+    if not i.dvc_differs:
+        return [Finding("pass", f"The {i.role} file matches its DVC record ({i.dvc['source']}, md5 {actual[:12]}…).", f"{i.role}/dvc")]
+    return [Finding(o.dvc_mismatch, f"The {i.role} file {Path(str(i.source)).name} is not the versioned one: DVC recorded md5 "
+                                    f"{str(i.dvc.get('md5'))[:12]}… in {i.dvc['source']}, the audited file has {actual[:12]}…. "
+                                    "Check out the versioned file (dvc checkout) or update the record.", f"{i.role}/dvc")]
+
+
+def _summary(inputs: tuple[Traced, ...], rows: list[list[str]]) -> str:
+    n = len(inputs)
+    differ = sum(i.dvc_differs for i in inputs)
+    untraced = [i.role for i in inputs if i.untraced]
+    records = [r[5] for r in rows if r[5] != "—"]
+    if differ:
+        return f"{differ} input file(s) differ from their DVC record"
+    if untraced:
+        return f"provenance not established for {len(untraced)} of {n} inputs ({', '.join(untraced)}): not under version control"
+    dvc_text = f"DVC: {records.count('matches')} match, {records.count('DIFFERS')} differ" if records else "no DVC records"
+    return f"{n} of {n} inputs traced: {sum(1 for r in rows if r[3] == 'yes')} tracked by git; {dvc_text}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -19,6 +20,7 @@ from raudit.plugin import (
     Figure,
     Finding,
     Options,
+    Overlap,
     Plan,
     RowOverlap,
     ScoreCounts,
@@ -95,6 +97,31 @@ class PerformanceOptions(Options):
                                   hint=f"set {metric}_fail {'≤' if higher_is_better else '≥'} {metric}_warn")
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What raudit can tell about the evaluation data: held out from training, overlapping it, or the training data itself."""
+
+    known: bool
+    reason: str = ""
+    overlap: Overlap | None = None
+
+
+@dataclass(frozen=True)
+class PerformanceAnalysis:
+    """The performance check's numbers: metrics, confusion matrix, calibration bins, residuals, evaluation data."""
+
+    task: str
+    n: int
+    metrics: Mapping[str, Any]
+    evaluation: Evaluation
+    labels: tuple[str, ...] = ()
+    confusion: np.ndarray | None = None
+    has_scores: bool = False
+    calibration_of: str = ""
+    calibration_bins: tuple[Mapping[str, float], ...] = ()
+    residuals: tuple[np.ndarray, np.ndarray] | None = None
+
+
 class PerformanceCheck(Check):
     """Accuracy, discrimination and calibration (classifiers); error and fit (regressors).
 
@@ -121,48 +148,44 @@ class PerformanceCheck(Check):
     def summarise(self, batch: Batch, plan: Plan, options: PerformanceOptions) -> PerformanceSummary:  # noqa: D102
         return summarise(batch, plan, options)
 
-    def run(self, ctx: AuditContext, options: PerformanceOptions) -> CheckResult:  # noqa: D102
-        summary: PerformanceSummary = ctx.summaries["performance"]
+    def analyse(self, ctx: AuditContext, options: PerformanceOptions) -> PerformanceAnalysis:
+        """Metrics from the summed confusion counts, score counts and exact sums; residuals of the sample (regression)."""
+        s: PerformanceSummary = ctx.summaries["performance"]
+        evaluation = _evaluation(ctx, s)
         if ctx.task == "regression":
-            return self._regression(ctx, summary, options)
-        return self._classification(ctx, summary, options)
-
-    def _classification(self, ctx: AuditContext, s: PerformanceSummary, o: PerformanceOptions) -> CheckResult:
+            return _analyse_regression(ctx, s, evaluation)
         classes = ctx.classes
         assert classes is not None and s.confusion is not None
-        cm = s.confusion
-        m = _confusion_metrics(cm, classes, ctx.positive_label if ctx.task == "binary" else None)
-        findings: list[Finding] = []
-        figures: list[Figure] = []
+        m = _confusion_metrics(s.confusion, classes, ctx.positive_label if ctx.task == "binary" else None)
         bins: list[dict[str, float]] = []
-        majority = m["majority_class_accuracy"]
+        calib_of = ""
         if s.scores:
-            support = cm.sum(axis=1)
             if ctx.task == "binary":
                 m["roc_auc"] = s.scores[0].roc_auc()
                 m["pr_auc"] = s.scores[0].average_precision()
                 if not s.scores[0].exact:
                     m["roc_auc_error_bound"] = s.scores[0].auc_error_bound()
-                calib_what = f"P({ctx.positive_label})"
+                calib_of = f"P({ctx.positive_label})"
             else:
-                if (support > 0).all():
+                if (s.confusion.sum(axis=1) > 0).all():
                     m["roc_auc"] = float(np.mean([sc.roc_auc() for sc in s.scores]))
-                calib_what = "confidence of the predicted class"
+                calib_of = "confidence of the predicted class"
             assert s.brier is not None and s.log_loss is not None and s.calibration is not None
             m["brier"] = s.brier.value / s.n
             m["log_loss"] = s.log_loss.value / s.n
             m["ece"], bins = s.calibration.error()
-            figures.append(Figure(
-                "Reliability diagram",
-                xy_chart(
-                    [Series([b["mean_predicted"] for b in bins], [b["observed"] for b in bins], label="model",
-                            sizes=[2.5 + 6 * (b["count"] / s.n) ** 0.5 for b in bins])],
-                    xlabel=f"mean predicted {calib_what}", ylabel="observed frequency",
-                    diagonal=True, xlim=(0, 1), ylim=(0, 1),
-                ),
-                f"{o.calibration_bins} equal-width bins; point size grows with the bin's share of rows; "
-                "the dashed diagonal is perfect calibration.",
-            ))
+        return PerformanceAnalysis(ctx.task, s.n, m, evaluation, tuple(str(c) for c in classes), s.confusion, bool(s.scores),
+                                   calib_of, tuple(bins))
+
+    def present(self, a: PerformanceAnalysis, options: PerformanceOptions) -> CheckResult:
+        """Findings against the thresholds, the confusion matrix and reliability diagram (or residuals), the headline."""
+        if a.task == "regression":
+            return _present_regression(self, a, options)
+        o, m = options, dict(a.metrics)
+        findings: list[Finding] = []
+        figures: list[Figure] = []
+        if a.has_scores:
+            figures.append(_reliability_diagram(a, o))
             auc = m.get("roc_auc")
             if auc is not None:
                 bound = f" (within {number(m['roc_auc_error_bound'])}: too many distinct scores to keep each)" \
@@ -179,56 +202,79 @@ class PerformanceCheck(Check):
             findings.append(Finding(
                 "skipped", "The model gives no probabilities: ROC-AUC, PR-AUC, log-loss, Brier and calibration are not computed.",
                 "proba"))
+        majority = m["majority_class_accuracy"]
         beats = m["accuracy"] > majority
         findings.append(Finding(
             "pass" if beats else "warn",
             f"Accuracy {m['accuracy']:.3f} {'beats' if beats else 'does not beat'} always predicting the majority class ({majority:.3f}).",
             "baseline",
         ))
-        labels = [str(c) for c in classes]
+        assert a.confusion is not None
+        labels = list(a.labels)
         table = Table("Confusion matrix (rows: true label, columns: predicted)", ["true \\ predicted", *labels],
-                      [[lab, *map(int, row)] for lab, row in zip(labels, cm)], formats=["text", *(["int"] * len(labels))])
+                      [[lab, *map(int, row)] for lab, row in zip(labels, a.confusion)], formats=["text", *(["int"] * len(labels))])
         scores = [("accuracy", m["accuracy"]), *([("ROC-AUC", m["roc_auc"])] if "roc_auc" in m else [])]
-        evaluation, evidence, held = _evaluation(ctx, s, scores, o)
+        evaluation, evidence, held = _evaluation_findings(a.evaluation, scores, o)
         findings += evaluation
         headline = f"accuracy {m['accuracy']:.3f}" + (f", ROC-AUC {m['roc_auc']:.3f}" if "roc_auc" in m else "") + (
             f", ECE {m['ece']:.3f}" if "ece" in m else "")
         return self.result(
             findings=findings, summary=_headline(headline, findings), metrics=m, tables=[table], figures=figures,
-            details={"calibration_bins": bins, "confusion_matrix": cm, "labels": labels, "n": s.n, "evaluation_data": held},
+            details={"calibration_bins": list(a.calibration_bins), "confusion_matrix": a.confusion, "labels": labels, "n": a.n,
+                     "evaluation_data": held},
             evidence=evidence,
         )
 
-    def _regression(self, ctx: AuditContext, s: PerformanceSummary, o: PerformanceOptions) -> CheckResult:
-        assert s.errors is not None
-        abs_err, sq_err, y_sum, y_sq = (x.fraction for x in s.errors)
-        n = s.n
-        sst = y_sq - y_sum * y_sum / n
-        m = {
-            "mae": float(abs_err / n),
-            "rmse": float(np.sqrt(float(sq_err / n))),
-            "r2": float(1 - sq_err / sst) if sst != 0 else float("nan"),
-            "mean_target": float(y_sum / n),
-        }
-        status = grade(m["r2"], warn=o.r2_warn, fail=o.r2_fail)
-        findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o.r2_warn}, fail below {o.r2_fail}); "
-                                    f"MAE {number(m['mae'])}, RMSE {number(m['rmse'])}.", "r2")]
-        sample = ctx.sample
-        shown = np.arange(len(sample))[:2000]
-        pred = sample.y_pred.astype(float)[shown]
-        fig = Figure(
-            "Residuals",
-            xy_chart([Series(pred, (sample.y[shown] - pred), kind="scatter")], xlabel="predicted", ylabel="true − predicted",
-                     hline=0.0),
-            f"{len(shown):,} of {n:,} rows (a seeded uniform sample). A pattern or funnel shape means errors depend on the prediction.",
-        )
-        evaluation, evidence, held = _evaluation(ctx, s, [("R²", m["r2"])], o)
-        findings += evaluation
-        return self.result(
-            findings=findings, summary=_headline(f"R² {m['r2']:.3f}, MAE {number(m['mae'])}, RMSE {number(m['rmse'])}", findings),
-            metrics=m, figures=[fig], details={"n": n, "evaluation_data": held}, evidence=evidence,
-        )
 
+def _reliability_diagram(a: PerformanceAnalysis, o: PerformanceOptions) -> Figure:
+    bins = a.calibration_bins
+    return Figure(
+        "Reliability diagram",
+        xy_chart(
+            [Series([b["mean_predicted"] for b in bins], [b["observed"] for b in bins], label="model",
+                    sizes=[2.5 + 6 * (b["count"] / a.n) ** 0.5 for b in bins])],
+            xlabel=f"mean predicted {a.calibration_of}", ylabel="observed frequency",
+            diagonal=True, xlim=(0, 1), ylim=(0, 1),
+        ),
+        f"{o.calibration_bins} equal-width bins; point size grows with the bin's share of rows; "
+        "the dashed diagonal is perfect calibration.",
+    )
+
+
+def _analyse_regression(ctx: AuditContext, s: PerformanceSummary, evaluation: Evaluation) -> PerformanceAnalysis:
+    assert s.errors is not None
+    abs_err, sq_err, y_sum, y_sq = (x.fraction for x in s.errors)
+    n = s.n
+    sst = y_sq - y_sum * y_sum / n
+    m = {
+        "mae": float(abs_err / n),
+        "rmse": float(np.sqrt(float(sq_err / n))),
+        "r2": float(1 - sq_err / sst) if sst != 0 else float("nan"),
+        "mean_target": float(y_sum / n),
+    }
+    shown = np.arange(len(ctx.sample))[:2000]
+    pred = ctx.sample.y_pred.astype(float)[shown]
+    return PerformanceAnalysis("regression", n, m, evaluation, residuals=(pred, ctx.sample.y[shown] - pred))
+
+
+def _present_regression(check: PerformanceCheck, a: PerformanceAnalysis, o: PerformanceOptions) -> CheckResult:
+    m = dict(a.metrics)
+    status = grade(m["r2"], warn=o.r2_warn, fail=o.r2_fail)
+    findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o.r2_warn}, fail below {o.r2_fail}); "
+                                f"MAE {number(m['mae'])}, RMSE {number(m['rmse'])}.", "r2")]
+    assert a.residuals is not None
+    pred, residual = a.residuals
+    fig = Figure(
+        "Residuals",
+        xy_chart([Series(pred, residual, kind="scatter")], xlabel="predicted", ylabel="true − predicted", hline=0.0),
+        f"{len(pred):,} of {a.n:,} rows (a seeded uniform sample). A pattern or funnel shape means errors depend on the prediction.",
+    )
+    evaluation, evidence, held = _evaluation_findings(a.evaluation, [("R²", m["r2"])], o)
+    findings += evaluation
+    return check.result(
+        findings=findings, summary=_headline(f"R² {m['r2']:.3f}, MAE {number(m['mae'])}, RMSE {number(m['rmse'])}", findings),
+        metrics=m, figures=[fig], details={"n": a.n, "evaluation_data": held}, evidence=evidence,
+    )
 
 # -- summaries ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -369,16 +415,25 @@ def _headline(numbers: str, findings: list[Finding]) -> str:
     return f"{reasons} — {numbers}"
 
 
-def _evaluation(ctx: AuditContext, s: PerformanceSummary, scores: list[tuple[str, float]],
-                o: PerformanceOptions) -> tuple[list[Finding], dict[str, dict[str, str]], dict[str, Any]]:
-    """Is the audit data held out from training? Say what raudit can tell, and warn on scores too good to be true."""
-    findings = []
+def _evaluation(ctx: AuditContext, s: PerformanceSummary) -> Evaluation:
+    """Is the audit data held out from training? What the training record's row sketch tells (or why nothing)."""
     record = ctx.training_record
     sketch = usable_row_sketch(record, [*ctx.features, ctx.roles.target]) if record is not None else None
     found = s.rows_seen.result(sketch) if s.rows_seen is not None and sketch is not None else None
     if found is None:
         why = ("the model has no training record (raudit.track_training)" if record is None else
                "its training record holds no row sketch of the training data, or the audit data lacks its columns")
+        return Evaluation(False, why)
+    return Evaluation(True, overlap=found)
+
+
+def _evaluation_findings(e: Evaluation, scores: list[tuple[str, float]],
+                         o: PerformanceOptions) -> tuple[list[Finding], dict[str, dict[str, str]], dict[str, Any]]:
+    """Say what raudit can tell of the evaluation data, and warn on scores too good to be true."""
+    findings = []
+    found = e.overlap
+    if found is None:
+        why = e.reason
         findings.append(Finding("pass", f"Evaluation data provenance unknown: {why}, so raudit cannot tell whether the audit "
                                         "data was held out from training. Treat these scores as held-out only if you know it was.",
                                 "evaluation_data"))

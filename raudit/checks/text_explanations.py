@@ -10,6 +10,7 @@ explains a few chosen rows; the two are compared word by word. Identity terms
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 
 from raudit.checks._explaining import check_explain_class, check_lime_rows, explained_class, lime_rows, strata, stratified_sample
 from raudit.checks._swaps import BUILTIN
-from raudit.checks._text_attribution import explain_tokens, lime_words, word_totals, words
+from raudit.checks._text_attribution import TokenAttribution, explain_tokens, lime_words, word_totals, words
 from raudit.plugin import (
     PALETTE,
     AuditContext,
@@ -86,7 +87,8 @@ class TextExplanationsCheck(Check):
             raise ConfigError(f"text column {facts.roles.text_column!r} is not one of the model's inputs",
                               hint="name the column of texts the model reads with --text-column")
 
-    def run(self, ctx: AuditContext, options: TextExplanationsOptions) -> CheckResult:  # noqa: D102
+    def analyse(self, ctx: AuditContext, options: TextExplanationsOptions) -> TextAnalysis:
+        """SHAP per token on a stratified sample of texts, summed into words; LIME's words on chosen rows beside SHAP's."""
         o = options
         assert ctx.model is not None and ctx.classes is not None
         column = str(ctx.roles.text_column)
@@ -95,109 +97,185 @@ class TextExplanationsCheck(Check):
         ci = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r in rows]
         attr = explain_tokens(ctx.model, ctx.sample.X, rows, column, ci, log_odds=o.output == "log-odds", label=label,
                               max_evals=o.max_evals)
-        per_row = [word_totals(words(t, v)) for t, v in zip(attr.tokens, attr.values)]
-        glob = _aggregate(per_row)
-        findings: list[Finding] = []
-        tables: list[Table] = []
-        figures: list[Figure] = []
-        errors = attr.additivity_errors
-        max_error = float(errors.max()) if len(errors) else 0.0
-        scale = max(float(np.abs(attr.output).max()) if len(errors) else 1.0, 1.0)
-        ok = max_error <= o.additivity_tolerance * scale
-        findings.append(Finding(
-            "pass" if ok else "warn",
-            (f"Additivity: token attributions plus the base value reproduce the model output ({attr.output_space}) on the "
-             f"{len(rows)} explained texts within {max_error:.2e} (tolerance {o.additivity_tolerance * scale:.1e}).") if ok else
-            (f"Additivity does not hold: token attributions plus the base value differ from the model output by up to "
-             f"{max_error:.3g}; treat the attributions as approximate."), "additivity"))
+        per_row = [word_totals(words(tk, v)) for tk, v in zip(attr.tokens, attr.values)]
+        groups = {col: np.asarray(ctx.sample.groups[col])[rows] for col in ctx.sensitive_columns}
+        positions = [int(ctx.sample.positions[r]) for r in attr.rows]
+        return TextAnalysis(attr, rows, positions, per_row, groups, label,
+                            ctx.sensitive_columns[0] if ctx.sensitive_columns else "label", tuple(_lime(ctx, o, column)))
+
+    def present(self, a: TextAnalysis, options: TextExplanationsOptions) -> CheckResult:
+        """Additivity, the most influential words overall and per group, identity terms among them, LIME and agreement."""
+        o, attr = options, a.attr
+        glob = _aggregate(a.per_row)
+        findings = [_additivity(a, o)]
         top = glob.head(o.top_words)
-        tables.append(Table(
+        tables = [Table(
             "Most influential words overall", ["rank", "word", "mean |SHAP| per text", "mean SHAP where present", "texts"],
             [[i + 1, w, r.mean_abs, r.mean_present, int(r.texts)] for i, (w, r) in enumerate(top.iterrows())],
             note=f"Method: {attr.method}. Output explained: {attr.output_space}. Pieces are joined into lower-cased words; "
-                 f"sample: {len(rows)} texts stratified by label and "
-                 f"{ctx.sensitive_columns[0] if ctx.sensitive_columns else 'label'} (seeded). Mean |SHAP| per text averages over "
-                 "every explained text (0 where the word is absent).", section="Most influential words"))
+                 f"sample: {len(a.rows)} texts stratified by label and {a.stratified_by} (seeded). Mean |SHAP| per text "
+                 "averages over every explained text (0 where the word is absent).", section="Most influential words")]
+        figures = []
         if len(top):
             figures.append(Figure("Mean |SHAP| per word", bar_chart(list(top.index), list(top.mean_abs),
                                                                     xlabel=f"mean |SHAP| per text ({attr.output_space})"),
                                   section="Most influential words"))
-        ranked = list(glob.index[: o.identity_top])
-        identity = [w for w in ranked if w in IDENTITY_TERMS]
         if o.identity_top:
-            findings.append(Finding(
-                "warn" if identity else "pass",
-                (f"Identity terms are among the {o.identity_top} most influential words: "
-                 + ", ".join(f"{w!r} (rank {ranked.index(w) + 1}, mean SHAP {glob.loc[w, 'mean_present']:+.3g} where present)"
-                             for w in identity) + ". The counterfactual check tests whether swapping them changes decisions.")
-                if identity else
-                f"No identity term (pronoun, gendered noun or listed first name) is among the {o.identity_top} most influential words.",
-                "identity"))
-        group_details = _per_group(ctx, rows, per_row, o, tables)
-        lime_details, agreement = self._lime(ctx, o, column, figures, findings)
-        metrics: dict[str, Any] = {"sample_size": len(rows), "additivity_max_error": max_error, **agreement}
-        summary = (f"top words: {', '.join(list(glob.index[:3]))}; SHAP Partition on {len(rows)} texts"
+            findings.append(_identity(glob, o))
+        group_tables, group_details = _per_group(a, o)
+        tables += group_tables
+        lime_figures, lime_findings, agreement = _present_lime(a, o)
+        figures += lime_figures
+        findings += lime_findings
+        metrics: dict[str, Any] = {"sample_size": len(a.rows), "additivity_max_error": a.max_error, **agreement}
+        summary = (f"top words: {', '.join(list(glob.index[:3]))}; SHAP Partition on {len(a.rows)} texts"
                    + (f"; SHAP–LIME rank agreement {agreement['lime_shap_spearman_mean']:.2f}" if "lime_shap_spearman_mean" in agreement
                       else ""))
-        details = {"method": attr.method, "output_space": attr.output_space, "explained_class": label,
+        details = {"method": attr.method, "output_space": attr.output_space, "explained_class": a.label,
                    "global": [{"word": w, **{k: float(v) for k, v in r.items()}} for w, r in glob.head(100).iterrows()],
-                   "per_group": group_details, "lime": lime_details,
-                   "rows": [{"row": int(ctx.sample.positions[r]), "tokens": list(t), "values": list(v), "base": b, "output": out}
-                            for r, t, v, b, out in zip(attr.rows, attr.tokens, attr.values, attr.base, attr.output)]}
+                   "per_group": group_details, "lime": [r.to_dict() for r in a.lime],
+                   "rows": [{"row": pos, "tokens": list(tk), "values": list(v), "base": b, "output": out}
+                            for pos, tk, v, b, out in zip(a.positions, attr.tokens, attr.values, attr.base, attr.output)]}
         return self.result(findings=findings, summary=summary, metrics=metrics, tables=tables, figures=figures, details=details)
 
-    def _lime(self, ctx: AuditContext, o: TextExplanationsOptions, column: str, figures: list[Figure],
-              findings: list[Finding]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+
+@dataclass(frozen=True)
+class LimeText:
+    """One text LIME explained (words removed), beside SHAP's word values."""
+
+    position: int
+    name: str
+    why: str
+    prediction: Any
+    actual: Any
+    text: str
+    class_name: str
+    lime: Mapping[str, float]
+    shap: Mapping[str, float]
+    top_k: int
+
+    @property
+    def _vectors(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        common = sorted(set(self.lime) | set(self.shap))
+        return common, np.array([self.lime.get(w, 0.0) for w in common]), np.array([self.shap.get(w, 0.0) for w in common])
+
+    @property
+    def spearman(self) -> float:
+        """Rank correlation of LIME's and SHAP's word weights (NaN when either is constant or fewer than 3 words)."""
         from scipy.stats import spearmanr
 
-        assert ctx.model is not None and ctx.classes is not None
-        chosen = lime_rows(ctx, o.lime_rows, o.lime_misclassified)
-        if not chosen:
-            return [], {}
-        class_names = [str(c) for c in ctx.classes]
-        class_index, label = explained_class(ctx, o.explain_class)
-        cis = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in chosen]
-        shap_rows = explain_tokens(ctx.model, ctx.sample.X, [r for r, _ in chosen], column, cis, log_odds=False, label=label,
-                                   max_evals=o.max_evals)
-        details, agree, overlap = [], [], []
-        for j, ((row, why), c) in enumerate(zip(chosen, cis)):
-            lime = lime_words(ctx.model, ctx.sample.X, row, column, c, class_names, seed=ctx.seed, samples=o.lime_samples)
-            shap_w = word_totals(words(shap_rows.tokens[j], shap_rows.values[j]))
-            common = sorted(set(lime) | set(shap_w))
-            a = np.array([lime.get(w, 0.0) for w in common])
-            b = np.array([shap_w.get(w, 0.0) for w in common])
-            rho = float(spearmanr(a, b).statistic) if len(common) > 2 and np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
-            k = min(o.top_k, len(common)) or 1
-            top_l = {common[i] for i in np.argsort(-np.abs(a))[:k]}
-            top_s = {common[i] for i in np.argsort(-np.abs(b))[:k]}
-            agree.append(rho)
-            overlap.append(len(top_l & top_s) / k)
-            order = sorted(lime, key=lambda w: -abs(lime[w]))[:8]
-            S = ctx.sample
-            position = int(S.positions[row])
-            name = ctx.row_name(position, None if ctx.id_column is None else S.frame[ctx.id_column].iloc[row])
-            text = str(S.X[column].iloc[row])
-            title = f"{name[0].upper()}{name[1:]} ({why}): predicted {S.y_pred[row]}, actual {S.y[row]}"
-            figures.append(Figure(f"LIME — {title}",
-                                  bar_chart(order, [lime[w] for w in order],
-                                            colors=[PALETTE[0] if lime[w] >= 0 else PALETTE[3] for w in order],
-                                            xlabel=f"LIME weight toward {class_names[c]}"),
-                                  f"Text: “{text[:200]}{'…' if len(text) > 200 else ''}”. SHAP vs LIME rank correlation "
-                                  f"{rho:.2f}, top-{k} overlap {len(top_l & top_s) / k:.0%}.", section=f"LIME: row {position} ({why})"))
-            details.append({"row": position, "why": why, "text": text, "lime_weights": lime, "shap_word_values": shap_w,
-                            "spearman_lime_shap": rho, "top_k_overlap": len(top_l & top_s) / k})
-        metrics = {"lime_rows": len(chosen), "lime_shap_spearman_mean": float(np.nanmean(agree)) if np.isfinite(agree).any() else None,
-                   "lime_shap_top_k_overlap_mean": float(np.mean(overlap))}
-        mean_rho = metrics["lime_shap_spearman_mean"]
-        if mean_rho is not None:
-            findings.append(Finding(
-                "pass" if mean_rho >= o.agreement_warn else "warn",
-                f"SHAP and LIME {'agree' if mean_rho >= o.agreement_warn else 'disagree'} on the words of the {len(chosen)} "
-                f"explained rows: mean rank correlation {mean_rho:.2f} (warn below {o.agreement_warn}), top-{o.top_k} overlap "
-                f"{metrics['lime_shap_top_k_overlap_mean']:.0%}. LIME explains the probability of the class locally with "
-                f"{o.lime_samples} perturbed texts (words removed); SHAP masks pieces hierarchically.", "agreement"))
-        return details, metrics
+        common, a, b = self._vectors
+        return float(spearmanr(a, b).statistic) if len(common) > 2 and np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
 
+    @property
+    def k(self) -> int:
+        """How many top words are compared (at most the words there are)."""
+        return min(self.top_k, len(self._vectors[0])) or 1
+
+    @property
+    def overlap(self) -> float:
+        """Share of LIME's top-k words among SHAP's top k."""
+        common, a, b = self._vectors
+        top_l = {common[i] for i in np.argsort(-np.abs(a))[: self.k]}
+        top_s = {common[i] for i in np.argsort(-np.abs(b))[: self.k]}
+        return len(top_l & top_s) / self.k
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"row": self.position, "why": self.why, "text": self.text, "lime_weights": dict(self.lime),
+                "shap_word_values": dict(self.shap), "spearman_lime_shap": self.spearman, "top_k_overlap": self.overlap}
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    """Token attributions of the sampled texts (and their words), the group of each, LIME rows."""
+
+    attr: TokenAttribution
+    rows: np.ndarray
+    positions: list[int]
+    per_row: list[dict[str, float]]
+    groups: Mapping[str, np.ndarray]
+    label: str
+    stratified_by: str
+    lime: tuple[LimeText, ...]
+
+    @property
+    def max_error(self) -> float:
+        """The largest additivity error over the explained texts."""
+        return float(self.attr.additivity_errors.max()) if len(self.attr.additivity_errors) else 0.0
+
+
+def _additivity(a: TextAnalysis, o: TextExplanationsOptions) -> Finding:
+    attr = a.attr
+    scale = max(float(np.abs(attr.output).max()) if len(attr.additivity_errors) else 1.0, 1.0)
+    ok = a.max_error <= o.additivity_tolerance * scale
+    return Finding(
+        "pass" if ok else "warn",
+        (f"Additivity: token attributions plus the base value reproduce the model output ({attr.output_space}) on the "
+         f"{len(a.rows)} explained texts within {a.max_error:.2e} (tolerance {o.additivity_tolerance * scale:.1e}).") if ok else
+        (f"Additivity does not hold: token attributions plus the base value differ from the model output by up to "
+         f"{a.max_error:.3g}; treat the attributions as approximate."), "additivity")
+
+
+def _identity(glob: pd.DataFrame, o: TextExplanationsOptions) -> Finding:
+    ranked = list(glob.index[: o.identity_top])
+    identity = [w for w in ranked if w in IDENTITY_TERMS]
+    return Finding(
+        "warn" if identity else "pass",
+        (f"Identity terms are among the {o.identity_top} most influential words: "
+         + ", ".join(f"{w!r} (rank {ranked.index(w) + 1}, mean SHAP {glob.loc[w, 'mean_present']:+.3g} where present)"
+                     for w in identity) + ". The counterfactual check tests whether swapping them changes decisions.")
+        if identity else
+        f"No identity term (pronoun, gendered noun or listed first name) is among the {o.identity_top} most influential words.",
+        "identity")
+
+
+def _lime(ctx: AuditContext, o: TextExplanationsOptions, column: str) -> list[LimeText]:
+    assert ctx.model is not None and ctx.classes is not None
+    chosen = lime_rows(ctx, o.lime_rows, o.lime_misclassified)
+    if not chosen:
+        return []
+    class_names = [str(c) for c in ctx.classes]
+    class_index, label = explained_class(ctx, o.explain_class)
+    cis = [int(class_index) if np.ndim(class_index) == 0 else int(np.asarray(class_index)[r]) for r, _ in chosen]
+    shap_rows = explain_tokens(ctx.model, ctx.sample.X, [r for r, _ in chosen], column, cis, log_odds=False, label=label,
+                               max_evals=o.max_evals)
+    S, out = ctx.sample, []
+    for j, ((row, why), c) in enumerate(zip(chosen, cis)):
+        lime = lime_words(ctx.model, S.X, row, column, c, class_names, seed=ctx.seed, samples=o.lime_samples)
+        position = int(S.positions[row])
+        name = ctx.row_name(position, None if ctx.id_column is None else S.frame[ctx.id_column].iloc[row])
+        out.append(LimeText(position, name, why, S.y_pred[row], S.y[row], str(S.X[column].iloc[row]), class_names[c], lime,
+                            word_totals(words(shap_rows.tokens[j], shap_rows.values[j])), o.top_k))
+    return out
+
+
+def _present_lime(a: TextAnalysis, o: TextExplanationsOptions) -> tuple[list[Figure], list[Finding], dict[str, Any]]:
+    if not a.lime:
+        return [], [], {}
+    figures = []
+    for r in a.lime:
+        order = sorted(r.lime, key=lambda w: -abs(r.lime[w]))[:8]
+        title = f"{r.name[0].upper()}{r.name[1:]} ({r.why}): predicted {r.prediction}, actual {r.actual}"
+        figures.append(Figure(f"LIME — {title}",
+                              bar_chart(order, [r.lime[w] for w in order],
+                                        colors=[PALETTE[0] if r.lime[w] >= 0 else PALETTE[3] for w in order],
+                                        xlabel=f"LIME weight toward {r.class_name}"),
+                              f"Text: “{r.text[:200]}{'…' if len(r.text) > 200 else ''}”. SHAP vs LIME rank correlation "
+                              f"{r.spearman:.2f}, top-{r.k} overlap {r.overlap:.0%}.", section=f"LIME: row {r.position} ({r.why})"))
+    agree = [r.spearman for r in a.lime]
+    metrics = {"lime_rows": len(a.lime), "lime_shap_spearman_mean": float(np.nanmean(agree)) if np.isfinite(agree).any() else None,
+               "lime_shap_top_k_overlap_mean": float(np.mean([r.overlap for r in a.lime]))}
+    mean_rho = metrics["lime_shap_spearman_mean"]
+    findings = []
+    if mean_rho is not None:
+        findings.append(Finding(
+            "pass" if mean_rho >= o.agreement_warn else "warn",
+            f"SHAP and LIME {'agree' if mean_rho >= o.agreement_warn else 'disagree'} on the words of the {len(a.lime)} "
+            f"explained rows: mean rank correlation {mean_rho:.2f} (warn below {o.agreement_warn}), top-{o.top_k} overlap "
+            f"{metrics['lime_shap_top_k_overlap_mean']:.0%}. LIME explains the probability of the class locally with "
+            f"{o.lime_samples} perturbed texts (words removed); SHAP masks pieces hierarchically.", "agreement"))
+    return figures, findings, metrics
 
 
 def _aggregate(per_row: list[dict[str, float]]) -> pd.DataFrame:
@@ -217,15 +295,14 @@ def _aggregate(per_row: list[dict[str, float]]) -> pd.DataFrame:
     return frame.sort_values(["mean_abs", "texts"], ascending=[False, False], kind="stable") if len(frame) else frame
 
 
-def _per_group(ctx: AuditContext, rows: np.ndarray, per_row: list[dict[str, float]], o: TextExplanationsOptions,
-               tables: list[Table]) -> dict[str, Any]:
+def _per_group(a: TextAnalysis, o: TextExplanationsOptions) -> tuple[list[Table], dict[str, Any]]:
     details: dict[str, Any] = {}
-    for col in ctx.sensitive_columns:
-        g = np.asarray(ctx.sample.groups[col])[rows]
+    tables = []
+    for col, g in a.groups.items():
         out = {}
         table_rows = []
         for name in sorted(set(g.tolist())):
-            members = [per_row[i] for i in np.flatnonzero(g == name)]
+            members = [a.per_row[i] for i in np.flatnonzero(g == name)]
             frame = _aggregate(members).head(o.top_words)
             out[name] = {"texts": len(members), "top": [{"word": w, "mean_abs": float(r.mean_abs)} for w, r in frame.iterrows()]}
             table_rows.append([name, len(members), ", ".join(f"{w} ({r.mean_abs:.3g})" for w, r in frame.head(10).iterrows())])
@@ -233,5 +310,4 @@ def _per_group(ctx: AuditContext, rows: np.ndarray, per_row: list[dict[str, floa
         tables.append(Table(f"Most influential words by {col}", ["group", "explained texts", "top words (mean |SHAP| per text)"],
                             table_rows, note="Words the model leans on within each group's explained texts; a word that "
                                              "matters for one group only deserves a look.", section="By sensitive group"))
-    return details
-
+    return tables, details

@@ -49,6 +49,7 @@ from raudit.errors import InputError
 from raudit.options import Options, option
 from raudit.report.format import interval, p_value
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, worst
+from raudit.stats.estimate import Tested
 from raudit.stats.groups import DISPARITIES, choose_reference, favourable_rates
 from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
 from raudit.stats.paired import DeLongResult, McNemarResult, bootstrap_p, bootstrap_weights, delong, mcnemar
@@ -430,15 +431,16 @@ class ArmRate:
     grouping: str
     group: str
     n: int
-    outcome_rate: float
-    decision_rate: float
-    outcome_ci: tuple[float, float]
-    decision_ci: tuple[float, float]
-    outcome_p: float
-    decision_p: float
-    outcome_p_holm: float
-    decision_p_holm: float
+    outcome: Tested
+    decision: Tested
     test: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (flat keys: ``outcome_rate``, ``outcome_ci``, ``outcome_p``, ``outcome_p_holm``, the same for decisions)."""
+        out: dict[str, Any] = {"arm": self.arm, "grouping": self.grouping, "group": self.group, "n": self.n}
+        for name, t in (("outcome", self.outcome), ("decision", self.decision)):
+            out.update({f"{name}_rate": t.value, f"{name}_ci": t.ci, f"{name}_p": t.p, f"{name}_p_holm": t.p_holm})
+        return {**out, "test": self.test}
 
 
 @dataclass(frozen=True)
@@ -520,9 +522,9 @@ def analyse_arms(
         lo_o, hi_o = wilson_interval(fn + tp, size)
         lo_d, hi_d = wilson_interval(fp + tp, size)
         tests = sorted({t for t in (to, td) if t and t != "none"})
-        rates.append(ArmRate(arm_name, grouping, group, size, (fn + tp) / size if size else float("nan"),
-                             (fp + tp) / size if size else float("nan"), (float(lo_o), float(hi_o)), (float(lo_d), float(hi_d)),
-                             po, pd_, float("nan"), float("nan"), " / ".join(tests)))
+        outcome = Tested((fn + tp) / size if size else float("nan"), (float(lo_o), float(hi_o)), po, to)
+        decision = Tested((fp + tp) / size if size else float("nan"), (float(lo_d), float(hi_d)), pd_, td)
+        rates.append(ArmRate(arm_name, grouping, group, size, outcome, decision, " / ".join(tests)))
         if not is_control:
             families.setdefault(grouping, []).append(len(rates) - 1)
 
@@ -547,10 +549,12 @@ def analyse_arms(
                 disparities += _disparity_changes(gname, gnames, ref, cells[c], cells[a], boot[:, c], boot[:, a], fairness, o,
                                                   fav_positive=favourable_is_positive, test="bootstrap within arms", arm=arms[a])
     for idx in families.values():  # Holm across the arms (and groups) of one grouping, for each rate
-        ho = holm([rates[i].outcome_p for i in idx])
-        hd = holm([rates[i].decision_p for i in idx])
+        ho = holm([rates[i].outcome.p for i in idx])
+        hd = holm([rates[i].decision.p for i in idx])
         for i, po, pd_ in zip(idx, ho, hd):
-            rates[i] = dataclasses.replace(rates[i], outcome_p_holm=float(po), decision_p_holm=float(pd_))
+            rate = rates[i]
+            rates[i] = dataclasses.replace(rate, outcome=dataclasses.replace(rate.outcome, p_holm=float(po)),
+                                           decision=dataclasses.replace(rate.decision, p_holm=float(pd_)))
     n = {arms[a]: int(overall[a].sum()) for a in range(k)}
     return ArmsAnalysis(tuple(arms), control, n, tuple(rates), tuple(disparities), o.bootstrap_rounds, level, how)
 
@@ -774,8 +778,8 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
             [*(["group"] if grouping else []), "arm", "n", f"outcome rate ({level:.0%} CI)", "p vs control (Holm)",
              f"decision rate ({level:.0%} CI)", "p vs control (Holm)", "test"],
             [[*([r.group] if grouping else []), r.arm + (" (control)" if r.arm == analysis.control else ""), r.n,
-              Estimate(_number(r.outcome_rate), *r.outcome_ci), _number(r.outcome_p_holm),
-              Estimate(_number(r.decision_rate), *r.decision_ci), _number(r.decision_p_holm), r.test or "—"]
+              Estimate(_number(r.outcome.value), *r.outcome.ci), _number(r.outcome.p_holm),
+              Estimate(_number(r.decision.value), *r.decision.ci), _number(r.decision.p_holm), r.test or "—"]
              for r in sorted(rows, key=lambda r: (r.group, r.arm))],
             formats=[*(["text"] if grouping else []), "text", "int", "3f", "p", "3f", "p", "text"],
             note="Each arm against the control arm (independent samples): chi-square, or Fisher's exact test when an expected "
@@ -784,14 +788,14 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
             section="Rates" if not grouping else grouping, appendix=" × " in grouping,
         ))
     tested = [r for r in analysis.rates if r.arm != analysis.control]
-    significant = sum(np.isfinite(r.decision_p_holm) and r.decision_p_holm < options.alpha for r in tested)
+    significant = sum(np.isfinite(r.decision.p_holm) and r.decision.p_holm < options.alpha for r in tested)
     rates = CheckResult(
         name="ab.rates", title="Outcome and decision rates by arm", status="pass",
         summary=f"{significant} of {len(tested)} decision-rate differences from the control arm are significant after Holm's "
                 "correction",
-        metrics={**{f"{r.arm}.decision_rate": r.decision_rate for r in analysis.rates if not r.grouping},
-                 **{f"{r.arm}.outcome_rate": r.outcome_rate for r in analysis.rates if not r.grouping}},
-        tables=tables, details={"rates": [r.__dict__ for r in analysis.rates], "control": analysis.control},
+        metrics={**{f"{r.arm}.decision_rate": r.decision.value for r in analysis.rates if not r.grouping},
+                 **{f"{r.arm}.outcome_rate": r.outcome.value for r in analysis.rates if not r.grouping}},
+        tables=tables, details={"rates": [r.to_dict() for r in analysis.rates], "control": analysis.control},
     )
     statuses = [d.status for d in analysis.disparities if d.status != "skipped"]
     fairness = CheckResult(
