@@ -458,7 +458,7 @@ class AuditConfig:
         return cls().replace(**flat)
 
 
-def _coerce(key: str, value: Any, source: str) -> Any:
+def _coerce(key: str, value: Any, source: str) -> Any:  # size: one branch per kind of value a raudit.toml key holds
     """Check one top-level value's type and turn lists into tuples."""
     if key in _LIST_KEYS:
         if isinstance(value, str):

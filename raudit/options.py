@@ -129,7 +129,7 @@ def _is_union(tp: Any) -> bool:
     return get_origin(tp) in (typing.Union, types.UnionType)
 
 
-def _convert(value: Any, tp: Any, where: str) -> Any:
+def _convert(value: Any, tp: Any, where: str) -> Any:  # size: one branch per option type an Options dataclass may declare
     """Check ``value`` against the annotation ``tp``; return it in the declared form (lists become tuples)."""
     if _is_union(tp):
         args = [a for a in get_args(tp) if a is not type(None)]

@@ -25,7 +25,7 @@ mergeable.
 :func:`cramers_v`, :class:`Tested` (an estimate with its interval and test, the record every check
 judges).
 
-**Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ModelInfo`,
+**Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ColumnProfile`, :class:`ModelInfo`,
 :func:`profile_frame`, :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
 :class:`CategoricalSketch`, :class:`Sketch`, :func:`numeric_shift`, :func:`categorical_shift`,
 :class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`.
@@ -48,7 +48,7 @@ from __future__ import annotations
 from raudit.engine.check import Check
 from raudit.engine.context import AuditContext, Facts
 from raudit.engine.passes import Batch, Plan
-from raudit.engine.profile import ModelInfo, Profile, fine_group_values, profile_frame, regroup
+from raudit.engine.profile import ColumnProfile, ModelInfo, Profile, fine_group_values, profile_frame, regroup
 from raudit.engine.roles import Roles
 from raudit.engine.rows import Overlap, RowOverlap
 from raudit.engine.rows import usable as usable_row_sketch
@@ -104,7 +104,8 @@ __all__ = [
     # statistics
     "wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "Tested",
     # reference profiles and sketches
-    "Profile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch", "CategoricalSketch",
+    "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch",
+    "CategoricalSketch",
     "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points",
     # presenting
     "CheckResult", "Finding", "Table", "Figure", "Estimate", "Status", "worst", "grade", "slug",

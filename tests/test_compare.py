@@ -18,7 +18,7 @@ from raudit.api.compare import compare, compare_arms
 from raudit.checks.fairness import FairnessOptions
 from raudit.checks.performance import expected_calibration_error
 from raudit.cli import main
-from raudit.comparison.analysis import CompareOptions, analyse_arms, analyse_pair
+from raudit.comparison.analysis import CompareOptions, Pair, analyse_arms, analyse_pair
 from raudit.stats.inference import holm, two_proportion_pvalue
 from raudit.stats.paired import delong, mcnemar
 
@@ -123,7 +123,7 @@ def _arrays(n=4000, seed=0):
 def test_numbers_match_independent_computations():
     y, sa, sb, sens = _arrays()
     pa, pb = (sa >= 0.5).astype(int), (sb >= 0.5).astype(int)
-    a = analyse_pair(y, pa, pb, sa, sb, sens, fairness=FairnessOptions(), options=CompareOptions(bootstrap_rounds=200),
+    a = analyse_pair(Pair(y, pa, pb, sa, sb, sens), fairness=FairnessOptions(), options=CompareOptions(bootstrap_rounds=200),
                      rng=np.random.default_rng(0))
     m = {x.name: x for x in a.metrics}
     assert m["accuracy"].a == pytest.approx((pa == y).mean()) and m["accuracy"].b == pytest.approx((pb == y).mean())
@@ -150,12 +150,12 @@ def test_margin_broken_without_significance_warns_and_with_it_fails():
     pb = y.copy()
     pb[:3] = 1 - pb[:3]  # 3 of 80 rows worse: accuracy −0.0375, beyond the 0.01 margin, but only 3 discordant rows
     sens = pd.DataFrame({"sex": ["F", "M"] * 40})
-    a = analyse_pair(y, pa, pb, None, None, sens, fairness=FairnessOptions(), options=CompareOptions(bootstrap_rounds=100),
+    a = analyse_pair(Pair(y, pa, pb, None, None, sens), fairness=FairnessOptions(), options=CompareOptions(bootstrap_rounds=100),
                      rng=np.random.default_rng(0))
     acc = [m for m in a.metrics if m.name == "accuracy"][0]
     assert acc.status == "warn" and "McNemar" in acc.test and "exact binomial" in acc.test and acc.p == pytest.approx(0.25)
     pb[:40] = 1 - y[:40]  # 40 of 80 rows worse
-    a = analyse_pair(y, pa, pb, None, None, sens, fairness=FairnessOptions(), options=CompareOptions(bootstrap_rounds=100),
+    a = analyse_pair(Pair(y, pa, pb, None, None, sens), fairness=FairnessOptions(), options=CompareOptions(bootstrap_rounds=100),
                      rng=np.random.default_rng(0))
     acc = [m for m in a.metrics if m.name == "accuracy"][0]
     assert acc.status == "fail" and acc.p < 1e-6 and "chi-square" in acc.test
@@ -351,7 +351,7 @@ def test_without_sensitive_columns_the_groups_are_skipped_and_say_why():
 
     y, sa, sb, _sens = _arrays(500)
     p = (sa >= 0.5).astype(int)
-    a = analyse_pair(y, p, p, sa, sa, pd.DataFrame(index=range(500)), fairness=FairnessOptions(),
+    a = analyse_pair(Pair(y, p, p, sa, sa, pd.DataFrame(index=range(500))), fairness=FairnessOptions(),
                      options=CompareOptions(bootstrap_rounds=50), rng=np.random.default_rng(0))
     gate, _performance, fairness = present_pair(a, CompareOptions(), fairness_options={})
     assert fairness.status == "skipped" and "--sensitive" in fairness.summary

@@ -27,3 +27,36 @@ def test_mypy_is_clean():
         pytest.skip("mypy is not installed (pip install -e '.[dev]')")
     done = subprocess.run([str(mypy)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+#: A function longer than this (lines, docstring included) or more complex (radon's cyclomatic complexity) needs a reason.
+MAX_LINES, MAX_COMPLEXITY = 60, 15
+
+
+def test_long_or_complex_functions_say_why():
+    """Every function over 60 lines or of cyclomatic complexity over 15 carries a one-line ``# size:`` reason.
+
+    The reason stands on its signature or on the comment line right above the function (and its decorators).
+    """
+    import ast
+
+    radon = pytest.importorskip("radon.complexity")
+    unexplained = []
+    for path in sorted((ROOT / "raudit").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        complexity = {}
+        for block in radon.cc_visit(source):
+            for b in [block, *getattr(block, "methods", []), *getattr(block, "closures", [])]:
+                complexity[(b.name, b.lineno)] = b.complexity
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            size, cc = node.end_lineno - node.lineno + 1, complexity.get((node.name, node.lineno), 0)
+            if size <= MAX_LINES and cc <= MAX_COMPLEXITY:
+                continue
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            signature = "\n".join(lines[first - 2: node.body[0].lineno - 1])
+            if "# size: " not in signature:
+                unexplained.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({size} lines, complexity {cc})")
+    assert not unexplained, "give each a reason (# size: ...) on its def line, or split it:\n" + "\n".join(unexplained)

@@ -59,7 +59,7 @@ def audit(
     reference: str | Path | None = None,
     client: Any = None,
     invocation: Invocation | None = None,
-) -> Report:
+) -> Report:  # size: the public API's numpydoc docstring; the body is ten lines
     """Audit a model on labelled data and return a :class:`Report`.
 
     Parameters

@@ -17,7 +17,7 @@ from raudit.api.assemble import assemble
 from raudit.api.plugins import PluginInfo, builtin
 from raudit.api.prepare import Prepared, configured, open_data, prepare, resolved_trust
 from raudit.api.runner import PlannedCheck
-from raudit.comparison.analysis import EVIDENCE, CompareOptions, analyse_arms, analyse_pair, present_arms, present_pair
+from raudit.comparison.analysis import EVIDENCE, CompareOptions, Pair, analyse_arms, analyse_pair, present_arms, present_pair
 from raudit.config import AuditConfig, EngineSettings
 from raudit.errors import InputError
 from raudit.report.report import Report
@@ -61,7 +61,7 @@ def compare(
     trust_model: bool | None = None,
     command: list[str] | None = None,
     trust_sources: Mapping[str, str] | None = None,
-) -> Report:
+) -> Report:  # size: the public API's docstring, then one preparation per model and the checks both must pass
     """Compare a challenger model with the champion on the same labelled data, and gate the release.
 
     Both models go through the same safe loaders; the data is read and
@@ -123,11 +123,11 @@ def compare(
 
     names = tuple(f"{which} ({path.name if path else 'in memory'})" for which, path in
                   (("champion", a.model_path), ("challenger", b.model_path)))
-    analysis = analyse_pair(
-        is_positive(ca.y), is_positive(ca.y_pred), is_positive(cb.y_pred), ca.y_score, cb.y_score, ca.sensitive,
-        fairness=fairness.options, options=options, rng=ca.rng("compare"), calibration_bins=calibration_bins,
-        favourable_is_positive=bool(ca.favourable == positive), bins=cfg.roles.bins, names=names,  # type: ignore[arg-type]
-    )
+    pair = Pair(is_positive(ca.y), is_positive(ca.y_pred), is_positive(cb.y_pred), ca.y_score, cb.y_score, ca.sensitive,
+                names)  # type: ignore[arg-type]
+    analysis = analyse_pair(pair, fairness=fairness.options, options=options, rng=ca.rng("compare"),
+                            calibration_bins=calibration_bins, favourable_is_positive=bool(ca.favourable == positive),
+                            bins=cfg.roles.bins)
     results = present_pair(analysis, options, fairness_options=fairness.options.to_dict())  # type: ignore[union-attr]
     from raudit.report.lineage import file_info, model_params
 

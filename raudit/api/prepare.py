@@ -112,6 +112,7 @@ def resolved_trust(config: Any, cfg: AuditConfig, trust_model: bool | None,
     return sources
 
 
+# size: one branch per kind of data a user can give (DataFrame, file, glob, list, URL)
 def open_data(data: Any, settings: EngineSettings) -> OpenedData:
     """The rows to audit as a DataFrame or a streaming source, and the engine that reads them.
 
@@ -160,6 +161,7 @@ def _as_frame(data: Any) -> pd.DataFrame:
     return df
 
 
+# size: documents every step of the one preparation; the body is those steps in order
 def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[PlannedCheck] = (),
             validators: Sequence[PlannedCheck] = (), y_pred: str | None = None, y_score: str | None = None,
             passes: int = 2, client: Any = None, command: list[str] | None = None,

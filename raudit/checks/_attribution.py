@@ -80,6 +80,7 @@ def column_map(pre: Any, columns: list[str]) -> list[str] | None:
     return _through(pre, list(columns), list(columns))
 
 
+# size: maps encoded features back through every scikit-learn transformer kind
 def _through(step: Any, origin: list[str], names: list[str]) -> list[str] | None:
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline

@@ -158,6 +158,7 @@ class CounterfactualCheck(Check):
             raise ConfigError(f"text column {column!r} is not one of the model's inputs ({', '.join(map(str, facts.features))})",
                               hint="name the column of texts the model reads with --text-column")
 
+    # size: one loop over swap lists, directions and single terms; the measuring is in _measure
     def analyse(self, ctx: AuditContext, options: CounterfactualOptions) -> CounterfactualAnalysis:
         """Rewrite the sampled texts with each swap, predict them again, and measure and judge what changed."""
         o = options
@@ -220,90 +221,114 @@ class CounterfactualCheck(Check):
 
     def present(self, analysis: CounterfactualAnalysis, options: CounterfactualOptions) -> CheckResult:
         """Findings for the swaps beyond thresholds, the table of swaps, the score-change chart, examples."""
-        o, swaps, sample_n, score_words = options, analysis.swaps, analysis.rows_sampled, analysis.score_words
-        findings: list[Finding] = []
-        bad = sorted([s for s in swaps if s.status in ("fail", "warn")],
-                     key=lambda s: (s.status != "fail", s.kind != "list", -max(s.flip_rate, abs(np.nan_to_num(s.change.value)))))
-        for s in bad[: o.max_findings]:
-            findings.append(Finding(s.status, _sentence(s, score_words), f"{s.list_name}/{s.label}"))
-        if len(bad) > o.max_findings:
-            findings.append(Finding("warn", f"{len(bad) - o.max_findings} more swaps beyond thresholds are in the table.", "more"))
-        lists = [sl.name for sl in o.swap_lists()]
-        for name in lists:
-            mine = [s for s in swaps if s.list_name == name]
-            changed = sum(s.n for s in mine if s.kind == "list")
-            if changed == 0:
-                findings.append(Finding("skipped", f"[{name}] No sampled text contains a term of this list: nothing to test.",
-                                        f"{name}/none"))
-            elif not any(s.status in ("fail", "warn") for s in mine):
-                n_judged = sum(s.status != "skipped" for s in mine)
-                findings.append(Finding("pass", f"[{name}] No swap beyond the thresholds: {changed:,} texts rewritten, "
-                                                f"{n_judged} swap(s) judged.", f"{name}/ok"))
-        if not lists:
-            findings.append(Finding("skipped", "No swap list configured ([check.counterfactual].lists and custom are empty).", "none"))
-
-        def ci(lo: float, hi: float, digits: int = 3) -> str:
-            return "—" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{lo:.{digits}f}–{hi:.{digits}f}"
-
-        def p(v: float) -> str:
-            return "—" if not np.isfinite(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
-
-        def pct(v: float) -> str:
-            return "—" if not np.isfinite(v) else f"{v:.1%}"
-
-        rows = [[s.list_name, s.label, s.n,
-                 f"{s.flips} ({pct(s.flip_rate)}; {ci(*s.flip.ci)})" if s.flips or np.isfinite(s.flip.low) else "—",
-                 f"{s.to_negative} / {s.to_positive}", p(s.flip.p_holm),
-                 "—" if not np.isfinite(s.change.value) else f"{s.change.value:+.3f} ({s.change.low:+.3f} to {s.change.high:+.3f})",
-                 p(s.change.p_holm),
-                 s.status] for s in swaps if s.n]
-        tables = [Table(
-            "Swaps: decision flips and score change",
-            ["list", "swap", "texts changed", "flips (rate; 95 % CI)", "to negative / positive", "p flips (McNemar, Holm)",
-             f"mean change of the {score_words} (95 % CI)", "p change (t-test, Holm)", "status"],
-            rows,
-            note=f"{sample_n:,} rows sampled (seeded) of {analysis.rows:,}; a swap counts only the texts it changes (swaps that "
-                 "change none are left out here and listed in report.json). Intervals: Wilson for the flip rate, t for the "
-                 "mean change. A list swaps "
-                 "every listed term of a text both ways; the text counts in the direction most of its terms point. Thresholds: "
-                 f"flip rate {o.flip_rate_max}, mean score change ±{o.score_change_max}; fail = beyond a threshold and significant "
-                 f"(α = {o.alpha}, Holm across swaps); warn = beyond it without significant evidence; skipped = fewer than "
-                 f"{o.min_texts} texts. Decision = the class of highest probability.",
-            section="Swaps")]
+        o, swaps = options, analysis.swaps
+        tables = [_swap_table(analysis, o), *_example_tables(swaps, o)]
         listed = [s for s in swaps if s.kind == "list" and s.n]
         figures = []
         if listed:
             figures.append(Figure(
                 "Mean change of the score per swap",
                 bar_chart([s.label for s in listed], [s.change.value for s in listed], lows=[s.change.low for s in listed],
-                          highs=[s.change.high for s in listed], xlabel=f"mean change of the {score_words} (95 % CI)",
+                          highs=[s.change.high for s in listed], xlabel=f"mean change of the {analysis.score_words} (95 % CI)",
                           colors=[PALETTE[3] if s.status == "fail" else PALETTE[0] for s in listed]),
                 "Negative: the rewritten texts score lower than the originals.", section="Swaps"))
-        for name in lists:
-            examples = sorted((e for s in swaps if s.list_name == name and s.kind == "list" for e in s.examples),
-                              key=lambda e: -abs(e["change"]))[: o.examples]
-            if examples:
-                tables.append(Table(f"{name}: rewritten texts with the largest score change",
-                                    ["row", "original", "rewritten", "score before", "score after", "decision before → after"],
-                                    [[e["row"], e["original"], e["rewritten"], e["before"], e["after"], e["decisions"]]
-                                     for e in examples], section="Examples"))
-        judged = [s for s in swaps if s.status != "skipped"]
-        metrics: dict[str, Any] = {"rows_sampled": sample_n, "swaps_judged": len(judged),
-                                   "swaps_failed": sum(s.status == "fail" for s in swaps),
-                                   "swaps_warned": sum(s.status == "warn" for s in swaps)}
-        if judged:
-            worst_flip = max(judged, key=lambda s: s.flip_rate)
-            metrics.update({"max_flip_rate": worst_flip.flip_rate, "max_flip_rate_swap": f"{worst_flip.list_name}: {worst_flip.label}"})
-            finite = [s for s in judged if np.isfinite(s.change.value)]
-            if finite:
-                worst_change = max(finite, key=lambda s: abs(s.change.value))
-                metrics.update({"max_abs_score_change": abs(worst_change.change.value),
-                                "max_abs_score_change_swap": f"{worst_change.list_name}: {worst_change.label}"})
-        summary = (f"{metrics['swaps_failed']} swap(s) fail, {metrics['swaps_warned']} warn of {len(judged)} judged"
+        metrics = _metrics(analysis)
+        judged = metrics["swaps_judged"]
+        summary = (f"{metrics['swaps_failed']} swap(s) fail, {metrics['swaps_warned']} warn of {judged} judged"
                    + (f"; largest flip rate {metrics['max_flip_rate']:.1%} ({metrics['max_flip_rate_swap']})" if judged else ""))
-        details = {"sources": dict(analysis.sources), "score": score_words,
-                   "swaps": [_swap_dict(s) for s in swaps]}
-        return self.result(findings=findings, summary=summary, metrics=metrics, tables=tables, figures=figures, details=details)
+        details = {"sources": dict(analysis.sources), "score": analysis.score_words, "swaps": [_swap_dict(s) for s in swaps]}
+        return self.result(findings=_findings(analysis, o), summary=summary, metrics=metrics, tables=tables, figures=figures,
+                           details=details)
+
+
+def _findings(a: CounterfactualAnalysis, o: CounterfactualOptions) -> list[Finding]:
+    """The swaps beyond thresholds (fail first, lists before terms, largest effect first), then each list's verdict."""
+    swaps = a.swaps
+    findings: list[Finding] = []
+    bad = sorted([s for s in swaps if s.status in ("fail", "warn")],
+                 key=lambda s: (s.status != "fail", s.kind != "list", -max(s.flip_rate, abs(np.nan_to_num(s.change.value)))))
+    for s in bad[: o.max_findings]:
+        findings.append(Finding(s.status, _sentence(s, a.score_words), f"{s.list_name}/{s.label}"))
+    if len(bad) > o.max_findings:
+        findings.append(Finding("warn", f"{len(bad) - o.max_findings} more swaps beyond thresholds are in the table.", "more"))
+    lists = list(a.sources)
+    for name in lists:
+        mine = [s for s in swaps if s.list_name == name]
+        changed = sum(s.n for s in mine if s.kind == "list")
+        if changed == 0:
+            findings.append(Finding("skipped", f"[{name}] No sampled text contains a term of this list: nothing to test.",
+                                    f"{name}/none"))
+        elif not any(s.status in ("fail", "warn") for s in mine):
+            n_judged = sum(s.status != "skipped" for s in mine)
+            findings.append(Finding("pass", f"[{name}] No swap beyond the thresholds: {changed:,} texts rewritten, "
+                                            f"{n_judged} swap(s) judged.", f"{name}/ok"))
+    if not lists:
+        findings.append(Finding("skipped", "No swap list configured ([check.counterfactual].lists and custom are empty).", "none"))
+    return findings
+
+
+def _ci(lo: float, hi: float, digits: int = 3) -> str:
+    return "—" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{lo:.{digits}f}–{hi:.{digits}f}"
+
+
+def _p(v: float) -> str:
+    return "—" if not np.isfinite(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
+
+
+def _pct(v: float) -> str:
+    return "—" if not np.isfinite(v) else f"{v:.1%}"
+
+
+def _swap_table(a: CounterfactualAnalysis, o: CounterfactualOptions) -> Table:
+    rows = [[s.list_name, s.label, s.n,
+             f"{s.flips} ({_pct(s.flip_rate)}; {_ci(*s.flip.ci)})" if s.flips or np.isfinite(s.flip.low) else "—",
+             f"{s.to_negative} / {s.to_positive}", _p(s.flip.p_holm),
+             "—" if not np.isfinite(s.change.value) else f"{s.change.value:+.3f} ({s.change.low:+.3f} to {s.change.high:+.3f})",
+             _p(s.change.p_holm),
+             s.status] for s in a.swaps if s.n]
+    return Table(
+        "Swaps: decision flips and score change",
+        ["list", "swap", "texts changed", "flips (rate; 95 % CI)", "to negative / positive", "p flips (McNemar, Holm)",
+         f"mean change of the {a.score_words} (95 % CI)", "p change (t-test, Holm)", "status"],
+        rows,
+        note=f"{a.rows_sampled:,} rows sampled (seeded) of {a.rows:,}; a swap counts only the texts it changes (swaps that "
+             "change none are left out here and listed in report.json). Intervals: Wilson for the flip rate, t for the "
+             "mean change. A list swaps "
+             "every listed term of a text both ways; the text counts in the direction most of its terms point. Thresholds: "
+             f"flip rate {o.flip_rate_max}, mean score change ±{o.score_change_max}; fail = beyond a threshold and significant "
+             f"(α = {o.alpha}, Holm across swaps); warn = beyond it without significant evidence; skipped = fewer than "
+             f"{o.min_texts} texts. Decision = the class of highest probability.",
+        section="Swaps")
+
+
+def _example_tables(swaps: tuple[Swap, ...], o: CounterfactualOptions) -> list[Table]:
+    tables = []
+    for name in dict.fromkeys(s.list_name for s in swaps):
+        examples = sorted((e for s in swaps if s.list_name == name and s.kind == "list" for e in s.examples),
+                          key=lambda e: -abs(e["change"]))[: o.examples]
+        if examples:
+            tables.append(Table(f"{name}: rewritten texts with the largest score change",
+                                ["row", "original", "rewritten", "score before", "score after", "decision before → after"],
+                                [[e["row"], e["original"], e["rewritten"], e["before"], e["after"], e["decisions"]]
+                                 for e in examples], section="Examples"))
+    return tables
+
+
+def _metrics(a: CounterfactualAnalysis) -> dict[str, Any]:
+    swaps = a.swaps
+    judged = [s for s in swaps if s.status != "skipped"]
+    metrics: dict[str, Any] = {"rows_sampled": a.rows_sampled, "swaps_judged": len(judged),
+                               "swaps_failed": sum(s.status == "fail" for s in swaps),
+                               "swaps_warned": sum(s.status == "warn" for s in swaps)}
+    if judged:
+        worst_flip = max(judged, key=lambda s: s.flip_rate)
+        metrics.update({"max_flip_rate": worst_flip.flip_rate, "max_flip_rate_swap": f"{worst_flip.list_name}: {worst_flip.label}"})
+        finite = [s for s in judged if np.isfinite(s.change.value)]
+        if finite:
+            worst_change = max(finite, key=lambda s: abs(s.change.value))
+            metrics.update({"max_abs_score_change": abs(worst_change.change.value),
+                            "max_abs_score_change_swap": f"{worst_change.list_name}: {worst_change.label}"})
+    return metrics
 
 
 def _decision_index(ctx: AuditContext, rows: np.ndarray) -> np.ndarray:

@@ -50,6 +50,7 @@ from raudit.plugin import (
     CategoricalSketch,
     Check,
     CheckResult,
+    ColumnProfile,
     ConfigError,
     Estimate,
     Facts,
@@ -372,6 +373,7 @@ def _holm_judge(items: list[tuple[float, float, float, float]], alpha: float) ->
 
 
 # -- data ---------------------------------------------------------------------------------------------
+# size: pairs the columns of both profiles and tests their distributions and missing rates as one family
 def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]], *,
                 model_audit: bool) -> list[ColumnDrift]:
     pending: list[dict[str, Any]] = []
@@ -386,19 +388,8 @@ def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[S
                       + ".", "absent"))
     for col in cur.columns:
         rc = ref.column(col.name)
-        if rc is None:
-            continue
-        a, b = rc.sketch, col.sketch
-        row: dict[str, Any] = {"name": col.name, "roles": col.roles, "kind": b.kind, "missing_ref": a.missing_rate,
-                               "missing_cur": b.missing_rate, "numeric": None, "categorical": None, "note": ""}
-        if a.kind != b.kind and a.count and b.count:
-            row["note"] = f"type changed: {a.kind} in the reference, {b.kind} now"
-        elif isinstance(a, NumericSketch) and isinstance(b, NumericSketch):
-            row["numeric"] = numeric_shift(a, b, psi_bins=o.psi_bins)
-            row["mean_ref"], row["mean_cur"] = a.mean, b.mean
-        elif isinstance(a, CategoricalSketch) and isinstance(b, CategoricalSketch):
-            row["categorical"] = categorical_shift(a, b)
-        pending.append(row)
+        if rc is not None:
+            pending.append(_column_shift(rc, col, o))
     tests: list[tuple[float, float, float, float]] = []
     for row in pending:
         shift = row["numeric"] or row["categorical"]
@@ -422,6 +413,21 @@ def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[S
         out.append(ColumnDrift(distribution=None if di is None else judged[di], missing=None if mi is None else judged[mi],
                                **row))
     return out
+
+
+def _column_shift(rc: ColumnProfile, col: ColumnProfile, o: DriftOptions) -> dict[str, Any]:
+    """One column's shift, reference vs current (numeric or categorical), before it is tested; a changed type is noted."""
+    a, b = rc.sketch, col.sketch
+    row: dict[str, Any] = {"name": col.name, "roles": col.roles, "kind": b.kind, "missing_ref": a.missing_rate,
+                           "missing_cur": b.missing_rate, "numeric": None, "categorical": None, "note": ""}
+    if a.kind != b.kind and a.count and b.count:
+        row["note"] = f"type changed: {a.kind} in the reference, {b.kind} now"
+    elif isinstance(a, NumericSketch) and isinstance(b, NumericSketch):
+        row["numeric"] = numeric_shift(a, b, psi_bins=o.psi_bins)
+        row["mean_ref"], row["mean_cur"] = a.mean, b.mean
+    elif isinstance(a, CategoricalSketch) and isinstance(b, CategoricalSketch):
+        row["categorical"] = categorical_shift(a, b)
+    return row
 
 
 # -- model outputs, label and performance -----------------------------------------------------------------
@@ -481,34 +487,42 @@ def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple
         notes.append(("warn", f"The reference's positive class is {ref.positive_label!r}, the audit's {cur.positive_label!r}: "
                               "performance and fairness drift are not compared.", "positive_label"))
     elif ref.has_predictions:
-        if ref.correct is not None and cur.correct is not None and ref.rows and cur.rows:
-            a, b = ref.correct / ref.rows, cur.correct / cur.rows
-            p, test = two_proportion_pvalue(ref.correct, ref.rows, cur.correct, cur.rows)
-            raw.append({"key": "accuracy", "label": "Accuracy", "reference": a, "current": b, "change": b - a,
-                        "ci": _newcombe(ref.correct, ref.rows, cur.correct, cur.rows), "test": test})
-            tests.append((max(a - b, 0.0), p, o.accuracy_drop_warn, o.accuracy_drop_fail))
-        if ref.overall is not None and cur.overall is not None and ref.overall.hist is not None and cur.overall.hist is not None:
-            a, b = float(ref.overall.auc()[0]), float(cur.overall.auc()[0])
-            se = math.hypot(_auc_se(a, *_pos_neg(ref.overall)), _auc_se(b, *_pos_neg(cur.overall)))
-            if math.isfinite(se) and se > 0:
-                from scipy.stats import norm
-
-                p = float(2 * norm.sf(abs(b - a) / se))
-                raw.append({"key": "roc_auc", "label": "ROC-AUC", "reference": a, "current": b, "change": b - a,
-                            "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Hanley–McNeil z"})
-                tests.append((max(a - b, 0.0), p, o.roc_auc_drop_warn, o.roc_auc_drop_fail))
-        if ref.abs_error is not None and cur.abs_error is not None and ref.abs_error.count and cur.abs_error.count:
-            a, b = ref.abs_error.mean, cur.abs_error.mean
-            se = math.hypot(ref.abs_error.std / math.sqrt(ref.abs_error.count), cur.abs_error.std / math.sqrt(cur.abs_error.count))
-            from scipy.stats import norm
-
-            p = float(2 * norm.sf(abs(b - a) / se)) if se > 0 else (0.0 if b != a else 1.0)
-            raw.append({"key": "mae", "label": "Mean absolute error", "reference": a, "current": b, "change": b - a,
-                        "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Welch z"})
-            tests.append((max((b - a) / a, 0.0) if a > 0 else (math.inf if b > 0 else 0.0), p,
-                          o.mae_increase_warn, o.mae_increase_fail))
+        for row, test in _performance_drift(ref, cur, o):
+            raw.append(row)
+            tests.append(test)
     judged = _holm_judge(tests, o.alpha)
     return [OutputDrift(judged=j, **r) for r, j in zip(raw, judged)]
+
+
+# size: three performance comparisons, each with its own interval and test
+def _performance_drift(ref: Profile, cur: Profile,
+                       o: DriftOptions) -> list[tuple[dict[str, Any], tuple[float, float, float, float]]]:
+    """Accuracy (Newcombe), ROC-AUC (Hanley–McNeil) and MAE (Welch z) then and now, each with the test it is judged by."""
+    from scipy.stats import norm
+
+    out = []
+    if ref.correct is not None and cur.correct is not None and ref.rows and cur.rows:
+        a, b = ref.correct / ref.rows, cur.correct / cur.rows
+        p, test = two_proportion_pvalue(ref.correct, ref.rows, cur.correct, cur.rows)
+        out.append(({"key": "accuracy", "label": "Accuracy", "reference": a, "current": b, "change": b - a,
+                     "ci": _newcombe(ref.correct, ref.rows, cur.correct, cur.rows), "test": test},
+                    (max(a - b, 0.0), p, o.accuracy_drop_warn, o.accuracy_drop_fail)))
+    if ref.overall is not None and cur.overall is not None and ref.overall.hist is not None and cur.overall.hist is not None:
+        a, b = float(ref.overall.auc()[0]), float(cur.overall.auc()[0])
+        se = math.hypot(_auc_se(a, *_pos_neg(ref.overall)), _auc_se(b, *_pos_neg(cur.overall)))
+        if math.isfinite(se) and se > 0:
+            p = float(2 * norm.sf(abs(b - a) / se))
+            out.append(({"key": "roc_auc", "label": "ROC-AUC", "reference": a, "current": b, "change": b - a,
+                         "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Hanley–McNeil z"},
+                        (max(a - b, 0.0), p, o.roc_auc_drop_warn, o.roc_auc_drop_fail)))
+    if ref.abs_error is not None and cur.abs_error is not None and ref.abs_error.count and cur.abs_error.count:
+        a, b = ref.abs_error.mean, cur.abs_error.mean
+        se = math.hypot(ref.abs_error.std / math.sqrt(ref.abs_error.count), cur.abs_error.std / math.sqrt(cur.abs_error.count))
+        p = float(2 * norm.sf(abs(b - a) / se)) if se > 0 else (0.0 if b != a else 1.0)
+        out.append(({"key": "mae", "label": "Mean absolute error", "reference": a, "current": b, "change": b - a,
+                     "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Welch z"},
+                    (max((b - a) / a, 0.0) if a > 0 else (math.inf if b > 0 else 0.0), p, o.mae_increase_warn, o.mae_increase_fail)))
+    return out
 
 
 def _pos_neg(gc: GroupCounts) -> tuple[int, int]:
@@ -572,6 +586,7 @@ def _bootstrap_ratio(cells_ref: np.ndarray, cells_cur: np.ndarray, rounds: int, 
     return float(lo), float(hi)
 
 
+# size: regroups each sensitive column's fine counts to common bins before comparing
 def _fairness_drift(ref: Profile, cur: Profile, o: DriftOptions, rng: np.random.Generator,
                     notes: list[tuple[Status, str, str]]) -> list[FeatureDrift]:
     if ref.task != "binary" or cur.task != "binary" or not ref.groups:
@@ -629,7 +644,7 @@ def _gap_change(cells: Sequence[tuple[int, int]]) -> tuple[float, tuple[float, f
 
 
 def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: DriftOptions,
-             rng: np.random.Generator) -> FeatureDrift:
+             rng: np.random.Generator) -> FeatureDrift:  # size: assembles the per-rate rows, their Holm family and the ratio of one feature
     common = [g for g in g_ref.groups if g in g_cur.groups]
     unmatched = tuple((g, int(g_ref.n[g_ref.groups.index(g)]) if g in g_ref.groups else 0,
                        int(g_cur.n[g_cur.groups.index(g)]) if g in g_cur.groups else 0)
@@ -637,85 +652,98 @@ def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: Dri
     if not common:
         return FeatureDrift(name, how, (), None, unmatched, skipped="not compared: no group occurs in both")
     ref_group = max(common, key=lambda g: (int(g_ref.n[g_ref.groups.index(g)]), g))
-    raw: list[dict[str, Any]] = []
-    for rate in RATES:
-        k_ref, n_ref = g_ref.rate_counts(rate)
-        k_cur, n_cur = g_cur.rate_counts(rate)
-        i0, j0 = g_ref.groups.index(ref_group), g_cur.groups.index(ref_group)
-        for g in common:
-            i, j = g_ref.groups.index(g), g_cur.groups.index(g)
-            k1, n1, k2, n2 = int(k_ref[i]), int(n_ref[i]), int(k_cur[j]), int(n_cur[j])
-            p, test = two_proportion_pvalue(k1, n1, k2, n2)
-            a = k1 / n1 if n1 else float("nan")
-            b = k2 / n2 if n2 else float("nan")
-            a0 = k_ref[i0] / n_ref[i0] if n_ref[i0] else float("nan")
-            b0 = k_cur[j0] / n_cur[j0] if n_cur[j0] else float("nan")
-            row: dict[str, Any] = {
-                "group": g, "rate": rate, "n_ref": int(g_ref.n[i]), "n_cur": int(g_cur.n[j]), "reference": a, "current": b,
-                "change": Tested(b - a, _newcombe(k1, n1, k2, n2), p, test),
-                "ci_ref": tuple(map(float, wilson_interval(k1, n1))), "ci_cur": tuple(map(float, wilson_interval(k2, n2))),
-                "gap_ref": float(a - a0), "gap_cur": float(b - b0), "gap_change": float("nan"), "gap_ci": (float("nan"),) * 2,
-                "gap_p": float("nan"),
-            }
-            if g != ref_group:
-                row["gap_change"], row["gap_ci"], row["gap_p"] = _gap_change(
-                    [(k2, n2), (int(k_cur[j0]), int(n_cur[j0])), (k1, n1), (int(k_ref[i0]), int(n_ref[i0]))])
-            raw.append(row)
+    raw = [row for rate in RATES for row in _rate_rows(rate, common, ref_group, g_ref, g_cur)]
     tested = [r for r in raw if r["group"] != ref_group]
     adjusted = dict(zip(map(id, tested), holm([r["gap_p"] for r in tested]))) if tested else {}
     n0 = min(int(g_ref.n[g_ref.groups.index(ref_group)]), int(g_cur.n[g_cur.groups.index(ref_group)]))
     rates = []
-    status: Status
     for r in raw:
-        judged = None
-        if r["group"] != ref_group:
-            ph = float(adjusted[id(r)])
-            effect = abs(r["gap_change"])
-            half = (r["gap_ci"][1] - r["gap_ci"][0]) / 2
-            if min(r["n_ref"], r["n_cur"], n0) < o.min_group_size:
-                status, reason = "skipped", f"group too small to judge (fewer than {o.min_group_size} rows then or now)"
-            elif not half <= o.precision * o.gap_change_max:
-                status, reason = "skipped", (f"too few rows to judge a change of ±{o.gap_change_max:g} (95 % interval "
-                                             f"±{half:.3f}, wider than ±{o.precision * o.gap_change_max:g})")
-            else:
-                status, reason = _judge(effect, ph, warn=o.gap_change_max, fail=o.gap_change_max, alpha=o.alpha)
-                if status == "fail" and abs(r["gap_cur"]) <= abs(r["gap_ref"]):
-                    status, reason = "warn", reason + "; the gap narrowed, so the group is not worse off than before"
-                elif status == "fail":
-                    reason += "; the gap widened"
-            judged = Judged(effect, r["gap_p"], ph, status, reason)
-        r.pop("gap_p")
+        gap_p = r.pop("gap_p")
+        judged = None if r["group"] == ref_group else _judge_gap(r, gap_p, float(adjusted[id(r)]), n0, o)
         rates.append(GroupRateDrift(grouping=name, reference_group=ref_group, judged=judged, **r))
     big = [g for g in common if min(int(g_ref.n[g_ref.groups.index(g)]), int(g_cur.n[g_cur.groups.index(g)])) >= o.min_group_size]
-    ratio = None
-    if len(big) >= 2:
-        cr = g_ref.cells[[g_ref.groups.index(g) for g in big]]
-        cc = g_cur.cells[[g_cur.groups.index(g) for g in big]]
-        sr_ref = (cr[:, 1] + cr[:, 3]) / cr.sum(axis=1)
-        sr_cur = (cc[:, 1] + cc[:, 3]) / cc.sum(axis=1)
-        then = float(sr_ref.min() / sr_ref.max()) if sr_ref.max() > 0 else float("nan")
-        now = float(sr_cur.min() / sr_cur.max()) if sr_cur.max() > 0 else float("nan")
-        lo, hi = _bootstrap_ratio(cr, cc, o.bootstrap_rounds, rng)
-        drop = then - now
-        if not (math.isfinite(then) and math.isfinite(now)):
-            status, reason = "pass", "not measurable (no group is selected)"
-        elif drop > o.ratio_drop_max and math.isfinite(hi) and hi < 0:
-            status, reason = "fail", f"fell by more than {o.ratio_drop_max:g} and the 95 % interval of the change excludes 0"
-        elif drop > o.ratio_drop_max:
-            status, reason = "warn", f"fell by more than {o.ratio_drop_max:g} but the 95 % interval of the change includes 0"
-        elif math.isfinite(hi) and (hi < 0 or lo > 0):
-            status, reason = "pass", "changed significantly but within the threshold: shown, not judged"
-        else:
-            status, reason = "pass", "within the threshold"
-
-        def pick(sr: np.ndarray) -> tuple[str, str]:
-            return big[int(np.argmin(sr))], big[int(np.argmax(sr))]
-
-        ratio = RatioDrift(name, then, now, now - then, (lo, hi), pick(sr_ref), pick(sr_cur), status, reason)
+    ratio = _ratio_drift(name, big, g_ref, g_cur, o, rng) if len(big) >= 2 else None
     return FeatureDrift(name, how, tuple(rates), ratio, unmatched)
 
 
+def _rate_rows(rate: str, common: list[str], ref_group: str, g_ref: GroupCounts, g_cur: GroupCounts) -> list[dict[str, Any]]:
+    """Each common group's ``rate`` then and now, its change, and the change of its gap to the reference group."""
+    k_ref, n_ref = g_ref.rate_counts(rate)
+    k_cur, n_cur = g_cur.rate_counts(rate)
+    i0, j0 = g_ref.groups.index(ref_group), g_cur.groups.index(ref_group)
+    rows = []
+    for g in common:
+        i, j = g_ref.groups.index(g), g_cur.groups.index(g)
+        k1, n1, k2, n2 = int(k_ref[i]), int(n_ref[i]), int(k_cur[j]), int(n_cur[j])
+        p, test = two_proportion_pvalue(k1, n1, k2, n2)
+        a = k1 / n1 if n1 else float("nan")
+        b = k2 / n2 if n2 else float("nan")
+        a0 = k_ref[i0] / n_ref[i0] if n_ref[i0] else float("nan")
+        b0 = k_cur[j0] / n_cur[j0] if n_cur[j0] else float("nan")
+        row: dict[str, Any] = {
+            "group": g, "rate": rate, "n_ref": int(g_ref.n[i]), "n_cur": int(g_cur.n[j]), "reference": a, "current": b,
+            "change": Tested(b - a, _newcombe(k1, n1, k2, n2), p, test),
+            "ci_ref": tuple(map(float, wilson_interval(k1, n1))), "ci_cur": tuple(map(float, wilson_interval(k2, n2))),
+            "gap_ref": float(a - a0), "gap_cur": float(b - b0), "gap_change": float("nan"), "gap_ci": (float("nan"),) * 2,
+            "gap_p": float("nan"),
+        }
+        if g != ref_group:
+            row["gap_change"], row["gap_ci"], row["gap_p"] = _gap_change(
+                [(k2, n2), (int(k_cur[j0]), int(n_cur[j0])), (k1, n1), (int(k_ref[i0]), int(n_ref[i0]))])
+        rows.append(row)
+    return rows
+
+
+def _judge_gap(r: Mapping[str, Any], p: float, p_holm: float, n_reference: int, o: DriftOptions) -> Judged:
+    """A gap change judged: too small a group or too wide an interval is not judged; a gap that narrowed never fails."""
+    effect = abs(r["gap_change"])
+    half = (r["gap_ci"][1] - r["gap_ci"][0]) / 2
+    status: Status
+    if min(r["n_ref"], r["n_cur"], n_reference) < o.min_group_size:
+        status, reason = "skipped", f"group too small to judge (fewer than {o.min_group_size} rows then or now)"
+    elif not half <= o.precision * o.gap_change_max:
+        status, reason = "skipped", (f"too few rows to judge a change of ±{o.gap_change_max:g} (95 % interval "
+                                     f"±{half:.3f}, wider than ±{o.precision * o.gap_change_max:g})")
+    else:
+        status, reason = _judge(effect, p_holm, warn=o.gap_change_max, fail=o.gap_change_max, alpha=o.alpha)
+        if status == "fail" and abs(r["gap_cur"]) <= abs(r["gap_ref"]):
+            status, reason = "warn", reason + "; the gap narrowed, so the group is not worse off than before"
+        elif status == "fail":
+            reason += "; the gap widened"
+    return Judged(effect, p, p_holm, status, reason)
+
+
+def _ratio_drift(name: str, big: list[str], g_ref: GroupCounts, g_cur: GroupCounts, o: DriftOptions,
+                 rng: np.random.Generator) -> RatioDrift:
+    """The worst selection-rate ratio (lowest ÷ highest group of adequate size) then and now, with a bootstrap interval."""
+    cr = g_ref.cells[[g_ref.groups.index(g) for g in big]]
+    cc = g_cur.cells[[g_cur.groups.index(g) for g in big]]
+    sr_ref = (cr[:, 1] + cr[:, 3]) / cr.sum(axis=1)
+    sr_cur = (cc[:, 1] + cc[:, 3]) / cc.sum(axis=1)
+    then = float(sr_ref.min() / sr_ref.max()) if sr_ref.max() > 0 else float("nan")
+    now = float(sr_cur.min() / sr_cur.max()) if sr_cur.max() > 0 else float("nan")
+    lo, hi = _bootstrap_ratio(cr, cc, o.bootstrap_rounds, rng)
+    drop = then - now
+    status: Status
+    if not (math.isfinite(then) and math.isfinite(now)):
+        status, reason = "pass", "not measurable (no group is selected)"
+    elif drop > o.ratio_drop_max and math.isfinite(hi) and hi < 0:
+        status, reason = "fail", f"fell by more than {o.ratio_drop_max:g} and the 95 % interval of the change excludes 0"
+    elif drop > o.ratio_drop_max:
+        status, reason = "warn", f"fell by more than {o.ratio_drop_max:g} but the 95 % interval of the change includes 0"
+    elif math.isfinite(hi) and (hi < 0 or lo > 0):
+        status, reason = "pass", "changed significantly but within the threshold: shown, not judged"
+    else:
+        status, reason = "pass", "within the threshold"
+
+    def pick(sr: np.ndarray) -> tuple[str, str]:
+        return big[int(np.argmin(sr))], big[int(np.argmax(sr))]
+
+    return RatioDrift(name, then, now, now - then, (lo, hi), pick(sr_ref), pick(sr_cur), status, reason)
+
+
 # -- presentation ------------------------------------------------------------------------------------
+# size: one sentence per kind of column shift (type change, numeric, categorical, missing rate)
 def _column_sentence(c: ColumnDrift) -> str:
     parts = []
     if c.note:
@@ -741,95 +769,23 @@ def _column_sentence(c: ColumnDrift) -> str:
     return f"[{c.name}] " + "; ".join(parts) + "."
 
 
-def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
+def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:  # size: composes the sections; each has its own function
     """Turn the analysis into findings, tables, figures and metrics (the only place numbers are formatted)."""
     findings: list[Finding] = [Finding(s, text, key) for s, text, key in a.notes]
-    tables: list[Table] = []
-    figures: list[Figure] = []
-    fairness_figures: list[Figure] = []
-
-    # data
-    bad = sorted([c for c in a.columns if c.status in ("fail", "warn")],
-                 key=lambda c: (c.status != "fail", -(c.psi if math.isfinite(c.psi) else 0)))
-    for c in bad[: o.max_findings]:
-        findings.append(Finding(c.status, _column_sentence(c), f"column/{c.name}"))
-    if len(bad) > o.max_findings:
-        findings.append(Finding("warn", f"{len(bad) - o.max_findings} more drifted columns are listed in the data drift table.",
-                                "column/more"))
-    for c in a.columns:
-        if c.status == "pass" and c.categorical is not None and c.categorical.new:
-            findings.append(Finding("pass", _column_sentence(c) + " Too few rows to matter at the thresholds.", f"new/{c.name}"))
-    small = [c.name for c in a.columns if c.status == "pass" and c.distribution is not None and
-             c.distribution.reason.startswith("significant")]
-    if not bad and a.columns:
-        text = f"No data drift beyond the thresholds in {len(a.columns)} compared column(s)"
-        text += f"; significant but small shifts in {', '.join(small)} are shown in the table, not judged." if small else "."
-        findings.append(Finding("pass", text, "data/ok"))
-    tables.append(_data_table(a.columns, o))
-
-    # outputs
-    for out in a.outputs:
-        findings.append(Finding(out.judged.status, _output_sentence(out), f"output/{out.key}"))
+    findings += _data_findings(a.columns, o)
+    tables: list[Table] = [_data_table(a.columns, o)]
+    findings += [Finding(out.judged.status, _output_sentence(out), f"output/{out.key}") for out in a.outputs]
     if a.outputs:
         tables.append(_output_table(a.outputs))
-
-    # fairness
+    fairness_figures: list[Figure] = []
     for feat in a.fairness:
-        if feat.skipped:
-            findings.append(Finding("skipped", f"[{feat.grouping}] Fairness drift {feat.skipped}.", f"fairness/{feat.grouping}"))
-            continue
-        flagged = [r for r in feat.rates if r.judged is not None and r.judged.status in ("fail", "warn")]
-        flagged.sort(key=lambda r: (r.judged is None or r.judged.status != "fail", -abs(r.gap_change)))
-        for r in flagged[: o.max_findings]:
-            assert r.judged is not None
-            findings.append(Finding(
-                r.judged.status,
-                f"[{feat.grouping}] {RATE_TITLES[r.rate]} of {r.group} relative to {r.reference_group}: gap "
-                f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f} (change {r.gap_change:+.3f}, 95 % CI {interval(*r.gap_ci)}); its own "
-                f"{RATES[r.rate]} {fixed(r.reference)} → {fixed(r.current)}; {r.judged.reason}.",
-                f"fairness/{feat.grouping}/{r.group}/{r.rate}"))
-        if len(flagged) > o.max_findings:
-            findings.append(Finding("warn", f"[{feat.grouping}] {len(flagged) - o.max_findings} more group shifts are in the "
-                                            "fairness drift table.", f"fairness/{feat.grouping}/more"))
-        if feat.ratio is not None:
-            rd = feat.ratio
-            crossed = " — now below the four-fifths line" if rd.current < 0.8 <= rd.reference else ""
-            findings.append(Finding(rd.status,
-                                    f"[{feat.grouping}] Worst selection-rate ratio {fixed(rd.reference)} ({rd.groups_ref[0]} ÷ "
-                                    f"{rd.groups_ref[1]}) → {fixed(rd.current)} ({rd.groups_cur[0]} ÷ {rd.groups_cur[1]}), change "
-                                    f"{rd.change:+.3f} (95 % CI {interval(*rd.ci)}){crossed}; {rd.reason}.",
-                                    f"fairness/{feat.grouping}/ratio"))
-        if not flagged:
-            moved = [r for r in feat.rates if r.judged is not None and r.judged.reason.startswith("significant")]
-            together = [r for r in feat.rates if abs(r.change.value) > o.gap_change_max and r.change.p < o.alpha]
-            text = (f"[{feat.grouping}] No group's selection rate, TPR or FPR gap to {feat.rates[0].reference_group} "
-                    f"moved beyond ±{o.gap_change_max:g} with significance")
-            if together:
-                text += (f"; the groups' own rates moved together ({len(together)} rate(s) by more than "
-                         f"{o.gap_change_max:g}: see prediction and performance drift)")
-            if moved:
-                text += f"; {len(moved)} significant but small gap change(s) are shown in the table"
-            unjudged = [r for r in feat.rates if r.judged is not None and r.judged.status == "skipped"]
-            if unjudged:
-                text += f"; {len(unjudged)} gap change(s) not judged (too few rows)"
-            findings.append(Finding("pass", text + ".", f"fairness/{feat.grouping}/ok"))
-        tables.append(_fairness_table(feat))
-        fairness_figures.append(_fairness_figure(feat))
-
-    # figures of the most drifted columns, then the score
+        findings += _fairness_findings(feat, o)
+        if not feat.skipped:
+            tables.append(_fairness_table(feat))
+            fairness_figures.append(_fairness_figure(feat))
     # figures in section order (the renderer orders sections by first appearance): columns, score, fairness
-    finite = sorted([c for c in a.columns if math.isfinite(c.psi)], key=lambda c: -c.psi)
-    ranked = [c for c in finite if c.status in ("fail", "warn")][: o.figures] or finite[: min(1, o.figures)]
-    for c in ranked:
-        figures.append(_column_figure(c, a))
-    score = next((x for x in a.outputs if x.key == "score"), None)
-    if score is not None and a.reference_profile.score is not None and a.current_profile.score is not None:
-        figures.append(_cdf_figure("Score distribution, reference vs current", a.reference_profile.score,
-                                   a.current_profile.score, "score (probability of the positive class)",
-                                   "Predictions, label and performance"))
-    figures += fairness_figures
+    figures = _drift_figures(a, o) + fairness_figures
     tables.append(_reference_table(a))
-
     metrics = _metrics(a)
     status = worst([f.status for f in findings]) if findings else "pass"
     counts = {s: sum(c.status == s for c in a.columns) for s in ("fail", "warn")}
@@ -841,6 +797,89 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:
                   if fair else ""))
     return check.result(findings=findings, status=status, summary=summary, metrics=metrics, tables=tables, figures=figures,
                         details=_details(a))
+
+
+# size: the findings of the data part in reading order
+def _data_findings(columns: Sequence[ColumnDrift], o: DriftOptions) -> list[Finding]:
+    """The drifted columns, worst first (up to ``max_findings``), new categories too few to matter, or all clear."""
+    findings = []
+    bad = sorted([c for c in columns if c.status in ("fail", "warn")],
+                 key=lambda c: (c.status != "fail", -(c.psi if math.isfinite(c.psi) else 0)))
+    for c in bad[: o.max_findings]:
+        findings.append(Finding(c.status, _column_sentence(c), f"column/{c.name}"))
+    if len(bad) > o.max_findings:
+        findings.append(Finding("warn", f"{len(bad) - o.max_findings} more drifted columns are listed in the data drift table.",
+                                "column/more"))
+    for c in columns:
+        if c.status == "pass" and c.categorical is not None and c.categorical.new:
+            findings.append(Finding("pass", _column_sentence(c) + " Too few rows to matter at the thresholds.", f"new/{c.name}"))
+    small = [c.name for c in columns if c.status == "pass" and c.distribution is not None and
+             c.distribution.reason.startswith("significant")]
+    if not bad and columns:
+        text = f"No data drift beyond the thresholds in {len(columns)} compared column(s)"
+        text += f"; significant but small shifts in {', '.join(small)} are shown in the table, not judged." if small else "."
+        findings.append(Finding("pass", text, "data/ok"))
+    return findings
+
+
+def _fairness_findings(feat: FeatureDrift, o: DriftOptions) -> list[Finding]:
+    """One sensitive feature: the groups whose gap to the reference group moved, its worst ratio, or all clear."""
+    if feat.skipped:
+        return [Finding("skipped", f"[{feat.grouping}] Fairness drift {feat.skipped}.", f"fairness/{feat.grouping}")]
+    findings = []
+    flagged = [r for r in feat.rates if r.judged is not None and r.judged.status in ("fail", "warn")]
+    flagged.sort(key=lambda r: (r.judged is None or r.judged.status != "fail", -abs(r.gap_change)))
+    for r in flagged[: o.max_findings]:
+        assert r.judged is not None
+        findings.append(Finding(
+            r.judged.status,
+            f"[{feat.grouping}] {RATE_TITLES[r.rate]} of {r.group} relative to {r.reference_group}: gap "
+            f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f} (change {r.gap_change:+.3f}, 95 % CI {interval(*r.gap_ci)}); its own "
+            f"{RATES[r.rate]} {fixed(r.reference)} → {fixed(r.current)}; {r.judged.reason}.",
+            f"fairness/{feat.grouping}/{r.group}/{r.rate}"))
+    if len(flagged) > o.max_findings:
+        findings.append(Finding("warn", f"[{feat.grouping}] {len(flagged) - o.max_findings} more group shifts are in the "
+                                        "fairness drift table.", f"fairness/{feat.grouping}/more"))
+    if feat.ratio is not None:
+        rd = feat.ratio
+        crossed = " — now below the four-fifths line" if rd.current < 0.8 <= rd.reference else ""
+        findings.append(Finding(rd.status,
+                                f"[{feat.grouping}] Worst selection-rate ratio {fixed(rd.reference)} ({rd.groups_ref[0]} ÷ "
+                                f"{rd.groups_ref[1]}) → {fixed(rd.current)} ({rd.groups_cur[0]} ÷ {rd.groups_cur[1]}), change "
+                                f"{rd.change:+.3f} (95 % CI {interval(*rd.ci)}){crossed}; {rd.reason}.",
+                                f"fairness/{feat.grouping}/ratio"))
+    if not flagged:
+        findings.append(Finding("pass", _fairness_clear(feat, o), f"fairness/{feat.grouping}/ok"))
+    return findings
+
+
+def _fairness_clear(feat: FeatureDrift, o: DriftOptions) -> str:
+    moved = [r for r in feat.rates if r.judged is not None and r.judged.reason.startswith("significant")]
+    together = [r for r in feat.rates if abs(r.change.value) > o.gap_change_max and r.change.p < o.alpha]
+    text = (f"[{feat.grouping}] No group's selection rate, TPR or FPR gap to {feat.rates[0].reference_group} "
+            f"moved beyond ±{o.gap_change_max:g} with significance")
+    if together:
+        text += (f"; the groups' own rates moved together ({len(together)} rate(s) by more than "
+                 f"{o.gap_change_max:g}: see prediction and performance drift)")
+    if moved:
+        text += f"; {len(moved)} significant but small gap change(s) are shown in the table"
+    unjudged = [r for r in feat.rates if r.judged is not None and r.judged.status == "skipped"]
+    if unjudged:
+        text += f"; {len(unjudged)} gap change(s) not judged (too few rows)"
+    return text + "."
+
+
+def _drift_figures(a: DriftAnalysis, o: DriftOptions) -> list[Figure]:
+    """The most drifted columns (at least one), then the score's distribution."""
+    finite = sorted([c for c in a.columns if math.isfinite(c.psi)], key=lambda c: -c.psi)
+    ranked = [c for c in finite if c.status in ("fail", "warn")][: o.figures] or finite[: min(1, o.figures)]
+    figures = [_column_figure(c, a) for c in ranked]
+    score = next((x for x in a.outputs if x.key == "score"), None)
+    if score is not None and a.reference_profile.score is not None and a.current_profile.score is not None:
+        figures.append(_cdf_figure("Score distribution, reference vs current", a.reference_profile.score,
+                                   a.current_profile.score, "score (probability of the positive class)",
+                                   "Predictions, label and performance"))
+    return figures
 
 
 def _output_sentence(out: OutputDrift) -> str:
@@ -859,6 +898,7 @@ def _output_sentence(out: OutputDrift) -> str:
             f"{out.test}); {out.judged.reason}.")
 
 
+# size: one table row per column, its test depending on the column's kind
 def _data_table(columns: Sequence[ColumnDrift], o: DriftOptions) -> Table:
     rows = []
     for c in sorted(columns, key=lambda c: -(c.psi if math.isfinite(c.psi) else -1)):
@@ -1009,7 +1049,7 @@ def _reference_table(a: DriftAnalysis) -> Table:
                  formats=["text", "text"], appendix=True)
 
 
-def _metrics(a: DriftAnalysis) -> dict[str, Any]:
+def _metrics(a: DriftAnalysis) -> dict[str, Any]:  # size: one metric per compared output and fairness ratio
     m: dict[str, Any] = {
         "columns_compared": len(a.columns),
         "columns_failed": sum(c.status == "fail" for c in a.columns),
@@ -1039,7 +1079,7 @@ def _judged_dict(j: Judged | None) -> dict[str, Any] | None:
     return None if j is None else {"effect": j.effect, "p": j.p, "p_holm": j.p_holm, "status": j.status, "reason": j.reason}
 
 
-def _details(a: DriftAnalysis) -> dict[str, Any]:
+def _details(a: DriftAnalysis) -> dict[str, Any]:  # size: the JSON details mirror the analysis records field by field
     cols = []
     for c in a.columns:
         row: dict[str, Any] = {"name": c.name, "roles": list(c.roles), "kind": c.kind, "status": c.status, "note": c.note,

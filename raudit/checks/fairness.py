@@ -441,7 +441,7 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
 
 def _classification(
     gc: GroupCounts, name: str, grouping: _Grouping, fav_positive: bool | None, o: FairnessOptions, rng: np.random.Generator,
-) -> tuple[GroupingStats, list[Disparity]]:
+) -> tuple[GroupingStats, list[Disparity]]:  # size: the rates, intervals, bootstrap and tests of one grouping share their arrays
     n = gc.n
     rates = dict(gc.rates())
     rates["favourable_rate"] = favourable_rates(gc, fav_positive)
@@ -584,6 +584,7 @@ def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> li
     return out
 
 
+# size: regression disparities: error sums, ratios, bootstrap and tests of one grouping
 def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tuple[pd.DataFrame, list[Disparity]]:
     """Errors per group from exact sums; MAE ratios with a delta-method interval and Welch's test."""
     from scipy import stats
@@ -770,6 +771,7 @@ def _judgement(d: Disparity) -> str:
     return f"within {RULES[d.metric]}, which fails at {limit}"
 
 
+# size: one verdict per grouping and outcome, worst first, capped at max_findings
 def _verdicts(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
     """One finding per grouping: the leading harmful disparity, or the closest call and why it passes."""
     out = []
@@ -826,7 +828,7 @@ def _proxy_findings(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
     return out
 
 
-def _headline(a: FairnessAnalysis, findings: list[Finding]) -> str:
+def _headline(a: FairnessAnalysis, findings: list[Finding]) -> str:  # size: one headline sentence whatever combination of findings there is
     verdicts = [f for f in findings if f.key.endswith(".verdict")]
     failing = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "fail"]
     warning = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "warn"]

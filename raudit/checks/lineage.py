@@ -86,6 +86,7 @@ class LineageCheck(Check):
         """Each input traced: given in memory, loaded from MLflow, or a file with its git state and DVC record."""
         return tuple(_trace(ctx, role, source) for role, source in ctx.sources.items())
 
+    # size: collects the per-input findings, the per-repository ones and the evidence in order
     def present(self, inputs: tuple[Traced, ...], options: LineageOptions) -> CheckResult:
         """A finding per provenance problem (or confirmation), the table of inputs, the compliance evidence."""
         findings = [f for i in inputs for f in _findings(i, options)]

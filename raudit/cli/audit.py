@@ -74,6 +74,7 @@ def audit_command(paths: tuple[str, ...], **opts: Any) -> None:
     exit_with(lambda: _audit(paths, **opts), debug=opts["debug"])
 
 
+# size: turns the command line's flags into one config and one call, refusing impossible combinations
 def _audit(paths: tuple[str, ...], **opts: Any) -> int:
     from raudit.api.audit import Invocation, audit
     from raudit.config import AuditConfig

@@ -50,11 +50,11 @@ from raudit.options import Options, option
 from raudit.report.format import interval, p_value
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, worst
 from raudit.stats.estimate import Tested
-from raudit.stats.groups import DISPARITIES, choose_reference, favourable_rates
+from raudit.stats.groups import DISPARITIES, GroupCounts, choose_reference, favourable_rates
 from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
 from raudit.stats.paired import DeLongResult, McNemarResult, bootstrap_p, bootstrap_weights, delong, mcnemar
 
-__all__ = ["EVIDENCE", "CompareOptions", "MetricChange", "GroupChange", "DisparityChange", "PairAnalysis",
+__all__ = ["EVIDENCE", "CompareOptions", "Pair", "MetricChange", "GroupChange", "DisparityChange", "PairAnalysis",
            "ArmRate", "ArmsAnalysis", "analyse_pair", "present_pair", "analyse_arms", "present_arms"]
 
 
@@ -295,24 +295,60 @@ def _codes(labels: Any) -> tuple[list[str], np.ndarray]:
     return names.tolist(), codes.astype(np.int64)
 
 
-def analyse_pair(
-    y01: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, score_a: np.ndarray | None, score_b: np.ndarray | None,
-    sensitive: Any, *, fairness: Any, options: CompareOptions, rng: np.random.Generator, calibration_bins: int = 10,
-    names: tuple[str, str] = ("champion", "challenger"), favourable_is_positive: bool = True,
-    bins: Mapping[str, Sequence[float]] | None = None,
-) -> PairAnalysis:
-    """Compare two binary classifiers scored on the same rows.
+@dataclass(frozen=True)
+class Pair:
+    """Two binary classifiers scored on the same rows.
 
-    Parameters
+    Attributes
     ----------
-    y01 : ndarray of shape (n_samples,)
+    y : ndarray of shape (n_samples,)
         1 for the positive class.
-    pred_a, pred_b : ndarray of shape (n_samples,)
+    a, b : ndarray of shape (n_samples,)
         0/1 decisions of the champion (``a``) and the challenger (``b``).
     score_a, score_b : ndarray of shape (n_samples,) or None
         Positive-class probabilities (ROC-AUC and calibration need both).
     sensitive : DataFrame
         Sensitive columns; groups are formed as the fairness check forms them.
+    names : (str, str)
+        How the two models are called in tables.
+    """
+
+    y: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    score_a: np.ndarray | None
+    score_b: np.ndarray | None
+    sensitive: Any
+    names: tuple[str, str] = ("champion", "challenger")
+
+    @property
+    def has_scores(self) -> bool:
+        """Both models give probabilities."""
+        return self.score_a is not None and self.score_b is not None
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Joint (label, champion, challenger) cell counts per grouping, for the rows and for each bootstrap draw."""
+
+    point: list[np.ndarray]
+    draws: list[np.ndarray]
+    ece_draws: np.ndarray
+
+    @staticmethod
+    def split(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Joint (..., G*8) counts → champion and challenger confusion cells (..., G, 4)."""
+        c = flat.reshape(*flat.shape[:-1], -1, 2, 2, 2)  # group, y, a, b
+        return c.sum(axis=-1).reshape(*flat.shape[:-1], -1, 4), c.sum(axis=-2).reshape(*flat.shape[:-1], -1, 4)
+
+
+def analyse_pair(pair: Pair, *, fairness: Any, options: CompareOptions, rng: np.random.Generator, calibration_bins: int = 10,
+                 favourable_is_positive: bool = True, bins: Mapping[str, Sequence[float]] | None = None) -> PairAnalysis:
+    """Compare two binary classifiers scored on the same rows.
+
+    Parameters
+    ----------
+    pair : Pair
     fairness : FairnessOptions
         Groups (bins, reference, intersections, min size) and which
         disparities are judged.
@@ -321,73 +357,84 @@ def analyse_pair(
         Seeded; the bootstrap is reproducible.
     calibration_bins : int
         Bins of the calibration error (the performance check's setting).
-    names : (str, str)
-        How the two models are called in tables.
     favourable_is_positive : bool
         Whether the positive class is the outcome a person wants (it sets
         the direction of harm, as in the fairness check).
-
-    Returns
-    -------
-    PairAnalysis
+    bins : mapping, optional
+        Bin edges of numeric sensitive columns.
     """
-    from raudit.stats.groups import GroupCounts, make_groupings
+    from raudit.stats.groups import make_groupings
 
     o = options
-    y01, pa, pb = (np.asarray(v, dtype=np.int64) for v in (y01, pred_a, pred_b))
-    n = len(y01)
-    level = 1 - o.alpha
-    groupings = make_groupings(sensitive, bins=bins or {}, intersections="pairs" if fairness.intersections else "none")
+    groupings = make_groupings(pair.sensitive, bins=bins or {}, intersections="pairs" if fairness.intersections else "none")
     coded = [(g, *_codes(g.labels.to_numpy())) for g in groupings]
+    counts = _pair_counts(pair, coded, o.bootstrap_rounds, rng, calibration_bins)
+    metrics, mc, dl = _metric_changes(pair, counts, o, calibration_bins)
+    groups: list[GroupChange] = []
+    disparities: list[DisparityChange] = []
+    for k, (grouping, gnames, gcodes) in enumerate(coded, start=1):
+        g_changes, ref, cells = _group_changes(pair, grouping.name, gnames, gcodes, counts, k, fairness, favourable_is_positive,
+                                               1 - o.alpha)
+        groups += g_changes
+        ca, cb, bka, bkb = cells
+        disparities += _disparity_changes(grouping.name, gnames, ref, ca, cb, bka, bkb, fairness, o,
+                                          fav_positive=favourable_is_positive, test="paired bootstrap")
+    return PairAnalysis(len(pair.y), pair.names, tuple(metrics), tuple(groups), tuple(disparities), mc, dl, o.bootstrap_rounds,
+                        1 - o.alpha, {g.name: g.how for g, _n, _c in coded})
+
+
+def _pair_counts(pair: Pair, coded: list[tuple[Any, list[str], np.ndarray]], rounds: int, rng: np.random.Generator,
+                 calibration_bins: int) -> _Counts:
+    """Cell counts of the rows and of ``rounds`` paired bootstrap draws (rows resampled jointly for both models)."""
+    y01, pa, pb = (np.asarray(v, dtype=np.int64) for v in (pair.y, pair.a, pair.b))
     joint = y01 * 4 + pa * 2 + pb  # (y, a, b) cells; with a group code in front for each grouping
     codes = [joint] + [gcodes * 8 + joint for _g, _names, gcodes in coded]
     sizes = [8] + [8 * len(names_) for _g, names_, _c in coded]
-    has_scores = score_a is not None and score_b is not None
-    if has_scores:
-        bins_a, bins_b = _ece_bins(np.asarray(score_a, float), calibration_bins), _ece_bins(np.asarray(score_b, float), calibration_bins)
-        err_a, err_b = np.asarray(score_a, float) - y01, np.asarray(score_b, float) - y01
-    counts = [np.empty((o.bootstrap_rounds, s)) for s in sizes]
-    ece_draws = np.empty((o.bootstrap_rounds, 2))
-    for r, w in enumerate(bootstrap_weights(n, o.bootstrap_rounds, rng)):
+    draws = [np.empty((rounds, s)) for s in sizes]
+    ece_draws = np.empty((rounds, 2))
+    if pair.has_scores:
+        bins_a, bins_b = (_ece_bins(np.asarray(s, float), calibration_bins) for s in (pair.score_a, pair.score_b))
+        err_a, err_b = np.asarray(pair.score_a, float) - y01, np.asarray(pair.score_b, float) - y01
+    for r, w in enumerate(bootstrap_weights(len(y01), rounds, rng)):
         for k, c in enumerate(codes):
-            counts[k][r] = np.bincount(c, weights=w, minlength=sizes[k])
-        if has_scores:
+            draws[k][r] = np.bincount(c, weights=w, minlength=sizes[k])
+        if pair.has_scores:
             ece_draws[r] = (_ece(bins_a, err_a, w, calibration_bins), _ece(bins_b, err_b, w, calibration_bins))
-
-    def split(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Joint (..., G*8) counts → champion and challenger confusion cells (..., G, 4)."""
-        c = flat.reshape(*flat.shape[:-1], -1, 2, 2, 2)  # group, y, a, b
-        return c.sum(axis=-1).reshape(*flat.shape[:-1], -1, 4), c.sum(axis=-2).reshape(*flat.shape[:-1], -1, 4)
-
     point = [np.bincount(c, minlength=s).astype(float) for c, s in zip(codes, sizes)]
-    (cell_a,), (cell_b,) = split(point[0])
-    boot_a, boot_b = (x[:, 0] for x in split(counts[0]))
-    ma, mb, ba, bb = _overall(cell_a), _overall(cell_b), _overall(boot_a), _overall(boot_b)
+    return _Counts(point, draws, ece_draws)
 
+
+def _metric_changes(pair: Pair, counts: _Counts, o: CompareOptions,
+                    calibration_bins: int) -> tuple[list[MetricChange], McNemarResult, DeLongResult | None]:
+    """Each headline metric of both models, its paired change with an interval and a test, judged against its margin."""
+    y01, pa, pb = (np.asarray(v, dtype=np.int64) for v in (pair.y, pair.a, pair.b))
+    level = 1 - o.alpha
+    (cell_a,), (cell_b,) = counts.split(counts.point[0])
+    boot_a, boot_b = (x[:, 0] for x in counts.split(counts.draws[0]))
+    ma, mb, ba, bb = _overall(cell_a), _overall(cell_b), _overall(boot_a), _overall(boot_b)
     metrics: list[MetricChange] = []
     mc = mcnemar(int(((pa == y01) & (pb != y01)).sum()), int(((pa != y01) & (pb == y01)).sum()))
     margins = {"accuracy": o.accuracy_margin, "f1": o.f1_margin}
     labels = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall (TPR)",
               "selection_rate": "Selection rate"}
     dl: DeLongResult | None = None
-    if has_scores and 0 < y01.sum() < n:
-        dl = delong(y01, np.asarray(score_a, float), np.asarray(score_b, float), level=level)
+    if pair.has_scores and 0 < y01.sum() < len(y01):
+        dl = delong(y01, np.asarray(pair.score_a, float), np.asarray(pair.score_b, float), level=level)
         status, reason = _judge(-dl.delta, o.roc_auc_margin, dl.pvalue, o.alpha, "DeLong's test")
         metrics.append(MetricChange("roc_auc", "ROC-AUC", dl.auc_a, dl.auc_b, dl.delta, dl.low, dl.high, dl.pvalue,
                                     "DeLong's test", True, o.roc_auc_margin, status, reason))
     for key, label in labels.items():
         delta, draws = float(mb[key] - ma[key]), bb[key] - ba[key]
         lo, hi = _interval(draws, level)
-        if key == "accuracy":
-            p, test = mc.pvalue, f"McNemar's test, {mc.method}"
-        else:
-            p, test = bootstrap_p(draws), "paired bootstrap"
+        p, test = (mc.pvalue, f"McNemar's test, {mc.method}") if key == "accuracy" else (bootstrap_p(draws), "paired bootstrap")
         margin = margins.get(key)
         status, reason = _judge(-delta, margin, p, o.alpha, test)
         metrics.append(MetricChange(key, label, float(ma[key]), float(mb[key]), delta, lo, hi, p, test, True, margin, status, reason))
-    if has_scores:
-        ea, eb = _ece(bins_a, err_a, None, calibration_bins), _ece(bins_b, err_b, None, calibration_bins)
-        draws = ece_draws[:, 1] - ece_draws[:, 0]
+    if pair.has_scores:
+        y = np.asarray(pair.y, float)
+        ea, eb = (_ece(_ece_bins(np.asarray(s, float), calibration_bins), np.asarray(s, float) - y, None, calibration_bins)
+                  for s in (pair.score_a, pair.score_b))
+        draws = counts.ece_draws[:, 1] - counts.ece_draws[:, 0]
         lo, hi = _interval(draws, level)
         p = bootstrap_p(draws)
         status, reason = _judge(eb - ea, o.ece_margin, p, o.alpha, "paired bootstrap")
@@ -395,32 +442,32 @@ def analyse_pair(
                                     o.ece_margin, status, reason))
     order = {"accuracy": 0, "roc_auc": 1, "f1": 2, "ece": 3}
     metrics.sort(key=lambda m: order.get(m.name, 9))
+    return metrics, mc, dl
 
-    groups: list[GroupChange] = []
-    disparities: list[DisparityChange] = []
-    how = {}
-    for k, (grouping, gnames, gcodes) in enumerate(coded, start=1):
-        how[grouping.name] = grouping.how
-        ca, cb = split(point[k])
-        bka, bkb = split(counts[k])
-        gc = GroupCounts(tuple(gnames), ca)
-        ra, rb, bra, brb = gc.rates(ca), gc.rates(cb), gc.rates(bka), gc.rates(bkb)
-        size = ca.sum(axis=1)
-        ref, _rule = choose_reference(gnames, size, size >= fairness.min_group_size, favourable_rates(gc, favourable_is_positive, ca),
-                                fairness.reference.get(grouping.name), favoured="highest")
-        for i, g in enumerate(gnames):
-            rates: dict[str, tuple[float, float, float, float, float]] = {}
-            for rate in ("selection_rate", "tpr", "fpr", "accuracy"):
-                lo, hi = _interval(brb[rate][:, i] - bra[rate][:, i], level)
-                rates[rate] = (float(ra[rate][i]), float(rb[rate][i]), float(rb[rate][i] - ra[rate][i]), lo, hi)
-            rows = gcodes == i
-            if has_scores and size[i] >= fairness.min_group_size and 0 < y01[rows].sum() < rows.sum():
-                d = delong(y01[rows], np.asarray(score_a, float)[rows], np.asarray(score_b, float)[rows], level=level)
-                rates["roc_auc"] = (d.auc_a, d.auc_b, d.delta, d.low, d.high)
-            groups.append(GroupChange(grouping.name, g, int(size[i]), i == ref, bool(size[i] >= fairness.min_group_size), rates))
-        disparities += _disparity_changes(grouping.name, gnames, ref, ca, cb, bka, bkb, fairness, o,
-                                          fav_positive=favourable_is_positive, test="paired bootstrap")
-    return PairAnalysis(n, names, tuple(metrics), tuple(groups), tuple(disparities), mc, dl, o.bootstrap_rounds, level, how)
+
+def _group_changes(pair: Pair, grouping: str, gnames: list[str], gcodes: np.ndarray, counts: _Counts, k: int, fairness: Any,
+                   favourable_is_positive: bool, level: float) -> tuple[list[GroupChange], int, tuple[np.ndarray, ...]]:
+    """Rates of each group of one grouping under both models, with paired intervals; the reference group; the cells."""
+    ca, cb = counts.split(counts.point[k])
+    bka, bkb = counts.split(counts.draws[k])
+    gc = GroupCounts(tuple(gnames), ca)
+    ra, rb, bra, brb = gc.rates(ca), gc.rates(cb), gc.rates(bka), gc.rates(bkb)
+    size = ca.sum(axis=1)
+    ref, _rule = choose_reference(gnames, size, size >= fairness.min_group_size, favourable_rates(gc, favourable_is_positive, ca),
+                                  fairness.reference.get(grouping), favoured="highest")
+    y01 = np.asarray(pair.y, dtype=np.int64)
+    out = []
+    for i, g in enumerate(gnames):
+        rates: dict[str, tuple[float, float, float, float, float]] = {}
+        for rate in ("selection_rate", "tpr", "fpr", "accuracy"):
+            lo, hi = _interval(brb[rate][:, i] - bra[rate][:, i], level)
+            rates[rate] = (float(ra[rate][i]), float(rb[rate][i]), float(rb[rate][i] - ra[rate][i]), lo, hi)
+        rows = gcodes == i
+        if pair.has_scores and size[i] >= fairness.min_group_size and 0 < y01[rows].sum() < rows.sum():
+            d = delong(y01[rows], np.asarray(pair.score_a, float)[rows], np.asarray(pair.score_b, float)[rows], level=level)
+            rates["roc_auc"] = (d.auc_a, d.auc_b, d.delta, d.low, d.high)
+        out.append(GroupChange(grouping, g, int(size[i]), i == ref, bool(size[i] >= fairness.min_group_size), rates))
+    return out, ref, (ca, cb, bka, bkb)
 
 
 @dataclass(frozen=True)
@@ -460,7 +507,7 @@ class ArmsAnalysis:
 def analyse_arms(
     arm: np.ndarray, y01: np.ndarray, d01: np.ndarray, sensitive: Any, *, fairness: Any, options: CompareOptions,
     rng: np.random.Generator, favourable_is_positive: bool = True, bins: Mapping[str, Sequence[float]] | None = None,
-) -> ArmsAnalysis:
+) -> ArmsAnalysis:  # size: the arms' counts and bootstrap share their arrays; rates and disparities have their own functions
     """Compare the arms of an A/B log: rates per arm and group with tests, and each arm's disparities against the control's.
 
     Parameters
@@ -485,7 +532,7 @@ def analyse_arms(
     InputError
         Fewer than two arms, or a ``control_arm`` that is not one of them.
     """
-    from raudit.stats.groups import GroupCounts, make_groupings
+    from raudit.stats.groups import make_groupings
 
     o = options
     arms, acodes = _codes(arm)
@@ -496,7 +543,6 @@ def analyse_arms(
         raise InputError(f"[compare].control_arm {control!r} is not an arm of the log", hint=f"arms: {', '.join(arms)}")
     c = arms.index(control)
     y01, d01 = np.asarray(y01, dtype=np.int64), np.asarray(d01, dtype=np.int64)
-    level = 1 - o.alpha
     groupings = make_groupings(sensitive, bins=bins or {}, intersections="pairs" if fairness.intersections else "none")
     coded = [(g.name, g.how, *_codes(g.labels.to_numpy())) for g in groupings]
     k = len(arms)
@@ -508,55 +554,56 @@ def analyse_arms(
     for r, w in enumerate(bootstrap_weights(len(y01), o.bootstrap_rounds, rng, strata=acodes)):
         for j, cd in enumerate(codes[1:]):
             counts[j][r] = np.bincount(cd, weights=w, minlength=sizes[j + 1])
-
-    rates: list[ArmRate] = []
-    families: dict[str, list[int]] = {}  # rows tested against the control arm, by grouping
-
-    def add(arm_name: str, grouping: str, group: str, cells: np.ndarray, control_cells: np.ndarray) -> None:
-        tn, fp, fn, tp = (int(x) for x in cells)
-        ctn, cfp, cfn, ctp = (int(x) for x in control_cells)
-        size, csize = tn + fp + fn + tp, ctn + cfp + cfn + ctp
-        is_control = arm_name == control
-        po, to = two_proportion_pvalue(fn + tp, size, cfn + ctp, csize) if not is_control else (float("nan"), "")
-        pd_, td = two_proportion_pvalue(fp + tp, size, cfp + ctp, csize) if not is_control else (float("nan"), "")
-        lo_o, hi_o = wilson_interval(fn + tp, size)
-        lo_d, hi_d = wilson_interval(fp + tp, size)
-        tests = sorted({t for t in (to, td) if t and t != "none"})
-        outcome = Tested((fn + tp) / size if size else float("nan"), (float(lo_o), float(hi_o)), po, to)
-        decision = Tested((fp + tp) / size if size else float("nan"), (float(lo_d), float(hi_d)), pd_, td)
-        rates.append(ArmRate(arm_name, grouping, group, size, outcome, decision, " / ".join(tests)))
-        if not is_control:
-            families.setdefault(grouping, []).append(len(rates) - 1)
-
     overall = point[0].reshape(k, 4)
-    for a in range(k):
-        add(arms[a], "", "", overall[a], overall[c])
+    rates = [_arm_rate(arms[a], "", "", overall[a], overall[c], arms[a] == control) for a in range(k)]
     disparities: list[DisparityChange] = []
-    how = {}
-    for j, (gname, ghow, gnames, _gc) in enumerate(coded, start=1):
-        how[gname] = ghow
+    for j, (gname, _how, gnames, _gc) in enumerate(coded, start=1):
         cells = point[j].reshape(k, len(gnames), 4)
         boot = counts[j - 1].reshape(o.bootstrap_rounds, k, len(gnames), 4)
-        for i, g in enumerate(gnames):
-            for a in range(k):
-                add(arms[a], gname, g, cells[a, i], cells[c, i])
+        rates += [_arm_rate(arms[a], gname, g, cells[a, i], cells[c, i], a == c) for i, g in enumerate(gnames) for a in range(k)]
         size = cells[c].sum(axis=1)
         favourable = favourable_rates(GroupCounts(tuple(gnames), cells[c]), favourable_is_positive, cells[c])
         ref, _rule = choose_reference(gnames, size, size >= fairness.min_group_size, favourable, fairness.reference.get(gname),
-                                favoured="highest")
+                                      favoured="highest")
         for a in range(k):
             if a != c:
                 disparities += _disparity_changes(gname, gnames, ref, cells[c], cells[a], boot[:, c], boot[:, a], fairness, o,
                                                   fav_positive=favourable_is_positive, test="bootstrap within arms", arm=arms[a])
-    for idx in families.values():  # Holm across the arms (and groups) of one grouping, for each rate
+    n = {arms[a]: int(overall[a].sum()) for a in range(k)}
+    return ArmsAnalysis(tuple(arms), control, n, _holm_arms(rates, control), tuple(disparities), o.bootstrap_rounds, 1 - o.alpha,
+                        {name: how for name, how, _gn, _gc in coded})
+
+
+def _arm_rate(arm_name: str, grouping: str, group: str, cells: np.ndarray, control_cells: np.ndarray, is_control: bool) -> ArmRate:
+    """Outcome and decision rates of one arm (and group) with Wilson intervals, tested against the control arm's."""
+    tn, fp, fn, tp = (int(x) for x in cells)
+    ctn, cfp, cfn, ctp = (int(x) for x in control_cells)
+    size, csize = tn + fp + fn + tp, ctn + cfp + cfn + ctp
+    po, to = two_proportion_pvalue(fn + tp, size, cfn + ctp, csize) if not is_control else (float("nan"), "")
+    pd_, td = two_proportion_pvalue(fp + tp, size, cfp + ctp, csize) if not is_control else (float("nan"), "")
+    lo_o, hi_o = wilson_interval(fn + tp, size)
+    lo_d, hi_d = wilson_interval(fp + tp, size)
+    tests = sorted({t for t in (to, td) if t and t != "none"})
+    outcome = Tested((fn + tp) / size if size else float("nan"), (float(lo_o), float(hi_o)), po, to)
+    decision = Tested((fp + tp) / size if size else float("nan"), (float(lo_d), float(hi_d)), pd_, td)
+    return ArmRate(arm_name, grouping, group, size, outcome, decision, " / ".join(tests))
+
+
+def _holm_arms(rates: list[ArmRate], control: str) -> tuple[ArmRate, ...]:
+    """Holm across the arms (and groups) of one grouping that are tested against the control, for each rate."""
+    families: dict[str, list[int]] = {}
+    for i, r in enumerate(rates):
+        if r.arm != control:
+            families.setdefault(r.grouping, []).append(i)
+    out = list(rates)
+    for idx in families.values():
         ho = holm([rates[i].outcome.p for i in idx])
         hd = holm([rates[i].decision.p for i in idx])
         for i, po, pd_ in zip(idx, ho, hd):
-            rate = rates[i]
-            rates[i] = dataclasses.replace(rate, outcome=dataclasses.replace(rate.outcome, p_holm=float(po)),
-                                           decision=dataclasses.replace(rate.decision, p_holm=float(pd_)))
-    n = {arms[a]: int(overall[a].sum()) for a in range(k)}
-    return ArmsAnalysis(tuple(arms), control, n, tuple(rates), tuple(disparities), o.bootstrap_rounds, level, how)
+            rate = out[i]
+            out[i] = dataclasses.replace(rate, outcome=dataclasses.replace(rate.outcome, p_holm=float(po)),
+                                         decision=dataclasses.replace(rate.decision, p_holm=float(pd_)))
+    return tuple(out)
 
 
 # -- presentation -----------------------------------------------------------------------------------
@@ -605,6 +652,7 @@ def _verdict(subject: str, metrics: Sequence[MetricChange], disparities: Sequenc
                            f"{judged_d} judged disparity(ies) moves further from parity beyond its margin ({n_text}).", "verdict")
 
 
+# size: the gate's findings: every worse metric and disparity, worst first, capped
 def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[DisparityChange], n_text: str, level: float,
           o: CompareOptions, options: Mapping[str, Any]) -> CheckResult:
     verdict = _verdict(subject, metrics, disparities, n_text)
@@ -670,15 +718,25 @@ def _disparity_tables(disparities: Sequence[DisparityChange], level: float, a: s
 
 def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_options: Mapping[str, Any]) -> list[CheckResult]:
     """Sections of a champion-vs-challenger report: the gate, then performance and groups side by side."""
+    n_text = f"paired on {analysis.n:,} rows; {analysis.rounds} bootstrap rounds"
+    effective = {**options.to_dict(), **{f"fairness.{k}": v for k, v in fairness_options.items()
+                                         if k in ("min_group_size", "intersections", "bins", "reference")}}
+    gate = _gate("The challenger", analysis.metrics, analysis.disparities, n_text, analysis.level, options, effective)
+    performance = _performance_section(analysis)
+    if not analysis.groups:
+        note = Finding("skipped", "No sensitive columns were given, so no group was compared (use --sensitive).", "groups")
+        gate = dataclasses.replace(gate, findings=(*gate.findings, note))
+        return [gate, performance, CheckResult(name="comparison.fairness", title="Groups, side by side", status="skipped",
+                                               summary=f"Skipped: {note.message}")]
+    return [gate, performance, _groups_section(analysis)]
+
+
+# size: one table, one figure and the details of the paired performance comparison
+def _performance_section(analysis: PairAnalysis) -> CheckResult:
     from raudit.report.svg import bar_chart
 
     a, b = analysis.names
     level = analysis.level
-    n_text = f"paired on {analysis.n:,} rows; {analysis.rounds} bootstrap rounds"
-    effective = {**options.to_dict(), **{f"fairness.{k}": v for k, v in fairness_options.items()
-                                         if k in ("min_group_size", "intersections", "bins", "reference")}}
-    gate = _gate("The challenger", analysis.metrics, analysis.disparities, n_text, level, options, effective)
-
     gated = [m for m in analysis.metrics if m.margin is not None]
     mc = analysis.mcnemar
     figures = [Figure(
@@ -687,7 +745,7 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
                   reference=0.0, reference_label="no change", xlabel=f"difference ({level:.0%} interval)"),
         "ROC-AUC: DeLong's interval; the others: paired bootstrap. For calibration error, higher is worse.",
     )] if gated else []
-    performance = CheckResult(
+    return CheckResult(
         name="comparison.performance", title="Performance, side by side", status=worst(m.status for m in gated) if gated else "pass",
         summary="; ".join(f"{m.label} {m.a:.3f} → {m.b:.3f}" for m in gated),
         metrics={f"{m.name}.{which}": value for m in gated for which, value in
@@ -706,59 +764,65 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
         details={"mcnemar": mc.__dict__, "delong": analysis.delong.__dict__ if analysis.delong else None, "n": analysis.n,
                  "metrics": [m.__dict__ for m in analysis.metrics]},
     )
-    if not analysis.groups:
-        note = Finding("skipped", "No sensitive columns were given, so no group was compared (use --sensitive).", "groups")
-        gate = dataclasses.replace(gate, findings=(*gate.findings, note))
-        return [gate, performance, CheckResult(name="comparison.fairness", title="Groups, side by side", status="skipped",
-                                               summary=f"Skipped: {note.message}")]
 
-    tables = _disparity_tables(analysis.disparities, level, a, b)
-    group_figures: list[Figure] = []
+
+def _groups_section(analysis: PairAnalysis) -> CheckResult:
+    tables = _disparity_tables(analysis.disparities, analysis.level, *analysis.names)
+    figures: list[Figure] = []
     for grouping in dict.fromkeys(g.grouping for g in analysis.groups):
         rows = sorted((g for g in analysis.groups if g.grouping == grouping), key=lambda g: -g.n)
-
-        def change(g: GroupChange, rate: str) -> Estimate | None:
-            if rate not in g.rates:
-                return None
-            _ra, _rb, d, lo, hi = g.rates[rate]
-            return Estimate(_number(d), _number(lo), _number(hi))
-
-        tables.append(Table(
-            f"{grouping}: challenger − champion by group",
-            ["group", "n", "selection rate, champion", "selection rate, challenger", "selection rate change", "TPR change",
-             "FPR change", "accuracy change", "ROC-AUC change", "note"],
-            [[g.group, g.n, _number(g.rates["selection_rate"][0]), _number(g.rates["selection_rate"][1]),
-              change(g, "selection_rate"), change(g, "tpr"), change(g, "fpr"), change(g, "accuracy"), change(g, "roc_auc"),
-              "reference" if g.reference else ("" if g.judged else "too small to judge")] for g in rows],
-            formats=["text", "int", "3f", "3f", "3f", "3f", "3f", "3f", "3f", "text"],
-            note=f"Groups: {analysis.how.get(grouping, '')}. Changes are challenger − champion with {level:.0%} intervals (paired "
-                 "bootstrap; ROC-AUC: DeLong, for groups large enough to judge).",
-            section=grouping, appendix=" × " in grouping,
-        ))
+        tables.append(_group_table(analysis, grouping, rows))
         if " × " not in grouping:
-            shown = [g for g in rows if g.n > 0][:20]
-            group_figures.append(Figure(
-                f"{grouping}: change in selection rate by group",
-                bar_chart([f"{g.group} (n={g.n:,})" for g in shown], [g.rates["selection_rate"][2] for g in shown],
-                          lows=[g.rates["selection_rate"][3] for g in shown], highs=[g.rates["selection_rate"][4] for g in shown],
-                          reference=0.0, reference_label="no change", colors=["#3b6ea5" if g.judged else "#9ca3af" for g in shown],
-                          xlabel=f"challenger − champion selection rate ({level:.0%} interval)"),
-                "Grey bars are groups too small to judge." if not all(g.judged for g in shown) else "", section=grouping,
-            ))
+            figures.append(_group_figure(analysis, grouping, rows))
     statuses = [d.status for d in analysis.disparities if d.status != "skipped"]
     counts = {s: statuses.count(s) for s in ("fail", "warn")}
-    fairness = CheckResult(
+    return CheckResult(
         name="comparison.fairness", title="Groups, side by side", status=worst(statuses) if statuses else "pass",
         summary=f"{counts['fail']} disparity(ies) significantly further from parity beyond the margin, {counts['warn']} beyond it "
                 f"without significant evidence, of {len(statuses)} judged",
         metrics={"disparities_failed": counts["fail"], "disparities_warned": counts["warn"], "disparities_judged": len(statuses)},
-        tables=tables, figures=group_figures,
+        tables=tables, figures=figures,
         details={"disparities": [d.__dict__ for d in analysis.disparities],
                  "groups": [{**g.__dict__, "rates": dict(g.rates)} for g in analysis.groups]},
     )
-    return [gate, performance, fairness]
 
 
+def _group_table(analysis: PairAnalysis, grouping: str, rows: list[GroupChange]) -> Table:
+    def change(g: GroupChange, rate: str) -> Estimate | None:
+        if rate not in g.rates:
+            return None
+        _ra, _rb, d, lo, hi = g.rates[rate]
+        return Estimate(_number(d), _number(lo), _number(hi))
+
+    return Table(
+        f"{grouping}: challenger − champion by group",
+        ["group", "n", "selection rate, champion", "selection rate, challenger", "selection rate change", "TPR change",
+         "FPR change", "accuracy change", "ROC-AUC change", "note"],
+        [[g.group, g.n, _number(g.rates["selection_rate"][0]), _number(g.rates["selection_rate"][1]),
+          change(g, "selection_rate"), change(g, "tpr"), change(g, "fpr"), change(g, "accuracy"), change(g, "roc_auc"),
+          "reference" if g.reference else ("" if g.judged else "too small to judge")] for g in rows],
+        formats=["text", "int", "3f", "3f", "3f", "3f", "3f", "3f", "3f", "text"],
+        note=f"Groups: {analysis.how.get(grouping, '')}. Changes are challenger − champion with {analysis.level:.0%} intervals "
+             "(paired bootstrap; ROC-AUC: DeLong, for groups large enough to judge).",
+        section=grouping, appendix=" × " in grouping,
+    )
+
+
+def _group_figure(analysis: PairAnalysis, grouping: str, rows: list[GroupChange]) -> Figure:
+    from raudit.report.svg import bar_chart
+
+    shown = [g for g in rows if g.n > 0][:20]
+    return Figure(
+        f"{grouping}: change in selection rate by group",
+        bar_chart([f"{g.group} (n={g.n:,})" for g in shown], [g.rates["selection_rate"][2] for g in shown],
+                  lows=[g.rates["selection_rate"][3] for g in shown], highs=[g.rates["selection_rate"][4] for g in shown],
+                  reference=0.0, reference_label="no change", colors=["#3b6ea5" if g.judged else "#9ca3af" for g in shown],
+                  xlabel=f"challenger − champion selection rate ({analysis.level:.0%} interval)"),
+        "Grey bars are groups too small to judge." if not all(g.judged for g in shown) else "", section=grouping,
+    )
+
+
+# size: the gate, the rates section and the disparities section of an A/B report
 def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_options: Mapping[str, Any]) -> list[CheckResult]:
     """Sections of an A/B report: the gate, then rates per arm and group with tests."""
     level = analysis.level
@@ -770,23 +834,7 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
     subject = f"Arm {others[0]!r}" if len(others) == 1 else f"{len(others)} arms"
     gate = _gate(subject, [], analysis.disparities, n_text, level, options, effective)
 
-    tables = []
-    for grouping in dict.fromkeys(r.grouping for r in analysis.rates):
-        rows = [r for r in analysis.rates if r.grouping == grouping]
-        tables.append(Table(
-            "By arm" if not grouping else f"{grouping}: by arm and group",
-            [*(["group"] if grouping else []), "arm", "n", f"outcome rate ({level:.0%} CI)", "p vs control (Holm)",
-             f"decision rate ({level:.0%} CI)", "p vs control (Holm)", "test"],
-            [[*([r.group] if grouping else []), r.arm + (" (control)" if r.arm == analysis.control else ""), r.n,
-              Estimate(_number(r.outcome.value), *r.outcome.ci), _number(r.outcome.p_holm),
-              Estimate(_number(r.decision.value), *r.decision.ci), _number(r.decision.p_holm), r.test or "—"]
-             for r in sorted(rows, key=lambda r: (r.group, r.arm))],
-            formats=[*(["text"] if grouping else []), "text", "int", "3f", "p", "3f", "p", "text"],
-            note="Each arm against the control arm (independent samples): chi-square, or Fisher's exact test when an expected "
-                 "count is below 5; Holm-adjusted across the arms" + (" and groups of this feature" if grouping else "")
-                 + ". Intervals: Wilson." + (f" Groups: {analysis.how.get(grouping, '')}." if grouping else ""),
-            section="Rates" if not grouping else grouping, appendix=" × " in grouping,
-        ))
+    tables = [_arm_table(analysis, grouping) for grouping in dict.fromkeys(r.grouping for r in analysis.rates)]
     tested = [r for r in analysis.rates if r.arm != analysis.control]
     significant = sum(np.isfinite(r.decision.p_holm) and r.decision.p_holm < options.alpha for r in tested)
     rates = CheckResult(
@@ -806,6 +854,26 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
         details={"disparities": [d.__dict__ for d in analysis.disparities]},
     )
     return [gate, rates, fairness]
+
+
+def _arm_table(analysis: ArmsAnalysis, grouping: str) -> Table:
+    """Outcome and decision rates per arm (and group of ``grouping``; ``""``: all rows), each tested against the control."""
+    level = analysis.level
+    rows = sorted((r for r in analysis.rates if r.grouping == grouping), key=lambda r: (r.group, r.arm))
+    by_group = ["group"] if grouping else []
+    return Table(
+        "By arm" if not grouping else f"{grouping}: by arm and group",
+        [*by_group, "arm", "n", f"outcome rate ({level:.0%} CI)", "p vs control (Holm)",
+         f"decision rate ({level:.0%} CI)", "p vs control (Holm)", "test"],
+        [[*([r.group] if grouping else []), r.arm + (" (control)" if r.arm == analysis.control else ""), r.n,
+          Estimate(_number(r.outcome.value), *r.outcome.ci), _number(r.outcome.p_holm),
+          Estimate(_number(r.decision.value), *r.decision.ci), _number(r.decision.p_holm), r.test or "—"] for r in rows],
+        formats=[*(["text"] if grouping else []), "text", "int", "3f", "p", "3f", "p", "text"],
+        note="Each arm against the control arm (independent samples): chi-square, or Fisher's exact test when an expected "
+             "count is below 5; Holm-adjusted across the arms" + (" and groups of this feature" if grouping else "")
+             + ". Intervals: Wilson." + (f" Groups: {analysis.how.get(grouping, '')}." if grouping else ""),
+        section="Rates" if not grouping else grouping, appendix=" × " in grouping,
+    )
 
 
 #: Requirements a comparison gives evidence for (see ``raudit.report.compliance``).

@@ -173,7 +173,7 @@ class Profile:
         """Whether the target was profiled."""
         return self.label is not None
 
-    def __add__(self, other: Profile) -> Profile:
+    def __add__(self, other: Profile) -> Profile:  # size: checks every field two profiles must share before they merge
         """Merge the profiles of two chunks of one dataset (same columns, model and parameters)."""
         for what in ("params", "target", "task", "classes", "positive_label", "model"):
             if getattr(self, what) != getattr(other, what):
@@ -245,7 +245,7 @@ class Profile:
         return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Profile:
+    def from_dict(cls, raw: Mapping[str, Any]) -> Profile:  # size: validates every field of the JSON form, naming the one that is wrong
         """Read the JSON form.
 
         Raises
@@ -422,7 +422,7 @@ def profile_frame(
     positive_label: Any = None,
     params: SketchParams | None = None,
     model: ModelInfo | None = None,
-) -> Profile:
+) -> Profile:  # size: profiles every part of a chunk (columns, label, decisions, scores, errors, groups) in one pass
     """Profile one chunk of data (and, when given, labels and the model's outputs on it).
 
     Parameters

@@ -116,6 +116,7 @@ def missing_labels(target: str, n: int) -> InputError:
     return InputError(f"target column {target!r} has {n} missing value(s)", hint="drop or fill the unlabelled rows before the audit")
 
 
+# size: resolves each role in turn, each with the error that teaches its fix
 def column_roles(config: AuditConfig, columns: Sequence[str], model: ModelAdapter | None, *,
                  y_pred: str | None = None, y_score: str | None = None, frame: pd.DataFrame | None = None) -> Roles:
     """Resolve every column's role from the configuration, the data's column names and the model (no row is read).
@@ -246,6 +247,7 @@ def check_group_counts(values: dict[str, ValueCounts] | Any, roles: Roles, max_g
             )
 
 
+# size: task, classes and labels are checked together: each error names the one that is wrong
 def label_roles(model: ModelAdapter | None, roles: Roles, counts: ValueCounts, config: AuditConfig, *,
                 decisions: ValueCounts | None, target_dtype: str) -> Labels:
     """The task, the classes, the positive and the favourable class, checked against the target's values.

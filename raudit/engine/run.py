@@ -102,6 +102,7 @@ class Passes:
                      in_memory=self.in_memory, sources=dict(sources or {}), training_record=training_record,
                      group_values=_group_values(source, roles, profile))
 
+    # size: builds the context from the second pass's summary, sample and whole-data arrays
     def second(self, facts: Facts, planned: Sequence[Any] = ()) -> AuditContext:
         """Predict every row once, let each planned check summarise each chunk, keep the sample (pass 2).
 

@@ -99,6 +99,7 @@ class SklearnAdapter(ModelAdapter):
         return X.to_numpy(dtype=np.float32) if type(self.model).__module__.startswith("skorch") else X.to_numpy()
 
 
+# size: one branch per kind of fitted estimator and the error that teaches its fix
 def adapt(model: Any, *, load_info: Mapping[str, Any] | None = None, features: Sequence[str] | None = None) -> ModelAdapter:
     """Wrap a fitted scikit-learn-compatible estimator in an adapter.
 

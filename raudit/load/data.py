@@ -154,6 +154,7 @@ def _expand(data: str | Path | Sequence[str | Path]) -> list[str]:
     return paths
 
 
+# size: CSV and Parquet sources differ in how a schema and dtypes are found; both refuse the same mistakes
 def open_source(data: str | Path | Sequence[str | Path], *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Source:
     """A streaming :class:`Source` over CSV or Parquet files (a path, a glob, or a list of them).
 

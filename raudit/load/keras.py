@@ -81,7 +81,7 @@ ACTIVATIONS = frozenset({"relu", "relu6", "sigmoid", "softmax", "log_softmax", "
 MAX_CONFIG_BYTES = 20 * 2**20
 
 
-def _walk(node: Any, where: str, out: list[str]) -> None:
+def _walk(node: Any, where: str, out: list[str]) -> None:  # size: a reviewed walk over every node kind of a Keras config
     """Collect a description of every object in ``node`` that :data:`ALLOWED` does not list."""
     if isinstance(node, list):
         for i, item in enumerate(node):

@@ -79,6 +79,7 @@ def _transformers() -> Any:
     return transformers
 
 
+# size: a reviewed list of checks over every file a Hugging Face folder may hold
 def inspect_hf_directory(path: Path, *, trust: bool) -> dict[str, Any]:
     """Read a model folder's configs and list its files, refusing what would run code or audit another model.
 
@@ -265,6 +266,7 @@ def _classes(config: Any) -> np.ndarray:
     return np.array(names, dtype=object)
 
 
+# size: inspect, then build config, tokenizer and weights, each step with its own refusal
 def load_hf_text(path: Path, *, text_column: str | None, trust: bool, batch_size: int = DEFAULT_BATCH_SIZE) -> TextClassifierAdapter:
     """Load a local Hugging Face text classifier folder (offline, no custom code) as a :class:`ModelAdapter`.
 

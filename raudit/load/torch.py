@@ -168,6 +168,7 @@ def _pickle_globals(data: bytes) -> list[str]:
     return names
 
 
+# size: a reviewed walk over every part of a TorchScript archive (code, pickles, constants)
 def inspect_torchscript(path: Path, *, max_bytes: int) -> dict[str, Any]:
     """Read a TorchScript archive's code without running it; refuse what could run on load or touch files.
 
@@ -387,6 +388,7 @@ ONNX_DOMAINS: Final = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.t
                                  "com.microsoft.nchwc", "com.microsoft.experimental"})
 
 
+# size: every way an ONNX external-data location can leave the model's folder is refused
 def _external_location(model_dir: Path, tensor: Any, where: str) -> str | None:
     """Why a tensor's external-data entry is refused, or None when it names a file inside the model's folder."""
     entries = {e.key: e.value for e in tensor.external_data}
@@ -413,7 +415,7 @@ def _external_location(model_dir: Path, tensor: Any, where: str) -> str | None:
     return None
 
 
-def inspect_onnx(path: Path) -> dict[str, Any]:
+def inspect_onnx(path: Path) -> dict[str, Any]:  # size: a reviewed list of checks over an ONNX graph (domains, operators, external data)
     """Parse an ONNX model (protobuf only, external data not read) and refuse what onnxruntime should not open.
 
     Refused: external-data ``location`` values that are absolute, contain
@@ -493,6 +495,7 @@ class OnnxScoresAdapter(TorchAdapter):
         return out.reshape(len(data), -1).astype(float)
 
 
+# size: inspects, opens and classifies an ONNX model's outputs, each step with its own refusal
 def load_onnx(path: Path, *, task: str | None, features: tuple[str, ...] | None, trust: bool = False) -> OnnxAdapter | OnnxScoresAdapter:
     """Open an ONNX model with onnxruntime (CPU) after :func:`inspect_onnx`; read inputs, outputs and classes from the graph.
 

@@ -121,7 +121,7 @@ def _md(text: Any, limit: int = 400) -> str:
     return html.escape(_MD_SPECIAL.sub(r"\\\1", one), quote=False).replace("@", "&#64;")
 
 
-def to_markdown(report: Report) -> bytes:
+def to_markdown(report: Report) -> bytes:  # size: the Markdown summary's parts in reading order, within a byte budget
     """Return a short Markdown summary of ``report`` (for a CI job summary or a pull-request comment).
 
     The verdict and exit code, one row per check, then the findings that are

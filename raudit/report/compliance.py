@@ -75,7 +75,7 @@ def _combine(statuses: Sequence[str]) -> str:
 
 def compliance_matrix(
     results: Sequence[CheckResult], evidence: Mapping[str, Mapping[str, str]], *, model_card: Mapping[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # size: one row per requirement, combining every check's evidence for it
     """Build the requirement -> evidence -> status matrix.
 
     Parameters

@@ -91,6 +91,7 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+# size: compares every part two reports share (inputs, statuses, metrics, findings)
 def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any], *, force: bool = False,
                  names: tuple[str, str] = ("OLD", "NEW")) -> ReportDiff:
     """Compare two report bodies.
@@ -174,7 +175,7 @@ def _v(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def render_diff(d: ReportDiff, fmt: str = "text") -> str:
+def render_diff(d: ReportDiff, fmt: str = "text") -> str:  # size: one renderer per output form (text, JSON, Markdown)
     """Return the diff as ``"text"`` (for a terminal), ``"json"`` or ``"md"`` (a CI comment)."""
     if fmt == "json":
         return json.dumps(d.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -89,6 +89,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     write_set(path.parent, {path.name: data})
 
 
+# size: the all-or-nothing swap: each failure point must put the previous set back
 def write_set(folder: Path, files: Mapping[str, bytes], *, replaces: Iterable[str] = ()) -> list[Path]:
     """Write ``files`` (name → bytes) into ``folder`` all-or-nothing.
 

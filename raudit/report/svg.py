@@ -62,7 +62,7 @@ def bar_chart(
     xmin: float | None = None,
     xmax: float | None = None,
     width: int = 640,
-) -> str:
+) -> str:  # size: draws every part of a bar chart (axes, ticks, bars, whiskers, labels) in SVG order
     """Draw horizontal bars, optionally with interval whiskers and a reference line.
 
     Parameters
@@ -175,7 +175,7 @@ def xy_chart(
     ylim: tuple[float, float] | None = None,
     width: int = 480,
     height: int = 320,
-) -> str:
+) -> str:  # size: draws every part of an x-y chart (axes, ticks, series, lines, legend) in SVG order
     """Draw lines and scatter points on shared axes.
 
     Parameters

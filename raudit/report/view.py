@@ -23,7 +23,7 @@ STATUS_WORDS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR"
 KEY_METRICS = 12
 
 
-def view(report: Report) -> dict[str, Any]:
+def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every field the template prints, in one place
     """What the templates print: the report's JSON body with every number already turned into text.
 
     Templates only render; this is where a table's cells are formatted (by
@@ -34,35 +34,23 @@ def view(report: Report) -> dict[str, Any]:
     """
     body = report.to_dict()
     detail = body["config"].get("detail", "standard")
-    findings = []
+    fail_on = body["config"].get("fail_on", "fail")
     for check, result in zip(body["checks"], report.results):
-        for f in check["findings"]:
-            if f["status"] in ("fail", "error", "warn"):
-                findings.append({**f, "check": check["title"], "anchor": f"check-{check['name']}"})
-        for fig, obj in zip(check["figures"], result.figures):
-            fig["svg"] = obj.svg
-        for table in check["tables"]:
-            table["cells"] = [[{"text": cell(v, fmt), "numeric": _numeric(v) and fmt != "text"}
-                               for v, fmt in zip(row, table["formats"])] for row in table["rows"]]
-        key = [t for t in check["tables"] if not t["appendix"]], [f for f in check["figures"] if not f["appendix"]]
-        more = [t for t in check["tables"] if t["appendix"]], [f for f in check["figures"] if f["appendix"]]
-        check["blocks"] = _blocks(*key)
-        check["more_blocks"] = _blocks(*more)
-        check["more_count"] = len(more[0]) + len(more[1])
-        check["metric_rows"] = [{"key": k, "text": metric_text(k, v)} for k, v in check["metrics"].items()]
-        check["metrics_in_body"] = len(check["metric_rows"]) <= KEY_METRICS
+        _check_view(check, result)
     order = {"fail": 0, "error": 1, "warn": 2}
-    findings.sort(key=lambda f: order[f["status"]])
+    findings = sorted(({**f, "check": c["title"], "anchor": f"check-{c['name']}"} for c in body["checks"] for f in c["findings"]
+                       if f["status"] in order), key=lambda f: order[f["status"]])
     versions = list((body["lineage"].get("versions") or {}).items())
     statuses = {s: [c["title"] for c in body["checks"] if c["status"] == s] for s in ("fail", "error", "warn", "pass", "skipped")}
+    lineage = body["lineage"]
     body["view"] = {
         "detail": detail,
         "findings": findings,
-        "verdict": _verdict(statuses, report.exit_code(body["config"].get("fail_on", "fail")), body["config"].get("fail_on", "fail")),
+        "verdict": _verdict(statuses, report.exit_code(fail_on), fail_on),
         "status_words": STATUS_WORDS,
-        "model_name": (body["lineage"].get("model_file") or {}).get("name")
-        or ((body["lineage"].get("model") or {}).get("class") if body["lineage"].get("model") else "recorded predictions"),
-        "data_name": (body["lineage"].get("data_file") or {}).get("name") or "an in-memory DataFrame",
+        "model_name": (lineage.get("model_file") or {}).get("name")
+        or ((lineage.get("model") or {}).get("class") if lineage.get("model") else "recorded predictions"),
+        "data_name": (lineage.get("data_file") or {}).get("name") or "an in-memory DataFrame",
         "versions": versions[: 4 if detail == "summary" else None],
         "versions_left": len(versions[4:]) if detail == "summary" else 0,
         "checks_run": [c for c in body["checks"] if c["status"] != "skipped"],
@@ -72,6 +60,22 @@ def view(report: Report) -> dict[str, Any]:
                               for s in ("fail", "warn", "partial", "pass", "not covered")},
     }
     return body
+
+
+def _check_view(check: dict[str, Any], result: Any) -> None:
+    """One check's JSON body made printable: SVG back in its figures, cells formatted, body and "More" blocks, metrics."""
+    for fig, obj in zip(check["figures"], result.figures):
+        fig["svg"] = obj.svg
+    for table in check["tables"]:
+        table["cells"] = [[{"text": cell(v, fmt), "numeric": _numeric(v) and fmt != "text"}
+                           for v, fmt in zip(row, table["formats"])] for row in table["rows"]]
+    key = [t for t in check["tables"] if not t["appendix"]], [f for f in check["figures"] if not f["appendix"]]
+    more = [t for t in check["tables"] if t["appendix"]], [f for f in check["figures"] if f["appendix"]]
+    check["blocks"] = _blocks(*key)
+    check["more_blocks"] = _blocks(*more)
+    check["more_count"] = len(more[0]) + len(more[1])
+    check["metric_rows"] = [{"key": k, "text": metric_text(k, v)} for k, v in check["metrics"].items()]
+    check["metrics_in_body"] = len(check["metric_rows"]) <= KEY_METRICS
 
 
 #: Metric-key endings that name a unit, and that unit.

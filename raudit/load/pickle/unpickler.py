@@ -728,7 +728,7 @@ class _Unpickler(_P):  # type: ignore[misc, valid-type]
             self.stack[-1] = self._joblib_array(inst)
 
     # -- joblib's raw arrays
-    def _joblib_array(self, wrapper: Any) -> Any:
+    def _joblib_array(self, wrapper: Any) -> Any:  # size: reads a joblib array record field by field from the stream, each checked
         import numpy as np
 
         state = vars(wrapper)
@@ -841,6 +841,7 @@ def _too_big(path: Path, what: str, number: int, limit: str, limits: Limits, siz
     )
 
 
+# size: the safe load in the order its guarantees need: open, cap, unpickle, review, report
 def safe_load(path: Path, *, allow_globals: Iterable[str] = (), allow_modules: Iterable[str] = (), trust: bool = False,
               limits: Limits | None = None) -> tuple[Any, dict[str, Any]]:
     """Load a pickle/joblib file under the policy above.
