@@ -114,3 +114,17 @@ def regression() -> tuple[RandomForestRegressor, pd.DataFrame]:
     y = 2 * X.a + X.b + rng.normal(scale=0.3, size=n)
     model = RandomForestRegressor(n_estimators=20, random_state=0).fit(X, y)
     return model, X.assign(price=y, sex=rng.choice(["F", "M"], size=n))
+
+
+@pytest.fixture(scope="module")
+def signed_cache(tmp_path_factory):
+    """Where a test module's signed report set is built once (tests/_signed.py)."""
+    return tmp_path_factory.mktemp("signed")
+
+
+@pytest.fixture
+def signed(signed_cache, files, tmp_path):
+    """A fresh copy of the signed report set (see tests._signed.signed_set)."""
+    from tests._signed import signed_set
+
+    return signed_set(signed_cache, files, tmp_path)

@@ -115,7 +115,7 @@ def test_recorded_decisions_are_compared_by_value_not_text(tmp_path, credit):
     log.to_csv(tmp_path / "log.csv", index=False)
     res = CliRunner().invoke(main, ["--predictions", str(tmp_path / "log.csv"), "--y-pred", "decision", "--target", "label",
                                     "--sensitive", "sex", "--checks", "performance", "--format", "json", "--out", str(tmp_path / "o")])
-    assert res.exit_code in (0, 1), res.output
+    assert res.exit_code == 0, res.output  # performance only: the reversed decisions are poor, not failing
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     expected = float((log.label.to_numpy() == log.decision.to_numpy()).mean())
     assert report["checks"][0]["metrics"]["accuracy"] == pytest.approx(expected)

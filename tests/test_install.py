@@ -45,6 +45,6 @@ def test_wheel_ships_checks_templates_schema_and_runs_an_audit(tmp_path, files):
          "--sensitive", "sex", "--out", "out", "--format", "json,html"],
         capture_output=True, text=True, env=env, cwd=work,
     )
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode == 1, done.stderr  # sex fails fairness on the credit data
     report = json.loads((work / "out" / "report.json").read_text())
     assert report["checks"][0]["name"] == "performance" and report["checks"][0]["status"] == "pass"

@@ -34,7 +34,7 @@ def _audit_and_check(files, tmp_path, name: str):
     res = CliRunner().invoke(main, [f"models:/{name}/1", str(files["data"]), "--target", "approved", "--sensitive", "sex",
                                     "--checks", "performance,fairness", "--out", str(out), "--format", "json,html,pdf",
                                     "--attach"])
-    assert res.exit_code in (0, 1), res.output
+    assert res.exit_code == 1, res.output  # sex fails fairness on the credit data; the report is attached all the same
     assert "Attached 3 report file(s)" in res.output
     client = MlflowClient()
     version = client.get_model_version(name, "1")

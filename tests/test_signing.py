@@ -12,32 +12,16 @@ import subprocess
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 
 import raudit
-from raudit.cli import main
 from raudit.errors import InputError
 from raudit.report.write import write_report
 from raudit.trust import signing as _signing
 from raudit.trust.digest import content_digest
-from tests._signed import signed_set
-
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("signed")
-
-
-@pytest.fixture
-def signed(cache, files, tmp_path):
-    return signed_set(cache, files, tmp_path)
+from tests._signed import run
 
 
 @pytest.fixture(scope="module")

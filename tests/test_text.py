@@ -152,7 +152,7 @@ def test_text_audit_end_to_end_writes_html_pdf_and_json(folders, tmp_path):
     out = tmp_path / "report"
     res = CliRunner().invoke(main, [str(folders["fair"]), str(folders["data"]), "--text-column", "note", "--target", "escalated",
                                     "--sensitive", "sex", "--out", str(out), "--config", str(_toml(tmp_path)), "--batch-size", "16"])
-    assert res.exit_code in (0, 1), res.output
+    assert res.exit_code == 0, res.output  # the fair model passes
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.pdf"]
     report = json.loads((out / "report.json").read_text())
     status = {c["name"]: c["status"] for c in report["checks"]}

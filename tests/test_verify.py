@@ -7,27 +7,11 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
 import raudit
-from raudit.cli import main
 from raudit.trust import signing as _signing
 from raudit.trust.digest import content_digest
-from tests._signed import signed_set
-
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("signed")
-
-
-@pytest.fixture
-def signed(cache, files, tmp_path):
-    return signed_set(cache, files, tmp_path)
+from tests._signed import run
 
 
 def verify(signed, *extra: object, report: str = "out/report.json", key: str = "raudit.key.pub"):

@@ -31,7 +31,7 @@ def test_full_audit_runs_with_the_extras_unimportable(files, tmp_path):
          "--out", str(tmp_path), "--format", "json,html"],
         capture_output=True, text=True, cwd=tmp_path,
     )
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode == 1, done.stderr  # fairness fails for sex on the credit data, as everywhere
     report = json.loads((tmp_path / "report.json").read_text())
     assert {c["name"]: c["status"] != "error" for c in report["checks"]} == dict.fromkeys(
         ["performance", "fairness", "counterfactual", "drift", "explanations", "text_explanations", "energy", "lineage"], True)
@@ -56,4 +56,4 @@ def test_engine_dask_without_dask_says_how_to_install_it(files, tmp_path):
     streamed = subprocess.run([sys.executable, "-c", BLOCKER, str(files["model"]), str(files["data"]), "--target", "approved",
                                "--engine", "stream", "--checks", "performance", "--format", "json", "--out", str(tmp_path / "s")],
                               capture_output=True, text=True, cwd=tmp_path)
-    assert streamed.returncode in (0, 1), streamed.stderr  # streaming needs no extra
+    assert streamed.returncode == 0, streamed.stderr  # streaming needs no extra
