@@ -123,3 +123,35 @@ def test_recorded_decisions_are_compared_by_value_not_text(tmp_path, credit):
     res = CliRunner().invoke(main, ["--predictions", str(tmp_path / "bad.csv"), "--y-pred", "decision", "--target", "label",
                                     "--sensitive", "sex", "--out", str(tmp_path / "b")])
     assert res.exit_code == 2 and "never has: [2.0, 3.0]" in res.output and "labels are [0, 1]" in res.output, res.output
+
+
+def test_errors_raised_in_several_places_are_one_message(tmp_path):
+    """A message raised from more than one place is a constant, so both places say the same and a test can match it."""
+    import re
+
+    import pandas as pd
+
+    import raudit
+    from raudit.engine.run import NO_ROWS
+    from raudit.load.data import EMPTY_FILE, OTHER_COLUMNS, UNPARSABLE, load_data, open_source
+    from raudit.report.renderers import UNKNOWN_FORMAT, renderer_for_suffix, renderers_for
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    for read in (load_data, lambda p: open_source(p)):
+        with pytest.raises(raudit.InputError, match=re.escape(EMPTY_FILE.format(path=empty))):
+            read(empty)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b'a,b\n1,"unterminated\n')
+    for read in (load_data, lambda p: open_source(p)):
+        with pytest.raises(raudit.InputError, match=re.escape(UNPARSABLE.split(":")[0].format(path=bad))):
+            read(bad)
+    pd.DataFrame({"a": [1]}).to_csv(tmp_path / "x1.csv", index=False)
+    pd.DataFrame({"b": [1]}).to_csv(tmp_path / "x2.csv", index=False)
+    with pytest.raises(raudit.InputError, match=re.escape(OTHER_COLUMNS.format(path=tmp_path / "x2.csv", first=tmp_path / "x1.csv"))):
+        open_source(str(tmp_path / "x*.csv"))
+    with pytest.raises(raudit.InputError, match=re.escape(NO_ROWS)):
+        raudit.audit(None, pd.DataFrame({"y": [], "d": [], "sex": []}), target="y", y_pred="d", sensitive=["sex"])
+    for make in (lambda: renderers_for(["docx"]), lambda: renderer_for_suffix(".docx")):
+        with pytest.raises(raudit.InputError, match=re.escape(UNKNOWN_FORMAT.format(fmt="docx"))):
+            make()

@@ -100,16 +100,22 @@ def test_checks_options_lists_every_option():
     ({"energy": {"country": "XXX"}}, "unknown electricity grid country 'XXX'"),
     ({"lineage": {"dirty": "sometimes"}}, "dirty must be one of"),
 ])
-def test_option_mistakes_stop_the_audit_before_any_check_runs(binary_model, credit, table, message, monkeypatch):
+def test_option_mistakes_stop_the_audit_before_anything_is_predicted(binary_model, credit, table, message, monkeypatch):
+    """Options are checked against what the first pass saw: a wrong one is exit 2 before the second pass predicts a row."""
     import raudit.api.audit
+    import raudit.engine.run
 
-    ran = []
-    real = raudit.api.audit.run_checks
-    monkeypatch.setattr(raudit.api.audit, "run_checks", lambda *a, **k: ran.append(1) or real(*a, **k))
+    ran, predicted = [], []
+    real_run, real_chunk = raudit.api.audit.run_checks, raudit.engine.run.summarise_chunk
+    monkeypatch.setattr(raudit.api.audit, "run_checks", lambda *a, **k: ran.append(1) or real_run(*a, **k))
+    monkeypatch.setattr(raudit.engine.run, "summarise_chunk", lambda *a, **k: predicted.append(1) or real_chunk(*a, **k))
     with pytest.raises(ConfigError) as info:
         raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "age"], config={"check": table})
     assert message in str(info.value)
+    assert not predicted, "no row may be predicted when an option is wrong"
     assert not ran, "no check may run when an option is wrong"
+    raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "age"], checks=["performance"])
+    assert predicted, "the spy sees the second pass when the options are right"
 
 
 @pytest.mark.parametrize("bins,message", [

@@ -31,8 +31,10 @@ from raudit.stats.mergeable import fold
 if TYPE_CHECKING:
     from raudit.engine.profile import Profile
 
-__all__ = ["Passes", "CROSSTAB_CAP"]
+__all__ = ["Passes", "CROSSTAB_CAP", "NO_ROWS"]
 
+#: The error for data without a row (found before reading, in memory, or after the first pass).
+NO_ROWS = "the data has no rows"
 #: Text columns with more distinct values than this are left out of crosstabs (proxies): an id or free text.
 CROSSTAB_CAP = 1_000
 
@@ -52,7 +54,7 @@ class Passes:
 
     def __init__(self, source: Source, model: ModelAdapter | None, *, engine: str = "memory", client: Any = None) -> None:
         if source.kind == "frame" and (source.frame is None or source.frame.empty):
-            raise InputError("the data has no rows")
+            raise InputError(NO_ROWS)
         self.source, self.model, self.engine, self.client = source, model, engine, client
         self._lengths: tuple[int, ...] = ()
         self._timings: dict[str, float] = {}
@@ -86,7 +88,7 @@ class Passes:
         profile = self._profile(profiled)
         self._timings["pass 1: read and profile"] = time.perf_counter() - t0
         if profile.rows == 0:
-            raise InputError("the data has no rows")
+            raise InputError(NO_ROWS)
         labels = label_roles(self.model, roles, profile.values[roles.target], config,
                              decisions=profile.values[y_pred] if y_pred else None, target_dtype=_dtype(source, roles.target))
         check_group_counts(profile.values, roles, config.roles.max_groups)

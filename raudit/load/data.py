@@ -25,12 +25,17 @@ import pandas as pd
 
 from raudit.errors import InputError
 
-__all__ = ["Source", "open_source", "load_data", "check_unique_columns", "existing_file", "DEFAULT_CHUNK_ROWS", "DATA_SUFFIXES"]
+__all__ = ["Source", "open_source", "load_data", "check_unique_columns", "existing_file", "DEFAULT_CHUNK_ROWS", "DATA_SUFFIXES",
+           "EMPTY_FILE", "UNPARSABLE", "OTHER_COLUMNS"]
 
 #: Rows per chunk when streaming.
 DEFAULT_CHUNK_ROWS = 200_000
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", "")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+#: The errors raised in more than one place (tests match them).
+EMPTY_FILE = "data file {path} is empty"
+UNPARSABLE = "cannot parse data file {path}: {error}"
+OTHER_COLUMNS = "{path} has other columns than {first}"
 #: What a data file (read whole) or a raw reference may end in.
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -191,7 +196,7 @@ def open_source(data: str | Path | Sequence[str | Path], *, chunk_rows: int = DE
         for p, s in zip(paths, schemas):
             check_unique_columns(s.names, where=p)
             if tuple(s.names) != columns:
-                raise InputError(f"{p} has other columns than {paths[0]}", hint="stream files with the same columns")
+                raise InputError(OTHER_COLUMNS.format(path=p, first=paths[0]), hint="stream files with the same columns")
         unified = pa.unify_schemas(schemas, promote_options="permissive")
         kinds = {f.name: str(f.type.to_pandas_dtype()().dtype) if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
                  or pa.types.is_boolean(f.type) else "str" for f in unified}
@@ -206,16 +211,16 @@ def open_source(data: str | Path | Sequence[str | Path], *, chunk_rows: int = DE
             with _open(p) as fh:
                 for chunk in pd.read_csv(fh, sep=delimiter, chunksize=chunk_rows, low_memory=False):
                     if tuple(chunk.columns) != columns and columns:
-                        raise InputError(f"{p} has other columns than {paths[0]}", hint="stream files with the same columns")
+                        raise InputError(OTHER_COLUMNS.format(path=p, first=paths[0]), hint="stream files with the same columns")
                     columns = tuple(chunk.columns)
                     for c in chunk.columns:
                         dtypes[c] = _unify(dtypes.get(c), str(chunk[c].dtype))
         except InputError:
             raise
         except pd.errors.EmptyDataError:
-            raise InputError(f"data file {p} is empty", hint="the file must have a header row and data rows") from None
+            raise InputError(EMPTY_FILE.format(path=p), hint="the file must have a header row and data rows") from None
         except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise InputError(f"cannot parse data file {p}: {exc}".strip()) from None
+            raise InputError(UNPARSABLE.format(path=p, error=exc).strip()) from None
     return Source("csv", tuple(str(c) for c in columns), paths=tuple(paths), chunk_rows=chunk_rows, dtypes=dtypes,
                   delimiter=delimiter)
 
@@ -274,9 +279,9 @@ def load_data(path: str | Path) -> pd.DataFrame:
     except InputError:
         raise
     except pd.errors.EmptyDataError:
-        raise InputError(f"data file {p} is empty", hint="the file must have a header row and at least one data row") from None
+        raise InputError(EMPTY_FILE.format(path=p), hint="the file must have a header row and at least one data row") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        raise InputError(f"cannot parse data file {p}: {exc}".strip()) from None
+        raise InputError(UNPARSABLE.format(path=p, error=exc).strip()) from None
     except ImportError as exc:
         raise InputError(f"reading {p.name} needs an extra library: {exc}", hint="pip install pyarrow") from None
     if df.empty:

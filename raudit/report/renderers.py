@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from raudit.report.report import Report
 
 __all__ = ["Renderer", "HtmlRenderer", "PdfRenderer", "JsonRenderer", "JunitRenderer", "MarkdownRenderer", "RENDERERS",
-           "renderers_for", "renderer_for_suffix", "render_pdf"]
+           "renderers_for", "renderer_for_suffix", "render_pdf", "UNKNOWN_FORMAT"]
+
+
+#: The error for a format no renderer writes (raised for --format and for Report.save's suffix).
+UNKNOWN_FORMAT = "unknown report format {fmt!r}"
 
 
 class Renderer(Protocol):
@@ -123,7 +127,7 @@ def renderers_for(formats: Sequence[str], *, template_dir: str | None = None) ->
     out: list[Renderer] = []
     for fmt in formats:
         if fmt not in RENDERERS:
-            raise InputError(f"unknown report format {fmt!r}", hint=f"choose from {', '.join(RENDERERS)}")
+            raise InputError(UNKNOWN_FORMAT.format(fmt=fmt), hint=f"choose from {', '.join(RENDERERS)}")
         out.append(html if fmt == "html" else PdfRenderer(html) if fmt == "pdf" else RENDERERS[fmt]())
     return out
 
@@ -132,5 +136,5 @@ def renderer_for_suffix(suffix: str) -> Renderer:
     """The renderer of a file name's suffix (``.html``, ``.pdf``, ``.json``), for :meth:`Report.save`."""
     fmt = suffix.lstrip(".").lower()
     if fmt not in ("html", "pdf", "json"):
-        raise InputError(f"unknown report format {fmt!r}", hint="use a .html, .pdf or .json file name")
+        raise InputError(UNKNOWN_FORMAT.format(fmt=fmt), hint="use a .html, .pdf or .json file name")
     return renderers_for([fmt])[0]
