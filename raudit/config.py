@@ -42,10 +42,12 @@ from typing import Any, Final, Literal, get_args
 from raudit.errors import ConfigError, InputError
 
 __all__ = ["AuditConfig", "LoadSettings", "DataRoles", "EngineSettings", "OutputSettings", "Limits", "parse_limits",
-           "DEFAULT_LIMITS", "LIMIT_NAMES", "FailOn", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS", "JunitWarningsAs",
-           "TRUST_KEYS", "MODEL_CARD_FIELDS", "trust_settings", "trust_notices"]
+           "DEFAULT_LIMITS", "LIMIT_NAMES", "FailOn", "Inconclusive", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS",
+           "JunitWarningsAs", "TRUST_KEYS", "MODEL_CARD_FIELDS", "trust_settings", "trust_notices"]
 
 FailOn = Literal["fail", "warn", "never"]
+#: How an inconclusive judgement (an interval straddling a threshold) counts for the exit code.
+Inconclusive = Literal["warn", "fail"]
 Detail = Literal["summary", "standard", "full"]
 Engine = Literal["auto", "memory", "stream", "dask"]
 Format = Literal["html", "pdf", "json", "junit", "md"]
@@ -317,6 +319,9 @@ class OutputSettings:
         everything.
     fail_on : {"fail", "warn", "never"}
         Which status makes the CLI exit with code 1.
+    inconclusive : {"warn", "fail"}
+        How a judgement whose interval straddles its threshold counts: as a warning (default), or as a
+        failure (a strict policy: the release needs evidence that it passes).
     sign_key : str or None
         Ed25519 private key that signs the report set (``--sign-key``; see ``raudit keygen``).
     junit_warnings_as : {"skipped", "failure", "passed"}
@@ -328,11 +333,13 @@ class OutputSettings:
     out: str = "raudit-report"
     detail: Detail = "standard"
     fail_on: FailOn = "fail"
+    inconclusive: Inconclusive = "warn"
     sign_key: str | None = None
     junit_warnings_as: JunitWarningsAs = "skipped"
 
     def __post_init__(self) -> None:
         _one_of(self.fail_on, get_args(FailOn), "fail_on")
+        _one_of(self.inconclusive, get_args(Inconclusive), "inconclusive")
         bad = [f for f in self.formats if f not in FORMATS]
         if bad:
             raise ConfigError(f"unknown report format {bad[0]!r}; choose from {', '.join(FORMATS)}")

@@ -25,6 +25,11 @@ mergeable.
 :func:`cramers_v`, :class:`Tested` (an estimate with its interval and test, the record every check
 judges).
 
+**Judgement** — :func:`judge` (the one rule: pass or fail only where the whole interval lies on one
+side of a threshold, else *inconclusive* with the rows that would likely decide it), :class:`Verdict`,
+:data:`Harmful`, :func:`family_level` (Bonferroni-adjusted level of a family of intervals),
+:func:`rows_to_decide`.
+
 **Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ColumnProfile`, :class:`ModelInfo`,
 :func:`profile_frame`, :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
 :class:`CategoricalSketch`, :class:`Sketch`, :func:`numeric_shift`, :func:`categorical_shift`,
@@ -80,6 +85,7 @@ from raudit.stats.groups import (
     spec_codes,
 )
 from raudit.stats.inference import cramers_v, holm, two_proportion_pvalue, wilson_interval
+from raudit.stats.judgement import Harmful, Verdict, family_level, judge, rows_to_decide
 from raudit.stats.mergeable import Mergeable, fold
 from raudit.stats.sketch import (
     CategoricalShift,
@@ -103,6 +109,8 @@ __all__ = [
     "DISPARITIES", "MAE", "DisparitySpec", "Harm", "harm_direction", "favourable_rates", "choose_reference",
     # statistics
     "wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "Tested",
+    # judgement: an interval against its thresholds, with an honest inconclusive
+    "judge", "Verdict", "Harmful", "family_level", "rows_to_decide",
     # reference profiles and sketches
     "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch",
     "CategoricalSketch",

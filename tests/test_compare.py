@@ -279,7 +279,7 @@ def test_cli_compare_exit_codes_and_files(model_files, tmp_path):
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json", "--out", tmp_path / "worse")
     assert res.exit_code == 1, res.output
-    assert "FAIL  gate" in res.output
+    assert "FAIL   gate" in res.output
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json", "--out", tmp_path / "never", "--fail-on", "never")
     assert res.exit_code == 0

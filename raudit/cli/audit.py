@@ -41,6 +41,8 @@ __all__ = ["audit_command"]
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")
 @click.option("--checks", help="Comma-separated allow-list of checks to run (see `raudit checks`).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), help="Status that makes the exit code 1 [default: fail].")
+@click.option("--inconclusive", type=click.Choice(["warn", "fail"]),
+              help="How a judgement whose interval straddles its threshold counts: warn, or fail (strict) [default: warn].")
 @click.option("--seed", type=int, help="Seed for samples and bootstraps [default: 0].")
 @click.option("--predictions", "predictions", type=click.Path(dir_okay=False, path_type=Path),
               help="Audit recorded decisions in this data file (no model).")

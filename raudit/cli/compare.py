@@ -37,6 +37,8 @@ __all__ = ["compare_command", "diff_command"]
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A raudit.toml file: margins in [compare], groups in [check.fairness]; flags override it.")
 @click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), help="Status that makes the exit code 1 [default: fail].")
+@click.option("--inconclusive", type=click.Choice(["warn", "fail"]),
+              help="How a judgement whose interval straddles its threshold counts: warn, or fail (strict) [default: warn].")
 @click.option("--seed", type=int, help="Seed of the bootstrap [default: 0].")
 @click.option("--trust-model", is_flag=True, default=None,
               help="Load the model files without inspecting them (only after you reviewed where they came from).")

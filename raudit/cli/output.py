@@ -112,15 +112,15 @@ def make_progress(quiet: bool) -> RichProgress | None:
 
 def print_summary(report: Any, written: list[Path], seconds: float, fail_on: str) -> None:
     """What was audited, each check's status and headline, the files written, and the verdict with its exit code."""
-    marks = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
-    colors = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "bright_black"}
+    marks = {"pass": "PASS", "inconclusive": "UNSURE", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+    colors = {"pass": "green", "inconclusive": "cyan", "warn": "yellow", "fail": "red", "error": "magenta", "skipped": "bright_black"}
     width = max((len(terminal_text(r.name)) for r in report.results), default=8)
     click.echo(f"raudit: audited {report.lineage['data_shape']['rows']:,} rows in {seconds:.1f} s")
     if report.config.get("sensitive_guessed"):
         guessed = ", ".join(terminal_text(c) for c in report.config["sensitive"])
         click.echo(f"raudit: note: sensitive columns guessed from their names: {guessed}; confirm them with --sensitive")
     for r in report.results:
-        mark = click.style(f"{marks[r.status]:<5}", fg=colors[r.status], bold=True)
+        mark = click.style(f"{marks[r.status]:<6}", fg=colors[r.status], bold=True)
         click.echo(f"  {mark} {terminal_text(r.name):<{width}}  {terminal_text(r.summary)}")
     for p in written:
         click.echo(f"Wrote {terminal_text(p)} ({size(p.stat().st_size)})")

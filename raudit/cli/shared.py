@@ -58,6 +58,7 @@ def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "formats": csv_list(opts["formats"]),
         "checks": csv_list(opts.get("checks")),
         "fail_on": opts["fail_on"],
+        "inconclusive": opts.get("inconclusive"),
         "seed": opts["seed"],
         "out": str(opts["out"]) if opts["out"] is not None else None,
         "trust_model": True if opts["trust_model"] else None,

@@ -39,8 +39,9 @@ __all__ = ["to_junit", "to_markdown", "CI_FORMATS", "MARKDOWN_LIMIT"]
 MARKDOWN_LIMIT = 60_000
 
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_MARKS = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL", "error": "💥 ERROR", "skipped": "⏭️ SKIPPED"}
-_SEVERITY = {"error": 0, "fail": 1, "warn": 2, "pass": 3, "skipped": 4}
+_MARKS = {"pass": "✅ PASS", "inconclusive": "❔ INCONCLUSIVE", "warn": "⚠️ WARN", "fail": "❌ FAIL", "error": "💥 ERROR",
+          "skipped": "⏭️ SKIPPED"}
+_SEVERITY = {"error": 0, "fail": 1, "warn": 2, "inconclusive": 3, "pass": 4, "skipped": 5}
 
 
 def _xml_text(text: Any) -> str:
@@ -48,10 +49,15 @@ def _xml_text(text: Any) -> str:
     return _NOT_XML.sub("\ufffd", str(text))
 
 
-def _outcome(case: ET.Element, status: str, message: str, warnings_as: str) -> str:
-    """Add the child that gives ``case`` its JUnit outcome; return that outcome."""
+def _outcome(case: ET.Element, status: str, message: str, warnings_as: str, inconclusive: str = "warn") -> str:
+    """Add the child that gives ``case`` its JUnit outcome; return that outcome.
+
+    An inconclusive case is a warning, or a failure under the strict ``inconclusive = "fail"`` policy.
+    """
     kind = {"fail": "failure", "error": "error", "skipped": "skipped"}.get(status)
-    if status == "warn":
+    if status == "inconclusive" and inconclusive == "fail":
+        kind = "failure"
+    elif status in ("warn", "inconclusive"):
         kind = {"failure": "failure", "skipped": "skipped"}.get(warnings_as)
     if kind is None:
         return "passed"
@@ -71,6 +77,7 @@ def to_junit(report: Report) -> bytes:
     True
     """
     warnings_as = str(report.config.get("junit_warnings_as", "skipped"))
+    inconclusive = str(report.config.get("inconclusive", "warn"))
     lineage: Mapping[str, Any] = report.lineage
     facts = {"raudit.status": report.status, "raudit.report_sha256": report.to_dict()["integrity"]["digest"],
              "raudit.version": str(lineage.get("versions", {}).get("raudit", "")), "raudit.junit_warnings_as": warnings_as}
@@ -86,7 +93,7 @@ def to_junit(report: Report) -> bytes:
     total_time = 0.0
     for r in report.results:
         case = ET.SubElement(suite, "testcase", name=_xml_text(r.name), classname="raudit", time=f"{r.duration_s:.3f}")
-        tally[_outcome(case, r.status, r.summary or f"{r.title}: {r.status}", warnings_as)] += 1
+        tally[_outcome(case, r.status, r.summary or f"{r.title}: {r.status}", warnings_as, inconclusive)] += 1
         total_time += r.duration_s
         seen: dict[str, int] = {}
         for i, f in enumerate(r.findings, 1):
@@ -96,7 +103,7 @@ def to_junit(report: Report) -> bytes:
             seen[base] = seen.get(base, 0) + 1
             name = base if seen[base] == 1 else f"{base} #{seen[base]}"
             case = ET.SubElement(suite, "testcase", name=_xml_text(name), classname=_xml_text(f"raudit.{r.name}"), time="0")
-            tally[_outcome(case, f.status, f.message, warnings_as)] += 1
+            tally[_outcome(case, f.status, f.message, warnings_as, inconclusive)] += 1
     tests = sum(tally.values())
     suite.attrib.update(tests=str(tests), failures=str(tally["failure"]), errors=str(tally["error"]),
                         skipped=str(tally["skipped"]), time=f"{total_time:.3f}")
@@ -137,7 +144,7 @@ def to_markdown(report: Report) -> bytes:  # size: the Markdown summary's parts 
     """
     body = report.to_dict()
     fail_on = str(report.config.get("fail_on", "fail"))
-    code = report.exit_code(fail_on)  # type: ignore[arg-type]
+    code = report.exit_code()
     lineage: Mapping[str, Any] = report.lineage
     head = [f"## raudit: {_md(report.title)} — {_MARKS[report.status]}", ""]
     inputs = []
@@ -155,7 +162,7 @@ def to_markdown(report: Report) -> bytes:  # size: the Markdown summary's parts 
     tail = ["", f"<sub>raudit {_md(lineage.get('versions', {}).get('raudit', ''))} · report sha256 `{digest}` · "
                 "the full report is in report.html / report.json</sub>", ""]
     notable = sorted(((f.status, r.title, f.message) for r in report.results for f in r.findings
-                      if f.status in ("error", "fail", "warn")), key=lambda t: _SEVERITY[t[0]])
+                      if f.status in ("error", "fail", "warn", "inconclusive")), key=lambda t: _SEVERITY[t[0]])
     lines = list(head)
     if notable:
         lines += ["", "### Findings to look at", ""]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from raudit.config import FailOn
+from raudit.config import FailOn, Inconclusive
 from raudit.report.results import CheckResult, Status, worst
 from raudit.trust.digest import content_digest
 
@@ -18,21 +18,27 @@ __all__ = ["Report", "SCHEMA_VERSION", "exit_code_for"]
 SCHEMA_VERSION = "2.0"
 
 
-def exit_code_for(status: Status, fail_on: FailOn) -> int:
-    """Return the CLI exit code for an overall ``status`` under a ``fail_on`` policy.
+def exit_code_for(statuses: Status | Iterable[Status], fail_on: FailOn, inconclusive: Inconclusive = "warn") -> int:
+    """Return the CLI exit code for the checks' ``statuses`` under a ``fail_on`` and an ``inconclusive`` policy.
 
-    A check that errored counts as failed: an audit that could not run a
-    check cannot certify what it would have found.
+    A check that errored counts as failed: an audit that could not run a check cannot certify what it
+    would have found. An inconclusive check counts as a warning, or as a failure under
+    ``inconclusive = "fail"`` (a strict policy).
 
     Examples
     --------
     >>> exit_code_for("warn", "fail"), exit_code_for("warn", "warn")
     (0, 1)
+    >>> exit_code_for(["pass", "inconclusive"], "fail"), exit_code_for(["pass", "inconclusive"], "fail", "fail")
+    (0, 1)
     """
     if fail_on == "never":
         return 0
-    failing = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
-    return 1 if status in failing else 0
+    failing = {"fail", "error"} | ({"warn", "inconclusive"} if fail_on == "warn" else set())
+    if inconclusive == "fail":
+        failing.add("inconclusive")
+    found = {statuses} if isinstance(statuses, str) else set(statuses)
+    return 1 if found & failing else 0
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,10 @@ class Report:
                 return r
         raise KeyError(f"no check named {name!r} in this report; it has {[r.name for r in self.results]}")
 
-    def exit_code(self, fail_on: FailOn = "fail") -> int:
-        """Return the CLI exit code under ``fail_on`` (0 passed, 1 failed)."""
-        return exit_code_for(self.status, fail_on)
+    def exit_code(self, fail_on: FailOn | None = None, inconclusive: Inconclusive | None = None) -> int:
+        """Return the CLI exit code (0 passed, 1 failed) under ``fail_on`` and ``inconclusive`` (default: the report's config)."""
+        return exit_code_for([r.status for r in self.results], fail_on or self.config.get("fail_on", "fail"),
+                             inconclusive or self.config.get("inconclusive", "warn"))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form (see ``raudit/schema/report.schema.json``).

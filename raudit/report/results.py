@@ -26,13 +26,15 @@ __all__ = [
     "slug",
 ]
 
-Status = Literal["pass", "warn", "fail", "error", "skipped"]
+Status = Literal["pass", "inconclusive", "warn", "fail", "error", "skipped"]
 
 #: What a metric key may look like: an identifier, dots allowed (``ratio.sex_x_ethnicity``).
 METRIC_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
-#: Severity order used to combine statuses; later is worse.
-STATUS_ORDER: tuple[Status, ...] = ("skipped", "pass", "warn", "fail", "error")
+#: Severity order used to combine statuses; later is worse. ``inconclusive``: the interval straddles a threshold,
+#: so the data cannot tell pass from fail (see :func:`raudit.stats.judgement.judge`); it counts as a warning for the
+#: exit code unless the ``inconclusive = "fail"`` policy is set.
+STATUS_ORDER: tuple[Status, ...] = ("skipped", "pass", "inconclusive", "warn", "fail", "error")
 
 
 def slug(name: str) -> str:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["view", "metric_text", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
 
-STATUS_WORDS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "NOT RUN",
+STATUS_WORDS = {"pass": "PASS", "inconclusive": "INCONCLUSIVE", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "NOT RUN",
                 "partial": "PARTIAL", "not covered": "NOT COVERED"}
 #: How many metrics a check section shows in its body; more go to the "More" part.
 KEY_METRICS = 12
@@ -37,16 +37,17 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
     fail_on = body["config"].get("fail_on", "fail")
     for check, result in zip(body["checks"], report.results):
         _check_view(check, result)
-    order = {"fail": 0, "error": 1, "warn": 2}
+    order = {"fail": 0, "error": 1, "warn": 2, "inconclusive": 3}
     findings = sorted(({**f, "check": c["title"], "anchor": f"check-{c['name']}"} for c in body["checks"] for f in c["findings"]
                        if f["status"] in order), key=lambda f: order[f["status"]])
     versions = list((body["lineage"].get("versions") or {}).items())
-    statuses = {s: [c["title"] for c in body["checks"] if c["status"] == s] for s in ("fail", "error", "warn", "pass", "skipped")}
+    statuses = {s: [c["title"] for c in body["checks"] if c["status"] == s]
+                for s in ("fail", "error", "warn", "inconclusive", "pass", "skipped")}
     lineage = body["lineage"]
     body["view"] = {
         "detail": detail,
         "findings": findings,
-        "verdict": _verdict(statuses, report.exit_code(fail_on), fail_on),
+        "verdict": _verdict(statuses, report.exit_code(), fail_on),
         "status_words": STATUS_WORDS,
         "model_name": (lineage.get("model_file") or {}).get("name")
         or ((lineage.get("model") or {}).get("class") if lineage.get("model") else "recorded predictions"),
@@ -107,6 +108,9 @@ def _verdict(statuses: dict[str, list[str]], code: int, fail_on: str) -> str:
         names = statuses[status]
         if names:
             parts.append(f"{_join(names)} {verb if len(names) > 1 or status == 'error' else verb + 's'}")
+        if status == "warn" and statuses["inconclusive"]:
+            names = statuses["inconclusive"]
+            parts.append(f"{_join(names)} {'are' if len(names) > 1 else 'is'} inconclusive (an interval straddles a threshold)")
     if statuses["skipped"]:
         parts.append(f"{_join(statuses['skipped'])} did not apply")
     gate = "passes" if code == 0 else "fails"
