@@ -522,8 +522,13 @@ def _model_card(value: Any, source: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{source}: [model_card] must be a table")
     for key, v in value.items():
+        if key == "general_purpose_ai":
+            if not isinstance(v, bool):
+                raise ConfigError(f"{source}: [model_card].general_purpose_ai must be true or false; got {v!r}")
+            continue
         if key not in MODEL_CARD_FIELDS:
-            raise ConfigError(f"{source}: unknown [model_card] field {key!r}", hint=f"fields: {', '.join(MODEL_CARD_FIELDS)}")
+            raise ConfigError(f"{source}: unknown [model_card] field {key!r}",
+                              hint=f"fields: {', '.join(MODEL_CARD_FIELDS)}, general_purpose_ai (true or false)")
         if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
             raise ConfigError(f"{source}: [model_card].{key} must be text or a list of texts")
     return dict(value)

@@ -68,6 +68,7 @@ from raudit.report.lineage import git_info
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, grade, slug, worst
 from raudit.report.svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit.stats.counts import ScoreCounts, ValueCounts
+from raudit.stats.disparity import Comparison, compare_groups, family_bounds, judge_disparity
 from raudit.stats.estimate import Tested
 from raudit.stats.exact import ExactSum
 from raudit.stats.groups import (
@@ -84,9 +85,10 @@ from raudit.stats.groups import (
     harm_direction,
     spec_codes,
 )
-from raudit.stats.inference import cramers_v, holm, two_proportion_pvalue, wilson_interval
-from raudit.stats.judgement import Harmful, Verdict, family_level, judge, rows_to_decide
+from raudit.stats.inference import cramers_v, difference_interval, holm, ratio_interval, two_proportion_pvalue, wilson_interval, z_of
+from raudit.stats.judgement import Harmful, Verdict, family_intervals, family_level, holm_levels, judge, judge_band, rows_to_decide
 from raudit.stats.mergeable import Mergeable, fold
+from raudit.stats.paired import paired_difference_interval
 from raudit.stats.sketch import (
     CategoricalShift,
     CategoricalSketch,
@@ -96,6 +98,7 @@ from raudit.stats.sketch import (
     categorical_shift,
     cdf_points,
     numeric_shift,
+    psi_interval,
 )
 from raudit.trust.digest import sha256_file
 
@@ -107,14 +110,16 @@ __all__ = [
     "RowOverlap", "Overlap", "usable_row_sketch", "MISSING",
     # disparities
     "DISPARITIES", "MAE", "DisparitySpec", "Harm", "harm_direction", "favourable_rates", "choose_reference",
+    "Comparison", "compare_groups", "family_bounds", "judge_disparity",
     # statistics
-    "wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "Tested",
+    "wilson_interval", "ratio_interval", "difference_interval", "z_of", "two_proportion_pvalue", "holm", "cramers_v", "Tested",
+    "paired_difference_interval",
     # judgement: an interval against its thresholds, with an honest inconclusive
-    "judge", "Verdict", "Harmful", "family_level", "rows_to_decide",
+    "judge", "judge_band", "Verdict", "Harmful", "family_level", "holm_levels", "family_intervals", "rows_to_decide",
     # reference profiles and sketches
     "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch",
     "CategoricalSketch",
-    "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points",
+    "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points", "psi_interval",
     # presenting
     "CheckResult", "Finding", "Table", "Figure", "Estimate", "Status", "worst", "grade", "slug",
     "number", "fixed", "percent", "interval", "p_value", "quantity",

@@ -1,6 +1,6 @@
 """Every sentence the report prints is backed: a test per honesty rule of the report (issue 12).
 
-- untracked inputs: "provenance not established", and the compliance map says PARTIAL;
+- untracked inputs: "provenance not established", and the evidence map says PARTIAL EVIDENCE;
 - "held out" only when the training record's row sketch shows no overlap; the training data itself, or an overlap,
   warns; without a record the report says "evaluation data provenance unknown";
 - near-perfect scores warn;
@@ -36,7 +36,8 @@ def test_untracked_inputs_warn_and_the_compliance_map_says_partial(files):
     assert lineage.status == "warn" and lineage.summary.startswith("provenance not established for 2 of 2 inputs")
     assert any(f.status == "warn" and f.message.startswith("Provenance not established") for f in lineage.findings)
     row = _compliance(report, "EU-AIA-IV.2.d")
-    assert row["status"] == "partial" and any("provenance not established" in e["what"] for e in row["evidence"])
+    assert row["status"] == "partial evidence" and any("provenance not established" in e["what"] and e["evidence"] == "partial"
+                                                       for e in row["evidence"])
     assert "PARTIAL" in report.render("html").decode()
 
 
@@ -65,7 +66,9 @@ def test_held_out_data_is_said_to_be_held_out(trained):
     finding = next(f for f in perf.findings if f.key == "evaluation_data")
     assert finding.status == "pass" and finding.message.startswith("Held out: none of 1,024 sampled training rows")
     row = _compliance(report, "EU-AIA-15.1")
-    assert row["status"] == "pass" and "held out from training" in row["evidence"][0]["what"]
+    assert row["evidence"][0]["evidence"] == "evidence" and "held out from training" in row["evidence"][0]["what"]
+    # Art. 15(1) asks for an *appropriate* level: a measurement is partial evidence of that, however good
+    assert row["status"] == "partial evidence" and "provider's judgement" in row["why"]
 
 
 def test_auditing_the_training_data_warns(trained):
@@ -73,7 +76,9 @@ def test_auditing_the_training_data_warns(trained):
     finding = next(f for f in perf.findings if f.key == "evaluation_data")
     assert finding.status == "warn" and finding.message.startswith("The audit data is the training data")
     assert perf.status == "warn" and perf.summary.startswith("The audit data is the training data")
-    assert _compliance(report, "EU-AIA-15.1")["status"] == "warn"
+    row = _compliance(report, "EU-AIA-15.1")
+    assert row["status"] == "partial evidence" and row["evidence"][0]["evidence"] == "partial"
+    assert "training data itself" in row["evidence"][0]["what"]
 
 
 def test_overlapping_data_warns_with_an_estimate(trained):
@@ -90,7 +95,8 @@ def test_without_a_training_record_held_out_is_never_claimed(files):
     finding = next(f for f in perf.findings if f.key == "evaluation_data")
     assert finding.message.startswith("Evaluation data provenance unknown")
     row = _compliance(report, "EU-AIA-15.1")
-    assert row["status"] == "partial" and "provenance unknown" in row["evidence"][0]["what"]
+    assert row["status"] == "partial evidence" and "provenance unknown" in row["evidence"][0]["what"]
+    assert row["evidence"][0]["evidence"] == "partial"
     html = report.render("html").decode()
     assert "Held out:" not in html and "measured on data held out" not in html
 

@@ -10,6 +10,7 @@ same function (then profiled).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -277,6 +278,18 @@ def load_reference(path: str | Path, *, model: ModelAdapter | None, config: Audi
         raise InputError(f"reference data {p.name}: {exc.args[0]}", hint=exc.hint) from None
 
 
+def _training_overlap(ctx: AuditContext) -> dict[str, Any] | None:
+    """How many of the model's training rows the profiled data holds (the training record's row sketch), or None."""
+    from raudit.engine.rows import RowOverlap, usable
+
+    record = ctx.training_record
+    sketch = usable(record, [*ctx.features, ctx.roles.target]) if record is not None else None
+    if sketch is None or ctx.data is None:
+        return None
+    found = RowOverlap.of(ctx.data, sketch).result(sketch)
+    return {"sampled": found.sampled, "found": found.found, "identical": found.identical}
+
+
 def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchParams | None = None) -> tuple[Profile, Roles]:
     """Profile ``data`` (and ``model``'s outputs on it) as an audit of it would see them.
 
@@ -304,7 +317,8 @@ def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchPara
     sources = [FileInfo.of(p) for p in paths if "://" not in p] if paths and all(Path(p).is_file() for p in paths) else []
     if prepared.model is not None:
         info = ModelInfo.of(prepared.model, model_source(prepared.model)[0])
-        return profile_context(prepared.ctx, params=params, model=info).with_sources(sources), prepared.facts.roles
+        profile = profile_context(prepared.ctx, params=params, model=info).with_sources(sources)
+        return dataclasses.replace(profile, training_overlap=_training_overlap(prepared.ctx)), prepared.facts.roles
     facts, source = prepared.facts, prepared.data.source
     roles = facts.roles
     classes = None if facts.classes is None else list(facts.classes)

@@ -116,8 +116,7 @@ class LineageCheck(Check):
         if untraced or differ:
             what = (f"provenance not established for {', '.join(untraced)} (not under version control)" if untraced else
                     "an input differs from its DVC record")
-            status = "fail" if differ and options.dvc_mismatch == "fail" else "partial"
-            evidence = {rid: {"what": what, "status": status} for rid in self.evidence}
+            evidence = {rid: {"what": what, "status": "partial"} for rid in self.evidence}
         return self.result(findings=findings, summary=_summary(inputs, rows), tables=[table] if rows else [],
                            details={i.role: i.details() for i in inputs if i.kind != "memory"}, evidence=evidence)
 

@@ -13,7 +13,7 @@ from raudit.cli.audit import audit_command
 from raudit.cli.checks import checks_command
 from raudit.cli.compare import compare_command, diff_command
 from raudit.cli.profile import profile_command
-from raudit.cli.verify import keygen_command, verify_command
+from raudit.cli.verify import approve_command, keygen_command, verify_command
 
 __all__ = ["main"]
 
@@ -50,6 +50,8 @@ def main() -> None:
       raudit checks                      list the available checks
       raudit verify report.json          check a report and its inputs are unaltered
       raudit keygen raudit.key           make a key pair for --sign-key and verify --key
+      raudit approve report.json --reviewer NAME --decision approve --sign-key KEY
+                                         sign a reviewer's decision beside the report
 
     \b
     Example:
@@ -60,7 +62,8 @@ def main() -> None:
     """
 
 
-for _command in (audit_command, verify_command, profile_command, keygen_command, checks_command, compare_command, diff_command):
+for _command in (audit_command, verify_command, approve_command, profile_command, keygen_command, checks_command, compare_command,
+                 diff_command):
     main.add_command(_command)
 
 

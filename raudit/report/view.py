@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from raudit.report.compliance import ROW_STATUSES
 from raudit.report.format import cell, number, quantity
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["view", "metric_text", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
 
 STATUS_WORDS = {"pass": "PASS", "inconclusive": "INCONCLUSIVE", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "NOT RUN",
-                "partial": "PARTIAL", "not covered": "NOT COVERED"}
+                "evidence provided": "EVIDENCE", "partial evidence": "PARTIAL EVIDENCE",
+                "no evidence from raudit": "NO EVIDENCE", "not applicable": "NOT APPLICABLE"}
 #: How many metrics a check section shows in its body; more go to the "More" part.
 KEY_METRICS = 12
 
@@ -49,7 +51,8 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
         "findings": findings,
         "verdict": _verdict(statuses, report.exit_code(), fail_on),
         "status_words": STATUS_WORDS,
-        "model_name": (lineage.get("model_file") or {}).get("name")
+        "model_name": (" vs ".join(lineage["compared"].values()) if lineage.get("compared") else None)
+        or (lineage.get("model_file") or {}).get("name")
         or ((lineage.get("model") or {}).get("class") if lineage.get("model") else "recorded predictions"),
         "data_name": (lineage.get("data_file") or {}).get("name") or "an in-memory DataFrame",
         "versions": versions[: 4 if detail == "summary" else None],
@@ -57,8 +60,7 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
         "checks_run": [c for c in body["checks"] if c["status"] != "skipped"],
         "not_run": [{"name": c["name"], "title": c["title"], "why": c["summary"].removeprefix("Skipped: ").rstrip(".")}
                     for c in body["checks"] if c["status"] == "skipped"],
-        "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", []))
-                              for s in ("fail", "warn", "partial", "pass", "not covered")},
+        "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", [])) for s in ROW_STATUSES},
     }
     return body
 
@@ -104,10 +106,11 @@ def _numeric(value: Any) -> bool:
 def _verdict(statuses: dict[str, list[str]], code: int, fail_on: str) -> str:
     """One sentence: which checks fail, err, warn and pass, and what that means for the exit code."""
     parts = []
-    for status, verb in (("fail", "fail"), ("error", "could not run"), ("warn", "warn"), ("pass", "pass")):
+    for status, one, many in (("fail", "fails", "fail"), ("error", "could not run", "could not run"), ("warn", "warns", "warn"),
+                              ("pass", "passes", "pass")):
         names = statuses[status]
         if names:
-            parts.append(f"{_join(names)} {verb if len(names) > 1 or status == 'error' else verb + 's'}")
+            parts.append(f"{_join(names)} {one if len(names) == 1 else many}")
         if status == "warn" and statuses["inconclusive"]:
             names = statuses["inconclusive"]
             parts.append(f"{_join(names)} {'are' if len(names) > 1 else 'is'} inconclusive (an interval straddles a threshold)")

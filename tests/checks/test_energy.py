@@ -117,7 +117,8 @@ def test_refit_estimate_runs_and_latency_is_plausible(files, no_network):
     assert m["throughput_rows_per_s"] > 100 and m["energy_per_1000_predictions_kwh"] > 0
     method = next(f for f in result.findings if f.key == "method").message
     assert "How energy was measured" in method and "grid USA" in method
-    assert result.status == "pass"
+    # a busy machine (another test run beside this one) is reported, not hidden: the only thing that may warn here
+    assert {f.key for f in result.findings if f.status != "pass"} <= {"contended"}
     tight = _energy(files["model"], files["data"], p95_latency_ms_warn=0.0, cost_per_prediction_fail=0.0)
     assert tight.status == "fail"
     assert next(f for f in tight.findings if f.key == "latency").status == "warn"
