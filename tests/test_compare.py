@@ -375,3 +375,33 @@ def test_without_sensitive_columns_the_groups_are_skipped_and_say_why():
     gate, _performance, fairness = present_pair(a, CompareOptions(), fairness_options={})
     assert fairness.status == "skipped" and "--sensitive" in fairness.summary
     assert gate.status == "pass" and gate.findings[-1].status == "skipped" and "no group was compared" in gate.findings[-1].message
+
+
+def _own_gate(ratio, n=3000, seed=0):
+    """A champion and a challenger with the same decisions; women are selected at ``ratio`` × the men's rate (0.5)."""
+    from raudit.comparison.analysis import present_pair
+
+    rng = np.random.default_rng(seed)
+    sex = np.array(["F", "M"] * (n // 2))
+    p = np.where(sex == "F", 0.5 * ratio, 0.5)
+    d = (rng.random(n) < p).astype(int)
+    y = rng.integers(0, 2, n)
+    opts = FairnessOptions(tpr_difference_max=None, fpr_difference_max=None, ppv_difference_max=None, mitigation=False)
+    a = analyse_pair(Pair(y, d, d.copy(), None, None, pd.DataFrame({"sex": sex})), fairness=opts,
+                     options=CompareOptions(bootstrap_rounds=100), rng=np.random.default_rng(1))
+    gate = present_pair(a, CompareOptions(bootstrap_rounds=100), fairness_options=opts.to_dict())[0]
+    own = next(f for f in gate.findings if f.key == "own/sex") if any(f.key == "own/sex" for f in gate.findings) else None
+    return gate, own
+
+
+def test_the_challenger_is_judged_on_its_own_with_the_one_rule():
+    """Issue 21: a challenger that fails the four-fifths rule on its own fails the gate, whatever the change; 0.801 and
+    0.787 with intervals straddling 0.8 get the same status, inconclusive; one wholly above passes."""
+    gate, own = _own_gate(0.6)
+    assert gate.status == "fail" and own.status == "fail" and "fails the four-fifths rule" in own.message
+    for ratio in (0.801, 0.787):
+        gate, own = _own_gate(ratio)
+        assert gate.status == "inconclusive" and own.status == "inconclusive", ratio
+        assert "straddles the threshold 0.8" in own.message
+    gate, own = _own_gate(1.0)
+    assert gate.status == "pass" and own is None

@@ -209,3 +209,30 @@ def test_the_readme_names_exactly_the_eu_provisions_the_checks_cite():
     assert named == cited
     uncovered = {key.split("-")[2].split(".")[0] for key in REQUIREMENTS if key.startswith("EU-AIA-")} - cited
     assert "14" in uncovered and "(Art. 14, human oversight, among them)" in text
+
+
+def test_drift_against_the_training_rows_does_not_judge_performance(trained):
+    """Issue 21: profiling train.csv and auditing held-out rows is in-sample vs held-out, not drift."""
+    from click.testing import CliRunner
+
+    from raudit.cli import main
+    from raudit.engine.profile import read_profile
+
+    for name in ("train", "test"):
+        res = CliRunner().invoke(main, ["profile", str(trained / f"{name}.csv"), "--model", str(trained / "model.joblib"),
+                                        "--target", "approved", "--sensitive", "sex", "-o", str(trained / f"{name}.profile.json")])
+        assert res.exit_code == 0, res.output
+    assert read_profile(trained / "train.profile.json").training_overlap["identical"] is True
+    assert read_profile(trained / "test.profile.json").training_overlap["found"] == 0
+
+    def outputs(reference):
+        r = raudit.audit(trained / "model.joblib", trained / "test.csv", target="approved", sensitive=["sex"], checks=["drift"],
+                         reference=trained / reference)["drift"]
+        return r, {o["key"]: o["status"] for o in r.details["outputs"]}
+
+    r, judged = outputs("train.profile.json")
+    assert judged["accuracy"] == judged["roc_auc"] == "skipped"
+    note = next(f for f in r.findings if f.key == "in_sample")
+    assert "reference is the model's training data" in note.message and "validation split" in note.message
+    _, judged = outputs("test.profile.json")
+    assert judged["accuracy"] != "skipped" and judged["roc_auc"] != "skipped"

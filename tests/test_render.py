@@ -46,7 +46,7 @@ def test_pdf_has_pages_and_the_summary_text(report):
     reader = PdfReader(io.BytesIO(report.render("pdf")))
     assert len(reader.pages) >= 2
     text = " ".join(page.extract_text() for page in reader.pages)
-    assert "Verdict" in text and "Findings that fail or warn" in text
+    assert "Verdict" in text and "Findings that fail, warn or are inconclusive" in text
     assert "Performance" in text and "Lineage" in text
     assert "Page 1 of" in text
 

@@ -1154,7 +1154,8 @@ def _metrics(a: DriftAnalysis) -> dict[str, Any]:  # size: one metric per compar
 
 
 def _judged_dict(j: Judged | None) -> dict[str, Any] | None:
-    return None if j is None else {"effect": j.effect, "p": j.p, "p_holm": j.p_holm, "status": j.status, "reason": j.reason}
+    return None if j is None else {"effect": j.effect, "effect_ci": list(j.ci), "ci_level": j.level, "p": j.p, "p_holm": j.p_holm,
+                                   "status": j.status, "reason": j.reason}
 
 
 def _details(a: DriftAnalysis) -> dict[str, Any]:  # size: the JSON details mirror the analysis records field by field

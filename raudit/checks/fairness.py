@@ -273,7 +273,7 @@ class FairnessCheck(Check):
 
     def present(self, a: FairnessAnalysis, o: FairnessOptions) -> CheckResult:
         """Findings, tables and figures from the analysis."""
-        findings = _verdicts(a, o) + _proxy_findings(a, o)
+        findings = _verdicts(a, o) + _base_rate_findings(a) + _proxy_findings(a, o)
         tables: list[Table] = []
         figures: list[Figure] = []
         if a.task == "regression":
@@ -768,6 +768,32 @@ def _rule_words(a: FairnessAnalysis, name: str) -> str:
     return str(frame.attrs.get("reference_rule", "")) if frame is not None else ""
 
 
+def _base_rate_findings(a: FairnessAnalysis) -> list[Finding]:
+    """Where the labels' base rates differ by group: error-rate comparisons inherit whatever bias the labels carry."""
+    out = []
+    for g in a.groupings:
+        if g.intersection:
+            continue
+        base = g.rates["base_rate"]
+        ref = float(base[g.reference])
+        if not ref > 0:
+            continue
+        judged = [i for i in range(len(g.groups)) if g.judged[i] and i != g.reference and np.isfinite(base[i])]
+        if not judged:
+            continue
+        i = min(judged, key=lambda i: -abs(np.log(max(base[i], 1e-12) / ref)))
+        ratio = float(base[i] / ref)
+        if 0.8 <= ratio <= 1.25:
+            continue
+        out.append(Finding("pass", f"[{g.name}] The labels' base rate ({a.outcome}) differs by group: {fixed(base[i])} for "
+                                   f"{g.groups[i]} vs {fixed(ref)} for {g.groups[g.reference]} ({fixed(ratio, 2)}×). If the "
+                                   "labels record past decisions, they may carry the bias under audit: comparisons of error "
+                                   "rates against those labels (TPR, FPR, PPV: equal opportunity, equalized odds, predictive "
+                                   "parity) inherit it, while the favourable-outcome ratio compares the model's decisions alone. "
+                                   "Read both with the labels' history in mind.", f"{slug(g.name)}.base_rate"))
+    return out
+
+
 def _proxy_findings(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
     out = []
     for attr, proxies in a.proxies.items():
@@ -910,13 +936,19 @@ def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:
                         ("fpr", "false-positive rate")):
         if rate != "favourable_rate" and g.intersection:  # intersections: the favourable-outcome rate only
             continue
+        ratio = o.selection_rate_ratio_min if rate == "favourable_rate" else None
+        line = None if ratio is None else ratio * g.rates[rate][g.reference]
         out.append(Figure(
             f"{g.name}: {words} by group",
             bar_chart([f"{g.groups[i]} (n={g.n[i]:,})" for i in shown], [g.rates[rate][i] for i in shown],
                       lows=[g.low[rate][i] for i in shown], highs=[g.high[rate][i] for i in shown],
                       reference=g.rates[rate][g.reference], reference_label=f"reference: {g.groups[g.reference]}",
+                      threshold=line, threshold_label="" if ratio is None else f"{ratio:g} × reference",
                       colors=colors, xmin=0.0, xmax=1.0, xlabel=f"{words} (95 % Wilson interval)"),
             ("Grey bars are groups too small to judge. " if not g.judged[shown].all() else "")
+            + ("" if line is None else f"The dotted line is {ratio:g} × the reference group's rate (the four-fifths rule): a "
+                                       "group below it is below the threshold; whether it fails is read from the ratio's "
+                                       "own interval in the disparity table. ")
             + ("" if len(shown) == len(g.groups) else f"The {len(shown)} largest of {len(g.groups)} groups."),
             section=g.name, appendix=g.intersection or rate != "favourable_rate",
         ))

@@ -84,7 +84,8 @@ class LineageCheck(Check):
 
     def analyse(self, ctx: AuditContext, options: LineageOptions) -> tuple[Traced, ...]:
         """Each input traced: given in memory, loaded from MLflow, or a file with its git state and DVC record."""
-        return tuple(_trace(ctx, role, source) for role, source in ctx.sources.items())
+        return tuple(_trace(ctx, role, source) for role, source in ctx.sources.items()
+                     if not (role == "model" and ctx.model is None))  # recorded decisions: no model was audited, none to trace
 
     # size: collects the per-input findings, the per-repository ones and the evidence in order
     def present(self, inputs: tuple[Traced, ...], options: LineageOptions) -> CheckResult:

@@ -162,7 +162,13 @@ def column_roles(config: AuditConfig, columns: Sequence[str], model: ModelAdapte
         inputs = _data_inputs(config, columns, target, sensitive)
     if r.id_column is not None and r.id_column not in columns:
         raise not_in_data(f"id column {r.id_column!r} is not in the data", [r.id_column], list(columns))
-    return Roles(target=target, sensitive=sensitive, sensitive_guessed=guessed, features=inputs, id_column=r.id_column,
+    id_column = r.id_column
+    if id_column is None and frame is not None:  # before any column is dropped: an id is rarely a model input
+        taken = (target, *sensitive, *(inputs if model is not None else ()), *(c for c in (y_pred, y_score) if c))
+        id_column = guessed_id(frame, taken, target)
+    if id_column is not None and model is None:
+        inputs = tuple(c for c in inputs if c != id_column)  # recorded decisions: an id is context, never a proxy candidate
+    return Roles(target=target, sensitive=sensitive, sensitive_guessed=guessed, features=inputs, id_column=id_column,
                  text_column=config.load.text_column, y_pred_column=y_pred, y_score_column=y_score)
 
 

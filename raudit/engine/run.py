@@ -80,7 +80,8 @@ class Passes:
 
         source = self.source
         columns = list(source.columns)
-        roles = column_roles(config, columns, self.model, y_pred=y_pred, y_score=y_score)
+        roles = column_roles(config, columns, self.model, y_pred=y_pred, y_score=y_score,
+                             frame=source.frame if self.in_memory and source.frame is not None else None)
         numeric = _numeric_columns(source)
         profiled = {c: numeric[c] for c in dict.fromkeys([roles.target, *roles.sensitive, *roles.features,
                                                           *([y_pred] if y_pred else [])])}

@@ -198,16 +198,18 @@ def family_intervals(interval: Callable[..., tuple[np.ndarray, np.ndarray]], val
 def rows_to_decide(value: float, low: float, high: float, threshold: float, n: int) -> int | None:
     """About how many rows would shrink the interval enough to clear ``threshold``, the value staying put.
 
-    Intervals narrow like ``1 / sqrt(n)``: with half-width ``h`` on ``n`` rows, a distance ``d`` from
-    the threshold is cleared at about ``n * (h / d) ** 2`` rows. ``None`` when ``d`` is 0 (nothing
-    decides a value on the threshold) or the inputs are not finite.
+    Intervals narrow like ``1 / sqrt(n)``: with ``h`` the interval's reach from the value towards the
+    threshold (``high − value`` when the threshold is above it, else ``value − low``; intervals need
+    not be symmetric) on ``n`` rows, a distance ``d`` from the threshold is cleared at about
+    ``n * (h / d) ** 2`` rows. ``None`` when ``d`` is 0 (nothing decides a value on the threshold) or
+    the inputs are not finite.
 
     Examples
     --------
     >>> rows_to_decide(0.80, 0.76, 0.84, 0.78, 1000)  # half-width 0.04, 0.02 from the threshold
     4000
     """
-    h = (high - low) / 2
+    h = high - value if threshold > value else value - low
     d = abs(value - threshold)
     if not all(math.isfinite(x) for x in (value, low, high, threshold)) or d == 0 or n <= 0:
         return None
