@@ -57,7 +57,7 @@ def test_pdf_has_pages_and_the_summary_text(report):
     bookmarks = list(titles(reader.outline))
     assert bookmarks[:2] == ["Responsible-AI audit", "Verdict FAIL"] or bookmarks[:2] == ["Responsible-AI audit", "Verdict PASS"]
     assert "Model card" in bookmarks and any(t.startswith("Performance") for t in bookmarks)
-    assert bookmarks[-2:] == ["Compliance map", "Lineage"]
+    assert bookmarks[-3:] == ["Evidence map", "Lineage", "Reviewer sign-off"]
 
 
 def test_json_validates_against_the_shipped_schema(report):
@@ -100,7 +100,7 @@ def test_lineage_records_inputs_versions_and_config(files):
     assert L["data_file"]["bytes"] == files["data"].stat().st_size
     assert L["data_shape"]["rows"] == 3000
     assert L["model"]["class"] == "sklearn.pipeline.Pipeline" and L["model"]["task"] == "binary"
-    assert "steps" in L["model_params"]
+    assert L["model_params"]["clf__C"] == "1.0" and "steps" not in L["model_params"]  # every leaf parameter, no step reprs
     for lib in ("python", "raudit", "numpy", "pandas", "scikit-learn"):
         assert lib in L["versions"]
     assert L["seed"] == 5 and rep.config["seed"] == 5

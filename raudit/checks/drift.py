@@ -46,6 +46,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -439,8 +440,8 @@ def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[S
             p, _ = two_proportion_pvalue(a.missing, a.n, b.missing, b.n)
             row["miss_index"] = len(tests)
             counts = (a.missing, a.n, b.missing, b.n)
-            tests.append(_Test(abs(b.missing_rate - a.missing_rate), lambda lv, c=counts: _size(*_newcombe(*c, level=lv)), p,
-                               o.missing_rate_warn, o.missing_rate_fail))
+            tests.append(_Test(abs(b.missing_rate - a.missing_rate), partial(_change_size, counts), p, o.missing_rate_warn,
+                               o.missing_rate_fail))
     judged = _judge_family(tests, o)
     out = []
     for row in pending:
@@ -572,8 +573,7 @@ def _performance_drift(ref: Profile, cur: Profile, o: DriftOptions) -> list[tupl
         counts = (ref.correct, ref.rows, cur.correct, cur.rows)
         out.append(({"key": "accuracy", "label": "Accuracy", "reference": a, "current": b, "change": b - a,
                      "ci": _newcombe(*counts), "test": test},
-                    _Test(a - b, lambda lv, c=counts: _negated(_newcombe(*c, level=lv)), p, o.accuracy_drop_warn,
-                          o.accuracy_drop_fail)))
+                    _Test(a - b, partial(_fall, counts), p, o.accuracy_drop_warn, o.accuracy_drop_fail)))
     if ref.overall is not None and cur.overall is not None and ref.overall.hist is not None and cur.overall.hist is not None:
         a, b = float(ref.overall.auc()[0]), float(cur.overall.auc()[0])
         se = math.hypot(_auc_se(a, *_pos_neg(ref.overall)), _auc_se(b, *_pos_neg(cur.overall)))
@@ -581,8 +581,7 @@ def _performance_drift(ref: Profile, cur: Profile, o: DriftOptions) -> list[tupl
             p = float(2 * norm.sf(abs(b - a) / se))
             out.append(({"key": "roc_auc", "label": "ROC-AUC", "reference": a, "current": b, "change": b - a,
                          "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Hanley–McNeil z"},
-                        _Test(a - b, lambda lv, d=a - b, se=se: (d - z_of(lv) * se, d + z_of(lv) * se), p, o.roc_auc_drop_warn,
-                              o.roc_auc_drop_fail)))
+                        _Test(a - b, partial(_normal, a - b, se), p, o.roc_auc_drop_warn, o.roc_auc_drop_fail)))
     if ref.abs_error is not None and cur.abs_error is not None and ref.abs_error.count and cur.abs_error.count:
         a, b = ref.abs_error.mean, cur.abs_error.mean
         se = math.hypot(ref.abs_error.std / math.sqrt(ref.abs_error.count), cur.abs_error.std / math.sqrt(cur.abs_error.count))
@@ -590,14 +589,26 @@ def _performance_drift(ref: Profile, cur: Profile, o: DriftOptions) -> list[tupl
         rise = (b - a) / a if a > 0 else (math.inf if b > 0 else 0.0)
         out.append(({"key": "mae", "label": "Mean absolute error", "reference": a, "current": b, "change": b - a,
                      "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Welch z"},
-                    _Test(rise, lambda lv, r=rise, s=se / a if a > 0 else math.nan: (r - z_of(lv) * s, r + z_of(lv) * s), p,
-                          o.mae_increase_warn, o.mae_increase_fail)))
+                    _Test(rise, partial(_normal, rise, se / a if a > 0 else math.nan), p, o.mae_increase_warn,
+                          o.mae_increase_fail)))
     return out
 
 
-def _negated(ci: tuple[float, float]) -> tuple[float, float]:
-    """The interval of ``-x`` (a fall) from that of ``x`` (a change)."""
-    return -ci[1], -ci[0]
+def _change_size(counts: tuple[int, int, int, int], level: float) -> tuple[float, float]:
+    """The interval of the size of a rate's change (Newcombe), at ``level``."""
+    return _size(*_newcombe(*counts, level=level))
+
+
+def _fall(counts: tuple[int, int, int, int], level: float) -> tuple[float, float]:
+    """The interval of a rate's fall (reference − current; Newcombe), at ``level``."""
+    lo, hi = _newcombe(*counts, level=level)
+    return -hi, -lo
+
+
+def _normal(centre: float, se: float, level: float) -> tuple[float, float]:
+    """``centre ± z · se`` at ``level``."""
+    z = z_of(level)
+    return centre - z * se, centre + z * se
 
 
 def _pos_neg(gc: GroupCounts) -> tuple[int, int]:

@@ -115,7 +115,7 @@ class EnergyCheck(Check):
 
     def present(self, a: EnergyAnalysis, options: EnergyOptions) -> CheckResult:
         """Findings against the latency and cost budgets, how energy was measured, the tables, the headline."""
-        o, inf, details = options, a.inference, a.details
+        o, inf, details = options, a.inference, dict(a.details)
         findings: list[Finding] = []
         tables: list[Table] = []
         metrics: dict[str, Any] = {}

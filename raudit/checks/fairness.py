@@ -781,7 +781,7 @@ def _base_rate_findings(a: FairnessAnalysis) -> list[Finding]:
         judged = [i for i in range(len(g.groups)) if g.judged[i] and i != g.reference and np.isfinite(base[i])]
         if not judged:
             continue
-        i = min(judged, key=lambda i: -abs(np.log(max(base[i], 1e-12) / ref)))
+        i = min(judged, key=lambda i: -abs(float(np.log(max(float(base[i]), 1e-12) / ref))))
         ratio = float(base[i] / ref)
         if 0.8 <= ratio <= 1.25:
             continue
@@ -928,7 +928,7 @@ def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> 
     return [outcomes, errors]
 
 
-def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:
+def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:  # size: three charts, the four-fifths line on the first
     shown = [i for i in np.argsort(-g.n, kind="stable") if g.n[i] > 0][:20]
     colors = [PALETTE[0] if g.judged[i] else "#9ca3af" for i in shown]
     out = []

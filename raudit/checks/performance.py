@@ -580,11 +580,15 @@ ROUNDS = 2000
 def _confusion_intervals(cm: np.ndarray, classes: np.ndarray, positive: Any, rng: np.random.Generator) -> dict[str, Interval]:
     """Wilson intervals for accuracy, precision and recall; a seeded bootstrap of the confusion matrix for the rest."""
     n = int(cm.sum())
-    out = {"accuracy": Interval(*map(float, wilson_interval(int(np.trace(cm)), n)), "Wilson")}
+    def wilson(k: int, m: int) -> Interval:
+        lo, hi = wilson_interval(k, m)
+        return Interval(float(lo), float(hi), "Wilson")
+
+    out = {"accuracy": wilson(int(np.trace(cm)), n)}
     if positive is not None:
         j = int(np.flatnonzero(classes == positive)[0])
-        out["precision"] = Interval(*map(float, wilson_interval(int(cm[j, j]), int(cm[:, j].sum()))), "Wilson")
-        out["recall"] = Interval(*map(float, wilson_interval(int(cm[j, j]), int(cm[j].sum()))), "Wilson")
+        out["precision"] = wilson(int(cm[j, j]), int(cm[:, j].sum()))
+        out["recall"] = wilson(int(cm[j, j]), int(cm[j].sum()))
     draws = rng.multinomial(n, cm.ravel() / n, size=ROUNDS).reshape(ROUNDS, *cm.shape)
     boot = _confusion_metrics(draws, classes, positive)
     for name in ("balanced_accuracy", "f1", "precision_macro", "recall_macro", "f1_macro"):

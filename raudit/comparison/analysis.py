@@ -814,9 +814,9 @@ def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[D
         if bad:
             worse.append((rank[bad[0].comparison.verdict.status], " × " in grouping,
                           Finding(bad[0].comparison.verdict.status, _own_sentence(bad[0]), f"own/{grouping}")))
-    for m in own_m:
-        if m.verdict.status in rank:
-            worse.append((rank[m.verdict.status], False, Finding(m.verdict.status, _own_metric_sentence(m), f"own/{m.name}")))
+    for om in own_m:
+        if om.verdict.status in rank:
+            worse.append((rank[om.verdict.status], False, Finding(om.verdict.status, _own_metric_sentence(om), f"own/{om.name}")))
     for m in metrics:
         if m.status in rank:
             worse.append((rank[m.status], False, Finding(m.status, _metric_sentence(m, level), f"performance/{m.name}")))

@@ -80,8 +80,7 @@ class Passes:
 
         source = self.source
         columns = list(source.columns)
-        roles = column_roles(config, columns, self.model, y_pred=y_pred, y_score=y_score,
-                             frame=source.frame if self.in_memory and source.frame is not None else None)
+        roles = column_roles(config, columns, self.model, y_pred=y_pred, y_score=y_score)
         numeric = _numeric_columns(source)
         profiled = {c: numeric[c] for c in dict.fromkeys([roles.target, *roles.sensitive, *roles.features,
                                                           *([y_pred] if y_pred else [])])}
@@ -126,9 +125,7 @@ class Passes:
         assert summary.sample is not None
         sample = summary.sample.in_position_order
         roles = facts.roles
-        id_column = roles.id_column
-        if id_column is None and whole is not None:
-            id_column = guessed_id(whole.frame, roles.features, roles.target)
+        id_column = roles.id_column or guessed_id(sample.frame, roles.id_candidates)
         source = self.source
         described = source.description if self.engine != "dask" else (
             "an in-memory DataFrame" if source.kind == "frame" else f"{len(source.paths)} {source.kind.upper()} file(s)")
@@ -197,7 +194,7 @@ class Passes:
 
 def _second_pass_columns(roles: Roles, sketch: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys([roles.target, *roles.sensitive, *roles.features, *(sketch["columns"] if sketch else []),
-                                *([roles.id_column] if roles.id_column else []),
+                                *([roles.id_column] if roles.id_column else roles.id_candidates),
                                 *([roles.y_pred_column] if roles.y_pred_column else []),
                                 *([roles.y_score_column] if roles.y_score_column else [])]))
 

@@ -76,7 +76,7 @@ def _in_favour(kind: str, harm: Harm, value: float, threshold: float) -> bool:
 
 
 def judge_disparity(kind: str, harm: Harm, value: float, ci: tuple[float, float], threshold: float | None, *, small: bool,
-                    n_group: int, n_reference: int, min_group_size: int, level: float) -> Verdict:
+                    n_group: int, n_reference: int, min_group_size: int, level: float) -> Verdict:  # size: 3 harms, 3 skips
     """A disparity's interval against the threshold on its harmful side; an inconclusive ratio's rows to decide on a log scale."""
     if small:
         return Verdict("skipped", f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {min_group_size})")

@@ -9,7 +9,6 @@ from scipy import stats
 import raudit
 from raudit import ConfigError
 from raudit.checks._swaps import BUILTIN, case_like, majority_side, swap_text
-from raudit.stats.inference import wilson_interval
 from tests.text_models import make_texts, train_tfidf
 
 ONLY = ["performance", "counterfactual"]
