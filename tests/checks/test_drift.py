@@ -462,7 +462,9 @@ def test_a_different_model_is_named(world, binary_model, credit, tmp_path):
     from sklearn.linear_model import LogisticRegression
 
     other = tmp_path / "other.joblib"
-    joblib.dump(binary_model.set_params(clf=LogisticRegression(C=0.01, max_iter=500)).fit(
+    from sklearn.base import clone
+
+    joblib.dump(clone(binary_model).set_params(clf=LogisticRegression(C=0.01, max_iter=500)).fit(  # the fixture is shared
         credit[list(binary_model.feature_names_in_)], credit["approved"]), other)
     report = raudit.audit(other, world["pool"].iloc[:2000], target="approved", sensitive=SENSITIVE, checks=["drift"],
                           reference=world["profile"])
