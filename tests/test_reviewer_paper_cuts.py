@@ -36,8 +36,8 @@ def test_the_favourable_outcome_chart_draws_the_four_fifths_line(binary_model, c
 
 def test_different_base_rates_are_discussed(binary_model, credit):
     report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["fairness"])
-    note = next(f for f in report["fairness"].findings if f.key == "sex.base_rate")
-    assert "base rate" in note.message and "inherit" in note.message and "Female" in note.message
+    note = next(f for f in report["fairness"].findings if f.key == "base_rates")
+    assert "base rate" in note.message and "inherit" in note.message and "Female" in note.message and "(0.7" in note.message
 
 
 def test_raudit_checks_aligns_its_columns():

@@ -770,28 +770,23 @@ def _rule_words(a: FairnessAnalysis, name: str) -> str:
 
 def _base_rate_findings(a: FairnessAnalysis) -> list[Finding]:
     """Where the labels' base rates differ by group: error-rate comparisons inherit whatever bias the labels carry."""
-    out = []
+    differ = []
     for g in a.groupings:
-        if g.intersection:
-            continue
         base = g.rates["base_rate"]
         ref = float(base[g.reference])
-        if not ref > 0:
-            continue
         judged = [i for i in range(len(g.groups)) if g.judged[i] and i != g.reference and np.isfinite(base[i])]
-        if not judged:
+        if g.intersection or not ref > 0 or not judged:
             continue
         i = min(judged, key=lambda i: -abs(float(np.log(max(float(base[i]), 1e-12) / ref))))
-        ratio = float(base[i] / ref)
-        if 0.8 <= ratio <= 1.25:
-            continue
-        out.append(Finding("pass", f"[{g.name}] The labels' base rate ({a.outcome}) differs by group: {fixed(base[i])} for "
-                                   f"{g.groups[i]} vs {fixed(ref)} for {g.groups[g.reference]} ({fixed(ratio, 2)}×). If the "
-                                   "labels record past decisions, they may carry the bias under audit: comparisons of error "
-                                   "rates against those labels (TPR, FPR, PPV: equal opportunity, equalized odds, predictive "
-                                   "parity) inherit it, while the favourable-outcome ratio compares the model's decisions alone. "
-                                   "Read both with the labels' history in mind.", f"{slug(g.name)}.base_rate"))
-    return out
+        ratio = float(base[i]) / ref
+        if not 0.8 <= ratio <= 1.25:
+            differ.append(f"{g.groups[i]} {fixed(base[i])} vs {g.groups[g.reference]} {fixed(ref)} ({fixed(ratio, 2)}×, {g.name})")
+    if not differ:
+        return []
+    return [Finding("pass", f"The labels' base rate ({a.outcome}) differs by group: {'; '.join(differ)}. If the labels record "
+                            "past decisions, they may carry the bias under audit: comparisons of error rates against them (TPR, "
+                            "FPR, PPV: equal opportunity, equalized odds, predictive parity) inherit it, while the "
+                            "favourable-outcome ratio compares the model's decisions alone.", "base_rates")]
 
 
 def _proxy_findings(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:

@@ -35,7 +35,8 @@ __all__ = ["audit_command"]
 @click.option("--chunk-rows", type=int, help="Rows per chunk when streaming [default: 200,000].")
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) for --engine dask [default: a local cluster].")
 @click.option("--detail", type=click.Choice(["summary", "standard", "full"]),
-              help="How much the HTML and PDF show: summary (2 pages), standard, full (every table in the PDF) [default: standard].")
+              help="How much the HTML and PDF show: summary (about 3 pages with the sign-off), standard, full (every table in "
+                   "the PDF) [default: standard].")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
 @click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json,junit,md [default: html,pdf,json].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")

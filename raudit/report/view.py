@@ -16,7 +16,7 @@ from raudit.report.format import cell, number, quantity
 if TYPE_CHECKING:
     from raudit.report.report import Report
 
-__all__ = ["view", "metric_text", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
+__all__ = ["view", "metric_text", "first_sentence", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
 
 STATUS_WORDS = {"pass": "PASS", "inconclusive": "INCONCLUSIVE", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "NOT RUN",
                 "evidence provided": "EVIDENCE", "partial evidence": "PARTIAL EVIDENCE",
@@ -42,6 +42,8 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
     order = {"fail": 0, "error": 1, "warn": 2, "inconclusive": 3}
     findings = sorted(({**f, "check": c["title"], "anchor": f"check-{c['name']}"} for c in body["checks"] for f in c["findings"]
                        if f["status"] in order), key=lambda f: order[f["status"]])
+    if detail == "summary":  # the summary keeps each finding's first sentence: the verdict and its numbers
+        findings = [{**f, "message": first_sentence(f["message"])} for f in findings]
     versions = list((body["lineage"].get("versions") or {}).items())
     statuses = {s: [c["title"] for c in body["checks"] if c["status"] == s]
                 for s in ("fail", "error", "warn", "inconclusive", "pass", "skipped")}
@@ -118,6 +120,22 @@ def _verdict(statuses: dict[str, list[str]], code: int, fail_on: str) -> str:
         parts.append(f"{_join(statuses['skipped'])} did not apply")
     gate = "passes" if code == 0 else "fails"
     return "; ".join(parts) + f". Under --fail-on {fail_on} the audit {gate} (exit code {code})."
+
+
+def first_sentence(text: str) -> str:
+    """The text up to the end of its first sentence (a full stop outside brackets, before a capital), whole if it has one.
+
+    Examples
+    --------
+    >>> first_sentence("A fails (p < 0.001, Holm). Also for B: two more (1 fail).")
+    'A fails (p < 0.001, Holm).'
+    """
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
+        if ch == "." and depth == 0 and text[i + 1:i + 2] == " " and text[i + 2:i + 3].isupper():
+            return text[: i + 1]
+    return text
 
 
 def _join(names: list[str]) -> str:
