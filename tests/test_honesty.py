@@ -120,7 +120,7 @@ def _decisions(rate_a: float, rate_b: float, n: int = 3000, seed: int = 0) -> pd
 
 
 def _fairness(data, **options):
-    opts = {"mitigation": False, "bootstrap_rounds": 100, **options}
+    opts = {"mitigation": False, **options}
     return raudit.audit(None, data, target="y", sensitive=["g"], y_pred="decision", checks=["fairness"],
                         config={"check": {"fairness": opts}})
 
@@ -170,7 +170,7 @@ def test_the_example_runs_without_a_numpy_warning(binary_model, credit):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "ethnicity", "age"],
-                     checks=["performance", "fairness"], config={"check": {"fairness": {"bootstrap_rounds": 50}}})
+                     checks=["performance", "fairness"], config=None)
 
 
 @pytest.mark.slow
@@ -179,7 +179,7 @@ def test_every_number_of_the_disparity_table_appears_whole_in_the_pdf(binary_mod
     from raudit.report.format import cell
 
     report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "ethnicity", "age"],
-                          checks=["fairness"], config={"check": {"fairness": {"bootstrap_rounds": 50}}, "detail": "full"})
+                          checks=["fairness"], config={"detail": "full"})
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(report.render("pdf"))).pages)
     in_pdf = set(re.findall(r"-?\d+\.\d+", text))  # a number split across lines would leave two pieces here
     table = next(t for t in report["fairness"].tables if t.title.startswith("Disparities"))

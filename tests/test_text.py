@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 QUICK = {"text_explanations": {"sample_size": 8, "max_evals": 120, "lime_samples": 200, "lime_misclassified": 1},
-         "counterfactual": {"max_rows": 400}, "fairness": {"bootstrap_rounds": 50, "mitigation": False},
+         "counterfactual": {"max_rows": 400}, "fairness": {"mitigation": False},
          "energy": {"latency_calls": 10, "min_measure_s": 0.2}}
 
 

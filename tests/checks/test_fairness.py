@@ -29,7 +29,7 @@ from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
 @pytest.fixture(scope="module")
 def report(binary_model, credit):
     return raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "ethnicity"], checks=["fairness"],
-                        config={"check": {"fairness": {"bootstrap_rounds": 200}}})
+                        config={"check": {"fairness": {}}})
 
 
 def test_group_rates_and_summaries_equal_fairlearn(report, binary_model, credit):
@@ -134,7 +134,7 @@ def _toy(n_big: int, n_small: int, rate_big: float, rate_small: float, seed: int
 
 
 def _fairness(data, **options):
-    opts = {"mitigation": False, "bootstrap_rounds": 100, **options}
+    opts = {"mitigation": False, **options}
     return raudit.audit(None, data, target="y", sensitive=["g"], y_pred="decision", checks=["fairness"],
                         config={"check": {"fairness": opts}})["fairness"]
 
@@ -197,7 +197,7 @@ def test_holm_and_tests_by_hand():
 
 def test_mitigation_estimate_and_proxies_on_example_data(binary_model, credit):
     result = raudit.audit(binary_model, credit, target="approved", sensitive=["ethnicity"], checks=["fairness"],
-                          config={"check": {"fairness": {"bootstrap_rounds": 50}}})["fairness"]
+                          config=None)["fairness"]
     mit = {m["constraint"]: m for m in result.details["mitigation"]}
     dp = mit["demographic_parity"]
     assert dp["after"]["demographic_parity_difference"] < dp["before"]["demographic_parity_difference"]
@@ -205,7 +205,7 @@ def test_mitigation_estimate_and_proxies_on_example_data(binary_model, credit):
     note = next(t.note for t in result.tables if t.title.startswith("Mitigation estimate"))
     assert f"one half of the {len(credit):,} audited rows" in note and "0.001 grid" in note
     sampled = raudit.audit(binary_model, credit, target="approved", sensitive=["ethnicity"], checks=["fairness"],
-                           config={"sample_rows": 2_000, "check": {"fairness": {"bootstrap_rounds": 50}}})["fairness"]
+                           config={"sample_rows": 2_000})["fairness"]
     note = next(t.note for t in sampled.tables if t.title.startswith("Mitigation estimate"))
     assert f"a seeded uniform sample of 2,000 of the {len(credit):,} audited rows" in note
     proxies = result.details["proxies"]["ethnicity"]
