@@ -1,0 +1,77 @@
+"""The ledger's charts: a headline metric over time (with its thresholds and status changes) and a model's status strip.
+
+Metric charts are :func:`raudit.report.svg.xy_chart`, the report's own chart code; their labels come from
+:data:`raudit.ledger.headline.HEADLINES`, never from a report. The strip is a row of small squares, one per
+audit, coloured by status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from markupsafe import Markup
+
+from raudit.ledger.headline import HEADLINES, describe
+from raudit.report.format import number
+from raudit.report.svg import Series, xy_chart
+
+__all__ = ["metric_charts", "strip", "STATUS_COLORS"]
+
+#: The report's status colours (``raudit/templates/report.css``).
+STATUS_COLORS = {"pass": "#1f7a3d", "inconclusive": "#3d5a80", "warn": "#a15c00", "fail": "#b3261e", "error": "#6b21a8",
+                 "skipped": "#6b7280"}
+_ORDER = {h.key: i for i, h in enumerate(HEADLINES)}
+
+
+def _day(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").timestamp() / 86400.0
+
+
+def _threshold_series(key: str, limits: Sequence[float | None], x0: float, x1: float) -> list[Series]:
+    h = describe(key)
+    side = "below" if h.higher_is_better else "above"
+    out = []
+    for level, value, color in (("warn", limits[0], STATUS_COLORS["warn"]), ("fail", limits[1], STATUS_COLORS["fail"])):
+        if value is not None:
+            out.append(Series([x0, x1], [value, value], label=f"{level} {side} {number(value)}", color=color))
+    return out
+
+
+def metric_charts(audits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One chart per headline metric the audits hold, in :data:`HEADLINES` order: title, SVG and caption."""
+    if not audits:
+        return []
+    start = _day(audits[0]["created_at"])
+    keys = sorted({k for a in audits for k in a["headline"]}, key=lambda k: (_ORDER.get(k, len(_ORDER)), k))
+    changes = [a for a in audits if a.get("previous_status") not in (None, a["status"])]
+    out = []
+    for key in keys:
+        points = [(_day(a["created_at"]) - start, a["headline"][key]) for a in audits if key in a["headline"]]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        latest_limits = next((a["limits"].get(key) for a in reversed(audits) if key in a["limits"]), None)
+        series = [Series(xs, ys, label=describe(key).label, color="#3b6ea5")]
+        if latest_limits is not None:
+            series += _threshold_series(key, latest_limits, min(xs), max(max(xs), min(xs) + 1))
+        marks = [(_day(a["created_at"]) - start, a["headline"][key]) for a in changes if key in a["headline"]]
+        if marks:
+            series.append(Series([m[0] for m in marks], [m[1] for m in marks], label="status changed", kind="scatter",
+                                 sizes=[4.5] * len(marks), color="#111827"))
+        svg = xy_chart(series, xlabel=f"days since the first audit ({audits[0]['created_at'][:10]})", ylabel=describe(key).label,
+                       width=640, height=260)
+        out.append({"key": key, "title": f"{describe(key).label} ({key})", "svg": Markup(svg),  # noqa: S704 - xy_chart escapes its text
+                    "caption": f"{len(points):,} audits; thresholds as the latest audit ran with them"
+                               + (f"; ● marks the {len(marks):,} audits whose status changed" if marks else "")})
+    return out
+
+
+def strip(statuses: Sequence[Mapping[str, Any]]) -> Markup:
+    """A row of squares, one per audit (oldest first), coloured by status, each titled with its date and status."""
+    size, gap = 9, 2
+    width = max(1, len(statuses) * (size + gap))
+    cells = [f'<rect x="{i * (size + gap)}" y="0" width="{size}" height="{size * 2}" fill="{STATUS_COLORS.get(s["status"], "#9ca3af")}">'
+             f'<title>{escape(str(s["created_at"]))}: {escape(str(s["status"]))}</title></rect>' for i, s in enumerate(statuses)]
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" class="strip" viewBox="0 0 {width} {size * 2}" width="{width}" '  # noqa: S704
+                  f'height="{size * 2}" role="img" aria-label="status of the latest audits">{"".join(cells)}</svg>')
