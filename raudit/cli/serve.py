@@ -30,6 +30,9 @@ def serve_command(ledger: str, host: str, port: int, keys: tuple[Path, ...], sta
     $RAUDIT_LEDGER_TOKEN; without it, writing is disabled.
     """
     def run() -> int:
+        from raudit.ledger import require
+
+        require("raudit serve")
         from raudit.serve.run import TOKEN_ENV, check_bind, serve
         from raudit.trust.signing import load_public_key
 

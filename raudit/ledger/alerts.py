@@ -129,8 +129,12 @@ def _deliver(url: str, seq: int, payload: str, delays: Sequence[float]) -> tuple
     return Delivery(url, seq, attempts, outcome, status, error), first, E.now()
 
 
-def alert(ledger: Ledger, added: Sequence[Added], *, delays: Sequence[float] = RETRY_DELAYS) -> list[Delivery]:
-    """Send the alerts of newly ``added`` entries to every webhook; record and return each delivery."""
+def alert(ledger: Ledger, added: Sequence[Added], *, delays: Sequence[float] | None = None) -> list[Delivery]:
+    """Send the alerts of newly ``added`` entries to every webhook; record and return each delivery.
+
+    ``delays``: the pauses between attempts (default :data:`RETRY_DELAYS`).
+    """
+    delays = RETRY_DELAYS if delays is None else delays
     urls = list_webhooks(ledger)
     if not urls or not added:
         return []

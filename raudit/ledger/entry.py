@@ -155,22 +155,30 @@ def _created(text: str, where: str) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _model_sha(model_file: Any, model: Mapping[str, Any]) -> str | None:
+    if model_file:
+        return str(model_file["sha256"])
+    artifact = model.get("artifact_sha256")
+    return artifact if isinstance(artifact, str) else None
+
+
 def _identity(lineage: Mapping[str, Any], model_name: str | None) -> tuple[str, str, str, str | None]:
     """(name, version, where the name came from, model sha256)."""
     found = lineage.get("model")
     model: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     model_file = lineage.get("model_file") or None
-    sha = model_file["sha256"] if model_file else (model.get("artifact_sha256") if isinstance(model.get("artifact_sha256"), str) else None)
-    registered, version = model.get("registered_model"), model.get("model_version")
-    if isinstance(registered, str) and registered and model_name is None:
-        return registered, str(version) if version is not None else (sha or "")[:12], "registry", sha
-    short = (sha or "")[:12] or "no model file"
+    sha = _model_sha(model_file, model)
+    registered = model.get("registered_model") if isinstance(model.get("registered_model"), str) else None
+    version = str(model["model_version"]) if registered and model.get("model_version") is not None else None
+    version = version or (sha or "")[:12] or "no model file"
     if model_name is not None:
-        return model_name, str(version) if isinstance(registered, str) and version is not None else short, "given", sha
+        return model_name, version, "given", sha
+    if registered:
+        return registered, version, "registry", sha
     if model_file:
-        return str(model_file["name"]), short, "file", sha
+        return str(model_file["name"]), version, "file", sha
     data = lineage.get("data_file") or None
-    return (f"decisions in {data['name']}" if data else "unnamed model"), short, "data", sha
+    return (f"decisions in {data['name']}" if data else "unnamed model"), version, "data", sha
 
 
 def read_audit(body: Any, *, model_name: str | None = None, where: str = "report.json") -> Audit:

@@ -132,7 +132,7 @@ def _file(app: _App, request: Request) -> Response:
     data = reading.stored_file(app.ledger, seq, name) if seq and name in _FILE_TYPES else None
     if data is None:
         return Response("not found\n", 404, media_type="text/plain")
-    return Response(data, media_type=_FILE_TYPES[name], headers={"content-security-policy": REPORT_CSP})
+    return Response(data, media_type=_FILE_TYPES[name], headers={"content-security-policy": REPORT_CSP, "x-frame-options": "SAMEORIGIN"})
 
 
 def _json(body: Any) -> Response:

@@ -40,6 +40,40 @@ def _threshold_series(key: str, limits: Sequence[float | None], x0: float, x1: f
     return out
 
 
+def _padded(values: Sequence[float]) -> tuple[float, float]:
+    """The y range of a chart: the values and thresholds with 8 % room, and some height when they are all equal."""
+    lo, hi = min(values), max(values)
+    room = (hi - lo) * 0.08 or max(abs(hi) * 0.05, 0.01)
+    return lo - room, hi + room
+
+
+def _points(audits: Sequence[Mapping[str, Any]], key: str, start: float) -> tuple[list[float], list[float]]:
+    """Days since ``start`` and values of the audits that hold ``key``."""
+    xs, ys = [], []
+    for a in audits:
+        if key in a["headline"]:
+            xs.append(_day(a["created_at"]) - start)
+            ys.append(a["headline"][key])
+    return xs, ys
+
+
+def _chart(key: str, audits: Sequence[Mapping[str, Any]], changes: Sequence[Mapping[str, Any]], start: float) -> dict[str, Any]:
+    xs, ys = _points(audits, key, start)
+    latest_limits = next((a["limits"].get(key) for a in reversed(audits) if key in a["limits"]), None)
+    series = [Series(xs, ys, label=describe(key).label, color="#3b6ea5")]
+    if latest_limits is not None:
+        series += _threshold_series(key, latest_limits, min(xs), max(max(xs), min(xs) + 1))
+    marks = list(zip(*_points(changes, key, start)))
+    if marks:
+        series.append(Series([m[0] for m in marks], [m[1] for m in marks], label="status changed", kind="scatter",
+                             sizes=[4.5] * len(marks), color="#111827"))
+    svg = xy_chart(series, xlabel=f"days since the first audit ({audits[0]['created_at'][:10]})", ylabel=describe(key).label,
+                   ylim=_padded([y for s in series for y in s.y]), width=640, height=260)
+    return {"key": key, "title": f"{describe(key).label} ({key})", "svg": Markup(svg),  # noqa: S704 - xy_chart escapes its text
+            "caption": f"{len(xs):,} audits; thresholds as the latest audit ran with them"
+                       + (f"; ● marks the {len(marks):,} audits whose status changed" if marks else "")}
+
+
 def metric_charts(audits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One chart per headline metric the audits hold, in :data:`HEADLINES` order: title, SVG and caption."""
     if not audits:
@@ -47,24 +81,7 @@ def metric_charts(audits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     start = _day(audits[0]["created_at"])
     keys = sorted({k for a in audits for k in a["headline"]}, key=lambda k: (_ORDER.get(k, len(_ORDER)), k))
     changes = [a for a in audits if a.get("previous_status") not in (None, a["status"])]
-    out = []
-    for key in keys:
-        points = [(_day(a["created_at"]) - start, a["headline"][key]) for a in audits if key in a["headline"]]
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        latest_limits = next((a["limits"].get(key) for a in reversed(audits) if key in a["limits"]), None)
-        series = [Series(xs, ys, label=describe(key).label, color="#3b6ea5")]
-        if latest_limits is not None:
-            series += _threshold_series(key, latest_limits, min(xs), max(max(xs), min(xs) + 1))
-        marks = [(_day(a["created_at"]) - start, a["headline"][key]) for a in changes if key in a["headline"]]
-        if marks:
-            series.append(Series([m[0] for m in marks], [m[1] for m in marks], label="status changed", kind="scatter",
-                                 sizes=[4.5] * len(marks), color="#111827"))
-        svg = xy_chart(series, xlabel=f"days since the first audit ({audits[0]['created_at'][:10]})", ylabel=describe(key).label,
-                       width=640, height=260)
-        out.append({"key": key, "title": f"{describe(key).label} ({key})", "svg": Markup(svg),  # noqa: S704 - xy_chart escapes its text
-                    "caption": f"{len(points):,} audits; thresholds as the latest audit ran with them"
-                               + (f"; ● marks the {len(marks):,} audits whose status changed" if marks else "")})
-    return out
+    return [_chart(key, audits, changes, start) for key in keys]
 
 
 def strip(statuses: Sequence[Mapping[str, Any]]) -> Markup:

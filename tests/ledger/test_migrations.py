@@ -13,8 +13,8 @@ from raudit.cli import main
 from raudit.ledger import entry as E
 from raudit.ledger.alerts import add_webhook, list_webhooks
 from raudit.ledger.schema import REVISION, metadata
-from raudit.ledger.store import audit_fields, engine_for, migrate, open_ledger
 from raudit.ledger.signatures import Checked
+from raudit.ledger.store import audit_fields, engine_for, migrate, open_ledger
 from tests.ledger._sets import body, make_set
 
 
@@ -50,10 +50,11 @@ def _write_at_0001(ledger_url: str) -> str:
             digest = E.digest_of(rec)
             m = rec["model"]
             c.execute(sa.text(
-                "INSERT INTO entries (seq, kind, prev_digest, digest, recorded_at, model_id, model_name, model_version, name_source, "
-                "model_sha256, data_sha256, created_at, title, status, checks, headline, limits, signature, key_id, report_sha256, "
-                "envelope_sha256, html_sha256, report, html) VALUES (:seq, 'audit', :prev, :digest, :at, :mid, :name, :version, :source, "
-                ":msha, :dsha, :created, :title, :status, :checks, :headline, :limits, 'unsigned', NULL, :rsha, NULL, :hsha, :report, :html)"),
+                "INSERT INTO entries (seq, kind, prev_digest, digest, recorded_at, model_id, model_name, model_version, "
+                "name_source, model_sha256, data_sha256, created_at, title, status, checks, headline, limits, signature, key_id, "
+                "report_sha256, envelope_sha256, html_sha256, report, html) VALUES (:seq, 'audit', :prev, :digest, :at, :mid, "
+                ":name, :version, :source, :msha, :dsha, :created, :title, :status, :checks, :headline, :limits, 'unsigned', "
+                "NULL, :rsha, NULL, :hsha, :report, :html)"),
                 {"seq": seq, "prev": prev, "digest": digest, "at": rec["recorded_at"], "mid": m["id"], "name": m["name"],
                  "version": m["version"], "source": m["name_source"], "msha": m["sha256"], "dsha": rec["data_sha256"],
                  "created": rec["created_at"], "title": rec["title"], "status": rec["status"], "checks": E.canonical(rec["checks"]),
