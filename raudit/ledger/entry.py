@@ -159,7 +159,7 @@ def _model_sha(model_file: Any, model: Mapping[str, Any]) -> str | None:
     if model_file:
         return str(model_file["sha256"])
     artifact = model.get("artifact_sha256")
-    return artifact if isinstance(artifact, str) else None
+    return artifact if isinstance(artifact, str) and _SHA.fullmatch(artifact) else None
 
 
 def _identity(lineage: Mapping[str, Any], model_name: str | None) -> tuple[str, str, str, str | None]:
@@ -193,6 +193,8 @@ def read_audit(body: Any, *, model_name: str | None = None, where: str = "report
     if model_name is not None and not model_name.strip():
         raise InputError("--model-name is empty", hint="give the model's name, e.g. --model-name credit-scoring")
     name, version, source, model_sha = _identity(lineage, model_name)
+    if any("\x00" in text for text in (name, version, body["title"])):
+        raise _shape_error(where, "a model name, version or title holds a NUL character")
     data = lineage.get("data_file") or None
     return Audit(
         model_name=name, model_version=version, name_source=source, model_sha256=model_sha,

@@ -32,12 +32,18 @@ def _days_since(when: str, now: datetime) -> int:
     return max(0, (now - then).days)
 
 
-def _light(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {"seq": row["seq"], "digest": row["digest"], "model_id": row["model_id"], "model_name": row["model_name"],
-            "version": row["model_version"], "model_sha256": row["model_sha256"], "data_sha256": row["data_sha256"],
-            "created_at": row["created_at"], "recorded_at": row["recorded_at"], "status": row["status"],
-            "checks": json.loads(row["checks"]), "headline": json.loads(row["headline"]), "limits": json.loads(row["limits"]),
-            "signature": row["signature"], "key_id": row["key_id"], "title": row["title"], "name_source": row["name_source"]}
+def _light(row: Mapping[Any, Any], *, parse: bool = True) -> dict[str, Any]:
+    """An entry's indexed fields; with ``parse`` false, ``checks`` and ``limits`` stay JSON text (``checks_json``, ``limits_json``)."""
+    out = {"seq": row["seq"], "digest": row["digest"], "model_id": row["model_id"], "model_name": row["model_name"],
+           "version": row["model_version"], "model_sha256": row["model_sha256"], "data_sha256": row["data_sha256"],
+           "created_at": row["created_at"], "recorded_at": row["recorded_at"], "status": row["status"],
+           "headline": json.loads(row["headline"]), "signature": row["signature"], "key_id": row["key_id"], "title": row["title"],
+           "name_source": row["name_source"]}
+    if parse:
+        out.update({"checks": json.loads(row["checks"]), "limits": json.loads(row["limits"])})
+    else:
+        out.update({"checks_json": row["checks"], "limits_json": row["limits"]})
+    return out
 
 
 def models(ledger: Ledger, *, stale_days: int = 90, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -61,11 +67,15 @@ def models(ledger: Ledger, *, stale_days: int = 90, now: datetime | None = None)
     return sorted(out.values(), key=lambda m: (str(m["name"]).casefold(), m["id"]))
 
 
-def model(ledger: Ledger, model_id: str) -> dict[str, Any] | None:
-    """One model's audits in chain order (indexed fields only) and its versions; ``None`` when there is no such model."""
+def model(ledger: Ledger, model_id: str, *, parse: bool = True) -> dict[str, Any] | None:
+    """One model's audits in chain order (indexed fields only) and its versions; ``None`` when there is no such model.
+
+    With ``parse`` false, each audit's check statuses and thresholds stay JSON text (a page of 2,000 audits needs only
+    the latest thresholds).
+    """
     with ledger.engine.connect() as c:
-        rows = [_light(r) for r in c.execute(sa.select(*_LIGHT).where(entries.c.model_id == model_id, entries.c.kind == "audit")
-                                             .order_by(entries.c.seq)).mappings()]
+        query = sa.select(*_LIGHT).where(entries.c.model_id == model_id, entries.c.kind == "audit").order_by(entries.c.seq)
+        rows = [_light(r, parse=parse) for r in c.execute(query).mappings()]
     if not rows:
         return None
     versions: dict[str, dict[str, Any]] = {}

@@ -43,11 +43,12 @@ class Refused(RauditError):
 
 @dataclass(frozen=True)
 class Checked:
-    """A report set that may be stored: its parsed body and its signature state."""
+    """A report set that may be stored: its parsed body, its signature state and the sha256 of each of its files."""
 
     body: Mapping[str, Any]
     signature: str
     key_id: str | None
+    hashes: Mapping[str, str | None]
 
 
 def public_pem(key: Ed25519PublicKey) -> str:
@@ -101,6 +102,7 @@ def check_set(files: Mapping[str, bytes], keys: Sequence[Ed25519PublicKey], *, w
         The report is not JSON, or it is signed by a key not among ``keys`` (exit 2: give the key).
     """
     body = _parse(files[REPORT], where)
+    hashes = {name: sha256(files.get(name)) for name in (REPORT, ENVELOPE, HTML)}
     try:
         actual = content_digest(body)
     except ValueError:
@@ -111,7 +113,7 @@ def check_set(files: Mapping[str, bytes], keys: Sequence[Ed25519PublicKey], *, w
                       "the report was edited after it was written")
     envelope = files.get(ENVELOPE)
     if envelope is None:
-        return Checked(body, "unsigned", None)
+        return Checked(body, "unsigned", None, hashes)
     if not keys:
         named = ", ".join(_envelope_key(envelope)) or "an unnamed key"
         raise InputError(f"{where} is signed (by {named}) but no public key to check it was given, and the ledger records none",
@@ -123,8 +125,8 @@ def check_set(files: Mapping[str, bytes], keys: Sequence[Ed25519PublicKey], *, w
         except BadSignature as exc:
             errors.append(str(exc))
             continue
-        _match(signed.subjects, signed.predicate, files, actual, where)
-        return Checked(body, "verified", signed.key_id)
+        _match(signed.subjects, signed.predicate, hashes, actual, where)
+        return Checked(body, "verified", signed.key_id, hashes)
     signers = _envelope_key(envelope)
     known = {key_id(k) for k in keys}
     if signers and not set(signers) & known:
@@ -133,13 +135,15 @@ def check_set(files: Mapping[str, bytes], keys: Sequence[Ed25519PublicKey], *, w
     raise Refused(f"{where}: the signature does not verify: {errors[0]}")
 
 
-def _match(subjects: Mapping[str, str], predicate: Mapping[str, Any], files: Mapping[str, bytes], actual: str, where: str) -> None:
+def _match(subjects: Mapping[str, str], predicate: Mapping[str, Any], hashes: Mapping[str, str | None], actual: str,
+           where: str) -> None:
     if REPORT not in subjects:
         raise Refused(f"{where}: the signature does not cover {REPORT}; it covers {', '.join(sorted(subjects))}")
     for name in (REPORT, HTML):
-        if name in files and name in subjects and sha256(files[name]) != subjects[name]:
-            raise Refused(f"{where}: {name} differs from the signed one (signed sha256 {subjects[name]}, file has {sha256(files[name])})")
-        if name in files and name not in subjects:
+        held = hashes[name]
+        if held is not None and name in subjects and held != subjects[name]:
+            raise Refused(f"{where}: {name} differs from the signed one (signed sha256 {subjects[name]}, file has {held})")
+        if held is not None and name not in subjects:
             raise Refused(f"{where}: {name} is not covered by the signature")
     report = predicate.get("report")
     signed_digest = (report.get("contentDigest") or {}).get("sha256") if isinstance(report, Mapping) else None

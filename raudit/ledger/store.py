@@ -178,7 +178,7 @@ def open_ledger(where: str, *, create: bool = True) -> Ledger:
     return Ledger(engine, where)
 
 
-def audit_fields(audit: E.Audit, checked: Checked, files: Mapping[str, bytes]) -> dict[str, Any]:
+def audit_fields(audit: E.Audit, checked: Checked) -> dict[str, Any]:
     """The record fields of an audit entry (what its digest covers besides its position)."""
     return {
         "model": {"id": audit.model_id, "name": audit.model_name, "version": audit.model_version, "name_source": audit.name_source,
@@ -186,7 +186,7 @@ def audit_fields(audit: E.Audit, checked: Checked, files: Mapping[str, bytes]) -
         "data_sha256": audit.data_sha256, "created_at": audit.created_at, "title": audit.title, "status": audit.status,
         "checks": audit.checks, "headline": audit.headline, "limits": audit.limits,
         "signature": {"state": checked.signature, "key_id": checked.key_id},
-        "files": {name: E.sha256(files.get(name)) for name in (E.REPORT, E.ENVELOPE, E.HTML)},
+        "files": {name: checked.hashes[name] for name in (E.REPORT, E.ENVELOPE, E.HTML)},
     }
 
 
@@ -257,11 +257,10 @@ class Ledger:
             c.execute(head.update().where(head.c.id == 1).values(seq=state[0], digest=state[1]))
 
     def check(self, report_set: ReportSet, trusted: Sequence[Ed25519PublicKey] = (), *, schema: bool = False) -> tuple[E.Audit, Checked]:
-        """Check a set before it is added: signature (with ``trusted`` and the recorded keys), shape (and the full schema)."""
-        known = {key_id(k): k for k in [*trusted, *self.recorded_keys()]}
+        """Check a set before it is added: signature (with ``trusted``: give the recorded keys too), shape (and the full schema)."""
         if E.REPORT not in report_set.files:
             raise InputError(f"{report_set.where}: a report set needs {E.REPORT}")
-        checked = check_set(report_set.files, list(known.values()), where=report_set.where)
+        checked = check_set(report_set.files, trusted, where=report_set.where)
         if schema:
             from raudit.api.verify import validate_report
 
@@ -287,25 +286,27 @@ class Ledger:
         raudit.InputError
             A report is not a raudit report, or is signed by an unknown key.
         """
-        checked = [(s, *self.check(s, trusted, schema=schema)) for s in sets]
+        known = list({key_id(k): k for k in [*trusted, *self.recorded_keys()]}.values())
+        checked = [(s, *self.check(s, known, schema=schema)) for s in sets]
         by_id = {key_id(k): k for k in trusted}
         added: list[Added] = []
         with self.appending() as (c, state):
-            for report_set, audit, chk in checked:
-                added.append(self._append(c, state, report_set, audit, chk))
+            rows = [self._chain(state, report_set, audit, chk, added) for report_set, audit, chk in checked]
+            c.execute(entries.insert(), rows)  # one executemany for the batch
             self._record_keys(c, {a.key_id: by_id[a.key_id] for a in added if a.key_id in by_id})
         return added
 
-    def _append(self, c: sa.Connection, state: list[Any], report_set: ReportSet, audit: E.Audit, checked: Checked) -> Added:
+    @staticmethod
+    def _chain(state: list[Any], report_set: ReportSet, audit: E.Audit, checked: Checked, added: list[Added]) -> dict[str, Any]:
+        """The row of the next entry, chained to ``state`` (which it then becomes)."""
         files = report_set.files
-        rec = E.record(seq=state[0] + 1, prev=state[1], kind="audit", recorded_at=E.now(),
-                       fields=audit_fields(audit, checked, files))
+        rec = E.record(seq=state[0] + 1, prev=state[1], kind="audit", recorded_at=E.now(), fields=audit_fields(audit, checked))
         digest = E.digest_of(rec)
-        c.execute(entries.insert().values(seq=rec["seq"], kind="audit", prev_digest=rec["prev"], digest=digest,
-                                          recorded_at=rec["recorded_at"], report=files[E.REPORT], envelope=files.get(E.ENVELOPE),
-                                          html=files.get(E.HTML), **_columns(rec)))
         state[0], state[1] = rec["seq"], digest
-        return Added(rec["seq"], digest, audit, checked.signature, checked.key_id)
+        added.append(Added(rec["seq"], digest, audit, checked.signature, checked.key_id))
+        return {"seq": rec["seq"], "kind": "audit", "prev_digest": rec["prev"], "digest": digest, "recorded_at": rec["recorded_at"],
+                "report": files[E.REPORT], "envelope": files.get(E.ENVELOPE), "html": files.get(E.HTML), "tombstone": None,
+                **_columns(rec)}
 
     def _record_keys(self, c: sa.Connection, new: Mapping[str | None, Ed25519PublicKey]) -> None:
         have = set(c.execute(sa.select(keys.c.key_id)).scalars())

@@ -93,7 +93,7 @@ def _check_audit(row: Mapping[Any, Any], rec: Mapping[str, Any], keys: Sequence[
         out.problems.append(Problem(seq, str(exc).split("\n")[0]))
         return
     out.signed += checked.signature == "verified"
-    derived = audit_fields(audit, checked, files)
+    derived = audit_fields(audit, checked)
     changed = [k for k in derived if derived[k] != rec.get(k)]
     if changed:
         detail = "; ".join(f"{k}: stored {_short(rec.get(k))}, report says {_short(derived[k])}" for k in changed[:4])

@@ -26,8 +26,12 @@ STATUS_COLORS = {"pass": "#1f7a3d", "inconclusive": "#3d5a80", "warn": "#a15c00"
 _ORDER = {h.key: i for i, h in enumerate(HEADLINES)}
 
 
+#: At most this many status changes are marked on a chart (the latest ones; the timeline lists them all).
+MAX_MARKS = 100
+
+
 def _day(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").timestamp() / 86400.0
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() / 86400.0
 
 
 def _threshold_series(key: str, limits: Sequence[float | None], x0: float, x1: float) -> list[Series]:
@@ -47,23 +51,24 @@ def _padded(values: Sequence[float]) -> tuple[float, float]:
     return lo - room, hi + room
 
 
-def _points(audits: Sequence[Mapping[str, Any]], key: str, start: float) -> tuple[list[float], list[float]]:
-    """Days since ``start`` and values of the audits that hold ``key``."""
+def _points(audits: Sequence[Mapping[str, Any]], days: Sequence[float], key: str) -> tuple[list[float], list[float]]:
+    """Days since the first audit and values of the audits that hold ``key``."""
     xs, ys = [], []
-    for a in audits:
+    for a, day in zip(audits, days):
         if key in a["headline"]:
-            xs.append(_day(a["created_at"]) - start)
+            xs.append(day)
             ys.append(a["headline"][key])
     return xs, ys
 
 
-def _chart(key: str, audits: Sequence[Mapping[str, Any]], changes: Sequence[Mapping[str, Any]], start: float) -> dict[str, Any]:
-    xs, ys = _points(audits, key, start)
-    latest_limits = next((a["limits"].get(key) for a in reversed(audits) if key in a["limits"]), None)
+def _chart(key: str, audits: Sequence[Mapping[str, Any]], days: Sequence[float], limits: Mapping[str, Any],
+           changed: Sequence[int], total_changes: int) -> dict[str, Any]:
+    xs, ys = _points(audits, days, key)
+    latest_limits = limits.get(key)
     series = [Series(xs, ys, label=describe(key).label, color="#3b6ea5")]
     if latest_limits is not None:
         series += _threshold_series(key, latest_limits, min(xs), max(max(xs), min(xs) + 1))
-    marks = list(zip(*_points(changes, key, start)))
+    marks = list(zip(*_points([audits[i] for i in changed], [days[i] for i in changed], key)))
     if marks:
         series.append(Series([m[0] for m in marks], [m[1] for m in marks], label="status changed", kind="scatter",
                              sizes=[4.5] * len(marks), color="#111827"))
@@ -71,17 +76,30 @@ def _chart(key: str, audits: Sequence[Mapping[str, Any]], changes: Sequence[Mapp
                    ylim=_padded([y for s in series for y in s.y]), width=640, height=260)
     return {"key": key, "title": f"{describe(key).label} ({key})", "svg": Markup(svg),  # noqa: S704 - xy_chart escapes its text
             "caption": f"{len(xs):,} audits; thresholds as the latest audit ran with them"
-                       + (f"; ● marks the {len(marks):,} audits whose status changed" if marks else "")}
+                       + _marks_caption(len(marks), total_changes)}
 
 
-def metric_charts(audits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One chart per headline metric the audits hold, in :data:`HEADLINES` order: title, SVG and caption."""
+def _marks_caption(marked: int, total: int) -> str:
+    if not marked:
+        return ""
+    if marked < total:
+        return f"; ● marks the latest {marked:,} of the {total:,} audits whose status changed (the timeline lists them all)"
+    return f"; ● marks the {marked:,} audits whose status changed"
+
+
+def metric_charts(audits: Sequence[Mapping[str, Any]], limits: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One chart per headline metric the audits hold, in :data:`HEADLINES` order: title, SVG and caption.
+
+    ``limits``: each metric's ``[warn, fail]`` thresholds, drawn as lines. The audits whose status differs from the
+    previous one's are marked (the latest :data:`MAX_MARKS`).
+    """
     if not audits:
         return []
     start = _day(audits[0]["created_at"])
+    days = [_day(a["created_at"]) - start for a in audits]
     keys = sorted({k for a in audits for k in a["headline"]}, key=lambda k: (_ORDER.get(k, len(_ORDER)), k))
-    changes = [a for a in audits if a.get("previous_status") not in (None, a["status"])]
-    return [_chart(key, audits, changes, start) for key in keys]
+    changed = [i for i, a in enumerate(audits) if a.get("previous_status") not in (None, a["status"])]
+    return [_chart(key, audits, days, limits, changed[-MAX_MARKS:], len(changed)) for key in keys]
 
 
 def strip(statuses: Sequence[Mapping[str, Any]]) -> Markup:

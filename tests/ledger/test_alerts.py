@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,7 +79,7 @@ def test_a_worsened_status_is_delivered_once_and_recorded(ledger_url, receiver):
     assert [(r["entry_seq"], r["outcome"], r["attempts"], r["url"]) for r in recorded] == [(3, "delivered", 1, receiver.url)]
 
 
-@pytest.mark.parametrize("receiver", [[503, 500]], indirect=True)
+@pytest.mark.parametrize("receiver", [[503, 429]], indirect=True)
 def test_a_failing_webhook_is_retried_until_it_answers(ledger_url, receiver):
     with open_ledger(ledger_url) as ledger:
         add_webhook(ledger, receiver.url)
@@ -89,6 +90,39 @@ def test_a_failing_webhook_is_retried_until_it_answers(ledger_url, receiver):
     assert len(receiver.bodies) == 3 and receiver.bodies[0] == receiver.bodies[2]
     assert receiver.bodies[0]["metrics"][0]["metric"] == "performance.roc_auc"  # 0.8 → 0.65 crosses the warn line at 0.7
     assert recorded[0]["attempts"] == 3 and recorded[0]["outcome"] == "delivered"
+    from starlette.testclient import TestClient
+
+    from raudit.serve.app import create_app
+
+    with open_ledger(ledger_url) as ledger:
+        page = TestClient(create_app(ledger)).get("/audits/2").text
+    assert "Alerts sent" in page and receiver.url in page and "delivered" in page
+
+
+def test_no_answer_at_all_is_retried_and_recorded(ledger_url):
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/hook"
+    with open_ledger(ledger_url) as ledger:
+        add_webhook(ledger, closed)
+        ledger.add([make_set()])
+        sent = alert(ledger, ledger.add([make_set(fairness="fail", ratio=0.5)]), delays=(0.01, 0.01))
+    assert [(d.outcome, d.attempts, d.http_status) for d in sent] == [("failed", 3, None)] and "refused" in sent[0].error
+
+
+def test_a_check_that_worsens_alerts_even_when_the_overall_status_does_not():
+    from raudit.ledger import entry as E
+    from raudit.ledger.store import Added
+    from tests.ledger._sets import body
+
+    previous = {"seq": 1, "status": "fail", "created_at": "2026-01-01T00:00:00Z", "checks": '{"fairness":"fail","performance":"pass"}',
+                "headline": '{"performance.roc_auc":0.8}'}
+    new = E.read_audit(body(make_set(fairness="fail", performance="warn", roc_auc=0.75)))
+    event = alerts.worsened(previous, Added(2, "d" * 64, new, "unsigned", None))
+    assert event is not None and event["status"]["worsened"] is False
+    assert event["checks"] == [{"check": "performance", "old": "pass", "new": "warn"}] and event["metrics"] == []
+    same = E.read_audit(body(make_set(fairness="fail", roc_auc=0.75)))
+    assert alerts.worsened(previous, Added(2, "d" * 64, same, "unsigned", None)) is None
 
 
 @pytest.mark.parametrize("receiver", [[500, 500, 500, 500]], indirect=True)

@@ -46,7 +46,8 @@ def _write_at_0001(ledger_url: str) -> str:
         for seq, report_set in ((1, make_set()), (2, make_set(fairness="fail", ratio=0.7))):
             audit = E.read_audit(body(report_set))
             rec = E.record(seq=seq, prev=prev, kind="audit", recorded_at=E.now(),
-                           fields=audit_fields(audit, Checked(body(report_set), "unsigned", None), report_set.files))
+                           fields=audit_fields(audit, Checked(body(report_set), "unsigned", None,
+                                                        {n: E.sha256(report_set.files.get(n)) for n in (E.REPORT, E.ENVELOPE, E.HTML)})))
             digest = E.digest_of(rec)
             m = rec["model"]
             c.execute(sa.text(

@@ -82,6 +82,8 @@ def test_a_report_that_is_not_a_raudit_report_is_refused_with_where(ledger_url, 
             tampered = body(make_set(fairness="fail"))
             tampered["status"] = "pass"  # edited, its integrity digest not recomputed
             ledger.add([ReportSet({"report.json": json.dumps(tampered).encode()})])
+        with pytest.raises(InputError, match="NUL character"):  # PostgreSQL text cannot hold it: refused on both
+            ledger.add([make_set(model_name="credit\x00")])
     (tmp_path / "report.json").write_text("{not json")
     res = run("ledger", "add", tmp_path / "report.json", "--ledger", ledger_url)
     assert res.exit_code == 2 and "is not JSON" in res.output
