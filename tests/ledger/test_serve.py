@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -114,3 +115,19 @@ def test_the_server_refuses_a_non_loopback_address_without_a_token(tmp_path, mon
     monkeypatch.delenv("RAUDIT_LEDGER_TOKEN", raising=False)
     res = CliRunner().invoke(main, ["serve", "--ledger", str(tmp_path / "l.db"), "--host", "0.0.0.0"])
     assert res.exit_code == 2 and "without a token" in res.output  # refused before anything listens
+
+
+def test_a_chart_marks_the_latest_100_status_changes_and_draws_the_thresholds():
+    from raudit.serve.charts import metric_charts
+
+    audits, previous = [], None
+    for i in range(150):
+        status = "pass" if i % 2 else "warn"  # every audit after the first changes status
+        audits.append({"created_at": f"2026-01-01T{i // 60:02d}:{i % 60:02d}:00Z", "status": status, "previous_status": previous,
+                       "headline": {"performance.roc_auc": 0.72 + (i % 2) / 100}})
+        previous = status
+    (chart,) = metric_charts(audits, {"performance.roc_auc": [0.7, 0.6]})
+    svg = str(chart["svg"])
+    assert len(re.findall(r'<circle[^>]*fill="#111827"', svg)) == 100  # the markers (the metric's own points are a line)
+    assert "latest 100 of the 149 audits whose status changed" in chart["caption"]
+    assert "warn below 0.7" in svg and "fail below 0.6" in svg
