@@ -40,25 +40,31 @@ def _headline_rows(headline: Mapping[str, float], limits: Mapping[str, Any]) -> 
     return rows
 
 
+def _latest_limits(audits: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each metric's thresholds as its latest audit ran with them (usually all in the last audit: one JSON parse)."""
+    limits: dict[str, Any] = {}
+    for a in reversed(audits):
+        for key, pair in json.loads(a["limits_json"]).items():
+            limits.setdefault(key, pair)
+        if all(k in limits for k in audits[-1]["headline"]):
+            break
+    return limits
+
+
 def model_page(ledger: Ledger, model_id: str, *, show_all: bool = False) -> dict[str, Any] | None:
     """A model's page: versions, the audits as a timeline (newest first), a chart per headline metric; ``None`` if unknown."""
     m = reading.model(ledger, model_id, parse=False)
     if m is None:
         return None
     audits = m["audits"]
-    limits: dict[str, Any] = {}
-    for a in reversed(audits):  # each metric's thresholds as its latest audit ran with them (usually all in the last one)
-        for key, pair in json.loads(a["limits_json"]).items():
-            limits.setdefault(key, pair)
-        if all(k in limits for k in audits[-1]["headline"]):
-            break
     shown = list(reversed(audits)) if show_all else list(reversed(audits[-TIMELINE_ROWS:]))
     keys = [k for k in dict.fromkeys(k for a in audits[-TIMELINE_ROWS:] for k in a["headline"])]
     for a in shown:
         a["values"] = [number(a["headline"][k]) if k in a["headline"] else "" for k in keys]
         a["changed"] = a["previous_status"] is not None and a["previous_status"] != a["status"]
     return {"model": m, "timeline": shown, "hidden": len(audits) - len(shown), "columns": [describe(k).label for k in keys],
-            "charts": metric_charts(audits, limits), "changes": sum(1 for a in audits if a["previous_status"] not in (None, a["status"]))}
+            "charts": metric_charts(audits, _latest_limits(audits)),
+            "changes": sum(1 for a in audits if a["previous_status"] not in (None, a["status"]))}
 
 
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any], names: tuple[str, str]) -> dict[str, Any]:
