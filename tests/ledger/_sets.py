@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -46,10 +47,13 @@ def make_report(*, created: str = "2026-01-02T03:04:05+00:00", model: str = "cre
     ]
     assert worst(r.status for r in results) in ("pass", "warn", "fail")
     card = model_card_section({})
+    lineage = _lineage(created, model, data)
+    wanted = inspect.signature(compliance_matrix).parameters  # newer raudit builds the evidence map from the lineage too
+    extra = {k: v for k, v in {"lineage": lineage, "signed": False}.items() if k in wanted}
     config = {**AuditConfig.from_mapping({"target": "approved", "sensitive": ("sex",)}).to_dict(), "target": "approved",
               "sensitive": ["sex"], "sensitive_guessed": False}
-    return Report(results, lineage=_lineage(created, model, data), config=config, model_card=card,
-                  compliance=compliance_matrix(results, {}, model_card=card))
+    return Report(results, lineage=lineage, config=config, model_card=card,
+                  compliance=compliance_matrix(results, {}, model_card=card, **extra))
 
 
 def make_set(folder: Path | None = None, *, key: Path | None = None, html: bool = True, model_name: str | None = None,
