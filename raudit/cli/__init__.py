@@ -12,7 +12,9 @@ import click
 from raudit.cli.audit import audit_command
 from raudit.cli.checks import checks_command
 from raudit.cli.compare import compare_command, diff_command
+from raudit.cli.ledger import ledger_group
 from raudit.cli.profile import profile_command
+from raudit.cli.serve import serve_command
 from raudit.cli.verify import approve_command, keygen_command, verify_command
 
 __all__ = ["main"]
@@ -52,6 +54,8 @@ def main() -> None:
       raudit keygen raudit.key           make a key pair for --sign-key and verify --key
       raudit approve report.json --reviewer NAME --decision approve --sign-key KEY
                                          sign a reviewer's decision beside the report
+      raudit ledger add|verify|prune     the audit ledger (raudit[ledger])
+      raudit serve --ledger LEDGER       the ledger as a web page at http://127.0.0.1:8765
 
     \b
     Example:
@@ -63,7 +67,7 @@ def main() -> None:
 
 
 for _command in (audit_command, verify_command, approve_command, profile_command, keygen_command, checks_command, compare_command,
-                 diff_command):
+                 diff_command, ledger_group, serve_command):
     main.add_command(_command)
 
 

@@ -69,6 +69,10 @@ __all__ = ["audit_command"]
 @click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
+@click.option("--ledger", metavar="PATH|URL",
+              help="Add the written report set to this audit ledger (an SQLite file or postgresql://...; needs raudit[ledger]).")
+@click.option("--ledger-model", metavar="NAME",
+              help="The model's name in the ledger [default: the MLflow registry name, else the model file's name].")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
