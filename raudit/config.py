@@ -23,6 +23,7 @@ A ``raudit.toml`` looks like::
     out = "raudit-report"
     checks = ["performance"]    # allow-list; omit to run every check
     reference = "reference.profile.json"   # drift: a `raudit profile` file or a CSV/Parquet file
+    train_data = "train.csv"    # privacy: the rows the model was trained on (members)
 
     [check.performance]
     roc_auc_warn = 0.75
@@ -385,6 +386,9 @@ class AuditConfig:
     compare : mapping
         The ``[compare]`` table: margins of ``raudit compare`` (validated by
         ``raudit.comparison.analysis.CompareOptions``).
+    train_data : str or None
+        The rows the model was trained on (a CSV or Parquet file with the audit data's columns):
+        the privacy check compares the model on them (members) with the audit rows (non-members).
 
     Examples
     --------
@@ -403,6 +407,7 @@ class AuditConfig:
     model_card: Mapping[str, Any] = field(default_factory=dict)
     reference: str | None = None
     compare: Mapping[str, Any] = field(default_factory=dict)
+    train_data: str | None = None
 
     def __post_init__(self) -> None:
         _whole(self.seed, low=0, key="seed")
@@ -431,7 +436,7 @@ class AuditConfig:
         out: dict[str, Any] = {}
         for group in _GROUPS:
             out.update(dataclasses.asdict(getattr(self, group)))
-        out.update(seed=self.seed, checks=self.checks, reference=self.reference,
+        out.update(seed=self.seed, checks=self.checks, reference=self.reference, train_data=self.train_data,
                    check_options={k: dict(v) for k, v in self.check_options.items()}, model_card=dict(self.model_card),
                    compare=dict(self.compare))
         out["bins"] = {k: list(v) for k, v in self.roles.bins.items()}

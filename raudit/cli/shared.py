@@ -51,6 +51,7 @@ def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "chunk_rows": opts.get("chunk_rows"),
         "scheduler": opts.get("scheduler"),
         "reference": opts.get("reference"),
+        "train_data": str(opts["train_data"]) if opts.get("train_data") is not None else None,
         "task": opts.get("task"),
         "torch_class": opts.get("torch_class"),
         "text_column": opts.get("text_column"),
