@@ -21,6 +21,8 @@ __all__ = ["REQUIREMENTS", "compliance_matrix", "model_card_section"]
 REQUIREMENTS: dict[str, tuple[str, str]] = {
     "EU-AIA-10.2.f": ("EU AI Act", "Art. 10(2)(f): examination of data in view of possible biases"),
     "EU-AIA-10.2.g": ("EU AI Act", "Art. 10(2)(g): measures to detect, prevent and mitigate biases"),
+    "EU-AIA-10.5": ("EU AI Act", "Art. 10(5): special categories of personal data processed only with safeguards, "
+                                 "including state-of-the-art security and privacy-preserving measures"),
     "EU-AIA-13.3.b.ii": ("EU AI Act", "Art. 13(3)(b)(ii): level of accuracy, with its metrics, tested and validated"),
     "EU-AIA-13.3.b.iv": ("EU AI Act", "Art. 13(3)(b)(iv): information relevant to explain the system's output"),
     "EU-AIA-13.3.b.v": ("EU AI Act", "Art. 13(3)(b)(v): performance for the persons or groups it is used on"),
@@ -65,7 +67,7 @@ REPORT_EVIDENCE: dict[str, tuple[str, str]] = {
 }
 
 #: Order of a requirement's combined status, least to most severe.
-ROW_ORDER = ("skipped", "pass", "partial", "warn", "fail", "error")
+ROW_ORDER = ("skipped", "pass", "partial", "inconclusive", "warn", "fail", "error")
 
 
 def _combine(statuses: Sequence[str]) -> str:
