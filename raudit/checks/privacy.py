@@ -80,6 +80,9 @@ ATTACKS: Mapping[str, str] = {
     "label_only": "label only: right or wrong (Yeom et al. 2018)",
 }
 
+#: Groups with fewer members or non-members than this are left out of the per-group table (no AUC to speak of).
+MIN_SHOWN = 10
+
 LOWER_BOUND = ("These attacks give an empirical lower bound on what the model leaks about who was in its training data, "
                "not a proof of privacy: a stronger attack, more reference models or an attacker who knows more may do better. "
                "A pass says these attacks did no better than the thresholds on these rows.")
@@ -100,7 +103,8 @@ class PrivacyOptions(Options):
     bootstrap: int = option(500, "bootstrap resamples of the AUC and advantage intervals", ge=100, le=100_000)
     reference_models: int = option(4, "reference models refitted for the reference-model attack (0 turns it off)", ge=0, le=64)
     attack_model_folds: int = option(5, "folds of the cross-fitted attack model", ge=2, le=20)
-    min_group_rows: int = option(200, "groups with fewer members or non-members are shown, not judged", ge=10)
+    min_group_rows: int = option(200, "groups with fewer members or non-members are shown, not judged (under 10: left out)",
+                                 ge=10)
     intersections: bool = option(True, "also measure the groups of every pair of sensitive features")
     exposed_records: int = option(10, "most exposed training rows listed in the appendix (by id, never by value)", ge=0, le=1000)
     delta: float = option(1e-5, "δ of the empirical (ε, δ) lower bound", ge=0, lt=1)
@@ -232,8 +236,6 @@ class PrivacyCheck(Check):
         exposed_group = _most_exposed(a)
         if exposed_group is not None:
             metrics["most_exposed_group_auc"] = exposed_group.judged.leak.auc
-        if a.reference is not None:
-            metrics["reference_energy_kwh"] = a.reference.measurement["energy_kwh"]
         summary = (f"strongest attack ({ATTACKS[a.headline].split(' (')[0]}): AUC {head.auc:.3f}, TPR {percent(head.high.tpr, 2)} at "
                    f"1 % FPR, advantage {head.advantage:.3f}, ε ≥ {metrics['epsilon_lower_bound']:.2f}"
                    + (f"; most exposed: {exposed_group.grouping} = {exposed_group.group} (AUC {exposed_group.judged.leak.auc:.3f})"
@@ -265,7 +267,7 @@ def _groups(scores: np.ndarray, rows: Rows, o: PrivacyOptions, rng: np.random.Ge
         for group in sorted(set(labels.tolist())):
             mask = labels == group
             n_pos, n_neg = int((mask & rows.member).sum()), int((mask & ~rows.member).sum())
-            if min(n_pos, n_neg) >= 2:
+            if min(n_pos, n_neg) >= MIN_SHOWN:
                 cells.append((grouping, group, mask, min(n_pos, n_neg) >= o.min_group_rows))
     level = family_level(o.confidence, max(sum(judged for *_, judged in cells), 1))
     out, pvalues = [], []
@@ -298,9 +300,9 @@ def _roc_points(scores: np.ndarray, member: np.ndarray, *, points: int = 200) ->
 
 
 def _most_exposed(a: PrivacyAnalysis) -> GroupLeak | None:
-    judged = [g for g in a.groups if g.judged.tpr is not None and g.grouping != "class"]
-    pool = judged or [g for g in a.groups if g.grouping != "class"]
-    return max(pool, key=lambda g: g.judged.leak.auc, default=None)
+    """The group whose AUC interval has the highest lower end (a small group needs a clear signal to top the list)."""
+    pool = [g for g in a.groups if g.grouping != "class" and min(g.judged.leak.members, g.judged.leak.nonmembers) >= MIN_SHOWN]
+    return max(pool, key=lambda g: (g.judged.leak.auc_ci[0], g.judged.leak.auc), default=None)
 
 
 # -- presenting ----------------------------------------------------------------------------------------------------
