@@ -54,7 +54,8 @@ class Members:
     source : str
         The training data in words.
     columns : tuple of str
-        The columns two rows are compared on (target, sensitive, inputs).
+        The columns two rows are compared on: every column both files have (so two people who look alike to the
+        model but differ elsewhere, in an id or a column the model ignores, are different rows).
     compared : int
         Sampled audit rows compared with every training row.
     in_training : ndarray of int64
@@ -81,17 +82,16 @@ class Members:
 
 
 def member_columns(plan: Plan, available: tuple[str, ...] | list[str], *, has_model: bool) -> tuple[str, ...]:
-    """The columns read from the training rows: target, sensitive, inputs, decisions, and the id column when present."""
+    """The columns read from the training rows: target, sensitive, inputs, decisions, then every other column the audit reads."""
     roles = plan.roles
     inputs = roles.features if has_model else tuple(c for c in roles.features if c in available)
     extra = [c for c in (roles.y_pred_column, roles.y_score_column) if c]
-    ident = [roles.id_column] if roles.id_column and roles.id_column in available else []
-    return tuple(dict.fromkeys([roles.target, *roles.sensitive, *inputs, *extra, *ident]))
+    return tuple(dict.fromkeys([roles.target, *roles.sensitive, *inputs, *extra, *(c for c in plan.columns if c in available)]))
 
 
 def _compared_columns(plan: Plan, members: tuple[str, ...]) -> tuple[str, ...]:
-    roles = plan.roles
-    return tuple(c for c in dict.fromkeys([roles.target, *roles.sensitive, *roles.features]) if c in members)
+    """Two rows are the same row when they agree on every column both files have (ids and columns the model ignores too)."""
+    return tuple(c for c in plan.columns if c in members)
 
 
 def check_member_schema(members: Source, audit_numeric: Mapping[str, bool], member_numeric: Mapping[str, bool],

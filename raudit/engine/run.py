@@ -96,9 +96,10 @@ class Passes:
         check_group_counts(profile.values, roles, config.roles.max_groups)
         roles = dataclasses.replace(roles, positive_label=labels.positive_label, favourable=labels.favourable)
         sketch = usable(training_record, columns)
+        shared = [c for c in columns if c in self.members.columns] if self.members is not None else []  # rows compared on all
         specs = tuple(spec_for(c, profile.values[c], bins=config.roles.bins.get(c)) for c in roles.sensitive)
         plan = Plan(roles=roles, task=labels.task, classes=labels.classes, specs=specs,
-                    columns=_second_pass_columns(roles, sketch), seed=config.seed, sample_rows=config.engine.sample_rows,
+                    columns=_second_pass_columns(roles, sketch, shared), seed=config.seed, sample_rows=config.engine.sample_rows,
                     rows=profile.rows, input_specs=_input_specs(roles, profile),
                     row_sketch=sketch, reference_params=None if reference is None else reference.params)
         has_scores = labels.task != "regression" and (self.model.has_proba if self.model is not None else y_score is not None)
@@ -208,11 +209,12 @@ class Passes:
                      {k: np.concatenate([g[k] for g in groups]) for k in groups[0]})
 
 
-def _second_pass_columns(roles: Roles, sketch: Mapping[str, Any] | None) -> tuple[str, ...]:
+def _second_pass_columns(roles: Roles, sketch: Mapping[str, Any] | None, shared: Sequence[str] = ()) -> tuple[str, ...]:
+    """Columns read in pass 2; with training rows, also every column the two share (rows are compared on all of them)."""
     return tuple(dict.fromkeys([roles.target, *roles.sensitive, *roles.features, *(sketch["columns"] if sketch else []),
                                 *([roles.id_column] if roles.id_column else []),
                                 *([roles.y_pred_column] if roles.y_pred_column else []),
-                                *([roles.y_score_column] if roles.y_score_column else [])]))
+                                *([roles.y_score_column] if roles.y_score_column else []), *shared]))
 
 
 def _input_specs(roles: Roles, profile: FirstPass) -> tuple[tuple[str, Any], ...]:
