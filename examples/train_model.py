@@ -6,8 +6,10 @@ by path, e.g. UCI Adult::
     python examples/train_model.py --data ../shared/datasets/adult.csv \\
         --target income --exclude sex,race,fnlwgt --out examples/model-adult
 
-It writes ``model.joblib`` and ``audit.csv`` (the held-out rows the model
-never saw, with the sensitive and id columns kept for the audit).
+It writes ``model.joblib``, ``audit.csv`` (the held-out rows the model
+never saw, with the sensitive and id columns kept for the audit) and
+``train.csv`` (the rows it was trained on, for the privacy check's
+``train_data``).
 """
 
 from __future__ import annotations
@@ -60,9 +62,11 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, args.out / "model.joblib")
     test.to_csv(args.out / "audit.csv", index=False)
+    train.to_csv(args.out / "train.csv", index=False)  # the members, for the privacy check (train_data)
     acc = (model.predict(test[features]) == test[args.target]).mean()
     print(f"Trained on {len(train):,} rows, {len(features)} input columns; held-out accuracy {acc:.3f}")
-    print(f"Wrote {args.out / 'model.joblib'} and {args.out / 'audit.csv'} ({len(test):,} rows)")
+    print(f"Wrote {args.out / 'model.joblib'}, {args.out / 'audit.csv'} ({len(test):,} rows) and {args.out / 'train.csv'} "
+          f"({len(train):,} training rows)")
 
 
 if __name__ == "__main__":
