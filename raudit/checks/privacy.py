@@ -363,7 +363,7 @@ def _rows_finding(a: PrivacyAnalysis) -> Finding:
               f"{r['training_rows_equal_to_audit_rows']:,} sampled training row(s) equal an audit row: they are left out "
               "(a row in both is no non-member)." if r["audit_rows_in_training_data"] or r["training_rows_equal_to_audit_rows"] else "")
     status: Status = "warn" if r["audit_rows_in_training_data"] else "pass"
-    return Finding(status, f"Compared {r['members']:,} training rows (members, a seeded sample of {r['training_rows']:,}) with "
+    return Finding(status, f"Compared {r['members']:,} training rows (members, a seeded sample of the {r['training_rows']:,}) with "
                            f"{r['nonmembers']:,} audit rows (non-members), balanced and seeded; the attacks work on these sampled "
                            f"rows whatever the engine (in memory, streamed or Dask).{shared}", "rows")
 
@@ -377,7 +377,7 @@ def _tables(a: PrivacyAnalysis, o: PrivacyOptions) -> list[Table]:
                      _est(leak.low.tpr, leak.tpr_low_ci), _est(leak.high.tpr, leak.tpr_high_ci), leak.epsilon, j.status])
     attacks = Table("Membership-inference attacks", ["attack", "ROC-AUC", "advantage", "TPR at 0.1 % FPR", "TPR at 1 % FPR",
                                                     "ε lower bound", "status"], rows,
-                    formats=["text", "3f", "3f", "%", "%", "3f", "text"],
+                    formats=["text", "3f", "3f", "3f", "3f", "3f", "text"],
                     note=f"{a.rows['members']:,} members and {a.rows['nonmembers']:,} non-members. Intervals at {level:.2%} "
                          f"(95 % Bonferroni-adjusted across {len(a.attacks)} attacks): AUC and advantage by a stratified bootstrap "
                          f"({o.bootstrap} resamples), TPRs by Clopper–Pearson. Thresholds: TPR at 1 % FPR warn above "
@@ -390,10 +390,12 @@ def _tables(a: PrivacyAnalysis, o: PrivacyOptions) -> list[Table]:
                    [[g.grouping, g.group, g.judged.leak.members, g.judged.leak.nonmembers, _est(g.judged.leak.auc, g.judged.leak.auc_ci),
                      _est(g.judged.leak.high.tpr, g.judged.leak.tpr_high_ci), _est(g.judged.leak.advantage, g.judged.leak.advantage_ci),
                      g.judged.leak.epsilon, g.p_holm, g.judged.status if g.judged.tpr is not None else "not judged"] for g in a.groups],
-                   formats=["text", "text", "int", "int", "3f", "%", "3f", "3f", "p", "text"], section="Per group",
+                   formats=["text", "text", "int", "int", "3f", "3f", "3f", "3f", "p", "text"], section="Per group",
                    note=f"Intervals at {a.group_level:.2%} (95 % Bonferroni-adjusted across the judged groups); groups with fewer "
-                        f"than {o.min_group_rows} members or non-members are shown, not judged. p: one-sided DeLong test that the "
-                        "group's AUC exceeds that of all other rows, Holm-adjusted across the groups.")
+                        f"than {o.min_group_rows} members or non-members are shown, not judged. A group turns the check to warn or "
+                        "fail only when its whole interval lies beyond a threshold; an inconclusive group is shown here without "
+                        "changing the check's status. p: one-sided DeLong test that the group's AUC exceeds that of all other rows, "
+                        "Holm-adjusted across the groups.")
     tables = [attacks, groups]
     if a.exposed:
         tables.append(Table("Most exposed training rows", ["training row", "attack score", "non-members scoring as high"],
