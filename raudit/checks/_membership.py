@@ -81,23 +81,13 @@ def evaluation_rows(ctx: AuditContext, *, max_rows: int, intersections: bool) ->
     """Balanced, seeded members and non-members, leaving out rows that are in both; and what was left out."""
     assert ctx.members is not None
     m = ctx.members
-    nonmembers = _take(ctx.sample, np.flatnonzero(~np.isin(ctx.sample.positions, m.in_training)))
-    members = _take(m.batch, np.flatnonzero(~np.isin(m.batch.positions, m.duplicates)))
-    n = min(len(members), len(nonmembers), max_rows)
     rng = ctx.rng("privacy.rows")
-    members = _take(members, rng.choice(len(members), n, replace=False)) if len(members) > n else members
-    nonmembers = _take(nonmembers, rng.choice(len(nonmembers), n, replace=False)) if len(nonmembers) > n else nonmembers
+    members, nonmembers = _balanced(m.batch, m.duplicates, ctx.sample, m.in_training, max_rows, rng)
     both = (members, nonmembers)
     member = np.r_[np.ones(len(members), bool), np.zeros(len(nonmembers), bool)]
     proba = None if members.y_proba is None or nonmembers.y_proba is None else np.vstack([members.y_proba, nonmembers.y_proba])
-    groups: dict[str, np.ndarray] = {k: np.concatenate([b.groups[k] for b in both]).astype(str) for k in ctx.sensitive_columns}
-    if intersections:
-        cols = list(ctx.sensitive_columns)
-        for i, a in enumerate(cols):
-            for b in cols[i + 1:]:
-                groups[f"{a} × {b}"] = np.char.add(np.char.add(groups[a], " & "), groups[b])
     y = np.concatenate([b.y for b in both])
-    groups["class"] = np.array([label_text(v) for v in y], dtype=str)
+    groups = _groupings(both, ctx.sensitive_columns, y, intersections=intersections)
     fold = np.empty(len(member), dtype=np.int64)
     for mask in (member, ~member):
         idx = np.flatnonzero(mask)
@@ -107,6 +97,26 @@ def evaluation_rows(ctx: AuditContext, *, max_rows: int, intersections: bool) ->
     left_out = {"audit_rows_in_training_data": len(m.in_training), "training_rows_equal_to_audit_rows": len(m.duplicates),
                 "members_available": len(m.batch) - len(m.duplicates), "nonmembers_available": len(ctx.sample) - len(m.in_training)}
     return rows, left_out
+
+
+def _balanced(members: Batch, duplicates: np.ndarray, nonmembers: Batch, in_training: np.ndarray, max_rows: int,
+              rng: np.random.Generator) -> tuple[Batch, Batch]:
+    """Members and non-members less the rows in both, each cut to the same seeded size."""
+    members = _take(members, np.flatnonzero(~np.isin(members.positions, duplicates)))
+    nonmembers = _take(nonmembers, np.flatnonzero(~np.isin(nonmembers.positions, in_training)))
+    n = min(len(members), len(nonmembers), max_rows)
+    return tuple(_take(b, rng.choice(len(b), n, replace=False)) if len(b) > n else b for b in (members, nonmembers))  # type: ignore[return-value]
+
+
+def _groupings(both: tuple[Batch, Batch], sensitive: tuple[str, ...], y: np.ndarray, *, intersections: bool) -> dict[str, np.ndarray]:
+    """Each sensitive column's group per row, every pair's (``a × b``: ``x & y``), and the class."""
+    groups: dict[str, np.ndarray] = {k: np.concatenate([b.groups[k] for b in both]).astype(str) for k in sensitive}
+    if intersections:
+        for i, a in enumerate(sensitive):
+            for b in sensitive[i + 1:]:
+                groups[f"{a} × {b}"] = np.char.add(np.char.add(groups[a], " & "), groups[b])
+    groups["class"] = np.array([label_text(v) for v in y], dtype=str)
+    return groups
 
 
 def _names(ctx: AuditContext, members: Batch) -> tuple[str, ...]:

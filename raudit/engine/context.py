@@ -134,7 +134,7 @@ class Facts:
         spec = next(s for s in self.plan.specs if s.column == column)
         return tuple(sorted(set(apply_spec(pd.Series(values, dtype=object if None in values else None), spec).tolist())))
 
-    def unmet(self, requires: frozenset[str]) -> str | None:
+    def unmet(self, requires: frozenset[str]) -> str | None:  # size: one clause per need a check can declare
         """Why a check that needs ``requires`` cannot run on this audit, or ``None`` when it can."""
         if "model" in requires and not self.has_model:
             return "needs a model file; this audit has recorded predictions only"
