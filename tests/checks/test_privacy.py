@@ -224,6 +224,8 @@ def test_a_few_shared_rows_are_left_out_and_said(linear, split):
     assert result.details["rows"]["nonmembers"] == 1480
     rows = next(f for f in result.findings if f.key == "rows")
     assert rows.status == "warn" and "left out" in rows.message
+    few = _audit(model, (pd.concat([train, test.iloc[:10]], ignore_index=True), test), reference_models=0)
+    assert next(f for f in few.findings if f.key == "rows").status == "pass"  # 10 of 1,500: under 1 %, said, not warned
     # the same people under other ids are other rows: rows are compared on every column both files have
     twins = test.iloc[:20].assign(applicant_id=test["applicant_id"].iloc[:20] + 10**6)
     result = _audit(model, (pd.concat([train, twins], ignore_index=True), test), reference_models=0)
