@@ -140,7 +140,7 @@ def test_every_built_in_check_has_the_one_shape():
     from raudit.options import Options
 
     builtin = [p.check for p in discover() if p.package == "raudit"]
-    assert len(builtin) == 8
+    assert len(builtin) == 9
     for check in builtin:
         assert check is not None
         assert check.run is Check.run, f"{check.name} overrides run()"

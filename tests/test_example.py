@@ -29,8 +29,9 @@ def example(tmp_path_factory):
     d = tmp_path_factory.mktemp("example")
     make_credit_data(20_000, seed=0).to_csv(d / "credit.csv", index=False)
     train(d / "credit.csv", out=d / "model")
+    (d / "raudit.toml").write_text((ROOT / "examples" / "raudit.toml").read_text())  # its paths are relative to it: model/…
     res = CliRunner().invoke(main, [str(d / "model" / "model.joblib"), str(d / "model" / "audit.csv"), "--config",
-                                    str(ROOT / "examples" / "raudit.toml"), "--out", str(d / "out"), "--format", "json,pdf,html",
+                                    str(d / "raudit.toml"), "--out", str(d / "out"), "--format", "json,pdf,html",
                                     "--checks", "performance,fairness,energy,lineage,explanations"])
     assert res.exit_code == 1, res.output  # the injected bias fails the fairness check, as it is meant to
     return d, json.loads((d / "out" / "report.json").read_text())

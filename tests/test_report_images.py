@@ -37,7 +37,9 @@ def example(tmp_path_factory):
     train, test = train_test_split(data, test_size=0.3, random_state=0, stratify=data["approved"])
     features = [c for c in train.columns if c not in (*DEFAULT_EXCLUDE.split(","), "approved")]
     model = build_pipeline(train[features]).fit(train[features], train["approved"])
-    return model, test
+    path = tmp_path_factory.mktemp("members") / "train.csv"
+    train.to_csv(path, index=False)
+    return model, test, path
 
 
 @pytest.mark.parametrize("detail,max_pages", [("summary", 3), ("standard", 15)])
@@ -51,9 +53,9 @@ def test_the_example_report_fits_its_page_budget_and_renders_as_images(example, 
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed: the report cannot be turned into images here "
                     "(bash scripts/setup.sh dev installs both)")
-    model, test = example
+    model, test, members = example
     config = tomllib.loads((ROOT / "examples" / "raudit.toml").read_text())
-    config.update(detail=detail)  # every default check, as examples/quickstart.sh runs them
+    config.update(detail=detail, train_data=str(members))  # every default check, as examples/quickstart.sh runs them
     report = raudit.audit(model, test, config=config)
     report.save(tmp_path / "report.html")
     report.save(tmp_path / "report.pdf")

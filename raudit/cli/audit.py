@@ -67,6 +67,9 @@ __all__ = ["audit_command"]
               help="Raise a cap on opening the model, e.g. bytes=16GiB or opcodes=200000000 (repeatable).")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file.")
+@click.option("--train-data", type=click.Path(dir_okay=False, path_type=Path),
+              help="The rows the model was trained on (CSV/Parquet, the audit data's columns): the privacy check compares "
+                   "the model on them with the audit rows.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
 @click.option("--ledger", metavar="PATH|URL",

@@ -32,6 +32,11 @@ def load_limits(values: tuple[str, ...]) -> dict[str, str] | None:
     return out or None
 
 
+def _text(value: Any) -> str | None:
+    """A flag's path as text; ``None`` stays ``None``."""
+    return None if value is None else str(value)
+
+
 def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The ``--config`` file's table with the given flags on top, and where each trust setting came from.
 
@@ -51,6 +56,7 @@ def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "chunk_rows": opts.get("chunk_rows"),
         "scheduler": opts.get("scheduler"),
         "reference": opts.get("reference"),
+        "train_data": _text(opts.get("train_data")),
         "task": opts.get("task"),
         "torch_class": opts.get("torch_class"),
         "text_column": opts.get("text_column"),

@@ -36,6 +36,8 @@ ROW_STATUSES = ("evidence provided", "partial evidence", "no evidence from raudi
 REQUIREMENTS: dict[str, tuple[str, str]] = {
     "EU-AIA-10.2.f": ("EU AI Act", "Art. 10(2)(f): examination of data in view of possible biases"),
     "EU-AIA-10.2.g": ("EU AI Act", "Art. 10(2)(g): measures to detect, prevent and mitigate biases"),
+    "EU-AIA-10.5": ("EU AI Act", "Art. 10(5): special categories of personal data processed only with safeguards, "
+                                 "including state-of-the-art security and privacy-preserving measures"),
     "EU-AIA-13.3.b.ii": ("EU AI Act", "Art. 13(3)(b)(ii): level of accuracy, with its metrics, tested and validated"),
     "EU-AIA-13.3.b.iv": ("EU AI Act", "Art. 13(3)(b)(iv): information relevant to explain the system's output"),
     "EU-AIA-13.3.b.v": ("EU AI Act", "Art. 13(3)(b)(v): performance for the persons or groups it is used on"),

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["wilson_interval", "ratio_interval", "difference_interval", "z_of", "threshold_pvalue", "two_proportion_pvalue", "holm",
-           "cramers_v"]
+__all__ = ["wilson_interval", "clopper_pearson", "ratio_interval", "difference_interval", "z_of", "threshold_pvalue",
+           "two_proportion_pvalue", "holm", "cramers_v"]
 
 
 def wilson_interval(k: np.ndarray | int, n: np.ndarray | int, *, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +137,28 @@ def difference_interval(k1: np.ndarray | int, n1: np.ndarray | int, k2: np.ndarr
         low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
         high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     return low, high
+def clopper_pearson(k: np.ndarray | int, n: np.ndarray | int, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Clopper–Pearson) interval for a binomial proportion ``k / n``: ``(1 - level) / 2`` in each tail.
+
+    The same interval as ``scipy.stats.binomtest(k, n).proportion_ci(level, method="exact")``, for
+    arrays; each end is also a one-sided bound at level ``1 - (1 - level) / 2``. NaN where ``n == 0``.
+
+    Examples
+    --------
+    >>> lo, hi = clopper_pearson(0, 300)
+    >>> float(lo), round(float(hi), 4)
+    (0.0, 0.0122)
+    """
+    from scipy.stats import beta
+
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    alpha = 1 - level
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(k > 0, beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        hi = np.where(k < n, beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    empty = n <= 0
+    return np.where(empty, np.nan, lo), np.where(empty, np.nan, hi)
 
 
 def two_proportion_pvalue(k1: int, n1: int, k2: int, n2: int) -> tuple[float, str]:
