@@ -22,8 +22,10 @@ thresholds), :func:`harm_direction` (which side harms the group), :func:`favoura
 mergeable.
 
 **Statistics** — :func:`wilson_interval`, :func:`two_proportion_pvalue`, :func:`holm`,
-:func:`cramers_v`, :class:`Tested` (an estimate with its interval and test, the record every check
-judges).
+:func:`cramers_v`, :func:`risk_ratio` (the ratio of two proportions with its Katz interval),
+:func:`difference_interval` (their difference with Newcombe's interval),
+:func:`normal_quantile` (the ``z`` of a confidence level, for an interval at a family's level),
+:class:`Tested` (an estimate with its interval and test, the record every check judges).
 
 **Judgement** — :func:`judge` (the one rule: pass or fail only where the whole interval lies on one
 side of a threshold, else *inconclusive* with the rows that would likely decide it), :class:`Verdict`,
@@ -84,7 +86,15 @@ from raudit.stats.groups import (
     harm_direction,
     spec_codes,
 )
-from raudit.stats.inference import cramers_v, holm, two_proportion_pvalue, wilson_interval
+from raudit.stats.inference import (
+    cramers_v,
+    difference_interval,
+    holm,
+    normal_quantile,
+    risk_ratio,
+    two_proportion_pvalue,
+    wilson_interval,
+)
 from raudit.stats.judgement import Harmful, Verdict, family_level, judge, rows_to_decide
 from raudit.stats.mergeable import Mergeable, fold
 from raudit.stats.sketch import (
@@ -108,7 +118,8 @@ __all__ = [
     # disparities
     "DISPARITIES", "MAE", "DisparitySpec", "Harm", "harm_direction", "favourable_rates", "choose_reference",
     # statistics
-    "wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "Tested",
+    "wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "risk_ratio", "difference_interval",
+    "normal_quantile", "Tested",
     # judgement: an interval against its thresholds, with an honest inconclusive
     "judge", "Verdict", "Harmful", "family_level", "rows_to_decide",
     # reference profiles and sketches

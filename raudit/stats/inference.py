@@ -6,11 +6,12 @@ merged by adding the counts first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["wilson_interval", "two_proportion_pvalue", "holm", "cramers_v"]
+__all__ = ["wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "risk_ratio", "difference_interval", "normal_quantile"]
 
 
 def wilson_interval(k: np.ndarray | int, n: np.ndarray | int, *, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
@@ -32,6 +33,68 @@ def wilson_interval(k: np.ndarray | int, n: np.ndarray | int, *, z: float = 1.95
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def normal_quantile(level: float) -> float:
+    """The two-sided standard-normal quantile of a confidence ``level`` (1.96 for 0.95).
+
+    Examples
+    --------
+    >>> round(normal_quantile(0.95), 4)
+    1.96
+    """
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - (1 - level) / 2)
+
+
+def risk_ratio(k1: int, n1: int, k2: int, n2: int, *, level: float = 0.95) -> tuple[float, float, float]:
+    """The ratio of two proportions ``(k1 / n1) / (k2 / n2)`` with its Katz log interval at ``level``.
+
+    The interval is ``exp(log(r) ± z · sqrt(1/k1 - 1/n1 + 1/k2 - 1/n2))`` (Katz et al. 1978). When a
+    count is 0 (or all of its group), 0.5 is added to both counts and 1 to both sizes (Haldane's
+    correction), so that a group with flips compared with a reference without any still has a finite
+    ratio and interval; the estimate returned is then the corrected one. NaN when a group is empty or
+    neither group has any event.
+
+    Examples
+    --------
+    >>> r, lo, hi = risk_ratio(20, 100, 10, 100)
+    >>> round(r, 3), round(lo, 3), round(hi, 3)
+    (2.0, 0.987, 4.054)
+    """
+    if n1 <= 0 or n2 <= 0 or (k1 == 0 and k2 == 0):
+        return float("nan"), float("nan"), float("nan")
+    a, b, m1, m2 = float(k1), float(k2), float(n1), float(n2)
+    if min(k1, k2) == 0 or k1 == n1 or k2 == n2:
+        a, b, m1, m2 = a + 0.5, b + 0.5, m1 + 1, m2 + 1
+    ratio = (a / m1) / (b / m2)
+    se = math.sqrt(max(1 / a - 1 / m1 + 1 / b - 1 / m2, 0.0))
+    z = normal_quantile(level)
+    return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se)
+
+
+def difference_interval(k1: int, n1: int, k2: int, n2: int, *, level: float = 0.95) -> tuple[float, float, float]:
+    """The difference of two proportions ``k1 / n1 - k2 / n2`` with Newcombe's hybrid score interval at ``level``.
+
+    Newcombe (1998), method 10: the Wilson intervals ``[l1, u1]`` and ``[l2, u2]`` of the two
+    proportions give ``d - sqrt((p1 - l1)^2 + (u2 - p2)^2)`` and ``d + sqrt((u1 - p1)^2 + (p2 - l2)^2)``.
+    It stays inside [-1, 1] and behaves at counts of 0. NaN when a group is empty.
+
+    Examples
+    --------
+    >>> d, lo, hi = difference_interval(56, 70, 48, 80)
+    >>> round(d, 4), round(lo, 4), round(hi, 4)
+    (0.2, 0.0524, 0.3339)
+    """
+    if n1 <= 0 or n2 <= 0:
+        return float("nan"), float("nan"), float("nan")
+    z = normal_quantile(level)
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = (float(v) for v in wilson_interval(k1, n1, z=z))
+    l2, u2 = (float(v) for v in wilson_interval(k2, n2, z=z))
+    d = p1 - p2
+    return d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
 def two_proportion_pvalue(k1: int, n1: int, k2: int, n2: int) -> tuple[float, str]:
