@@ -64,12 +64,13 @@ REPORT_EVIDENCE: dict[str, tuple[str, str]] = {
     "NIST-MEASURE-2.8": ("lineage", "traceable, verifiable report (raudit verify)"),
 }
 
-#: Order of a requirement's combined status, least to most severe.
-ROW_ORDER = ("skipped", "pass", "partial", "warn", "fail", "error")
+#: Order of a requirement's combined status, least to most severe (``inconclusive``: a check's interval straddles its
+#: threshold, see raudit.stats.judgement).
+ROW_ORDER = ("skipped", "pass", "partial", "inconclusive", "warn", "fail", "error")
 
 
 def _combine(statuses: Sequence[str]) -> str:
-    """The most severe status of a requirement's evidence (``partial`` ranks between pass and warn)."""
+    """The most severe status of a requirement's evidence (``partial`` and ``inconclusive`` rank between pass and warn)."""
     return max(statuses, key=ROW_ORDER.index)
 
 

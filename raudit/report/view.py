@@ -58,7 +58,7 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
         "not_run": [{"name": c["name"], "title": c["title"], "why": c["summary"].removeprefix("Skipped: ").rstrip(".")}
                     for c in body["checks"] if c["status"] == "skipped"],
         "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", []))
-                              for s in ("fail", "warn", "partial", "pass", "not covered")},
+                              for s in ("fail", "warn", "inconclusive", "partial", "pass", "not covered")},
     }
     return body
 
