@@ -448,6 +448,32 @@ def _category(c: CategoryFlips) -> CategoryColumn:
     return CategoryColumn(c, _rate(c.swap_flipped), _rate(c.any_flip), _mean(c.swap_change))
 
 
+def _wilson_rows(p: float, z: float, threshold: float) -> int | None:
+    """About how many rows would put the Wilson interval of a share ``p`` (staying put) wholly on one side of ``threshold``.
+
+    ``judge``'s estimate assumes a symmetric interval; a Wilson interval near 0 is not (0 flips in 125 rows, at the
+    99.4 % level: the upper end is 5.8 %, the symmetric estimate says 42 rows would clear 5 %, it takes 147). ``None``
+    when ``p`` is the threshold.
+    """
+    if not np.isfinite(p) or p == threshold:
+        return None
+
+    def clear(n: int) -> bool:
+        lo, hi = wilson_interval(p * n, n, z=z)
+        return bool(hi < threshold) if p < threshold else bool(lo > threshold)
+
+    top = 1
+    while not clear(top):
+        top *= 2
+        if top > 2**40:
+            return None
+    bottom = top // 2
+    while top - bottom > 1:
+        mid = (top + bottom) // 2
+        bottom, top = (bottom, mid) if clear(mid) else (mid, top)
+    return top
+
+
 def _smallest_steps(steps: list[Step]) -> set[int]:
     """The positions of the smallest relative and the smallest spread step (the judged ones)."""
     return {next(i for i, s in enumerate(steps) if s.kind == kind) for kind in ("relative", "spread")
@@ -471,6 +497,8 @@ def _judge_rates(numeric: list[NumericFlips], perturbations: list[Perturbation],
     def judged(rate: Rate, what: str) -> Rate:
         lo, hi = wilson_interval(rate.k, rate.n, z=z)
         verdict = judge(rate.value, float(lo), float(hi), harmful="above", fail=o.flip_rate_max, n=rate.n, what=what, level=level)
+        if verdict.status == "inconclusive":  # a Wilson interval is not symmetric near 0: count the rows it needs
+            verdict = Verdict(verdict.status, verdict.reason, _wilson_rows(rate.value, z, o.flip_rate_max))
         return Rate(rate.k, rate.n, rate.low, rate.high, verdict, (float(lo), float(hi)))
 
     columns = []

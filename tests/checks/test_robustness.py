@@ -374,3 +374,13 @@ def test_the_fifteen_most_frequent_categories_are_tried_and_small_groups_not_jud
     assert swaps["tried"] == [str(c) for c in data.city.value_counts().index[:15]]
     groups = {g["group"]: g for g in result.details["groups"]}
     assert groups["D"]["rows"] == 40 and groups["D"]["status"] == "skipped" and "too small" in groups["D"]["reason"]
+
+
+@pytest.mark.parametrize(("p", "z"), [(0.0, 2.77), (0.03, 2.9), (0.08, 2.9), (0.049, 1.96)])
+def test_rows_to_decide_are_the_fewest_that_put_the_wilson_interval_on_one_side(p, z):
+    from raudit.checks.robustness import _wilson_rows
+    from raudit.stats.inference import wilson_interval
+
+    n = _wilson_rows(p, z, 0.05)
+    side = (lambda lo, hi: hi < 0.05) if p < 0.05 else (lambda lo, hi: lo > 0.05)
+    assert side(*wilson_interval(p * n, n, z=z)) and not side(*wilson_interval(p * (n - 1), n - 1, z=z))
