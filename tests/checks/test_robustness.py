@@ -384,3 +384,10 @@ def test_rows_to_decide_are_the_fewest_that_put_the_wilson_interval_on_one_side(
     n = _wilson_rows(p, z, 0.05)
     side = (lambda lo, hi: hi < 0.05) if p < 0.05 else (lambda lo, hi: lo > 0.05)
     assert side(*wilson_interval(p * n, n, z=z)) and not side(*wilson_interval(p * (n - 1), n - 1, z=z))
+
+
+def test_excluded_columns_are_never_perturbed(planted):
+    model = Scored(_threshold, ("x", "z", "k", "c")).fit()
+    a, result, _ = _run(model, planted, exclude=["z", "c"])
+    assert {c["column"] for c in result.details["columns"]} == {"x", "k"} and not result.details["categories"]
+    assert ("z", "excluded by [check.robustness].exclude") in a.not_perturbed
