@@ -391,3 +391,40 @@ def test_excluded_columns_are_never_perturbed(planted):
     a, result, _ = _run(model, planted, exclude=["z", "c"])
     assert {c["column"] for c in result.details["columns"]} == {"x", "k"} and not result.details["categories"]
     assert ("z", "excluded by [check.robustness].exclude") in a.not_perturbed
+
+
+def test_multiclass_scores_the_class_first_predicted_and_regression_is_not_judged(multiclass, regression):
+    model, data = multiclass
+    a, result, ctx = _run(model, data, target="grade", sensitive=("sex",))
+    frame = data.iloc[np.searchsorted(ctx.sample.positions, a.positions)].reset_index(drop=True)[["x1", "x2"]]
+    before = model.predict_proba(frame)
+    step = next(s for s in _column(result, "x1")["steps"] if s["step"] == "±5 %")
+    up, down = frame.assign(x1=np.clip(frame.x1 * 1.05, data.x1.min(), data.x1.max())), frame.assign(
+        x1=np.clip(frame.x1 * 0.95, data.x1.min(), data.x1.max()))
+    label = before.argmax(axis=1)
+    flipped = (model.predict_proba(up).argmax(axis=1) != label) | (model.predict_proba(down).argmax(axis=1) != label)
+    assert step["flips"] == int(flipped.sum())
+    at = np.arange(len(frame))
+    change = np.maximum(np.abs(model.predict_proba(up)[at, label] - before[at, label]),
+                        np.abs(model.predict_proba(down)[at, label] - before[at, label]))
+    assert step["mean_abs_score_change"] == pytest.approx(change[(up.x1 != frame.x1) | (down.x1 != frame.x1)].mean())
+    assert result.details["score"] == "the probability of the class first predicted"
+    reg_model, reg_data = regression
+    report = raudit.audit(reg_model, reg_data, target="price", sensitive=["sex"], checks=["robustness"])
+    assert report["robustness"].status == "skipped" and "classifiers only" in report["robustness"].summary
+
+
+def test_a_model_without_probabilities_is_judged_on_its_decisions(planted):
+    from sklearn.svm import LinearSVC
+
+    features = ["x", "z"]
+    model = LinearSVC().fit(planted[features], planted.y)
+    a, result, ctx = _run(model, planted)
+    frame = planted.iloc[np.searchsorted(ctx.sample.positions, a.positions)].reset_index(drop=True)[features]
+    step = next(s for s in _column(result, "x")["steps"] if s["step"] == "±10 %")
+    lo, hi = planted.x.min(), planted.x.max()
+    before = model.predict(frame)
+    flipped = ((model.predict(frame.assign(x=np.clip(frame.x * 1.1, lo, hi))) != before)
+               | (model.predict(frame.assign(x=np.clip(frame.x * 0.9, lo, hi))) != before))
+    assert step["flips"] == int(flipped.sum()) > 0 and step["mean_abs_score_change"] is None
+    assert result.details["score"] == "no score (the model gives none)"
