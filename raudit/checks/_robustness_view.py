@@ -18,6 +18,7 @@ from raudit.plugin import (
     Series,
     Table,
     bar_chart,
+    family_level,
     fixed,
     number,
     percent,
@@ -234,8 +235,6 @@ def _judged_table(numeric: list[NumericColumn], a: RobustnessAnalysis, o: Robust
 
 
 def _family_words(a: RobustnessAnalysis) -> str:
-    from raudit.plugin import family_level
-
     return f"{family_level(0.95, a.family):.2%} (Bonferroni across the {a.family} rates judged)"
 
 

@@ -16,17 +16,19 @@ the way the data itself varies (see ``_perturb`` and ``_flips``):
   noise of 0.01) and larger, for comparison;
 - a **text** column gets typos, case, punctuation and whitespace rewrites (seeded);
 - per **sensitive group and intersection**, the flip rate under the headline noise (±1 % on every
-  number; typos for text), compared with the reference group (the largest adequate group, or the
-  configured one): a ratio with its Katz interval, Bonferroni-adjusted across the grouping's groups,
-  and a two-proportion test, Holm-adjusted.
+  number; typos for text), compared with the reference group (the largest group, or the configured
+  one): the ratio (Katz) and the difference (Newcombe) with intervals Bonferroni-adjusted across the
+  grouping's groups, and a two-proportion test, Holm-adjusted.
 
-Judgement (``judge`` of the toolkit, the one rule): each numeric column's flip rate at the smallest
-relative and the smallest spread step, and each text rewrite's, **fails** when its whole interval
-(Bonferroni-adjusted across every rate judged) lies above ``flip_rate_max``, **passes** when it lies
-below, and is **inconclusive** when it straddles it. A group **fails** when the whole interval of its
-ratio to the reference lies above ``group_ratio_max`` and the Holm-adjusted test is significant. A
-category swap is a large change, not noise: reported, not judged; so are missing values and the
-joint noise (the group comparison judges it).
+Every rate counts the rows a perturbation changed. Judgement (``judge`` of the toolkit, the one
+rule): each numeric column's flip rate at the smallest relative and the smallest spread step, and
+each text rewrite's, **fails** when its whole interval (Bonferroni-adjusted across every rate
+judged) lies above ``flip_rate_max``, **passes** when it lies below, and is **inconclusive** when it
+straddles it. A group **fails** when the whole interval of its ratio to the reference lies above
+``group_ratio_max``, that of the difference above ``group_difference_min``, and the Holm-adjusted
+test is significant; it passes when either interval lies within. A category swap is a large change,
+not noise: reported, not judged; so are missing values and the joint noise (the group comparison
+judges it).
 """
 
 from __future__ import annotations
@@ -335,7 +337,7 @@ class RobustnessCheck(Check):
             return _analyse(ctx, options)
 
     def present(self, a: RobustnessAnalysis, options: RobustnessOptions) -> CheckResult:
-        """Findings (failing and inconclusive columns and groups), the tables, the two figures."""
+        """Findings (failing columns, rewrites and groups; what is inconclusive), the tables and figures."""
         found = findings(a, options)
         return self.result(findings=found, summary=summary(a, found), metrics=metrics(a), tables=tables(a, options),
                            figures=figures(a, options), details=details(a))
@@ -459,7 +461,7 @@ def _wilson_rows(p: float, z: float, threshold: float) -> int | None:
         return None
 
     def clear(n: int) -> bool:
-        lo, hi = wilson_interval(p * n, n, z=z)
+        lo, hi = wilson_interval(np.asarray(p * n), n, z=z)
         return bool(hi < threshold) if p < threshold else bool(lo > threshold)
 
     top = 1
