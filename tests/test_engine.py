@@ -24,8 +24,9 @@ from raudit.stats.exact import ExactSum
 from raudit.stats.groups import GroupCounts
 from tests.conftest import FEATURES
 
-CHECKS = ["performance", "fairness", "explanations"]
-QUICK = {"explanations": {"sample_size": 150, "lime_samples": 200, "lime_misclassified": 1}}
+CHECKS = ["performance", "fairness", "explanations", "robustness"]
+QUICK = {"explanations": {"sample_size": 150, "lime_samples": 200, "lime_misclassified": 1},
+         "robustness": {"max_rows": 200, "noise_rows": 1000}}
 
 
 def _numbers(report) -> str:

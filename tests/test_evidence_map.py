@@ -83,3 +83,10 @@ def test_a_plugin_that_claims_a_pass_for_a_provision_is_refused():
 def test_a_bad_general_purpose_flag_is_a_config_error():
     with pytest.raises(raudit.ConfigError, match="general_purpose_ai must be true or false"):
         raudit.AuditConfig.from_mapping({"model_card": {"general_purpose_ai": "yes"}})
+
+
+def test_an_inconclusive_check_is_evidence_like_any_other():
+    undecided = CheckResult(name="robustness", title="Robustness", status="inconclusive", summary="straddles")
+    out = compliance_matrix([undecided], {"robustness": {"NIST-MEASURE-2.6": "robustness measured"}}, model_card={}, lineage={},
+                            signed=False)
+    assert {r["id"]: r for r in out["rows"]}["NIST-MEASURE-2.6"]["status"] == "evidence provided"

@@ -116,3 +116,9 @@ def test_psi_interval_of_two_samples_of_one_distribution_starts_at_zero_and_cove
     hits = sum(lo <= true <= hi for lo, hi in (psi_interval(rng.multinomial(3000, p), rng.multinomial(3000, q), rng)
                                                 for _ in range(60)))
     assert hits / 60 >= 0.85
+
+
+def test_newcombes_worked_example():
+    """Newcombe (1998), Statistics in Medicine 17, Table II, method 10: 56/70 vs 48/80 gives 0.0524 to 0.3339."""
+    lo, hi = difference_interval(56, 70, 48, 80)
+    assert (round(float(lo), 4), round(float(hi), 4)) == (0.0524, 0.3339)

@@ -34,7 +34,8 @@ def test_full_audit_runs_with_the_extras_unimportable(files, tmp_path):
     assert done.returncode == 1, done.stderr  # fairness fails for sex on the credit data, as everywhere
     report = json.loads((tmp_path / "report.json").read_text())
     assert {c["name"]: c["status"] != "error" for c in report["checks"]} == dict.fromkeys(
-        ["performance", "fairness", "counterfactual", "drift", "explanations", "text_explanations", "privacy", "energy", "lineage"], True)
+        ["performance", "fairness", "counterfactual", "robustness", "drift", "explanations", "text_explanations", "privacy",
+         "energy", "lineage"], True)
 
 
 def test_an_mlflow_uri_without_mlflow_says_how_to_install_it(files, tmp_path):

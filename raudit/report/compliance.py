@@ -61,6 +61,7 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "NIST-MEASURE-2.3": ("NIST AI RMF", "MEASURE 2.3: performance measured for conditions like deployment"),
     "NIST-MEASURE-2.4": ("NIST AI RMF", "MEASURE 2.4: functionality and behaviour monitored in production"),
     "NIST-MEASURE-2.5": ("NIST AI RMF", "MEASURE 2.5: the system is demonstrated valid and reliable"),
+    "NIST-MEASURE-2.6": ("NIST AI RMF", "MEASURE 2.6: safety risks evaluated; reliability and robustness measured"),
     "NIST-MEASURE-2.7": ("NIST AI RMF", "MEASURE 2.7: security and resilience evaluated"),
     "NIST-MEASURE-2.8": ("NIST AI RMF", "MEASURE 2.8: transparency and accountability risks examined"),
     "NIST-MEASURE-2.9": ("NIST AI RMF", "MEASURE 2.9: the model is explained, validated and documented"),
