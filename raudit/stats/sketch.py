@@ -47,6 +47,7 @@ from raudit.stats.exact import ExactSum
 __all__ = [
     "SketchParams", "NumericSketch", "CategoricalSketch", "Sketch", "sketch_column",
     "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "psi", "psi_interval", "sketch_from_json",
+    "ks_interval",
 ]
 
 #: Bucket keys of positive values are offset so they are all > 0 (the smallest binary exponent is -1073).
@@ -636,6 +637,31 @@ def numeric_shift(ref: NumericSketch, cur: NumericSketch, *, psi_bins: int = 10)
     norm = max(ref.std, 0.001)
     return NumericShift(psi(br, bc), tuple(br.tolist()), tuple(bc.tolist()), edges, ks, ks_p, ks_bound, w, w_bound,
                         w / norm, w_bound / norm, exact, nr, nc)
+
+
+def ks_interval(ks: np.ndarray | float, n1: np.ndarray | int, n2: np.ndarray | int, *, level: np.ndarray | float = 0.95,
+                bound: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """An interval for the Kolmogorov–Smirnov distance ``sup |F1 − F2|`` of two distributions, from two samples.
+
+    The sample statistic is off from the distance by at most the sum of the two empirical CDFs' own
+    errors, and by the Dvoretzky–Kiefer–Wolfowitz inequality with Massart's constant each of those
+    exceeds ``sqrt(ln(4 / α) / (2 n))`` with probability at most ``α / 2``; so ``ks ± (ε1 + ε2)``,
+    clipped to [0, 1], holds at ``1 − α`` whatever the distributions (conservative: no asymptotics, no
+    continuity). ``bound`` widens the upper end by what a bucketed sketch may hide
+    (:attr:`NumericShift.ks_bound`). NaN where a sample is empty.
+
+    Examples
+    --------
+    >>> lo, hi = ks_interval(0.3, 1000, 1000)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (0.206, 0.394)
+    """
+    ks, n1, n2, bound = (np.asarray(x, dtype=float) for x in (ks, n1, n2, bound))
+    alpha = 1 - np.asarray(level, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reach = np.sqrt(np.log(4 / alpha) / (2 * n1)) + np.sqrt(np.log(4 / alpha) / (2 * n2))
+    empty = (n1 <= 0) | (n2 <= 0) | ~np.isfinite(ks)
+    return np.where(empty, np.nan, np.clip(ks - reach, 0, 1)), np.where(empty, np.nan, np.clip(ks + bound + reach, 0, 1))
 
 
 def cdf_points(sketch: NumericSketch, *, max_points: int = 200) -> tuple[list[float], list[float]]:
