@@ -11,12 +11,12 @@ prediction), :class:`AuditContext` (what :meth:`Check.analyse` sees), :class:`Ba
 
 **Mergeable summaries** — :class:`Mergeable` (the protocol: ``a + b``, with a zero), :func:`fold`,
 :class:`ExactSum` (float sums independent of the order), :class:`ValueCounts`, :class:`ScoreCounts`
-(ROC-AUC and average precision from counts), :class:`GroupCounts` (per-group confusion cells and
-score histograms), :class:`GroupConfusion` (per-group confusion matrices of a multiclass model),
-:class:`GroupErrors` (a regressor's per-group exact error sums and prediction sketches),
-:class:`GroupSpec` with :func:`apply_spec` and :func:`spec_codes` (how a sensitive column becomes groups),
-:class:`RowOverlap` and :func:`usable_row_sketch` (is the audit
-data held out?), :class:`Members` (the model's training rows, ``ctx.members``, for checks that
+(ROC-AUC and average precision from counts; :func:`macro_roc_auc` of several one-vs-rest ones),
+:class:`GroupCounts` (per-group confusion cells and score histograms), :class:`GroupConfusion`
+(per-group confusion matrices of a multiclass model), :class:`GroupErrors` (a regressor's per-group
+exact error sums and prediction sketches), :class:`GroupSpec` with :func:`apply_spec` and
+:func:`spec_codes` (how a sensitive column becomes groups), :class:`RowOverlap` and
+:func:`usable_row_sketch` (is the audit data held out?), :class:`Members` (the model's training rows, ``ctx.members``, for checks that
 declare ``requires = {"members"}``).
 
 **Disparities** — :data:`DISPARITIES`, :data:`REGRESSION_DISPARITIES` and :class:`DisparitySpec`
@@ -79,7 +79,7 @@ from raudit.report.format import fixed, interval, number, p_value, percent, quan
 from raudit.report.lineage import git_info
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, grade, slug, worst
 from raudit.report.svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
-from raudit.stats.counts import ScoreCounts, ValueCounts
+from raudit.stats.counts import ScoreCounts, ValueCounts, macro_roc_auc
 from raudit.stats.disparity import (
     Comparison,
     bounded_group_loss,
@@ -146,8 +146,8 @@ __all__ = [
     # the contract
     "Check", "Options", "option", "Facts", "AuditContext", "Batch", "Plan", "Roles", "ConfigError", "InputError", "RauditError",
     # mergeable summaries
-    "Mergeable", "fold", "ExactSum", "ValueCounts", "ScoreCounts", "GroupCounts", "GroupConfusion", "GroupErrors", "GroupSpec",
-    "apply_spec", "spec_codes",
+    "Mergeable", "fold", "ExactSum", "ValueCounts", "ScoreCounts", "macro_roc_auc", "GroupCounts", "GroupConfusion",
+    "GroupErrors", "GroupSpec", "apply_spec", "spec_codes",
     "RowOverlap", "Overlap", "usable_row_sketch", "MISSING", "Members",
     # disparities
     "DISPARITIES", "MAE", "REGRESSION_DISPARITIES", "DisparitySpec", "Harm", "harm_direction", "favourable_rates",

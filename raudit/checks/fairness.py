@@ -548,7 +548,7 @@ def _reference(gc: GroupCounts, confusion: GroupConfusion | None, fav: bool | No
     """
     n = gc.n
     if order and confusion is not None:
-        level = _mean_levels(confusion, order)
+        level = confusion.mean_levels(order)
         return choose_reference(gc.groups, n, n >= o.min_group_size, level, o.reference.get(g.name), favoured="highest")
     return choose_reference(gc.groups, n, n >= o.min_group_size, favourable_rates(gc, fav), o.reference.get(g.name),
                             favoured="highest" if fav is not None else None)
@@ -558,15 +558,6 @@ def _order(classes: Sequence[Any] | np.ndarray, o: FairnessOptions) -> list[int]
     """The class indices of ``ordered_classes``, least favourable first (empty without an order)."""
     text = [str(c) for c in classes]
     return [text.index(str(c)) for c in o.ordered_classes]
-
-
-def _mean_levels(confusion: GroupConfusion, order: Sequence[int]) -> np.ndarray:
-    """Each group's mean predicted level in the order (0 for the least favourable class)."""
-    rank = np.empty(confusion.matrix.shape[-1])
-    rank[list(order)] = np.arange(len(order))
-    predicted = confusion.matrix.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (predicted * rank).sum(axis=1) / predicted.sum(axis=1)
 
 
 def _group_stats(gc: GroupCounts, grouping: _Grouping, outcome: Outcome, ref: int, rule: str, o: FairnessOptions) -> GroupingStats:
@@ -1129,7 +1120,7 @@ def _moves_table(a: FairnessAnalysis, name: str, cm: GroupConfusion) -> Table:
     n = cm.n
     lo_d, hi_d = wilson_interval(down, n)
     lo_u, hi_u = wilson_interval(up, n)
-    level = _mean_levels(cm, order)
+    level = cm.mean_levels(order)
     rank = np.empty(len(order))
     rank[order] = np.arange(len(order))
     truth = (cm.matrix.sum(axis=2) * rank).sum(axis=1) / np.maximum(n, 1)

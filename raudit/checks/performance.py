@@ -31,6 +31,7 @@ from raudit.plugin import (
     fixed,
     interval,
     judge,
+    macro_roc_auc,
     number,
     option,
     paired_difference_interval,
@@ -606,9 +607,8 @@ def _score_intervals(s: PerformanceSummary, m: Mapping[str, Any], binary: bool, 
         if binary:
             out["roc_auc"] = Interval(*s.scores[0].roc_auc_interval(level=LEVEL), "DeLong")
         else:  # the mean of one-vs-rest AUCs: its standard error is at most the mean of theirs
-            half = z * float(np.mean([sc.roc_auc_se() for sc in s.scores])) + max(sc.auc_error_bound() for sc in s.scores)
-            out["roc_auc"] = Interval(max(0.0, m["roc_auc"] - half), min(1.0, m["roc_auc"] + half),
-                                      "DeLong per class, combined conservatively (errors added as if perfectly correlated)")
+            _auc, lo, hi = macro_roc_auc(s.scores, level=LEVEL)
+            out["roc_auc"] = Interval(lo, hi, "DeLong per class, combined conservatively (errors added as if perfectly correlated)")
     if "pr_auc" in m:
         out["pr_auc"] = Interval(*s.scores[0].average_precision_interval(level=LEVEL), "logit (Boyd, Eng & Page 2013)")
     for name, moments in (("brier", s.brier), ("log_loss", s.log_loss)):

@@ -430,6 +430,18 @@ def class_outcomes(classes: Sequence[Any] | np.ndarray, *, binary: bool, positiv
     return tuple(each)
 
 
+def view_cells(matrix: np.ndarray, members: Sequence[int]) -> np.ndarray:
+    """Confusion cells (tn, fp, fn, tp) of one binary view of confusion matrices ``(..., k, k)`` (true × predicted).
+
+    ``members`` are the classes on the view's positive side; leading axes (groups, bootstrap draws) are kept.
+    """
+    side = np.isin(np.arange(matrix.shape[-1]), list(members))
+    rows_in, rows_out = matrix[..., side, :], matrix[..., ~side, :]
+    tp, fn = rows_in[..., side].sum(axis=(-2, -1)), rows_in[..., ~side].sum(axis=(-2, -1))
+    fp, tn = rows_out[..., side].sum(axis=(-2, -1)), rows_out[..., ~side].sum(axis=(-2, -1))
+    return np.stack([tn, fp, fn, tp], axis=-1)
+
+
 @dataclass(frozen=True)
 class GroupConfusion:
     """Per-group confusion matrices of a classifier with ``k`` classes (rows: true class, columns: predicted).
@@ -466,14 +478,15 @@ class GroupConfusion:
 
     def outcome(self, members: Sequence[int]) -> GroupCounts:
         """The confusion cells of one binary view: ``members`` are the classes on its positive side."""
-        k = self.matrix.shape[-1]
-        side = np.isin(np.arange(k), list(members))
-        m = self.matrix
-        tp = m[:, side][:, :, side].sum(axis=(1, 2))
-        fn = m[:, side][:, :, ~side].sum(axis=(1, 2))
-        fp = m[:, ~side][:, :, side].sum(axis=(1, 2))
-        tn = m[:, ~side][:, :, ~side].sum(axis=(1, 2))
-        return GroupCounts(self.groups, np.stack([tn, fp, fn, tp], axis=1).astype(np.int64))
+        return GroupCounts(self.groups, view_cells(self.matrix, members).astype(np.int64))
+
+    def mean_levels(self, order: Sequence[int]) -> np.ndarray:
+        """Each group's mean predicted level in ``order`` (class indices, least favourable first: level 0)."""
+        rank = np.empty(self.matrix.shape[-1])
+        rank[list(order)] = np.arange(len(order))
+        predicted = self.matrix.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (predicted * rank).sum(axis=1) / predicted.sum(axis=1)
 
     def moves(self, order: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Rows per group predicted below and above their true class in ``order`` (class indices, least favourable first)."""
