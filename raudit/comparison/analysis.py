@@ -303,9 +303,9 @@ def _judge(worsening: float, low: float, high: float, margin: float | None, leve
     if not np.isfinite(worsening):
         return "skipped", "undefined for these data"
     v = judge(worsening, low, high, harmful="above", fail=margin, level=level, what="the worsening")
-    words = {"fail": f"worse by more than the margin {margin:g} across the whole interval",
-             "pass": f"within the margin {margin:g} across the whole interval",
-             "inconclusive": f"the interval straddles the margin {margin:g}: the data cannot tell"}
+    words = {"fail": f"worse by more than the margin {margin:.3g} across the whole interval",
+             "pass": f"within the margin {margin:.3g} across the whole interval",
+             "inconclusive": f"the interval straddles the margin {margin:.3g}: the data cannot tell"}
     return v.status, words.get(v.status, v.reason)
 
 
@@ -754,9 +754,9 @@ def _signed(v: float, digits: int = 3) -> str:
 
 def _metric_sentence(m: MetricChange, level: float) -> str:
     if m.delta == 0:
-        return f"{m.label} is {m.a:.3f} for both models (margin {m.margin:g}); {m.reason}."
+        return f"{m.label} is {m.a:.4g} for both models (margin {m.margin:.3g}); {m.reason}."
     return (f"{m.label} {'drops' if m.delta < 0 else 'rises'} from {m.a:.3f} (champion) to {m.b:.3f} (challenger): "
-            f"{_signed(m.delta)} ({level:.0%} CI {interval(m.low, m.high)}); margin {m.margin:g}; {m.reason}.")
+            f"{_signed(m.delta)} ({level:.0%} CI {interval(m.low, m.high)}); margin {m.margin:.3g}; {m.reason}.")
 
 
 def metric_label(metric: str) -> str:
