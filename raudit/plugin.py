@@ -44,7 +44,8 @@ side of a threshold, else *inconclusive* with the rows that would likely decide 
 :func:`profile_frame`, :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
 :class:`CategoricalSketch`, :class:`Sketch`, :class:`SketchParams`, :func:`numeric_shift`,
 :func:`categorical_shift`, :class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`,
-:func:`psi_interval`, :func:`ks_interval` (the Kolmogorov–Smirnov distance's interval).
+:func:`psi_interval`, :func:`ks_interval` (the Kolmogorov–Smirnov distance's interval), :class:`BinnedMeans`
+(means of one quantity by quantile bins of another, mergeable: residuals by decile of the prediction).
 
 **Presenting** — :class:`CheckResult`, :class:`Finding`, :class:`Table`, :class:`Figure`,
 :class:`Estimate`, :data:`Status`, :func:`worst`, :func:`grade`, :func:`slug`; the number formatter
@@ -128,6 +129,7 @@ from raudit.stats.mergeable import Mergeable, fold
 from raudit.stats.paired import paired_difference_interval
 from raudit.stats.roc import Operating, Separation, epsilon_lower_bound
 from raudit.stats.sketch import (
+    BinnedMeans,
     CategoricalShift,
     CategoricalSketch,
     NumericShift,
@@ -164,7 +166,7 @@ __all__ = [
     "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch",
     "CategoricalSketch",
     "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points", "psi_interval", "ks_interval",
-    "SketchParams",
+    "SketchParams", "BinnedMeans",
     # presenting
     "CheckResult", "Finding", "Table", "Figure", "Estimate", "Status", "worst", "grade", "slug",
     "number", "fixed", "percent", "interval", "p_value", "quantity",
