@@ -351,16 +351,20 @@ def _validate_order(facts: Facts, o: FairnessOptions) -> None:
     assert facts.classes is not None
     classes, given = [str(c) for c in facts.classes], [str(c) for c in o.ordered_classes]
     if sorted(given) != sorted(classes):
-        missing, unknown = [c for c in classes if c not in given], [g for g in given if g not in classes]
-        repeated = sorted({g for g in given if given.count(g) > 1})
-        parts = [f"missing {missing}" if missing else "", f"not classes {unknown}" if unknown else "",
-                 f"repeated {repeated}" if repeated else ""]
-        raise ConfigError(f"{ORDER_CLASSES}; got {given} ({'; '.join(p for p in parts if p)})",
+        raise ConfigError(f"{ORDER_CLASSES}; got {given} ({_order_problems(classes, given)})",
                           hint=f"the model's classes are {classes}")
     if facts.favourable is not None:
         raise ConfigError(f"{where} and favourable are both set: an order already says which way is favourable",
                           hint="keep ordered_classes (each split 'at least X' judged) or favourable (one class against the rest)")
 
+
+
+def _order_problems(classes: list[str], given: list[str]) -> str:
+    """What is wrong with an order that is not the classes each once: missing, unknown and repeated names."""
+    missing, unknown = [c for c in classes if c not in given], [g for g in given if g not in classes]
+    repeated = sorted({g for g in given if given.count(g) > 1})
+    parts = [(missing, "missing"), (unknown, "not classes"), (repeated, "repeated")]
+    return "; ".join(f"{what} {names}" for names, what in parts if names)
 
 # -- summaries (one chunk; they add up) ---------------------------------------------------------------
 @dataclass(frozen=True)
@@ -491,18 +495,8 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
     outcomes = _outcomes(ctx.task, ctx.classes, ctx.positive_label, ctx.favourable, o)
     stats, found = _classification(summary, groupings, outcomes, o, _order(ctx.classes, o))
     fav = outcomes[0].favourable_is_positive if outcomes[0].judged else None
-    target = ctx.roles.target
-    judged = [x for x in outcomes if x.judged]
-    outcome = (f"{target} = {ctx.favourable}" if ctx.task == "binary" or not judged[0].key else
-               f"{target} at or above each level of its order" if o.ordered_classes else f"each class of {target}, one against the rest")
-    mitigation: tuple[MitigationRow, ...] = ()
-    note = ""
-    if not o.mitigation:
-        note = "turned off (mitigation = false)"
-    elif ctx.task != "binary" or ctx.score(ctx.sample) is None:
-        note = "needs a binary classifier with scores (predicted probabilities)"
-    else:
-        mitigation = _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng)
+    outcome = _outcome_words(ctx, outcomes, o)
+    mitigation, note = _mitigation_or_why_not(ctx, groupings, o, rng)
     classes = tuple(str(c) for c in ctx.classes)
     multiclass: dict[str, Any] = {} if ctx.task != "multiclass" else {
         "classes": classes, "ordered": tuple(str(c) for c in o.ordered_classes), "confusions": dict(summary.confusions),
@@ -510,6 +504,25 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
                        for g in groupings}}
     return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(found), mitigation=mitigation,
                             mitigation_rows=len(ctx.sample), rows=ctx.n_rows, mitigation_note=note, **multiclass, **proxies)
+
+
+def _outcome_words(ctx: AuditContext, outcomes: Sequence[Outcome], o: FairnessOptions) -> str:
+    """What the judged outcome is, in words: the favourable class, each class against the rest, or each level of an order."""
+    target = ctx.roles.target
+    judged = [x for x in outcomes if x.judged]
+    if ctx.task == "binary" or not judged[0].key:
+        return f"{target} = {ctx.favourable}"
+    return f"{target} at or above each level of its order" if o.ordered_classes else f"each class of {target}, one against the rest"
+
+
+def _mitigation_or_why_not(ctx: AuditContext, groupings: Sequence[_Grouping], o: FairnessOptions,
+                           rng: np.random.Generator) -> tuple[tuple[MitigationRow, ...], str]:
+    """The mitigation rows (a binary classifier with scores, mitigation on), or why there are none."""
+    if not o.mitigation:
+        return (), "turned off (mitigation = false)"
+    if ctx.task != "binary" or ctx.score(ctx.sample) is None:
+        return (), "needs a binary classifier with scores (predicted probabilities)"
+    return _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng), ""
 
 
 def _classification(summary: FairnessSummary, groupings: Sequence[_Grouping], outcomes: Sequence[Outcome],

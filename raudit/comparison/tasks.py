@@ -160,23 +160,37 @@ def analyse_class_pair(pair: ClassPair, *, fairness: Any, options: CompareOption
     for j, (grouping, gnames, _gcodes) in enumerate(coded, start=1):
         cube = point[j].reshape(len(gnames), k, k, k)  # group, y, a, b
         boot = draws[j].reshape(-1, len(gnames), k, k, k)
-        conf = (cube.sum(axis=3), cube.sum(axis=2))  # champion's and challenger's (group, y, decision) matrices
-        boots = (boot.sum(axis=4), boot.sum(axis=3))
-        ref = _class_reference(GroupConfusion(tuple(gnames), conf[0]), outcomes, order, fairness, grouping.name)
-        found: list[DisparityChange] = []
-        for x in outcomes:
-            ca, cb = (view_cells(c, x.members) for c in conf)
-            bka, bkb = (view_cells(c, x.members) for c in boots)
-            found += _disparity_changes(grouping.name, gnames, ref, ca, cb, bka, bkb, fairness, o, fav_positive=x.favourable_is_positive,
-                                        test="paired bootstrap", family_size=len(outcomes) * max(len(gnames) - 1, 1), outcome=x.key)
-            groups += _view_groups(f"{x.key}: {grouping.name}" if x.key else grouping.name, gnames, ref, ca, cb, bka, bkb,
-                                   fairness, 1 - o.alpha)
-        disparities += _holm_across_views(found)
-        for model, matrix in zip(pair.names, conf):
-            own += _own_class_disparities(model, grouping.name, GroupConfusion(tuple(gnames), matrix), outcomes, order, fairness)
+        g_groups, g_disparities, g_own = _grouping_changes(pair, grouping.name, gnames, cube, boot, outcomes, order, fairness, o)
+        groups += g_groups
+        disparities += g_disparities
+        own += g_own
     own_metrics = _own_auc(pair, performance) if performance is not None else ()
     return PairAnalysis(len(y), pair.names, tuple(metrics), tuple(groups), tuple(disparities), mc, None, o.bootstrap_rounds,
                         1 - o.alpha, {g.name: g.how for g, _n, _c in coded}, tuple(own), own_metrics, task="multiclass")
+
+
+def _grouping_changes(pair: ClassPair, grouping: str, gnames: Sequence[str], cube: np.ndarray, boot: np.ndarray,
+                      outcomes: Sequence[Outcome], order: Sequence[int], fairness: Any,
+                      o: CompareOptions) -> tuple[list[GroupChange], list[DisparityChange], list[OwnDisparity]]:
+    """One grouping's changes per view (Holm across views × groups), its groups' rates, and each model's own disparities.
+
+    ``cube`` holds the counts by (group, true class, champion's class, challenger's class); ``boot`` its
+    bootstrap draws with a leading axis of rounds.
+    """
+    conf = (cube.sum(axis=3), cube.sum(axis=2))  # champion's and challenger's (group, y, decision) matrices
+    boots = (boot.sum(axis=4), boot.sum(axis=3))
+    ref = _class_reference(GroupConfusion(tuple(gnames), conf[0]), outcomes, order, fairness, grouping)
+    groups: list[GroupChange] = []
+    found: list[DisparityChange] = []
+    for x in outcomes:
+        ca, cb = (view_cells(c, x.members) for c in conf)
+        bka, bkb = (view_cells(c, x.members) for c in boots)
+        found += _disparity_changes(grouping, gnames, ref, ca, cb, bka, bkb, fairness, o, fav_positive=x.favourable_is_positive,
+                                    test="paired bootstrap", family_size=len(outcomes) * max(len(gnames) - 1, 1), outcome=x.key)
+        groups += _view_groups(f"{x.key}: {grouping}" if x.key else grouping, gnames, ref, ca, cb, bka, bkb, fairness, 1 - o.alpha)
+    own = [d for model, matrix in zip(pair.names, conf)
+           for d in _own_class_disparities(model, grouping, GroupConfusion(tuple(gnames), matrix), outcomes, order, fairness)]
+    return groups, _holm_across_views(found), own
 
 
 def _class_metrics(pair: ClassPair, cube: np.ndarray, boot: np.ndarray, o: CompareOptions) -> tuple[list[MetricChange], Any]:
