@@ -47,7 +47,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -146,12 +146,8 @@ class DriftOptions(Options):
                              "single most drifted when none does)", ge=0, le=50)
     max_findings: int = option(12, "column findings listed before the rest is summarised in one line", ge=1)
 
-    def check(self, *, name: str) -> None:  # noqa: D102
-        for metric in ("psi", "missing_rate", "accuracy_drop", "roc_auc_drop", "mae_increase"):
-            warn, fail = getattr(self, f"{metric}_warn"), getattr(self, f"{metric}_fail")
-            if fail < warn:
-                raise ConfigError(f"[check.{name}]: {metric}_fail ({fail}) is below {metric}_warn ({warn}); "
-                                  "a shift would fail before it warns", hint=f"set {metric}_fail ≥ {metric}_warn")
+    thresholds: ClassVar[Mapping[str, str]] = {"psi": "lower", "missing_rate": "lower", "accuracy_drop": "lower",
+                                               "roc_auc_drop": "lower", "mae_increase": "lower"}
 
 
 # -- what the analysis returns -------------------------------------------------------------------------
