@@ -34,7 +34,7 @@ side of a threshold, else *inconclusive* with the rows that would likely decide 
 :func:`rows_to_decide`.
 
 **Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ColumnProfile`, :class:`ModelInfo`,
-:func:`profile_frame`, :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
+:func:`profile_frame`, :func:`profile_batch` (a chunk as the drift check profiles it), :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
 :class:`CategoricalSketch`, :class:`Sketch`, :func:`numeric_shift`, :func:`categorical_shift`,
 :class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`.
 
@@ -57,7 +57,7 @@ from raudit.engine.check import Check
 from raudit.engine.context import AuditContext, Facts
 from raudit.engine.members import Members
 from raudit.engine.passes import Batch, Plan
-from raudit.engine.profile import ColumnProfile, ModelInfo, Profile, fine_group_values, profile_frame, regroup
+from raudit.engine.profile import ColumnProfile, ModelInfo, Profile, fine_group_values, profile_batch, profile_frame, regroup
 from raudit.engine.roles import Roles
 from raudit.engine.rows import Overlap, RowOverlap
 from raudit.engine.rows import usable as usable_row_sketch
@@ -132,7 +132,7 @@ __all__ = [
     # judgement: an interval against its thresholds, with an honest inconclusive
     "judge", "judge_band", "Verdict", "Harmful", "family_level", "holm_levels", "family_intervals", "rows_to_decide",
     # reference profiles and sketches
-    "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch",
+    "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "profile_batch", "fine_group_values", "regroup", "Sketch", "NumericSketch",
     "CategoricalSketch",
     "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points", "psi_interval",
     # presenting

@@ -91,7 +91,7 @@ from raudit.plugin import (
     numeric_shift,
     option,
     percent,
-    profile_frame,
+    profile_batch,
     psi_interval,
     regroup,
     slug,
@@ -314,14 +314,7 @@ class DriftCheck(Check):
 
     def summarise(self, batch: Batch, plan: Plan, options: DriftOptions) -> Profile:
         """The current side, chunk by chunk: a profile of the audited rows and the model's outputs on them (profiles add up)."""
-        score = None
-        if plan.task == "binary" and batch.y_proba is not None and plan.classes is not None:
-            score = batch.y_proba[:, int(np.flatnonzero(plan.classes == plan.positive_label)[0])]
-        inputs = [c for c in plan.features if c not in (plan.y_pred_column, plan.y_score_column)]
-        return profile_frame(batch.frame.reset_index(drop=True), inputs=inputs, sensitive=[s.column for s in plan.specs],
-                             target=plan.target, y=batch.y, y_pred=batch.y_pred, y_score=score, task=plan.task,
-                             classes=None if plan.classes is None else list(plan.classes), positive_label=plan.positive_label,
-                             params=plan.reference_params)
+        return profile_batch(batch, plan, params=plan.reference_params, strata=plan.reference_strata)
 
     def analyse(self, ctx: AuditContext, options: DriftOptions) -> DriftAnalysis:  # noqa: D102
         assert ctx.reference is not None
