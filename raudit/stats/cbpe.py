@@ -42,7 +42,7 @@ import pandas as pd
 from raudit.stats.groups import SCORE_BINS
 
 __all__ = ["ScoreTable", "calibrate", "CbpeEstimate", "estimate_performance", "METRICS", "Correction", "weighted_correction",
-           "StrataTable", "STRATA_BINS", "realised_metrics", "score_bins"]
+           "StrataTable", "STRATA_BINS", "realised_metrics", "score_bins", "bootstrap_calibrations", "apply_correction"]
 
 #: The metrics CBPE estimates, in report order.
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
@@ -140,13 +140,36 @@ class ScoreTable:
         return cls(groups, counts)
 
 
+def _pava(y: list[float], w: list[float]) -> list[float]:
+    """Pool adjacent violators: the non-decreasing fit of ``y`` closest in weighted least squares (weights > 0)."""
+    vals: list[float] = []
+    wts: list[float] = []
+    sizes: list[int] = []
+    for yi, wi in zip(y, w):
+        vals.append(yi)
+        wts.append(wi)
+        sizes.append(1)
+        while len(vals) > 1 and vals[-2] > vals[-1]:
+            wt = wts[-2] + wts[-1]
+            vals[-2] = (vals[-2] * wts[-2] + vals[-1] * wts[-1]) / wt
+            wts[-2] = wt
+            sizes[-2] += sizes[-1]
+            del vals[-1], wts[-1], sizes[-1]
+    out: list[float] = []
+    for v, k in zip(vals, sizes):
+        out.extend([v] * k)
+    return out
+
+
 def calibrate(positives: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Isotonic calibration of score bins: the probability of the positive label in each bin.
 
     Fits the non-decreasing function of the score closest (weighted least squares) to each bin's
-    share of positives, weighted by its rows (pool-adjacent-violators, as
-    :class:`sklearn.isotonic.IsotonicRegression` does on the rows themselves); bins without rows take
-    the value interpolated linearly between their neighbours' (clipped at the ends).
+    share of positives, weighted by its rows (pool-adjacent-violators: the same fit as
+    :func:`sklearn.isotonic.isotonic_regression` on the bins, and as ``IsotonicRegression`` on the
+    rows themselves when each bin holds one score); bins without rows take the value interpolated
+    linearly between their neighbours' (clipped at the ends), as ``IsotonicRegression`` predicts
+    between its thresholds.
 
     Parameters
     ----------
@@ -156,19 +179,22 @@ def calibrate(positives: np.ndarray, rows: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of shape (..., bins)
-    """
-    from sklearn.isotonic import isotonic_regression
 
+    Examples
+    --------
+    >>> calibrate(np.array([1, 0, 3, 4]), np.array([2, 2, 4, 4])).tolist()
+    [0.25, 0.25, 0.75, 1.0]
+    """
     pos = np.asarray(positives, dtype=float)
     n = np.asarray(rows, dtype=float)
-    flat_p, flat_n = pos.reshape(-1, pos.shape[-1]), n.reshape(-1, n.shape[-1])
+    flat_p, flat_n = pos.reshape(-1, pos.shape[-1]), np.broadcast_to(n, pos.shape).reshape(-1, pos.shape[-1])
     out = np.full(flat_p.shape, np.nan)
     centres = (np.arange(pos.shape[-1]) + 0.5) / pos.shape[-1]
     for i, (p, w) in enumerate(zip(flat_p, flat_n)):
         seen = w > 0
         if not seen.any():
             continue
-        fitted = isotonic_regression(p[seen] / w[seen], sample_weight=w[seen], increasing=True)
+        fitted = _pava((p[seen] / w[seen]).tolist(), w[seen].tolist())
         out[i] = np.interp(centres, centres[seen], fitted)
     return out.reshape(pos.shape)
 
@@ -295,7 +321,7 @@ def bootstrap_calibrations(label_counts: np.ndarray, rounds: int, rng: np.random
     n = label_counts.sum(axis=0)
     share = np.divide(label_counts[1], n, out=np.zeros(len(n)), where=n > 0)
     draws = rng.binomial(np.broadcast_to(n, (rounds, len(n))), share)
-    return calibrate(draws, np.broadcast_to(n, (rounds, len(n))))
+    return calibrate(draws, n)
 
 
 # -- importance weights (PAPE-style) --------------------------------------------------------------------
@@ -439,3 +465,9 @@ def _delta(ref: np.ndarray, cur_rows: np.ndarray) -> np.ndarray:
     plain = calibrate(pos.sum(axis=0), rows.sum(axis=0))
     weighted = calibrate((w_fine * pos).sum(axis=0), (w_fine * rows).sum(axis=0))
     return np.nan_to_num(weighted - plain)
+
+
+def apply_correction(p: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """CBPE probabilities per score bin (..., SCORE_BINS) plus a correction per coarse bin (..., STRATA_BINS), clipped to [0, 1]."""
+    per = p.shape[-1] // delta.shape[-1]
+    return np.clip(p + np.repeat(delta, per, axis=-1), 0.0, 1.0)
