@@ -40,7 +40,8 @@ side of a threshold, else *inconclusive* with the rows that would likely decide 
 :func:`rows_to_decide`.
 
 **Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ColumnProfile`, :class:`ModelInfo`,
-:func:`profile_frame`, :func:`profile_batch` (a chunk as the drift check profiles it), :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
+:func:`profile_frame`, :func:`profile_batch` (a chunk as the drift check profiles it),
+:func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
 :class:`CategoricalSketch`, :class:`Sketch`, :func:`numeric_shift`, :func:`categorical_shift`,
 :class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`.
 

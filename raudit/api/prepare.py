@@ -22,8 +22,8 @@ import pandas as pd
 
 from raudit.api.runner import PlannedCheck, summarisers, validate_checks
 from raudit.config import AuditConfig, EngineSettings, load_config_file, trust_notices, trust_settings
-from raudit.engine.context import AuditContext, Facts
 from raudit.engine.check import Check
+from raudit.engine.context import AuditContext, Facts
 from raudit.engine.profile import FileInfo, ModelInfo, Profile, profile_batch, profile_context, profile_frame, read_profile, strata_specs
 from raudit.engine.roles import Roles
 from raudit.engine.run import Passes

@@ -158,7 +158,8 @@ def estimate(cal: Calibration, reference: Profile, current: Profile, o: Any, rng
     realised = _realised(current)
     metrics = []
     for m in METRICS:
-        status, reason, fall_ci = "pass", "", (math.nan, math.nan)
+        status: Status = "pass"
+        reason, fall_ci = "", (math.nan, math.nan)
         judged = next((j for j in JUDGED if j[0] == m), None)
         if judged is not None:
             status, reason, fall_ci = _judge(m, plain, cal, getattr(o, judged[1]), getattr(o, judged[2]), level)
@@ -189,10 +190,13 @@ def _judge(metric: str, est: Any, cal: Calibration, warn: float, fail: float, le
     return status, reason, (lo, hi)
 
 
+GroupTable = dict[str, dict[str, dict[str, tuple[float, float, float, float]]]]
+
+
 def _group_estimates(cal: Calibration, current: Profile, p: np.ndarray, rounds: np.ndarray, rng: np.random.Generator,
-                     coarse: Callable[[str, Sequence[str]], list[str] | None]) -> dict[str, dict[str, dict[str, tuple[float, float, float, float]]]]:
+                     coarse: Callable[[str, Sequence[str]], list[str] | None]) -> GroupTable:
     """Per sensitive group: (estimate, low, high, realised) of each metric (weighted estimate; realised ROC-AUC is not kept per group)."""
-    out: dict[str, dict[str, dict[str, tuple[float, float, float, float]]]] = {}
+    out: GroupTable = {}
     for col, table in current.scored_groups.items():
         names = coarse(col, table.groups)
         if names is None:

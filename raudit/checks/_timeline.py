@@ -71,7 +71,7 @@ def support_findings(est: PerformanceEstimate, where: str, key: str) -> list[Fin
     return out
 
 
-def _window_row(w: Any) -> list[Any]:
+def _window_row(w: Any) -> list[Any]:  # size: one table row of a window; each cell may be missing
     psis = [(c.psi, c.name) for c in w.columns if math.isfinite(c.psi)]
     top = max(psis, default=(math.nan, "—"))
     pred = next((o for o in w.outputs if o.key in ("score", "prediction")), None)
@@ -83,7 +83,8 @@ def _window_row(w: Any) -> list[Any]:
             _est(est.weighted, est.weighted_ci) if est is not None else None, f"{w.alpha:.2g}"]
 
 
-def timeline_parts(windows: Sequence[Any], spec: str, o: Any) -> tuple[list[Finding], list[Table], list[Figure]]:  # size: the timeline's findings, two tables and two charts
+# size: the timeline's findings, two tables and two charts
+def timeline_parts(windows: Sequence[Any], spec: str, o: Any) -> tuple[list[Finding], list[Table], list[Figure]]:
     """The timeline: the first failing window, each failing window's worst shifts, the tables and the charts."""
     findings: list[Finding] = []
     failed = [w for w in windows if w.status == "fail"]
@@ -134,7 +135,7 @@ def _what_failed(w: Any) -> str:
     return "; ".join(parts) or "see the timeline"
 
 
-def _timeline_figures(windows: Sequence[Any], o: Any) -> list[Figure]:
+def _timeline_figures(windows: Sequence[Any], o: Any) -> list[Figure]:  # size: two charts; every point may be missing
     xs = list(range(1, len(windows) + 1))
     worst = []
     for w in windows:

@@ -374,6 +374,7 @@ class DriftCheck(Check):
         return present(analysis, options, self)
 
 
+# size: the whole-data comparison, the notes on what it compares, the estimate and the windows, in one record
 def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnalysis:
     """Compare the audit's data and model outputs (the check's summary over every chunk) with ``reference`` (numbers only)."""
     summary = ctx.summaries["drift"]
@@ -399,16 +400,7 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
     coarse = partial(_coarse_groups, reference, o)
     est = None if cal is None else estimate(cal, reference, current, o, ctx.rng("drift/estimate"),
                                             level=family_level(1 - o.alpha, 2), coarse=coarse)
-    windows = []
-    if isinstance(summary, Windows):
-        for k, key in enumerate(sorted(summary.profiles), start=1):
-            part, ok = summary.profiles[key], dataclasses.replace(o, alpha=spending_alpha(o.alpha, k))
-            r, scratch = ctx.rng(f"drift/window/{key}"), []
-            windows.append(WindowDrift(
-                key, window_label(summary.spec, key), part.rows, ok.alpha,
-                tuple(_data_drift(reference, part, ok, scratch, r, model_audit=model_audit, windowed=True)),
-                tuple(_output_drift(reference, part, ok, scratch, r, windowed=True)), tuple(_fairness_drift(reference, part, ok, r, scratch)),
-                None if cal is None else estimate(cal, reference, part, ok, r, level=family_level(1 - ok.alpha, 2), coarse=coarse)))
+    windows = _window_drift(ctx, summary, reference, o, cal, model_audit) if isinstance(summary, Windows) else []
     info = {
         "profile": ctx.sources.get("reference"),
         "sources": [{"name": s.name, "sha256": s.sha256, "bytes": s.bytes} for s in reference.sources],
@@ -421,6 +413,23 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
     }
     return DriftAnalysis(tuple(columns), tuple(outputs), tuple(fairness), tuple(notes), info, current.rows,
                          reference, current, est, tuple(windows), summary.spec.text if isinstance(summary, Windows) else "")
+
+
+def _window_drift(ctx: AuditContext, summary: Windows, reference: Profile, o: DriftOptions, cal: Any,
+                  model_audit: bool) -> list[WindowDrift]:
+    """Each window against the reference, the k-th (in time order) at alpha / (k (k + 1)) (see ``_windows``)."""
+    coarse = partial(_coarse_groups, reference, o)
+    out = []
+    for k, key in enumerate(sorted(summary.profiles), start=1):
+        part, ok = summary.profiles[key], dataclasses.replace(o, alpha=spending_alpha(o.alpha, k))
+        r, scratch = ctx.rng(f"drift/window/{key}"), list[tuple[Status, str, str]]()
+        est = None if cal is None else estimate(cal, reference, part, ok, r, level=family_level(1 - ok.alpha, 2), coarse=coarse)
+        out.append(WindowDrift(
+            key, window_label(summary.spec, key), part.rows, ok.alpha,
+            tuple(_data_drift(reference, part, ok, scratch, r, model_audit=model_audit, windowed=True)),
+            tuple(_output_drift(reference, part, ok, scratch, r, windowed=True)),
+            tuple(_fairness_drift(reference, part, ok, r, scratch)), est))
+    return out
 
 
 def _coarse_groups(reference: Profile, o: DriftOptions, column: str, fine: Sequence[str]) -> list[str] | None:
@@ -577,8 +586,9 @@ def _sketch_shift(a: Sketch, b: Sketch, bins: int) -> tuple[NumericShift | None,
     return None, None
 
 
+# size: scores, decisions, labels and performance as one family
 def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]],
-                  rng: np.random.Generator, *, windowed: bool = False) -> list[OutputDrift]:  # size: scores, decisions, labels and performance as one family
+                  rng: np.random.Generator, *, windowed: bool = False) -> list[OutputDrift]:
     raw: list[dict[str, Any]] = []
     tests: list[_Test] = []
 
@@ -1307,12 +1317,12 @@ def _details(a: DriftAnalysis) -> dict[str, Any]:  # size: the JSON details mirr
                 "status": f.ratio.status, "reason": f.ratio.reason},
             "unmatched_groups": [list(u) for u in f.unmatched],
         }
-    out = {"reference": dict(a.reference), "current_rows": a.current_rows, "columns": cols, "outputs": outs, "fairness": fair,
-           "notes": [{"status": s, "message": m, "key": k} for s, m, k in a.notes]}
+    result: dict[str, Any] = {"reference": dict(a.reference), "current_rows": a.current_rows, "columns": cols, "outputs": outs,
+                               "fairness": fair, "notes": [{"status": s, "message": m, "key": k} for s, m, k in a.notes]}
     if a.estimate is not None:
-        out["estimate"] = estimate_details(a.estimate)
+        result["estimate"] = estimate_details(a.estimate)
     if a.windows:
         first = next((w for w in a.windows if w.status == "fail"), None)
-        out["windows"] = {"window": a.window, "first_failing": None if first is None else first.label,
-                          "items": [window_details(w, _judged_dict) for w in a.windows]}
-    return out
+        result["windows"] = {"window": a.window, "first_failing": None if first is None else first.label,
+                             "items": [window_details(w, _judged_dict) for w in a.windows]}
+    return result

@@ -68,7 +68,8 @@ def _log_or_data(data: Path | None, opts: dict[str, Any]) -> Path:
             raise InputError("give either DATA or --predictions LOG, not both")
         if not opts["y_pred"]:
             raise InputError("--predictions needs --y-pred, the column of recorded decisions",
-                             hint="e.g. raudit profile --predictions log.csv --y-pred decision --y-score score --target label -o log.profile.json")
+                             hint="e.g. raudit profile --predictions log.csv --y-pred decision --y-score score --target label "
+                                  "-o log.profile.json")
         if opts["model_path"]:
             raise InputError("--predictions profiles recorded decisions; --model profiles a model's: give one of the two")
         return Path(opts["predictions"])
@@ -79,7 +80,7 @@ def _log_or_data(data: Path | None, opts: dict[str, Any]) -> Path:
     return data
 
 
-def _profile(data: Path, **opts: Any) -> None:
+def _profile(data: Path, **opts: Any) -> None:  # size: the flags into one config, the profile, and what was written
     from raudit.api.prepare import profile_of
     from raudit.config import AuditConfig
     from raudit.errors import InputError

@@ -37,7 +37,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:  # size: one entry per flag of the config
     """The ``--config`` file's table with the given flags on top, and where each trust setting came from.
 
     The table is validated later, by :class:`AuditConfig`.

@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from raudit.engine.passes import Batch, Plan
     from raudit.load.adapters import ModelAdapter
 
-__all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame", "profile_context", "read_profile", "strata_specs", "profile_batch",
+__all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame", "profile_context", "read_profile",
+           "strata_specs", "profile_batch",
            "PROFILE_FORMAT", "PROFILE_SCHEMA_VERSION", "NO_RAW_ROWS"]
 
 PROFILE_FORMAT = "raudit.profile"
@@ -242,7 +243,7 @@ class Profile:
         return dataclasses.replace(self, sources=tuple(sorted(set(sources), key=_file_key)))
 
     # -- JSON ---------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:  # size: one entry per field of the JSON form
         """Return the JSON form (see ``raudit/schema/profile.schema.json``)."""
         out: dict[str, Any] = {
             "format": PROFILE_FORMAT,

@@ -66,6 +66,7 @@ class Passes:
         """The whole data will be in memory after the second pass."""
         return self.source.kind == "frame" and self.engine != "dask"
 
+    # size: roles, the first pass, the labels and the plan, each checked in turn
     def first(self, config: AuditConfig, *, y_pred: str | None = None, y_score: str | None = None,
               reference: Profile | None = None, sources: Mapping[str, str | None] | None = None,
               training_record: Mapping[str, Any] | None = None) -> Facts:
