@@ -131,7 +131,7 @@ def main() -> None:  # size: writes the data, runs NannyML in its venv, prints t
     print("| metric | max abs(raudit CBPE − NannyML CBPE) | mean abs | MAE CBPE vs realised | MAE weighted vs realised | "
           "coverage CBPE 95 % | coverage weighted 95 % |")
     print("|---|---|---|---|---|---|---|")
-    for k, m in enumerate(METRICS):
+    for m in METRICS:
         a, b, w, r = (np.array(x[m]) for x in (plain, nml, weighted, realised))
         cov = [float(np.mean([iv[j][m][0] <= rr <= iv[j][m][1] for iv, rr in zip(intervals, r)])) for j in (0, 1)]
         print(f"| {m} | {np.abs(a - b).max():.2e} | {np.abs(a - b).mean():.2e} | {np.abs(a - r).mean():.4f} | "
