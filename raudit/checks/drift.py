@@ -22,6 +22,9 @@ Holm's method within the family:
   the reference group (the reference's largest), so a shift every group
   shares is prediction drift, not fairness drift; and whether the worst
   selection-rate ratio (lowest group ÷ highest) fell, with a bootstrap interval.
+  A multiclass model gets the same per class, each class against the rest (the
+  profile's per-class group counts), each class's family at ``alpha`` divided
+  by the number of classes (Bonferroni across the classes).
 
 Judgement, as in every check (:func:`raudit.plugin.judge`): each shift's
 effect (PSI, a change of a missing rate, a fall of accuracy or ROC-AUC, a
@@ -761,38 +764,58 @@ def _bootstrap_ratio(cells_ref: np.ndarray, cells_cur: np.ndarray, rounds: int, 
 # size: regroups each sensitive column's fine counts to common bins before comparing
 def _fairness_drift(ref: Profile, cur: Profile, o: DriftOptions, rng: np.random.Generator,
                     notes: list[tuple[Status, str, str]]) -> list[FeatureDrift]:
+    if ref.task == "multiclass" and cur.task == "multiclass" and ref.has_predictions and ref.has_labels:
+        return _class_fairness_drift(ref, cur, o, rng, notes)
     if ref.task != "binary" or cur.task != "binary" or not ref.groups:
-        if ref.has_predictions and ref.has_labels and ref.task not in ("binary", None):
-            notes.append(("skipped", "Fairness drift is measured for binary classifiers only.", "fairness"))
+        if ref.has_predictions and ref.has_labels and ref.task == "regression":
+            notes.append(("skipped", "Fairness drift per group is measured for classifiers; for a regressor the check "
+                                     "compares its predictions, labels and mean absolute error overall.", "fairness"))
         return []
     if ref.positive_label != cur.positive_label:
         return []
+    return [_column_fairness(col, ref, ref.groups.get(col.name), cur.groups.get(col.name), o, rng)
+            for col in cur.columns if "sensitive" in col.roles]
+
+
+def _class_fairness_drift(ref: Profile, cur: Profile, o: DriftOptions, rng: np.random.Generator,
+                          notes: list[tuple[Status, str, str]]) -> list[FeatureDrift]:
+    """Multiclass: each class against the rest, per sensitive column, as a binary model's groups (Bonferroni across classes)."""
+    if not ref.class_groups or ref.classes is None:
+        notes.append(("skipped", "The reference profile holds no per-class group counts (it was made by an earlier raudit): "
+                                 "profile the reference again to compare each class's rates per group.", "fairness"))
+        return []
+    per_class = dataclasses.replace(o, alpha=o.alpha / len(ref.classes))  # the classes' families hold jointly
     out = []
-    for col in cur.columns:
-        if "sensitive" not in col.roles:
-            continue
-        name = col.name
-        if name not in ref.groups or name not in cur.groups:
-            out.append(FeatureDrift(name, "", (), None, (), skipped=(
-                "not compared: the reference holds no group counts for it" if name not in ref.groups else
-                f"not compared: more than {cur.params.max_distinct} groups")))
-            continue
-        g_ref, g_cur = ref.groups[name], cur.groups[name]
-        ref_col = ref.column(name)
-        if isinstance(col.sketch, NumericSketch) and ref_col is not None and isinstance(ref_col.sketch, NumericSketch):
-            sub = ref.params.sub_buckets
-            v_ref = fine_group_values(g_ref, sub)
-            edges = list(o.bins.get(name) or _quartile_edges(v_ref, g_ref.n))
-            how = (f"binned at the configured edges {', '.join(_edge(e) for e in edges)}" if name in o.bins else
-                   f"binned at the reference's quartiles ({', '.join(_edge(e) for e in edges)}), applied to both")
-            if len(edges) < 2:
-                edges = [float(np.nanmin(v_ref)), float(np.nanmax(v_ref))] if np.isfinite(v_ref).any() else [0.0, 1.0]
-            g_ref = regroup(g_ref, _coarse_names(v_ref, edges))
-            g_cur = regroup(g_cur, _coarse_names(fine_group_values(g_cur, sub), edges))
-        else:
-            how = "categories as recorded"
-        out.append(_feature(name, how, g_ref, g_cur, o, rng))
+    for c in ref.classes:
+        for col in cur.columns:
+            if "sensitive" in col.roles:
+                g_ref, g_cur = ref.class_groups.get(col.name, {}).get(c), cur.class_groups.get(col.name, {}).get(c)
+                out.append(_column_fairness(col, ref, g_ref, g_cur, per_class, rng, label=f"{col.name}, class {c}"))
     return out
+
+
+def _column_fairness(col: ColumnProfile, ref: Profile, g_ref: GroupCounts | None, g_cur: GroupCounts | None, o: DriftOptions,
+                     rng: np.random.Generator, *, label: str = "") -> FeatureDrift:
+    """One sensitive column's groups then and now (numbers binned at the reference's quartiles or the configured edges)."""
+    name = col.name
+    if g_ref is None or g_cur is None:
+        return FeatureDrift(label or name, "", (), None, (), skipped=(
+            "not compared: the reference holds no group counts for it" if g_ref is None else
+            f"not compared: more than {ref.params.max_distinct} groups"))
+    ref_col = ref.column(name)
+    if isinstance(col.sketch, NumericSketch) and ref_col is not None and isinstance(ref_col.sketch, NumericSketch):
+        sub = ref.params.sub_buckets
+        v_ref = fine_group_values(g_ref, sub)
+        edges = list(o.bins.get(name) or _quartile_edges(v_ref, g_ref.n))
+        how = (f"binned at the configured edges {', '.join(_edge(e) for e in edges)}" if name in o.bins else
+               f"binned at the reference's quartiles ({', '.join(_edge(e) for e in edges)}), applied to both")
+        if len(edges) < 2:
+            edges = [float(np.nanmin(v_ref)), float(np.nanmax(v_ref))] if np.isfinite(v_ref).any() else [0.0, 1.0]
+        g_ref = regroup(g_ref, _coarse_names(v_ref, edges))
+        g_cur = regroup(g_cur, _coarse_names(fine_group_values(g_cur, sub), edges))
+    else:
+        how = "categories as recorded"
+    return _feature(label or name, how, g_ref, g_cur, o, rng)
 
 
 def _gap_change(cells: Sequence[tuple[int, int]], *, level: float = 0.95) -> tuple[float, tuple[float, float], float]:
