@@ -994,6 +994,9 @@ def _disparity_table(a: FairnessAnalysis, o: FairnessOptions, *, appendix: bool)
         return Table("Every other comparison with the reference groups", columns, body, formats=formats, section="All comparisons",
                      appendix=True, note="Intersections, and the comparisons that pass or are not judged (too small a group, "
                                           "or no threshold). Ratios are group ÷ reference; differences are group − reference.")
+    if a.task == "regression":
+        return Table("Disparities that fail or are inconclusive (single sensitive features)", columns, body, formats=formats,
+                     section="Disparities", note=_regression_note(a, o))
     return Table(
         "Disparities that fail or are inconclusive (single sensitive features)", columns, body, formats=formats,
         section="Disparities",
@@ -1070,6 +1073,19 @@ def _group_figures(g: GroupingStats, o: FairnessOptions, *, lead: bool = True) -
             section=g.name, appendix=g.intersection or rate != "favourable_rate" or not lead,
         ))
     return out
+
+
+def _regression_note(a: FairnessAnalysis, o: FairnessOptions) -> str:
+    """What a regressor's disparity table holds and how each kind is judged."""
+    return (f"Outcome: {a.outcome}. Ratios are group ÷ reference: MAE and RMSE ratios harmful when higher; the prediction-to-"
+            "target ratio (calibration in the large) harmful on the side favourable_direction names (either side by default); "
+            "KS distance of the predictions harmful when large; bounded group loss (group_loss_max): a group's own mean "
+            "loss against the bound (normal interval). fail = the whole interval lies beyond the threshold on the "
+            "harmful side; pass = wholly on the acceptable side; inconclusive = it straddles the threshold. Intervals: delta "
+            "method on the log scale from each group's exact sums (ratios), Dvoretzky–Kiefer–Wolfowitz (KS), all at Holm's "
+            f"step-down levels across a feature's groups (family {1 - o.alpha:.0%}). The p-values (Welch's t, z, KS test; "
+            "Holm-adjusted) are reported, not used for the status. Passing and unjudged comparisons are in 'Every other "
+            "comparison' (under More) and in report.json.")
 
 
 def _regression_tables(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
