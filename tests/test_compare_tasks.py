@@ -194,3 +194,16 @@ def test_cli_compares_multiclass_models_and_refuses_two_tasks(multiclass, tmp_pa
                                "--target", "level", "--sensitive", "sex", "--out", str(tmp_path / "p")])
     assert res.exit_code == 2 and "the champion is a multiclass model and the challenger a regression model" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "p").exists()
+
+
+def test_what_stays_binary_says_so(multiclass):
+    """README, "What remains binary only": an A/B log of a multiclass outcome is refused; the mitigation estimate is skipped."""
+    import raudit
+    from raudit.errors import InputError
+
+    model, data = multiclass
+    log = data.assign(decision=model.predict(data[["x1", "x2"]]), arm=np.where(np.arange(len(data)) % 2, "A", "B"))
+    with pytest.raises(InputError, match="an A/B comparison needs a binary outcome and decision"):
+        raudit.compare_arms(log, arm="arm", y_pred="decision", target="grade", sensitive=["sex"])
+    result = raudit.audit(model, data, target="grade", sensitive=["sex"], checks=["fairness"])["fairness"]
+    assert result.details["mitigation"] == {"skipped": "needs a binary classifier with scores (predicted probabilities)"}
