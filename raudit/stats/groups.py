@@ -510,9 +510,15 @@ class GroupErrors:
     with ``+``, the same to the last bit whatever the chunking.  The sums (:data:`ERROR_TERMS`) are of ``|e|``,
     ``e²``, ``(e²)²``, the prediction ``p``, the target ``y``, ``p²``, ``y²`` and ``p·y`` (``e = y − p``): the
     means, variances and covariances the group comparisons need (:func:`raudit.stats.disparity.compare_regression`).
-    Attributes ---------- groups : tuple of str n : ndarray of int64 sums : mapping of str to tuple of ExactSum One
-    exact sum per group for each term. predictions : tuple of NumericSketch Each group's predictions (for the
-    distance between two groups' distributions).
+
+    Attributes
+    ----------
+    groups : tuple of str
+    n : ndarray of int64
+    sums : mapping of str to tuple of ExactSum
+        One exact sum per group for each term.
+    predictions : tuple of NumericSketch
+        Each group's predictions (for the distance between two groups' distributions).
     """
 
     groups: tuple[str, ...]
