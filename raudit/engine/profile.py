@@ -58,7 +58,7 @@ __all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame",
 
 PROFILE_FORMAT = "raudit.profile"
 #: Version of the profile's JSON form; bump the major part on breaking changes (readers refuse another major).
-PROFILE_SCHEMA_VERSION = "1.1"
+PROFILE_SCHEMA_VERSION = "1.2"
 NO_RAW_ROWS = ("This profile holds aggregates only: counts, exact sums and histograms on a fixed grid. It holds no row "
                "of the data; a column with more than max_distinct distinct values keeps none of its values.")
 #: The one group of the overall confusion counts.
