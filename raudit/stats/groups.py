@@ -570,3 +570,36 @@ class GroupErrors:
             sa, sb, sab = (self.sums[t][i].fraction for t in (a, b, ab))
             out.append(float((sab - sa * sb / n) / (n - 1)))
         return np.array(out)
+
+    def regroup(self, names: Sequence[str]) -> GroupErrors:
+        """Sum the groups under new ``names`` (one per group, in order): exact sums add, sketches merge."""
+        new = sorted(set(names))
+        members = [[i for i, m in enumerate(names) if m == g] for g in new]
+        empty = NumericSketch.of(np.zeros(0), self.predictions[0].params if self.predictions else None)
+        sketches = []
+        for idx in members:
+            merged = empty
+            for i in idx:
+                merged = merged + self.predictions[i]
+            sketches.append(merged)
+        sums = {k: tuple(sum((self.sums[k][i] for i in idx), ExactSum()) for idx in members) for k in ERROR_TERMS}
+        return GroupErrors(tuple(new), np.array([int(self.n[idx].sum()) for idx in members], dtype=np.int64), sums, tuple(sketches))
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form: groups, rows, each term's exact sums (``"M p E"`` text), each group's prediction sketch."""
+        return {"groups": list(self.groups), "n": self.n.tolist(), "sums": {k: [s.to_json() for s in self.sums[k]] for k in ERROR_TERMS},
+                "predictions": [s.to_json() for s in self.predictions]}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any], params: SketchParams) -> GroupErrors:
+        """Read :meth:`to_json`'s form (``params``: the profile's sketch parameters)."""
+        from raudit.stats.sketch import sketch_from_json
+
+        groups = tuple(str(g) for g in raw["groups"])
+        sketches = tuple(sketch_from_json(s, params) for s in raw["predictions"])
+        if not all(isinstance(s, NumericSketch) for s in sketches) or len(sketches) != len(groups):
+            raise ValueError("group errors: one numeric prediction sketch per group")
+        sums = {k: tuple(ExactSum.from_json(v) for v in raw["sums"][k]) for k in ERROR_TERMS}
+        if any(len(v) != len(groups) for v in sums.values()) or len(raw["n"]) != len(groups):
+            raise ValueError("group errors: one row count and one sum of each term per group")
+        return cls(groups, np.array(raw["n"], dtype=np.int64), sums, sketches)  # type: ignore[arg-type]

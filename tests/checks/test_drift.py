@@ -291,9 +291,8 @@ def test_multiclass_and_regression_models_get_the_drift_that_applies(multiclass,
         assert r.status in ("pass", "warn", "inconclusive")
         if target == "grade":  # each class against the rest, per group, then and now
             assert sorted(r.details["fairness"]) == [f"sex, class {c}" for c in sorted(model.classes_)]
-        else:
-            assert r.details["fairness"] == {}
-            assert any("Fairness drift per group is measured for classifiers" in f.message for f in r.findings)
+        else:  # predictions and errors per group, then and now
+            assert r.details["fairness"] == {} and [g["group"] for g in r.details["error_groups"]["sex"]["groups"]] == ["F", "M"]
 
 
 def test_recorded_decisions_are_compared_with_a_profile_of_the_model(world, binary_model):
@@ -580,3 +579,74 @@ def test_class_groups_of_chunks_merge_to_the_whole_and_survive_json():
     tn, fp, fn, tp = mid.cells[mid.groups.index("F")]
     assert (tp, fp, fn) == (((f.level == "mid") & (f.decision == "mid")).sum(), ((f.level != "mid") & (f.decision == "mid")).sum(),
                             ((f.level == "mid") & (f.decision != "mid")).sum())
+
+
+def _priced(n: int, seed: int, *, under: str | None = None) -> pd.DataFrame:
+    """Recorded predictions of a price model; ``under``: that group's predictions 10 % too low."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    group = rng.choice(["A", "B"], size=n, p=[0.7, 0.3])
+    y = 50 + 10 * x + rng.normal(0, 2, n)
+    pred = 50 + 10 * x + rng.normal(0, 0.5, n)
+    if under is not None:
+        pred = np.where(group == under, 0.9 * pred, pred)
+    return pd.DataFrame({"x": x, "group": group, "y": y, "pred": pred})
+
+
+def _price_profile(frame: pd.DataFrame):
+    from raudit.engine.profile import profile_frame
+
+    return profile_frame(frame, inputs=["x"], sensitive=["group"], target="y", y=frame.y.to_numpy(), y_pred=frame.pred.to_numpy(),
+                         task="regression")
+
+
+def test_regression_drift_per_group_equals_pandas_and_a_ten_percent_underestimate_fails(tmp_path):
+    from scipy.stats import norm
+
+    ref = _priced(6000, 1)
+    (tmp_path / "ref.json").write_text(_price_profile(ref).to_json(), encoding="utf-8")
+
+    def run(cur):
+        return raudit.audit(None, cur, target="y", sensitive=["group"], y_pred="pred", checks=["drift"],
+                            reference=tmp_path / "ref.json")["drift"]
+
+    cur = _priced(6000, 3, under="B")
+    r = run(cur)
+    rows = {g["group"]: g for g in r.details["error_groups"]["group"]["groups"]}
+    for frame, side in ((ref, 0), (cur, 1)):
+        e = frame.y - frame.pred
+        by = pd.DataFrame({"p": frame.pred, "e": e, "a": e.abs(), "g": frame.group}).groupby("g")
+        for g, row in rows.items():
+            assert row["mean_prediction"][side] == pytest.approx(by.p.mean()[g], rel=1e-12)
+            assert row["mean_residual"][side] == pytest.approx(by.e.mean()[g], abs=1e-9)
+            assert row["mae"][side] == pytest.approx(by.a.mean()[g], rel=1e-12)
+    e_ref, e_cur = ref.y - ref.pred, cur.y - cur.pred
+    for g, row in rows.items():  # Welch's z for the change of the mean residual, by hand
+        a, b = e_ref[ref.group == g], e_cur[cur.group == g]
+        se, d = np.sqrt(a.var() / len(a) + b.var() / len(b)), b.mean() - a.mean()
+        assert row["residual_change_ci"] == pytest.approx([d - 1.959964 * se, d + 1.959964 * se], rel=1e-6)
+        assert row["residual_change_p"] == pytest.approx(2 * norm.sf(abs(d) / se), rel=1e-6, abs=1e-300)
+    assert rows["B"]["mae_rise"]["status"] == "fail" and rows["B"]["mean_residual"][1] > 4
+    levels = {row[k]["ci_level"] for row in rows.values() for k in ("mae_rise", "prediction_psi")}
+    assert levels == {1 - 0.05 / 4}  # one family: two groups × (PSI, MAE rise), Bonferroni
+    assert rows["A"]["mae_rise"]["status"] == "pass" and rows["A"]["prediction_psi"]["status"] == "pass"
+    assert r.status == "fail" and any(f.key == "errors/group/B/mae_rise" and f.status == "fail" for f in r.findings)
+    same = run(_priced(6000, 2))
+    assert all(f.status == "pass" for f in same.findings if f.key.startswith("errors/")), \
+        [f.message for f in same.findings if f.key.startswith("errors/")]
+
+
+def test_group_errors_of_chunks_merge_to_the_whole_and_survive_json():
+    from raudit.engine.profile import Profile
+
+    data = _priced(3000, 5)
+    parts = [_price_profile(data.iloc[s]) for s in np.array_split(np.arange(len(data)), 4)]
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = merged + p
+    whole = _price_profile(data)
+    assert merged.to_json() == whole.to_json()
+    raw = json.loads(whole.to_json())
+    schema = json.loads((Path(raudit.__file__).parent / "schema" / "profile.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(raw, schema)
+    assert Profile.from_dict(raw) == whole and sorted(raw["error_groups"]["group"]["groups"]) == ["A", "B"]
