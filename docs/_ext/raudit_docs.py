@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 #: The public namespaces whose every name must be documented, and where.
 PUBLIC = ("raudit", "raudit.plugin")
-#: The option object type registered with Sphinx: ``.. check-option:: NAME.OPTION`` and ``:checkopt:`NAME.OPTION```.
+#: The option object type registered with Sphinx: ``.. check-option:: NAME.OPTION`` and ``:checkoption:`NAME.OPTION```.
 CHECK_OPTION = "check-option"
 #: Where the generated check pages go, under the documentation's source folder.
 CHECK_PAGES = Path("reference") / "checks"
