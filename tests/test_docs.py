@@ -112,6 +112,8 @@ def test_the_docs_build_offline_with_warnings_as_errors_and_run_the_gallery(site
     assert "status: fail | exit code: 1" in first  # the example's audit ran at build time and its output is on the page
     assert (site / "first-audit" / "report.html").is_file()  # the real report it wrote is published beside it
     assert "<svg" in first  # and one of the report's own figures is shown
+    monitoring = (gallery / "plot_monitoring.html").read_text(encoding="utf-8")
+    assert "first failing window: 2026-02-23" in monitoring and "<svg" in monitoring  # the windowed audit ran, its timeline shown
     judgement = (gallery / "plot_judgement.html").read_text(encoding="utf-8")
     assert "sphx-glr-single-img" in judgement or "sphx_glr_plot_judgement_001" in judgement  # its matplotlib figure
 
