@@ -383,7 +383,8 @@ class Correction:
     delta_rounds : ndarray of shape (R, STRATA_BINS)
         The same for the bootstrap draws of the reference.
     outside_support : float
-        Share of the current rows in (stratum, score) cells where the reference has no row.
+        Share of the current rows in (stratum, coarse score bin) cells where the reference has no row:
+        the cells the weights are computed on, so these rows get no weight.
     """
 
     column: str
@@ -434,10 +435,11 @@ def weighted_correction(reference: Mapping[str, StrataTable], current: Mapping[s
     shift, col = best
     r, c = _aligned(reference[col], current[col])
     ref_rows, cur_rows = r.sum(axis=1), c.sum(axis=1)  # (strata, STRATA_BINS)
-    outside = float(cur_rows[ref_rows == 0].sum() / max(cur_rows.sum(), 1))
+    ref_coarse, cur_coarse = _coarse(ref_rows), _coarse(cur_rows)  # the weights' own cells: what cannot be weighted
+    outside = float(cur_coarse[ref_coarse == 0].sum() / max(cur_coarse.sum(), 1))
     delta = _delta(r, cur_rows)
-    draws = np.stack([rng.binomial(r.sum(axis=1), np.divide(r[:, 1], r.sum(axis=1), out=np.zeros(r.shape[::2]),
-                                                              where=r.sum(axis=1) > 0)) for _ in range(rounds)])
+    rate = np.divide(r[:, 1], r.sum(axis=1), out=np.zeros(r.shape[::2]), where=r.sum(axis=1) > 0)
+    draws = [rng.binomial(r.sum(axis=1), rate) for _ in range(rounds)]
     delta_rounds = np.stack([_delta(np.stack([r.sum(axis=1) - d, d], axis=1), cur_rows) for d in draws]) if rounds else \
         np.zeros((0, STRATA_BINS))
     return Correction(col, shift, delta, delta_rounds, outside)

@@ -239,3 +239,26 @@ def test_the_estimate_is_per_group_and_states_its_assumption(shifted_weeks):
     assert set(est["groups"]["sex"]) == {"F", "M"}
     table = next(t for t in shifted_weeks.tables if t.title.startswith("Estimated performance (without labels)"))
     assert "assumes that the label's rate at a given score is the same" in table.note
+
+
+def test_rows_the_weights_cannot_reach_are_counted_and_warned_about():
+    """A stratum the reference never saw at a score (here: stratum "new" everywhere) gets no weight: its share is counted."""
+    from raudit.checks._estimate import PerformanceEstimate
+    from raudit.checks._timeline import support_findings
+    from raudit.stats.cbpe import StrataTable, weighted_correction
+
+    r = np.random.default_rng(0)
+    score = r.random(4000)
+    old = StrataTable.of(r.choice(["a", "b"], 4000), (r.random(4000) < score).astype(int), score)
+    cur_strata = np.where(np.arange(4000) < 600, "new", r.choice(["a", "b"], 4000))
+    cur = StrataTable.of(cur_strata, None, score)
+    corr = weighted_correction({"x": old}, {"x": cur}, rounds=0, rng=r)
+    assert corr is not None and corr.column == "x"
+    assert corr.outside_support == pytest.approx(600 / 4000)
+    est = PerformanceEstimate(4000, (), {}, corr.column, corr.shift, corr.outside_support, 0.0)
+    found = support_findings(est, "the audited data", "k")
+    assert [f.status for f in found] == ["warn"] and "15.0 % of the audited data's rows" in found[0].message
+    # the same strata on both sides: every row can be weighted, nothing to warn about
+    same = weighted_correction({"x": old}, {"x": StrataTable.of(r.choice(["a", "b"], 4000), None, score)}, rounds=0, rng=r)
+    assert same is not None and same.outside_support == 0.0
+    assert support_findings(PerformanceEstimate(4000, (), {}, "x", same.shift, 0.0, 0.0), "w", "k") == []
