@@ -23,7 +23,8 @@ whole interval lies beyond the threshold on the harmful side; *pass* when it
 lies wholly on the acceptable side; *inconclusive* when it straddles the
 threshold; *not judged* when a group is too small or the metric has no
 threshold (reported only). The intervals of a feature's groups hold jointly
-(Bonferroni), Katz's log interval for ratios and Newcombe's for differences.
+(Holm's step-down levels, :func:`raudit.plugin.compare_groups`), Katz's log
+interval for ratios and Newcombe's for differences.
 The parity test's Holm-adjusted p-value is reported beside, not used.
 
 The check is split in two: :func:`analyse` turns the context into frozen
