@@ -1,7 +1,7 @@
 """Fairness: disaggregated metrics with uncertainty, disparities judged in the direction of harm, mitigation cost, proxies.
 
 For each sensitive feature and each intersection of two, the check counts
-per-group confusion cells and score histograms (mergeable; see ``_groups``),
+per-group confusion cells and score histograms (exact sums, mergeable across chunks),
 then computes Wilson intervals for every rate, intervals for the ratios and
 differences against the reference group, DeLong intervals for AUC,
 and a parity test for each disparity (chi-square, or Fisher's exact for small
