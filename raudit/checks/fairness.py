@@ -318,7 +318,7 @@ class FairnessCheck(Check):
         if a.task == "regression":
             tables += _regression_tables(a, o)
         else:
-            tables.append(_disparity_table(a, o, appendix=False))
+            tables += _key_disparity_table(a, o)
             tables += _class_tables(a)
             leads = {id(next(g for g in a.groupings if g.grouping == name and g.judged_view))
                      for name in dict.fromkeys(g.grouping for g in a.groupings)}
@@ -977,6 +977,12 @@ STATUS_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "inconclusive": 
                 "error": "error"}
 
 
+def _key_disparity_table(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
+    """The key table, left out when no disparity of a single feature fails, warns or is inconclusive (no empty table)."""
+    key = _disparity_table(a, o, appendix=False)
+    return [key] if key.rows else []
+
+
 def _disparity_table(a: FairnessAnalysis, o: FairnessOptions, *, appendix: bool) -> Table:
     """Key table: harmful or undecided disparities of single features. Appendix: every other comparison."""
     rows = [d for d in a.disparities if (d.status in SEVERITY and not d.intersection) != appendix]
@@ -1090,7 +1096,7 @@ def _regression_note(a: FairnessAnalysis, o: FairnessOptions) -> str:
 
 
 def _regression_tables(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
-    out = [_disparity_table(a, o, appendix=False)]
+    out = _key_disparity_table(a, o)
     for name, agg in a.regression_groups.items():
         ref = str(agg.index[agg["reference"].to_numpy()][0])
         out.append(Table(
