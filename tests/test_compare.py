@@ -334,16 +334,6 @@ def test_cli_compare_bad_input_exits_2_and_writes_nothing(model_files, tmp_path,
     assert not out.exists()
 
 
-def test_readme_lists_the_compare_options():
-    from raudit.options import describe
-
-    rows = [f"| `{d.name}` | `{d.default_text}` | {d.type + (f', {d.range}' if d.range else '')} | {d.doc} |"
-            for d in describe(CompareOptions)]
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("<!-- compare-options:start")[1].split("<!-- compare-options:end -->")[0]
-    assert block.strip().splitlines()[3:] == rows
-
-
 def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
     import raudit.api.prepare
 
