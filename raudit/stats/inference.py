@@ -137,6 +137,8 @@ def difference_interval(k1: np.ndarray | int, n1: np.ndarray | int, k2: np.ndarr
         low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
         high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     return low, high
+
+
 def log_normal_interval(value: np.ndarray | float, se: np.ndarray | float, *,
                         level: np.ndarray | float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """``value · exp(± z · se)``: the delta-method interval of a ratio, ``se`` the standard error of its logarithm.
