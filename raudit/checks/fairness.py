@@ -352,6 +352,18 @@ def _labels(batch: Batch, g: _Grouping) -> np.ndarray:
     return labels
 
 
+def _codes(batch: Batch, g: _Grouping) -> tuple[np.ndarray, np.ndarray]:
+    """The grouping's codes and names (``names[codes]`` equals :func:`_labels`), without text per row."""
+    codes, names = batch.codes(g.members[0])
+    names = np.asarray(names, dtype=object)
+    for col in g.members[1:]:
+        more, more_names = batch.codes(col)
+        more_names = np.asarray(more_names, dtype=object)
+        codes = np.asarray(codes, dtype=np.int64) * len(more_names) + more
+        names = np.array([f"{a} & {b}" for a in names for b in more_names], dtype=object)
+    return codes, names
+
+
 def _outcomes(task: str, classes: np.ndarray | None, positive: Any, favourable: Any) -> list[tuple[str, Any, bool | None]]:
     """Binary outcomes to analyse: (prefix, class counted as positive, is that class the favourable one?).
 
@@ -391,10 +403,10 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
                 assert plan.classes is not None
                 score = batch.y_proba[:, int(np.flatnonzero(plan.classes == cls)[0])]
             for g in groupings:
-                counts[(prefix, g.name)] = GroupCounts.from_arrays(_labels(batch, g), y01, yhat01, score)
+                counts[(prefix, g.name)] = GroupCounts.from_codes(*_codes(batch, g), y01, yhat01, score)
     crosstabs = {}
     inputs = {col: spec_codes(batch.frame[col], spec) for col, spec in plan.input_specs if spec is not None}
-    for spec in plan.specs:
+    for spec in plan.specs if inputs else ():
         group_codes, group_names = pd.factorize(batch.groups[spec.column], sort=False)
         width = len(group_names)
         for col, (codes, names) in inputs.items():

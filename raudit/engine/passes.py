@@ -30,7 +30,7 @@ import pandas as pd
 from raudit.engine.roles import Roles, align_labels, as_target_labels, missing_labels
 from raudit.errors import InputError
 from raudit.stats.counts import ValueCounts
-from raudit.stats.groups import GroupSpec, apply_spec
+from raudit.stats.groups import GroupSpec, spec_codes
 
 __all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys"]
 
@@ -87,6 +87,9 @@ class Batch:
     y_proba : ndarray of shape (n, n_classes) or None
     groups : mapping of str to ndarray
         Each sensitive column's group label per row (str), with the audit-wide bins.
+    group_codes : mapping of str to (ndarray of int, ndarray of str)
+        The same groups as integer codes and each code's label (``names[codes]`` is ``groups[column]``), where the
+        engine has them; :meth:`codes` falls back to factorising the labels.
     """
 
     positions: np.ndarray
@@ -96,14 +99,26 @@ class Batch:
     y_pred: np.ndarray
     y_proba: np.ndarray | None
     groups: Mapping[str, np.ndarray]
+    group_codes: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.y)
 
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A sensitive column's groups as integer codes and each code's label: ``names[codes]`` is ``groups[column]``.
+
+        Counting by code needs no text per row; names need not be distinct or all occur.
+        """
+        if column in self.group_codes:
+            return self.group_codes[column]
+        codes, names = pd.factorize(np.asarray(self.groups[column], dtype=object), use_na_sentinel=False)
+        return codes, np.asarray(names, dtype=object)
+
     def take(self, rows: np.ndarray) -> Batch:
         """The batch restricted to ``rows`` (positions within the batch)."""
         return Batch(self.positions[rows], self.frame.iloc[rows], self.X.iloc[rows], self.y[rows], self.y_pred[rows],
-                     None if self.y_proba is None else self.y_proba[rows], {k: v[rows] for k, v in self.groups.items()})
+                     None if self.y_proba is None else self.y_proba[rows], {k: v[rows] for k, v in self.groups.items()},
+                     {k: (codes[rows], names) for k, (codes, names) in self.group_codes.items()})
 
 
 @dataclass(frozen=True)
@@ -283,8 +298,9 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
     y, y_pred, y_proba, how, checked = _predict(frame, positions, model, plan, decisions=decisions)
     t1 = time.perf_counter()
     X = frame[list(plan.features)]
-    groups = {spec.column: apply_spec(frame[spec.column], spec) for spec in plan.specs}
-    batch = Batch(positions, frame, X, y, y_pred, y_proba, groups)
+    coded = {spec.column: spec_codes(frame[spec.column], spec) for spec in plan.specs}
+    groups = {column: names[codes] for column, (codes, names) in coded.items()}
+    batch = Batch(positions, frame, X, y, y_pred, y_proba, groups, coded)
     summaries = {}
     for name, check, options in plan.checks:
         summary = check.summarise(batch, plan, options)
@@ -303,10 +319,7 @@ def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
     whose seeded key falls under a threshold (about :data:`VERIFY_ROWS` in all) and must agree on each, else the
     chunk says "disagree" and the engine reruns the pass with predict() on every row.
     """
-    y_raw = frame[plan.target]
-    if y_raw.isna().any():
-        raise missing_labels(plan.target, int(y_raw.isna().sum()))
-    y = _labels(y_raw.to_numpy(), plan)
+    y = _labels(frame[plan.target], plan)
     if model is None:
         return (y, *_recorded(frame, plan), "recorded", 0)
     X = frame[list(plan.features)]
@@ -335,9 +348,9 @@ def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
 def _recorded(frame: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray | None]:
     """Recorded decisions (and scores) in the target's labels."""
     assert plan.y_pred_column is not None
-    decisions = frame[plan.y_pred_column].to_numpy()
+    decisions = frame[plan.y_pred_column]
     if plan.task == "regression":
-        return decisions.astype(float), None
+        return decisions.to_numpy().astype(float), None
     assert plan.classes is not None
     y_pred = as_target_labels(decisions, plan.classes, plan.y_pred_column, plan.target)
     if plan.y_score_column is None:
@@ -352,12 +365,19 @@ def _recorded(frame: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray |
     return y_pred, np.column_stack([1 - s, s])
 
 
-def _labels(values: np.ndarray, plan: Plan) -> np.ndarray:
-    """Labels in the model's label type; regression targets as float."""
+def _labels(column: pd.Series, plan: Plan) -> np.ndarray:
+    """Labels in the model's label type; regression targets as float. Missing labels are an error.
+
+    Each distinct label is aligned once and spread by its code (``values[codes]``): the same array as aligning
+    ``column.to_numpy()``, without converting every row's text.
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    if (codes < 0).any():
+        raise missing_labels(plan.target, int((codes < 0).sum()))
     if plan.task == "regression":
-        return np.asarray(values, dtype=float)
+        return np.asarray(column.to_numpy(), dtype=float)
     assert plan.classes is not None
-    return align_labels(values, plan.classes, plan.target)
+    return align_labels(np.asarray(uniques), plan.classes, plan.target)[codes]
 
 
 @dataclass(frozen=True)

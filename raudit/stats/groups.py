@@ -174,7 +174,29 @@ class GroupCounts:
         order = np.argsort(text, kind="stable")
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
-        names, codes = text[order], rank[first]
+        return cls._count(text[order], rank[first], y_true, y_pred, score)
+
+    @classmethod
+    def from_codes(
+        cls, codes: np.ndarray, names: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
+        score: np.ndarray | None = None,
+    ) -> GroupCounts:
+        """Count one chunk whose groups are integer codes (``names[codes]`` are the labels): no text per row.
+
+        Equals ``from_arrays(names[codes], ...)``: codes whose names have the same text are one group, and only
+        the groups that occur are kept, sorted by text.
+        """
+        text = np.asarray([str(n) for n in names], dtype=str)
+        unique, inverse = np.unique(text, return_inverse=True)
+        merged = inverse.reshape(-1)[np.asarray(codes, dtype=np.int64)]
+        present = np.bincount(merged, minlength=len(unique)) > 0
+        remap = np.cumsum(present) - 1
+        return cls._count(unique[present], remap[merged], y_true, y_pred, score)
+
+    @classmethod
+    def _count(cls, names: np.ndarray, codes: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
+               score: np.ndarray | None) -> GroupCounts:
+        """Confusion cells (and score histograms) per group code; ``names`` sorted, one per code."""
         g = len(names)
         cell = 2 * np.asarray(y_true, dtype=int) + np.asarray(y_pred, dtype=int)
         cells = np.bincount(codes * 4 + cell, minlength=4 * g).reshape(g, 4)
