@@ -62,12 +62,16 @@ def write_log(path: Path, rows: int, *, seed: int = 0) -> None:
 
 
 def baseline(path: Path, out: Path) -> None:
-    """The floor: pyarrow reads the four columns, pandas groups by sex, race and both; writes the numbers as JSON."""
+    """The floor: pyarrow reads the log's columns, pandas groups by sex, race and both; writes the numbers as JSON.
+
+    raudit reads every column of the log (the score is a context column to it, checked as a proxy of the sensitive
+    attributes), so the floor reads them too, and uses four.
+    """
     import pandas as pd
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    t = pq.read_table(path, columns=["income", "decision", "sex", "race"])
+    t = pq.read_table(path, columns=["income", "decision", "sex", "race", "score"])  # every column raudit reads
     frame = pd.DataFrame({"sex": t["sex"].to_pandas(), "race": t["race"].to_pandas(),
                           "y": pc.equal(t["income"], POS).to_numpy(zero_copy_only=False),
                           "d": pc.equal(t["decision"], POS).to_numpy(zero_copy_only=False)})

@@ -32,7 +32,8 @@ from raudit.errors import InputError
 from raudit.stats.counts import ValueCounts
 from raudit.stats.groups import GroupSpec, spec_codes
 
-__all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys"]
+__all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys",
+           "sample_limit"]
 
 
 def row_keys(positions: np.ndarray, seed: int) -> np.ndarray:
@@ -134,10 +135,18 @@ class Sample:
     capacity: int
 
     @classmethod
-    def of(cls, batch: Batch, *, seed: int, capacity: int) -> Sample:
-        """Keep the rows of one batch with the smallest keys."""
+    def of(cls, batch: Batch, *, seed: int, capacity: int, limit: int | None = None) -> Sample:
+        """Keep the rows of one batch with the smallest keys.
+
+        ``limit`` (:func:`sample_limit`), when known, is the largest key of the whole data's sample: rows above it
+        are dropped before sorting and copying (the same sample, without copying rows the merge would drop).
+        """
         keys = row_keys(batch.positions, seed)
-        order = np.argsort(keys, kind="stable")[:capacity]
+        if limit is None:
+            order = np.argsort(keys, kind="stable")[:capacity]
+        else:
+            kept = np.flatnonzero(keys <= np.uint64(limit))
+            order = kept[np.argsort(keys[kept], kind="stable")][:capacity]
         return cls(keys[order], batch.take(order), capacity)
 
     def __add__(self, other: Sample) -> Sample:
@@ -160,6 +169,24 @@ def _concat(batches: Sequence[Batch]) -> Batch:
                  pd.concat([b.X for b in batches]), np.concatenate([b.y for b in batches]),
                  np.concatenate([b.y_pred for b in batches]), proba,
                  {k: np.concatenate([b.groups[k] for b in batches]) for k in first.groups})
+
+
+#: Up to how many rows :func:`sample_limit` computes the sample's largest key (one pass over the row keys).
+SAMPLE_LIMIT_ROWS = 100_000_000
+
+
+def sample_limit(rows: int, seed: int, capacity: int, *, block: int = 1_000_000) -> int | None:
+    """The largest key among the ``capacity`` smallest of rows ``0 .. rows - 1`` (None: every row is kept, or too many rows).
+
+    Keys depend only on the position and the seed, so this is known before the second pass; memory stays one block.
+    """
+    if capacity < 1 or rows <= capacity or rows > SAMPLE_LIMIT_ROWS:
+        return None
+    best = np.empty(0, dtype=np.uint64)
+    for start in range(0, rows, block):
+        both = np.concatenate([best, row_keys(np.arange(start, min(rows, start + block), dtype=np.int64), seed)])
+        best = np.partition(both, capacity - 1)[:capacity] if len(both) > capacity else both
+    return int(best.max())
 
 
 @dataclass(frozen=True)
@@ -192,6 +219,8 @@ class Plan:
     reference_strata : tuple of GroupSpec
         The drift reference's strata (input column bins) of its score tables; the current data is
         stratified the same way.
+    sample_limit : int or None
+        The largest row key the sample keeps (:func:`sample_limit`), when known.
     """
 
     roles: Roles
@@ -207,6 +236,7 @@ class Plan:
     row_sketch: Mapping[str, Any] | None = None
     reference_params: Any = None
     reference_strata: tuple[GroupSpec, ...] = ()
+    sample_limit: int | None = None
 
     @property
     def target(self) -> str:
@@ -306,7 +336,7 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
         summary = check.summarise(batch, plan, options)
         if summary is not None:
             summaries[name] = summary
-    sample = Sample.of(batch, seed=plan.seed, capacity=plan.sample_rows)
+    sample = Sample.of(batch, seed=plan.seed, capacity=plan.sample_rows, limit=plan.sample_limit)
     seconds = {"predict" if model is not None else "labels and decisions": t1 - t0, "summarise": time.perf_counter() - t1}
     return ChunkSummary(len(frame), summaries, sample, how, seconds, checked), batch
 
