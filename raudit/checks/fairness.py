@@ -352,6 +352,16 @@ def _labels(batch: Batch, g: _Grouping) -> np.ndarray:
     return labels
 
 
+def _first_seen(batch: Batch, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of a column's group labels (codes in order of first appearance), from its integer codes."""
+    codes, names = batch.codes(column)
+    text = [str(n) for n in names]
+    if len(set(text)) < len(text):  # two codes, one label: factorise the labels themselves
+        return pd.factorize(batch.groups[column], sort=False)
+    first, seen = pd.factorize(np.asarray(codes), sort=False)
+    return first, np.asarray(text, dtype=object)[seen]
+
+
 def _codes(batch: Batch, g: _Grouping) -> tuple[np.ndarray, np.ndarray]:
     """The grouping's codes and names (``names[codes]`` equals :func:`_labels`), without text per row."""
     codes, names = batch.codes(g.members[0])
@@ -407,7 +417,7 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
     crosstabs = {}
     inputs = {col: spec_codes(batch.frame[col], spec) for col, spec in plan.input_specs if spec is not None}
     for spec in plan.specs if inputs else ():
-        group_codes, group_names = pd.factorize(batch.groups[spec.column], sort=False)
+        group_codes, group_names = _first_seen(batch, spec.column)
         width = len(group_names)
         for col, (codes, names) in inputs.items():
             if col == spec.column:
