@@ -401,11 +401,13 @@ def _labels(column: pd.Series, plan: Plan) -> np.ndarray:
     Each distinct label is aligned once and spread by its code (``values[codes]``): the same array as aligning
     ``column.to_numpy()``, without converting every row's text.
     """
+    if plan.task == "regression":
+        if column.isna().any():
+            raise missing_labels(plan.target, int(column.isna().sum()))
+        return np.asarray(column.to_numpy(), dtype=float)
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     if (codes < 0).any():
         raise missing_labels(plan.target, int((codes < 0).sum()))
-    if plan.task == "regression":
-        return np.asarray(column.to_numpy(), dtype=float)
     assert plan.classes is not None
     return align_labels(np.asarray(uniques), plan.classes, plan.target)[codes]
 
