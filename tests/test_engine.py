@@ -254,3 +254,47 @@ def test_the_sample_limit_keeps_the_same_sample(points, seed, capacity):
         merged = merged + p
     assert np.array_equal(merged.keys, whole.keys) and np.array_equal(merged.batch.positions, whole.batch.positions)
     assert merged.batch.frame.equals(whole.batch.frame)
+
+
+class _Tree:
+    """A summary that records how it was added up, and how many are alive."""
+
+    alive = 0
+
+    def __init__(self, text: str):
+        self.text = text
+        _Tree.alive += 1
+
+    def __del__(self):
+        _Tree.alive -= 1
+
+    def __add__(self, other):
+        return _Tree(f"({self.text}+{other.text})")
+
+
+def _levels(items, zero):
+    """The balanced fold pairing neighbours level by level (the odd one out carried up), written out independently."""
+    level = list(items)
+    if not level:
+        return zero
+    while len(level) > 1:
+        level = [level[i] + level[i + 1] if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+    return zero + level[0]
+
+
+def test_fold_adds_up_the_same_tree_while_holding_a_few_summaries():
+    from raudit.stats.mergeable import fold
+
+    for n in range(0, 130):
+        assert fold((_Tree(str(i)) for i in range(n)), _Tree("z")).text == _levels([_Tree(str(i)) for i in range(n)], _Tree("z")).text
+    peak = 0
+
+    def stream():
+        nonlocal peak
+        for i in range(1000):
+            peak = max(peak, _Tree.alive)
+            yield _Tree(str(i))
+
+    _Tree.alive = 0
+    fold(stream(), _Tree("z"))
+    assert peak <= 2 * 11  # partial sums of about log2(1000) sizes (and their parts while merging), not 1000 items
