@@ -245,7 +245,12 @@ def test_a_failing_gallery_example_fails_the_build(tmp_path: Path):
     """A small site with the documentation's own gallery settings and an example that raises: the build must fail."""
     import runpy
 
-    conf = runpy.run_path(str(DOCS / "conf.py"))
+    saved = dict(os.environ)
+    try:
+        conf = runpy.run_path(str(DOCS / "conf.py"))
+    finally:  # conf.py sets variables for its build (plugin autoload off, ...): keep them out of the tests that follow
+        os.environ.clear()
+        os.environ.update(saved)
     source = tmp_path / "src"
     (source / "examples").mkdir(parents=True)
     (source / "examples" / "GALLERY_HEADER.rst").write_text("Examples\n========\n", encoding="utf-8")
