@@ -246,6 +246,7 @@ def _lineage(adapter: ModelAdapter | None, opened: OpenedData, config: AuditConf
         plugin_packages=sorted(set(plugin_packages)), templates_sha256=templates_sha256(), seed=config.seed, command=command,
     )
     lineage["trust_settings"] = trust_settings(config, trust_sources)
+    lineage["jail"] = jail_lineage(config)
     if len(paths) > 1:
         lineage["data_files"] = [file_info(p) for p in paths]
     if ctx is not None:
@@ -255,6 +256,15 @@ def _lineage(adapter: ModelAdapter | None, opened: OpenedData, config: AuditConf
                              "description": e.describe(rows=ctx.n_rows, sample_rows=len(ctx.sample)),
                              "timings_s": {k: round(v, 3) for k, v in e.timings.items()}}
     return MappingProxyType(lineage)
+
+
+def jail_lineage(config: AuditConfig) -> dict[str, Any]:
+    """Which protections confined the process that opened and called the model (the lineage's ``jail``)."""
+    from raudit.sandbox.confine import Protections
+    from raudit.sandbox.jail import NO_JAIL, current
+
+    protections = current() or Protections((), (NO_JAIL,), config.load.jail.describe())
+    return protections.to_dict()
 
 
 def load_reference(path: str | Path, *, model: ModelAdapter | None, config: AuditConfig) -> Profile:
@@ -299,6 +309,12 @@ def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchPara
     """
     if model is not None:
         config = config.replace(engine="memory", scheduler=None)
+    from raudit.api.jailed import model_side
+
+    return model_side(lambda: _profile_of(model, data, config, params), models=[model], data=data, config=config)
+
+
+def _profile_of(model: Any, data: Any, config: AuditConfig, params: SketchParams | None) -> tuple[Profile, Roles]:
     prepared = prepare(model, data, config, passes=2 if model is not None else 1)
     paths = prepared.data.paths
     sources = [FileInfo.of(p) for p in paths if "://" not in p] if paths and all(Path(p).is_file() for p in paths) else []

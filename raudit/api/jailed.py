@@ -1,0 +1,73 @@
+"""The model side of every command runs in the jail (:mod:`raudit.sandbox`); the caller gets plain data back.
+
+``audit``, ``compare`` and ``profile_of`` give :func:`model_side` a function that loads the model,
+runs both passes and the checks and builds the :class:`~raudit.report.report.Report` (or the
+profile); it runs in a confined child process. What the child needs from outside is looked up
+first, in the parent: the git state of the inputs (the child cannot run git) and, for the Dask
+engine, the cluster (the child cannot start processes; it connects to the scheduler over TLS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from raudit.config import AuditConfig
+from raudit.sandbox.jail import current, relay, run_jailed
+
+__all__ = ["model_side", "model_name", "RelayProgress"]
+
+T = TypeVar("T")
+
+
+def model_name(model: Any) -> str:
+    """How an error names the model: its path or URI, or what was given in memory."""
+    if model is None:
+        return "(none: recorded decisions)"
+    if isinstance(model, (str, Path)):
+        return str(model)
+    return f"given in memory ({type(model).__module__}.{type(model).__qualname__})"
+
+
+class RelayProgress:
+    """The progress receiver inside the jail: each event goes to the parent's receiver."""
+
+    def start(self, total: int) -> None:  # noqa: D102
+        relay("progress", "start", total)
+
+    def check_started(self, name: str) -> None:  # noqa: D102
+        relay("progress", "check_started", name)
+
+    def check_done(self, result: Any) -> None:  # noqa: D102
+        relay("progress", "check_done", result)
+
+
+def _paths(*items: Any) -> Iterable[str | Path | None]:
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            yield from (str(i) for i in item)
+        elif isinstance(item, (str, Path)):
+            yield item
+
+
+def model_side(work: Callable[[], T], *, models: Iterable[Any], data: Any, config: AuditConfig, progress: Any = None) -> T:
+    """Run ``work()`` in the jail with the config's limits and return its result.
+
+    Inside a jail already (a reference file profiled during an audit) it simply runs ``work()``.
+
+    Raises
+    ------
+    raudit.sandbox.JailFailure
+        The model crashed, hung or reached a limit (exit 2, naming it).
+    """
+    if current() is not None:
+        return work()
+    from raudit.report.lineage import remember_git
+
+    models = list(models)
+    remember_git(_paths(*models, data, config.reference))
+    named = ", ".join(model_name(m) for m in models if m is not None) or "(none: recorded decisions)"
+    network = config.engine.engine == "dask"
+    result, _ = run_jailed(work, model=named, limits=config.load.jail, network=network, progress=progress)
+    return result

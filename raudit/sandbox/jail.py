@@ -1,0 +1,373 @@
+"""Run a function in a confined child process and return its plain-data result.
+
+The parent forks (no re-import: start-up is the fork, a few milliseconds), the child confines itself
+(:func:`raudit.sandbox.confine.confine`), runs the function and sends back, over a pipe, what it
+prints, the warnings it raises, progress events and finally its result or its exception. The parent
+relays them as they come and waits, with the wall-time limit; the child's private temporary folder
+is removed afterwards whatever happened.
+
+A child that dies from a signal (a segfault in compiled model code, the CPU limit's SIGXCPU/SIGKILL,
+the kernel's OOM killer), runs past the wall-time limit, or runs out of its address space ends in a
+:class:`JailFailure`, an :class:`~raudit.errors.InputError` (exit 2) that names the model as the cause.
+Nothing has been written by then: the report is rendered and written by the parent, later.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import select
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import MappingProxyType
+from typing import Any, Final
+
+from raudit.config import JailLimits
+from raudit.errors import InputError, RauditError
+from raudit.sandbox.confine import Protections, confine
+
+__all__ = ["run_jailed", "JailFailure", "current", "available", "NO_JAIL"]
+
+#: What the lineage says when the platform cannot fork (the model runs in raudit's own process).
+NO_JAIL: Final = "no jail: this platform cannot fork a child process, so the model runs in raudit's own process"
+
+_HEADER: Final = struct.Struct("<Q")
+_current: Protections | None = None
+_relay: Any = None
+
+
+class JailFailure(InputError):
+    """The jailed model crashed, hung or reached a limit (exit 2)."""
+
+
+def available() -> bool:
+    """Whether this platform can fork a jailed child (POSIX)."""
+    return hasattr(os, "fork") and sys.platform != "win32"
+
+
+def current() -> Protections | None:
+    """The protections of the jail this process runs in (None outside a jail)."""
+    return _current
+
+
+def relay(kind: str, *payload: Any) -> bool:
+    """Send an event (``"progress"``, ...) from the jailed child to the parent; False outside a jail."""
+    if _relay is None:
+        return False
+    _relay(kind, *payload)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- the child
+
+class _Writer(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` of the child: text goes to the parent, which prints it."""
+
+    def __init__(self, send: Callable[..., None], stream: str) -> None:
+        self._send, self._stream = send, stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            self._send("out", self._stream, text)
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+
+def mapping_proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    """A read-only mapping rebuilt in the parent (``MappingProxyType`` has no name pickle can write)."""
+    return MappingProxyType(items)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is MappingProxyType:
+            return mapping_proxy, (dict(obj),)
+        return NotImplemented
+
+
+def _dumps(message: tuple[Any, ...]) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
+    return buf.getvalue()
+
+
+#: Modules whose classes the parent rebuilds from the child's messages: plain frozen data and raudit's errors.
+_DATA_MODULES: Final = frozenset({"raudit.report.report", "raudit.report.results", "raudit.engine.profile", "raudit.stats.sketch",
+                                  "raudit.engine.roles", "raudit.sandbox.confine", "raudit.errors", "raudit.sandbox.jail"})
+#: Other globals the messages may name (containers, NumPy arrays and scalars, the read-only mapping above).
+_DATA_GLOBALS: Final = frozenset({("builtins", "frozenset"), ("builtins", "set"), ("builtins", "complex"),
+                                  ("raudit.sandbox.jail", "mapping_proxy"), ("collections", "OrderedDict"),
+                                  ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+                                  ("numpy._core.numeric", "_frombuffer"), ("numpy", "ndarray"), ("numpy", "dtype"),
+                                  ("copyreg", "_reconstructor"), ("builtins", "object")})
+
+
+class _ParentUnpickler(pickle.Unpickler):
+    """Reads the child's messages: a compromised child must not run code in the parent through them.
+
+    Only plain data: raudit's report, profile and error classes (built without running their code
+    beyond a dataclass ``__init__`` or an exception's), Python's exception classes, containers and
+    NumPy arrays; modules are never imported on the child's say-so (a name from a module the parent
+    has not imported is refused).
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        ok = (module, name) in _DATA_GLOBALS or module in _DATA_MODULES or module.startswith("numpy.dtypes") \
+            or (module == "numpy" and name in _NUMPY_SCALARS)
+        obj = _lookup(module, name) if (ok or module == "builtins") else None
+        if obj is None or (not ok and not (isinstance(obj, type) and issubclass(obj, BaseException))):
+            raise pickle.UnpicklingError(f"the jailed process sent {module}.{name}, which is not plain data")
+        if module in _DATA_MODULES and not (isinstance(obj, type) or obj is mapping_proxy):
+            raise pickle.UnpicklingError(f"the jailed process sent the function {module}.{name}")
+        return obj
+
+
+_NUMPY_SCALARS: Final = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
+                                   "float32", "float64", "longdouble", "complex64", "complex128", "str_", "bytes_", "datetime64",
+                                   "timedelta64"})
+
+
+def _lookup(module: str, name: str) -> Any:
+    """``module.name`` from a module the parent has imported already, else None (nothing is imported here)."""
+    obj = sys.modules.get(module)
+    for part in name.split("."):
+        if obj is None or part.startswith("__"):
+            return None
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _loads(data: bytes) -> Any:
+    return _ParentUnpickler(io.BytesIO(data)).load()
+
+
+def _sender(fd: int) -> Callable[..., None]:
+    def send(*message: Any) -> None:
+        try:
+            data = _dumps(message)
+        except Exception as exc:  # an unpicklable result or exception: say what it was instead
+            data = _dumps(("internal", f"{type(exc).__name__} while sending {message[0]!r} to the parent: {exc}"))
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            view = view[os.write(fd, view):]
+    return send
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception to re-raise in the parent: raudit's and Python's own as they are, others as a RuntimeError with their text."""
+    cls = type(exc)
+    if cls.__module__ in _DATA_MODULES or (cls.__module__ == "builtins" and issubclass(cls, Exception)):
+        try:
+            pickle.loads(_dumps((exc,)))
+            return exc
+        except Exception:
+            pass
+    return RuntimeError(f"{cls.__module__}.{cls.__qualname__}: {exc}")
+
+
+# size: the child's whole life: confine, relay output and warnings, run, send the outcome, never return
+def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, network: bool) -> None:
+    global _current, _relay
+    code = 0
+    send = _sender(fd)
+    try:
+        os.environ["TMPDIR"] = writable
+        os.environ["JOBLIB_MULTIPROCESSING"] = "0"  # joblib would try a semaphore in /dev/shm, which the jail refuses
+        tempfile.tempdir = writable
+        protections = confine(writable=writable, memory=limits.memory_bytes, cpu=limits.cpu, network=network)
+        _current = Protections(protections.in_force, protections.missing, limits.describe())
+        send("jail", _current)
+        _relay = send
+        sys.stdout, sys.stderr = _Writer(send, "stdout"), _Writer(send, "stderr")  # type: ignore[assignment]
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                result = work()
+            finally:
+                for w in caught:
+                    send("warning", str(w.message), w.category.__module__, w.category.__qualname__, w.filename, w.lineno)
+        send("result", result)
+    except MemoryError:
+        send("limit", "memory")
+    except RecursionError as exc:
+        send("error", InputError(f"the model exhausted the stack ({exc})"), "")
+    except BaseException as exc:  # noqa: B036 - everything goes to the parent, which decides (a PanicException too)
+        send("error", _portable(exc), "".join(traceback.format_exception(exc)))
+    finally:
+        try:
+            sys.stdout.flush()
+        except Exception:
+            code = 1
+        os._exit(code)
+
+
+# ---------------------------------------------------------------------------------------------- the parent
+
+def _frames(fd: int, pid: int, deadline: float) -> Iterator[tuple[Any, ...] | None]:
+    """The child's messages, as they come; ``None`` once when the wall-time limit passes."""
+    buf = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            yield None
+            return
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return
+        buf += chunk
+        while len(buf) >= _HEADER.size:
+            (n,) = _HEADER.unpack_from(buf)
+            if len(buf) < _HEADER.size + n:
+                break
+            message = _loads(bytes(buf[_HEADER.size:_HEADER.size + n]))
+            del buf[:_HEADER.size + n]
+            yield message
+
+
+_SIGNALS: Final[dict[int, str]] = {signal.SIGSEGV: "a segmentation fault (compiled code read or wrote memory it does not own)",
+                   signal.SIGBUS: "a bus error (compiled code read memory it does not own)",
+                   signal.SIGILL: "an illegal instruction", signal.SIGFPE: "an arithmetic fault in compiled code",
+                   signal.SIGABRT: "an abort in compiled code"}
+
+
+def _death(status: int, limits: JailLimits, model: str) -> JailFailure:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            return JailFailure(
+                f"the model {model} was stopped: it used the jail's CPU limit of {limits.cpu:,} s, or the system killed it "
+                f"(signal {signal.Signals(sig).name}); no report was written",
+                hint="a model that loops or allocates without bound does this; if the audit is just large, raise the limit "
+                     "with --jail-limit cpu=8h (or jail_limits = {cpu = \"8h\"} in raudit.toml)")
+        what = _SIGNALS.get(sig, f"signal {sig}")
+        return JailFailure(f"the model {model} crashed raudit's jailed process with {what}; no report was written",
+                           hint="the model file is corrupt or hostile: its compiled parts (tree indices, graph, booster) "
+                                "are not what the library that runs them expects. Re-export it from the training code")
+    return JailFailure(f"the jailed process that ran the model {model} ended without a result (exit status "
+                       f"{os.WEXITSTATUS(status) if os.WIFEXITED(status) else status}); no report was written")
+
+
+@contextmanager
+def _private_folder() -> Iterator[str]:
+    folder = tempfile.mkdtemp(prefix="raudit-jail-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# size: the parent's side of the pipe: relay each message, enforce the wall time, turn every ending into a result or one error
+def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, network: bool = False,
+               progress: Any = None) -> tuple[Any, Protections]:
+    """Run ``work()`` in a confined child process; return its result and the protections it ran under.
+
+    Parameters
+    ----------
+    work : callable
+        Runs in the child (after ``fork``: it sees the parent's objects as they were). Its result
+        must pickle (plain data, a :class:`~raudit.report.report.Report`).
+    model : str
+        How messages name the model (its path, or "given in memory").
+    limits : JailLimits
+    network : bool
+        Leave TCP open in the child (the Dask engine's client).
+    progress : object, optional
+        Receives the child's progress events (``start``, ``check_started``, ``check_done``).
+
+    Raises
+    ------
+    JailFailure
+        The child crashed, hung past the wall-time limit or ran out of memory.
+    Exception
+        What ``work`` raised, re-raised here (an :class:`~raudit.InputError` keeps its exit code 2).
+    """
+    if not available():
+        warnings.warn(f"raudit: {NO_JAIL}", UserWarning, stacklevel=2)
+        return work(), Protections((), (NO_JAIL,), limits.describe())
+    with _private_folder() as writable:
+        read_fd, write_fd = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
+            os.close(read_fd)
+            _child(write_fd, work, writable, limits, network)
+        os.close(write_fd)
+        outcome: tuple[Any, ...] | None = None
+        protections = Protections((), (), limits.describe())
+        timed_out = False
+        try:
+            for message in _frames(read_fd, pid, time.monotonic() + limits.wall):
+                if message is None:
+                    timed_out = True
+                    break
+                if message[0] in ("result", "error", "limit", "internal"):
+                    outcome = message
+                elif message[0] == "jail":
+                    protections = message[1]
+                    for gap in protections.missing:
+                        warnings.warn(f"raudit: the jail lacks {gap}", UserWarning, stacklevel=2)
+                else:
+                    _relayed(message, progress)
+        finally:
+            os.close(read_fd)
+            if timed_out:
+                os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+    if timed_out:
+        raise JailFailure(f"the model {model} did not finish within the jail's wall-time limit of {limits.wall:,} s; "
+                          "it was stopped and no report was written",
+                          hint="a model that hangs does this; if the audit is just long, raise the limit with --jail-limit "
+                               "wall=8h (or jail_limits = {wall = \"8h\"} in raudit.toml)")
+    if outcome is None:
+        raise _death(status, limits, model)
+    return _ending(outcome, limits, model), protections
+
+
+def _ending(outcome: tuple[Any, ...], limits: JailLimits, model: str) -> Any:
+    kind = outcome[0]
+    if kind == "result":
+        return outcome[1]
+    if kind == "limit":
+        raise JailFailure(f"the model {model} ran out of the jail's memory limit of {limits.memory_bytes / 2**30:.1f} GiB "
+                          "(address space); it was stopped and no report was written",
+                          hint="a model that allocates without bound does this; if the audit is just large, raise the limit "
+                               "with --jail-limit memory=32GiB (or jail_limits = {memory = \"32GiB\"} in raudit.toml)")
+    if kind == "internal":
+        raise RuntimeError(outcome[1])
+    exc, text = outcome[1], outcome[2]
+    if not isinstance(exc, RauditError) and text:
+        exc.add_note(f"in raudit's jailed process:\n{text}")
+    raise exc
+
+
+def _relayed(message: tuple[Any, ...], progress: Any) -> None:
+    kind = message[0]
+    if kind == "out":
+        stream = sys.stdout if message[1] == "stdout" else sys.stderr
+        stream.write(message[2])
+        stream.flush()
+    elif kind == "warning":
+        _, text, module, name, filename, lineno = message
+        category = _lookup(str(module), str(name))
+        if not (isinstance(category, type) and issubclass(category, Warning)):
+            category = UserWarning
+        warnings.warn_explicit(str(text), category, str(filename), int(lineno))
+    elif kind == "progress" and progress is not None:
+        getattr(progress, message[1])(*message[2:])
