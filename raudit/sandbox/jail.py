@@ -159,7 +159,7 @@ def _sender(fd: int) -> Callable[..., None]:
     def send(*message: Any) -> None:
         try:
             data = _dumps(message)
-        except Exception as exc:  # an unpicklable result or exception: say what it was instead
+        except Exception as exc:  # an unpicklable result: say what it was instead
             data = _dumps(("internal", f"{type(exc).__name__} while sending {message[0]!r} to the parent: {exc}"))
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
@@ -167,16 +167,24 @@ def _sender(fd: int) -> Callable[..., None]:
     return send
 
 
-def _portable(exc: BaseException) -> BaseException:
-    """The exception to re-raise in the parent: raudit's and Python's own as they are, others as a RuntimeError with their text."""
+def _portable(exc: BaseException) -> tuple[str, str, str, str | None]:
+    """An exception as plain text (module, class, message, hint): the parent rebuilds raudit's and Python's own."""
     cls = type(exc)
-    if cls.__module__ in _DATA_MODULES or (cls.__module__ == "builtins" and issubclass(cls, Exception)):
+    if isinstance(exc, RauditError):
+        return cls.__module__, cls.__qualname__, str(exc.args[0] if exc.args else ""), exc.hint
+    return cls.__module__, cls.__qualname__, str(exc), None
+
+
+def _rebuilt(module: str, name: str, message: str, hint: str | None) -> BaseException:
+    cls = _lookup(module, name) if module in _DATA_MODULES or module == "builtins" else None
+    if isinstance(cls, type) and issubclass(cls, RauditError):
+        return cls(message, hint=hint)
+    if isinstance(cls, type) and issubclass(cls, Exception) and module == "builtins":
         try:
-            pickle.loads(_dumps((exc,)))
-            return exc
+            return cls(message)
         except Exception:
             pass
-    return RuntimeError(f"{cls.__module__}.{cls.__qualname__}: {exc}")
+    return RuntimeError(f"{module}.{name}: {message}" if module != "builtins" else f"{name}: {message}")
 
 
 # size: the child's whole life: confine, relay output and warnings, run, send the outcome, never return
@@ -203,9 +211,9 @@ def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, 
     except MemoryError:
         send("limit", "memory")
     except RecursionError as exc:
-        send("error", InputError(f"the model exhausted the stack ({exc})"), "")
+        send("error", *_portable(InputError(f"the model exhausted the stack ({exc})")), "")
     except BaseException as exc:  # noqa: B036 - everything goes to the parent, which decides (a PanicException too)
-        send("error", _portable(exc), "".join(traceback.format_exception(exc)))
+        send("error", *_portable(exc), "".join(traceback.format_exception(exc)))
     finally:
         try:
             sys.stdout.flush()
@@ -351,7 +359,7 @@ def _ending(outcome: tuple[Any, ...], limits: JailLimits, model: str) -> Any:
                                "with --jail-limit memory=32GiB (or jail_limits = {memory = \"32GiB\"} in raudit.toml)")
     if kind == "internal":
         raise RuntimeError(outcome[1])
-    exc, text = outcome[1], outcome[2]
+    exc, text = _rebuilt(*outcome[1:5]), outcome[5]
     if not isinstance(exc, RauditError) and text:
         exc.add_note(f"in raudit's jailed process:\n{text}")
     raise exc
