@@ -195,8 +195,10 @@ def _check_signed_set(p: Path, raw: bytes, actual: str, key: str | Path,
         ok = digest == sha
         results.append((f"signed file {name}", ok, "sha256 matches the signed one" if ok else
                         f"sha256 differs: signed {sha}, file has {digest}"))
-    for sibling in (p.parent / f"{p.stem}.{fmt}" for fmt in ("html", "pdf", "json")):
-        if sibling.name not in signed.subjects and sibling.is_file():
+    from raudit.report.renderers import RENDERERS
+
+    for sibling in (p.parent / r.file_name.replace("report", p.stem, 1) for r in RENDERERS.values()):  # every format raudit writes
+        if sibling.name not in signed.subjects and (sibling.is_file() or sibling.is_symlink()):
             results.append((f"file {sibling.name}", False, "next to the report but not covered by the signature"))
     report = signed.predicate.get("report")
     signed_digest = (report.get("contentDigest") or {}).get("sha256") if isinstance(report, dict) else None
