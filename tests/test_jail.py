@@ -1,0 +1,146 @@
+"""The jail: the model side runs in a confined child; a hostile model is refused (reviewed state) or contained (jail).
+
+Every attack of ``tests/attacks.py``'s ``JAIL_ATTACKS`` is audited through the CLI twice: with the reviewed state
+(refused while loading) and with it switched off, which proves the jail alone contains it: exit 2, a message naming
+the model or the limit, no report written, no effect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+import raudit
+from raudit.cli import main
+from raudit.config import JailLimits, parse_jail_limits
+from raudit.load.pickle import state
+from raudit.sandbox import jail as jail_module
+from raudit.sandbox.confine import landlock_abi
+from raudit.sandbox.jail import JailFailure, run_jailed
+from tests.attacks import JAIL_ATTACKS, Target
+from tests.test_attack_corpus import _effects, _prepare
+
+LINUX_JAIL = landlock_abi() >= 4
+QUICK = [a for a in JAIL_ATTACKS.values() if not a.slow]
+
+
+def _escape_attempts(outside: str) -> dict[str, str]:
+    out = {}
+    for what, attempt in (("write", lambda: open(outside, "w").close()),
+                          ("socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM)),
+                          ("process", lambda: subprocess.run(["true"], check=False)),
+                          ("signal", lambda: os.kill(1, 0))):
+        try:
+            attempt()
+            out[what] = "done"
+        except OSError as exc:
+            out[what] = type(exc).__name__
+    import tempfile
+
+    with tempfile.NamedTemporaryFile() as fh:
+        fh.write(b"private")
+        out["private temporary file"] = "done"
+    return out
+
+
+@pytest.mark.skipif(not LINUX_JAIL, reason="needs Landlock ABI ≥ 4 (Linux ≥ 6.7)")
+def test_the_jailed_child_can_only_compute(tmp_path):
+    outside = tmp_path / "escaped"
+    result, protections = run_jailed(lambda: _escape_attempts(str(outside)), model="test", limits=JailLimits())
+    assert result == {"write": "PermissionError", "socket": "PermissionError", "process": "PermissionError",
+                      "signal": "PermissionError", "private temporary file": "done"}
+    assert not outside.exists()
+    text = " ".join(protections.in_force)
+    for part in ("network namespace", "Landlock", "seccomp-bpf", "address space", "CPU seconds"):
+        assert part in text, part
+    assert protections.missing == ()
+
+
+def test_a_crash_a_hang_and_an_allocation_end_in_exit_2_naming_the_model():
+    with pytest.raises(JailFailure, match="crashed raudit's jailed process with a segmentation fault") as crash:
+        run_jailed(lambda: os.kill(os.getpid(), 11), model="m.pkl", limits=JailLimits())
+    assert "m.pkl" in str(crash.value) and crash.value.exit_code == 2
+    with pytest.raises(JailFailure, match="wall-time limit of 2 s"):
+        run_jailed(lambda: __import__("time").sleep(60), model="m.pkl", limits=parse_jail_limits({"wall": 2}))
+    with pytest.raises(JailFailure, match="memory limit"):
+        run_jailed(lambda: bytearray(3 << 30), model="m.pkl", limits=parse_jail_limits({"memory": "1GiB"}))
+
+
+def test_errors_come_back_as_themselves_and_a_base_exception_is_exit_3(monkeypatch, files, tmp_path):
+    with pytest.raises(raudit.InputError, match="bad input") as info:
+        run_jailed(lambda: (_ for _ in ()).throw(raudit.InputError("bad input", hint="fix it")), model="m", limits=JailLimits())
+    assert info.value.hint == "fix it"
+
+    class PanicException(BaseException):  # as tokenizers' Rust panics are
+        pass
+
+    def panic(*args, **kwargs):
+        raise PanicException("tokenizer panicked")
+
+    monkeypatch.setattr("raudit.api.audit.run_checks", panic)
+    res = CliRunner().invoke(main, [str(files["model"]), str(files["data"]), "--target", "approved", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 3, res.output
+    assert "internal error" in res.output and "PanicException" in res.output and "tokenizer panicked" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_report_says_which_protections_were_in_force(files):
+    report = raudit.audit(str(files["model"]), str(files["data"]), target="approved", sensitive=["sex"], checks=["performance"])
+    jail = report.lineage["jail"]
+    assert "separate child process" in jail["process"]
+    if LINUX_JAIL:
+        assert any("Landlock" in p for p in jail["in_force"]) and any("seccomp" in p for p in jail["in_force"])
+    assert jail["limits"]["wall_seconds"] == JailLimits().wall
+
+
+def test_numbers_are_identical_with_and_without_the_jail(files, monkeypatch):
+    def run():
+        report = raudit.audit(str(files["model"]), str(files["data"]), target="approved", sensitive=["sex"],
+                              checks=["performance", "fairness"])
+        body = json.loads(report.to_json()) if hasattr(report, "to_json") else report.to_dict()
+        return [{k: v for k, v in r.items() if k != "duration_s"} for r in body["checks"]]
+
+    jailed = run()
+    monkeypatch.setattr(jail_module, "available", lambda: False)
+    with pytest.warns(UserWarning, match="no jail"):
+        plain = run()
+    assert jailed == plain
+
+
+def _text_data(tmp_path, files):
+    import pandas as pd
+
+    df = pd.read_csv(files["data"]).head(400)
+    df["note"] = ["the applicant reported a stable income and repaid every previous loan early" if i % 2
+                  else "the applicant missed several payments and defaulted on an earlier loan" for i in range(len(df))]
+    path = tmp_path / "text.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("review", ["reviewed state", "jail alone"])
+@pytest.mark.parametrize("name", [a.name if not a.slow else pytest.param(a.name, marks=pytest.mark.slow)
+                                  for a in JAIL_ATTACKS.values()])
+def test_each_attack_is_refused_or_contained(files, tmp_path, monkeypatch, name, review):
+    a = JAIL_ATTACKS[name]
+    if review == "jail alone":
+        if not LINUX_JAIL:
+            pytest.skip("the jail needs Linux's Landlock here")
+        monkeypatch.setattr(state, "STATE_REVIEW", False)
+    target = _prepare(tmp_path / "t")
+    path = a.build(target)
+    data = _text_data(tmp_path, files) if "--text-column" in a.flags else files["data"]
+    out = tmp_path / "report"
+    res = CliRunner().invoke(main, [str(path), str(data), "--target", "approved", "--sensitive", "sex", "--out", str(out),
+                                    "--checks", "performance", *a.flags])
+    assert res.exit_code == 2, res.output
+    expect = a.refused if review == "reviewed state" else a.contained
+    assert expect in res.output, res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()
+    assert _effects(target) == []
