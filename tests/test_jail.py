@@ -144,3 +144,56 @@ def test_each_attack_is_refused_or_contained(files, tmp_path, monkeypatch, name,
     assert "Traceback" not in res.output
     assert not out.exists()
     assert _effects(target) == []
+
+
+def test_the_private_folder_is_removed_afterwards():
+    import tempfile
+
+    folder, _ = run_jailed(tempfile.gettempdir, model="m", limits=JailLimits())
+    assert "raudit-jail-" in folder and not os.path.exists(folder)
+
+
+def test_allow_module_says_known_gadgets_stay_refused(files, tmp_path):
+    res = CliRunner().invoke(main, [str(files["model"]), str(files["data"]), "--target", "approved", "--checks", "performance",
+                                    "--allow-module", "sklearn", "--out", str(tmp_path / "o"), "--format", "json"])
+    assert res.exit_code in (0, 1), res.output
+    assert "Known gadgets under it" in res.output and "stay refused" in res.output
+
+
+def test_a_profile_cannot_make_raudit_allocate_its_hash_buckets(tmp_path, files):
+    from raudit.engine.profile import read_profile
+
+    out = tmp_path / "ref.json"
+    res = CliRunner().invoke(main, ["profile", str(files["data"]), "--target", "approved", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    body = json.loads(out.read_text())
+    body["params"]["hash_buckets"] = 4_000_000_000
+    out.write_text(json.dumps(body))
+    with pytest.raises(raudit.InputError, match="hash_buckets must be at most 65,536"):
+        read_profile(out)
+
+
+def test_a_hugging_face_folder_with_a_link_out_is_refused(tmp_path):
+    from raudit.load.text import refuse_links_out
+
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    secret = tmp_path / "secret.safetensors"
+    secret.write_bytes(b"x")
+    (folder / "model.safetensors").symlink_to(secret)
+    with pytest.raises(raudit.InputError, match="outside the model's folder"):
+        refuse_links_out(folder)
+    (folder / "model.safetensors").unlink()
+    (folder / "inner.json").symlink_to(folder / "config.json")  # a link inside the folder is fine
+    refuse_links_out(folder)
+
+
+def test_verify_key_refuses_unsigned_junit_and_markdown_siblings(signed):
+    report = signed / "out" / "report.json"
+    assert all(ok for _, ok, _ in raudit.verify(report, key=signed / "raudit.key.pub"))
+    (signed / "out" / "report.md").write_text("# all checks passed\n")  # forged beside a signed set
+    (signed / "out" / "report.junit.xml").write_text("<testsuites/>")
+    results = raudit.verify(report, key=signed / "raudit.key.pub")
+    flagged = {what for what, ok, _ in results if not ok}
+    assert flagged == {"file report.md", "file report.junit.xml"}

@@ -127,4 +127,4 @@ def audit(
         return assemble(results, lineage=prepared.lineage, config=cfg, roles=prepared.facts.roles, evidence=evidence,
                         template_dirs=template_dirs)
 
-    return model_side(model_side_of_the_audit, models=[model], data=data, config=cfg, progress=how.progress)
+    return model_side(model_side_of_the_audit, models=[model], data=data, config=cfg, progress=how.progress, client=client)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from raudit.config import AuditConfig
+from raudit.sandbox.confine import Network
 from raudit.sandbox.jail import current, relay, run_jailed
 
 __all__ = ["model_side", "model_name", "RelayProgress"]
@@ -51,7 +52,8 @@ def _paths(*items: Any) -> Iterable[str | Path | None]:
             yield item
 
 
-def model_side(work: Callable[[], T], *, models: Iterable[Any], data: Any, config: AuditConfig, progress: Any = None) -> T:
+def model_side(work: Callable[[], T], *, models: Iterable[Any], data: Any, config: AuditConfig, progress: Any = None,
+               client: Any = None) -> T:
     """Run ``work()`` in the jail with the config's limits and return its result.
 
     Inside a jail already (a reference file profiled during an audit) it simply runs ``work()``.
@@ -68,6 +70,9 @@ def model_side(work: Callable[[], T], *, models: Iterable[Any], data: Any, confi
     models = list(models)
     remember_git(_paths(*models, data, config.reference))
     named = ", ".join(model_name(m) for m in models if m is not None) or "(none: recorded decisions)"
-    network = config.engine.engine == "dask"
+    # the Dask client talks to a scheduler the user named (or gave): TCP stays open; a LocalCluster runs inside the jail
+    network: Network = "none"
+    if config.engine.engine == "dask":
+        network = "open" if config.engine.scheduler is not None or client is not None else "local"
     result, _ = run_jailed(work, model=named, limits=config.load.jail, network=network, progress=progress)
     return result

@@ -214,6 +214,10 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
         from raudit.engine.dask import client_for
 
         client = owned = client_for(config.engine.scheduler)
+    elif opened.engine == "dask":
+        from raudit.engine.dask import reconnected
+
+        client = owned = reconnected(client)  # the caller's client belongs to the parent process: a new one, same cluster
     try:
         run = Passes(opened.source, adapter, engine=opened.engine, client=client)
         facts = run.first(config, y_pred=y_pred, y_score=y_score, reference=reference, sources=sources,
@@ -222,7 +226,7 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
         context = run.second(facts, summarisers(planned)) if passes == 2 else None
     finally:
         if owned is not None:
-            cluster = getattr(owned, "cluster", None)
+            cluster = getattr(owned, "cluster", None) if owned is not client or config.engine.scheduler is None else None
             owned.close()
             if cluster is not None:
                 cluster.close()

@@ -27,9 +27,11 @@ import errno
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-__all__ = ["Protections", "confine", "landlock_abi"]
+__all__ = ["Protections", "confine", "landlock_abi", "Network"]
+
+Network = Literal["none", "local", "open"]
 
 _X86_64: Final = os.uname().machine in ("x86_64", "amd64") if hasattr(os, "uname") else False
 # syscall numbers are the same on every architecture for these (the "generic" table since 5.x)
@@ -256,7 +258,7 @@ def _seccomp(*, network: bool) -> list[str]:  # size: one rule per syscall famil
 # ---------------------------------------------------------------------------------------------- all together
 
 # size: applies each protection in the order the kernel needs them, recording what each gave
-def confine(*, writable: str, memory: int, cpu: int, network: bool = False) -> Protections:
+def confine(*, writable: str, memory: int, cpu: int, network: Network = "none") -> Protections:
     """Confine this process for good; return which protections are in force and which are missing.
 
     Parameters
@@ -267,8 +269,10 @@ def confine(*, writable: str, memory: int, cpu: int, network: bool = False) -> P
         Bytes of address space.
     cpu : int
         CPU seconds (then SIGXCPU, and SIGKILL five seconds later).
-    network : bool
-        Leave TCP open (the Dask engine's client, which talks to its scheduler); default no network.
+    network : {"none", "local", "open"}
+        ``"none"``: no socket and no network; ``"local"``: TCP sockets inside the empty network namespace
+        (raudit's own Dask cluster, threads of this process, which listen and talk on it); ``"open"``: TCP
+        to the machine's network (a Dask scheduler the user named).
 
     Notes
     -----
@@ -286,7 +290,7 @@ def confine(*, writable: str, memory: int, cpu: int, network: bool = False) -> P
         in_force += _rlimits(memory, cpu)
     except ImportError:
         missing.append("rlimits (memory and CPU limits): not on this platform; only the wall-time limit applies")
-    if not network:
+    if network != "open":
         if _network_namespace():
             in_force.append("an empty network namespace: no network interface (in a user namespace without power "
                             "over the rest of the machine)")
@@ -295,12 +299,12 @@ def confine(*, writable: str, memory: int, cpu: int, network: bool = False) -> P
     if linux:
         libc.prctl(ctypes.c_int(_PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
     abi = landlock_abi()
-    landlock = _landlock(abi, writable, network=network) if abi else []
+    landlock = _landlock(abi, writable, network=network != "none") if abi else []
     if landlock:
         in_force += landlock
     else:
         missing.append("Landlock (Linux ≥ 5.13): files outside the temporary folder can be written")
-    filtered = _seccomp(network=network) if linux else []
+    filtered = _seccomp(network=network != "none") if linux else []
     if filtered:
         in_force += filtered
     else:

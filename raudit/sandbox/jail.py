@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from raudit.config import JailLimits
 from raudit.errors import InputError, RauditError
-from raudit.sandbox.confine import Protections, confine
+from raudit.sandbox.confine import Network, Protections, confine
 
 __all__ = ["run_jailed", "JailFailure", "current", "available", "NO_JAIL"]
 
@@ -119,19 +119,19 @@ _DATA_GLOBALS: Final = frozenset({("builtins", "frozenset"), ("builtins", "set")
 class _ParentUnpickler(pickle.Unpickler):
     """Reads the child's messages: a compromised child must not run code in the parent through them.
 
-    Only plain data: raudit's report, profile and error classes (built without running their code
+    Only plain data: raudit's report, profile, statistics and error classes (built without running their code
     beyond a dataclass ``__init__`` or an exception's), Python's exception classes, containers and
     NumPy arrays; modules are never imported on the child's say-so (a name from a module the parent
     has not imported is refused).
     """
 
     def find_class(self, module: str, name: str) -> Any:
-        ok = (module, name) in _DATA_GLOBALS or module in _DATA_MODULES or module.startswith("numpy.dtypes") \
+        ok = (module, name) in _DATA_GLOBALS or module in _DATA_MODULES or module.startswith(("numpy.dtypes", "raudit.stats.")) \
             or (module == "numpy" and name in _NUMPY_SCALARS)
         obj = _lookup(module, name) if (ok or module == "builtins") else None
         if obj is None or (not ok and not (isinstance(obj, type) and issubclass(obj, BaseException))):
             raise pickle.UnpicklingError(f"the jailed process sent {module}.{name}, which is not plain data")
-        if module in _DATA_MODULES and not (isinstance(obj, type) or obj is mapping_proxy):
+        if module.startswith("raudit.") and not (isinstance(obj, type) or obj is mapping_proxy):
             raise pickle.UnpicklingError(f"the jailed process sent the function {module}.{name}")
         return obj
 
@@ -188,7 +188,7 @@ def _rebuilt(module: str, name: str, message: str, hint: str | None) -> BaseExce
 
 
 # size: the child's whole life: confine, relay output and warnings, run, send the outcome, never return
-def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, network: bool) -> None:
+def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, network: Network) -> None:
     global _current, _relay
     code = 0
     send = _sender(fd)
@@ -281,7 +281,7 @@ def _private_folder() -> Iterator[str]:
 
 
 # size: the parent's side of the pipe: relay each message, enforce the wall time, turn every ending into a result or one error
-def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, network: bool = False,
+def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, network: Network = "none",
                progress: Any = None) -> tuple[Any, Protections]:
     """Run ``work()`` in a confined child process; return its result and the protections it ran under.
 
@@ -293,8 +293,8 @@ def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, netwo
     model : str
         How messages name the model (its path, or "given in memory").
     limits : JailLimits
-    network : bool
-        Leave TCP open in the child (the Dask engine's client).
+    network : {"none", "local", "open"}
+        See :func:`raudit.sandbox.confine.confine` (``"local"``/``"open"``: the Dask engine).
     progress : object, optional
         Receives the child's progress events (``start``, ``check_started``, ``check_done``).
 
