@@ -22,7 +22,7 @@ from raudit.load.pickle import state
 from raudit.sandbox import jail as jail_module
 from raudit.sandbox.confine import landlock_abi
 from raudit.sandbox.jail import JailFailure, run_jailed
-from tests.attacks import JAIL_ATTACKS, Target
+from tests.attacks import JAIL_ATTACKS
 from tests.test_attack_corpus import _effects, _prepare
 
 LINUX_JAIL = landlock_abi() >= 4

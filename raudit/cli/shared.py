@@ -32,6 +32,7 @@ def load_limits(values: tuple[str, ...], *, flag: str = "--load-limit", example:
     return out or None
 
 
+# size: one line per flag of the command line, read into the flat table
 def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The ``--config`` file's table with the given flags on top, and where each trust setting came from.
 

@@ -6,7 +6,7 @@ loop for ever. raudit parses the model itself first (XGBoost's UBJSON or JSON, L
 and refuses it unless every tree is a tree: children inside the node array and strictly below their
 parent (so there is no cycle), each node reached once, split features below the model's feature
 count, finite thresholds, category tables inside their bounds. The checks raise
-:class:`~raudit.load.pickle.review.Bad`.
+:class:`BoosterError`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any, Final
 
-__all__ = ["check_xgboost_raw", "check_lightgbm_text", "MAX_NODES", "MAX_FEATURES"]
+__all__ = ["check_xgboost_raw", "check_lightgbm_text", "MAX_NODES", "MAX_FEATURES", "BoosterError"]
 
 #: Most nodes one tree may have, and most features a model may read (beyond them: refused).
 MAX_NODES: Final = 1 << 28
@@ -28,10 +28,12 @@ class _Bad(Exception):
     pass
 
 
-def _bad(message: str) -> Exception:
-    from raudit.load.pickle.review import Bad
+class BoosterError(ValueError):
+    """A booster that is not what its compiled parser expects (:mod:`raudit.load.pickle.review` refuses the file)."""
 
-    return Bad(message)
+
+def _bad(message: str) -> Exception:
+    return BoosterError(message)
 
 
 # ---------------------------------------------------------------------------------------------- UBJSON (XGBoost)
@@ -208,7 +210,7 @@ def check_xgboost_raw(raw: bytes | bytearray) -> None:
 
     Raises
     ------
-    raudit.load.pickle.review.Bad
+    BoosterError
         Naming the tree and what is wrong with it.
     """
     try:
@@ -286,7 +288,7 @@ def check_lightgbm_text(text: str) -> None:
 
     Raises
     ------
-    raudit.load.pickle.review.Bad
+    BoosterError
         Naming the tree and what is wrong with it.
     """
     try:

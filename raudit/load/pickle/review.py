@@ -640,8 +640,16 @@ def check_state(owner: str, ctx: Ctx, state: Any) -> None:
 
 def check_booster_state(library: str, state: Any) -> None:
     """An XGBoost or LightGBM Booster's pickled state: its model, parsed and checked before the library's C++ sees it."""
-    from raudit.load.pickle.boosters import check_lightgbm_text, check_xgboost_raw
+    from raudit.load.pickle.boosters import BoosterError, check_lightgbm_text, check_xgboost_raw
 
+    try:
+        _check_booster(library, state, check_xgboost_raw, check_lightgbm_text)
+    except BoosterError as exc:
+        raise Bad(str(exc)) from None
+
+
+def _check_booster(library: str, state: Any, check_xgboost_raw: Callable[[Any], None],
+                   check_lightgbm_text: Callable[[str], None]) -> None:
     if type(state) is not dict:
         raise Bad(f"a {library} Booster's state is not a dict")
     if library == "xgboost":
