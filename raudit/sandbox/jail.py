@@ -14,6 +14,7 @@ Nothing has been written by then: the report is rendered and written by the pare
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import pickle
@@ -312,7 +313,13 @@ def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, netwo
         read_fd, write_fd = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        pid = -1
+        gc.freeze()  # the parent's objects move out of the collector's sight: the child's collections do not copy their pages
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:
+                gc.unfreeze()
         if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
             os.close(read_fd)
             _child(write_fd, work, writable, limits, network)
