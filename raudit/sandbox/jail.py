@@ -194,6 +194,9 @@ def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, 
     code = 0
     send = _sender(fd)
     try:
+        import faulthandler
+
+        faulthandler.disable()  # a crash here is the model's, reported by the parent; no dump of the parent's stack
         os.environ["TMPDIR"] = writable
         os.environ["JOBLIB_MULTIPROCESSING"] = "0"  # joblib would try a semaphore in /dev/shm, which the jail refuses
         tempfile.tempdir = writable
