@@ -17,7 +17,7 @@ from raudit.errors import ConfigError, InputError, RauditError
 # for pandas, scikit-learn and the report renderers.
 _LAZY = {
     "ModelAdapter": "raudit.load.adapters", "adapt": "raudit.load.adapters",
-    "audit": "raudit.api.audit", "verify": "raudit.api.verify",
+    "audit": "raudit.api.audit", "verify": "raudit.api.verify", "approve": "raudit.api.approve",
     "compare": "raudit.api.compare", "compare_arms": "raudit.api.compare",
     "AuditConfig": "raudit.config", "Options": "raudit.options", "option": "raudit.options",
     "AuditContext": "raudit.engine.context", "Check": "raudit.engine.check",
@@ -28,6 +28,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from raudit.api.approve import approve
     from raudit.api.audit import audit
     from raudit.api.compare import compare, compare_arms
     from raudit.api.verify import verify
@@ -73,6 +74,7 @@ __all__ = [
     "Table",
     "__version__",
     "adapt",
+    "approve",
     "audit",
     "compare",
     "compare_arms",

@@ -23,6 +23,8 @@ A ``raudit.toml`` looks like::
     out = "raudit-report"
     checks = ["performance"]    # allow-list; omit to run every check
     reference = "reference.profile.json"   # drift: a `raudit profile` file or a CSV/Parquet file
+    train_data = "train.csv"    # privacy: the rows the model was trained on (members)
+    # reference, train_data and emissions_file are relative to this file's folder
 
     [check.performance]
     roc_auc_warn = 0.75
@@ -483,6 +485,9 @@ class AuditConfig:
     compare : mapping
         The ``[compare]`` table: margins of ``raudit compare`` (validated by
         ``raudit.comparison.analysis.CompareOptions``).
+    train_data : str or None
+        The rows the model was trained on (a CSV or Parquet file with the audit data's columns):
+        the privacy check compares the model on them (members) with the audit rows (non-members).
 
     Examples
     --------
@@ -501,6 +506,7 @@ class AuditConfig:
     model_card: Mapping[str, Any] = field(default_factory=dict)
     reference: str | None = None
     compare: Mapping[str, Any] = field(default_factory=dict)
+    train_data: str | None = None
 
     def __post_init__(self) -> None:
         _whole(self.seed, low=0, key="seed")
@@ -529,7 +535,7 @@ class AuditConfig:
         out: dict[str, Any] = {}
         for group in _GROUPS:
             out.update(dataclasses.asdict(getattr(self, group)))
-        out.update(seed=self.seed, checks=self.checks, reference=self.reference,
+        out.update(seed=self.seed, checks=self.checks, reference=self.reference, train_data=self.train_data,
                    check_options={k: dict(v) for k, v in self.check_options.items()}, model_card=dict(self.model_card),
                    compare=dict(self.compare))
         out["bins"] = {k: list(v) for k, v in self.roles.bins.items()}
@@ -621,8 +627,13 @@ def _model_card(value: Any, source: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{source}: [model_card] must be a table")
     for key, v in value.items():
+        if key == "general_purpose_ai":
+            if not isinstance(v, bool):
+                raise ConfigError(f"{source}: [model_card].general_purpose_ai must be true or false; got {v!r}")
+            continue
         if key not in MODEL_CARD_FIELDS:
-            raise ConfigError(f"{source}: unknown [model_card] field {key!r}", hint=f"fields: {', '.join(MODEL_CARD_FIELDS)}")
+            raise ConfigError(f"{source}: unknown [model_card] field {key!r}",
+                              hint=f"fields: {', '.join(MODEL_CARD_FIELDS)}, general_purpose_ai (true or false)")
         if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
             raise ConfigError(f"{source}: [model_card].{key} must be text or a list of texts")
     return dict(value)
@@ -706,8 +717,27 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise InputError(f"config file not found: {p}", hint="check the path given to --config")
     try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not a UTF-8 text file") from None
+    return _relative_to(raw, p.parent)
+
+
+#: Keys whose values are files: a relative path in a raudit.toml is relative to the file's own folder.
+PATH_KEYS: Final = ("reference", "train_data")
+
+
+def _relative_to(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The config with relative file paths resolved against ``folder`` (the config file's), as readers of a config expect."""
+    out = dict(raw)
+    for key in PATH_KEYS:
+        value = out.get(key)
+        if isinstance(value, str) and value and "://" not in value and not Path(value).is_absolute():
+            out[key] = str(folder / value)
+    energy = (out.get("check") or {}).get("energy") if isinstance(out.get("check"), dict) else None
+    if isinstance(energy, dict) and isinstance(energy.get("emissions_file"), str) and energy["emissions_file"] \
+            and not Path(energy["emissions_file"]).is_absolute():
+        out["check"] = {**out["check"], "energy": {**energy, "emissions_file": str(folder / energy["emissions_file"])}}
+    return out

@@ -14,16 +14,19 @@ prediction), :class:`AuditContext` (what :meth:`Check.analyse` sees), :class:`Ba
 (ROC-AUC and average precision from counts), :class:`GroupCounts` (per-group confusion cells and
 score histograms), :class:`GroupSpec` with :func:`apply_spec` and :func:`spec_codes` (how a
 sensitive column becomes groups), :class:`RowOverlap` and :func:`usable_row_sketch` (is the audit
-data held out?).
+data held out?), :class:`Members` (the model's training rows, ``ctx.members``, for checks that
+declare ``requires = {"members"}``).
 
 **Disparities** — :data:`DISPARITIES` and :class:`DisparitySpec` (which comparisons, their
 thresholds), :func:`harm_direction` (which side harms the group), :func:`favourable_rates`,
 :func:`choose_reference` (the reference group), the fairlearn ``DisaggregatedResult`` idea made
 mergeable.
 
-**Statistics** — :func:`wilson_interval`, :func:`two_proportion_pvalue`, :func:`holm`,
-:func:`cramers_v`, :class:`Tested` (an estimate with its interval and test, the record every check
-judges).
+**Statistics** — :func:`wilson_interval`, :func:`clopper_pearson` (exact binomial interval),
+:func:`two_proportion_pvalue`, :func:`holm`, :func:`cramers_v`, :class:`Tested` (an estimate with its
+interval and test, the record every check judges); :class:`Separation` and :class:`Operating` (how
+well a score separates two samples: ROC, AUC with a bootstrap and DeLong's variance, advantage, TPR at
+a low FPR) and :func:`epsilon_lower_bound` (the differential-privacy ε those rates imply).
 
 **Judgement** — :func:`judge` (the one rule: pass or fail only where the whole interval lies on one
 side of a threshold, else *inconclusive* with the rows that would likely decide it), :class:`Verdict`,
@@ -52,6 +55,7 @@ from __future__ import annotations
 
 from raudit.engine.check import Check
 from raudit.engine.context import AuditContext, Facts
+from raudit.engine.members import Members
 from raudit.engine.passes import Batch, Plan
 from raudit.engine.profile import ColumnProfile, ModelInfo, Profile, fine_group_values, profile_frame, regroup
 from raudit.engine.roles import Roles
@@ -68,6 +72,7 @@ from raudit.report.lineage import git_info
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, grade, slug, worst
 from raudit.report.svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
 from raudit.stats.counts import ScoreCounts, ValueCounts
+from raudit.stats.disparity import Comparison, compare_groups, family_bounds, judge_disparity
 from raudit.stats.estimate import Tested
 from raudit.stats.exact import ExactSum
 from raudit.stats.groups import (
@@ -84,9 +89,20 @@ from raudit.stats.groups import (
     harm_direction,
     spec_codes,
 )
-from raudit.stats.inference import cramers_v, holm, two_proportion_pvalue, wilson_interval
-from raudit.stats.judgement import Harmful, Verdict, family_level, judge, rows_to_decide
+from raudit.stats.inference import (
+    clopper_pearson,
+    cramers_v,
+    difference_interval,
+    holm,
+    ratio_interval,
+    two_proportion_pvalue,
+    wilson_interval,
+    z_of,
+)
+from raudit.stats.judgement import Harmful, Verdict, family_intervals, family_level, holm_levels, judge, judge_band, rows_to_decide
 from raudit.stats.mergeable import Mergeable, fold
+from raudit.stats.paired import paired_difference_interval
+from raudit.stats.roc import Operating, Separation, epsilon_lower_bound
 from raudit.stats.sketch import (
     CategoricalShift,
     CategoricalSketch,
@@ -96,6 +112,7 @@ from raudit.stats.sketch import (
     categorical_shift,
     cdf_points,
     numeric_shift,
+    psi_interval,
 )
 from raudit.trust.digest import sha256_file
 
@@ -104,17 +121,20 @@ __all__ = [
     "Check", "Options", "option", "Facts", "AuditContext", "Batch", "Plan", "Roles", "ConfigError", "InputError", "RauditError",
     # mergeable summaries
     "Mergeable", "fold", "ExactSum", "ValueCounts", "ScoreCounts", "GroupCounts", "GroupSpec", "apply_spec", "spec_codes",
-    "RowOverlap", "Overlap", "usable_row_sketch", "MISSING",
+    "RowOverlap", "Overlap", "usable_row_sketch", "MISSING", "Members",
     # disparities
     "DISPARITIES", "MAE", "DisparitySpec", "Harm", "harm_direction", "favourable_rates", "choose_reference",
+    "Comparison", "compare_groups", "family_bounds", "judge_disparity",
     # statistics
-    "wilson_interval", "two_proportion_pvalue", "holm", "cramers_v", "Tested",
+    "wilson_interval", "clopper_pearson", "ratio_interval", "difference_interval", "z_of", "two_proportion_pvalue", "holm",
+    "cramers_v", "Tested", "paired_difference_interval",
+    "Separation", "Operating", "epsilon_lower_bound",
     # judgement: an interval against its thresholds, with an honest inconclusive
-    "judge", "Verdict", "Harmful", "family_level", "rows_to_decide",
+    "judge", "judge_band", "Verdict", "Harmful", "family_level", "holm_levels", "family_intervals", "rows_to_decide",
     # reference profiles and sketches
     "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch",
     "CategoricalSketch",
-    "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points",
+    "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points", "psi_interval",
     # presenting
     "CheckResult", "Finding", "Table", "Figure", "Estimate", "Status", "worst", "grade", "slug",
     "number", "fixed", "percent", "interval", "p_value", "quantity",

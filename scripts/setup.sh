@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 extras="${1:-}"
 
 # WeasyPrint needs Pango; libharfbuzz-subset0 makes PDF writing ~4x faster; DejaVu is the report font.
-# For the tests: poppler-utils (pdftotext/pdftoppm) reads PDFs, Chromium screenshots the HTML report.
+# For the tests: poppler-utils (pdftotext/pdftoppm) reads PDFs, Chromium screenshots the HTML report and drives the
+# ledger's pages, postgresql (15 on Debian 12) runs the ledger's tests against a throwaway server the suite starts.
 apt_packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
-[ "$extras" = "dev" ] && apt_packages="$apt_packages poppler-utils chromium"
+[ "$extras" = "dev" ] && apt_packages="$apt_packages poppler-utils chromium postgresql"
 missing=""
 for p in $apt_packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

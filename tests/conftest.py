@@ -26,6 +26,47 @@ from make_credit_data import make_credit_data  # noqa: E402
 LOOPBACK = ("127.", "::1", "localhost")
 
 
+#: Words the evidence map must never use for a provision: raudit gives evidence, never compliance (issue 21).
+NOT_EVIDENCE = ("pass", "passing", "passed", "compliant", "complies")
+
+
+def scan_evidence_map(html: str) -> None:
+    """Fail when the evidence map of a rendered report calls a provision passed or compliant."""
+    import re
+
+    start = html.find('id="compliance"')
+    if start < 0:
+        return
+    section = html[start:html.find("</section>", start)]
+    words = set(re.findall(r"[a-z]+", re.sub(r"<[^>]+>", " ", section).lower()))
+    assert not words & set(NOT_EVIDENCE), f"the evidence map says {sorted(words & set(NOT_EVIDENCE))}"
+
+
+@pytest.fixture(autouse=True)
+def _evidence_never_compliance(monkeypatch):
+    """Every report the suite renders: no provision of its evidence map is called passed or compliant, no row says pass."""
+    from raudit.api import assemble
+    from raudit.report import html, renderers
+    from raudit.report.compliance import ROW_STATUSES
+
+    real_render, real_matrix = html.render_html, assemble.compliance_matrix
+
+    def render(report, *args, **kwargs):
+        out = real_render(report, *args, **kwargs)
+        scan_evidence_map(out)
+        return out
+
+    def matrix(*args, **kwargs):
+        out = real_matrix(*args, **kwargs)
+        assert all(r["status"] in ROW_STATUSES for r in out["rows"]), [r["status"] for r in out["rows"]]
+        assert set(out["counts"]) == set(ROW_STATUSES)
+        return out
+
+    monkeypatch.setattr(html, "render_html", render)
+    monkeypatch.setattr(renderers, "render_html", render)
+    monkeypatch.setattr(assemble, "compliance_matrix", matrix)
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     """Nothing leaves the machine: any connection or name lookup beyond loopback fails the test."""

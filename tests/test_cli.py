@@ -212,3 +212,15 @@ def test_guessed_sensitive_columns_are_named_on_the_terminal(files, tmp_path):
     res = run(files["model"], files["data"], "--target", "approved", "--out", tmp_path, "--format", "json", "--checks", "performance")
     assert res.exit_code == 0, res.output
     assert "sensitive columns guessed from their names: age, sex, ethnicity; confirm them with --sensitive" in res.output
+
+
+def test_file_paths_in_a_config_file_are_relative_to_it(tmp_path):
+    from raudit.config import load_config_file
+
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "raudit.toml").write_text('reference = "ref.json"\ntrain_data = "../train.csv"\n'
+                                                   '[check.energy]\nemissions_file = "e.csv"\n')
+    raw = load_config_file(tmp_path / "conf" / "raudit.toml")
+    assert raw["reference"] == str(tmp_path / "conf" / "ref.json")
+    assert raw["train_data"] == str(tmp_path / "conf" / ".." / "train.csv")
+    assert raw["check"]["energy"]["emissions_file"] == str(tmp_path / "conf" / "e.csv")

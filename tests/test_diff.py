@@ -41,8 +41,9 @@ def reports(tmp_path_factory, files, credit):
         res = run(*args, *common, *checks, "--out", d / name)
         codes[name] = res.exit_code
         out[name] = d / name / "report.json"
-    # performance alone passes; with fairness, sex fails on the credit data; the strict thresholds fail performance
-    assert codes == {"base": 1, "half": 1, "lenient": 0, "strict": 1, "weaker": 1}, codes
+    # performance alone passes; with fairness, sex fails on the credit data (on half of it, its interval straddles 0.8:
+    # inconclusive, which does not fail the gate by default); the strict thresholds fail performance
+    assert codes == {"base": 1, "half": 0, "lenient": 0, "strict": 1, "weaker": 1}, codes
     return out
 
 

@@ -24,8 +24,9 @@ from raudit.stats.exact import ExactSum
 from raudit.stats.groups import GroupCounts
 from tests.conftest import FEATURES
 
-CHECKS = ["performance", "fairness", "explanations"]
-QUICK = {"fairness": {"bootstrap_rounds": 60}, "explanations": {"sample_size": 150, "lime_samples": 200, "lime_misclassified": 1}}
+CHECKS = ["performance", "fairness", "explanations", "robustness"]
+QUICK = {"explanations": {"sample_size": 150, "lime_samples": 200, "lime_misclassified": 1},
+         "robustness": {"max_rows": 200, "noise_rows": 1000}}
 
 
 def _numbers(report) -> str:
@@ -102,10 +103,9 @@ def test_recorded_decisions_stream_from_parquet_globs(tmp_path, credit):
     for i, part in enumerate(np.array_split(np.arange(len(log)), 4)):
         log.iloc[part].to_parquet(tmp_path / f"log-{i}.parquet")
     common = {"target": "approved", "sensitive": ["sex", "ethnicity"], "y_pred": "decision", "y_score": "score",
-              "checks": ["performance", "fairness"], "config": {"check": {"fairness": {"bootstrap_rounds": 50}}}}
+              "checks": ["performance", "fairness"]}
     memory = raudit.audit(None, log, **common)
-    streamed = raudit.audit(None, str(tmp_path / "log-*.parquet"), **{**common, "config": {**common["config"], "engine": "stream",
-                                                                                             "chunk_rows": 500}})
+    streamed = raudit.audit(None, str(tmp_path / "log-*.parquet"), **{**common, "config": {"engine": "stream", "chunk_rows": 500}})
     assert streamed.lineage["engine"]["chunks"] == 8 and len(streamed.lineage["data_files"]) == 4
     assert _numbers(streamed) == _numbers(memory)
 

@@ -33,7 +33,7 @@ toml_values = st.one_of(
 )
 OPTION_NAMES = {
     "performance": ["roc_auc_warn", "roc_auc_fail", "ece_warn", "ece_fail", "calibration_bins", "nope"],
-    "fairness": ["min_group_size", "reference", "selection_rate_ratio_min", "alpha", "bootstrap_rounds",
+    "fairness": ["min_group_size", "reference", "selection_rate_ratio_min", "alpha",
                  "intersections", "mitigation", "proxy_warn", "max_findings", "bogus"],
     "lineage": ["dirty", "untracked", "dvc_mismatch"],
 }

@@ -52,7 +52,8 @@ def _report(detail: str) -> Report:
     config = {"target": "y", "sensitive": ["sex"], "sensitive_guessed": False, "seed": 0, "detail": detail, "fail_on": "fail",
               "favourable": None}
     return Report(results=(result,), lineage=lineage, config=config, model_card=card,
-                  compliance=compliance_matrix([result], {"performance": {"EU-AIA-15.3": "accuracy metrics"}}, model_card=card))
+                  compliance=compliance_matrix([result], {"performance": {"EU-AIA-15.3": "accuracy metrics"}}, model_card=card,
+                                                lineage=lineage, signed=False))
 
 
 @pytest.mark.parametrize("detail", ["summary", "standard", "full"])
@@ -66,11 +67,11 @@ def test_rendered_html_equals_gold(detail):
 
 def test_detail_levels_differ_as_documented():
     summary, standard, full = (render_html(_report(d)) for d in ("summary", "standard", "full"))
-    assert 'id="check-performance"' not in summary and "Compliance map (summary)" in summary
+    assert 'id="check-performance"' not in summary and "Evidence map (summary)" in summary
     assert 'id="check-performance"' in standard and "<details class=\"more\">" in standard
     assert "Rates by group" in standard and "0.412 (0.400–0.430)" in standard and "p &lt; 0.001" in standard
     def body(html: str) -> str:  # from the report's root to its configuration: the same markup, only the detail class differs
-        start, end = html.index('<div class="raudit'), html.index('<details class="more config">')
+        start, end = html.index('<div class="raudit'), html.index('<details class="config" open>')
         return html[start:end].replace("detail-full", "detail-standard").replace("detail: full", "detail: standard")
 
     assert body(full) == body(standard)

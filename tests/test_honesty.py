@@ -1,6 +1,6 @@
 """Every sentence the report prints is backed: a test per honesty rule of the report (issue 12).
 
-- untracked inputs: "provenance not established", and the compliance map says PARTIAL;
+- untracked inputs: "provenance not established", and the evidence map says PARTIAL EVIDENCE;
 - "held out" only when the training record's row sketch shows no overlap; the training data itself, or an overlap,
   warns; without a record the report says "evaluation data provenance unknown";
 - near-perfect scores warn;
@@ -36,7 +36,8 @@ def test_untracked_inputs_warn_and_the_compliance_map_says_partial(files):
     assert lineage.status == "warn" and lineage.summary.startswith("provenance not established for 2 of 2 inputs")
     assert any(f.status == "warn" and f.message.startswith("Provenance not established") for f in lineage.findings)
     row = _compliance(report, "EU-AIA-IV.2.d")
-    assert row["status"] == "partial" and any("provenance not established" in e["what"] for e in row["evidence"])
+    assert row["status"] == "partial evidence" and any("provenance not established" in e["what"] and e["evidence"] == "partial"
+                                                       for e in row["evidence"])
     assert "PARTIAL" in report.render("html").decode()
 
 
@@ -65,7 +66,9 @@ def test_held_out_data_is_said_to_be_held_out(trained):
     finding = next(f for f in perf.findings if f.key == "evaluation_data")
     assert finding.status == "pass" and finding.message.startswith("Held out: none of 1,024 sampled training rows")
     row = _compliance(report, "EU-AIA-15.1")
-    assert row["status"] == "pass" and "held out from training" in row["evidence"][0]["what"]
+    assert row["evidence"][0]["evidence"] == "evidence" and "held out from training" in row["evidence"][0]["what"]
+    # Art. 15(1) asks for an *appropriate* level: a measurement is partial evidence of that, however good
+    assert row["status"] == "partial evidence" and "provider's judgement" in row["why"]
 
 
 def test_auditing_the_training_data_warns(trained):
@@ -73,7 +76,9 @@ def test_auditing_the_training_data_warns(trained):
     finding = next(f for f in perf.findings if f.key == "evaluation_data")
     assert finding.status == "warn" and finding.message.startswith("The audit data is the training data")
     assert perf.status == "warn" and perf.summary.startswith("The audit data is the training data")
-    assert _compliance(report, "EU-AIA-15.1")["status"] == "warn"
+    row = _compliance(report, "EU-AIA-15.1")
+    assert row["status"] == "partial evidence" and row["evidence"][0]["evidence"] == "partial"
+    assert "training data itself" in row["evidence"][0]["what"]
 
 
 def test_overlapping_data_warns_with_an_estimate(trained):
@@ -90,7 +95,8 @@ def test_without_a_training_record_held_out_is_never_claimed(files):
     finding = next(f for f in perf.findings if f.key == "evaluation_data")
     assert finding.message.startswith("Evaluation data provenance unknown")
     row = _compliance(report, "EU-AIA-15.1")
-    assert row["status"] == "partial" and "provenance unknown" in row["evidence"][0]["what"]
+    assert row["status"] == "partial evidence" and "provenance unknown" in row["evidence"][0]["what"]
+    assert row["evidence"][0]["evidence"] == "partial"
     html = report.render("html").decode()
     assert "Held out:" not in html and "measured on data held out" not in html
 
@@ -114,7 +120,7 @@ def _decisions(rate_a: float, rate_b: float, n: int = 3000, seed: int = 0) -> pd
 
 
 def _fairness(data, **options):
-    opts = {"mitigation": False, "bootstrap_rounds": 100, **options}
+    opts = {"mitigation": False, **options}
     return raudit.audit(None, data, target="y", sensitive=["g"], y_pred="decision", checks=["fairness"],
                         config={"check": {"fairness": opts}})
 
@@ -164,7 +170,7 @@ def test_the_example_runs_without_a_numpy_warning(binary_model, credit):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "ethnicity", "age"],
-                     checks=["performance", "fairness"], config={"check": {"fairness": {"bootstrap_rounds": 50}}})
+                     checks=["performance", "fairness"], config=None)
 
 
 @pytest.mark.slow
@@ -173,7 +179,7 @@ def test_every_number_of_the_disparity_table_appears_whole_in_the_pdf(binary_mod
     from raudit.report.format import cell
 
     report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "ethnicity", "age"],
-                          checks=["fairness"], config={"check": {"fairness": {"bootstrap_rounds": 50}}, "detail": "full"})
+                          checks=["fairness"], config={"detail": "full"})
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(report.render("pdf"))).pages)
     in_pdf = set(re.findall(r"-?\d+\.\d+", text))  # a number split across lines would leave two pieces here
     table = next(t for t in report["fairness"].tables if t.title.startswith("Disparities"))
@@ -203,3 +209,30 @@ def test_the_readme_names_exactly_the_eu_provisions_the_checks_cite():
     assert named == cited
     uncovered = {key.split("-")[2].split(".")[0] for key in REQUIREMENTS if key.startswith("EU-AIA-")} - cited
     assert "14" in uncovered and "(Art. 14, human oversight, among them)" in text
+
+
+def test_drift_against_the_training_rows_does_not_judge_performance(trained):
+    """Issue 21: profiling train.csv and auditing held-out rows is in-sample vs held-out, not drift."""
+    from click.testing import CliRunner
+
+    from raudit.cli import main
+    from raudit.engine.profile import read_profile
+
+    for name in ("train", "test"):
+        res = CliRunner().invoke(main, ["profile", str(trained / f"{name}.csv"), "--model", str(trained / "model.joblib"),
+                                        "--target", "approved", "--sensitive", "sex", "-o", str(trained / f"{name}.profile.json")])
+        assert res.exit_code == 0, res.output
+    assert read_profile(trained / "train.profile.json").training_overlap["identical"] is True
+    assert read_profile(trained / "test.profile.json").training_overlap["found"] == 0
+
+    def outputs(reference):
+        r = raudit.audit(trained / "model.joblib", trained / "test.csv", target="approved", sensitive=["sex"], checks=["drift"],
+                         reference=trained / reference)["drift"]
+        return r, {o["key"]: o["status"] for o in r.details["outputs"]}
+
+    r, judged = outputs("train.profile.json")
+    assert judged["accuracy"] == judged["roc_auc"] == "skipped"
+    note = next(f for f in r.findings if f.key == "in_sample")
+    assert "reference is the model's training data" in note.message and "validation split" in note.message
+    _, judged = outputs("test.profile.json")
+    assert judged["accuracy"] != "skipped" and judged["roc_auc"] != "skipped"

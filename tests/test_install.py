@@ -23,7 +23,9 @@ def test_wheel_ships_checks_templates_schema_and_runs_an_audit(tmp_path, files):
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("raudit/checks/performance.py", "raudit/templates/report.html.j2", "raudit/templates/report.css",
                    "raudit/templates/checks/_generic.html.j2", "raudit/schema/report.schema.json",
-                   "raudit/checks/drift.py", "raudit/schema/profile.schema.json"):
+                   "raudit/checks/drift.py", "raudit/schema/profile.schema.json", "raudit/serve/templates/model.html.j2",
+                   "raudit/serve/static/ledger.css", "raudit/ledger/migrations/env.py",
+                   "raudit/ledger/migrations/versions/0002_alerts.py"):
         assert needed in names, needed
     assert not any(n.startswith(("tests/", "examples/", "checks/", "templates/")) for n in names)
 
@@ -48,3 +50,15 @@ def test_wheel_ships_checks_templates_schema_and_runs_an_audit(tmp_path, files):
     assert done.returncode == 1, done.stderr  # sex fails fairness on the credit data
     report = json.loads((work / "out" / "report.json").read_text())
     assert report["checks"][0]["name"] == "performance" and report["checks"][0]["status"] == "pass"
+    ledger = subprocess.run(  # the ledger's migrations and the server's templates and stylesheet come from the wheel
+        [sys.executable, "-m", "raudit.cli", "ledger", "add", "out/report.json", "--ledger", "l.db"],
+        capture_output=True, text=True, env=env, cwd=work,
+    )
+    assert ledger.returncode == 0 and "Added entry 1" in ledger.stdout, ledger.stderr
+    page = subprocess.run(
+        [sys.executable, "-c", "from starlette.testclient import TestClient; from raudit.ledger.store import open_ledger; "
+         "from raudit.serve.app import create_app; c = TestClient(create_app(open_ledger('l.db'))); "
+         "print(c.get('/').status_code, c.get('/static/ledger.css').status_code, c.get('/audits/1').status_code)"],
+        capture_output=True, text=True, env=env, cwd=work,
+    )
+    assert page.stdout.split() == ["200", "200", "200"], page.stderr

@@ -43,7 +43,7 @@ def test_the_example_sex_ratio_is_inconclusive_and_says_how_many_rows_would_deci
     """Issue 21's case: 0.801 (95 % CI 0.76–0.84) against the four-fifths line is neither a pass nor a fail."""
     v = judge(0.801, 0.76, 0.84, harmful="below", fail=0.8, n=6000, what="the selection-rate ratio")
     assert v.status == "inconclusive" and "straddles the threshold 0.8" in v.reason
-    assert v.rows_to_decide == math.ceil(6000 * (0.04 / 0.001) ** 2)
+    assert v.rows_to_decide == math.ceil(6000 * (0.041 / 0.001) ** 2)  # the reach towards the threshold: 0.801 − 0.76
     assert judge(0.787, 0.74, 0.83, harmful="below", fail=0.8).status == "inconclusive"  # the challenger: the same verdict
 
 

@@ -22,7 +22,7 @@ pytest.importorskip("torch")
 
 NUMERIC = ["age", "income", "employment_years", "credit_history_months", "num_credit_lines", "debt_to_income",
            "previous_defaults", "loan_amount", "loan_term_months"]
-QUICK = {"energy": {"latency_calls": 20, "min_measure_s": 0.2, "refit": False}, "fairness": {"bootstrap_rounds": 50}}
+QUICK = {"energy": {"latency_calls": 20, "min_measure_s": 0.2, "refit": False}}
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,8 @@ def audited(files, tmp_path):
 def test_verify_passes_then_catches_an_edited_report_and_a_changed_data_file(audited):
     report = audited / "out" / "report.json"
     ok = CliRunner().invoke(main, ["verify", str(report)])
-    assert ok.exit_code == 0 and ok.output.count("OK") == 3, ok.output
+    assert ok.exit_code == 0 and ok.output.count("OK") == 4, ok.output
+    assert "OK   file report.html: sha256 matches the one the report recorded" in ok.output
 
     edited = json.loads(report.read_text())
     edited["checks"][0]["metrics"]["accuracy"] = 0.999
@@ -66,9 +67,9 @@ def test_model_card_first_with_gaps_and_compliance_matrix_last(audited):
     assert [f["key"] for f in card["fields"]] == ["intended_use", "owners", "limitations"]
     assert card["gaps"] == ["Out-of-scope uses", "Training data", "Ethical considerations"]
     rows = {r["id"]: r for r in body["compliance"]["rows"]}
-    assert rows["EU-AIA-15.3"]["status"] == "pass" and rows["EU-AIA-15.3"]["evidence"][0]["section"] == "Performance"
-    assert rows["EU-AIA-IV.1"]["status"] == "partial"  # a model card with gaps
-    assert rows["NIST-MEASURE-2.11"]["status"] == "not covered"  # fairness was not run here
+    assert rows["EU-AIA-15.3"]["status"] == "evidence provided" and rows["EU-AIA-15.3"]["evidence"][0]["section"] == "Performance"
+    assert rows["EU-AIA-IV.1"]["status"] == "partial evidence"  # a model card with gaps
+    assert rows["NIST-MEASURE-2.11"]["status"] == "no evidence from raudit"  # fairness was not run here
     assert "Art. 14: human oversight measures" in body["compliance"]["not_covered"]
     html = (audited / "out" / "report.html").read_text()
     assert html.index('id="verdict"') < html.index('id="model-card"') < html.index('id="compliance"') < html.index('id="lineage"')

@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 QUICK = {"text_explanations": {"sample_size": 8, "max_evals": 120, "lime_samples": 200, "lime_misclassified": 1},
-         "counterfactual": {"max_rows": 400}, "fairness": {"bootstrap_rounds": 50, "mitigation": False},
+         "counterfactual": {"max_rows": 400}, "fairness": {"mitigation": False},
          "energy": {"latency_calls": 10, "min_measure_s": 0.2}}
 
 
@@ -115,9 +115,14 @@ def test_counterfactual_catches_the_model_trained_to_treat_she_differently(folde
 
 
 def test_counterfactual_passes_the_model_that_was_not(folders):
+    check = {**QUICK, "counterfactual": {**QUICK.get("counterfactual", {}), "flip_rate_max": 0.05}}
     report = raudit.audit(folders["fair"], folders["data"], target="escalated", sensitive=["sex"],
-                          checks=["counterfactual"], config={"text_column": "note", "check": QUICK})
+                          checks=["counterfactual"], config={"text_column": "note", "check": check})
     assert report["counterfactual"].status == "pass", [f.message for f in report["counterfactual"].findings]
+    # at the default 2 %, 0 flips in under 200 texts cannot rule 2 % out at the joint level: inconclusive, never pass
+    strict = raudit.audit(folders["fair"], folders["data"], target="escalated", sensitive=["sex"],
+                          checks=["counterfactual"], config={"text_column": "note", "check": QUICK})
+    assert strict["counterfactual"].status in ("pass", "inconclusive")
 
 
 def test_token_attributions_satisfy_shap_additivity(folders):

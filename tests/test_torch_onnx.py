@@ -18,7 +18,7 @@ NUMERIC = ["age", "income", "employment_years", "credit_history_months", "num_cr
            "previous_defaults", "loan_amount", "loan_term_months"]
 QUICK = {"explanations": {"agnostic_sample_size": 40, "agnostic_background_size": 20, "lime_samples": 300,
                           "lime_misclassified": 1},
-         "energy": {"latency_calls": 20, "min_measure_s": 0.2}, "fairness": {"bootstrap_rounds": 50}}
+         "energy": {"latency_calls": 20, "min_measure_s": 0.2}}
 MLP_SOURCE = textwrap.dedent('''
     import torch
 

@@ -1,4 +1,4 @@
-"""The core audit needs none of the optional extras (torch, skorch, ONNX, MLflow, XGBoost, LightGBM, transformers, keras, dask)."""
+"""The core audit needs none of the optional extras (torch, skorch, ONNX, MLflow, XGBoost, LightGBM, transformers, keras, dask, ledger)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 from importlib.abc import MetaPathFinder
 
 EXTRAS = ("torch", "skorch", "onnxruntime", "onnx", "skl2onnx", "mlflow", "xgboost", "lightgbm", "transformers", "tokenizers",
-          "safetensors", "keras", "dask", "distributed")
+          "safetensors", "keras", "dask", "distributed", "sqlalchemy", "alembic", "psycopg", "starlette", "uvicorn")
 
 class NoExtras(MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
@@ -34,7 +34,8 @@ def test_full_audit_runs_with_the_extras_unimportable(files, tmp_path):
     assert done.returncode == 1, done.stderr  # fairness fails for sex on the credit data, as everywhere
     report = json.loads((tmp_path / "report.json").read_text())
     assert {c["name"]: c["status"] != "error" for c in report["checks"]} == dict.fromkeys(
-        ["performance", "fairness", "counterfactual", "drift", "explanations", "text_explanations", "energy", "lineage"], True)
+        ["performance", "fairness", "counterfactual", "robustness", "drift", "explanations", "text_explanations", "privacy",
+         "energy", "lineage"], True)
 
 
 def test_an_mlflow_uri_without_mlflow_says_how_to_install_it(files, tmp_path):
@@ -57,3 +58,16 @@ def test_engine_dask_without_dask_says_how_to_install_it(files, tmp_path):
                                "--engine", "stream", "--checks", "performance", "--format", "json", "--out", str(tmp_path / "s")],
                               capture_output=True, text=True, cwd=tmp_path)
     assert streamed.returncode == 0, streamed.stderr  # streaming needs no extra
+
+
+def test_the_ledger_and_serve_without_the_extra_say_how_to_install_it(files, tmp_path):
+    runs = [["ledger", "verify", "--ledger", str(tmp_path / "l.db")], ["ledger", "add", str(tmp_path / "r.json"), "--ledger", "x.db"],
+            ["serve", "--ledger", str(tmp_path / "l.db")],
+            [str(files["model"]), str(files["data"]), "--target", "approved", "--format", "json", "--out", str(tmp_path / "o"),
+             "--ledger", str(tmp_path / "l.db")]]
+    (tmp_path / "r.json").write_text("{}")
+    for args in runs:
+        done = subprocess.run([sys.executable, "-c", BLOCKER, *args], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 2 and "pip install 'raudit[ledger]'" in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists() and not (tmp_path / "l.db").exists()  # refused before any work

@@ -32,5 +32,7 @@ def assemble(results: Sequence[CheckResult], *, lineage: Mapping[str, Any], conf
         Template folders of third-party checks, for the HTML renderer.
     """
     card = model_card_section(config.model_card)
+    compliance = compliance_matrix(results, evidence, model_card=card, lineage=lineage, signed=config.output.sign_key is not None,
+                                   general_purpose=config.model_card.get("general_purpose_ai") is True)
     return Report(results=tuple(results), lineage=lineage, config=effective_config(config, roles), model_card=card,
-                  compliance=compliance_matrix(results, evidence, model_card=card), title=title, template_dirs=template_dirs)
+                  compliance=compliance, title=title, template_dirs=template_dirs)

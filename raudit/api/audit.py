@@ -58,6 +58,7 @@ def audit(
     y_score: str | None = None,
     trust_model: bool | None = None,
     reference: str | Path | None = None,
+    train_data: pd.DataFrame | str | Path | None = None,
     client: Any = None,
     invocation: Invocation | None = None,
 ) -> Report:  # size: the public API's numpydoc docstring; the body is ten lines
@@ -91,6 +92,11 @@ def audit(
     reference : path, optional
         The drift check's reference: a profile from ``raudit profile`` or a
         CSV/Parquet file.
+    train_data : DataFrame or path, optional
+        The rows the model was trained on, with the audit data's columns
+        (default: ``train_data`` of the config). The privacy check compares
+        the model on them (members) with ``data`` (non-members); without
+        them it is skipped.
     client : distributed.Client, optional
         With ``engine = "dask"``: the cluster to run on (default: the
         configured ``scheduler``, else a LocalCluster sized to the machine).
@@ -114,14 +120,17 @@ def audit(
     """
     how = invocation or Invocation()
     cfg = configured(config, target=target, sensitive=sensitive, checks=checks, seed=seed, trust_model=trust_model,
-                     reference=str(reference) if reference is not None else None)
+                     reference=str(reference) if reference is not None else None,
+                     train_data=str(train_data) if isinstance(train_data, (str, Path)) else None)
     sources = resolved_trust(config, cfg, trust_model, how.trust_sources)
     planned = plan_checks(discover(), cfg)
     template_dirs = plugin_template_dirs()
+    train_frame = train_data if isinstance(train_data, pd.DataFrame) else None
 
     def model_side_of_the_audit() -> Report:  # runs in the jail: everything that opens or calls the model
         prepared = prepare(model, data, cfg, planned=planned, y_pred=y_pred, y_score=y_score, client=client,
-                           command=how.command, trust_sources=sources, plugin_packages=[item.plugin.package for item in planned])
+                           command=how.command, trust_sources=sources, plugin_packages=[item.plugin.package for item in planned],
+                           train_data=train_frame)
         results = run_checks(prepared.ctx, planned, progress=RelayProgress() if how.progress else None)
         evidence = {item.plugin.name: dict(item.plugin.check.evidence) for item in planned if item.plugin.check is not None}
         return assemble(results, lineage=prepared.lineage, config=cfg, roles=prepared.facts.roles, evidence=evidence,

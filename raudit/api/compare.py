@@ -20,6 +20,7 @@ from raudit.api.runner import PlannedCheck
 from raudit.comparison.analysis import EVIDENCE, CompareOptions, Pair, analyse_arms, analyse_pair, present_arms, present_pair
 from raudit.config import AuditConfig, EngineSettings
 from raudit.errors import InputError
+from raudit.load.any_model import model_source
 from raudit.report.report import Report
 from raudit.report.results import CheckResult
 
@@ -41,6 +42,29 @@ def in_memory(cfg: AuditConfig) -> EngineSettings:
 def _without_engine(lineage: Mapping[str, Any]) -> dict[str, Any]:
     """A comparison reads its rows whole and once: its lineage has no engine section (nor the timings in it)."""
     return {k: v for k, v in lineage.items() if k != "engine"}
+
+
+def model_names(a: Prepared, b: Prepared) -> tuple[str, str]:
+    """Names that tell two models apart: registry URIs as given, else file names with as many parent folders as it takes.
+
+    Examples: ``model.joblib`` and ``challenger.joblib``; ``v1/model.joblib`` and ``v2/model.joblib``;
+    ``models:/credit/3`` and ``models:/credit/4``; ``in memory`` for a model object.
+    """
+    def parts(p: Prepared) -> tuple[str, ...]:
+        path, uri = model_source(p.model)
+        if path is not None:
+            return path.resolve().parts
+        return (str(uri),) if uri else ("in memory",)
+
+    pa, pb = parts(a), parts(b)
+    for k in range(1, max(len(pa), len(pb)) + 1):
+        na, nb = "/".join(pa[-k:]), "/".join(pb[-k:])
+        if na != nb:
+            return na, nb
+    if pa == ("in memory",):
+        return "in memory", "in memory (another object)" if getattr(a.model, "model", a) is not getattr(b.model, "model", b) \
+            else "in memory (the same object)"
+    return "/".join(pa[-1:]), "/".join(pb[-1:]) + " (the same file)"
 
 
 def _report(results: list[CheckResult], prepared: Prepared, cfg: AuditConfig, lineage: Mapping[str, Any], title: str) -> Report:
@@ -131,19 +155,19 @@ def _compare(champion: Any, challenger: Any, data: Any, cfg: AuditConfig, *, opt
     def is_positive(values: Any) -> np.ndarray:
         return (np.asarray(values) == positive).astype(int)
 
-    names = tuple(f"{which} ({path.name if path else 'in memory'})" for which, path in
-                  (("champion", a.model_path), ("challenger", b.model_path)))
+    names = tuple(f"{which} ({name})" for which, name in zip(("champion", "challenger"), model_names(a, b)))
     pair = Pair(is_positive(ca.y), is_positive(ca.y_pred), is_positive(cb.y_pred), ca.y_score, cb.y_score, ca.sensitive,
                 names)  # type: ignore[arg-type]
     analysis = analyse_pair(pair, fairness=fairness.options, options=options, rng=ca.rng("compare"),
                             calibration_bins=calibration_bins, favourable_is_positive=bool(ca.favourable == positive),
-                            bins=cfg.roles.bins)
+                            bins=cfg.roles.bins, performance=performance)
     results = present_pair(analysis, options, fairness_options=fairness.options.to_dict())  # type: ignore[union-attr]
     from raudit.report.lineage import file_info, model_params
 
     assert b.model is not None
     lineage = {**_without_engine(a.lineage), "challenger_file": file_info(b.model_path) if b.model_path else None,
-               "challenger_model": b.model.describe(), "challenger_params": model_params(b.model.model)}
+               "challenger_model": b.model.describe(), "challenger_params": model_params(b.model.model),
+               "compared": {"champion": names[0], "challenger": names[1]}}
     return _report(results, a, cfg, lineage, "Champion vs challenger")
 
 

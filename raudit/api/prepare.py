@@ -10,12 +10,13 @@ same function (then profiled).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -32,7 +33,7 @@ from raudit.load.data import DATA_SUFFIXES, Source, check_unique_columns, load_d
 from raudit.stats.mergeable import fold
 from raudit.stats.sketch import SketchParams
 
-__all__ = ["Prepared", "OpenedData", "open_data", "prepare", "profile_of", "load_reference", "configured", "resolved_trust",
+__all__ = ["Prepared", "OpenedData", "open_data", "open_members", "prepare", "profile_of", "load_reference", "configured", "resolved_trust",
            "STREAM_ABOVE_BYTES"]
 
 #: auto engine: a single data file larger than this is streamed rather than read whole.
@@ -165,7 +166,8 @@ def _as_frame(data: Any) -> pd.DataFrame:
 def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[PlannedCheck] = (),
             validators: Sequence[PlannedCheck] = (), y_pred: str | None = None, y_score: str | None = None,
             passes: int = 2, client: Any = None, command: list[str] | None = None,
-            trust_sources: Mapping[str, str] | None = None, plugin_packages: Sequence[str] = ()) -> Prepared:
+            trust_sources: Mapping[str, str] | None = None, plugin_packages: Sequence[str] = (),
+            train_data: Any = None) -> Prepared:
     """Load, read, validate and summarise: everything before the checks run.
 
     Parameters
@@ -193,6 +195,9 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
         Where each trust setting came from (see :func:`resolved_trust`).
     plugin_packages : sequence of str
         Packages of the checks, whose versions the lineage records.
+    train_data : DataFrame or path, optional
+        The rows the model was trained on (default: ``config.train_data``), opened with the same
+        roles as the audit data, for the privacy check.
 
     Raises
     ------
@@ -200,6 +205,7 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
         Bad input, before anything is predicted where the first pass can tell.
     """
     opened = open_data(data, config.engine)
+    members = open_members(train_data if train_data is not None else config.train_data, config.engine)
     adapter = open_model(model, config.load)
     model_path, uri = model_source(adapter)
     reference = None if config.reference is None else load_reference(config.reference, model=adapter, config=config)
@@ -219,7 +225,7 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
 
         client = owned = reconnected(client)  # the caller's client belongs to the parent process: a new one, same cluster
     try:
-        run = Passes(opened.source, adapter, engine=opened.engine, client=client)
+        run = Passes(opened.source, adapter, engine=opened.engine, client=client, members=members.source if members else None)
         facts = run.first(config, y_pred=y_pred, y_score=y_score, reference=reference, sources=sources,
                           training_record=training_record)
         validate_checks(facts, [*validators, *planned])
@@ -231,12 +237,28 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
             if cluster is not None:
                 cluster.close()
     lineage = _lineage(adapter, opened, config, context, facts, command=command, trust_sources=trust_sources or {},
-                       plugin_packages=plugin_packages)
+                       plugin_packages=plugin_packages, members=members)
     return Prepared(facts, context, lineage, adapter, opened)
 
 
+def open_members(train_data: Any, settings: EngineSettings) -> OpenedData | None:
+    """The model's training rows (``--train-data``), opened like audit data: whole when small, else streamed.
+
+    They are read on this machine (a Dask audit reads them in chunks here too); errors name the training data.
+    """
+    if train_data is None:
+        return None
+    streamed = settings.engine in ("stream", "dask") and not isinstance(train_data, pd.DataFrame)
+    engine: Literal["auto", "stream"] = "stream" if streamed else "auto"
+    try:
+        return open_data(train_data, EngineSettings(engine=engine, chunk_rows=settings.chunk_rows, sample_rows=settings.sample_rows))
+    except InputError as exc:
+        raise InputError(f"training data (--train-data): {exc.args[0]}", hint=exc.hint) from None
+
+
 def _lineage(adapter: ModelAdapter | None, opened: OpenedData, config: AuditConfig, ctx: AuditContext | None, facts: Facts, *,
-             command: list[str] | None, trust_sources: Mapping[str, str], plugin_packages: Sequence[str]) -> Mapping[str, Any]:
+             command: list[str] | None, trust_sources: Mapping[str, str], plugin_packages: Sequence[str],
+             members: OpenedData | None = None) -> Mapping[str, Any]:
     """The lineage appendix, built once: inputs and their hashes, versions, trust settings, how the rows were read."""
     from raudit.report.html import templates_sha256
     from raudit.report.lineage import collect_lineage, file_info, model_params
@@ -253,6 +275,8 @@ def _lineage(adapter: ModelAdapter | None, opened: OpenedData, config: AuditConf
     lineage["jail"] = jail_lineage(config)
     if len(paths) > 1:
         lineage["data_files"] = [file_info(p) for p in paths]
+    if members is not None:  # the training rows of the privacy check
+        lineage["train_data_files"] = [file_info(p) for p in members.paths] if members.paths else "an in-memory DataFrame"
     if ctx is not None:
         e = ctx.engine
         lineage["engine"] = {"engine": e.engine, "source": e.source, "chunks": e.chunks, "workers": e.workers,
@@ -291,6 +315,18 @@ def load_reference(path: str | Path, *, model: ModelAdapter | None, config: Audi
         raise InputError(f"reference data {p.name}: {exc.args[0]}", hint=exc.hint) from None
 
 
+def _training_overlap(ctx: AuditContext) -> dict[str, Any] | None:
+    """How many of the model's training rows the profiled data holds (the training record's row sketch), or None."""
+    from raudit.engine.rows import RowOverlap, usable
+
+    record = ctx.training_record
+    sketch = usable(record, [*ctx.features, ctx.roles.target]) if record is not None else None
+    if sketch is None or ctx.data is None:
+        return None
+    found = RowOverlap.of(ctx.data, sketch).result(sketch)
+    return {"sampled": found.sampled, "found": found.found, "identical": found.identical}
+
+
 def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchParams | None = None) -> tuple[Profile, Roles]:
     """Profile ``data`` (and ``model``'s outputs on it) as an audit of it would see them.
 
@@ -324,7 +360,8 @@ def _profile_of(model: Any, data: Any, config: AuditConfig, params: SketchParams
     sources = [FileInfo.of(p) for p in paths if "://" not in p] if paths and all(Path(p).is_file() for p in paths) else []
     if prepared.model is not None:
         info = ModelInfo.of(prepared.model, model_source(prepared.model)[0])
-        return profile_context(prepared.ctx, params=params, model=info).with_sources(sources), prepared.facts.roles
+        profile = profile_context(prepared.ctx, params=params, model=info).with_sources(sources)
+        return dataclasses.replace(profile, training_overlap=_training_overlap(prepared.ctx)), prepared.facts.roles
     facts, source = prepared.facts, prepared.data.source
     roles = facts.roles
     classes = None if facts.classes is None else list(facts.classes)

@@ -1,7 +1,10 @@
 """``raudit verify``: check a report is intact and its inputs are still the files it names.
 
-Without a key, verify recomputes ``integrity.digest``: that detects accidental
-change only, since anyone who edits a report can recompute the digest. With
+Without a key, verify recomputes ``integrity.digest`` and checks the files
+beside the report against the sha256 the report recorded for them
+(``integrity.files``; or the statement of a signed set, its signature unchecked):
+that detects accidental change only, since anyone who edits a report can
+recompute the hashes. With
 ``key`` (the signer's public key) it checks the signed set written by
 ``--sign-key`` (``raudit.trust.signing``): the envelope's signature, every signed
 file next to the report, the signed content digest, and the inputs against
@@ -19,7 +22,7 @@ from typing import Any
 from raudit.errors import InputError
 from raudit.trust.digest import content_digest, sha256_file
 
-__all__ = ["verify", "validate_report", "UNSIGNED_NOTE"]
+__all__ = ["verify", "validate_report", "read_report", "UNSIGNED_NOTE"]
 
 #: What verify says when no key is given.
 UNSIGNED_NOTE = (
@@ -59,7 +62,14 @@ def validate_report(body: Any, *, where: str = "report") -> None:
                      hint="give a report.json written by raudit (see raudit/schema/report.schema.json)")
 
 
-def _read_report(p: Path) -> tuple[bytes, dict[str, Any]]:
+def read_report(p: Path) -> tuple[bytes, dict[str, Any]]:
+    """A report.json's bytes and parsed body, validated against the report schema.
+
+    Raises
+    ------
+    raudit.InputError
+        Missing, unreadable, not JSON, or not a raudit report.
+    """
     if not p.exists():
         raise InputError(f"report not found: {p}", hint="give the report.json written by raudit")
     if not p.is_file():
@@ -84,6 +94,7 @@ def verify(
     key: str | Path | None = None,
     model: str | Path | None = None,
     data: str | Path | None = None,
+    reviewer_key: str | Path | None = None,
 ) -> list[tuple[str, bool, str]]:  # size: the public API's docstring, then one check per recorded input in the order a reader verifies
     """Check a report.json's digest, its signature (with ``key``) and the hashes of its inputs.
 
@@ -101,6 +112,11 @@ def verify(
     model, data : paths, optional
         Files to compare with the recorded hashes; by default the paths the
         report recorded (when they still exist).
+    reviewer_key : path, optional
+        The reviewer's public key: checks the signature of the decision
+        beside the report (``report.approval.json``, from ``raudit approve``).
+        Without it the decision is still read and matched to the report, its
+        signature unchecked; with it, a missing decision is a failure.
 
     Returns
     -------
@@ -118,7 +134,7 @@ def verify(
     True
     """
     p = Path(report_path)
-    raw, body = _read_report(p)
+    raw, body = read_report(p)
     try:
         actual = content_digest(body)
     except ValueError:  # NaN or Infinity, which raudit never writes
@@ -135,6 +151,11 @@ def verify(
         if signed_inputs is None:
             return results
         expected = {role: (path, signed_inputs[role]) for role, (path, _) in expected.items()}
+    elif body["integrity"].get("files"):
+        _check_listed_files(p, body["integrity"]["files"], results)
+    else:
+        _check_unsigned_statement(p, raw, actual, results)
+    _check_decision(p, raw, actual, reviewer_key, results)
     for role, given in (("model", model), ("data", data)):
         recorded_path, sha = expected[role]
         if sha is None:
@@ -154,12 +175,9 @@ def verify(
     return results
 
 
-# size: each way a signed set can differ from its statement gets its own line of the answer
 def _check_signed_set(p: Path, raw: bytes, actual: str, key: str | Path,
                       results: list[tuple[str, bool, str]]) -> dict[str, str | None] | None:
     """Append the signature checks to ``results``; return the signed input hashes, or None if the signature fails."""
-    import hashlib
-
     from raudit.trust.signing import BadSignature, envelope_path, load_public_key, verify_envelope
 
     public = load_public_key(key)
@@ -180,31 +198,7 @@ def _check_signed_set(p: Path, raw: bytes, actual: str, key: str | Path,
     signer = signed.predicate.get("signer", {})
     results.append(("signature", True, f"{env_path.name}: valid Ed25519 signature by key {signed.key_id}"
                                        f" (signed {signer.get('signedAt')}, raudit {signer.get('version')})"))
-    if p.name not in signed.subjects:
-        results.append(("signed files", False, f"the signature does not cover {p.name}; it covers "
-                                               f"{', '.join(sorted(signed.subjects))}"))
-    for name, sha in sorted(signed.subjects.items()):
-        path = p.parent / name
-        if name == p.name:
-            digest = hashlib.sha256(raw).hexdigest()
-        elif path.is_file():
-            digest = sha256_file(path)
-        else:
-            results.append((f"signed file {name}", False, f"missing next to the report (signed sha256 {sha})"))
-            continue
-        ok = digest == sha
-        results.append((f"signed file {name}", ok, "sha256 matches the signed one" if ok else
-                        f"sha256 differs: signed {sha}, file has {digest}"))
-    from raudit.report.renderers import RENDERERS
-
-    for sibling in (p.parent / r.file_name.replace("report", p.stem, 1) for r in RENDERERS.values()):  # every format raudit writes
-        if sibling.name not in signed.subjects and (sibling.is_file() or sibling.is_symlink()):
-            results.append((f"file {sibling.name}", False, "next to the report but not covered by the signature"))
-    report = signed.predicate.get("report")
-    signed_digest = (report.get("contentDigest") or {}).get("sha256") if isinstance(report, dict) else None
-    ok = signed_digest == actual
-    results.append(("signed content digest", ok, "the report's content is the signed content" if ok else
-                    f"differs: signed {signed_digest}, report content hashes to {actual}"))
+    _check_statement(p, raw, actual, signed, results, signed_set=True)
     inputs = signed.predicate.get("inputs")
     out: dict[str, str | None] = {}
     for role in ("model", "data"):
@@ -212,3 +206,91 @@ def _check_signed_set(p: Path, raw: bytes, actual: str, key: str | Path,
         hashes = entry.get("digest") if isinstance(entry, dict) else None
         out[role] = hashes.get("sha256") if isinstance(hashes, dict) else None
     return out
+
+
+def _check_decision(p: Path, raw: bytes, actual: str, key: str | Path | None, results: list[tuple[str, bool, str]]) -> None:
+    """The reviewer's decision beside the report: its signature (with ``key``), and that it is about this report."""
+    import hashlib
+
+    from raudit.trust.approval import approval_path, describe, read_decision
+    from raudit.trust.signing import BadSignature
+
+    path = approval_path(p)
+    if not path.is_file():
+        if key is not None:
+            results.append(("review decision", False, f"{path.name} not found next to the report: no decision was signed"))
+        return
+    try:
+        d = read_decision(path, key=key)
+    except BadSignature as exc:
+        results.append(("review decision", False, f"{path.name}: {exc}"))
+        return
+    if d.report_sha256 != hashlib.sha256(raw).hexdigest() or d.content_digest != actual:
+        results.append(("review decision", False, f"{path.name} is a decision on another version of this report (it names "
+                                                  f"report sha256 {d.report_sha256}): the report changed after the decision"))
+        return
+    results.append(("review decision", True, describe(d)))
+
+
+def _check_listed_files(p: Path, listed: dict[str, str], results: list[tuple[str, bool, str]]) -> None:
+    """The report's other files (``integrity.files``) against the sha256 the report recorded for them."""
+    for name, sha in sorted(listed.items()):
+        path = p.parent / name
+        if "/" in name or "\\" in name or name in ("", ".", "..") or not path.is_file():
+            results.append((f"file {name}", False, f"missing next to the report (recorded sha256 {sha})"))
+            continue
+        digest = sha256_file(path)
+        ok = digest == sha
+        results.append((f"file {name}", ok, "sha256 matches the one the report recorded" if ok else
+                        f"sha256 differs: recorded {sha}, file has {digest}"))
+
+
+def _check_unsigned_statement(p: Path, raw: bytes, actual: str, results: list[tuple[str, bool, str]]) -> None:
+    """Without a key: check the files and content digest the statement next to the report lists (its signature unchecked)."""
+    from raudit.trust.signing import BadSignature, envelope_path, read_unverified
+
+    env_path = envelope_path(p)
+    if not env_path.is_file():
+        return
+    try:
+        statement = read_unverified(env_path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot read {env_path}: {exc.strerror}") from None
+    except BadSignature as exc:
+        results.append(("statement", False, f"{env_path.name}: {exc}"))
+        return
+    _check_statement(p, raw, actual, statement, results, signed_set=False)
+
+
+# size: each way a report set can differ from its statement gets its own line of the answer
+def _check_statement(p: Path, raw: bytes, actual: str, signed: Any, results: list[tuple[str, bool, str]], *, signed_set: bool) -> None:
+    """Every file the statement lists, and the report's content digest, against the statement's hashes."""
+    import hashlib
+
+    what = "signed" if signed_set else "listed"
+    if p.name not in signed.subjects:
+        results.append((f"{what} files", False, f"the statement does not cover {p.name}; it covers "
+                                                f"{', '.join(sorted(signed.subjects))}"))
+    for name, sha in sorted(signed.subjects.items()):
+        path = p.parent / name
+        if name == p.name:
+            digest = hashlib.sha256(raw).hexdigest()
+        elif path.is_file():
+            digest = sha256_file(path)
+        else:
+            results.append((f"{what} file {name}", False, f"missing next to the report ({what} sha256 {sha})"))
+            continue
+        ok = digest == sha
+        results.append((f"{what} file {name}", ok, f"sha256 matches the {what} one" if ok else
+                        f"sha256 differs: {what} {sha}, file has {digest}"))
+    from raudit.report.renderers import RENDERERS
+
+    for sibling in (p.parent / r.file_name.replace("report", p.stem, 1) for r in RENDERERS.values()):  # every format raudit writes
+        if sibling.name not in signed.subjects and (sibling.is_file() or sibling.is_symlink()):
+            results.append((f"file {sibling.name}", False, "next to the report but not covered by the "
+                            + ("signature" if signed_set else "statement")))
+    report = signed.predicate.get("report")
+    signed_digest = (report.get("contentDigest") or {}).get("sha256") if isinstance(report, dict) else None
+    ok = signed_digest == actual
+    results.append((f"{what} content digest", ok, f"the report's content is the {what} content" if ok else
+                    f"differs: {what} {signed_digest}, report content hashes to {actual}"))

@@ -40,9 +40,13 @@ from raudit.plugin import (
     Table,
     Tested,
     bar_chart,
+    family_level,
     holm,
+    judge,
     option,
     wilson_interval,
+    worst,
+    z_of,
 )
 
 
@@ -62,7 +66,8 @@ class CounterfactualOptions(Options):
                                                "disparity (1 decision in 50)", ge=0, le=1)
     score_change_max: float | None = option(0.02, "mean change of the score (probability) beyond ± this is a disparity "
                                                   "(2 percentage points)", ge=0, le=1)
-    alpha: float = option(0.05, "significance level of the tests (after Holm's correction across swaps)", gt=0, lt=1)
+    alpha: float = option(0.05, "1 − the joint level of the judged swaps' intervals (Bonferroni), and the significance level "
+                                "of the tests shown beside (Holm across swaps)", gt=0, lt=1)
     examples: int = option(5, "rewritten texts with the largest score change shown per list", ge=0, le=50)
     max_findings: int = option(12, "swap findings listed before the rest is summarised in one line", ge=1)
 
@@ -117,6 +122,8 @@ class Swap:
     status: Status = "pass"
     reason: str = ""
     examples: tuple[Mapping[str, Any], ...] = ()
+    change_sd: float = float("nan")
+    level: float = 0.95
 
     @property
     def flip_rate(self) -> float:
@@ -197,7 +204,9 @@ class CounterfactualCheck(Check):
                     a_score, a_label = self._predict(ctx, rows[idx], [new for _, new in hits], column)
                     swaps.append(_measure(swap_list.name, label, "term", ctx, rows[idx], before_score[idx], a_score,
                                           before_label[idx], a_label, [texts[i] for i in idx], [new for _, new in hits], 0))
-        judged = tuple(_judge(s, o) for s in _holm(swaps, o.min_texts))
+        tested = _holm(swaps, o.min_texts)
+        level = family_level(1 - o.alpha, 2 * sum(s.n >= o.min_texts for s in tested))  # two intervals per judged swap
+        judged = tuple(_judge(s, o, level) for s in tested)
         score_words = (f"probability of {ctx.positive_label}" if ctx.task == "binary"
                        else "probability of the originally predicted class")
         return CounterfactualAnalysis(judged, len(rows), ctx.n_rows, score_words, {sl.name: sl.source for sl in o.swap_lists()})
@@ -245,12 +254,14 @@ def _findings(a: CounterfactualAnalysis, o: CounterfactualOptions) -> list[Findi
     """The swaps beyond thresholds (fail first, lists before terms, largest effect first), then each list's verdict."""
     swaps = a.swaps
     findings: list[Finding] = []
-    bad = sorted([s for s in swaps if s.status in ("fail", "warn")],
-                 key=lambda s: (s.status != "fail", s.kind != "list", -max(s.flip_rate, abs(np.nan_to_num(s.change.value)))))
+    bad = sorted([s for s in swaps if s.status in ("fail", "warn", "inconclusive")],
+                 key=lambda s: (["fail", "warn", "inconclusive"].index(s.status), s.kind != "list",
+                                -max(s.flip_rate, abs(np.nan_to_num(s.change.value)))))
     for s in bad[: o.max_findings]:
         findings.append(Finding(s.status, _sentence(s, a.score_words), f"{s.list_name}/{s.label}"))
     if len(bad) > o.max_findings:
-        findings.append(Finding("warn", f"{len(bad) - o.max_findings} more swaps beyond thresholds are in the table.", "more"))
+        findings.append(Finding("warn", f"{len(bad) - o.max_findings} more swaps beyond or straddling thresholds are in the table.",
+                                "more"))
     lists = list(a.sources)
     for name in lists:
         mine = [s for s in swaps if s.list_name == name]
@@ -258,7 +269,7 @@ def _findings(a: CounterfactualAnalysis, o: CounterfactualOptions) -> list[Findi
         if changed == 0:
             findings.append(Finding("skipped", f"[{name}] No sampled text contains a term of this list: nothing to test.",
                                     f"{name}/none"))
-        elif not any(s.status in ("fail", "warn") for s in mine):
+        elif not any(s.status in ("fail", "warn", "inconclusive") for s in mine):
             n_judged = sum(s.status != "skipped" for s in mine)
             findings.append(Finding("pass", f"[{name}] No swap beyond the thresholds: {changed:,} texts rewritten, "
                                             f"{n_judged} swap(s) judged.", f"{name}/ok"))
@@ -288,16 +299,17 @@ def _swap_table(a: CounterfactualAnalysis, o: CounterfactualOptions) -> Table:
              s.status] for s in a.swaps if s.n]
     return Table(
         "Swaps: decision flips and score change",
-        ["list", "swap", "texts changed", "flips (rate; 95 % CI)", "to negative / positive", "p flips (McNemar, Holm)",
-         f"mean change of the {a.score_words} (95 % CI)", "p change (t-test, Holm)", "status"],
+        ["list", "swap", "texts changed", "flips (rate; joint CI)", "to negative / positive", "p flips (McNemar, Holm)",
+         f"mean change of the {a.score_words} (joint CI)", "p change (t-test, Holm)", "status"],
         rows,
         note=f"{a.rows_sampled:,} rows sampled (seeded) of {a.rows:,}; a swap counts only the texts it changes (swaps that "
              "change none are left out here and listed in report.json). Intervals: Wilson for the flip rate, t for the "
-             "mean change. A list swaps "
+             f"mean change, holding jointly at {1 - o.alpha:.0%} across the judged swaps (Bonferroni). A list swaps "
              "every listed term of a text both ways; the text counts in the direction most of its terms point. Thresholds: "
-             f"flip rate {o.flip_rate_max}, mean score change ±{o.score_change_max}; fail = beyond a threshold and significant "
-             f"(α = {o.alpha}, Holm across swaps); warn = beyond it without significant evidence; skipped = fewer than "
-             f"{o.min_texts} texts. Decision = the class of highest probability.",
+             f"flip rate {o.flip_rate_max}, mean score change ±{o.score_change_max}; fail = a whole interval beyond a threshold; "
+             "inconclusive = an interval straddles one; pass = both within; skipped = fewer than "
+             f"{o.min_texts} texts. The tests (McNemar, t-test; Holm across swaps) are shown beside. Decision = the class of "
+             "highest probability.",
         section="Swaps")
 
 
@@ -319,7 +331,8 @@ def _metrics(a: CounterfactualAnalysis) -> dict[str, Any]:
     judged = [s for s in swaps if s.status != "skipped"]
     metrics: dict[str, Any] = {"rows_sampled": a.rows_sampled, "swaps_judged": len(judged),
                                "swaps_failed": sum(s.status == "fail" for s in swaps),
-                               "swaps_warned": sum(s.status == "warn" for s in swaps)}
+                               "swaps_warned": sum(s.status == "warn" for s in swaps),
+                               "swaps_inconclusive": sum(s.status == "inconclusive" for s in swaps)}
     if judged:
         worst_flip = max(judged, key=lambda s: s.flip_rate)
         metrics.update({"max_flip_rate": worst_flip.flip_rate, "max_flip_rate_swap": f"{worst_flip.list_name}: {worst_flip.label}"})
@@ -382,7 +395,7 @@ def _measure(list_name: str, label: str, kind: str, ctx: AuditContext, rows: np.
                              "decisions": f"{before_label[i]} → {after_label[i]}"})
     flip = Tested(k / n if n else float("nan"), (float(lo), float(hi)), flip_p, "McNemar")
     return Swap(list_name, label, kind, n, k, to_neg, to_pos, flip, Tested(mean, change_ci, change_p, "t-test"),
-                examples=tuple(examples))
+                examples=tuple(examples), change_sd=sd if n and np.all(np.isfinite(delta)) else float("nan"))
 
 
 def _clip(text: str, limit: int = 160) -> str:
@@ -402,34 +415,49 @@ def _holm(swaps: list[Swap], min_texts: int) -> list[Swap]:
     return out
 
 
-def _judge(s: Swap, o: CounterfactualOptions) -> Swap:
+def _judge(s: Swap, o: CounterfactualOptions, level: float) -> Swap:
+    """A swap's flip rate and |mean score change| judged by their intervals (:func:`raudit.plugin.judge`).
+
+    The intervals of the judged swaps hold jointly at ``1 − alpha`` (Bonferroni over two per swap): fail
+    when a whole interval lies beyond its threshold, inconclusive when one straddles it, pass when both
+    lie within. McNemar's and the t-test's Holm-adjusted p-values are shown beside.
+    """
+    from scipy import stats
+
     if s.n < o.min_texts:
         return dataclasses.replace(s, status="skipped", reason=f"too few texts to judge ({s.n} < {o.min_texts})")
-    verdicts: list[tuple[Status, str]] = []
-    for beyond, p, what, test in (
-        (o.flip_rate_max is not None and s.flip_rate > o.flip_rate_max, s.flip.p_holm, "flip rate", "McNemar"),
-        (o.score_change_max is not None and np.isfinite(s.change.value) and abs(s.change.value) > o.score_change_max,
-         s.change.p_holm, "score change", "t-test"),
-    ):
-        if not beyond:
-            continue
-        if np.isfinite(p) and p < o.alpha:
-            verdicts.append(("fail", f"{what} beyond its threshold and significant ({test}, Holm-adjusted p = {p:.3g})"))
-        else:
-            verdicts.append(("warn", f"{what} beyond its threshold without significant evidence ("
-                             + (f"{test}, Holm-adjusted p = {p:.3g}" if np.isfinite(p) else "no test for multiclass flips")
-                             + (": flips go both ways" if what == "flip rate" else "") + ")"))
-    if not verdicts:
-        return dataclasses.replace(s, status="pass", reason="within thresholds")
-    return dataclasses.replace(s, status="fail" if any(v == "fail" for v, _ in verdicts) else "warn",
-                               reason="; ".join(r for _, r in verdicts))
+    lo, hi = (float(v) for v in wilson_interval(s.flips, s.n, z=z_of(level)))
+    flip = dataclasses.replace(s.flip, ci=(lo, hi))
+    change = s.change
+    if np.isfinite(s.change_sd) and s.change_sd > 0 and s.n > 1:
+        half = float(stats.t.ppf(1 - (1 - level) / 2, s.n - 1)) * s.change_sd / np.sqrt(s.n)
+        change = dataclasses.replace(change, ci=(change.value - half, change.value + half))
+    verdicts = []
+    if o.flip_rate_max is not None:
+        verdicts.append(("flip rate", judge(s.flip_rate, lo, hi, harmful="above", fail=o.flip_rate_max, n=s.n, level=level,
+                                            what="the flip rate")))
+    if o.score_change_max is not None and np.isfinite(change.value):
+        c_lo, c_hi = _size(*change.ci)
+        verdicts.append(("score change", judge(abs(change.value), c_lo, c_hi, harmful="above", fail=o.score_change_max, n=s.n,
+                                               level=level, what="the size of the score change")))
+    status = worst([v.status for _, v in verdicts]) if verdicts else "pass"
+    reason = "; ".join(f"{what}: {v.explained}" for what, v in verdicts if v.status == status) or "within thresholds"
+    return dataclasses.replace(s, flip=flip, change=change, status=status, reason=reason, level=level)
+
+
+def _size(lo: float, hi: float) -> tuple[float, float]:
+    """The interval of ``|x|`` from that of ``x``."""
+    if lo <= 0 <= hi:
+        return 0.0, max(-lo, hi)
+    return min(abs(lo), abs(hi)), max(abs(lo), abs(hi))
 
 
 def _sentence(s: Swap, score_words: str) -> str:
+    ci = f"{s.level * 100:.3g} % CI"
     return (f"[{s.list_name}] Swapping {s.label} in {s.n:,} texts flips {s.flips} decision(s) "
-            f"({s.flip_rate:.1%}, 95 % CI {s.flip.low:.1%}–{s.flip.high:.1%}; {s.to_negative} to negative, {s.to_positive} "
+            f"({s.flip_rate:.1%}, {ci} {s.flip.low:.1%}–{s.flip.high:.1%}; {s.to_negative} to negative, {s.to_positive} "
             f"to positive) and moves the {score_words} by {s.change.value:+.3f} on average "
-            f"(95 % CI {s.change.low:+.3f} to {s.change.high:+.3f}); {s.reason}.")
+            f"({ci} {s.change.low:+.3f} to {s.change.high:+.3f}); {s.reason}.")
 
 
 def _swap_dict(s: Swap) -> dict[str, Any]:
@@ -437,5 +465,5 @@ def _swap_dict(s: Swap) -> dict[str, Any]:
             "flip_ci": list(s.flip.ci), "flips_to_negative": s.to_negative, "flips_to_positive": s.to_positive,
             "flip_p": s.flip.p, "flip_p_holm": s.flip.p_holm, "mean_score_change": s.change.value,
             "score_change_ci": list(s.change.ci), "score_change_p": s.change.p, "score_change_p_holm": s.change.p_holm,
-            "status": s.status, "reason": s.reason}
+            "status": s.status, "reason": s.reason, "ci_level": s.level}
 

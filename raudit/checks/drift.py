@@ -23,20 +23,30 @@ Holm's method within the family:
   shares is prediction drift, not fairness drift; and whether the worst
   selection-rate ratio (lowest group ÷ highest) fell, with a bootstrap interval.
 
-Judgement, as in the fairness check: a shift **fails** when its effect size
-breaks the fail threshold *and* it is significant after Holm's correction; it
-**warns** when it breaks the warn threshold and is significant, or breaks a
-threshold without significant evidence; a significant shift below the
-thresholds is shown, not judged. A group gap that narrowed warns instead of
-failing (the group is not worse off), and a group change whose interval is too
-wide to tell a change of the threshold's size from noise is shown, not judged.
+Judgement, as in every check (:func:`raudit.plugin.judge`): each shift's
+effect (PSI, a change of a missing rate, a fall of accuracy or ROC-AUC, a
+rise of the MAE, a change of a group's gap) gets an interval, and the
+intervals of a family hold jointly (Bonferroni). A shift **fails** or
+**warns** when its whole interval lies beyond the fail or warn threshold, is
+**inconclusive** when the interval straddles one, and passes when it lies
+wholly within. PSI's interval is a basic bootstrap of the bin counts (PSI is
+biased upwards on small samples). The tests (KS, chi-square, two-proportion,
+Holm-adjusted within the family) say whether anything moved at all; they are
+shown, not judged. A group gap that narrowed warns instead of failing (the
+group is not worse off), and a group change whose 95 % interval is too wide to
+tell a change of the threshold's size from noise is shown, not judged
+(``precision``). When the reference holds the model's training rows (the
+training record's row sketch, recorded in the profile), performance drift is
+not judged: it would be the gap between in-sample and held-out performance.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -71,25 +81,31 @@ from raudit.plugin import (
     bar_chart,
     categorical_shift,
     cdf_points,
+    difference_interval,
+    family_level,
     fine_group_values,
     fixed,
     holm,
     interval,
+    judge,
     numeric_shift,
     option,
-    p_value,
     percent,
     profile_frame,
+    psi_interval,
     regroup,
     slug,
     two_proportion_pvalue,
     wilson_interval,
     worst,
     xy_chart,
+    z_of,
 )
 
 Z95 = 1.959963984540054
 RATES = {"selection_rate": "selection rate", "tpr": "TPR", "fpr": "FPR"}
+#: The statuses a shift is listed with, most severe first.
+JUDGED = ("fail", "warn", "inconclusive")
 RATE_TITLES = {"selection_rate": "Selection rate", "tpr": "TPR", "fpr": "FPR"}
 
 
@@ -141,13 +157,15 @@ class DriftOptions(Options):
 # -- what the analysis returns -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Judged:
-    """A tested shift with its verdict."""
+    """A shift with its interval, its test and its verdict (the interval decides; the test is shown)."""
 
     effect: float
     p: float
     p_holm: float
     status: Status
     reason: str
+    ci: tuple[float, float] = (math.nan, math.nan)
+    level: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -328,9 +346,10 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
     if reference.target is not None and ctx.roles.target is not None and reference.target != ctx.roles.target:
         notes.append(("warn", f"The reference's label column is {reference.target!r}, the audit's {ctx.roles.target!r}.",
                       "target"))
-    columns = _data_drift(reference, current, o, notes, model_audit=ctx.model is not None)
-    outputs = _output_drift(reference, current, o, notes)
-    fairness = _fairness_drift(reference, current, o, ctx.rng("drift"), notes)
+    rng = ctx.rng("drift")
+    columns = _data_drift(reference, current, o, notes, rng, model_audit=ctx.model is not None)
+    outputs = _output_drift(reference, current, o, notes, rng)
+    fairness = _fairness_drift(reference, current, o, rng, notes)
     info = {
         "profile": ctx.sources.get("reference"),
         "sources": [{"name": s.name, "sha256": s.sha256, "bytes": s.bytes} for s in reference.sources],
@@ -345,37 +364,52 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
                          reference, current)
 
 
-def _judge(effect: float, p_holm: float, *, warn: float, fail: float, alpha: float) -> tuple[Status, str]:
-    """The rule: fail = beyond ``fail`` and significant; warn = beyond ``warn`` (significant or not) or beyond ``fail`` unproven."""
-    sig = math.isfinite(p_holm) and p_holm < alpha
-    p_text = p_value(p_holm)
-    if math.isnan(effect):
-        return "pass", "not measurable"
-    if effect >= fail and sig:
-        return "fail", f"beyond the fail threshold {fail:g} and significant ({p_text}, Holm)"
-    if effect >= warn and sig:
-        return "warn", f"beyond the warn threshold {warn:g} and significant ({p_text}, Holm)"
-    if effect >= warn:
-        return "warn", f"beyond the threshold {warn:g} but not significant ({p_text}, Holm): the evidence is weak"
-    if sig:
-        return "pass", f"significant ({p_text}, Holm) but below the threshold {warn:g}: shown, not judged"
-    return "pass", "within the thresholds"
+@dataclass(frozen=True)
+class _Test:
+    """A shift before it is judged: its effect (harmful when large), an interval function and its test."""
+
+    effect: float
+    bounds: Callable[[float], tuple[float, float]]
+    p: float
+    warn: float
+    fail: float
 
 
-def _holm_judge(items: list[tuple[float, float, float, float]], alpha: float) -> list[Judged]:
-    """Holm-adjust the p-values of ``(effect, p, warn, fail)`` items and judge each."""
-    adjusted = holm([p for _, p, _, _ in items]) if items else np.array([])
+def _judge_family(tests: Sequence[_Test], o: DriftOptions) -> list[Judged]:
+    """Judge a family of shifts by their intervals, which hold jointly at ``1 − alpha`` (Bonferroni).
+
+    Each effect is a size in the harmful direction (PSI, a fall of accuracy, a change of a missing
+    rate); its interval at level ``1 − alpha/m`` is judged against the warn and fail thresholds
+    (:func:`raudit.plugin.judge`): fail or warn when the whole interval lies beyond, pass when it
+    lies wholly below the warn threshold, inconclusive when it straddles one. The p-value of each
+    test (is there any change at all?) is Holm-adjusted and shown, not judged.
+    """
+    level = family_level(1 - o.alpha, len(tests))
+    adjusted = holm([t.p for t in tests]) if tests else np.array([])
     out = []
-    for (effect, p, warn, fail), ph in zip(items, adjusted):
-        status, reason = _judge(effect, float(ph), warn=warn, fail=fail, alpha=alpha)
-        out.append(Judged(float(effect), float(p), float(ph), status, reason))
+    for t, ph in zip(tests, adjusted):
+        if math.isnan(t.effect):
+            out.append(Judged(t.effect, t.p, float(ph), "pass", "not measurable", level=level))
+            continue
+        lo, hi = t.bounds(level)
+        v = judge(t.effect, lo, hi, harmful="above", warn=t.warn, fail=t.fail, level=level, what="the shift")
+        out.append(Judged(float(t.effect), float(t.p), float(ph), v.status, v.reason, (float(lo), float(hi)), level))
     return out
+
+
+def _size(lo: float, hi: float) -> tuple[float, float]:
+    """The interval of ``|x|`` from the interval of ``x``."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return math.nan, math.nan
+    if lo <= 0 <= hi:
+        return 0.0, max(-lo, hi)
+    return min(abs(lo), abs(hi)), max(abs(lo), abs(hi))
 
 
 # -- data ---------------------------------------------------------------------------------------------
 # size: pairs the columns of both profiles and tests their distributions and missing rates as one family
-def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]], *,
-                model_audit: bool) -> list[ColumnDrift]:
+def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]], rng: np.random.Generator,
+                *, model_audit: bool) -> list[ColumnDrift]:
     pending: list[dict[str, Any]] = []
     absent = [c for c in cur.columns if ref.column(c.name) is None]
     if absent:
@@ -390,14 +424,14 @@ def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[S
         rc = ref.column(col.name)
         if rc is not None:
             pending.append(_column_shift(rc, col, o))
-    tests: list[tuple[float, float, float, float]] = []
+    tests: list[_Test] = []
     for row in pending:
         shift = row["numeric"] or row["categorical"]
         row["dist_index"] = None
         if shift is not None and math.isfinite(shift.psi):
             p = shift.ks_p if isinstance(shift, NumericShift) else shift.chi2_p
             row["dist_index"] = len(tests)
-            tests.append((shift.psi, p, o.psi_warn, o.psi_fail))
+            tests.append(_Test(shift.psi, _psi_bounds(shift, rng, o), p, o.psi_warn, o.psi_fail))
         row["miss_index"] = None
         a_col, b_col = ref.column(row["name"]), cur.column(row["name"])
         assert a_col is not None and b_col is not None
@@ -405,14 +439,26 @@ def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[S
         if (a.missing or b.missing) and a.n and b.n:
             p, _ = two_proportion_pvalue(a.missing, a.n, b.missing, b.n)
             row["miss_index"] = len(tests)
-            tests.append((abs(b.missing_rate - a.missing_rate), p, o.missing_rate_warn, o.missing_rate_fail))
-    judged = _holm_judge(tests, o.alpha)
+            counts = (a.missing, a.n, b.missing, b.n)
+            tests.append(_Test(abs(b.missing_rate - a.missing_rate), partial(_change_size, counts), p, o.missing_rate_warn,
+                               o.missing_rate_fail))
+    judged = _judge_family(tests, o)
     out = []
     for row in pending:
         di, mi = row.pop("dist_index"), row.pop("miss_index")
         out.append(ColumnDrift(distribution=None if di is None else judged[di], missing=None if mi is None else judged[mi],
                                **row))
     return out
+
+
+def _psi_bounds(shift: NumericShift | CategoricalShift, rng: np.random.Generator,
+                o: DriftOptions) -> Callable[[float], tuple[float, float]]:
+    """The PSI interval of a shift, at a level (a basic bootstrap of its bin counts)."""
+    if isinstance(shift, NumericShift):
+        ref, cur = np.array(shift.bin_counts_ref), np.array(shift.bin_counts_cur)
+    else:
+        ref, cur = np.array(shift.counts_ref), np.array(shift.counts_cur)
+    return lambda level: psi_interval(ref, cur, rng, level=level, rounds=o.bootstrap_rounds)
 
 
 def _column_shift(rc: ColumnProfile, col: ColumnProfile, o: DriftOptions) -> dict[str, Any]:
@@ -431,14 +477,12 @@ def _column_shift(rc: ColumnProfile, col: ColumnProfile, o: DriftOptions) -> dic
 
 
 # -- model outputs, label and performance -----------------------------------------------------------------
-def _newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """95 % Newcombe hybrid score interval of ``k2/n2 - k1/n1`` (independent samples)."""
+def _newcombe(k1: int, n1: int, k2: int, n2: int, *, level: float = 0.95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval of the change ``k2/n2 - k1/n1`` (independent samples)."""
     if n1 == 0 or n2 == 0:
         return float("nan"), float("nan")
-    p1, p2 = k1 / n1, k2 / n2
-    (l1, u1), (l2, u2) = (tuple(map(float, wilson_interval(k, n))) for k, n in ((k1, n1), (k2, n2)))
-    d = p2 - p1
-    return d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    lo, hi = difference_interval(k2, n2, k1, n1, level=level)
+    return float(lo), float(hi)
 
 
 def _auc_se(auc: float, n_pos: int, n_neg: int) -> float:
@@ -457,9 +501,10 @@ def _sketch_shift(a: Sketch, b: Sketch, bins: int) -> tuple[NumericShift | None,
     return None, None
 
 
-def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]]) -> list[OutputDrift]:
+def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]],
+                  rng: np.random.Generator) -> list[OutputDrift]:  # size: scores, decisions, labels and performance as one family
     raw: list[dict[str, Any]] = []
-    tests: list[tuple[float, float, float, float]] = []
+    tests: list[_Test] = []
 
     def distribution(key: str, label: str, a: Sketch | None, b: Sketch | None) -> None:
         if a is None or b is None:
@@ -473,7 +518,7 @@ def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple
         mean_b = b.mean if isinstance(b, NumericSketch) else float("nan")
         raw.append({"key": key, "label": label, "reference": mean_a, "current": mean_b, "change": mean_b - mean_a,
                     "ci": (float("nan"), float("nan")), "test": test, "numeric": num, "categorical": cat})
-        tests.append((shift.psi, p, o.psi_warn, o.psi_fail))
+        tests.append(_Test(shift.psi, _psi_bounds(shift, rng, o), p, o.psi_warn, o.psi_fail))
 
     if not ref.has_predictions:
         notes.append(("skipped", "The reference profile holds no model outputs (it was made without a model): prediction, "
@@ -490,23 +535,45 @@ def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple
         for row, test in _performance_drift(ref, cur, o):
             raw.append(row)
             tests.append(test)
-    judged = _holm_judge(tests, o.alpha)
+    judged = _judge_family(tests, o)
+    in_sample = _in_sample(ref)
+    if in_sample:
+        notes.append(("skipped", f"Performance drift is not judged: {in_sample}. A fall from there to the audit data is the "
+                                 "gap between in-sample and held-out performance, not drift; profile held-out data (a "
+                                 "validation split) as the reference.", "in_sample"))
+        judged = [dataclasses.replace(j, status="skipped", reason="not judged: the reference holds training rows")
+                  if r["key"] in PERFORMANCE else j for r, j in zip(raw, judged)]
     return [OutputDrift(judged=j, **r) for r, j in zip(raw, judged)]
 
 
+#: The outputs that are performance metrics, not judged when the reference holds the model's training rows.
+PERFORMANCE = ("accuracy", "roc_auc", "mae")
+
+
+def _in_sample(ref: Profile) -> str:
+    """Why the reference's performance is in-sample (it holds the model's training rows), or "" when it is not known to be."""
+    seen = ref.training_overlap
+    if not seen or not seen.get("found"):
+        return ""
+    if seen.get("identical"):
+        return "the reference is the model's training data (its training record's row sketch says so)"
+    return (f"the reference holds the model's training rows ({seen['found']:,} of {seen['sampled']:,} sampled training rows "
+            "occur in it, by the training record's row sketch)")
+
+
 # size: three performance comparisons, each with its own interval and test
-def _performance_drift(ref: Profile, cur: Profile,
-                       o: DriftOptions) -> list[tuple[dict[str, Any], tuple[float, float, float, float]]]:
-    """Accuracy (Newcombe), ROC-AUC (Hanley–McNeil) and MAE (Welch z) then and now, each with the test it is judged by."""
+def _performance_drift(ref: Profile, cur: Profile, o: DriftOptions) -> list[tuple[dict[str, Any], _Test]]:
+    """Accuracy (Newcombe), ROC-AUC (Hanley–McNeil) and MAE (Welch z) then and now; each judged by its fall (or rise)."""
     from scipy.stats import norm
 
     out = []
     if ref.correct is not None and cur.correct is not None and ref.rows and cur.rows:
         a, b = ref.correct / ref.rows, cur.correct / cur.rows
         p, test = two_proportion_pvalue(ref.correct, ref.rows, cur.correct, cur.rows)
+        counts = (ref.correct, ref.rows, cur.correct, cur.rows)
         out.append(({"key": "accuracy", "label": "Accuracy", "reference": a, "current": b, "change": b - a,
-                     "ci": _newcombe(ref.correct, ref.rows, cur.correct, cur.rows), "test": test},
-                    (max(a - b, 0.0), p, o.accuracy_drop_warn, o.accuracy_drop_fail)))
+                     "ci": _newcombe(*counts), "test": test},
+                    _Test(a - b, partial(_fall, counts), p, o.accuracy_drop_warn, o.accuracy_drop_fail)))
     if ref.overall is not None and cur.overall is not None and ref.overall.hist is not None and cur.overall.hist is not None:
         a, b = float(ref.overall.auc()[0]), float(cur.overall.auc()[0])
         se = math.hypot(_auc_se(a, *_pos_neg(ref.overall)), _auc_se(b, *_pos_neg(cur.overall)))
@@ -514,15 +581,34 @@ def _performance_drift(ref: Profile, cur: Profile,
             p = float(2 * norm.sf(abs(b - a) / se))
             out.append(({"key": "roc_auc", "label": "ROC-AUC", "reference": a, "current": b, "change": b - a,
                          "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Hanley–McNeil z"},
-                        (max(a - b, 0.0), p, o.roc_auc_drop_warn, o.roc_auc_drop_fail)))
+                        _Test(a - b, partial(_normal, a - b, se), p, o.roc_auc_drop_warn, o.roc_auc_drop_fail)))
     if ref.abs_error is not None and cur.abs_error is not None and ref.abs_error.count and cur.abs_error.count:
         a, b = ref.abs_error.mean, cur.abs_error.mean
         se = math.hypot(ref.abs_error.std / math.sqrt(ref.abs_error.count), cur.abs_error.std / math.sqrt(cur.abs_error.count))
         p = float(2 * norm.sf(abs(b - a) / se)) if se > 0 else (0.0 if b != a else 1.0)
+        rise = (b - a) / a if a > 0 else (math.inf if b > 0 else 0.0)
         out.append(({"key": "mae", "label": "Mean absolute error", "reference": a, "current": b, "change": b - a,
                      "ci": (b - a - Z95 * se, b - a + Z95 * se), "test": "Welch z"},
-                    (max((b - a) / a, 0.0) if a > 0 else (math.inf if b > 0 else 0.0), p, o.mae_increase_warn, o.mae_increase_fail)))
+                    _Test(rise, partial(_normal, rise, se / a if a > 0 else math.nan), p, o.mae_increase_warn,
+                          o.mae_increase_fail)))
     return out
+
+
+def _change_size(counts: tuple[int, int, int, int], level: float) -> tuple[float, float]:
+    """The interval of the size of a rate's change (Newcombe), at ``level``."""
+    return _size(*_newcombe(*counts, level=level))
+
+
+def _fall(counts: tuple[int, int, int, int], level: float) -> tuple[float, float]:
+    """The interval of a rate's fall (reference − current; Newcombe), at ``level``."""
+    lo, hi = _newcombe(*counts, level=level)
+    return -hi, -lo
+
+
+def _normal(centre: float, se: float, level: float) -> tuple[float, float]:
+    """``centre ± z · se`` at ``level``."""
+    z = z_of(level)
+    return centre - z * se, centre + z * se
 
 
 def _pos_neg(gc: GroupCounts) -> tuple[int, int]:
@@ -564,8 +650,9 @@ def _quartile_edges(values: np.ndarray, counts: np.ndarray) -> list[float]:
     return sorted(set([float(v[0]), *map(float, qs), float(v[-1])]))
 
 
-def _bootstrap_ratio(cells_ref: np.ndarray, cells_cur: np.ndarray, rounds: int, rng: np.random.Generator) -> tuple[float, float]:
-    """Percentile 95 % interval of the change of min/max selection rate (groups resampled independently, each side)."""
+def _bootstrap_ratio(cells_ref: np.ndarray, cells_cur: np.ndarray, rounds: int, rng: np.random.Generator, *,
+                     level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of the change of min/max selection rate (groups resampled independently, each side)."""
     if rounds <= 0:
         return float("nan"), float("nan")
 
@@ -582,7 +669,7 @@ def _bootstrap_ratio(cells_ref: np.ndarray, cells_cur: np.ndarray, rounds: int, 
     change = change[np.isfinite(change)]
     if not len(change):
         return float("nan"), float("nan")
-    lo, hi = np.percentile(change, [2.5, 97.5])
+    lo, hi = np.percentile(change, [50 * (1 - level), 50 * (1 + level)])
     return float(lo), float(hi)
 
 
@@ -623,7 +710,7 @@ def _fairness_drift(ref: Profile, cur: Profile, o: DriftOptions, rng: np.random.
     return out
 
 
-def _gap_change(cells: Sequence[tuple[int, int]]) -> tuple[float, tuple[float, float], float]:
+def _gap_change(cells: Sequence[tuple[int, int]], *, level: float = 0.95) -> tuple[float, tuple[float, float], float]:
     """Change of a gap between two proportions: ``(k1/n1 - k2/n2) now - (k3/n3 - k4/n4) then``.
 
     ``cells`` = (group now, reference group now, group then, reference group
@@ -640,7 +727,8 @@ def _gap_change(cells: Sequence[tuple[int, int]]) -> tuple[float, tuple[float, f
     centre = (adj[0] - adj[1]) - (adj[2] - adj[3])
     se = math.sqrt(sum(q * (1 - q) / (n + 2) for q, (_, n) in zip(adj, cells)))
     p = float(2 * norm.sf(abs(centre) / se))
-    return est, (centre - Z95 * se, centre + Z95 * se), p
+    z = z_of(level)
+    return est, (centre - z * se, centre + z * se), p
 
 
 def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: DriftOptions,
@@ -652,21 +740,23 @@ def _feature(name: str, how: str, g_ref: GroupCounts, g_cur: GroupCounts, o: Dri
     if not common:
         return FeatureDrift(name, how, (), None, unmatched, skipped="not compared: no group occurs in both")
     ref_group = max(common, key=lambda g: (int(g_ref.n[g_ref.groups.index(g)]), g))
-    raw = [row for rate in RATES for row in _rate_rows(rate, common, ref_group, g_ref, g_cur)]
+    level = family_level(1 - o.alpha, len(RATES) * (len(common) - 1))  # the family: every group's gap, every rate
+    raw = [row for rate in RATES for row in _rate_rows(rate, common, ref_group, g_ref, g_cur, level)]
     tested = [r for r in raw if r["group"] != ref_group]
     adjusted = dict(zip(map(id, tested), holm([r["gap_p"] for r in tested]))) if tested else {}
     n0 = min(int(g_ref.n[g_ref.groups.index(ref_group)]), int(g_cur.n[g_cur.groups.index(ref_group)]))
     rates = []
     for r in raw:
         gap_p = r.pop("gap_p")
-        judged = None if r["group"] == ref_group else _judge_gap(r, gap_p, float(adjusted[id(r)]), n0, o)
+        judged = None if r["group"] == ref_group else _judge_gap(r, gap_p, float(adjusted[id(r)]), n0, o, level)
         rates.append(GroupRateDrift(grouping=name, reference_group=ref_group, judged=judged, **r))
     big = [g for g in common if min(int(g_ref.n[g_ref.groups.index(g)]), int(g_cur.n[g_cur.groups.index(g)])) >= o.min_group_size]
     ratio = _ratio_drift(name, big, g_ref, g_cur, o, rng) if len(big) >= 2 else None
     return FeatureDrift(name, how, tuple(rates), ratio, unmatched)
 
 
-def _rate_rows(rate: str, common: list[str], ref_group: str, g_ref: GroupCounts, g_cur: GroupCounts) -> list[dict[str, Any]]:
+def _rate_rows(rate: str, common: list[str], ref_group: str, g_ref: GroupCounts, g_cur: GroupCounts,
+               level: float) -> list[dict[str, Any]]:
     """Each common group's ``rate`` then and now, its change, and the change of its gap to the reference group."""
     k_ref, n_ref = g_ref.rate_counts(rate)
     k_cur, n_cur = g_cur.rate_counts(rate)
@@ -689,28 +779,30 @@ def _rate_rows(rate: str, common: list[str], ref_group: str, g_ref: GroupCounts,
         }
         if g != ref_group:
             row["gap_change"], row["gap_ci"], row["gap_p"] = _gap_change(
-                [(k2, n2), (int(k_cur[j0]), int(n_cur[j0])), (k1, n1), (int(k_ref[i0]), int(n_ref[i0]))])
+                [(k2, n2), (int(k_cur[j0]), int(n_cur[j0])), (k1, n1), (int(k_ref[i0]), int(n_ref[i0]))], level=level)
         rows.append(row)
     return rows
 
 
-def _judge_gap(r: Mapping[str, Any], p: float, p_holm: float, n_reference: int, o: DriftOptions) -> Judged:
-    """A gap change judged: too small a group or too wide an interval is not judged; a gap that narrowed never fails."""
+def _judge_gap(r: Mapping[str, Any], p: float, p_holm: float, n_reference: int, o: DriftOptions, level: float) -> Judged:
+    """A gap change judged by its interval: too small a group or too imprecise a change is not judged; a narrowed gap never fails."""
     effect = abs(r["gap_change"])
-    half = (r["gap_ci"][1] - r["gap_ci"][0]) / 2
+    lo, hi = _size(*r["gap_ci"])
+    half95 = (r["gap_ci"][1] - r["gap_ci"][0]) / 2 * Z95 / z_of(level)  # the precision rule reads the 95 % interval
     status: Status
     if min(r["n_ref"], r["n_cur"], n_reference) < o.min_group_size:
         status, reason = "skipped", f"group too small to judge (fewer than {o.min_group_size} rows then or now)"
-    elif not half <= o.precision * o.gap_change_max:
+    elif not half95 <= o.precision * o.gap_change_max:
         status, reason = "skipped", (f"too few rows to judge a change of ±{o.gap_change_max:g} (95 % interval "
-                                     f"±{half:.3f}, wider than ±{o.precision * o.gap_change_max:g})")
+                                     f"±{half95:.3f}, wider than ±{o.precision * o.gap_change_max:g})")
     else:
-        status, reason = _judge(effect, p_holm, warn=o.gap_change_max, fail=o.gap_change_max, alpha=o.alpha)
+        v = judge(effect, lo, hi, harmful="above", fail=o.gap_change_max, level=level, what="the gap's change")
+        status, reason = v.status, v.reason
         if status == "fail" and abs(r["gap_cur"]) <= abs(r["gap_ref"]):
             status, reason = "warn", reason + "; the gap narrowed, so the group is not worse off than before"
         elif status == "fail":
             reason += "; the gap widened"
-    return Judged(effect, p, p_holm, status, reason)
+    return Judged(effect, p, p_holm, status, reason, (lo, hi), level)
 
 
 def _ratio_drift(name: str, big: list[str], g_ref: GroupCounts, g_cur: GroupCounts, o: DriftOptions,
@@ -722,19 +814,13 @@ def _ratio_drift(name: str, big: list[str], g_ref: GroupCounts, g_cur: GroupCoun
     sr_cur = (cc[:, 1] + cc[:, 3]) / cc.sum(axis=1)
     then = float(sr_ref.min() / sr_ref.max()) if sr_ref.max() > 0 else float("nan")
     now = float(sr_cur.min() / sr_cur.max()) if sr_cur.max() > 0 else float("nan")
-    lo, hi = _bootstrap_ratio(cr, cc, o.bootstrap_rounds, rng)
-    drop = then - now
+    lo, hi = _bootstrap_ratio(cr, cc, o.bootstrap_rounds, rng, level=1 - o.alpha)
     status: Status
     if not (math.isfinite(then) and math.isfinite(now)):
         status, reason = "pass", "not measurable (no group is selected)"
-    elif drop > o.ratio_drop_max and math.isfinite(hi) and hi < 0:
-        status, reason = "fail", f"fell by more than {o.ratio_drop_max:g} and the 95 % interval of the change excludes 0"
-    elif drop > o.ratio_drop_max:
-        status, reason = "warn", f"fell by more than {o.ratio_drop_max:g} but the 95 % interval of the change includes 0"
-    elif math.isfinite(hi) and (hi < 0 or lo > 0):
-        status, reason = "pass", "changed significantly but within the threshold: shown, not judged"
     else:
-        status, reason = "pass", "within the threshold"
+        v = judge(then - now, -hi, -lo, harmful="above", fail=o.ratio_drop_max, level=1 - o.alpha, what="the fall")
+        status, reason = v.status, "its fall: " + v.reason
 
     def pick(sr: np.ndarray) -> tuple[str, str]:
         return big[int(np.argmin(sr))], big[int(np.argmax(sr))]
@@ -749,7 +835,7 @@ def _column_sentence(c: ColumnDrift) -> str:
     if c.note:
         return f"[{c.name}] The column's {c.note}; its distributions cannot be compared."
     d = c.distribution
-    if d is not None and d.status in ("fail", "warn"):
+    if d is not None and d.status in JUDGED:
         if c.numeric is not None:
             s = c.numeric
             parts.append(f"distribution shifted: PSI {s.psi:.3f}, KS {s.ks:.3f}, Wasserstein {s.wasserstein_norm:.3f} reference "
@@ -759,7 +845,7 @@ def _column_sentence(c: ColumnDrift) -> str:
             parts.append(f"category shares shifted: PSI {s2.psi:.3f}, Jensen–Shannon {s2.js:.3f}, chi-square {s2.chi2:.1f}; "
                          f"{d.reason}")
     m = c.missing
-    if m is not None and m.status in ("fail", "warn"):
+    if m is not None and m.status in JUDGED:
         parts.append(f"missing values {percent(c.missing_ref)} → {percent(c.missing_cur)}; {m.reason}")
     if c.categorical is not None and (c.categorical.new or c.categorical.vanished):
         n = c.categorical.n_cur
@@ -788,9 +874,10 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:  # 
     tables.append(_reference_table(a))
     metrics = _metrics(a)
     status = worst([f.status for f in findings]) if findings else "pass"
-    counts = {s: sum(c.status == s for c in a.columns) for s in ("fail", "warn")}
+    counts = {s: sum(c.status == s for c in a.columns) for s in JUDGED}
     fair = [r for feat in a.fairness for r in feat.rates]
-    summary = (f"{len(a.columns)} column(s) compared: {counts['fail']} drifted (fail), {counts['warn']} warn; "
+    summary = (f"{len(a.columns)} column(s) compared: {counts['fail']} drifted (fail), {counts['warn']} warn"
+               + (f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else "") + "; "
                + (f"max PSI {metrics['max_psi']:.3f}; " if "max_psi" in metrics else "")
                + ", ".join(f"{o_.key} {o_.judged.status}" for o_ in a.outputs)
                + (f"; fairness: {sum(r.judged is not None and r.judged.status == 'fail' for r in fair)} group gap shift(s) fail"
@@ -803,21 +890,22 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:  # 
 def _data_findings(columns: Sequence[ColumnDrift], o: DriftOptions) -> list[Finding]:
     """The drifted columns, worst first (up to ``max_findings``), new categories too few to matter, or all clear."""
     findings = []
-    bad = sorted([c for c in columns if c.status in ("fail", "warn")],
-                 key=lambda c: (c.status != "fail", -(c.psi if math.isfinite(c.psi) else 0)))
+    bad = sorted([c for c in columns if c.status in JUDGED],
+                 key=lambda c: (JUDGED.index(c.status), -(c.psi if math.isfinite(c.psi) else 0)))
     for c in bad[: o.max_findings]:
         findings.append(Finding(c.status, _column_sentence(c), f"column/{c.name}"))
     if len(bad) > o.max_findings:
-        findings.append(Finding("warn", f"{len(bad) - o.max_findings} more drifted columns are listed in the data drift table.",
-                                "column/more"))
+        findings.append(Finding("warn", f"{len(bad) - o.max_findings} more drifted or undecided columns are listed in the data "
+                                        "drift table.", "column/more"))
     for c in columns:
         if c.status == "pass" and c.categorical is not None and c.categorical.new:
             findings.append(Finding("pass", _column_sentence(c) + " Too few rows to matter at the thresholds.", f"new/{c.name}"))
     small = [c.name for c in columns if c.status == "pass" and c.distribution is not None and
-             c.distribution.reason.startswith("significant")]
+             math.isfinite(c.distribution.p_holm) and c.distribution.p_holm < o.alpha]
     if not bad and columns:
         text = f"No data drift beyond the thresholds in {len(columns)} compared column(s)"
-        text += f"; significant but small shifts in {', '.join(small)} are shown in the table, not judged." if small else "."
+        text += (f"; significant but small shifts in {', '.join(small)}: their whole intervals lie within the thresholds, "
+                 "shown in the table." if small else ".")
         findings.append(Finding("pass", text, "data/ok"))
     return findings
 
@@ -827,14 +915,15 @@ def _fairness_findings(feat: FeatureDrift, o: DriftOptions) -> list[Finding]:
     if feat.skipped:
         return [Finding("skipped", f"[{feat.grouping}] Fairness drift {feat.skipped}.", f"fairness/{feat.grouping}")]
     findings = []
-    flagged = [r for r in feat.rates if r.judged is not None and r.judged.status in ("fail", "warn")]
-    flagged.sort(key=lambda r: (r.judged is None or r.judged.status != "fail", -abs(r.gap_change)))
+    flagged = [r for r in feat.rates if r.judged is not None and r.judged.status in JUDGED]
+    flagged.sort(key=lambda r: (JUDGED.index(r.judged.status) if r.judged is not None else 9, -abs(r.gap_change)))
     for r in flagged[: o.max_findings]:
         assert r.judged is not None
         findings.append(Finding(
             r.judged.status,
             f"[{feat.grouping}] {RATE_TITLES[r.rate]} of {r.group} relative to {r.reference_group}: gap "
-            f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f} (change {r.gap_change:+.3f}, 95 % CI {interval(*r.gap_ci)}); its own "
+            f"{r.gap_ref:+.3f} → {r.gap_cur:+.3f} (change {r.gap_change:+.3f}, {r.judged.level * 100:.3g} % CI "
+            f"{interval(*r.gap_ci)}); its own "
             f"{RATES[r.rate]} {fixed(r.reference)} → {fixed(r.current)}; {r.judged.reason}.",
             f"fairness/{feat.grouping}/{r.group}/{r.rate}"))
     if len(flagged) > o.max_findings:
@@ -854,15 +943,15 @@ def _fairness_findings(feat: FeatureDrift, o: DriftOptions) -> list[Finding]:
 
 
 def _fairness_clear(feat: FeatureDrift, o: DriftOptions) -> str:
-    moved = [r for r in feat.rates if r.judged is not None and r.judged.reason.startswith("significant")]
+    moved = [r for r in feat.rates if r.judged is not None and r.judged.status == "pass" and r.judged.p_holm < o.alpha]
     together = [r for r in feat.rates if abs(r.change.value) > o.gap_change_max and r.change.p < o.alpha]
     text = (f"[{feat.grouping}] No group's selection rate, TPR or FPR gap to {feat.rates[0].reference_group} "
-            f"moved beyond ±{o.gap_change_max:g} with significance")
+            f"moved beyond ±{o.gap_change_max:g}: every judged interval lies within it")
     if together:
         text += (f"; the groups' own rates moved together ({len(together)} rate(s) by more than "
                  f"{o.gap_change_max:g}: see prediction and performance drift)")
     if moved:
-        text += f"; {len(moved)} significant but small gap change(s) are shown in the table"
+        text += f"; {len(moved)} significant but small gap change(s), within ±{o.gap_change_max:g}, are shown in the table"
     unjudged = [r for r in feat.rates if r.judged is not None and r.judged.status == "skipped"]
     if unjudged:
         text += f"; {len(unjudged)} gap change(s) not judged (too few rows)"
@@ -872,7 +961,7 @@ def _fairness_clear(feat: FeatureDrift, o: DriftOptions) -> str:
 def _drift_figures(a: DriftAnalysis, o: DriftOptions) -> list[Figure]:
     """The most drifted columns (at least one), then the score's distribution."""
     finite = sorted([c for c in a.columns if math.isfinite(c.psi)], key=lambda c: -c.psi)
-    ranked = [c for c in finite if c.status in ("fail", "warn")][: o.figures] or finite[: min(1, o.figures)]
+    ranked = [c for c in finite if c.status in JUDGED][: o.figures] or finite[: min(1, o.figures)]
     figures = [_column_figure(c, a) for c in ranked]
     score = next((x for x in a.outputs if x.key == "score"), None)
     if score is not None and a.reference_profile.score is not None and a.current_profile.score is not None:
@@ -982,7 +1071,7 @@ def _fairness_table(feat: FeatureDrift) -> Table:
 
 def _fairness_figure(feat: FeatureDrift) -> Figure:
     """The rate whose gap moved most among the flagged ones (the selection rate when none is), per group then and now."""
-    flagged = [r for r in feat.rates if r.judged is not None and r.judged.status in ("fail", "warn")]
+    flagged = [r for r in feat.rates if r.judged is not None and r.judged.status in JUDGED]
     rate = max(flagged, key=lambda r: abs(r.gap_change)).rate if flagged else "selection_rate"
     labels, values, lows, highs, colors = [], [], [], [], []
     for r in feat.rates:
@@ -1076,7 +1165,8 @@ def _metrics(a: DriftAnalysis) -> dict[str, Any]:  # size: one metric per compar
 
 
 def _judged_dict(j: Judged | None) -> dict[str, Any] | None:
-    return None if j is None else {"effect": j.effect, "p": j.p, "p_holm": j.p_holm, "status": j.status, "reason": j.reason}
+    return None if j is None else {"effect": j.effect, "effect_ci": list(j.ci), "ci_level": j.level, "p": j.p, "p_holm": j.p_holm,
+                                   "status": j.status, "reason": j.reason}
 
 
 def _details(a: DriftAnalysis) -> dict[str, Any]:  # size: the JSON details mirror the analysis records field by field

@@ -9,6 +9,7 @@ obtained.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ from raudit.plugin import (
     InputError,
     Options,
     Table,
-    grade,
     grid_countries,
+    judge,
     measure,
     method_description,
     number,
@@ -61,8 +62,13 @@ class EnergyOptions(Options):
     refit: bool = option(True, "re-measure training energy by refitting a clone of the model on the audit data "
                                "when no training record exists (--no-refit turns it off)")
     refit_max_rows: int = option(50_000, "rows used for that refit", ge=1)
-    latency_calls: int = option(100, "single-row predict() calls timed for the latency percentiles", ge=10, le=100_000)
-    min_measure_s: float = option(1.0, "seconds of batch prediction measured for throughput and energy", gt=0, le=600)
+    latency_calls: int = option(100, "single-row predict() calls timed for the latency percentiles (split over the runs)",
+                                ge=10, le=100_000)
+    min_measure_s: float = option(1.0, "seconds of batch prediction measured for throughput and energy (split over the runs)",
+                                  gt=0, le=600)
+    runs: int = option(5, "repeated runs of the latency and inference measurements: the median run is reported, with the "
+                          "range across runs as its interval", ge=3, le=100)
+    refit_runs: int = option(3, "repeated refits when training energy is re-measured", ge=1, le=20)
     electricity_price_per_kwh: float = option(0.15, "electricity price, USD per kWh", ge=0)
     machine_price_per_hour: float = option(0.10, "machine price, USD per hour", ge=0)
     p95_latency_ms_warn: float | None = option(100.0, "single-row p95 latency above this (ms) warns", ge=0)
@@ -109,41 +115,46 @@ class EnergyCheck(Check):
 
     def present(self, a: EnergyAnalysis, options: EnergyOptions) -> CheckResult:
         """Findings against the latency and cost budgets, how energy was measured, the tables, the headline."""
-        o, inf, details = options, a.inference, a.details
+        o, inf, details = options, a.inference, dict(a.details)
         findings: list[Finding] = []
         tables: list[Table] = []
         metrics: dict[str, Any] = {}
         if a.training is not None:
             rec = a.training.record
-            metrics.update({"training_energy_kwh": rec["energy_kwh"], "training_co2_kg": rec["emissions_kg"],
-                            "training_duration_s": rec["duration_s"]})
-            findings.append(Finding("pass", f"Training: {quantity(rec['energy_kwh'], 'kWh')}, {quantity(rec['emissions_kg'], 'kg')} "
+            prefix = "training" if a.training.label == "training" else "refit"  # a refit's energy is not training energy
+            metrics.update({f"{prefix}_energy_kwh": rec["energy_kwh"], f"{prefix}_co2_kg": rec["emissions_kg"],
+                            f"{prefix}_duration_s": rec["duration_s"]})
+            findings.append(Finding("pass", f"{a.training.label[0].upper() + a.training.label[1:]}: "
+                                            f"{quantity(rec['energy_kwh'], 'kWh')}, {quantity(rec['emissions_kg'], 'kg')} "
                                             f"CO₂e over {quantity(rec['duration_s'], 's')} — source: {a.training.source}. "
                                             f"{_equivalents(rec['emissions_kg'])}. {a.training.note}", "training"))
-            tables.append(_measurement_table("Training energy", rec, a.training.source, a.training.note))
+            tables.append(_measurement_table("Training energy" if a.training.label == "training" else
+                                             a.training.label[0].upper() + a.training.label[1:], rec, a.training.source,
+                                             a.training.note))
         else:
             findings.append(Finding("skipped", f"Training energy unknown: {details['training_skipped']}", "training"))
         tables.append(_inference_table(inf, o))
         metrics.update(inf.metrics())
-        p95 = inf.p95
-        status = grade(p95, warn=o.p95_latency_ms_warn, fail=o.p95_latency_ms_fail, higher_is_better=False)
-        over = "above" if status in ("warn", "fail") else "within"
-        findings.append(Finding(status, f"Single-row latency p95 {number(p95, digits=3)} ms, {over} the {number(o.p95_latency_ms_warn)} ms "
-                                        f"budget (p50 {number(inf.p50, digits=3)} ms, p99 {number(inf.p99, digits=3)} ms; {PINNED}).",
-                                "latency"))
-        status = grade(inf.cost_per_1000 / 1000, warn=o.cost_per_prediction_warn, fail=o.cost_per_prediction_fail,
-                       higher_is_better=False)
-        over = "above" if status in ("warn", "fail") else "within"
-        findings.append(Finding(status, f"Estimated cost ${number(inf.cost_per_1000, digits=3)} per 1,000 batch "
-                                        f"predictions, {over} the budget of ${number(o.cost_per_prediction_warn)} per prediction "
-                                        f"(electricity ${number(o.electricity_price_per_kwh)} per kWh, machine "
-                                        f"${number(o.machine_price_per_hour)} per hour).", "cost"))
+        findings.append(_budget(inf.p95, "latency", f"Single-row latency p95 {_ms(inf.p95.median)} (median of {len(inf.p95.runs)} "
+                                                    f"runs; range {_ms(inf.p95.low)} to {_ms(inf.p95.high)}; {PINNED})",
+                                o.p95_latency_ms_warn, o.p95_latency_ms_fail, "ms"))
+        findings.append(_budget(Spread(tuple(c / 1000 for c in inf.cost_per_1000.runs)), "cost",
+                                f"Estimated cost ${number(inf.cost_per_1000.median, digits=3)} per 1,000 batch predictions "
+                                f"(median of {len(inf.cost_per_1000.runs)} runs; electricity "
+                                f"${number(o.electricity_price_per_kwh)} per kWh, machine ${number(o.machine_price_per_hour)} per hour)",
+                                o.cost_per_prediction_warn, o.cost_per_prediction_fail, "USD per prediction"))
+        if inf.load.contended:
+            findings.append(Finding("warn", f"The machine was busy while raudit measured: the audit got {inf.load.cpu_share:.0%} of "
+                                            f"a CPU (load average {_load(inf.load)} on {inf.load.cpus} CPUs), so latency and energy "
+                                            "read high and vary; measure again on a quiet machine before relying on them.",
+                                    "contended"))
         findings.append(_method_finding(inf.measurement, details["country_is_default"]))
-        summary = (f"p95 latency {number(p95, digits=3)} ms, {inf.throughput:,.0f} rows per second, "
-                   f"{quantity(inf.per_1000_kwh, 'kWh')} per 1,000 predictions"
-                   + (f"; training {quantity(metrics['training_energy_kwh'], 'kWh')} ({a.training.source.split(':')[0]})"
-                      if a.training else ""))
-        reasons = [f.message.split(" (")[0] for f in findings if f.status in ("warn", "fail")]
+        details["inference_spread"] = inf.spreads()
+        details["load"] = inf.load.to_dict()
+        summary = (f"p95 latency {_ms(inf.p95.median)} ({_ms(inf.p95.low)}–{_ms(inf.p95.high)}), "
+                   f"{inf.throughput.median:,.0f} rows per second, {quantity(inf.per_1000_kwh.median, 'kWh')} per 1,000 predictions"
+                   + (f"; {a.training.label} {quantity(a.training.record['energy_kwh'], 'kWh')}" if a.training else ""))
+        reasons = [f.message.split(" (")[0] for f in findings if f.status in ("warn", "fail", "inconclusive")]
         if reasons:
             summary = "; ".join(reasons) + " — " + summary
         return self.result(findings=findings, summary=summary, metrics=metrics, tables=tables, details=details)
@@ -198,49 +209,125 @@ class EnergyCheck(Check):
         column = getattr(ctx.model, "text_column", None)
         if column is not None and not hasattr(ctx.model.model, "feature_names_in_"):  # a text pipeline fitted on one column
             X = X[column]
+        runs = []
         try:
-            _, m = measure(lambda: twin.fit(X, y), country=o.country, verbose=o.verbose)
+            for _ in range(o.refit_runs):
+                runs.append(measure(lambda: twin.fit(X, y), country=o.country, verbose=o.verbose)[1])
         except Exception as exc:
             details["training_skipped"] = f"refitting a clone failed ({type(exc).__name__}: {exc})."
             return None
-        details["training"] = {"source": "refit", "rows": n, "measurement": m.to_dict()}
-        return Training("re-measurement: a clone refitted on the audit data on this machine",
-                        m.to_dict(), f"This is not the original training run: it refits on {n:,} audit rows with this machine's "
-                                     "hardware; the original data, hyper-parameter search and hardware may cost far more.")
+        energy = Spread(tuple(m.energy_kwh for m in runs))
+        m = runs[int(np.argsort(energy.runs)[len(runs) // 2])]
+        details["training"] = {"source": "refit", "rows": n, "measurement": m.to_dict(), "energy_kwh_runs": energy.to_dict()}
+        spread = (f" Median of {len(runs)} refits; they ranged {quantity(energy.low, 'kWh')} to {quantity(energy.high, 'kWh')}."
+                  if len(runs) > 1 else " One refit: its spread was not measured.")
+        return Training("re-measurement: a clone refitted on the audit data on this machine", m.to_dict(),
+                        f"This is not the original training run: it refits a clone of the model on {n:,} audit rows with "
+                        "this machine's hardware; the original data, hyper-parameter search and hardware may cost far more. "
+                        f"Record training with raudit.track_training, or pass --emissions, for the real figure.{spread}",
+                        label=f"energy to refit a clone on {n:,} audit rows", energy=energy)
 
 
 
 @dataclass(frozen=True)
 class Training:
-    """Training energy: where it comes from (record, emissions file, refit), the measurement record, a note."""
+    """Training energy: where it comes from (record, emissions file, refit), the measurement record, a note.
+
+    ``label`` names what the number is: "training" for a record or an emissions file, "energy to refit a
+    clone on N audit rows" for a re-measurement; ``energy`` holds the refits' spread.
+    """
 
     source: str
     record: Mapping[str, Any]
     note: str
+    label: str = "training"
+    energy: Spread | None = None
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A quantity measured in ``k`` runs: the median run, and the range across runs as its interval.
+
+    The range of ``k`` runs covers the median of the runs' distribution with probability
+    ``1 − 2 · 0.5**k`` (94 % for 5 runs): a distribution-free interval that no single slow run can
+    move past the median.
+    """
+
+    runs: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        """The median run."""
+        return float(np.median(self.runs))
+
+    @property
+    def low(self) -> float:
+        """The fastest (smallest) run."""
+        return float(min(self.runs))
+
+    @property
+    def high(self) -> float:
+        """The slowest (largest) run."""
+        return float(max(self.runs))
+
+    @property
+    def level(self) -> float:
+        """The coverage of ``[low, high]`` for the median of the runs' distribution."""
+        return 1 - 2 * 0.5 ** len(self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"median": self.median, "low": self.low, "high": self.high, "level": self.level, "runs": list(self.runs)}
+
+
+@dataclass(frozen=True)
+class Load:
+    """How busy the machine was while raudit measured: the share of a CPU the process got, the load average."""
+
+    cpu_share: float
+    load_before: float | None
+    load_after: float | None
+    cpus: int
+
+    @property
+    def contended(self) -> bool:
+        """Whether something else competed for the CPU: the process got less than 90 % of one while it timed predict()."""
+        return self.cpu_share < 0.9
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"cpu_share": self.cpu_share, "load_average_before": self.load_before, "load_average_after": self.load_after,
+                "cpus": self.cpus, "contended": self.contended}
 
 
 @dataclass(frozen=True)
 class Inference:
-    """Latency percentiles (ms), batch throughput, and energy, CO₂ and cost per 1,000 predictions, measured here."""
+    """Latency percentiles (ms), batch throughput, energy, CO₂ and cost per 1,000 predictions: each over repeated runs."""
 
-    p50: float
-    p95: float
-    p99: float
-    throughput: float
-    per_1000_kwh: float
-    per_1000_kg: float
-    cost_per_1000: float
+    p50: Spread
+    p95: Spread
+    p99: Spread
+    throughput: Spread
+    per_1000_kwh: Spread
+    per_1000_kg: Spread
+    cost_per_1000: Spread
     calls: int
     batch_rows: int
     predictions: int
     model_batch: int | None
     measurement: Mapping[str, Any]
+    load: Load
 
     def metrics(self) -> dict[str, float]:
-        """The headline metrics of inference."""
-        return {"latency_p50_ms": self.p50, "latency_p95_ms": self.p95, "latency_p99_ms": self.p99,
-                "throughput_rows_per_s": self.throughput, "energy_per_1000_predictions_kwh": self.per_1000_kwh,
-                "co2_per_1000_predictions_kg": self.per_1000_kg, "cost_per_1000_predictions_usd": self.cost_per_1000}
+        """The headline metrics of inference (the median runs)."""
+        return {"latency_p50_ms": self.p50.median, "latency_p95_ms": self.p95.median, "latency_p99_ms": self.p99.median,
+                "throughput_rows_per_s": self.throughput.median, "energy_per_1000_predictions_kwh": self.per_1000_kwh.median,
+                "co2_per_1000_predictions_kg": self.per_1000_kg.median, "cost_per_1000_predictions_usd": self.cost_per_1000.median}
+
+    def spreads(self) -> dict[str, Any]:
+        """Every measured quantity's runs, median and range (report.json)."""
+        return {k: getattr(self, k).to_dict() for k in ("p50", "p95", "p99", "throughput", "per_1000_kwh", "per_1000_kg",
+                                                        "cost_per_1000")}
 
 
 @dataclass(frozen=True)
@@ -252,20 +339,25 @@ class EnergyAnalysis:
     details: Mapping[str, Any]
 
 
-def _inference(ctx: AuditContext, o: EnergyOptions) -> Inference:
-    """Time single-row predict() calls, then batch predictions for ``min_measure_s`` under codecarbon (threads pinned)."""
+def _inference(ctx: AuditContext, o: EnergyOptions) -> Inference:  # size: the latency runs, then the energy runs, with the load
+    """Time single-row predict() calls, then batch predictions under codecarbon, each in ``runs`` runs (threads pinned)."""
     assert ctx.model is not None
     model, X = ctx.model, ctx.sample.X
-    calls = o.latency_calls
-    times = np.empty(calls)
-    rows = [X.iloc[[i % len(X)]] for i in range(calls)]
+    per_run = max(o.latency_calls // o.runs, 2)
+    rows = [X.iloc[[i % len(X)]] for i in range(per_run * o.runs)]
+    before = _load_average()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    percentiles = []
     with single_threaded():
         model.predict(rows[0])  # warm-up
-        for i, row in enumerate(rows):
-            t0 = time.perf_counter()
-            model.predict(row)
-            times[i] = time.perf_counter() - t0
-    p50, p95, p99 = (float(v) * 1000 for v in np.percentile(times, [50, 95, 99]))
+        for r in range(o.runs):
+            times = np.empty(per_run)
+            for i, row in enumerate(rows[r * per_run:(r + 1) * per_run]):
+                t0 = time.perf_counter()
+                model.predict(row)
+                times[i] = time.perf_counter() - t0
+            percentiles.append(np.percentile(times, [50, 95, 99]) * 1000)
+    share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)  # pure computation: 1 CPU unless something competed
     batch = X.iloc[: min(len(X), 10_000)]
 
     def loop() -> int:
@@ -273,37 +365,84 @@ def _inference(ctx: AuditContext, o: EnergyOptions) -> Inference:
         while True:
             model.predict(batch)
             done += len(batch)
-            if time.perf_counter() - t0 >= o.min_measure_s:
+            if time.perf_counter() - t0 >= o.min_measure_s / o.runs:
                 return done
 
+    runs = []
     with single_threaded():
-        predictions, m = measure(loop, country=o.country, verbose=o.verbose)
-    throughput = predictions / m.duration_s
-    per_1000_kwh = m.energy_kwh / predictions * 1000
-    cost = per_1000_kwh * o.electricity_price_per_kwh + o.machine_price_per_hour * (1000 / throughput) / 3600
+        for _ in range(o.runs):
+            runs.append(measure(loop, country=o.country, verbose=o.verbose))
+    load = Load(share, before, _load_average(), os.cpu_count() or 1)
+    throughput = [n / m.duration_s for n, m in runs]
+    kwh = [m.energy_kwh / n * 1000 for n, m in runs]
+    kg = [m.emissions_kg / n * 1000 for n, m in runs]
+    cost = [e * o.electricity_price_per_kwh + o.machine_price_per_hour * (1000 / t) / 3600 for e, t in zip(kwh, throughput)]
+    p50, p95, p99 = (Spread(tuple(float(p[j]) for p in percentiles)) for j in range(3))
     model_batch = getattr(model, "batch_size", None)  # rows per forward pass inside the adapter (torch, keras, text)
-    return Inference(p50, p95, p99, throughput, per_1000_kwh, m.emissions_kg / predictions * 1000, cost, calls, len(batch),
-                     predictions, model_batch, m.to_dict())
+    median_run = runs[int(np.argsort(kwh)[len(kwh) // 2])][1]
+    return Inference(p50, p95, p99, Spread(tuple(throughput)), Spread(tuple(kwh)), Spread(tuple(kg)), Spread(tuple(cost)),
+                     per_run * o.runs, len(batch), sum(n for n, _ in runs), model_batch, median_run.to_dict(), load)
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none)."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return None
 
 
 def _inference_table(inf: Inference, o: EnergyOptions) -> Table:
     m = inf.measurement
+    k = len(inf.p95.runs)
+
+    def spread(x: Spread, fmt: Any) -> str:
+        return f"{fmt(x.median)} ({fmt(x.low)} to {fmt(x.high)})"
+
     return Table(
-        "Inference: latency, throughput, energy and cost measured on this machine", ["quantity", "value", "how"],
-        [["single-row latency p50", f"{number(inf.p50, digits=3)} ms", f"{inf.calls} calls of predict() on one row"],
-         ["single-row latency p95", f"{number(inf.p95, digits=3)} ms", ""],
-         ["single-row latency p99", f"{number(inf.p99, digits=3)} ms", ""],
-         ["batch throughput", f"{inf.throughput:,.0f} rows per second",
-          f"predict() on {inf.batch_rows:,} rows, repeated for {m['duration_s']:.1f} s"
+        f"Inference: latency, throughput, energy and cost measured on this machine ({k} runs)", ["quantity", "median (range)", "how"],
+        [["single-row latency p50", spread(inf.p50, _ms), f"{inf.calls // k} calls of predict() on one row per run"],
+         ["single-row latency p95", spread(inf.p95, _ms), ""],
+         ["single-row latency p99", spread(inf.p99, _ms), ""],
+         ["batch throughput", spread(inf.throughput, lambda v: f"{v:,.0f}") + " rows per second",
+          f"predict() on {inf.batch_rows:,} rows, repeated for about {o.min_measure_s / k:.2g} s per run"
           + (f"; the model runs them in batches of {inf.model_batch}" if inf.model_batch else "")],
-         ["energy per 1,000 predictions", quantity(inf.per_1000_kwh, "kWh"), method_description(m["cpu_mode"]).split(";")[0]],
-         ["CO₂e per 1,000 predictions", quantity(inf.per_1000_kg, "kg"),
+         ["energy per 1,000 predictions", spread(inf.per_1000_kwh, lambda v: quantity(v, "kWh")),
+          method_description(m["cpu_mode"]).split(";")[0]],
+         ["CO₂e per 1,000 predictions", spread(inf.per_1000_kg, lambda v: quantity(v, "kg")),
           f"grid {m['country_iso_code']}, {m['grid_g_per_kwh']:.0f} g per kWh"],
-         ["cost per 1,000 predictions", f"${number(inf.cost_per_1000, digits=3)}",
+         ["cost per 1,000 predictions", spread(inf.cost_per_1000, lambda v: f"${number(v, digits=3)}"),
           f"${number(o.electricity_price_per_kwh)} per kWh + ${number(o.machine_price_per_hour)} per hour of machine time"]],
         formats=["text", "text", "text"],
-        note=f"{PINNED[0].upper() + PINNED[1:]}; latency includes the library's per-call overhead.",
+        note=f"{PINNED[0].upper() + PINNED[1:]}; latency includes the library's per-call overhead. Each quantity is the median "
+             f"of {k} runs, with the range across runs: it covers the median run with {1 - 2 * 0.5 ** k:.0%} confidence, and no "
+             f"single slow run can move the median. During the runs the audit got {inf.load.cpu_share:.0%} of a CPU (load "
+             f"average {_load(inf.load)} on {inf.load.cpus} CPUs)"
+             + ("; the machine was busy, so these read high." if inf.load.contended else "."),
     )
+
+
+def _ms(value: float) -> str:
+    return f"{number(value, digits=3)} ms"
+
+
+def _load(load: Load) -> str:
+    return " → ".join(f"{v:.2f}" for v in (load.load_before, load.load_after) if v is not None) or "unknown"
+
+
+def _budget(spread: Spread, key: str, what: str, warn: float | None, fail: float | None, unit: str) -> Finding:
+    """A measured quantity's runs against its budget (:func:`raudit.plugin.judge`): only a range wholly above it warns or fails."""
+    if warn is None and fail is None:
+        return Finding("pass", f"{what}: no budget set.", key)
+    v = judge(spread.median, spread.low, spread.high, harmful="above", warn=warn, fail=fail, what=key, level=spread.level)
+    budget = " and ".join(f"{word} above {number(t)} {unit}" for word, t in (("warn", warn), ("fail", fail)) if t is not None)
+    return Finding(v.status, f"{what}: the range across runs {_judged_words[v.status]} ({budget}).", key)
+
+
+_judged_words = {"pass": "lies wholly within the budget", "warn": "lies wholly above the warn budget",
+                 "fail": "lies wholly above the fail budget",
+                 "inconclusive": "straddles the budget, so one slow run cannot decide it: measure again on a quiet machine",
+                 "skipped": "could not be measured"}
 
 
 def _method_finding(m: Mapping[str, Any], default_country: bool) -> Finding:

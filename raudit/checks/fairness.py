@@ -2,10 +2,10 @@
 
 For each sensitive feature and each intersection of two, the check counts
 per-group confusion cells and score histograms (mergeable; see ``_groups``),
-then computes Wilson intervals for every rate, seeded bootstrap intervals for
-ratios, differences and AUC, and a significance test for each disparity
-against the reference group (chi-square, or Fisher's exact for small counts)
-with Holm's correction across the groups of a feature.
+then computes Wilson intervals for every rate, intervals for the ratios and
+differences against the reference group, DeLong intervals for AUC,
+and a parity test for each disparity (chi-square, or Fisher's exact for small
+counts) with Holm's correction across the groups of a feature.
 
 **Direction of harm.** A disparity counts only in the direction that harms
 the group: receiving the favourable outcome (``favourable``, default the
@@ -18,10 +18,13 @@ adequately sized group (the highest favourable-outcome rate among groups of
 at least ``min_group_size`` rows; for regression, the lowest error), for
 single features and intersections alike.
 
-**Status of a disparity.** *fail* when it breaks its threshold in the
-harmful direction and is significant after Holm; *warn* when it breaks it
-without significant evidence; *not judged* when a group is too small or the
-metric has no threshold (reported only); *pass* otherwise.
+**Status of a disparity** (:func:`raudit.plugin.judge`): *fail* when its
+whole interval lies beyond the threshold on the harmful side; *pass* when it
+lies wholly on the acceptable side; *inconclusive* when it straddles the
+threshold; *not judged* when a group is too small or the metric has no
+threshold (reported only). The intervals of a feature's groups hold jointly
+(Bonferroni), Katz's log interval for ratios and Newcombe's for differences.
+The parity test's Holm-adjusted p-value is reported beside, not used.
 
 The check is split in two: :func:`analyse` turns the context into frozen
 records of numbers; :func:`present` turns those into findings, tables and
@@ -35,6 +38,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from itertools import combinations
 from typing import Any, Literal
 
@@ -49,6 +53,7 @@ from raudit.plugin import (
     Batch,
     Check,
     CheckResult,
+    Comparison,
     ConfigError,
     Estimate,
     ExactSum,
@@ -60,22 +65,25 @@ from raudit.plugin import (
     Harm,
     Options,
     Plan,
+    ScoreCounts,
     Status,
     Table,
     bar_chart,
     choose_reference,
+    compare_groups,
+    family_bounds,
     favourable_rates,
     fixed,
-    harm_direction,
     holm,
     interval,
+    judge_disparity,
     number,
     option,
     p_value,
     slug,
     spec_codes,
-    two_proportion_pvalue,
     wilson_interval,
+    z_of,
 )
 
 
@@ -102,8 +110,8 @@ class FairnessOptions(Options):
                                                "disparity (false: reported only)", gt=0, le=1)
     mae_ratio_max: float | None = option(1.25, "regression: a group's mean absolute error above this multiple of the "
                                                "reference group's is a disparity", ge=1)
-    alpha: float = option(0.05, "significance level of the tests (after Holm's correction)", gt=0, lt=1)
-    bootstrap_rounds: int = option(500, "bootstrap rounds of the intervals of ratios, differences and AUC", ge=0, le=100_000)
+    alpha: float = option(0.05, "1 − the joint confidence level of a feature's disparity intervals (Bonferroni), and the "
+                                "significance level of the parity tests (after Holm's correction)", gt=0, lt=1)
     mitigation: bool = option(True, "estimate what group-specific thresholds (fairlearn ThresholdOptimizer) would change")
     proxy_warn: float = option(0.3, "Cramér's V between an input and a sensitive attribute at or above which the input "
                                     "is flagged as a proxy", gt=0, le=1)
@@ -156,6 +164,8 @@ class Disparity:
     intersection: bool
     status: Status
     reason: str
+    level: float = 0.95
+    rows_to_decide: int | None = None
 
     @property
     def bound(self) -> str:
@@ -262,17 +272,17 @@ class FairnessCheck(Check):
 
     def present(self, a: FairnessAnalysis, o: FairnessOptions) -> CheckResult:
         """Findings, tables and figures from the analysis."""
-        findings = _verdicts(a, o) + _proxy_findings(a, o)
+        findings = _verdicts(a, o) + _base_rate_findings(a) + _proxy_findings(a, o)
         tables: list[Table] = []
         figures: list[Figure] = []
         if a.task == "regression":
             tables += _regression_tables(a, o)
         else:
-            tables.append(_disparity_table(a, appendix=False))
+            tables.append(_disparity_table(a, o, appendix=False))
             for g in a.groupings:
                 tables += _group_tables(g, o, a)
                 figures += _group_figures(g, o)
-            tables.append(_disparity_table(a, appendix=True))
+            tables.append(_disparity_table(a, o, appendix=True))
         if a.mitigation:
             tables.append(_mitigation_table(a))
         proxy = _proxy_table(a, o)
@@ -418,7 +428,7 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
     stats: list[GroupingStats] = []
     for prefix, _cls, fav_positive in outcomes:
         for g in groupings:
-            gstats, ds = _classification(summary.counts[(prefix, g.name)], prefix + g.name, g, fav_positive, o, rng)
+            gstats, ds = _classification(summary.counts[(prefix, g.name)], prefix + g.name, g, fav_positive, o)
             stats.append(gstats)
             disparities += ds
     fav = outcomes[0][2] if len(outcomes) == 1 else None
@@ -440,8 +450,8 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
 
 
 def _classification(
-    gc: GroupCounts, name: str, grouping: _Grouping, fav_positive: bool | None, o: FairnessOptions, rng: np.random.Generator,
-) -> tuple[GroupingStats, list[Disparity]]:  # size: the rates, intervals, bootstrap and tests of one grouping share their arrays
+    gc: GroupCounts, name: str, grouping: _Grouping, fav_positive: bool | None, o: FairnessOptions,
+) -> tuple[GroupingStats, list[Disparity]]:  # size: the rates, intervals and tests of one grouping share their arrays
     n = gc.n
     rates = dict(gc.rates())
     rates["favourable_rate"] = favourable_rates(gc, fav_positive)
@@ -455,7 +465,7 @@ def _classification(
     judged = n >= o.min_group_size
     ref, rule = choose_reference(gc.groups, n, judged, rates["favourable_rate"], o.reference.get(grouping.name), favoured="highest"
                            if fav_positive is not None else None)
-    auc_bounds = _bootstrap_auc(gc, min(o.bootstrap_rounds, 200), rng)
+    auc_bounds = _auc_intervals(gc)
     with np.errstate(invalid="ignore", divide="ignore"):
         sr, tpr, fpr = rates["selection_rate"], rates["tpr"], rates["fpr"]
         summary = {
@@ -467,128 +477,51 @@ def _classification(
     stats = GroupingStats(name, grouping.how, grouping.intersection, gc.groups, n, rates, low, high, gc.auc(),
                           np.array([b[0] for b in auc_bounds]), np.array([b[1] for b in auc_bounds]), gc.calibration_error(),
                           judged, ref, rule, summary)
-    boot = _bootstrap_cells(gc, o.bootstrap_rounds, rng)
-    boot_rates = None
-    if boot is not None:
-        boot_rates = dict(gc.rates(boot))
-        boot_rates["favourable_rate"] = favourable_rates(gc, fav_positive, boot)
-    out: list[Disparity] = []
-    for metric, spec in DISPARITIES.items():
-        threshold = getattr(o, spec.threshold_key)
-        harm = harm_direction(spec, fav_positive)
-        family: list[_Comparison] = []
-        count_rate = "selection_rate" if spec.rate == "favourable_rate" else spec.rate
-        k, m = gc.rate_counts(count_rate)
-        for i, g in enumerate(gc.groups):
-            if i == ref:
-                continue
-            a, b = rates[spec.rate][i], rates[spec.rate][ref]
-            lo = hi = float("nan")
-            with np.errstate(invalid="ignore", divide="ignore"):
-                value = a / b if spec.kind == "ratio" else a - b
-                if boot_rates is not None:
-                    mine, theirs = boot_rates[spec.rate][:, i], boot_rates[spec.rate][:, ref]
-                    draws = mine / theirs if spec.kind == "ratio" else mine - theirs
-                    draws = draws[np.isfinite(draws)]
-                    if len(draws):
-                        lo, hi = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
-            p, test = two_proportion_pvalue(int(k[i]), int(m[i]), int(k[ref]), int(m[ref]))
-            family.append(_Comparison(g, float(a), float(b), float(value), (lo, hi), p, test, int(n[i]),
-                                      bool(not judged[i] or not judged[ref])))
-        adjusted = holm([f.p for f in family])
-        for f, ph in zip(family, adjusted):
-            status, reason = _judge(spec.kind, harm, f.value, threshold, float(ph), f.small, f.n_group, int(n[ref]), o, f.test)
-            out.append(Disparity(name, f.group, gc.groups[ref], metric, spec.kind, harm, f.a, f.b, f.value, f.ci,
-                                 threshold, f.p, float(ph), f.test, f.n_group, int(n[ref]), grouping.intersection,
-                                 status, reason))
+    thresholds = {metric: getattr(o, spec.threshold_key) for metric, spec in DISPARITIES.items()}
+    out = [_disparity(name, gc.groups, c, grouping.intersection)
+           for c in compare_groups(gc, ref, fav_positive, thresholds, alpha=o.alpha, min_group_size=o.min_group_size)]
     return stats, out
-
-
-@dataclass(frozen=True)
-class _Comparison:
-    group: str
-    a: float
-    b: float
-    value: float
-    ci: tuple[float, float]
-    p: float
-    test: str
-    n_group: int
-    small: bool
 
 
 def _safe_ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else float("nan")
 
 
-def _breaks(kind: str, harm: Harm, value: float, threshold: float) -> tuple[bool, bool]:
-    """(beyond the threshold in the harmful direction, beyond it in the group's favour)."""
-    if kind == "ratio":
-        low, high = value < threshold, value > 1 / threshold
-        harmful = {"lower": low, "higher": high, "either": low or high}[harm]
-        favour = {"lower": high, "higher": low, "either": False}[harm]
-        return harmful, favour
-    below, above = value < -threshold, value > threshold
-    harmful = {"lower": below, "higher": above, "either": below or above}[harm]
-    favour = {"lower": above, "higher": below, "either": False}[harm]
-    return harmful, favour
+def _log_normal_interval(value: np.ndarray, se: np.ndarray, *, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``value · exp(± z · se)``: the delta-method interval of a ratio with ``se`` the standard error of its log."""
+    z = z_of(level)
+    return value * np.exp(-z * se), value * np.exp(z * se)
 
 
-def _judge(kind: str, harm: Harm, value: float, threshold: float | None, p_holm: float, small: bool, n_group: int,
-           n_reference: int, o: FairnessOptions, test: str) -> tuple[Status, str]:
-    if small:
-        return "skipped", f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {o.min_group_size})"
-    if threshold is None:
-        return "skipped", "not judged: no threshold configured (reported only)"
-    if not np.isfinite(value):
-        return "skipped", "not judged: the rate is undefined for a group (no rows in its denominator)"
-    harmful, favour = _breaks(kind, harm, value, threshold)
-    if favour:
-        return "pass", "beyond the threshold in the group's favour (an advantage, not a harm)"
-    if not harmful:
-        return "pass", "within the threshold"
-    if np.isfinite(p_holm) and p_holm < o.alpha:
-        return "fail", f"beyond the threshold and significant ({p_value(p_holm)}, Holm-adjusted {test})"
-    if np.isfinite(p_holm):
-        return "warn", f"beyond the threshold but not significant ({p_value(p_holm)}, Holm-adjusted {test}): the evidence is weak"
-    return "warn", "beyond the threshold, and no test was possible: the evidence is weak"
-
-
-
-def _bootstrap_cells(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> np.ndarray | None:
-    """Stratified bootstrap of each group's confusion cells: shape (rounds, n_groups, 4)."""
-    if rounds <= 0:
-        return None
-    out = np.zeros((rounds, len(gc.groups), 4), dtype=np.int64)
-    for i, cells in enumerate(gc.cells):
-        total = int(cells.sum())
-        if total:
-            out[:, i, :] = rng.multinomial(total, cells / total, size=rounds)
-    return out
-
-
-def _bootstrap_auc(gc: GroupCounts, rounds: int, rng: np.random.Generator) -> list[tuple[float, float]]:
-    """Percentile interval of each group's AUC from resampled score histograms."""
-    if gc.hist is None or rounds <= 0:
-        return [(float("nan"), float("nan"))] * len(gc.groups)
-    out = []
-    for i in range(len(gc.groups)):
-        h = gc.hist[i]
-        npos, nneg = int(h[1].sum()), int(h[0].sum())
-        if npos == 0 or nneg == 0:
-            out.append((float("nan"), float("nan")))
-            continue
-        draws = np.stack([rng.multinomial(nneg, h[0] / nneg, size=rounds), rng.multinomial(npos, h[1] / npos, size=rounds)], axis=1)
-        lo, hi = np.percentile(gc.auc(draws), [2.5, 97.5])
-        out.append((float(lo), float(hi)))
-    return out
-
-
-# size: regression disparities: error sums, ratios, bootstrap and tests of one grouping
-def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tuple[pd.DataFrame, list[Disparity]]:
-    """Errors per group from exact sums; MAE ratios with a delta-method interval and Welch's test."""
+def _welch(row: pd.Series, ref: pd.Series) -> float:
+    """Welch's t-test p-value that a group's mean absolute error equals the reference's (NaN when untestable)."""
     from scipy import stats
 
+    if row.n > 1 and ref.n > 1 and (row.err_var > 0 or ref.err_var > 0):
+        return float(stats.ttest_ind_from_stats(row.mae, np.sqrt(row.err_var), row.n, ref.mae, np.sqrt(ref.err_var), ref.n,
+                                                equal_var=False).pvalue)
+    return float("nan")
+
+
+def _disparity(grouping: str, groups: tuple[str, ...], c: Comparison, intersection: bool) -> Disparity:
+    """A judged comparison (:func:`raudit.plugin.compare_groups`) under the grouping's names."""
+    return Disparity(grouping, groups[c.group], groups[c.reference], c.metric, c.kind, c.harm, c.a, c.b, c.value, c.ci, c.threshold,
+                     c.p, c.p_holm, c.test, c.n_group, c.n_reference, intersection, c.verdict.status, c.verdict.reason, c.level,
+                     c.verdict.rows_to_decide)
+
+
+def _auc_intervals(gc: GroupCounts) -> list[tuple[float, float]]:
+    """Each group's DeLong interval of its ROC-AUC, from its score histogram (ties within a bin count half)."""
+    if gc.hist is None:
+        return [(float("nan"), float("nan"))] * len(gc.groups)
+    bins = np.arange(gc.hist.shape[-1], dtype=float)
+    return [ScoreCounts(bins, gc.hist[i][0].astype(np.int64), gc.hist[i][1].astype(np.int64)).roc_auc_interval()
+            for i in range(len(gc.groups))]
+
+
+# size: regression disparities: error sums, ratios, intervals and tests of one grouping
+def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tuple[pd.DataFrame, list[Disparity]]:
+    """Errors per group from exact sums; MAE ratios with a delta-method interval and Welch's test."""
     groups = tuple(sorted(sums.n))
     rows = []
     for g in groups:
@@ -606,28 +539,26 @@ def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tup
     agg["reference"] = [i == ref for i in range(len(groups))]
     agg.attrs.update({"how": grouping.how, "reference_rule": rule, "intersection": grouping.intersection})
     r = agg.iloc[ref]
-    family = []
-    for i, g in enumerate(groups):
-        if i == ref:
-            continue
-        row = agg.iloc[i]
-        value = row.mae / r.mae if r.mae > 0 else float("nan")
-        lo = hi = float("nan")
-        if row.mae > 0 and r.mae > 0 and row.n > 1 and r.n > 1:
-            se = float(np.sqrt(row.err_var / (row.n * row.mae**2) + r.err_var / (r.n * r.mae**2)))  # of log(ratio)
-            lo, hi = float(value * np.exp(-1.959963984540054 * se)), float(value * np.exp(1.959963984540054 * se))
-        p = float("nan")
-        if row.n > 1 and r.n > 1 and (row.err_var > 0 or r.err_var > 0):
-            p = float(stats.ttest_ind_from_stats(row.mae, np.sqrt(row.err_var), row.n, r.mae, np.sqrt(r.err_var), r.n,
-                                                 equal_var=False).pvalue)
-        family.append((g, row, float(value), (lo, hi), p, bool(not judged[i] or not judged[ref])))
+    others = np.array([i for i in range(len(groups)) if i != ref], dtype=int)
+    mine = agg.iloc[others]
+    small = ~judged[others] | ~judged[ref]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = (mine.mae / r.mae).to_numpy() if r.mae > 0 else np.full(len(others), np.nan)
+        se = np.sqrt(mine.err_var / (mine.n * mine.mae**2) + r.err_var / (r.n * r.mae**2)).to_numpy()  # of log(ratio)
+    se = np.where((mine.mae > 0) & (r.mae > 0) & (mine.n > 1) & (r.n > 1), se, np.nan)
+    threshold = 1 / o.mae_ratio_max if o.mae_ratio_max else None  # stored as a ratio bound ≤ 1, like the others
+    levels, lows, highs = family_bounds(partial(_log_normal_interval, values, se), values, "ratio", "higher", threshold, ~small,
+                                        o.alpha)
     out = []
-    for (g, row, value, ci, p, small), ph in zip(family, holm([f[4] for f in family])):
-        threshold = 1 / o.mae_ratio_max if o.mae_ratio_max else None  # stored as a ratio bound ≤ 1, like the others
-        status, reason = _judge("ratio", "higher", value, threshold, float(ph), small, int(row.n), int(r.n), o, "Welch t-test")
-        out.append(Disparity(grouping.name, g, groups[ref], "mae", "ratio", "higher", float(row.mae), float(r.mae),
-                             value, ci, threshold, p, float(ph), "Welch t-test", int(row.n), int(r.n),
-                             grouping.intersection, status, reason))
+    pvalues = [_welch(row, r) for _, row in mine.iterrows()]
+    for j, (i, ph) in enumerate(zip(others, holm(pvalues))):
+        row = agg.iloc[i]
+        ci = (float(lows[j]), float(highs[j]))
+        verdict = judge_disparity("ratio", "higher", float(values[j]), ci, threshold, small=bool(small[j]), n_group=int(row.n),
+                                  n_reference=int(r.n), min_group_size=o.min_group_size, level=float(levels[j]))
+        c = Comparison("mae", "ratio", "higher", int(i), ref, float(row.mae), float(r.mae), float(values[j]), ci, float(levels[j]),
+                       threshold, pvalues[j], "Welch t-test", float(ph), int(row.n), int(r.n), verdict)
+        out.append(_disparity(grouping.name, groups, c, grouping.intersection))
     return agg.drop(columns=["mse", "err_var"]), out
 
 
@@ -744,20 +675,26 @@ RULES = {"selection_rate": "the four-fifths rule", "tpr": "equal opportunity", "
 PRIORITY = ("selection_rate", "tpr", "fpr", "ppv", "fnr_ratio", "fpr_ratio", "mae")
 
 
+def _ci_words(d: Disparity) -> str:
+    """``95 % CI``, or a family's Holm level: ``98.3 % CI, Holm``."""
+    return f"{d.level * 100:.3g} % CI" + (", Holm" if d.level > 0.95 + 1e-9 else "")
+
+
 def _sentence(d: Disparity, outcome: str) -> str:
     """One disparity in words: who, what, how much, how sure."""
     spec = MAE if d.metric == "mae" else DISPARITIES[d.metric]
     digits = 4 if d.metric == "mae" else 3
     a, b = number(d.group_value, digits=digits), number(d.reference_value, digits=digits)
-    sure = f"{p_value(d.p_holm)}, Holm" if np.isfinite(d.p_holm) else "no test possible"
+    sure = f"parity test {p_value(d.p_holm)}, Holm" if np.isfinite(d.p_holm) else "no test possible"
     if d.metric == "selection_rate":
         return (f"{d.group} receives the favourable outcome ({outcome}) at {fixed(d.value)}× the rate of {d.reference} "
-                f"({fixed(d.group_value)} vs {fixed(d.reference_value)}; 95 % CI of the ratio {interval(*d.ci, digits=2)}; {sure})")
+                f"({fixed(d.group_value)} vs {fixed(d.reference_value)}; {_ci_words(d)} of the ratio {interval(*d.ci, digits=2)}; "
+                f"{sure})")
     if d.kind == "ratio":
         return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference}, {fixed(d.value, 2)}× "
-                f"(95 % CI {interval(*d.ci, digits=2)}; {sure})")
+                f"({_ci_words(d)} {interval(*d.ci, digits=2)}; {sure})")
     return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference} (difference {d.value:+.3f}; "
-            f"95 % CI {interval(*d.ci)}; {sure})")
+            f"{_ci_words(d)} {interval(*d.ci)}; {sure})")
 
 
 def _judgement(d: Disparity) -> str:
@@ -765,20 +702,28 @@ def _judgement(d: Disparity) -> str:
     where = {"<": "below", ">": "above"}.get(d.bound[:1], "")
     limit = f"a {what} {where} {d.bound[2:]}" if where else f"a {what} {d.bound}"
     if d.status == "fail":
-        return f"fails {RULES[d.metric]} ({limit})"
+        return f"fails {RULES[d.metric]} ({limit}): the whole interval lies beyond it"
+    if d.status == "inconclusive":
+        decide = (f"; about {d.rows_to_decide:,} rows in these two groups (now {d.n_group + d.n_reference:,}) would likely "
+                  "decide it" if d.rows_to_decide else "")
+        return f"inconclusive on {RULES[d.metric]} ({limit}): the interval straddles the threshold{decide}"
     if d.status == "warn":
-        return f"breaks {RULES[d.metric]} ({limit}) without significant evidence"
-    return f"within {RULES[d.metric]}, which fails at {limit}"
+        return f"breaks the warn threshold of {RULES[d.metric]} ({limit})"
+    return f"within {RULES[d.metric]}, which fails at {limit}: the whole interval lies on the acceptable side"
+
+
+#: How a grouping's harmful comparisons are ordered: fails first, then warnings, then the undecided.
+SEVERITY = ("fail", "warn", "inconclusive")
 
 
 # size: one verdict per grouping and outcome, worst first, capped at max_findings
 def _verdicts(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
-    """One finding per grouping: the leading harmful disparity, or the closest call and why it passes."""
+    """One finding per grouping: the leading harmful or undecided disparity, or the closest call and why it passes."""
     out = []
     for name in dict.fromkeys(d.grouping for d in a.disparities):
         rows = [d for d in a.disparities if d.grouping == name]
-        bad = sorted([d for d in rows if d.status in ("fail", "warn")],
-                     key=lambda d: (d.status != "fail", PRIORITY.index(d.metric), -d.severity))
+        bad = sorted([d for d in rows if d.status in SEVERITY],
+                     key=lambda d: (SEVERITY.index(d.status), PRIORITY.index(d.metric), -d.severity))
         judged = [d for d in rows if d.status != "skipped"]
         reference = rows[0].reference
         key = f"{slug(name)}.verdict"
@@ -788,15 +733,15 @@ def _verdicts(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
             if len(bad) > 1:
                 others = bad[1:]
                 what = ", ".join(dict.fromkeys(RULES[d.metric] for d in others))
-                rest = (f" Also for {name}: {len(others)} more disparit{'y' if len(others) == 1 else 'ies'} "
-                        f"({sum(d.status == 'fail' for d in others)} fail, {sum(d.status == 'warn' for d in others)} warn) "
+                counts = ", ".join(f"{k} {s}" for s in SEVERITY if (k := sum(d.status == s for d in others)))
+                rest = (f" Also for {name}: {len(others)} more disparit{'y' if len(others) == 1 else 'ies'} ({counts}) "
                         f"on {what}; see the disparity table.")
             out.append(Finding(lead.status, f"[{name}] {_sentence(lead, a.outcome)}: {_judgement(lead)}.{rest}", key))
         elif judged:
             ratios = [d for d in judged if d.metric == PRIORITY[0] or d.metric == "mae"]
             closest = min(ratios, key=lambda d: -d.severity) if ratios else None
             text = f"[{name}] No group is disadvantaged beyond the thresholds ({len({d.group for d in judged})} group(s) compared " \
-                   f"with {reference}, {_rule_words(a, name)})"
+                   f"with {reference}, {_rule_words(a, name)}; every interval lies on the acceptable side)"
             if closest is not None:
                 text += f". Closest: {_sentence(closest, a.outcome)}: {_judgement(closest)}"
             out.append(Finding("pass", text + ".", key))
@@ -812,6 +757,27 @@ def _rule_words(a: FairnessAnalysis, name: str) -> str:
             return g.reference_rule
     frame = a.regression_groups.get(name)
     return str(frame.attrs.get("reference_rule", "")) if frame is not None else ""
+
+
+def _base_rate_findings(a: FairnessAnalysis) -> list[Finding]:
+    """Where the labels' base rates differ by group: error-rate comparisons inherit whatever bias the labels carry."""
+    differ = []
+    for g in a.groupings:
+        base = g.rates["base_rate"]
+        ref = float(base[g.reference])
+        judged = [i for i in range(len(g.groups)) if g.judged[i] and i != g.reference and np.isfinite(base[i])]
+        if g.intersection or not ref > 0 or not judged:
+            continue
+        i = min(judged, key=lambda i: -abs(float(np.log(max(float(base[i]), 1e-12) / ref))))
+        ratio = float(base[i]) / ref
+        if not 0.8 <= ratio <= 1.25:
+            differ.append(f"{g.groups[i]} {fixed(base[i])} vs {g.groups[g.reference]} {fixed(ref)} ({fixed(ratio, 2)}×, {g.name})")
+    if not differ:
+        return []
+    return [Finding("pass", f"The labels' base rate ({a.outcome}) differs by group: {'; '.join(differ)}. If the labels record "
+                            "past decisions, they may carry the bias under audit: comparisons of error rates against them (TPR, "
+                            "FPR, PPV: equal opportunity, equalized odds, predictive parity) inherit it, while the "
+                            "favourable-outcome ratio compares the model's decisions alone.", "base_rates")]
 
 
 def _proxy_findings(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
@@ -832,6 +798,7 @@ def _headline(a: FairnessAnalysis, findings: list[Finding]) -> str:  # size: one
     verdicts = [f for f in findings if f.key.endswith(".verdict")]
     failing = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "fail"]
     warning = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "warn"]
+    undecided = [f.message.split("]")[0].lstrip("[") for f in verdicts if f.status == "inconclusive"]
     single = [g for g in dict.fromkeys(d.grouping for d in a.disparities) if not any(d.intersection for d in a.disparities
                                                                                      if d.grouping == g)]
     parts = []
@@ -839,8 +806,10 @@ def _headline(a: FairnessAnalysis, findings: list[Finding]) -> str:  # size: one
         parts.append(f"disparities fail for {', '.join(failing)}")
     if warning:
         parts.append(f"warn for {', '.join(warning)}")
+    if undecided:
+        parts.append(f"inconclusive for {', '.join(undecided)}")
     worst = _worst(a, intersection=False)
-    if worst is not None and worst.status in ("fail", "warn"):
+    if worst is not None and worst.status in SEVERITY:
         parts.append(f"worst: {worst.group} at {fixed(worst.value, 2)}× the favourable-outcome rate of {worst.reference} "
                      f"({worst.grouping})")
     if not parts:
@@ -872,19 +841,21 @@ def _metrics(a: FairnessAnalysis) -> dict[str, Any]:
             m[f"worst_{label}selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
     m["disparities_failed"] = sum(d.status == "fail" for d in a.disparities)
     m["disparities_warned"] = sum(d.status == "warn" for d in a.disparities)
+    m["disparities_inconclusive"] = sum(d.status == "inconclusive" for d in a.disparities)
     m["disparities_not_judged"] = sum(d.status == "skipped" for d in a.disparities)
     return m
 
 
-STATUS_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "skipped": "not judged", "error": "error"}
+STATUS_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "inconclusive": "inconclusive", "skipped": "not judged",
+                "error": "error"}
 
 
-def _disparity_table(a: FairnessAnalysis, *, appendix: bool) -> Table:
-    """Key table: harmful disparities (fail and warn) of single features. Appendix: every other comparison."""
-    rows = [d for d in a.disparities if (d.status in ("fail", "warn") and not d.intersection) != appendix]
-    rows.sort(key=lambda d: (d.intersection, d.grouping, ["fail", "warn", "pass", "skipped"].index(d.status), -d.severity))
-    columns = ["feature", "group vs reference", "metric", "group", "reference", "disparity (95 % CI)", "harmful if", "p (Holm)",
-               "status"]
+def _disparity_table(a: FairnessAnalysis, o: FairnessOptions, *, appendix: bool) -> Table:
+    """Key table: harmful or undecided disparities of single features. Appendix: every other comparison."""
+    rows = [d for d in a.disparities if (d.status in SEVERITY and not d.intersection) != appendix]
+    rows.sort(key=lambda d: (d.intersection, d.grouping, [*SEVERITY, "pass", "skipped"].index(d.status), -d.severity))
+    columns = ["feature", "group vs reference", "metric", "group", "reference", "disparity (CI)", "harmful if",
+               "parity p (Holm)", "status"]
     formats = ["text", "text", "text", "3f", "3f", "3f", "text", "p", "text"]
     body = [[d.grouping, f"{d.group} vs {d.reference}", (MAE if d.metric == "mae" else DISPARITIES[d.metric]).label.split(" (")[0],
              d.group_value, d.reference_value, Estimate(d.value, *d.ci), d.bound, d.p_holm, STATUS_WORDS[d.status]]
@@ -894,13 +865,17 @@ def _disparity_table(a: FairnessAnalysis, *, appendix: bool) -> Table:
                      appendix=True, note="Intersections, and the comparisons that pass or are not judged (too small a group, "
                                           "or no threshold). Ratios are group ÷ reference; differences are group − reference.")
     return Table(
-        "Disparities that fail or warn (single sensitive features)", columns, body, formats=formats, section="Disparities",
+        "Disparities that fail or are inconclusive (single sensitive features)", columns, body, formats=formats,
+        section="Disparities",
         note=f"Outcome: {a.outcome}. Judged in the direction of harm only: a lower favourable-outcome rate, true- or "
              "false-positive rate, or a higher precision of favourable decisions (a stricter standard). Ratios are "
-             "group ÷ reference; differences are group − reference. Intervals: seeded stratified bootstrap. Tests: chi-square, "
-             "or Fisher's exact when an expected count is below 5; Holm-adjusted across a feature's groups. fail = beyond "
-             "the threshold and significant; warn = beyond it without significant evidence. Comparisons that pass or are not "
-             "judged, and those of intersections, are in the table 'Every other comparison' (under More) and in report.json.",
+             "group ÷ reference; differences are group − reference. fail = the whole interval lies beyond the threshold on "
+             "the harmful side; pass = it lies wholly on the acceptable side; inconclusive = it straddles the threshold (the "
+             "data cannot tell). Intervals: Katz's log interval for ratios, Newcombe's for differences, at "
+             f"{1 - o.alpha:.0%} jointly for a feature's groups (Bonferroni: 95 % with one comparison, 97.5 % with two, …). "
+             "The parity p-value (chi-square, or Fisher's exact when an expected count is below 5; Holm-adjusted) tests for "
+             "any difference at all; it is reported, not used for the status. Comparisons that pass or are not judged, and "
+             "those of intersections, are in the table 'Every other comparison' (under More) and in report.json.",
     )
 
 
@@ -923,7 +898,7 @@ def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> 
         formats=["text", "int", "%", "3f", "3f", "3f", "3f", "3f", "text"],
         note=f"Groups: {g.how}; missing values form the group 'missing'. Reference: {g.groups[g.reference]} "
              f"({g.reference_rule}). Rates: 95 % Wilson intervals. AUC: from 1,000-bin score histograms (within 0.002 of "
-             "the exact value), seeded bootstrap interval.",
+             "the exact value), DeLong's interval.",
         section=g.name, appendix=g.intersection,
     )
     errors = Table(
@@ -939,7 +914,7 @@ def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> 
     return [outcomes, errors]
 
 
-def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:
+def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:  # size: three charts, the four-fifths line on the first
     shown = [i for i in np.argsort(-g.n, kind="stable") if g.n[i] > 0][:20]
     colors = [PALETTE[0] if g.judged[i] else "#9ca3af" for i in shown]
     out = []
@@ -947,13 +922,19 @@ def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:
                         ("fpr", "false-positive rate")):
         if rate != "favourable_rate" and g.intersection:  # intersections: the favourable-outcome rate only
             continue
+        ratio = o.selection_rate_ratio_min if rate == "favourable_rate" else None
+        line = None if ratio is None else ratio * g.rates[rate][g.reference]
         out.append(Figure(
             f"{g.name}: {words} by group",
             bar_chart([f"{g.groups[i]} (n={g.n[i]:,})" for i in shown], [g.rates[rate][i] for i in shown],
                       lows=[g.low[rate][i] for i in shown], highs=[g.high[rate][i] for i in shown],
                       reference=g.rates[rate][g.reference], reference_label=f"reference: {g.groups[g.reference]}",
+                      threshold=line, threshold_label="" if ratio is None else f"{ratio:g} × reference",
                       colors=colors, xmin=0.0, xmax=1.0, xlabel=f"{words} (95 % Wilson interval)"),
             ("Grey bars are groups too small to judge. " if not g.judged[shown].all() else "")
+            + ("" if line is None else f"The dotted line is {ratio:g} × the reference group's rate (the four-fifths rule): a "
+                                       "group below it is below the threshold; whether it fails is read from the ratio's "
+                                       "own interval in the disparity table. ")
             + ("" if len(shown) == len(g.groups) else f"The {len(shown)} largest of {len(g.groups)} groups."),
             section=g.name, appendix=g.intersection or rate != "favourable_rate",
         ))
@@ -961,7 +942,7 @@ def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:
 
 
 def _regression_tables(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
-    out = [_disparity_table(a, appendix=False)]
+    out = [_disparity_table(a, o, appendix=False)]
     for name, agg in a.regression_groups.items():
         out.append(Table(
             f"{name}: errors by group", ["group", "n", "mean prediction", "mean target", "MAE", "RMSE", "note"],
@@ -972,7 +953,7 @@ def _regression_tables(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
             note=f"Groups: {agg.attrs['how']}. Reference: {agg.attrs['reference_rule']}.", section=name,
             appendix=bool(agg.attrs["intersection"]),
         ))
-    out.append(_disparity_table(a, appendix=True))
+    out.append(_disparity_table(a, o, appendix=True))
     return out
 
 
@@ -1037,6 +1018,7 @@ def _details(a: FairnessAnalysis) -> dict[str, Any]:
             "group_value": d.group_value, "reference_value": d.reference_value, "value": d.value, "ci": list(d.ci),
             "threshold": d.threshold, "harmful_if": d.bound, "p": d.p, "p_holm": d.p_holm, "test": d.test, "n_group": d.n_group,
             "n_reference": d.n_reference, "intersection": d.intersection, "status": d.status, "reason": d.reason,
+            "ci_level": d.level, "rows_to_decide": d.rows_to_decide,
         } for d in a.disparities],
         "mitigation": [{"grouping": m.grouping, "constraint": m.constraint, "before": dict(m.before),
                         **({"after": dict(m.after)} if m.after else {"skipped": m.skipped})} for m in a.mitigation]

@@ -84,7 +84,8 @@ class LineageCheck(Check):
 
     def analyse(self, ctx: AuditContext, options: LineageOptions) -> tuple[Traced, ...]:
         """Each input traced: given in memory, loaded from MLflow, or a file with its git state and DVC record."""
-        return tuple(_trace(ctx, role, source) for role, source in ctx.sources.items())
+        return tuple(_trace(ctx, role, source) for role, source in ctx.sources.items()
+                     if not (role == "model" and ctx.model is None))  # recorded decisions: no model was audited, none to trace
 
     # size: collects the per-input findings, the per-repository ones and the evidence in order
     def present(self, inputs: tuple[Traced, ...], options: LineageOptions) -> CheckResult:
@@ -116,8 +117,7 @@ class LineageCheck(Check):
         if untraced or differ:
             what = (f"provenance not established for {', '.join(untraced)} (not under version control)" if untraced else
                     "an input differs from its DVC record")
-            status = "fail" if differ and options.dvc_mismatch == "fail" else "partial"
-            evidence = {rid: {"what": what, "status": status} for rid in self.evidence}
+            evidence = {rid: {"what": what, "status": "partial"} for rid in self.evidence}
         return self.result(findings=findings, summary=_summary(inputs, rows), tables=[table] if rows else [],
                            details={i.role: i.details() for i in inputs if i.kind != "memory"}, evidence=evidence)
 

@@ -16,9 +16,11 @@ from raudit.plugin import (
     Check,
     CheckResult,
     ConfigError,
+    Estimate,
     ExactSum,
     Figure,
     Finding,
+    Harmful,
     Options,
     Overlap,
     Plan,
@@ -26,11 +28,16 @@ from raudit.plugin import (
     ScoreCounts,
     Series,
     Table,
-    grade,
+    fixed,
+    interval,
+    judge,
     number,
     option,
+    paired_difference_interval,
     usable_row_sketch,
+    wilson_interval,
     xy_chart,
+    z_of,
 )
 
 
@@ -120,6 +127,17 @@ class PerformanceAnalysis:
     calibration_of: str = ""
     calibration_bins: tuple[Mapping[str, float], ...] = ()
     residuals: tuple[np.ndarray, np.ndarray] | None = None
+    intervals: Mapping[str, Interval] = dataclasses.field(default_factory=dict)
+    baseline: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A metric's 95 % interval and how it was computed."""
+
+    low: float
+    high: float
+    method: str
 
 
 class PerformanceCheck(Check):
@@ -171,11 +189,15 @@ class PerformanceCheck(Check):
                     m["roc_auc"] = float(np.mean([sc.roc_auc() for sc in s.scores]))
                 calib_of = "confidence of the predicted class"
             assert s.brier is not None and s.log_loss is not None and s.calibration is not None
-            m["brier"] = s.brier.value / s.n
-            m["log_loss"] = s.log_loss.value / s.n
+            m["brier"] = float(s.brier.mean("sum", s.n) or np.nan)
+            m["log_loss"] = float(s.log_loss.mean("sum", s.n) or np.nan)
             m["ece"], bins = s.calibration.error()
+        rng = ctx.rng("performance")
+        intervals = _confusion_intervals(s.confusion, classes, ctx.positive_label if ctx.task == "binary" else None, rng)
+        if s.scores:
+            intervals.update(_score_intervals(s, m, ctx.task == "binary", rng))
         return PerformanceAnalysis(ctx.task, s.n, m, evaluation, tuple(str(c) for c in classes), s.confusion, bool(s.scores),
-                                   calib_of, tuple(bins))
+                                   calib_of, tuple(bins), intervals=intervals, baseline=_discordant(s.confusion))
 
     def present(self, a: PerformanceAnalysis, options: PerformanceOptions) -> CheckResult:
         """Findings against the thresholds, the confusion matrix and reliability diagram (or residuals), the headline."""
@@ -190,25 +212,17 @@ class PerformanceCheck(Check):
             if auc is not None:
                 bound = f" (within {number(m['roc_auc_error_bound'])}: too many distinct scores to keep each)" \
                     if "roc_auc_error_bound" in m else ""
-                findings.append(Finding(grade(auc, warn=o.roc_auc_warn, fail=o.roc_auc_fail),
-                                        f"ROC-AUC is {auc:.3f}{bound} (warn below {o.roc_auc_warn}, fail below {o.roc_auc_fail}).",
-                                        "roc_auc"))
+                findings.append(_judged(a, "roc_auc", f"ROC-AUC is {auc:.3f}{bound}", "below", warn=o.roc_auc_warn,
+                                        fail=o.roc_auc_fail))
             ece = m["ece"]
-            findings.append(Finding(
-                grade(ece, warn=o.ece_warn, fail=o.ece_fail, higher_is_better=False),
-                f"Expected calibration error is {ece:.3f}: predicted probabilities are off by {ece * 100:.1f} "
-                f"percentage points on average (warn above {o.ece_warn}, fail above {o.ece_fail}).", "ece"))
+            findings.append(_judged(a, "ece", f"Expected calibration error is {ece:.3f} (predicted probabilities off by "
+                                              f"{ece * 100:.1f} percentage points on average)", "above", warn=o.ece_warn,
+                                    fail=o.ece_fail))
         else:
             findings.append(Finding(
                 "skipped", "The model gives no probabilities: ROC-AUC, PR-AUC, log-loss, Brier and calibration are not computed.",
                 "proba"))
-        majority = m["majority_class_accuracy"]
-        beats = m["accuracy"] > majority
-        findings.append(Finding(
-            "pass" if beats else "warn",
-            f"Accuracy {m['accuracy']:.3f} {'beats' if beats else 'does not beat'} always predicting the majority class ({majority:.3f}).",
-            "baseline",
-        ))
+        findings.append(_baseline_finding(a))
         assert a.confusion is not None
         labels = list(a.labels)
         table = Table("Confusion matrix (rows: true label, columns: predicted)", ["true \\ predicted", *labels],
@@ -216,14 +230,78 @@ class PerformanceCheck(Check):
         scores = [("accuracy", m["accuracy"]), *([("ROC-AUC", m["roc_auc"])] if "roc_auc" in m else [])]
         evaluation, evidence, held = _evaluation_findings(a.evaluation, scores, o)
         findings += evaluation
-        headline = f"accuracy {m['accuracy']:.3f}" + (f", ROC-AUC {m['roc_auc']:.3f}" if "roc_auc" in m else "") + (
-            f", ECE {m['ece']:.3f}" if "ece" in m else "")
+        headline = ", ".join(f"{label} {_with_interval(a, key)}" for key, label in (("accuracy", "accuracy"), ("roc_auc", "ROC-AUC"),
+                                                                                     ("ece", "ECE")) if key in m)
         return self.result(
-            findings=findings, summary=_headline(headline, findings), metrics=m, tables=[table], figures=figures,
-            details={"calibration_bins": list(a.calibration_bins), "confusion_matrix": a.confusion, "labels": labels, "n": a.n,
-                     "evaluation_data": held},
+            findings=findings, summary=_headline(headline, findings), metrics=m, tables=[_interval_table(a, o), table],
+            figures=figures, details={"calibration_bins": list(a.calibration_bins), "confusion_matrix": a.confusion, "labels": labels,
+                                      "n": a.n, "evaluation_data": held, "intervals": _interval_details(a)},
             evidence=evidence,
         )
+
+
+def _judged(a: PerformanceAnalysis, key: str, what: str, harmful: Harmful, *, warn: float, fail: float) -> Finding:
+    """A metric's interval against its warn and fail thresholds (:func:`raudit.plugin.judge`), as a finding."""
+    ci = a.intervals.get(key)
+    value = float(a.metrics[key])
+    side = "below" if harmful == "below" else "above"
+    rule = f"warn {side} {warn:g}, fail {side} {fail:g}"
+    if ci is None or not (np.isfinite(ci.low) and np.isfinite(ci.high)):
+        return Finding("skipped", f"{what}: no interval could be computed, so it is not judged ({rule}).", key)
+    v = judge(value, ci.low, ci.high, harmful=harmful, warn=warn, fail=fail, n=a.n, what=key, level=LEVEL)
+    return Finding(v.status, f"{what}: {v.explained} ({rule}; {ci.method}).", key)
+
+
+def _baseline_finding(a: PerformanceAnalysis) -> Finding:
+    """Does the model beat always predicting the majority class? A paired comparison on the same rows."""
+    m = a.metrics
+    acc, majority = m["accuracy"], m["majority_class_accuracy"]
+    only_model, only_majority = a.baseline
+    head = f"Accuracy {acc:.3f} vs {majority:.3f} for always predicting the majority class"
+    if only_model + only_majority == 0:
+        return Finding("warn", f"{head}: the model is right on exactly the rows that baseline is right on, so it does not beat it.",
+                       "baseline")
+    lo, hi = paired_difference_interval(only_model, only_majority, a.n, level=LEVEL)
+    v = judge(acc - majority, lo, hi, harmful="below", warn=0.0, n=a.n, what="the difference", level=LEVEL)
+    verdict = {"pass": "the model beats it", "warn": "the model does not beat it",
+               "inconclusive": "the data cannot tell whether the model beats it"}[v.status]
+    return Finding(v.status, f"{head}: difference {acc - majority:+.3f} ({LEVEL * 100:.3g} % CI {interval(lo, hi)}, paired on "
+                             f"the {only_model + only_majority:,} rows where exactly one is right; Bonett–Price): {verdict}"
+                             + (f"; about {v.rows_to_decide:,} rows would likely decide it" if v.rows_to_decide else "") + ".",
+                   "baseline")
+
+
+#: The rows of the interval table, in order, and how people call them.
+INTERVAL_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "precision": "precision", "recall": "recall",
+                   "f1": "F1", "precision_macro": "precision (macro)", "recall_macro": "recall (macro)", "f1_macro": "F1 (macro)",
+                   "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC (average precision)", "brier": "Brier score", "log_loss": "log-loss",
+                   "ece": "expected calibration error", "r2": "R²", "mae": "MAE", "rmse": "RMSE"}
+
+
+def _with_interval(a: PerformanceAnalysis, key: str) -> str:
+    ci = a.intervals.get(key)
+    value = fixed(a.metrics[key]) if key not in ("mae", "rmse") else number(a.metrics[key])
+    return value if ci is None else f"{value} ({interval(ci.low, ci.high) if key not in ('mae', 'rmse') else _span(ci)})"
+
+
+def _span(ci: Interval) -> str:
+    return f"{number(ci.low)}–{number(ci.high)}"
+
+
+def _interval_table(a: PerformanceAnalysis, o: PerformanceOptions) -> Table:
+    rows = [[INTERVAL_LABELS[k], Estimate(a.metrics[k], ci.low, ci.high), ci.method] for k, ci in
+            sorted(a.intervals.items(), key=lambda kv: list(INTERVAL_LABELS).index(kv[0])) if k in a.metrics]
+    ece = (" The calibration error is biased upwards on finite data; its basic bootstrap interval corrects for that, so "
+           "the estimate can sit near the interval's upper end." if "ece" in a.intervals else "")
+    return Table(f"Metrics with their {LEVEL * 100:.3g} % intervals", ["metric", f"value ({LEVEL * 100:.3g} % CI)", "interval"],
+                 rows, formats=["text", "" if a.task == "regression" else "3f", "text"],
+                 note=f"On {a.n:,} rows. An interval is where the metric could lie on other data like this: the check's "
+                      "verdicts use it, never the value alone (pass or fail only when the whole interval lies on one side of a "
+                      f"threshold; inconclusive when it straddles one).{ece}")
+
+
+def _interval_details(a: PerformanceAnalysis) -> dict[str, Any]:
+    return {k: {"ci": [ci.low, ci.high], "level": LEVEL, "method": ci.method} for k, ci in a.intervals.items()}
 
 
 def _reliability_diagram(a: PerformanceAnalysis, o: PerformanceOptions) -> Figure:
@@ -243,25 +321,55 @@ def _reliability_diagram(a: PerformanceAnalysis, o: PerformanceOptions) -> Figur
 
 def _analyse_regression(ctx: AuditContext, s: PerformanceSummary, evaluation: Evaluation) -> PerformanceAnalysis:
     assert s.errors is not None
-    abs_err, sq_err, y_sum, y_sq = (x.fraction for x in s.errors)
     n = s.n
-    sst = y_sq - y_sum * y_sum / n
-    m = {
-        "mae": float(abs_err / n),
-        "rmse": float(np.sqrt(float(sq_err / n))),
-        "r2": float(1 - sq_err / sst) if sst != 0 else float("nan"),
-        "mean_target": float(y_sum / n),
-    }
+    mean = {k: s.errors.mean(k, n) for k in s.errors.sums}
+    mae, mse, ybar, y2 = mean["abs_err"], mean["sq_err"], mean["y"], mean["y2"]
+    assert mae is not None and mse is not None and ybar is not None and y2 is not None
+    sst = y2 - ybar * ybar
+    m = {"mae": float(mae), "rmse": float(np.sqrt(float(mse))), "r2": float(1 - mse / sst) if sst != 0 else float("nan"),
+         "mean_target": float(ybar)}
     shown = np.arange(len(ctx.sample))[:2000]
     pred = ctx.sample.y_pred.astype(float)[shown]
-    return PerformanceAnalysis("regression", n, m, evaluation, residuals=(pred, ctx.sample.y[shown] - pred))
+    return PerformanceAnalysis("regression", n, m, evaluation, residuals=(pred, ctx.sample.y[shown] - pred),
+                               intervals=_regression_intervals(mean, n))
+
+
+def _regression_intervals(mean: Mapping[str, Fraction | None], n: int) -> dict[str, Interval]:
+    """Normal intervals from exact moments: MAE (its sample variance), RMSE and R² (delta method).
+
+    R² = 1 − a / (c − b²) with a, b, c the means of error², y and y²; its variance is ∇ᵀ Σ ∇ / n, with
+    Σ the covariance of (error², y, y²) from the exact sums of error⁴, error²·y, error²·y², y³ and y⁴.
+    """
+    if n < 3:
+        return {}
+    z = z_of(LEVEL)
+    out = {}
+    mae, mse, ybar, y2 = (mean[k] for k in ("abs_err", "sq_err", "y", "y2"))
+    assert mae is not None and mse is not None and ybar is not None and y2 is not None
+    half = z * float(np.sqrt(max(float(mse - mae * mae), 0.0) / (n - 1)))
+    out["mae"] = Interval(max(0.0, float(mae) - half), float(mae) + half, "normal (t-like)")
+    e4, e2y, e2y2, y3, y4 = (mean[k] for k in ("sq_err2", "sq_err_y", "sq_err_y2", "y3", "y4"))
+    if e4 is not None and mse > 0:
+        rmse = float(np.sqrt(float(mse)))
+        se_mse = float(np.sqrt(max(float(e4 - mse * mse), 0.0) / (n - 1)))
+        out["rmse"] = Interval(max(0.0, rmse - z * se_mse / (2 * rmse)), rmse + z * se_mse / (2 * rmse), "delta method")
+    sst = y2 - ybar * ybar
+    if None not in (e4, e2y, e2y2, y3, y4) and sst > 0:
+        assert e4 is not None and e2y is not None and e2y2 is not None and y3 is not None and y4 is not None
+        cov = [[e4 - mse * mse, e2y - mse * ybar, e2y2 - mse * y2],
+               [e2y - mse * ybar, sst, y3 - ybar * y2],
+               [e2y2 - mse * y2, y3 - ybar * y2, y4 - y2 * y2]]
+        grad = [-1 / sst, -2 * mse * ybar / sst**2, mse / sst**2]
+        var = sum(grad[i] * cov[i][j] * grad[j] for i in range(3) for j in range(3)) / (n - 1)
+        r2, half = float(1 - mse / sst), z * float(np.sqrt(max(float(var), 0.0)))
+        out["r2"] = Interval(r2 - half, min(1.0, r2 + half), "delta method")
+    return out
 
 
 def _present_regression(check: PerformanceCheck, a: PerformanceAnalysis, o: PerformanceOptions) -> CheckResult:
     m = dict(a.metrics)
-    status = grade(m["r2"], warn=o.r2_warn, fail=o.r2_fail)
-    findings = [Finding(status, f"R² is {m['r2']:.3f} (warn below {o.r2_warn}, fail below {o.r2_fail}); "
-                                f"MAE {number(m['mae'])}, RMSE {number(m['rmse'])}.", "r2")]
+    findings = [_judged(a, "r2", f"R² is {m['r2']:.3f} (MAE {_with_interval(a, 'mae')}, RMSE {_with_interval(a, 'rmse')})",
+                        "below", warn=o.r2_warn, fail=o.r2_fail)]
     assert a.residuals is not None
     pred, residual = a.residuals
     fig = Figure(
@@ -272,8 +380,10 @@ def _present_regression(check: PerformanceCheck, a: PerformanceAnalysis, o: Perf
     evaluation, evidence, held = _evaluation_findings(a.evaluation, [("R²", m["r2"])], o)
     findings += evaluation
     return check.result(
-        findings=findings, summary=_headline(f"R² {m['r2']:.3f}, MAE {number(m['mae'])}, RMSE {number(m['rmse'])}", findings),
-        metrics=m, figures=[fig], details={"n": a.n, "evaluation_data": held}, evidence=evidence,
+        findings=findings, summary=_headline(f"R² {_with_interval(a, 'r2')}, MAE {_with_interval(a, 'mae')}, "
+                                             f"RMSE {_with_interval(a, 'rmse')}", findings),
+        metrics=m, tables=[_interval_table(a, o)], figures=[fig],
+        details={"n": a.n, "evaluation_data": held, "intervals": _interval_details(a)}, evidence=evidence,
     )
 
 # -- summaries ---------------------------------------------------------------------------------------
@@ -301,6 +411,29 @@ class Calibration:
         return Calibration(self.counts + other.counts, self.events + other.events,
                            tuple(a + b for a, b in zip(self.sums, other.sums)))
 
+    def error_interval(self, rng: np.random.Generator, *, rounds: int, level: float) -> tuple[float, float]:
+        """A basic (reverse-percentile) bootstrap interval of :meth:`error`, clipped at 0.
+
+        Rows are resampled as counts: each bin's events and non-events drawn jointly (multinomial),
+        each bin's mean predicted probability held at its value (it varies little within a bin). The
+        calibration error is biased upwards on finite data, and a percentile interval would inherit
+        the bias twice; the basic interval ``2·ECE − quantiles`` corrects it to first order.
+        """
+        total = int(self.counts.sum())
+        keep = np.flatnonzero(self.counts)
+        if total == 0:
+            return float("nan"), float("nan")
+        mean_p = np.array([float(self.sums[b].fraction / int(self.counts[b])) for b in keep])
+        cells = np.concatenate([self.events[keep], self.counts[keep] - self.events[keep]]).astype(float)
+        draws = rng.multinomial(total, cells / total, size=rounds)
+        events, counts = draws[:, :len(keep)], draws[:, :len(keep)] + draws[:, len(keep):]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gaps = np.where(counts > 0, np.abs(mean_p - events / np.where(counts > 0, counts, 1)), 0.0)
+        boot = (counts / total * gaps).sum(axis=1)
+        ece = self.error()[0]
+        q_lo, q_hi = np.percentile(boot, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+        return max(0.0, 2 * ece - float(q_hi)), max(0.0, 2 * ece - float(q_lo))
+
     def error(self) -> tuple[float, list[dict[str, float]]]:
         """Expected calibration error and the non-empty bins (``lo``, ``hi``, ``count``, ``mean_predicted``, ``observed``)."""
         n_bins = len(self.counts)
@@ -319,6 +452,28 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class Moments:
+    """Named exact sums of per-row terms (``sum``, ``squares``, …), mergeable with ``+``; their means are exact fractions."""
+
+    sums: Mapping[str, ExactSum | None]
+
+    @classmethod
+    def of(cls, **terms: np.ndarray) -> Moments:
+        """The exact sum of each named array of per-row terms (``None`` once a term overflows to infinity)."""
+        arrays = {k: np.asarray(v, dtype=float) for k, v in terms.items()}
+        return cls({k: ExactSum.of(v) if np.isfinite(v).all() else None for k, v in arrays.items()})
+
+    def __add__(self, other: Moments) -> Moments:
+        return Moments({k: None if v is None or other.sums[k] is None else v + other.sums[k]  # type: ignore[operator]
+                        for k, v in self.sums.items()})
+
+    def mean(self, name: str, n: int) -> Fraction | None:
+        """The exact mean of a term over ``n`` rows (``None`` when it overflowed)."""
+        total = self.sums[name]
+        return None if total is None else total.fraction / n
+
+
+@dataclass(frozen=True)
 class PerformanceSummary:
     """What the performance check keeps of a chunk; every part adds up exactly.
 
@@ -330,10 +485,10 @@ class PerformanceSummary:
     n: int
     confusion: np.ndarray | None = None
     scores: tuple[ScoreCounts, ...] = ()
-    log_loss: ExactSum | None = None
-    brier: ExactSum | None = None
+    log_loss: Moments | None = None
+    brier: Moments | None = None
     calibration: Calibration | None = None
-    errors: tuple[ExactSum, ExactSum, ExactSum, ExactSum] | None = None
+    errors: Moments | None = None
     rows_seen: RowOverlap | None = None
 
     def __add__(self, other: PerformanceSummary) -> PerformanceSummary:
@@ -343,8 +498,7 @@ class PerformanceSummary:
         return PerformanceSummary(
             self.n + other.n, add(self.confusion, other.confusion), tuple(a + b for a, b in zip(self.scores, other.scores)),
             add(self.log_loss, other.log_loss), add(self.brier, other.brier), add(self.calibration, other.calibration),
-            None if self.errors is None else tuple(a + b for a, b in zip(self.errors, other.errors or ())),  # type: ignore[arg-type]
-            add(self.rows_seen, other.rows_seen),
+            add(self.errors, other.errors), add(self.rows_seen, other.rows_seen),
         )
 
 
@@ -357,9 +511,11 @@ def summarise(batch: Batch, plan: Plan, o: PerformanceOptions) -> PerformanceSum
 def _summarise(batch: Batch, plan: Plan, o: PerformanceOptions) -> PerformanceSummary:
     n = len(batch)
     if plan.task == "regression":
-        err = batch.y - batch.y_pred.astype(float)
-        return PerformanceSummary(n, errors=(ExactSum.of(np.abs(err)), ExactSum.of(err**2), ExactSum.of(batch.y),
-                                             ExactSum.of(batch.y**2)))
+        y = batch.y.astype(float)
+        err = y - batch.y_pred.astype(float)
+        sq = err**2
+        return PerformanceSummary(n, errors=Moments.of(abs_err=np.abs(err), sq_err=sq, y=y, y2=y**2, sq_err2=sq**2,
+                                                       sq_err_y=sq * y, sq_err_y2=sq * y**2, y3=y**3, y4=y**4))
     classes = plan.classes
     assert classes is not None
     index = {c: i for i, c in enumerate(classes.tolist())}
@@ -371,48 +527,121 @@ def _summarise(batch: Batch, plan: Plan, o: PerformanceOptions) -> PerformanceSu
     if proba is None:
         return PerformanceSummary(n, confusion)
     true_p = proba[np.arange(n), t]
-    log_loss = ExactSum.of(-np.log(np.clip(true_p, 1e-15, 1)))
+    loss = -np.log(np.clip(true_p, 1e-15, 1))
+    log_loss = Moments.of(sum=loss, squares=loss**2)
     if plan.task == "binary":
         j = index[plan.positive_label]
         y01 = (t == j).astype(int)
         score = proba[:, j]
-        return PerformanceSummary(n, confusion, (ScoreCounts.of(score, y01),), log_loss, ExactSum.of((score - y01) ** 2),
+        brier = (score - y01) ** 2
+        return PerformanceSummary(n, confusion, (ScoreCounts.of(score, y01),), log_loss, Moments.of(sum=brier, squares=brier**2),
                                   Calibration.of(y01, score, n_bins=o.calibration_bins))
     onehot = (t[:, None] == np.arange(k)[None, :]).astype(float)
     top = proba.argmax(axis=1)
+    brier = np.sum((proba - onehot) ** 2, axis=1)
     return PerformanceSummary(n, confusion, tuple(ScoreCounts.of(proba[:, c], (t == c).astype(int)) for c in range(k)), log_loss,
-                              ExactSum.of(np.sum((proba - onehot) ** 2, axis=1)),
+                              Moments.of(sum=brier, squares=brier**2),
                               Calibration.of(top == t, proba.max(axis=1), n_bins=o.calibration_bins))
 
 
 def _confusion_metrics(cm: np.ndarray, classes: np.ndarray, positive: Any) -> dict[str, Any]:
-    """Accuracy, balanced accuracy, precision, recall and F1 from a confusion matrix (scikit-learn's definitions, zero_division=0)."""
-    n = int(cm.sum())
-    support, predicted, hit = cm.sum(axis=1), cm.sum(axis=0), np.diag(cm)
+    """Accuracy, balanced accuracy, precision, recall and F1 (scikit-learn's definitions, zero_division=0).
+
+    ``cm`` is one confusion matrix (floats come back) or a stack of them, shape ``(..., k, k)``
+    (arrays come back, one value per matrix: a bootstrap's draws).
+    """
+    cm = np.asarray(cm)
+    n = cm.sum(axis=(-2, -1))
+    support, predicted, hit = cm.sum(axis=-1), cm.sum(axis=-2), np.diagonal(cm, axis1=-2, axis2=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         recall = np.where(support > 0, hit / np.where(support > 0, support, 1), 0.0)
         precision = np.where(predicted > 0, hit / np.where(predicted > 0, predicted, 1), 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / np.where(precision + recall > 0, precision + recall, 1), 0.0)
-    m: dict[str, Any] = {"accuracy": float(hit.sum() / n), "balanced_accuracy": float(recall[support > 0].mean())}
+        present = support > 0
+        m: dict[str, Any] = {"accuracy": hit.sum(axis=-1) / n,
+                             "balanced_accuracy": np.where(present, recall, 0).sum(axis=-1) / present.sum(axis=-1)}
+        if positive is not None:
+            j = int(np.flatnonzero(classes == positive)[0])
+            m.update(precision=precision[..., j], recall=recall[..., j], f1=f1[..., j])
+        else:
+            seen = (support > 0) | (predicted > 0)
+            m.update({f"{k}_macro": np.where(seen, v, 0).sum(axis=-1) / seen.sum(axis=-1)
+                      for k, v in (("precision", precision), ("recall", recall), ("f1", f1))})
+        m["majority_class_accuracy"] = support.max(axis=-1) / n
+    return {k: float(v) for k, v in m.items()} if cm.ndim == 2 else m
+
+
+#: The level of every interval of this check.
+LEVEL = 0.95
+#: Bootstrap rounds of the confusion-matrix metrics and the calibration error (seeded; cheap: counts, not rows).
+ROUNDS = 2000
+
+
+def _confusion_intervals(cm: np.ndarray, classes: np.ndarray, positive: Any, rng: np.random.Generator) -> dict[str, Interval]:
+    """Wilson intervals for accuracy, precision and recall; a seeded bootstrap of the confusion matrix for the rest."""
+    n = int(cm.sum())
+    def wilson(k: int, m: int) -> Interval:
+        lo, hi = wilson_interval(k, m)
+        return Interval(float(lo), float(hi), "Wilson")
+
+    out = {"accuracy": wilson(int(np.trace(cm)), n)}
     if positive is not None:
         j = int(np.flatnonzero(classes == positive)[0])
-        m.update(precision=float(precision[j]), recall=float(recall[j]), f1=float(f1[j]))
-    else:
-        seen = (support > 0) | (predicted > 0)
-        m.update(precision_macro=float(precision[seen].mean()), recall_macro=float(recall[seen].mean()),
-                 f1_macro=float(f1[seen].mean()))
-    m["majority_class_accuracy"] = float(support.max() / n)
-    return m
+        out["precision"] = wilson(int(cm[j, j]), int(cm[:, j].sum()))
+        out["recall"] = wilson(int(cm[j, j]), int(cm[j].sum()))
+    draws = rng.multinomial(n, cm.ravel() / n, size=ROUNDS).reshape(ROUNDS, *cm.shape)
+    boot = _confusion_metrics(draws, classes, positive)
+    for name in ("balanced_accuracy", "f1", "precision_macro", "recall_macro", "f1_macro"):
+        if name in boot:
+            lo, hi = np.percentile(boot[name], [100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2])
+            out[name] = Interval(float(lo), float(hi), f"bootstrap of the confusion matrix ({ROUNDS:,} rounds, seeded)")
+    return out
+
+
+def _score_intervals(s: PerformanceSummary, m: Mapping[str, Any], binary: bool, rng: np.random.Generator) -> dict[str, Interval]:
+    """DeLong for ROC-AUC, Boyd's logit interval for PR-AUC, normal for Brier and log-loss, a bootstrap for ECE."""
+    out: dict[str, Interval] = {}
+    z = z_of(LEVEL)
+    if "roc_auc" in m:
+        if binary:
+            out["roc_auc"] = Interval(*s.scores[0].roc_auc_interval(level=LEVEL), "DeLong")
+        else:  # the mean of one-vs-rest AUCs: its standard error is at most the mean of theirs
+            half = z * float(np.mean([sc.roc_auc_se() for sc in s.scores])) + max(sc.auc_error_bound() for sc in s.scores)
+            out["roc_auc"] = Interval(max(0.0, m["roc_auc"] - half), min(1.0, m["roc_auc"] + half),
+                                      "DeLong per class, combined conservatively (errors added as if perfectly correlated)")
+    if "pr_auc" in m:
+        out["pr_auc"] = Interval(*s.scores[0].average_precision_interval(level=LEVEL), "logit (Boyd, Eng & Page 2013)")
+    for name, moments in (("brier", s.brier), ("log_loss", s.log_loss)):
+        assert moments is not None
+        mean, squares = moments.mean("sum", s.n), moments.mean("squares", s.n)
+        if mean is not None and squares is not None and s.n > 1:
+            sd = float(np.sqrt(max(float(squares - mean * mean), 0.0) * s.n / (s.n - 1)))
+            out[name] = Interval(float(mean) - z * sd / np.sqrt(s.n), float(mean) + z * sd / np.sqrt(s.n), "normal (t-like)")
+    assert s.calibration is not None
+    out["ece"] = Interval(*s.calibration.error_interval(rng, rounds=ROUNDS, level=LEVEL),
+                          f"basic bootstrap of the calibration bins ({ROUNDS:,} rounds, seeded)")
+    return out
+
+
+def _discordant(cm: np.ndarray) -> tuple[int, int]:
+    """Rows only the model gets right, and rows only "always predict the majority class" gets right."""
+    top = int(np.argmax(cm.sum(axis=1)))
+    only_model = int(np.trace(cm) - cm[top, top])
+    only_majority = int(cm[top].sum() - cm[top, top])
+    return only_model, only_majority
 
 
 def _headline(numbers: str, findings: list[Finding]) -> str:
-    """The check's one line: the numbers, led by the reason when something warns or fails."""
+    """The check's one line: the numbers, led by the reason when something warns or fails, and what is undecided."""
     bad = [f for f in findings if f.status in ("fail", "warn")]
+    undecided = [f.key.replace("_", "-").upper() if f.key == "roc_auc" else f.key.upper() if f.key == "ece" else f.key
+                 for f in findings if f.status == "inconclusive"]
+    tail = f"; inconclusive: {', '.join(undecided)}" if undecided else ""
     if not bad:
-        return numbers
+        return numbers + tail
     worst = [f for f in bad if f.status == "fail"] or bad
     reasons = "; ".join(f.message.split(":")[0].split(" (")[0].rstrip(".") for f in worst[:2])
-    return f"{reasons} — {numbers}"
+    return f"{reasons} — {numbers}{tail}"
 
 
 def _evaluation(ctx: AuditContext, s: PerformanceSummary) -> Evaluation:
@@ -447,18 +676,18 @@ def _evaluation_findings(e: Evaluation, scores: list[tuple[str, float]],
             findings.append(Finding("warn", f"The audit data is the training data: its rows are the {found.training_rows:,} rows "
                                             "the training record describes. These scores measure fit, not performance on new data.",
                                     "evaluation_data"))
-            evidence = {"what": "accuracy measured on the training data itself, not on held-out data", "status": "warn"}
+            evidence = {"what": "accuracy measured on the training data itself, not on held-out data", "status": "partial"}
         elif found.found == 0:
             findings.append(Finding("pass", f"Held out: none of {found.sampled:,} sampled training rows occurs in the audit data, so "
                                             f"at most {found.upper:.1%} of the training rows are in it (95 % bound, from the "
                                             "training record's row sketch).", "evaluation_data"))
             evidence = {"what": f"accuracy measured on data held out from training (no sampled training row in it; at most "
-                                f"{found.upper:.1%} overlap, 95 % bound)", "status": "pass"}
+                                f"{found.upper:.1%} overlap, 95 % bound)", "status": "evidence"}
         else:
             findings.append(Finding("warn", f"The audit data overlaps the training data: {found.found:,} of {found.sampled:,} sampled "
                                             f"training rows occur in it (about {found.share:.0%} of the training rows). Scores on "
                                             "rows the model was trained on are optimistic.", "evaluation_data"))
-            evidence = {"what": f"accuracy measured on data that overlaps the training data (about {found.share:.0%})", "status": "warn"}
+            evidence = {"what": f"accuracy measured on data that overlaps the training data (about {found.share:.0%})", "status": "partial"}
     for name, value in scores:
         if np.isfinite(value) and value >= o.near_perfect:
             findings.append(Finding("warn", f"Near-perfect {name} {value:.3f} (at or above {o.near_perfect}): check that the audit "

@@ -12,8 +12,10 @@ import click
 from raudit.cli.audit import audit_command
 from raudit.cli.checks import checks_command
 from raudit.cli.compare import compare_command, diff_command
+from raudit.cli.ledger import ledger_group
 from raudit.cli.profile import profile_command
-from raudit.cli.verify import keygen_command, verify_command
+from raudit.cli.serve import serve_command
+from raudit.cli.verify import approve_command, keygen_command, verify_command
 
 __all__ = ["main"]
 
@@ -50,6 +52,10 @@ def main() -> None:
       raudit checks                      list the available checks
       raudit verify report.json          check a report and its inputs are unaltered
       raudit keygen raudit.key           make a key pair for --sign-key and verify --key
+      raudit approve report.json --reviewer NAME --decision approve --sign-key KEY
+                                         sign a reviewer's decision beside the report
+      raudit ledger add|verify|prune     the audit ledger (raudit[ledger])
+      raudit serve --ledger LEDGER       the ledger as a web page at http://127.0.0.1:8765
 
     \b
     Example:
@@ -60,7 +66,8 @@ def main() -> None:
     """
 
 
-for _command in (audit_command, verify_command, profile_command, keygen_command, checks_command, compare_command, diff_command):
+for _command in (audit_command, verify_command, approve_command, profile_command, keygen_command, checks_command, compare_command,
+                 diff_command, ledger_group, serve_command):
     main.add_command(_command)
 
 

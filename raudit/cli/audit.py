@@ -35,7 +35,8 @@ __all__ = ["audit_command"]
 @click.option("--chunk-rows", type=int, help="Rows per chunk when streaming [default: 200,000].")
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) for --engine dask [default: a local cluster].")
 @click.option("--detail", type=click.Choice(["summary", "standard", "full"]),
-              help="How much the HTML and PDF show: summary (2 pages), standard, full (every table in the PDF) [default: standard].")
+              help="How much the HTML and PDF show: summary (about 3 pages with the sign-off), standard, full (every table in "
+                   "the PDF) [default: standard].")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: raudit-report].")
 @click.option("--format", "formats", help="Comma-separated report formats: html,pdf,json,junit,md [default: html,pdf,json].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="A raudit.toml file; flags override it.")
@@ -69,8 +70,15 @@ __all__ = ["audit_command"]
                    "(repeatable) [default: 3/4 of RAM, 4 h, 4 h].")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file.")
+@click.option("--train-data", type=click.Path(dir_okay=False, path_type=Path),
+              help="The rows the model was trained on (CSV/Parquet, the audit data's columns): the privacy check compares "
+                   "the model on them with the audit rows.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 private key (raudit keygen): sign the report set into report.intoto.json.")
+@click.option("--ledger", metavar="PATH|URL",
+              help="Add the written report set to this audit ledger (an SQLite file or postgresql://...; needs raudit[ledger]).")
+@click.option("--ledger-model", metavar="NAME",
+              help="The model's name in the ledger [default: the MLflow registry name, else the model file's name].")
 @click.option("--strict", is_flag=True, help="Stop when a check plugin fails to load.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")

@@ -22,12 +22,15 @@ def checks_command(show_options: bool, markdown: bool) -> None:
     if markdown:
         click.echo(options_markdown(plugins), nl=False)
         return
+    name_w = max((len(p.name) for p in plugins), default=4)  # columns as wide as their longest entry, so they align
+    source_w = max((len(f"{p.package} {p.version}") for p in plugins), default=6)
     for p in plugins:
+        source = f"{p.package} {p.version}"
         if p.check is None:
-            click.echo(terminal_text(f"{p.name:<14} {p.package} {p.version}  FAILED TO LOAD: {p.error}"))
+            click.echo(terminal_text(f"{p.name:<{name_w}}  {source:<{source_w}}  FAILED TO LOAD: {p.error}"))
             continue
         needs = ", ".join(sorted(p.check.requires)) or "-"
-        click.echo(terminal_text(f"{p.name:<14} {p.package} {p.version:<10} {p.check.title}  (needs: {needs})"))
+        click.echo(terminal_text(f"{p.name:<{name_w}}  {source:<{source_w}}  {p.check.title}  (needs: {needs})"))
         if show_options:
             from raudit.options import describe
 

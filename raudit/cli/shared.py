@@ -32,6 +32,11 @@ def load_limits(values: tuple[str, ...], *, flag: str = "--load-limit", example:
     return out or None
 
 
+def _text(value: Any) -> str | None:
+    """A flag's path as text; ``None`` stays ``None``."""
+    return None if value is None else str(value)
+
+
 # size: one line per flag of the command line, read into the flat table
 def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The ``--config`` file's table with the given flags on top, and where each trust setting came from.
@@ -52,6 +57,7 @@ def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "chunk_rows": opts.get("chunk_rows"),
         "scheduler": opts.get("scheduler"),
         "reference": opts.get("reference"),
+        "train_data": _text(opts.get("train_data")),
         "task": opts.get("task"),
         "torch_class": opts.get("torch_class"),
         "text_column": opts.get("text_column"),
@@ -95,6 +101,13 @@ def check_outputs(config: Any, opts: dict[str, Any], trust_sources: dict[str, st
         from raudit.integrations.wandb import parse_target
 
         parse_target(opts["attach_to"])
+    if opts.get("ledger"):
+        if output.out == "-" or "json" not in output.formats:
+            raise InputError("--ledger adds the written report set, and needs report.json in it",
+                             hint="use --out DIR with json among --format")
+        from raudit.cli.ledger import open_for_cli
+
+        open_for_cli(opts["ledger"]).close()  # the extra, the URL and the schema are checked before any work
 
 
 def emit(report: Any, config: Any, opts: dict[str, Any], t0: float, *, model_uri: str | None) -> int:
@@ -124,5 +137,36 @@ def emit(report: Any, config: Any, opts: dict[str, Any], t0: float, *, model_uri
         if not quiet:
             where = f"model {done['model']} version {done['version']} (run {done['run_id']})" if done["model"] else f"run {done['run_id']}"
             click.echo(f"Attached {len(done['artifacts'])} report file(s), metrics and tags to MLflow {terminal_text(where)}")
+    if opts.get("ledger"):
+        _add_to_ledger(written, opts, output.sign_key)
     return report.exit_code(output.fail_on)
+
+
+def _add_to_ledger(written: list[Any], opts: dict[str, Any], sign_key: Any) -> None:
+    """Add the written set to ``--ledger`` (its signature verified with the signing key's public half) and send alerts."""
+    from pathlib import Path
+
+    from raudit.cli.ledger import open_for_cli, print_added
+    from raudit.ledger.alerts import alert
+    from raudit.ledger.store import ReportSet
+
+    report_json = next(Path(p) for p in written if Path(p).name == "report.json")
+    keys = []
+    if sign_key is not None:
+        from raudit.trust.signing import load_private_key
+
+        keys.append(load_private_key(sign_key).public_key())
+    from raudit.errors import RauditError
+
+    try:
+        with open_for_cli(opts["ledger"]) as store:
+            added = store.add([ReportSet.from_folder(report_json, model_name=opts.get("ledger_model"))], keys)
+            deliveries = alert(store, added)
+            shown = store.shown
+    except RauditError as exc:
+        error = type(exc)(f"the report set was written to {report_json.parent}, but not added to the ledger: {exc.args[0]}",
+                          hint=f"add it when that is fixed: raudit ledger add {report_json} --ledger LEDGER")
+        raise error from None
+    if not opts["quiet"]:
+        print_added(added, deliveries, shown)
 

@@ -6,20 +6,31 @@ turn them into :class:`CheckResult` sections (``gate`` first, then the
 side-by-side comparisons), so a comparison is an ordinary :class:`Report` that
 every renderer (HTML, PDF, JSON, JUnit, Markdown) already knows.
 
-The gate (non-inferiority). The challenger **fails** when
+The gate (non-inferiority, by intervals). The challenger **fails** when
 
-- a performance metric is worse by more than its margin (accuracy, ROC-AUC,
-  F1 lower; expected calibration error higher) and the difference is
-  significant: McNemar for accuracy, DeLong for ROC-AUC, a paired bootstrap
-  for F1 and calibration error; or
-- a judged disparity (those the fairness check has a threshold for: by
-  default the selection-rate ratio, TPR, FPR and PPV differences of each
-  group against its reference group) moves further from parity by more than
-  its margin, significantly (paired bootstrap, Holm-adjusted across the
-  groups of a feature).
+- the whole interval of a performance metric's change lies beyond its margin
+  (accuracy, ROC-AUC, F1 lower; expected calibration error higher): accuracy
+  by Bonett and Price's paired interval, ROC-AUC by DeLong's, F1 and
+  calibration error by a paired bootstrap; or
+- the whole interval of a judged disparity's move away from parity lies
+  beyond its margin (the disparities the fairness check has a threshold for:
+  by default the selection-rate ratio, TPR, FPR and PPV differences of each
+  group against its reference group; paired bootstrap, the intervals of a
+  feature's groups holding jointly, Bonferroni); or
+- **on its own** it fails a threshold of the fairness check (a disparity
+  whose interval lies wholly beyond it, judged exactly as its own audit
+  would: its own reference group, Holm-adjusted intervals) or of the
+  performance check (ROC-AUC, calibration error), whatever the change.
 
-It **warns** when a margin is broken without significant evidence, as the
-fairness check does for its thresholds. Groups and reference groups are
+A change whose interval straddles its margin, or a challenger that is
+inconclusive on its own, is **inconclusive** (the data cannot tell; counted
+as ``--inconclusive`` says); a performance warn threshold broken on its own
+**warns**. The tests beside each interval (McNemar, DeLong, bootstrap,
+Holm-adjusted) say whether anything changed at all; they are shown, not used
+for the status. An improvement beyond a margin (the whole interval closer to
+parity) is listed with the regressions, in the gate's one-line summary.
+
+Groups and reference groups are
 formed as in the fairness check, from its ``[check.fairness]`` options (bins,
 reference groups, intersections, ``min_group_size``); rates are those of the
 favourable outcome; an unconfigured reference group is the champion's (or
@@ -47,12 +58,23 @@ import numpy as np
 
 from raudit.errors import InputError
 from raudit.options import Options, option
-from raudit.report.format import interval, p_value
+from raudit.report.format import interval
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, worst
+from raudit.stats.counts import ScoreCounts
+from raudit.stats.disparity import Comparison, compare_groups
 from raudit.stats.estimate import Tested
 from raudit.stats.groups import DISPARITIES, GroupCounts, choose_reference, favourable_rates
 from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
-from raudit.stats.paired import DeLongResult, McNemarResult, bootstrap_p, bootstrap_weights, delong, mcnemar
+from raudit.stats.judgement import Verdict, family_level, judge
+from raudit.stats.paired import (
+    DeLongResult,
+    McNemarResult,
+    bootstrap_p,
+    bootstrap_weights,
+    delong,
+    mcnemar,
+    paired_difference_interval,
+)
 
 __all__ = ["EVIDENCE", "CompareOptions", "Pair", "MetricChange", "GroupChange", "DisparityChange", "PairAnalysis",
            "ArmRate", "ArmsAnalysis", "analyse_pair", "present_pair", "analyse_arms", "present_arms"]
@@ -73,16 +95,16 @@ class CompareOptions(Options):
     room to the threshold unnoticed.
     """
 
-    accuracy_margin: float = option(0.01, "the challenger fails if its accuracy is lower by more than this, significantly "
-                                          "(McNemar's test)", ge=0, le=1)
-    roc_auc_margin: float = option(0.01, "… if its ROC-AUC is lower by more than this, significantly (DeLong's test)", ge=0, le=1)
-    f1_margin: float = option(0.02, "… if its F1 is lower by more than this, significantly (paired bootstrap)", ge=0, le=1)
-    ece_margin: float = option(0.01, "… if its expected calibration error is higher by more than this, significantly "
-                                     "(paired bootstrap)", ge=0, le=1)
+    accuracy_margin: float = option(0.01, "the challenger fails if its accuracy is lower by more than this across the whole "
+                                          "interval (Bonett–Price, paired)", ge=0, le=1)
+    roc_auc_margin: float = option(0.01, "… if its ROC-AUC is lower by more than this across the interval (DeLong)", ge=0, le=1)
+    f1_margin: float = option(0.02, "… if its F1 is lower by more than this across the interval (paired bootstrap)", ge=0, le=1)
+    ece_margin: float = option(0.01, "… if its expected calibration error is higher by more than this across the "
+                                     "interval (paired bootstrap)", ge=0, le=1)
     ratio_margin: float = option(0.05, "… if a ratio disparity (selection-rate ratio) of a group moves further from parity "
-                                       "(1) by more than this, significantly", ge=0, le=1)
+                                       "(1) by more than this across the interval", ge=0, le=1)
     difference_margin: float = option(0.025, "… if a difference disparity (TPR, FPR, PPV difference) of a group moves further "
-                                             "from parity (0) by more than this, significantly", ge=0, le=1)
+                                             "from parity (0) by more than this across the interval", ge=0, le=1)
     alpha: float = option(0.05, "significance level of every test; intervals are at 1 − alpha", gt=0, lt=1)
     bootstrap_rounds: int = option(500, "bootstrap rounds (rows resampled jointly for both models; within each arm for A/B)",
                                    ge=50, le=100_000)
@@ -159,6 +181,37 @@ class DisparityChange:
     status: Status
     reason: str
     arm: str = ""
+    level: float = 0.95
+
+    @property
+    def improvement(self) -> bool:
+        """Closer to parity by more than the margin, across the whole interval."""
+        return bool(np.isfinite(self.high) and self.high < -self.margin)
+
+
+@dataclass(frozen=True)
+class OwnDisparity:
+    """One model's own disparity (group against reference), judged against the fairness check's threshold."""
+
+    model: str
+    grouping: str
+    group: str
+    reference: str
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class OwnMetric:
+    """One model's own performance metric with its interval, judged against the performance check's thresholds."""
+
+    model: str
+    name: str
+    label: str
+    value: float
+    low: float
+    high: float
+    method: str
+    verdict: Verdict
 
 
 @dataclass(frozen=True)
@@ -175,6 +228,8 @@ class PairAnalysis:
     rounds: int
     level: float
     how: Mapping[str, str]
+    own_disparities: tuple[OwnDisparity, ...] = ()
+    own_metrics: tuple[OwnMetric, ...] = ()
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -226,17 +281,21 @@ def _ece(bins: np.ndarray, err: np.ndarray, weights: np.ndarray | None, n_bins: 
     return float(np.abs(np.bincount(bins, weights=w * err, minlength=n_bins)).sum() / w.sum())
 
 
-def _judge(worsening: float, margin: float | None, p: float, alpha: float, test: str) -> tuple[Status, str]:
+def _judge(worsening: float, low: float, high: float, margin: float | None, level: float) -> tuple[Status, str]:
+    """A worsening (challenger worse when positive) judged by its interval against the margin (:func:`raudit.stats.judgement.judge`).
+
+    *fail* when the whole interval lies beyond the margin (worse by more than it), *pass* when the
+    whole interval lies within it, *inconclusive* when it straddles the margin.
+    """
     if margin is None:
         return "pass", "reported only"
     if not np.isfinite(worsening):
         return "skipped", "undefined for these data"
-    if worsening <= margin:
-        return "pass", f"within the margin {margin:g}"
-    if np.isfinite(p) and p < alpha:
-        return "fail", f"significant, {p_value(p)} ({test})"
-    return "warn", (f"not significant ({p_value(p)}, {test}), so the evidence is weak" if np.isfinite(p)
-                    else "no test possible, so the evidence is weak")
+    v = judge(worsening, low, high, harmful="above", fail=margin, level=level, what="the worsening")
+    words = {"fail": f"worse by more than the margin {margin:g} across the whole interval",
+             "pass": f"within the margin {margin:g} across the whole interval",
+             "inconclusive": f"the interval straddles the margin {margin:g}: the data cannot tell"}
+    return v.status, words.get(v.status, v.reason)
 
 
 def _disparity_changes(
@@ -255,7 +314,7 @@ def _disparity_changes(
 
     ra, rb, bra, brb = rates(cells_a), rates(cells_b), rates(boot_a), rates(boot_b)
     n_reference = int(min(cells_a[ref].sum(), cells_b[ref].sum()))
-    level = 1 - o.alpha
+    level = family_level(1 - o.alpha, max(len(groups) - 1, 1))  # a grouping's comparisons hold jointly (Bonferroni)
     out: list[DisparityChange] = []
     for key, spec in DISPARITIES.items():
         if getattr(fairness, spec.threshold_key) is None:  # the audit does not judge it, so neither does the gate
@@ -284,9 +343,9 @@ def _disparity_changes(
                 status: Status = "skipped"
                 reason = f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {fairness.min_group_size})"
             else:
-                status, reason = _judge(worsening, margin, float(ph), o.alpha, f"Holm-adjusted, {test}")
+                status, reason = _judge(worsening, lo, hi, margin, level)
             out.append(DisparityChange(grouping, g, groups[ref], key, spec.kind, va, vb, ga, gb, worsening, lo, hi, p, float(ph),
-                                       margin, n_group, n_reference, status, reason, arm))
+                                       margin, n_group, n_reference, status, reason, arm, level))
     return out
 
 
@@ -343,7 +402,8 @@ class _Counts:
 
 
 def analyse_pair(pair: Pair, *, fairness: Any, options: CompareOptions, rng: np.random.Generator, calibration_bins: int = 10,
-                 favourable_is_positive: bool = True, bins: Mapping[str, Sequence[float]] | None = None) -> PairAnalysis:
+                 favourable_is_positive: bool = True, bins: Mapping[str, Sequence[float]] | None = None,
+                 performance: Any = None) -> PairAnalysis:
     """Compare two binary classifiers scored on the same rows.
 
     Parameters
@@ -362,11 +422,14 @@ def analyse_pair(pair: Pair, *, fairness: Any, options: CompareOptions, rng: np.
         the direction of harm, as in the fairness check).
     bins : mapping, optional
         Bin edges of numeric sensitive columns.
+    performance : PerformanceOptions, optional
+        Thresholds of ROC-AUC and calibration error: each model's own values are judged against them.
     """
     from raudit.stats.groups import make_groupings
 
     o = options
     groupings = make_groupings(pair.sensitive, bins=bins or {}, intersections="pairs" if fairness.intersections else "none")
+    own: list[OwnDisparity] = []
     coded = [(g, *_codes(g.labels.to_numpy())) for g in groupings]
     counts = _pair_counts(pair, coded, o.bootstrap_rounds, rng, calibration_bins)
     metrics, mc, dl = _metric_changes(pair, counts, o, calibration_bins)
@@ -379,8 +442,46 @@ def analyse_pair(pair: Pair, *, fairness: Any, options: CompareOptions, rng: np.
         ca, cb, bka, bkb = cells
         disparities += _disparity_changes(grouping.name, gnames, ref, ca, cb, bka, bkb, fairness, o,
                                           fav_positive=favourable_is_positive, test="paired bootstrap")
+        for model, cells_m in zip(pair.names, (ca, cb)):
+            own += _own_disparities(model, grouping.name, gnames, cells_m, fairness, favourable_is_positive)
     return PairAnalysis(len(pair.y), pair.names, tuple(metrics), tuple(groups), tuple(disparities), mc, dl, o.bootstrap_rounds,
-                        1 - o.alpha, {g.name: g.how for g, _n, _c in coded})
+                        1 - o.alpha, {g.name: g.how for g, _n, _c in coded}, tuple(own),
+                        _own_metrics(pair, counts, performance, calibration_bins) if performance is not None else ())
+
+
+def _own_disparities(model: str, grouping: str, gnames: list[str], cells: np.ndarray, fairness: Any,
+                     favourable_is_positive: bool) -> list[OwnDisparity]:
+    """One model's disparities judged as its own audit judges them (its own reference group, the fairness check's thresholds)."""
+    gc = GroupCounts(tuple(gnames), cells)
+    size = cells.sum(axis=1)
+    ref, _rule = choose_reference(gnames, size, size >= fairness.min_group_size, favourable_rates(gc, favourable_is_positive, cells),
+                                  fairness.reference.get(grouping), favoured="highest")
+    thresholds = {metric: getattr(fairness, spec.threshold_key) for metric, spec in DISPARITIES.items()}
+    return [OwnDisparity(model, grouping, gnames[c.group], gnames[c.reference], c)
+            for c in compare_groups(gc, ref, favourable_is_positive, thresholds, alpha=fairness.alpha,
+                                    min_group_size=fairness.min_group_size)]
+
+
+def _own_metrics(pair: Pair, counts: _Counts, performance: Any, calibration_bins: int) -> tuple[OwnMetric, ...]:
+    """Each model's ROC-AUC (DeLong) and calibration error (basic bootstrap) against the performance check's thresholds."""
+    if not pair.has_scores:
+        return ()
+    y01 = np.asarray(pair.y, dtype=np.int64)
+    out = []
+    for j, (model, score) in enumerate(zip(pair.names, (pair.score_a, pair.score_b))):
+        s = np.asarray(score, float)
+        sc = ScoreCounts.of(s, y01)
+        auc, (lo, hi) = sc.roc_auc(), sc.roc_auc_interval(level=0.95)
+        out.append(OwnMetric(model, "roc_auc", "ROC-AUC", auc, lo, hi, "DeLong",
+                             judge(auc, lo, hi, harmful="below", warn=performance.roc_auc_warn, fail=performance.roc_auc_fail,
+                                   n=len(y01), what="ROC-AUC")))
+        ece = _ece(_ece_bins(s, calibration_bins), s - y01, None, calibration_bins)
+        q_lo, q_hi = np.percentile(counts.ece_draws[:, j], [2.5, 97.5])
+        lo, hi = max(0.0, 2 * ece - float(q_hi)), max(0.0, 2 * ece - float(q_lo))
+        out.append(OwnMetric(model, "ece", "Expected calibration error", ece, lo, hi, "basic bootstrap",
+                             judge(ece, lo, hi, harmful="above", warn=performance.ece_warn, fail=performance.ece_fail,
+                                   n=len(y01), what="the calibration error")))
+    return tuple(out)
 
 
 def _pair_counts(pair: Pair, coded: list[tuple[Any, list[str], np.ndarray]], rounds: int, rng: np.random.Generator,
@@ -420,15 +521,17 @@ def _metric_changes(pair: Pair, counts: _Counts, o: CompareOptions,
     dl: DeLongResult | None = None
     if pair.has_scores and 0 < y01.sum() < len(y01):
         dl = delong(y01, np.asarray(pair.score_a, float), np.asarray(pair.score_b, float), level=level)
-        status, reason = _judge(-dl.delta, o.roc_auc_margin, dl.pvalue, o.alpha, "DeLong's test")
+        status, reason = _judge(-dl.delta, -dl.high, -dl.low, o.roc_auc_margin, level)
         metrics.append(MetricChange("roc_auc", "ROC-AUC", dl.auc_a, dl.auc_b, dl.delta, dl.low, dl.high, dl.pvalue,
                                     "DeLong's test", True, o.roc_auc_margin, status, reason))
     for key, label in labels.items():
         delta, draws = float(mb[key] - ma[key]), bb[key] - ba[key]
         lo, hi = _interval(draws, level)
+        if key == "accuracy":  # the analytic paired interval that goes with McNemar's test (a bootstrap is coarse on few discordant rows)
+            lo, hi = paired_difference_interval(mc.only_b, mc.only_a, len(y01), level=level)
         p, test = (mc.pvalue, f"McNemar's test, {mc.method}") if key == "accuracy" else (bootstrap_p(draws), "paired bootstrap")
         margin = margins.get(key)
-        status, reason = _judge(-delta, margin, p, o.alpha, test)
+        status, reason = _judge(-delta, -hi, -lo, margin, level)
         metrics.append(MetricChange(key, label, float(ma[key]), float(mb[key]), delta, lo, hi, p, test, True, margin, status, reason))
     if pair.has_scores:
         y = np.asarray(pair.y, float)
@@ -437,7 +540,7 @@ def _metric_changes(pair: Pair, counts: _Counts, o: CompareOptions,
         draws = counts.ece_draws[:, 1] - counts.ece_draws[:, 0]
         lo, hi = _interval(draws, level)
         p = bootstrap_p(draws)
-        status, reason = _judge(eb - ea, o.ece_margin, p, o.alpha, "paired bootstrap")
+        status, reason = _judge(eb - ea, lo, hi, o.ece_margin, level)
         metrics.append(MetricChange("ece", "Expected calibration error", ea, eb, eb - ea, lo, hi, p, "paired bootstrap", False,
                                     o.ece_margin, status, reason))
     order = {"accuracy": 0, "roc_auc": 1, "f1": 2, "ece": 3}
@@ -636,40 +739,104 @@ def _disparity_sentence(d: DisparityChange, level: float) -> str:
             f"({level:.0%} CI of the change {interval(d.low, d.high)}; margin {d.margin:g}); {d.reason}.")
 
 
-def _verdict(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[DisparityChange], n_text: str) -> Finding:
-    bad = {s: (sum(m.status == s for m in metrics), sum(d.status == s for d in disparities)) for s in ("fail", "warn")}
+#: The rule each disparity is judged by in the fairness check, for sentences.
+RULES = {"selection_rate": "the four-fifths rule", "tpr": "equal opportunity", "fpr": "equalized odds (false positives)",
+         "ppv": "predictive parity", "fpr_ratio": "the false-positive-rate ratio threshold",
+         "fnr_ratio": "the false-negative-rate ratio threshold"}
+
+
+def _own_sentence(d: OwnDisparity) -> str:
+    c = d.comparison
+    value = f"{c.value:.3f}×" if c.kind == "ratio" else f"{c.value:+.3f}"
+    word = {"fail": "fails", "inconclusive": "is inconclusive on", "warn": "warns on", "pass": "passes"}[c.verdict.status]
+    return (f"[{d.grouping}] {d.model} on its own: {DISPARITIES[c.metric].label.split(' (')[0]} of {d.group} vs {d.reference} "
+            f"{value} ({c.level * 100:.3g} % CI {interval(*c.ci)}): {word} {RULES[c.metric]}; {c.verdict.explained}.")
+
+
+def _own_metric_sentence(m: OwnMetric) -> str:
+    return f"{m.model} on its own: {m.label} {m.value:.3f} ({m.method}): {m.verdict.explained}."
+
+
+def _improvement_sentence(d: DisparityChange, level: float) -> str:
+    value = (lambda v: f"{v:.2f}") if d.kind == "ratio" else _signed
+    other = f"arm {d.arm}" if d.arm else "the challenger"
+    return (f"Improvement: [{d.grouping}] {_disparity_label(d)} of {d.group} vs {d.reference}: {value(d.value_a)} → "
+            f"{value(d.value_b)} under {other}, {abs(d.worsening):.3f} closer to parity ({d.level * 100:.3g} % CI of the change "
+            f"{interval(d.low, d.high)}; beyond the margin {d.margin:g} across the whole interval).")
+
+
+# size: one sentence for every combination of what changed and what the challenger is on its own
+def _verdict(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[DisparityChange], n_text: str,
+             own_d: Sequence[OwnDisparity], own_m: Sequence[OwnMetric]) -> Finding:
+    def count(items: Sequence[Any], status: str, attr: str = "status") -> int:
+        return sum(getattr(x, attr) == status for x in items)
+
+    own_status = [d.comparison.verdict.status for d in own_d] + [m.verdict.status for m in own_m]
+    status = worst([*(m.status for m in metrics), *(d.status for d in disparities), *own_status] or ["pass"])
+    own_fail = sorted({d.grouping for d in own_d if d.comparison.verdict.status == "fail"})
+    own_metric_fail = [m.label for m in own_m if m.verdict.status == "fail"]
+    parts = []
+    for word, st in (("worse beyond its margin", "fail"), ("inconclusive against its margin", "inconclusive")):
+        k_m, k_d = count(metrics, st), count(disparities, st)
+        if k_m or k_d:
+            parts.append(f"{k_m} performance metric(s) and {k_d} disparity(ies) {word}")
+    if own_fail:
+        parts.append(f"on its own it fails the fairness thresholds for {', '.join(own_fail)}")
+    if own_metric_fail:
+        parts.append(f"on its own its {', '.join(own_metric_fail)} fails the performance threshold")
+    undecided = sorted({d.grouping for d in own_d if d.comparison.verdict.status == "inconclusive"})
+    if undecided:
+        parts.append(f"on its own it is inconclusive on the fairness thresholds for {', '.join(undecided)}")
     judged_m = sum(m.margin is not None and m.status != "skipped" for m in metrics)
     judged_d = sum(d.status != "skipped" for d in disparities)
-    if bad["fail"] != (0, 0):
-        m, d = bad["fail"]
-        return Finding("fail", f"{subject} FAILS the release gate: {m} performance metric(s) worse and {d} disparity(ies) "
-                               f"further from parity beyond their margins, with significant evidence ({n_text}).", "verdict")
-    if bad["warn"] != (0, 0):
-        m, d = bad["warn"]
-        return Finding("warn", f"{subject} passes the release gate with warnings: {m} performance metric(s) and {d} "
-                               f"disparity(ies) beyond their margins, without significant evidence ({n_text}).", "verdict")
+    if status == "fail":
+        return Finding("fail", f"{subject} FAILS the release gate: {'; '.join(parts)} ({n_text}).", "verdict")
+    if status in ("warn", "inconclusive"):
+        word = "passes the release gate with warnings" if status == "warn" else "cannot be cleared: the data cannot tell"
+        warned = [m.label for m in own_m if m.verdict.status == "warn"]
+        extra = [f"on its own its {', '.join(warned)} warns"] if warned else []
+        return Finding(status, f"{subject} {word}: {'; '.join(parts + extra)} ({n_text}).", "verdict")
     return Finding("pass", f"{subject} passes the release gate: none of {judged_m} performance metric(s) is worse and none of "
-                           f"{judged_d} judged disparity(ies) moves further from parity beyond its margin ({n_text}).", "verdict")
+                           f"{judged_d} judged disparity(ies) moves further from parity beyond its margin, and on its own it "
+                           f"meets the thresholds ({n_text}).", "verdict")
 
 
-# size: the gate's findings: every worse metric and disparity, worst first, capped
+# size: the gate's findings: the challenger on its own, every worse metric and disparity, the improvements, capped
 def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[DisparityChange], n_text: str, level: float,
-          o: CompareOptions, options: Mapping[str, Any]) -> CheckResult:
-    verdict = _verdict(subject, metrics, disparities, n_text)
-    worse: list[tuple[int, str, Finding]] = []
-    rank = {"fail": 0, "warn": 1}
+          o: CompareOptions, options: Mapping[str, Any], *, own_d: Sequence[OwnDisparity] = (),
+          own_m: Sequence[OwnMetric] = ()) -> CheckResult:
+    verdict = _verdict(subject, metrics, disparities, n_text, own_d, own_m)
+    rank = {"fail": 0, "warn": 1, "inconclusive": 2}
+    worse: list[tuple[int, bool, Finding]] = []
+    for grouping in dict.fromkeys(d.grouping for d in own_d):
+        bad = sorted((d for d in own_d if d.grouping == grouping and d.comparison.verdict.status in rank),
+                     key=lambda d: (rank[d.comparison.verdict.status], list(RULES).index(d.comparison.metric)))
+        if bad:
+            worse.append((rank[bad[0].comparison.verdict.status], " × " in grouping,
+                          Finding(bad[0].comparison.verdict.status, _own_sentence(bad[0]), f"own/{grouping}")))
+    for om in own_m:
+        if om.verdict.status in rank:
+            worse.append((rank[om.verdict.status], False, Finding(om.verdict.status, _own_metric_sentence(om), f"own/{om.name}")))
     for m in metrics:
         if m.status in rank:
-            worse.append((rank[m.status], "", Finding(m.status, _metric_sentence(m, level), f"performance/{m.name}")))
+            worse.append((rank[m.status], False, Finding(m.status, _metric_sentence(m, level), f"performance/{m.name}")))
+    noisy = [d for d in disparities if d.status == "inconclusive" and " × " in d.grouping]
     for d in disparities:
-        if d.status in rank:
+        if d.status in rank and d not in noisy:
             key = f"{d.arm + '/' if d.arm else ''}{d.grouping}/{d.group}/{d.metric}"
-            worse.append((rank[d.status], d.grouping, Finding(d.status, _disparity_sentence(d, level), key)))
-    worse.sort(key=lambda t: (t[0], " × " in t[1]))
-    findings = [verdict] + [f for _r, _g, f in worse[: o.max_findings]]
+            worse.append((rank[d.status], " × " in d.grouping, Finding(d.status, _disparity_sentence(d, d.level), key)))
+    if noisy:
+        worse.append((2, True, Finding("inconclusive", f"{len(noisy)} intersection comparison(s) are inconclusive: their intervals "
+                                                       "straddle the margin (small intersections move by chance); see the "
+                                                       "disparity tables.", "intersections")))
+    worse.sort(key=lambda t: (t[0], t[1]))
+    findings = [verdict] + [f for _r, _i, f in worse[: o.max_findings]]
     if len(worse) > o.max_findings:
-        findings.append(Finding("warn", f"{len(worse) - o.max_findings} more comparisons beyond their margins are in the tables "
-                                        "below and in report.json.", "more"))
+        findings.append(Finding("warn", f"{len(worse) - o.max_findings} more comparisons beyond or straddling their margins are in "
+                                        "the tables below and in report.json.", "more"))
+    better = [d for d in disparities if d.improvement and d.status != "skipped"]
+    findings += [Finding("pass", _improvement_sentence(d, d.level), f"improvement/{d.grouping}/{d.group}/{d.metric}")
+                 for d in sorted(better, key=lambda d: (" × " in d.grouping, d.worsening))[: o.max_findings]]
     for m in metrics:
         if m.margin is not None and m.status == "pass":
             findings.append(Finding("pass", _metric_sentence(m, level), f"performance/{m.name}"))
@@ -681,10 +848,19 @@ def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[D
             findings.append(Finding("pass", f"[{grouping}] No judged disparity moves further from parity beyond its margin "
                                             f"({judged} comparison(s)" + (f"; {skipped} not judged: small groups)." if skipped else ")."),
                                     f"{grouping}/ok"))
-    counts = {s: sum(f.status == s for f in findings[1:]) for s in ("fail", "warn")}
+    counts = {s: sum(f.status == s for f in findings[1:]) for s in ("fail", "warn", "inconclusive")}
+    regressions = [f"{d.grouping}: {d.group} {_disparity_label(d).split(' (')[0]}" for d in disparities
+                   if d.status == "fail" and " × " not in d.grouping]
+    summary = verdict.message.split(":")[0]
+    if regressions:
+        summary += f"; regressions: {', '.join(regressions[:4])}" + (" …" if len(regressions) > 4 else "")
+    if better:
+        named = [f"{d.grouping}: {d.group} {_disparity_label(d).split(' (')[0]} {d.value_a:.2f} → {d.value_b:.2f}" for d in better]
+        summary += "; improvements: " + ", ".join(named[:3]) + (" …" if len(named) > 3 else "")
     return CheckResult(
-        name="gate", title="Release gate", status=verdict.status, summary=verdict.message.split(":")[0],
-        metrics={"comparisons_failed": counts["fail"], "comparisons_warned": counts["warn"]},
+        name="gate", title="Release gate", status=verdict.status, summary=summary,
+        metrics={"comparisons_failed": counts["fail"], "comparisons_warned": counts["warn"],
+                 "comparisons_inconclusive": counts["inconclusive"], "improvements": len(better)},
         findings=findings, options=options,
     )
 
@@ -697,7 +873,7 @@ def _disparity_tables(disparities: Sequence[DisparityChange], level: float, a: s
     """The disparities beyond a margin or of single features (standard), and all of them (appendix)."""
     arm = any(d.arm for d in disparities)
     columns = [*(["arm"] if arm else []), "grouping", "group vs reference", "disparity", a, b,
-               f"change in distance from parity ({level:.0%} CI)", "margin", "p (Holm)", "status"]
+               "change in distance from parity (joint CI)", "margin", "p (Holm)", "status"]
     formats = [*(["text"] if arm else []), "text", "text", "text", "3f", "3f", "3f", "", "p", "text"]
 
     def row(d: DisparityChange) -> list[Any]:
@@ -707,8 +883,9 @@ def _disparity_tables(disparities: Sequence[DisparityChange], level: float, a: s
 
     note = ("Distance from parity: 1 − min(r, 1/r) for a ratio r, |d| for a difference d, whichever member of the pair it "
             "harms; a positive change is worse. Ratios are group ÷ reference, differences group − reference, of the favourable "
-            "outcome's rates, as in the fairness check. Intervals and p-values: bootstrap, Holm-adjusted across the groups of a "
-            "feature.")
+            "outcome's rates, as in the fairness check. Intervals: bootstrap, holding jointly for the groups of a feature "
+            "(Bonferroni: the level is in the interval's header of report.json); fail = the whole interval beyond the margin, "
+            "inconclusive = it straddles the margin. p (Holm): a bootstrap test of any change, Holm-adjusted, shown beside.")
     shown = [d for d in disparities if " × " not in d.grouping or d.status in ("fail", "warn")]
     return [Table("Disparities: champion and challenger" if not arm else "Disparities: each arm and the control arm", columns,
                   [row(d) for d in shown], note=note, section="Disparities", formats=formats),
@@ -721,7 +898,10 @@ def present_pair(analysis: PairAnalysis, options: CompareOptions, *, fairness_op
     n_text = f"paired on {analysis.n:,} rows; {analysis.rounds} bootstrap rounds"
     effective = {**options.to_dict(), **{f"fairness.{k}": v for k, v in fairness_options.items()
                                          if k in ("min_group_size", "intersections", "bins", "reference")}}
-    gate = _gate("The challenger", analysis.metrics, analysis.disparities, n_text, analysis.level, options, effective)
+    challenger = analysis.names[1]
+    gate = _gate("The challenger", analysis.metrics, analysis.disparities, n_text, analysis.level, options, effective,
+                 own_d=[d for d in analysis.own_disparities if d.model == challenger],
+                 own_m=[m for m in analysis.own_metrics if m.model == challenger])
     performance = _performance_section(analysis)
     if not analysis.groups:
         note = Finding("skipped", "No sensitive columns were given, so no group was compared (use --sensitive).", "groups")
@@ -754,12 +934,14 @@ def _performance_section(analysis: PairAnalysis) -> CheckResult:
                       [[m.label, _number(m.a), _number(m.b), Estimate(_number(m.delta), _number(m.low), _number(m.high)),
                         _number(m.p), m.test, m.margin, m.status if m.margin is not None else "reported"] for m in analysis.metrics],
                       formats=["text", "3f", "3f", "3f", "p", "text", "", "text"],
-                      note=f"Difference = challenger − champion on the same {analysis.n:,} rows. McNemar: {mc.only_a:,} rows only the "
+                      note=f"Difference = challenger − champion on the same {analysis.n:,} rows. Accuracy: Bonett–Price paired "
+                           f"interval and McNemar's test; {mc.only_a:,} rows only the "
                            f"champion gets right, {mc.only_b:,} only the challenger ({mc.method}; exact below 25 discordant rows, "
                            "else chi-square with Edwards' continuity correction). ROC-AUC: DeLong's test (fast form of Sun & Xu "
                            f"2014). F1, calibration error and the rest: paired bootstrap, {analysis.rounds} rounds, rows resampled "
-                           "jointly. A metric fails when it is worse by more than its margin and the test is significant; it "
-                           "warns when only the margin is broken.")],
+                           "jointly. A metric fails when the whole interval of its change is worse than its margin, passes when "
+                           "the whole interval is within it, and is inconclusive when the interval straddles the margin; the "
+                           "tests are shown beside.")],
         figures=figures,
         details={"mcnemar": mc.__dict__, "delong": analysis.delong.__dict__ if analysis.delong else None, "n": analysis.n,
                  "metrics": [m.__dict__ for m in analysis.metrics]},
@@ -778,8 +960,8 @@ def _groups_section(analysis: PairAnalysis) -> CheckResult:
     counts = {s: statuses.count(s) for s in ("fail", "warn")}
     return CheckResult(
         name="comparison.fairness", title="Groups, side by side", status=worst(statuses) if statuses else "pass",
-        summary=f"{counts['fail']} disparity(ies) significantly further from parity beyond the margin, {counts['warn']} beyond it "
-                f"without significant evidence, of {len(statuses)} judged",
+        summary=f"{counts['fail']} disparity(ies) further from parity beyond the margin across the whole interval, "
+                f"{statuses.count('inconclusive')} inconclusive, of {len(statuses)} judged",
         metrics={"disparities_failed": counts["fail"], "disparities_warned": counts["warn"], "disparities_judged": len(statuses)},
         tables=tables, figures=figures,
         details={"disparities": [d.__dict__ for d in analysis.disparities],
@@ -848,8 +1030,8 @@ def present_arms(analysis: ArmsAnalysis, options: CompareOptions, *, fairness_op
     statuses = [d.status for d in analysis.disparities if d.status != "skipped"]
     fairness = CheckResult(
         name="ab.fairness", title="Disparities by arm", status=worst(statuses) if statuses else "pass",
-        summary=f"{statuses.count('fail')} disparity(ies) significantly further from parity than under the control arm, "
-                f"{statuses.count('warn')} without significant evidence, of {len(statuses)} judged",
+        summary=f"{statuses.count('fail')} disparity(ies) further from parity than under the control arm beyond the margin "
+                f"across the whole interval, {statuses.count('inconclusive')} inconclusive, of {len(statuses)} judged",
         tables=_disparity_tables(analysis.disparities, level, f"control ({analysis.control})", "arm"),
         details={"disparities": [d.__dict__ for d in analysis.disparities]},
     )

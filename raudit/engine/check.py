@@ -77,7 +77,8 @@ class Check:
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
         column), ``"reference"`` (a reference profile, ``--reference``), ``"text"``
         (a model that reads a column of free text, named with ``--text-column``),
-        ``"data"`` (the whole data in memory: ``ctx.data``, ``ctx.X``, ``ctx.y``...).
+        ``"data"`` (the whole data in memory: ``ctx.data``, ``ctx.X``, ``ctx.y``...),
+        ``"members"`` (the model's training rows, ``--train-data``: ``ctx.members``).
         A check whose needs are not met is skipped with the reason.
     Options : type
         The check's options: a frozen dataclass deriving from

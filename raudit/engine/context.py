@@ -22,6 +22,7 @@ from raudit.load.adapters import ModelAdapter, Task, label_text
 from raudit.stats.groups import GroupSpec
 
 if TYPE_CHECKING:
+    from raudit.engine.members import Members
     from raudit.engine.profile import Profile
 
 __all__ = ["Facts", "AuditContext"]
@@ -52,6 +53,9 @@ class Facts:
     group_values : mapping
         Each sensitive column's distinct values as the data holds them (``None`` as a value: missing
         ones; ``None`` for the column: too many distinct texts to keep).
+    has_members : bool
+        The model's training rows were given (``--train-data``): checks that need them
+        (``requires = {"members"}``) can run.
     """
 
     plan: Plan
@@ -63,6 +67,7 @@ class Facts:
     sources: Mapping[str, str | None] = field(default_factory=dict)
     training_record: Mapping[str, Any] | None = None
     group_values: Mapping[str, tuple[Any, ...] | None] = field(default_factory=dict)
+    has_members: bool = False
 
     @property
     def roles(self) -> Roles:
@@ -129,7 +134,7 @@ class Facts:
         spec = next(s for s in self.plan.specs if s.column == column)
         return tuple(sorted(set(apply_spec(pd.Series(values, dtype=object if None in values else None), spec).tolist())))
 
-    def unmet(self, requires: frozenset[str]) -> str | None:
+    def unmet(self, requires: frozenset[str]) -> str | None:  # size: one clause per need a check can declare
         """Why a check that needs ``requires`` cannot run on this audit, or ``None`` when it can."""
         if "model" in requires and not self.has_model:
             return "needs a model file; this audit has recorded predictions only"
@@ -145,6 +150,9 @@ class Facts:
             return "no reference given (use --reference with a file from `raudit profile`, or a CSV/Parquet reference)"
         if "text" in requires and self.roles.text_column is None:
             return "needs a model that reads free text and the column that holds it (--text-column)"
+        if "members" in requires and not self.has_members:
+            return ("needs the rows the model was trained on (--train-data FILE, or train_data in raudit.toml): without them "
+                    "raudit cannot tell members of the training data from non-members, and it never guesses")
         return None
 
 
@@ -175,6 +183,9 @@ class AuditContext:
         The column identifying rows; ``None``: rows are named by their 0-based position.
     data, X, y, sensitive, y_pred, y_proba : optional
         The whole data and predictions, only for an in-memory audit.
+    members : Members or None
+        The model's training rows (``--train-data``): a seeded sample of them, predicted, and which
+        sampled audit rows are also training rows; ``None`` when none were given.
     """
 
     facts: Facts
@@ -189,6 +200,7 @@ class AuditContext:
     sensitive: pd.DataFrame | None = None
     y_pred: np.ndarray | None = None
     y_proba: np.ndarray | None = None
+    members: Members | None = None
 
     # the facts, read through
     @property

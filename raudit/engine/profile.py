@@ -139,6 +139,11 @@ class Profile:
     model : ModelInfo or None
     sources : tuple of FileInfo
     raudit_version : str
+    training_overlap : mapping or None
+        How many of the model's training rows the profiled data holds (``sampled``, ``found``,
+        ``identical``), from the row sketch of the model's training record, when it has one: the
+        drift check does not judge performance drift against a reference that holds training rows.
+        Not kept when profiles merge.
     """
 
     params: SketchParams
@@ -158,6 +163,7 @@ class Profile:
     model: ModelInfo | None = None
     sources: tuple[FileInfo, ...] = ()
     raudit_version: str = __version__
+    training_overlap: Mapping[str, Any] | None = None
 
     def column(self, name: str) -> ColumnProfile | None:
         """The profiled column called ``name``, or ``None``."""
@@ -238,6 +244,8 @@ class Profile:
             "overall": None if self.overall is None else _overall_json(self.overall),
             "groups": {c.name: _groups_json(self.groups[c.name]) for c in self.columns if c.name in self.groups},
         }
+        if self.training_overlap is not None:
+            out["training_overlap"] = dict(self.training_overlap)
         return out
 
     def to_json(self) -> str:
@@ -282,9 +290,16 @@ class Profile:
                 model=None if model is None else ModelInfo(str(model["class"]), model.get("name"), model.get("sha256")),
                 sources=tuple(FileInfo(str(s["name"]), str(s["sha256"]), int(s["bytes"])) for s in raw.get("sources", ())),
                 raudit_version=str(raw.get("raudit_version", "?")),
+                training_overlap=_overlap_from_json(raw.get("training_overlap")),
             )
         except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
             raise ValueError(f"malformed profile: {type(exc).__name__}: {exc}") from None
+
+
+def _overlap_from_json(raw: Any) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    return {"sampled": int(raw["sampled"]), "found": int(raw["found"]), "identical": bool(raw["identical"])}
 
 
 def _file_key(f: FileInfo) -> tuple[str, str]:

@@ -48,7 +48,11 @@ class Roles:
     features : tuple of str
         The model's input columns (for recorded decisions: every other column, the context).
     id_column : str or None
-        The column identifying rows; ``None``: rows are named by their 0-based position.
+        The configured column identifying rows; ``None``: guessed after pass 2 among ``id_candidates``
+        (:func:`guessed_id`), else rows are named by their 0-based position.
+    id_candidates : tuple of str
+        Columns named like an id (``id``, ``*_id``) that are neither the target, a sensitive column nor
+        a model input: carried through pass 2 so that the id can be guessed the same way on every engine.
     text_column : str or None
         The column of free text a text model reads.
     y_pred_column, y_score_column : str or None
@@ -62,6 +66,7 @@ class Roles:
     sensitive_guessed: bool
     features: tuple[str, ...]
     id_column: str | None = None
+    id_candidates: tuple[str, ...] = ()
     text_column: str | None = None
     y_pred_column: str | None = None
     y_score_column: str | None = None
@@ -118,7 +123,7 @@ def missing_labels(target: str, n: int) -> InputError:
 
 # size: resolves each role in turn, each with the error that teaches its fix
 def column_roles(config: AuditConfig, columns: Sequence[str], model: ModelAdapter | None, *,
-                 y_pred: str | None = None, y_score: str | None = None, frame: pd.DataFrame | None = None) -> Roles:
+                 y_pred: str | None = None, y_score: str | None = None) -> Roles:
     """Resolve every column's role from the configuration, the data's column names and the model (no row is read).
 
     Parameters
@@ -127,8 +132,6 @@ def column_roles(config: AuditConfig, columns: Sequence[str], model: ModelAdapte
         Columns of recorded decisions and scores, for an audit without a model. Without a model
         and without decisions, only the data and labels are described (a profile of data): every
         column but the target and the sensitive ones is an input, or ``features`` when given.
-    frame : DataFrame, optional
-        The whole data, when it is in memory (an id column is then looked for among the rest).
 
     Raises
     ------
@@ -162,8 +165,12 @@ def column_roles(config: AuditConfig, columns: Sequence[str], model: ModelAdapte
         inputs = _data_inputs(config, columns, target, sensitive)
     if r.id_column is not None and r.id_column not in columns:
         raise not_in_data(f"id column {r.id_column!r} is not in the data", [r.id_column], list(columns))
+    taken = {target, *sensitive, *(inputs if model is not None else ()), *(c for c in (y_pred, y_score) if c)}
+    candidates = () if r.id_column is not None else tuple(c for c in columns if ID_NAME.search(str(c)) and c not in taken)
+    if model is None:  # recorded decisions or data alone: an id is the rows' name, never context or a proxy candidate
+        inputs = tuple(c for c in inputs if c != r.id_column and c not in candidates)
     return Roles(target=target, sensitive=sensitive, sensitive_guessed=guessed, features=inputs, id_column=r.id_column,
-                 text_column=config.load.text_column, y_pred_column=y_pred, y_score_column=y_score)
+                 id_candidates=candidates, text_column=config.load.text_column, y_pred_column=y_pred, y_score_column=y_score)
 
 
 def _data_inputs(config: AuditConfig, columns: Sequence[str], target: str, sensitive: Sequence[str]) -> tuple[str, ...]:
@@ -218,10 +225,13 @@ def _model_inputs(model: ModelAdapter, columns: Sequence[str], target: str, conf
     return tuple(features)
 
 
-def guessed_id(frame: pd.DataFrame, inputs: Sequence[str], target: str) -> str | None:
-    """A unique ``id``/``*_id`` column that is not an input (in-memory data only: checking uniqueness needs all of it)."""
-    for col in frame.columns:
-        if ID_NAME.search(str(col)) and col not in inputs and col != target and frame[col].notna().all() and frame[col].is_unique:
+def guessed_id(sample: pd.DataFrame, candidates: Sequence[str]) -> str | None:
+    """The first id candidate (:attr:`Roles.id_candidates`) with no missing value and no repeat among the sampled rows.
+
+    The seeded sample holds the same rows on every engine, so the guess is the same in memory, streamed or on Dask.
+    """
+    for col in candidates:
+        if col in sample.columns and sample[col].notna().all() and sample[col].is_unique:
             return str(col)
     return None
 

@@ -52,10 +52,12 @@ class Passes:
         For the Dask engine.
     """
 
-    def __init__(self, source: Source, model: ModelAdapter | None, *, engine: str = "memory", client: Any = None) -> None:
+    def __init__(self, source: Source, model: ModelAdapter | None, *, engine: str = "memory", client: Any = None,
+                 members: Source | None = None) -> None:
         if source.kind == "frame" and (source.frame is None or source.frame.empty):
             raise InputError(NO_ROWS)
         self.source, self.model, self.engine, self.client = source, model, engine, client
+        self.members = members  # the model's training rows (--train-data), for the privacy check
         self._lengths: tuple[int, ...] = ()
         self._timings: dict[str, float] = {}
 
@@ -94,15 +96,20 @@ class Passes:
         check_group_counts(profile.values, roles, config.roles.max_groups)
         roles = dataclasses.replace(roles, positive_label=labels.positive_label, favourable=labels.favourable)
         sketch = usable(training_record, columns)
+        shared = [c for c in columns if c in self.members.columns] if self.members is not None else []  # rows compared on all
         specs = tuple(spec_for(c, profile.values[c], bins=config.roles.bins.get(c)) for c in roles.sensitive)
         plan = Plan(roles=roles, task=labels.task, classes=labels.classes, specs=specs,
-                    columns=_second_pass_columns(roles, sketch), seed=config.seed, sample_rows=config.engine.sample_rows,
+                    columns=_second_pass_columns(roles, sketch, shared), seed=config.seed, sample_rows=config.engine.sample_rows,
                     rows=profile.rows, input_specs=_input_specs(roles, profile),
                     row_sketch=sketch, reference_params=None if reference is None else reference.params)
         has_scores = labels.task != "regression" and (self.model.has_proba if self.model is not None else y_score is not None)
+        if self.members is not None:
+            from raudit.engine.members import check_member_schema
+
+            check_member_schema(self.members, numeric, _numeric_columns(self.members), plan, has_model=self.model is not None)
         return Facts(plan=plan, profile=profile, reference=reference, has_model=self.model is not None, has_scores=has_scores,
                      in_memory=self.in_memory, sources=dict(sources or {}), training_record=training_record,
-                     group_values=_group_values(source, roles, profile))
+                     group_values=_group_values(source, roles, profile), has_members=self.members is not None)
 
     # size: builds the context from the second pass's summary, sample and whole-data arrays
     def second(self, facts: Facts, planned: Sequence[Any] = ()) -> AuditContext:
@@ -125,9 +132,7 @@ class Passes:
         assert summary.sample is not None
         sample = summary.sample.in_position_order
         roles = facts.roles
-        id_column = roles.id_column
-        if id_column is None and whole is not None:
-            id_column = guessed_id(whole.frame, roles.features, roles.target)
+        id_column = roles.id_column or guessed_id(sample.frame, roles.id_candidates)
         source = self.source
         described = source.description if self.engine != "dask" else (
             "an in-memory DataFrame" if source.kind == "frame" else f"{len(source.paths)} {source.kind.upper()} file(s)")
@@ -135,8 +140,16 @@ class Passes:
                           chunks=chunks, workers=workers, decisions=summary.decisions, timings=dict(self._timings),
                           checked=summary.checked)
         frame = source.frame if whole is not None else None
+        members = None
+        if self.members is not None:
+            from raudit.engine.members import read_members
+
+            members = read_members(self.members, self.model, dataclasses.replace(facts.plan, roles=dataclasses.replace(
+                roles, id_column=id_column)), audit_sample=sample, decisions=summary.decisions, has_model=self.model is not None)
+            info = dataclasses.replace(info, timings={**info.timings, **{f"training rows: {k}": v for k, v in members.seconds.items()}})
         return AuditContext(
             facts=facts, model=self.model, summaries=summary.summaries, sample=sample, engine=info, id_column=id_column,
+            members=members,
             data=frame, X=whole.X if whole else None, y=whole.y if whole else None,
             sensitive=frame[list(roles.sensitive)] if frame is not None else None,
             y_pred=whole.y_pred if whole else None, y_proba=whole.y_proba if whole else None,
@@ -194,11 +207,12 @@ class Passes:
                      {k: np.concatenate([g[k] for g in groups]) for k in groups[0]})
 
 
-def _second_pass_columns(roles: Roles, sketch: Mapping[str, Any] | None) -> tuple[str, ...]:
+def _second_pass_columns(roles: Roles, sketch: Mapping[str, Any] | None, shared: Sequence[str] = ()) -> tuple[str, ...]:
+    """Columns read in pass 2; with training rows, also every column the two share (rows are compared on all of them)."""
     return tuple(dict.fromkeys([roles.target, *roles.sensitive, *roles.features, *(sketch["columns"] if sketch else []),
-                                *([roles.id_column] if roles.id_column else []),
+                                *([roles.id_column] if roles.id_column else roles.id_candidates),
                                 *([roles.y_pred_column] if roles.y_pred_column else []),
-                                *([roles.y_score_column] if roles.y_score_column else [])]))
+                                *([roles.y_score_column] if roles.y_score_column else []), *shared]))
 
 
 def _input_specs(roles: Roles, profile: FirstPass) -> tuple[tuple[str, Any], ...]:

@@ -160,7 +160,7 @@ def to_markdown(report: Report) -> bytes:  # size: the Markdown summary's parts 
     head += [f"| {_MARKS[r.status]} | {_md(r.title, 80)} | {_md(r.summary, 300)} |" for r in report.results]
     digest = body["integrity"]["digest"]
     tail = ["", f"<sub>raudit {_md(lineage.get('versions', {}).get('raudit', ''))} · report sha256 `{digest}` · "
-                "the full report is in report.html / report.json</sub>", ""]
+                "every table and figure is in the HTML and JSON reports (`--format html,json`)</sub>", ""]
     notable = sorted(((f.status, r.title, f.message) for r in report.results for f in r.findings
                       if f.status in ("error", "fail", "warn", "inconclusive")), key=lambda t: _SEVERITY[t[0]])
     lines = list(head)

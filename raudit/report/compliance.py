@@ -1,26 +1,43 @@
-"""The requirements a report provides evidence for, and the matrix at its end.
+"""The provisions a report holds evidence for, and the map at its end: evidence, never compliance.
 
-Each check declares, in its ``evidence`` class attribute, which requirement
-ids it provides evidence for. The matrix maps every requirement of the
-catalogue to the sections that cover it and their status, and names those no
-check covers. The catalogue paraphrases the texts; it is a map for a
-reviewer, not legal advice.
+raudit measures; whether a provision of a law or framework is met is for the provider and the
+reviewer to decide. So the map says, for each provision in the catalogue, what evidence this run
+produced:
+
+- **evidence provided**: a check that ran (or the report's own lineage) holds evidence for it;
+- **partial evidence**: evidence exists but is incomplete (provenance unknown, the report unsigned),
+  or the provision asks for a judgement raudit cannot make (an *appropriate* level, a *plan*);
+- **no evidence from raudit**: no check that ran covers it; the evidence must come from elsewhere;
+- **not applicable**: the provision does not apply to this kind of model (Annex XI applies to
+  general-purpose AI models only, unless the model card says the model is one).
+
+Every status is derived from this run: which checks ran, what they recorded, whether the report is
+signed, the model card. A check's own verdict (pass, fail, …) stays in its section: failing
+evidence is still evidence. The catalogue paraphrases the texts; it is a map for a reviewer, not
+legal advice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from raudit.config import MODEL_CARD_FIELDS
 from raudit.report.results import CheckResult
 
-__all__ = ["REQUIREMENTS", "compliance_matrix", "model_card_section"]
+__all__ = ["REQUIREMENTS", "ROW_STATUSES", "compliance_matrix", "model_card_section"]
+
+Evidence = Literal["evidence", "partial", "none"]
+#: A provision's statuses, in the order the summary counts them.
+ROW_STATUSES = ("evidence provided", "partial evidence", "no evidence from raudit", "not applicable")
 
 #: id -> (framework, title)
 REQUIREMENTS: dict[str, tuple[str, str]] = {
     "EU-AIA-10.2.f": ("EU AI Act", "Art. 10(2)(f): examination of data in view of possible biases"),
     "EU-AIA-10.2.g": ("EU AI Act", "Art. 10(2)(g): measures to detect, prevent and mitigate biases"),
+    "EU-AIA-10.5": ("EU AI Act", "Art. 10(5): special categories of personal data processed only with safeguards, "
+                                 "including state-of-the-art security and privacy-preserving measures"),
     "EU-AIA-13.3.b.ii": ("EU AI Act", "Art. 13(3)(b)(ii): level of accuracy, with its metrics, tested and validated"),
     "EU-AIA-13.3.b.iv": ("EU AI Act", "Art. 13(3)(b)(iv): information relevant to explain the system's output"),
     "EU-AIA-13.3.b.v": ("EU AI Act", "Art. 13(3)(b)(v): performance for the persons or groups it is used on"),
@@ -44,6 +61,7 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "NIST-MEASURE-2.3": ("NIST AI RMF", "MEASURE 2.3: performance measured for conditions like deployment"),
     "NIST-MEASURE-2.4": ("NIST AI RMF", "MEASURE 2.4: functionality and behaviour monitored in production"),
     "NIST-MEASURE-2.5": ("NIST AI RMF", "MEASURE 2.5: the system is demonstrated valid and reliable"),
+    "NIST-MEASURE-2.6": ("NIST AI RMF", "MEASURE 2.6: safety risks evaluated; reliability and robustness measured"),
     "NIST-MEASURE-2.7": ("NIST AI RMF", "MEASURE 2.7: security and resilience evaluated"),
     "NIST-MEASURE-2.8": ("NIST AI RMF", "MEASURE 2.8: transparency and accountability risks examined"),
     "NIST-MEASURE-2.9": ("NIST AI RMF", "MEASURE 2.9: the model is explained, validated and documented"),
@@ -56,69 +74,132 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
                                         "documented"),
 }
 
-#: Evidence the report itself provides (lineage appendix, model card), beside the checks.
-REPORT_EVIDENCE: dict[str, tuple[str, str]] = {
-    "EU-AIA-IV.2.d": ("lineage", "sha256 and size of the audited files, library versions (provenance itself: the lineage check)"),
-    "EU-AIA-IV.2.g": ("lineage", "dated report with its configuration and digest"),
-    "NIST-MEASURE-2.1": ("lineage", "data, configuration and tool versions recorded"),
-    "NIST-MEASURE-2.8": ("lineage", "traceable, verifiable report (raudit verify)"),
+#: Provisions that ask for a judgement (an appropriate level, measures, a plan): measurements are partial evidence at most.
+JUDGEMENT: dict[str, str] = {
+    "EU-AIA-10.2.g": "the measures themselves are the provider's",
+    "EU-AIA-14": "oversight measures are the provider's",
+    "EU-AIA-15.1": "whether the level is appropriate is the provider's judgement",
+    "EU-AIA-72": "the monitoring system is the provider's",
+    "EU-AIA-IV.4": "whether the metrics are appropriate is the provider's judgement",
+    "EU-AIA-IV.9": "the plan itself is the provider's",
+    "NIST-MEASURE-2.5": "validity and reliability are demonstrated by more than one audit",
 }
 
-#: Order of a requirement's combined status, least to most severe.
-ROW_ORDER = ("skipped", "pass", "partial", "warn", "fail", "error")
+
+@dataclass(frozen=True)
+class Run:
+    """What of this run, beyond the checks, bears on the map."""
+
+    lineage: Mapping[str, Any]
+    model_card: Mapping[str, Any]
+    signed: bool
+    general_purpose: bool
 
 
-def _combine(statuses: Sequence[str]) -> str:
-    """The most severe status of a requirement's evidence (``partial`` ranks between pass and warn)."""
-    return max(statuses, key=ROW_ORDER.index)
+#: Provisions that apply only to some models: id -> (does it apply to this run?, why not).
+APPLIES: dict[str, tuple[Callable[[Run], bool], str]] = {
+    "EU-AIA-XI.1.2.e": (lambda run: run.general_purpose,
+                        "Annex XI concerns general-purpose AI models; set general_purpose_ai = true in [model_card] if "
+                        "this is one"),
+}
+
+
+def _report_evidence(rid: str, run: Run) -> tuple[str, str, Evidence] | None:  # size: a branch per provision
+    """Evidence the report itself holds (lineage, signature, model card): (anchor, what, evidence), or None."""
+    lineage = run.lineage
+    files = [k for k in ("model_file", "data_file") if lineage.get(k)]
+    if rid == "EU-AIA-IV.2.d":
+        if not files:
+            return None
+        whole = len(files) == 2
+        return ("lineage", "sha256 and size of the audited " + ("model and data files" if whole else files[0].replace("_", " "))
+                + ("" if whole else "; the other input was given in memory and has no file hash"), "evidence" if whole else "partial")
+    if rid == "EU-AIA-IV.2.g" and lineage.get("created_utc"):
+        return "lineage", "a dated report (see the lineage) with its configuration and content digest", "evidence"
+    if rid == "NIST-MEASURE-2.1" and lineage.get("versions"):
+        return "lineage", f"data, configuration and {len(lineage['versions'])} library versions recorded", "evidence"
+    if rid == "NIST-MEASURE-2.8":
+        if run.signed:
+            return "lineage", "report set signed (Ed25519): raudit verify with the public key detects any change", "evidence"
+        return ("lineage", "content digest and file hashes recorded but not signed: raudit verify detects accidental change "
+                           "only", "partial")
+    if rid == "EU-AIA-IV.1" and run.model_card.get("fields"):
+        gaps = run.model_card.get("gaps") or []
+        return ("model-card", "intended and out-of-scope uses" + (f"; missing: {', '.join(gaps)}" if gaps else ""),
+                "partial" if gaps else "evidence")
+    return None
+
+
+def _evidence_of(result: CheckResult, rid: str, declared: Mapping[str, str]) -> tuple[str, Evidence]:
+    """What a check that ran shows for a provision: what, and how complete (an error shows nothing)."""
+    if result.status == "error":
+        return f"{declared.get(rid, result.title)} (the check could not run)", "none"
+    if rid in result.evidence:  # what this run showed, when it differs from the declaration
+        shown = result.evidence[rid]
+        return shown["what"], "partial" if shown.get("status") == "partial" else "evidence"
+    return declared[rid], "evidence"
+
+
+def _row_status(sections: Sequence[Mapping[str, Any]], rid: str) -> str:
+    kinds = {s["evidence"] for s in sections}
+    if not kinds or kinds == {"none"}:
+        return "no evidence from raudit"
+    if "partial" in kinds or "none" in kinds or rid in JUDGEMENT:
+        return "partial evidence"
+    return "evidence provided"
 
 
 def compliance_matrix(
-    results: Sequence[CheckResult], evidence: Mapping[str, Mapping[str, str]], *, model_card: Mapping[str, Any]
-) -> dict[str, Any]:  # size: one row per requirement, combining every check's evidence for it
-    """Build the requirement -> evidence -> status matrix.
+    results: Sequence[CheckResult], evidence: Mapping[str, Mapping[str, str]], *, model_card: Mapping[str, Any],
+    lineage: Mapping[str, Any], signed: bool, general_purpose: bool = False,
+) -> dict[str, Any]:  # size: one row per provision, combining every check's evidence for it
+    """Build the provision -> evidence map.
 
     Parameters
     ----------
     results : the checks' results
-    evidence : check name -> {requirement id: what the check shows}
-    model_card : the model card section (its gaps decide Annex IV(1)'s status)
+    evidence : check name -> {provision id: what the check shows}
+    model_card : the model card section (its gaps make Annex IV(1)'s evidence partial)
+    lineage : the report's lineage (file hashes, date, versions)
+    signed : whether the report set is signed
+    general_purpose : whether the model card says the model is a general-purpose AI model
     """
-    by_name = {r.name: r for r in results}
-    rows = []
-    known = dict(REQUIREMENTS)
+    run = Run(lineage, model_card, signed, general_purpose)
+    known = {rid: v for rid, v in REQUIREMENTS.items()}
     for per_check in evidence.values():
         for rid in per_check:
             known.setdefault(rid, ("plugin", rid))
     for r in results:
         for rid in r.evidence:
             known.setdefault(rid, ("plugin", rid))
+    rows = []
     for rid, (framework, title) in known.items():
-        sections, statuses = [], []
-        for name, result in by_name.items():
-            declared = evidence.get(name, {})
+        row: dict[str, Any] = {"id": rid, "framework": framework, "requirement": title, "evidence": []}
+        applies, why_not = APPLIES.get(rid, (lambda run: True, ""))
+        if not applies(run):
+            rows.append({**row, "status": "not applicable", "why": why_not})
+            continue
+        for result in results:
+            declared = evidence.get(result.name, {})
             if result.status == "skipped" or (rid not in declared and rid not in result.evidence):
                 continue
-            if rid in result.evidence:  # what this run showed, when it differs from the declaration
-                what, status = result.evidence[rid]["what"], result.evidence[rid]["status"]
-            else:
-                what, status = declared[rid], result.status
-            sections.append({"section": result.title, "anchor": f"check-{name}", "what": what, "status": status})
-            statuses.append(status)
-        if rid in REPORT_EVIDENCE:
-            anchor, what = REPORT_EVIDENCE[rid]
-            sections.append({"section": "Lineage", "anchor": anchor, "what": what, "status": "pass"})
-            statuses.append("pass")
-        if rid == "EU-AIA-IV.1" and model_card.get("fields"):
-            status = "partial" if model_card.get("gaps") else "pass"
-            sections.append({"section": "Model card", "anchor": "model-card", "what": "intended and out-of-scope uses"
-                             + (f"; missing: {', '.join(model_card['gaps'])}" if model_card.get("gaps") else ""), "status": status})
-            statuses.append(status)
-        rows.append({"id": rid, "framework": framework, "requirement": title, "evidence": sections,
-                     "status": _combine(statuses) if statuses else "not covered"})
-    uncovered = [r["requirement"] for r in rows if r["status"] == "not covered"]
-    return {"rows": rows, "not_covered": uncovered,
-            "note": "A map of where this report holds evidence, not a legal assessment; the catalogue paraphrases the texts."}
+            what, shown = _evidence_of(result, rid, declared)
+            row["evidence"].append({"section": result.title, "anchor": f"check-{result.name}", "what": what, "evidence": shown})
+        own = _report_evidence(rid, run)
+        if own is not None:
+            anchor, what, shown = own
+            row["evidence"].append({"section": "Model card" if anchor == "model-card" else "Lineage", "anchor": anchor,
+                                    "what": what, "evidence": shown})
+        row["status"] = _row_status(row["evidence"], rid)
+        if row["status"] == "partial evidence" and rid in JUDGEMENT:
+            row["why"] = JUDGEMENT[rid]
+        rows.append(row)
+    counts = {s: sum(r["status"] == s for r in rows) for s in ROW_STATUSES}
+    return {"rows": rows, "counts": counts,
+            "not_covered": [r["requirement"] for r in rows if r["status"] == "no evidence from raudit"],
+            "note": "Where this report holds evidence, never a finding of compliance: raudit measures, and whether a "
+                    "provision is met is for the provider and the reviewer to decide. Failing evidence is still evidence: "
+                    "each check's own verdict is in its section. The catalogue paraphrases the texts; it is not legal advice."}
 
 
 def model_card_section(card: Mapping[str, Any]) -> dict[str, Any]:

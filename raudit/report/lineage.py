@@ -138,17 +138,36 @@ def collect_lineage(
     }
 
 
-def model_params(model: Any, *, limit: int = 300) -> dict[str, str] | None:
-    """Return the estimator's top-level parameters as short strings."""
+def model_params(model: Any) -> dict[str, str] | None:
+    """Every hyper-parameter of the estimator and of the estimators inside it, in full.
+
+    ``get_params(deep=True)``: a Pipeline's steps appear as ``model__learning_rate`` and so on. Values
+    that are themselves estimators (or lists of named estimators: ``steps``, ``transformers``) are left
+    out, since their own parameters are listed; everything else is its ``repr``, whitespace collapsed,
+    never cut short.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import Pipeline
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> model_params(Pipeline([("clf", LogisticRegression(C=0.5))]))["clf__C"]
+    '0.5'
+    """
     get = getattr(model, "get_params", None)
     if get is None:
         return None
     try:
-        params = get(deep=False)
+        params = get(deep=True)
     except Exception:
         return None
-    out = {}
-    for k, v in sorted(params.items()):
-        text = " ".join(repr(v).split())
-        out[k] = text if len(text) <= limit else text[: limit - 1] + "…"
-    return out
+    return {k: " ".join(repr(v).split()) for k, v in sorted(params.items()) if not _holds_estimators(v)}
+
+
+def _holds_estimators(value: Any) -> bool:
+    """An estimator, or a list of (name, estimator, ...) tuples (a Pipeline's steps, a ColumnTransformer's transformers)."""
+    if hasattr(value, "get_params") and hasattr(value, "fit"):
+        return True
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(item, tuple) and len(item) >= 2 and isinstance(item[0], str) and (hasattr(item[1], "fit") or item[1] in
+                                                                                       ("drop", "passthrough"))
+        for item in value)

@@ -88,11 +88,14 @@ class Report:
         return exit_code_for([r.status for r in self.results], fail_on or self.config.get("fail_on", "fail"),
                              inconclusive or self.config.get("inconclusive", "warn"))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, files: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Return the JSON form (see ``raudit/schema/report.schema.json``).
 
         ``integrity.digest`` is the sha256 of the canonical JSON of every
-        other key; ``raudit verify`` recomputes it.
+        other key; ``raudit verify`` recomputes it. ``files`` (file name →
+        sha256 of the report's other files, written beside it) goes into
+        ``integrity.files``, so that verify notices an edited HTML or PDF
+        even in an unsigned set.
         """
         body = {
             "schema_version": SCHEMA_VERSION,
@@ -104,12 +107,13 @@ class Report:
             "lineage": dict(self.lineage),
             "config": dict(self.config),
         }
-        body["integrity"] = {"algorithm": "sha256", "digest": content_digest(body)}
+        body["integrity"] = {"algorithm": "sha256", "digest": content_digest(body),
+                             **({"files": dict(sorted(files.items()))} if files else {})}
         return body
 
-    def to_json(self) -> str:
-        """Return the report as indented, key-sorted JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    def to_json(self, *, files: Mapping[str, str] | None = None) -> str:
+        """Return the report as indented, key-sorted JSON text (``files``: see :meth:`to_dict`)."""
+        return json.dumps(self.to_dict(files=files), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def render(self, fmt: str) -> bytes:
         """Return the report as bytes in ``fmt`` (``"html"``, ``"pdf"``, ``"json"``, ``"junit"`` or ``"md"``)."""

@@ -253,8 +253,9 @@ class CheckResult:
     evidence : mapping, optional
         What this run shows for a compliance requirement, when it differs
         from the check's declared ``evidence``: requirement id →
-        ``{"what": str, "status": "pass" | "partial" | "warn" | "fail"}``
-        ("partial": evidence exists but is incomplete, e.g. provenance unknown).
+        ``{"what": str, "status": "evidence" | "partial"}`` ("partial": evidence exists but is
+        incomplete, e.g. provenance unknown). Evidence, never compliance: the check's verdict stays
+        in its findings.
     """
 
     name: str
@@ -280,8 +281,9 @@ class CheckResult:
             raise ValueError(f"check {self.name!r}: metric keys must be identifiers like 'roc_auc' or 'ratio.sex' "
                              f"(letters, digits, _ and .); got {bad[:3]}")
         for rid, ev in self.evidence.items():
-            if set(ev) != {"what", "status"} or ev["status"] not in ("pass", "partial", "warn", "fail"):
-                raise ValueError(f"check {self.name!r}: evidence[{rid!r}] must be {{'what': str, 'status': pass|partial|warn|fail}}")
+            if set(ev) != {"what", "status"} or ev["status"] not in ("evidence", "partial"):
+                raise ValueError(f"check {self.name!r}: evidence[{rid!r}] must be {{'what': str, 'status': evidence|partial}} "
+                                 "(evidence, never compliance: the check's verdict is in its findings)")
         object.__setattr__(self, "metrics", {k: _plain(v) for k, v in self.metrics.items()})
         object.__setattr__(self, "findings", tuple(self.findings))
         object.__setattr__(self, "tables", tuple(self.tables))

@@ -58,12 +58,14 @@ def bar_chart(
     highs: Sequence[float] | None = None,
     reference: float | None = None,
     reference_label: str = "",
+    threshold: float | None = None,
+    threshold_label: str = "",
     colors: Sequence[str] | None = None,
     xmin: float | None = None,
     xmax: float | None = None,
     width: int = 640,
 ) -> str:  # size: draws every part of a bar chart (axes, ticks, bars, whiskers, labels) in SVG order
-    """Draw horizontal bars, optionally with interval whiskers and a reference line.
+    """Draw horizontal bars, optionally with interval whiskers, a reference line and a threshold line.
 
     Parameters
     ----------
@@ -71,7 +73,9 @@ def bar_chart(
     lows, highs : sequences, optional
         Interval ends drawn as whiskers.
     reference : float, optional
-        A vertical dashed line (e.g. a threshold).
+        A vertical dashed line (a reference group's value, say), labelled to its right.
+    threshold : float, optional
+        A vertical dotted line (the four-fifths line, say), labelled to its left.
 
     Returns
     -------
@@ -81,8 +85,7 @@ def bar_chart(
     n = len(labels)
     vals = [0.0 if (v is None or not math.isfinite(v)) else float(v) for v in values]
     ends = vals + [v for v in [*(lows or []), *(highs or [])] if v is not None and math.isfinite(v)]
-    if reference is not None:
-        ends.append(reference)
+    ends += [v for v in (reference, threshold) if v is not None and math.isfinite(v)]
     lo = min([0.0, *ends]) if xmin is None else xmin
     hi = max([0.0, *ends]) if xmax is None else xmax
     if hi <= lo:
@@ -132,6 +135,15 @@ def bar_chart(
         if reference_label:
             out.append(
                 f'<text x="{_fmt(x(reference) + 3)}" y="{top + 2}" fill="#b8434d">{escape(reference_label)}</text>'
+            )
+    if threshold is not None and math.isfinite(threshold):
+        out.append(
+            f'<line x1="{_fmt(x(threshold))}" y1="{top - 4}" x2="{_fmt(x(threshold))}" y2="{height - bottom}" '
+            f'stroke="#a15c00" stroke-dasharray="1.5 2.5" stroke-width="1.8"/>'
+        )
+        if threshold_label:
+            out.append(
+                f'<text x="{_fmt(x(threshold) - 3)}" y="{top + 2}" text-anchor="end" fill="#a15c00">{escape(threshold_label)}</text>'
             )
     if xlabel:
         out.append(

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from raudit.report.compliance import ROW_STATUSES
 from raudit.report.format import cell, number, quantity
 
 if TYPE_CHECKING:
     from raudit.report.report import Report
 
-__all__ = ["view", "metric_text", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
+__all__ = ["view", "metric_text", "first_sentence", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
 
 STATUS_WORDS = {"pass": "PASS", "inconclusive": "INCONCLUSIVE", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "NOT RUN",
-                "partial": "PARTIAL", "not covered": "NOT COVERED"}
+                "evidence provided": "EVIDENCE", "partial evidence": "PARTIAL EVIDENCE",
+                "no evidence from raudit": "NO EVIDENCE", "not applicable": "NOT APPLICABLE"}
 #: How many metrics a check section shows in its body; more go to the "More" part.
 KEY_METRICS = 12
 
@@ -40,6 +42,8 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
     order = {"fail": 0, "error": 1, "warn": 2, "inconclusive": 3}
     findings = sorted(({**f, "check": c["title"], "anchor": f"check-{c['name']}"} for c in body["checks"] for f in c["findings"]
                        if f["status"] in order), key=lambda f: order[f["status"]])
+    if detail == "summary":  # the summary keeps each finding's first sentence: the verdict and its numbers
+        findings = [{**f, "message": first_sentence(f["message"])} for f in findings]
     versions = list((body["lineage"].get("versions") or {}).items())
     statuses = {s: [c["title"] for c in body["checks"] if c["status"] == s]
                 for s in ("fail", "error", "warn", "inconclusive", "pass", "skipped")}
@@ -49,7 +53,8 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
         "findings": findings,
         "verdict": _verdict(statuses, report.exit_code(), fail_on),
         "status_words": STATUS_WORDS,
-        "model_name": (lineage.get("model_file") or {}).get("name")
+        "model_name": (" vs ".join(lineage["compared"].values()) if lineage.get("compared") else None)
+        or (lineage.get("model_file") or {}).get("name")
         or ((lineage.get("model") or {}).get("class") if lineage.get("model") else "recorded predictions"),
         "data_name": (lineage.get("data_file") or {}).get("name") or "an in-memory DataFrame",
         "versions": versions[: 4 if detail == "summary" else None],
@@ -57,8 +62,7 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
         "checks_run": [c for c in body["checks"] if c["status"] != "skipped"],
         "not_run": [{"name": c["name"], "title": c["title"], "why": c["summary"].removeprefix("Skipped: ").rstrip(".")}
                     for c in body["checks"] if c["status"] == "skipped"],
-        "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", []))
-                              for s in ("fail", "warn", "partial", "pass", "not covered")},
+        "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", [])) for s in ROW_STATUSES},
     }
     return body
 
@@ -104,10 +108,11 @@ def _numeric(value: Any) -> bool:
 def _verdict(statuses: dict[str, list[str]], code: int, fail_on: str) -> str:
     """One sentence: which checks fail, err, warn and pass, and what that means for the exit code."""
     parts = []
-    for status, verb in (("fail", "fail"), ("error", "could not run"), ("warn", "warn"), ("pass", "pass")):
+    for status, one, many in (("fail", "fails", "fail"), ("error", "could not run", "could not run"), ("warn", "warns", "warn"),
+                              ("pass", "passes", "pass")):
         names = statuses[status]
         if names:
-            parts.append(f"{_join(names)} {verb if len(names) > 1 or status == 'error' else verb + 's'}")
+            parts.append(f"{_join(names)} {one if len(names) == 1 else many}")
         if status == "warn" and statuses["inconclusive"]:
             names = statuses["inconclusive"]
             parts.append(f"{_join(names)} {'are' if len(names) > 1 else 'is'} inconclusive (an interval straddles a threshold)")
@@ -115,6 +120,22 @@ def _verdict(statuses: dict[str, list[str]], code: int, fail_on: str) -> str:
         parts.append(f"{_join(statuses['skipped'])} did not apply")
     gate = "passes" if code == 0 else "fails"
     return "; ".join(parts) + f". Under --fail-on {fail_on} the audit {gate} (exit code {code})."
+
+
+def first_sentence(text: str) -> str:
+    """The text up to the end of its first sentence (a full stop outside brackets, before a capital), whole if it has one.
+
+    Examples
+    --------
+    >>> first_sentence("A fails (p < 0.001, Holm). Also for B: two more (1 fail).")
+    'A fails (p < 0.001, Holm).'
+    """
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
+        if ch == "." and depth == 0 and text[i + 1:i + 2] == " " and text[i + 2:i + 3].isupper():
+            return text[: i + 1]
+    return text
 
 
 def _join(names: list[str]) -> str:

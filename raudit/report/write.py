@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -24,12 +25,17 @@ __all__ = ["write_report", "render_set", "save", "REPORT_FILES", "SIGNATURE_FILE
 REPORT_FILES = {name: r.file_name for name, r in RENDERERS.items()}
 #: The signature of a signed set (``raudit.trust.signing.envelope_path("report.json")``), part of the set it signs.
 SIGNATURE_FILE = "report.intoto.json"
+#: A reviewer's decision on the report (``raudit approve``): removed with the old set, since it was about the old report.
+APPROVAL_FILE = "report.approval.json"
 
 
 def render_set(report: Report, formats: Sequence[str], *, template_dir: str | None = None,
                sign_key: str | Path | None = None) -> dict[str, bytes]:
     """Every format's file name and bytes, plus ``report.intoto.json`` when ``sign_key`` is given (it needs the json format)."""
-    rendered = {r.file_name: r.render(report) for r in renderers_for(formats, template_dir=template_dir)}
+    renderers = renderers_for(formats, template_dir=template_dir)
+    rendered = {r.file_name: r.render(report) for r in renderers if r.name != "json"}
+    if any(r.name == "json" for r in renderers):  # last: it records the other files' sha256 (integrity.files)
+        rendered[REPORT_FILES["json"]] = report.to_json(files={k: hashlib.sha256(v).hexdigest() for k, v in rendered.items()}).encode()
     if sign_key is not None:
         from raudit.trust.signing import sign_statement
 
@@ -61,7 +67,7 @@ def write_report(report: Report, out: str | Path, formats: Sequence[str], *, tem
         stdout.flush()
         return []
     rendered = render_set(report, formats, template_dir=template_dir, sign_key=sign_key)
-    return write_set(Path(out), rendered, replaces=[*REPORT_FILES.values(), SIGNATURE_FILE])
+    return write_set(Path(out), rendered, replaces=[*REPORT_FILES.values(), SIGNATURE_FILE, APPROVAL_FILE])
 
 
 def save(report: Report, path: str | Path, *, sign_key: str | Path | None = None) -> Path:

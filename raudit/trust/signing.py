@@ -58,7 +58,8 @@ from raudit.errors import InputError
 
 __all__ = [
     "PAYLOAD_TYPE", "STATEMENT_TYPE", "PREDICATE_TYPE", "PASSPHRASE_ENV", "BadSignature", "SignedStatement",
-    "pae", "key_id", "generate_key", "load_private_key", "load_public_key", "envelope_path", "sign_statement",
+    "pae", "key_id", "generate_key", "load_private_key", "load_public_key", "envelope_path", "sign_statement", "read_unverified",
+    "sign_body", "open_body",
     "verify_envelope",
 ]
 
@@ -295,7 +296,12 @@ def sign_statement(
     """
     private = key if isinstance(key, Ed25519PrivateKey) else load_private_key(key)
     kid = key_id(private.public_key())
-    body = statement(files, report_body, key=kid, signed_at=signed_at or datetime.now(UTC))
+    return sign_body(statement(files, report_body, key=kid, signed_at=signed_at or datetime.now(UTC)), private)
+
+
+def sign_body(body: Mapping[str, Any], private: Ed25519PrivateKey) -> bytes:
+    """A DSSE envelope (JSON bytes) around an in-toto statement ``body``, signed with ``private``."""
+    kid = key_id(private.public_key())
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     signature = private.sign(pae(PAYLOAD_TYPE, payload))
     envelope = {
@@ -304,6 +310,33 @@ def sign_statement(
         "signatures": [{"keyid": kid, "sig": base64.b64encode(signature).decode("ascii")}],
     }
     return (json.dumps(envelope, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def open_body(envelope: bytes, public_key: Ed25519PublicKey | None) -> tuple[Any, str | None]:
+    """The statement an envelope carries, and the id of the key that verified it (``None``: not verified, no key given).
+
+    Raises
+    ------
+    BadSignature
+        Not an in-toto payload, no signature verifies with ``public_key``, or the payload is not JSON.
+    raudit.InputError
+        The envelope is not a DSSE envelope.
+    """
+    payload_type, payload, sigs, signatures = _parse_envelope(envelope)
+    if payload_type != PAYLOAD_TYPE:
+        raise BadSignature(f"payloadType is {payload_type!r}, not an in-toto statement ({PAYLOAD_TYPE})")
+    kid = None
+    if public_key is not None:
+        kid = key_id(public_key)
+        if not any(_verifies(public_key, sig, pae(payload_type, payload)) for sig in sigs):
+            named = sorted({str(s.get("keyid")) for s in signatures if s.get("keyid")})
+            other = f" (the envelope names key {', '.join(named)})" if named and kid not in named else ""
+            raise BadSignature(f"no signature verifies with this key {kid}{other}: the file was changed after signing, "
+                               "or it was signed with another key")
+    try:
+        return json.loads(payload.decode("utf-8")), kid
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise BadSignature("the payload is not JSON") from None
 
 
 def _b64(text: Any, what: str) -> bytes:
@@ -317,6 +350,43 @@ def _b64(text: Any, what: str) -> bytes:
 
 
 # size: every way a DSSE envelope can be malformed or forged gets its own refusal
+def read_unverified(envelope: bytes) -> SignedStatement:
+    """The statement an envelope carries, its signature NOT checked: for detecting accidental change without a key.
+
+    Anyone can write such a statement; only :func:`verify_envelope` with the signer's public key
+    shows who did. ``key_id`` is the one the statement names.
+
+    Raises
+    ------
+    BadSignature
+        The payload is not a raudit in-toto statement.
+    raudit.InputError
+        The envelope is not a DSSE envelope.
+    """
+    return _statement(open_body(envelope, None)[0], None)
+
+
+def _parse_envelope(envelope: bytes) -> tuple[str, bytes, list[bytes], list[dict[str, Any]]]:
+    """A DSSE envelope's payload type, payload, signatures and signature entries (shape checked, nothing verified)."""
+    try:
+        doc = json.loads(envelope.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"malformed signature envelope: not JSON ({type(exc).__name__})") from None
+    if not isinstance(doc, dict):
+        raise InputError("malformed signature envelope: not a JSON object")
+    missing = [k for k in ("payloadType", "payload", "signatures") if k not in doc]
+    if missing:
+        raise InputError(f"malformed signature envelope: no {', '.join(missing)}", hint="expected a DSSE envelope written by raudit")
+    payload_type = doc["payloadType"]
+    if not isinstance(payload_type, str):
+        raise InputError("malformed signature envelope: payloadType is not a string")
+    payload = _b64(doc["payload"], "payload")
+    signatures = doc["signatures"]
+    if not isinstance(signatures, list) or not signatures or not all(isinstance(s, dict) for s in signatures):
+        raise InputError("malformed signature envelope: signatures is not a non-empty list of objects")
+    return payload_type, payload, [_b64(s.get("sig"), "a signature") for s in signatures], signatures
+
+
 def verify_envelope(envelope: bytes, public_key: Ed25519PublicKey) -> SignedStatement:
     """Check a DSSE envelope's Ed25519 signature and return the statement it vouches for.
 
@@ -335,36 +405,7 @@ def verify_envelope(envelope: bytes, public_key: Ed25519PublicKey) -> SignedStat
     raudit.InputError
         The envelope is not a DSSE envelope (not JSON, missing fields, bad base64).
     """
-    try:
-        doc = json.loads(envelope.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise InputError(f"malformed signature envelope: not JSON ({type(exc).__name__})") from None
-    if not isinstance(doc, dict):
-        raise InputError("malformed signature envelope: not a JSON object")
-    missing = [k for k in ("payloadType", "payload", "signatures") if k not in doc]
-    if missing:
-        raise InputError(f"malformed signature envelope: no {', '.join(missing)}", hint="expected a DSSE envelope written by raudit")
-    payload_type = doc["payloadType"]
-    if not isinstance(payload_type, str):
-        raise InputError("malformed signature envelope: payloadType is not a string")
-    payload = _b64(doc["payload"], "payload")
-    signatures = doc["signatures"]
-    if not isinstance(signatures, list) or not signatures or not all(isinstance(s, dict) for s in signatures):
-        raise InputError("malformed signature envelope: signatures is not a non-empty list of objects")
-    sigs = [_b64(s.get("sig"), "a signature") for s in signatures]
-    if payload_type != PAYLOAD_TYPE:
-        raise BadSignature(f"payloadType is {payload_type!r}, not an in-toto statement ({PAYLOAD_TYPE})")
-    kid = key_id(public_key)
-    signed = pae(payload_type, payload)
-    if not any(_verifies(public_key, sig, signed) for sig in sigs):
-        named = sorted({str(s.get("keyid")) for s in signatures if s.get("keyid")})
-        other = f" (the envelope names key {', '.join(named)})" if named and kid not in named else ""
-        raise BadSignature(f"no signature verifies with this key {kid}{other}: the report set was changed "
-                           "after signing, or it was signed with another key")
-    try:
-        body = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise BadSignature("the signed payload is not JSON") from None
+    body, kid = open_body(envelope, public_key)
     return _statement(body, kid)
 
 
@@ -376,7 +417,7 @@ def _verifies(public_key: Ed25519PublicKey, signature: bytes, data: bytes) -> bo
     return True
 
 
-def _statement(body: Any, kid: str) -> SignedStatement:  # size: checks every field of the in-toto statement against what it must name
+def _statement(body: Any, kid: str | None) -> SignedStatement:  # size: checks every field of the statement against what it must name
     """Read the fields raudit needs from a verified statement; its shape was chosen by the signer."""
     if not isinstance(body, dict) or body.get("_type") != STATEMENT_TYPE:
         raise BadSignature(f"the signed payload is not an in-toto Statement v1 (_type {STATEMENT_TYPE})")
@@ -394,7 +435,7 @@ def _statement(body: Any, kid: str) -> SignedStatement:  # size: checks every fi
     if not subjects or not isinstance(predicate, dict):
         raise BadSignature("the statement has no subjects or no predicate")
     signer = predicate.get("signer")
-    if not isinstance(signer, dict) or signer.get("keyId") != kid:
-        raise BadSignature(f"the statement names key {signer.get('keyId') if isinstance(signer, dict) else None}, "
-                           f"but was verified with key {kid}")
-    return SignedStatement(subjects=subjects, predicate=predicate, key_id=kid)
+    named = signer.get("keyId") if isinstance(signer, dict) else None
+    if kid is not None and named != kid:
+        raise BadSignature(f"the statement names key {named}, but was verified with key {kid}")
+    return SignedStatement(subjects=subjects, predicate=predicate, key_id=kid if kid is not None else str(named))

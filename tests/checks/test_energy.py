@@ -117,7 +117,8 @@ def test_refit_estimate_runs_and_latency_is_plausible(files, no_network):
     assert m["throughput_rows_per_s"] > 100 and m["energy_per_1000_predictions_kwh"] > 0
     method = next(f for f in result.findings if f.key == "method").message
     assert "How energy was measured" in method and "grid USA" in method
-    assert result.status == "pass"
+    # a busy machine (another test run beside this one) is reported, not hidden: the only thing that may warn here
+    assert {f.key for f in result.findings if f.status != "pass"} <= {"contended"}
     tight = _energy(files["model"], files["data"], p95_latency_ms_warn=0.0, cost_per_prediction_fail=0.0)
     assert tight.status == "fail"
     assert next(f for f in tight.findings if f.key == "latency").status == "warn"
@@ -171,3 +172,26 @@ def test_the_refit_never_writes_to_a_cache_folder_the_model_file_names(tmp_path,
                           config={"check": {"energy": {"latency_calls": 10, "min_measure_s": 0.1}}})
     assert report["energy"].details["training"]["source"] == "refit"
     assert not cache.exists(), "the refit used the cache folder named by the model"
+
+
+def test_one_noisy_run_cannot_fail_the_latency_gate_alone():
+    from raudit.checks.energy import Spread, _budget
+
+    noisy = Spread((4.0, 4.2, 3.9, 4.1, 480.0))  # one run hit a busy moment
+    assert noisy.median == pytest.approx(4.1) and noisy.level == pytest.approx(1 - 2 * 0.5**5)
+    f = _budget(noisy, "latency", "p95", 100.0, 200.0, "ms")
+    assert f.status == "inconclusive" and "one slow run cannot decide it" in f.message
+    assert _budget(Spread((120.0, 130.0, 125.0, 150.0, 480.0)), "latency", "p95", 100.0, 200.0, "ms").status == "warn"
+    assert _budget(Spread((220.0, 230.0, 225.0, 250.0, 480.0)), "latency", "p95", 100.0, 200.0, "ms").status == "fail"
+    assert _budget(Spread((4.0, 4.2, 3.9, 4.1, 5.0)), "latency", "p95", 100.0, 200.0, "ms").status == "pass"
+
+
+def test_runs_are_reported_with_their_spread_and_the_refit_says_what_it_is(files, no_network):
+    result = _energy(files["model"], files["data"], runs=3, refit_runs=2)
+    spread = result.details["inference_spread"]["p95"]
+    assert len(spread["runs"]) == 3 and spread["low"] <= spread["median"] <= spread["high"]
+    assert result.details["load"]["cpus"] >= 1 and 0 < result.details["load"]["cpu_share"] <= 1.5
+    training = result.findings[0]
+    assert training.message.startswith("Energy to refit a clone on 3,000 audit rows:") and "Median of 2 refits" in training.message
+    assert "refit_energy_kwh" in result.metrics and "training_energy_kwh" not in result.metrics
+    assert "(3 runs)" in next(t.title for t in result.tables if t.title.startswith("Inference"))

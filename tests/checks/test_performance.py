@@ -71,12 +71,25 @@ def test_regression_metrics_equal_sklearn(regression):
     assert report["performance"].figures[0].svg.startswith("<svg")
 
 
-def test_thresholds_make_the_check_fail_and_warn(binary_model, credit):
-    auc = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["performance"])["performance"].metrics["roc_auc"]
-    failing = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["performance"],
-                           config={"check": {"performance": {"roc_auc_fail": auc + 0.01, "roc_auc_warn": auc + 0.02}}})
-    assert failing["performance"].status == "fail"
-    warning = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["performance"],
-                           config={"check": {"performance": {"roc_auc_fail": 0.5, "roc_auc_warn": auc + 0.01}}})
-    assert warning["performance"].status == "warn"
+def test_thresholds_are_judged_by_the_interval_fail_warn_inconclusive_pass(binary_model, credit):
+    base = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["performance"])["performance"]
+    auc = base.metrics["roc_auc"]
+    lo, hi = base.details["intervals"]["roc_auc"]["ci"]
+    assert lo < auc < hi and hi - lo < 0.05  # DeLong on 3,000 rows
+
+    def status(fail, warn):
+        report = raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["performance"],
+                              config={"check": {"performance": {"roc_auc_fail": fail, "roc_auc_warn": warn}}})
+        return report, next(f for f in report["performance"].findings if f.key == "roc_auc")
+
+    failing, f = status(hi + 0.01, hi + 0.02)  # the whole interval below the fail threshold
+    assert f.status == "fail" and failing["performance"].status == "fail"
+    warning, f = status(0.5, hi + 0.01)  # wholly below warn, wholly above fail
+    assert f.status == "warn" and warning["performance"].status == "warn"
+    _, f = status(0.5, auc + 0.005)  # the warn threshold inside the interval: the data cannot tell
+    assert f.status == "inconclusive" and "straddles the threshold" in f.message and "rows would likely decide it" in f.message
+    _, f = status(lo - 0.02, lo - 0.01)  # the whole interval above both
+    assert f.status == "pass"
+    _, f = status(lo, lo)  # the threshold itself is acceptable: an interval starting on it passes
+    assert f.status == "pass"
     assert failing.exit_code("fail") == 1 and warning.exit_code("fail") == 0 and warning.exit_code("warn") == 1
