@@ -197,3 +197,102 @@ def test_verify_key_refuses_unsigned_junit_and_markdown_siblings(signed):
     results = raudit.verify(report, key=signed / "raudit.key.pub")
     flagged = {what for what, ok, _ in results if not ok}
     assert flagged == {"file report.md", "file report.junit.xml"}
+
+
+def _held(lock):
+    """A thread that holds ``lock`` until the returned event is set."""
+    import threading
+
+    release, held = threading.Event(), threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold, name="holds-a-lock", daemon=True)
+    thread.start()
+    held.wait()
+    return thread, release
+
+
+def test_an_audit_finishes_jailed_while_another_thread_holds_a_lock_the_model_needs(files, binary_model, monkeypatch):
+    from tests.jail_helpers import LOCK, LockedModel
+
+    model = LockedModel(binary_model)
+    thread, release = _held(LOCK)
+    try:
+        assert jail_module.start_method()[0] == "spawn"
+        report = raudit.audit(model, str(files["data"]), target="approved", sensitive=["sex"], checks=["performance"])
+        # what a plain fork would have done: the child inherits the lock held, and waits for it until the wall limit
+        monkeypatch.setattr(jail_module, "start_method", lambda: ("fork", "forked (forced by the test)"))
+        with pytest.raises(JailFailure, match="wall-time limit of 3 s"):
+            raudit.audit(model, str(files["data"]), target="approved", sensitive=["sex"], checks=["performance"],
+                         config={"jail_limits": {"wall": 3}})
+    finally:
+        release.set()
+        thread.join()
+    jail = report.lineage["jail"]
+    assert "fresh Python interpreter" in jail["start"] and "holds-a-lock" in jail["start"]
+    if LINUX_JAIL:  # the fresh interpreter confines itself before it imports anything that starts threads
+        assert jail["missing"] == [] and any("network namespace" in p for p in jail["in_force"])
+    monkeypatch.undo()
+    forked = raudit.audit(model, str(files["data"]), target="approved", sensitive=["sex"], checks=["performance"])
+    assert forked.lineage["jail"]["start"].startswith("forked")
+    strip = lambda r: [{k: v for k, v in c.items() if k != "duration_s"} for c in json.loads(r.to_json())["checks"]]  # noqa: E731
+    assert strip(report) == strip(forked)
+
+
+@pytest.mark.skipif(not LINUX_JAIL, reason="the escape attempts are refused by Landlock and seccomp")
+def test_a_spawned_child_is_confined_as_a_forked_one(tmp_path):
+    import threading
+
+    outside = tmp_path / "escaped"
+    thread, release = _held(threading.Lock())
+    try:
+        result, protections = run_jailed(lambda: _escape_attempts(str(outside)), model="test", limits=JailLimits())
+    finally:
+        release.set()
+        thread.join()
+    assert result == {"write": "PermissionError", "socket": "PermissionError", "process": "PermissionError",
+                      "signal": "PermissionError", "private temporary file": "done"}
+    assert not outside.exists() and protections.missing == () and "fresh Python interpreter" in protections.start
+
+
+def test_a_spawned_child_that_crashes_or_cannot_be_sent_is_exit_2():
+    import threading
+
+    thread, release = _held(threading.Lock())
+    try:
+        with pytest.raises(JailFailure, match="segmentation fault"):
+            run_jailed(lambda: os.kill(os.getpid(), 11), model="m.pkl", limits=JailLimits())
+        with pytest.raises(raudit.InputError, match="cannot be sent to it") as info:
+            lock = threading.Lock()
+            run_jailed(lambda: lock.locked(), model="m.pkl", limits=JailLimits())  # the work holds a lock: it cannot pickle
+        assert "files" in info.value.hint
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_a_forked_child_runs_gnu_openmp_although_the_parent_started_its_pool():
+    """libgomp keeps its pool in the thread that started it; a forked child's main thread would wait for it for ever."""
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] > 0).astype(int)
+    with threadpool_limits(limits=2, user_api="openmp"):  # the parent's libgomp starts a pool of threads
+        model = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
+        expected = int(model.predict(X).sum())
+
+        def work():  # OpenMP's thread count is per thread: the child asks for a pool of 2 again
+            with threadpool_limits(limits=2, user_api="openmp"):
+                threads = {i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openmp" and "gomp" in i["prefix"]}
+                return threads, int(model.predict(X).sum())
+
+        assert jail_module.start_method()[0] == "fork"
+        (threads, total), _ = run_jailed(work, model="m", limits=parse_jail_limits({"wall": 60}))
+    assert threads == {2} and total == expected

@@ -22,7 +22,7 @@ from raudit.errors import InputError, import_optional
 from raudit.load.data import Source
 from raudit.stats.mergeable import fold
 
-__all__ = ["dask_profile", "dask_summaries", "client_for", "reconnected"]
+__all__ = ["dask_profile", "dask_summaries", "client_for", "reconnected", "ClientAddress"]
 
 
 def client_for(scheduler: str | None) -> Any:
@@ -50,10 +50,27 @@ def client_for(scheduler: str | None) -> Any:
     return Client(cluster, security=security)
 
 
+@dataclasses.dataclass(frozen=True)
+class ClientAddress:
+    """Where a Dask client's scheduler is and how to talk to it: what a jailed interpreter gets instead of the client."""
+
+    address: str
+    security: Any = None
+
+    @classmethod
+    def of(cls, client: Any) -> ClientAddress:
+        """The address and security of a ``distributed.Client``."""
+        return cls(client.scheduler.address, client.security)
+
+
 def reconnected(client: Any) -> Any:
-    """A new client of ``client``'s cluster (same address and security): a client made in another process cannot be used here."""
+    """A new client of ``client``'s cluster (same address and security): a client made in another process cannot be used here.
+
+    ``client`` is a ``distributed.Client`` or its :class:`ClientAddress`.
+    """
     distributed = import_optional("distributed", needed_by="--engine dask needs Dask", install="raudit[dask]")
-    return distributed.Client(client.scheduler.address, security=client.security, set_as_default=False, timeout=30)
+    where = client if isinstance(client, ClientAddress) else ClientAddress.of(client)
+    return distributed.Client(where.address, security=where.security, set_as_default=False, timeout=30)
 
 
 def _partitions(source: Source, columns: list[str]) -> list[Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from raudit.trust.digest import sha256_file
 
-__all__ = ["file_info", "git_info", "remember_git", "library_versions", "collect_lineage"]
+__all__ = ["file_info", "git_info", "remember_git", "recall_git", "library_versions", "collect_lineage"]
 
 #: git states looked up before the jail starts (the jailed process may not run git): resolved path → state.
 _GIT: dict[str, dict[str, Any] | None] = {}
@@ -84,14 +84,23 @@ def git_info(path: Path) -> dict[str, Any] | None:
     }
 
 
-def remember_git(paths: Iterable[str | Path | None]) -> None:
-    """Look up the git state of these local paths now, so that :func:`git_info` answers later without running git."""
+def remember_git(paths: Iterable[str | Path | None]) -> dict[str, dict[str, Any] | None]:
+    """Look up the git state of these local paths now, so that :func:`git_info` answers later without running git.
+
+    Returns every state remembered so far (resolved path → state), for :func:`recall_git` in another process.
+    """
     for path in paths:
         if path is None or "://" in str(path):
             continue
         p = Path(path)
         if p.exists():
             _GIT[str(p.resolve())] = git_info(p)
+    return dict(_GIT)
+
+
+def recall_git(states: Mapping[str, dict[str, Any] | None]) -> None:
+    """Remember git states looked up by :func:`remember_git` in another process (a jailed interpreter cannot run git)."""
+    _GIT.update(states)
 
 
 def library_versions(extra: Iterable[str] = ()) -> dict[str, str]:

@@ -69,16 +69,19 @@ class Protections:
         One sentence per protection this platform lacks (the audit warns about each).
     limits : mapping
         The memory, CPU and wall-time limits.
+    start : str
+        How the child process was started (forked, or a fresh interpreter because other threads ran).
     """
 
     in_force: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     limits: dict[str, Any] = field(default_factory=dict)
+    start: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The lineage's ``jail`` section."""
         return {"process": "a separate child process; the report is rendered and written by the parent from plain data",
-                "in_force": list(self.in_force), "missing": list(self.missing), "limits": dict(self.limits)}
+                "start": self.start, "in_force": list(self.in_force), "missing": list(self.missing), "limits": dict(self.limits)}
 
 
 def _libc() -> Any:

@@ -1,10 +1,23 @@
 """Run a function in a confined child process and return its plain-data result.
 
-The parent forks (no re-import: start-up is the fork, a few milliseconds), the child confines itself
-(:func:`raudit.sandbox.confine.confine`), runs the function and sends back, over a pipe, what it
-prints, the warnings it raises, progress events and finally its result or its exception. The parent
-relays them as they come and waits, with the wall-time limit; the child's private temporary folder
-is removed afterwards whatever happened.
+The parent starts the child in one of two ways (:func:`start_method`):
+
+- **fork** when no other Python thread runs in the parent (the command line, most scripts): no
+  re-import, start-up is the fork, a few milliseconds. A forked child has only the thread that
+  forked; a lock another thread held at that moment would stay held in the child for ever, so
+- **spawn** when other threads run (a notebook, MLflow's or Dask's background threads, a web
+  server): a fresh Python interpreter (fork + exec, nothing inherited but the environment) reads
+  the function, pickled with cloudpickle, from the private folder. It costs the interpreter's
+  start and imports (about a second or two) and needs the function and what it holds (a model
+  given in memory, a DataFrame) to pickle.
+
+Either way the work runs on a new thread of the child (:func:`_in_a_fresh_thread`): GNU OpenMP's
+thread pool belongs to the thread that started it, which a fork leaves without its pool threads.
+
+The child confines itself (:func:`raudit.sandbox.confine.confine`), runs the function and sends
+back, over a pipe, what it prints, the warnings it raises, progress events and finally its result
+or its exception. The parent relays them as they come and waits, with the wall-time limit; the
+child's private temporary folder is removed afterwards whatever happened.
 
 A child that dies from a signal (a segfault in compiled model code, the CPU limit's SIGXCPU/SIGKILL,
 the kernel's OOM killer), runs past the wall-time limit, or runs out of its address space ends in a
@@ -23,20 +36,22 @@ import shutil
 import signal
 import struct
 import sys
+import subprocess
 import tempfile
+import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from raudit.config import JailLimits
 from raudit.errors import InputError, RauditError
 from raudit.sandbox.confine import Network, Protections, confine
 
-__all__ = ["run_jailed", "JailFailure", "current", "available", "NO_JAIL"]
+__all__ = ["run_jailed", "JailFailure", "current", "available", "start_method", "NO_JAIL"]
 
 #: What the lineage says when the platform cannot fork (the model runs in raudit's own process).
 NO_JAIL: Final = "no jail: this platform cannot fork a child process, so the model runs in raudit's own process"
@@ -66,6 +81,62 @@ def relay(kind: str, *payload: Any) -> bool:
         return False
     _relay(kind, *payload)
     return True
+
+
+# ---------------------------------------------------------------------------------------------- how the child starts
+
+Start = Literal["fork", "spawn"]
+
+
+def _other_threads() -> list[str]:
+    """The names of the Python threads running beside the calling one."""
+    me = threading.current_thread()
+    return sorted(t.name for t in threading.enumerate() if t is not me and t.is_alive())
+
+
+def start_method() -> tuple[Start, str]:
+    """How the next jailed child starts, and the sentence the lineage records about it.
+
+    ``"fork"`` when no other Python thread runs (a lock one of them held at the fork would stay held
+    in the child, which would wait for it for ever); ``"spawn"`` (a fresh interpreter) otherwise.
+    """
+    others = _other_threads()
+    if others:
+        shown = ", ".join(others[:4]) + (f" and {len(others) - 4} more" if len(others) > 4 else "")
+        return "spawn", (f"a fresh Python interpreter (the calling process ran {len(others)} other thread(s): {shown}; "
+                         "a forked child could wait for ever on a lock one of them held)")
+    return "fork", "forked from raudit's process (no other thread of it was running Python)"
+
+
+def _in_a_fresh_thread(work: Callable[[], Any]) -> Any:
+    """``work()`` on a new thread of the child, with the forking thread's context variables and scikit-learn settings.
+
+    Native libraries keep per-thread state that a fork leaves stale: GNU OpenMP (libgomp, which has no
+    fork handler) keeps its thread pool in the forking thread's storage, and the first parallel region
+    the child's main thread runs waits for ever for pool threads the fork did not copy. A new thread
+    has no pool yet, so OpenMP starts one. Landlock and seccomp, applied before, hold for it too.
+    """
+    import contextvars
+
+    box: dict[str, Any] = {}
+    context = contextvars.copy_context()
+    sklearn = sys.modules.get("sklearn")
+    settings = sklearn.get_config() if sklearn is not None else None  # thread-local in scikit-learn
+
+    def run() -> None:
+        try:
+            if settings is not None:
+                sklearn.set_config(**settings)
+            box["result"] = context.run(work)
+        except BaseException as exc:  # noqa: B036 - re-raised on the child's main thread, which reports it
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="raudit-jailed-work")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
 
 
 # ---------------------------------------------------------------------------------------------- the child
@@ -189,7 +260,7 @@ def _rebuilt(module: str, name: str, message: str, hint: str | None) -> BaseExce
 
 
 # size: the child's whole life: confine, relay output and warnings, run, send the outcome, never return
-def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, network: Network) -> None:
+def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, network: Network, start: str) -> None:
     global _current, _relay
     code = 0
     send = _sender(fd)
@@ -201,13 +272,13 @@ def _child(fd: int, work: Callable[[], Any], writable: str, limits: JailLimits, 
         os.environ["JOBLIB_MULTIPROCESSING"] = "0"  # joblib would try a semaphore in /dev/shm, which the jail refuses
         tempfile.tempdir = writable
         protections = confine(writable=writable, memory=limits.memory_bytes, cpu=limits.cpu, network=network)
-        _current = Protections(protections.in_force, protections.missing, limits.describe())
+        _current = Protections(protections.in_force, protections.missing, limits.describe(), start)
         send("jail", _current)
         _relay = send
         sys.stdout, sys.stderr = _Writer(send, "stdout"), _Writer(send, "stderr")  # type: ignore[assignment]
         with warnings.catch_warnings(record=True) as caught:
             try:
-                result = work()
+                result = _in_a_fresh_thread(work)
             finally:
                 for w in caught:
                     send("warning", str(w.message), w.category.__module__, w.category.__qualname__, w.filename, w.lineno)
@@ -258,9 +329,8 @@ _SIGNALS: Final[dict[int, str]] = {signal.SIGSEGV: "a segmentation fault (compil
                    signal.SIGABRT: "an abort in compiled code"}
 
 
-def _death(status: int, limits: JailLimits, model: str) -> JailFailure:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
+def _death(sig: int | None, code: int | None, limits: JailLimits, model: str) -> JailFailure:
+    if sig is not None:
         if sig in (signal.SIGXCPU, signal.SIGKILL):
             return JailFailure(
                 f"the model {model} was stopped: it used the jail's CPU limit of {limits.cpu:,} s, or the system killed it "
@@ -271,8 +341,8 @@ def _death(status: int, limits: JailLimits, model: str) -> JailFailure:
         return JailFailure(f"the model {model} crashed raudit's jailed process with {what}; no report was written",
                            hint="the model file is corrupt or hostile: its compiled parts (tree indices, graph, booster) "
                                 "are not what the library that runs them expects. Re-export it from the training code")
-    return JailFailure(f"the jailed process that ran the model {model} ended without a result (exit status "
-                       f"{os.WEXITSTATUS(status) if os.WIFEXITED(status) else status}); no report was written")
+    return JailFailure(f"the jailed process that ran the model {model} ended without a result (exit status {code}); "
+                       "no report was written")
 
 
 @contextmanager
@@ -284,16 +354,96 @@ def _private_folder() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# size: the parent's side of the pipe: relay each message, enforce the wall time, turn every ending into a result or one error
+class _Started:
+    """A started child: its pid, and how to wait for it (a forked pid, or a spawned interpreter's ``Popen``)."""
+
+    def __init__(self, pid: int, process: subprocess.Popen[bytes] | None = None) -> None:
+        self.pid, self.process = pid, process
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def wait(self) -> tuple[int | None, int | None]:
+        """Wait for the child; its signal (None if it exited) and exit code (None if a signal ended it)."""
+        if self.process is not None:
+            code = self.process.wait()
+            return (-code, None) if code < 0 else (None, code)
+        _, status = os.waitpid(self.pid, 0)
+        if os.WIFSIGNALED(status):
+            return os.WTERMSIG(status), None
+        return None, os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+
+
+def _fork(work: Callable[[], Any], read_fd: int, write_fd: int, writable: str, limits: JailLimits, network: Network,
+          start: str) -> _Started:
+    pid = -1
+    gc.freeze()  # the parent's objects move out of the collector's sight: the child's collections do not copy their pages
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:
+            gc.unfreeze()
+    if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
+        os.close(read_fd)
+        _child(write_fd, work, writable, limits, network, start)
+    return _Started(pid)
+
+
+def _itself(value: Any) -> Any:
+    """Unpickles a substitute as itself (see :func:`_pickled`)."""
+    return value
+
+
+def _pickled(work: Callable[[], Any], portable: Mapping[type, Callable[[Any], Any]], start: str) -> bytes:
+    """``work`` and everything it holds, for a fresh interpreter (cloudpickle: closures, lambdas, local classes)."""
+    import cloudpickle
+
+    class _Pickler(cloudpickle.Pickler):  # type: ignore[misc, name-defined]
+        def reducer_override(self, obj: Any) -> Any:
+            convert = portable.get(type(obj))
+            if convert is not None:
+                return _itself, (convert(obj),)
+            return super().reducer_override(obj)
+
+    buf = io.BytesIO()
+    try:
+        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(work)
+    except Exception as exc:
+        raise InputError(f"raudit runs the model in {start.partition(' (')[0]} because this process runs other threads, "
+                         f"and what the audit was given cannot be sent to it ({type(exc).__name__}: {exc})",
+                         hint="give the model and the data as files, or call raudit where no other thread runs "
+                              "(the command line does)") from None
+    return buf.getvalue()
+
+
+def _spawn(work: Callable[[], Any], write_fd: int, writable: str, limits: JailLimits, network: Network, start: str,
+           portable: Mapping[type, Callable[[Any], Any]]) -> _Started:
+    payload = _pickled(work, portable, start)
+    job = os.path.join(writable, "job.pickle")
+    with open(job, "wb") as fh:
+        pickle.dump((writable, limits, network, start, payload), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    # the same modules as here: this process's search path (a test folder, a script's folder) goes first
+    path = os.pathsep.join(p or os.getcwd() for p in sys.path if isinstance(p, str))
+    env = {**os.environ, "PYTHONPATH": path}
+    process = subprocess.Popen([sys.executable, "-m", "raudit.sandbox.spawned", str(write_fd), job], pass_fds=(write_fd,),
+                               stdin=subprocess.DEVNULL, env=env)
+    return _Started(process.pid, process)
+
+
+# size: the parent's side of the pipe: start the child, relay each message, enforce the wall time, turn every ending into one result
 def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, network: Network = "none",
-               progress: Any = None) -> tuple[Any, Protections]:
+               progress: Any = None, portable: Mapping[type, Callable[[Any], Any]] | None = None) -> tuple[Any, Protections]:
     """Run ``work()`` in a confined child process; return its result and the protections it ran under.
 
     Parameters
     ----------
     work : callable
-        Runs in the child (after ``fork``: it sees the parent's objects as they were). Its result
-        must pickle (plain data, a :class:`~raudit.report.report.Report`).
+        Runs in the child. Forked (:func:`start_method`), it sees the parent's objects as they
+        were; spawned, it and what it holds are pickled with cloudpickle. Its result must pickle
+        (plain data, a :class:`~raudit.report.report.Report`).
     model : str
         How messages name the model (its path, or "given in memory").
     limits : JailLimits
@@ -301,37 +451,40 @@ def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, netwo
         See :func:`raudit.sandbox.confine.confine` (``"local"``/``"open"``: the Dask engine).
     progress : object, optional
         Receives the child's progress events (``start``, ``check_started``, ``check_done``).
+    portable : mapping of type to callable, optional
+        For a spawned child: objects of these types are sent as what the callable makes of them
+        (a Dask client as its scheduler's address).
 
     Raises
     ------
     JailFailure
         The child crashed, hung past the wall-time limit or ran out of memory.
+    InputError
+        Other threads run here and ``work`` cannot be pickled for a fresh interpreter.
     Exception
         What ``work`` raised, re-raised here (an :class:`~raudit.InputError` keeps its exit code 2).
     """
     if not available():
         warnings.warn(f"raudit: {NO_JAIL}", UserWarning, stacklevel=2)
-        return work(), Protections((), (NO_JAIL,), limits.describe())
+        return work(), Protections((), (NO_JAIL,), limits.describe(), "in raudit's own process")
+    method, start = start_method()
     with _private_folder() as writable:
         read_fd, write_fd = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = -1
-        gc.freeze()  # the parent's objects move out of the collector's sight: the child's collections do not copy their pages
         try:
-            pid = os.fork()
-        finally:
-            if pid != 0:
-                gc.unfreeze()
-        if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
+            child = _fork(work, read_fd, write_fd, writable, limits, network, start) if method == "fork" else \
+                _spawn(work, write_fd, writable, limits, network, start, portable or {})
+        except BaseException:
             os.close(read_fd)
-            _child(write_fd, work, writable, limits, network)
-        os.close(write_fd)
+            raise
+        finally:
+            os.close(write_fd)
         outcome: tuple[Any, ...] | None = None
-        protections = Protections((), (), limits.describe())
+        protections = Protections((), (), limits.describe(), start)
         timed_out = False
         try:
-            for message in _frames(read_fd, pid, time.monotonic() + limits.wall):
+            for message in _frames(read_fd, child.pid, time.monotonic() + limits.wall):
                 if message is None:
                     timed_out = True
                     break
@@ -345,16 +498,16 @@ def run_jailed(work: Callable[[], Any], *, model: str, limits: JailLimits, netwo
                     _relayed(message, progress)
         finally:
             os.close(read_fd)
-            if timed_out:
-                os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
+            if timed_out or outcome is None:
+                child.kill()  # a child that closed its end without a result must not linger either
+            sig, code = child.wait()
     if timed_out:
         raise JailFailure(f"the model {model} did not finish within the jail's wall-time limit of {limits.wall:,} s; "
                           "it was stopped and no report was written",
                           hint="a model that hangs does this; if the audit is just long, raise the limit with --jail-limit "
                                "wall=8h (or jail_limits = {wall = \"8h\"} in raudit.toml)")
     if outcome is None:
-        raise _death(status, limits, model)
+        raise _death(sig, code, limits, model)
     return _ending(outcome, limits, model), protections
 
 
