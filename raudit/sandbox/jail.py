@@ -35,8 +35,8 @@ import select
 import shutil
 import signal
 import struct
-import sys
 import subprocess
+import sys
 import tempfile
 import threading
 import time
