@@ -350,6 +350,9 @@ class DataRoles:
         A column that identifies rows (an application id), shown wherever the report points at
         single rows; default: a unique column named ``id`` or ``*_id`` that the model does not take,
         else row positions (0-based).
+    time_column : str or None
+        A column of timestamps (a decision log's time): never an input or context column; the drift
+        check's ``window`` option splits the rows into time windows by it.
     max_groups : int
         Most distinct values a categorical sensitive column may have (an id column given as
         sensitive is a mistake, not thousands of groups).
@@ -363,6 +366,7 @@ class DataRoles:
     positive_label: str | None = None
     favourable: str | int | float | bool | None = None
     id_column: str | None = None
+    time_column: str | None = None
     max_groups: int = 50
     bins: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 

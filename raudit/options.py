@@ -25,7 +25,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
 from raudit.errors import ConfigError
 
@@ -109,8 +109,23 @@ class Options:
         instance.check(name=check)
         return instance
 
+    #: Warn/fail pairs ``{metric}_warn`` and ``{metric}_fail`` kept in order by :meth:`check`: metric -> ``"higher"`` when
+    #: higher values are better (the fail threshold may not be above the warn one), ``"lower"`` when lower values are.
+    thresholds: ClassVar[Mapping[str, str]] = {}
+
     def check(self, *, name: str) -> None:
-        """Validate relations between fields; raise :class:`ConfigError` naming the keys. Default: nothing."""
+        """Validate relations between fields; raise :class:`ConfigError` naming the keys.
+
+        Default: the :attr:`thresholds` pairs are in order (a value never fails before it warns). A subclass that checks
+        more calls ``super().check(name=name)``.
+        """
+        for metric, better in self.thresholds.items():
+            warn, fail = getattr(self, f"{metric}_warn"), getattr(self, f"{metric}_fail")
+            if warn is None or fail is None or not ((fail > warn) if better == "higher" else (fail < warn)):
+                continue
+            side, sign = ("above", "≤") if better == "higher" else ("below", "≥")
+            raise ConfigError(f"[check.{name}]: {metric}_fail ({fail}) is {side} {metric}_warn ({warn}); a value would fail "
+                              "before it warns", hint=f"set {metric}_fail {sign} {metric}_warn")
 
     def to_dict(self) -> dict[str, Any]:
         """Return the effective options as plain JSON-ready values."""

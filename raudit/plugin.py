@@ -28,13 +28,20 @@ interval and test, the record every check judges); :class:`Separation` and :clas
 well a score separates two samples: ROC, AUC with a bootstrap and DeLong's variance, advantage, TPR at
 a low FPR) and :func:`epsilon_lower_bound` (the differential-privacy ε those rates imply).
 
+**Performance without labels** — :class:`ScoreTable` (rows per outcome and score bin, mergeable),
+:func:`calibrate` (isotonic, from counts), :func:`bootstrap_calibrations`, :func:`estimate_performance`
+(CBPE: the expected confusion matrix and ROC-AUC with the spread of the realised value),
+:class:`CbpeEstimate`, :data:`METRICS`, :class:`StrataTable` and :func:`weighted_correction` (the
+importance-weighted, PAPE-style recalibration), :class:`Correction`.
+
 **Judgement** — :func:`judge` (the one rule: pass or fail only where the whole interval lies on one
 side of a threshold, else *inconclusive* with the rows that would likely decide it), :class:`Verdict`,
 :data:`Harmful`, :func:`family_level` (Bonferroni-adjusted level of a family of intervals),
 :func:`rows_to_decide`.
 
 **Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ColumnProfile`, :class:`ModelInfo`,
-:func:`profile_frame`, :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
+:func:`profile_frame`, :func:`profile_batch` (a chunk as the drift check profiles it),
+:func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
 :class:`CategoricalSketch`, :class:`Sketch`, :func:`numeric_shift`, :func:`categorical_shift`,
 :class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`.
 
@@ -57,7 +64,7 @@ from raudit.engine.check import Check
 from raudit.engine.context import AuditContext, Facts
 from raudit.engine.members import Members
 from raudit.engine.passes import Batch, Plan
-from raudit.engine.profile import ColumnProfile, ModelInfo, Profile, fine_group_values, profile_frame, regroup
+from raudit.engine.profile import ColumnProfile, ModelInfo, Profile, fine_group_values, profile_batch, profile_frame, regroup
 from raudit.engine.roles import Roles
 from raudit.engine.rows import Overlap, RowOverlap
 from raudit.engine.rows import usable as usable_row_sketch
@@ -71,6 +78,18 @@ from raudit.report.format import fixed, interval, number, p_value, percent, quan
 from raudit.report.lineage import git_info
 from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status, Table, grade, slug, worst
 from raudit.report.svg import PALETTE, Series, bar_chart, beeswarm, xy_chart
+from raudit.stats.cbpe import (
+    METRICS,
+    CbpeEstimate,
+    Correction,
+    ScoreTable,
+    StrataTable,
+    apply_correction,
+    bootstrap_calibrations,
+    calibrate,
+    estimate_performance,
+    weighted_correction,
+)
 from raudit.stats.counts import ScoreCounts, ValueCounts
 from raudit.stats.disparity import Comparison, compare_groups, family_bounds, judge_disparity
 from raudit.stats.estimate import Tested
@@ -129,10 +148,13 @@ __all__ = [
     "wilson_interval", "clopper_pearson", "ratio_interval", "difference_interval", "z_of", "two_proportion_pvalue", "holm",
     "cramers_v", "Tested", "paired_difference_interval",
     "Separation", "Operating", "epsilon_lower_bound",
+    # performance without labels
+    "ScoreTable", "StrataTable", "calibrate", "bootstrap_calibrations", "estimate_performance", "CbpeEstimate", "METRICS",
+    "Correction", "weighted_correction", "apply_correction",
     # judgement: an interval against its thresholds, with an honest inconclusive
     "judge", "judge_band", "Verdict", "Harmful", "family_level", "holm_levels", "family_intervals", "rows_to_decide",
     # reference profiles and sketches
-    "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "fine_group_values", "regroup", "Sketch", "NumericSketch",
+    "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "profile_batch", "fine_group_values", "regroup", "Sketch", "NumericSketch",
     "CategoricalSketch",
     "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points", "psi_interval",
     # presenting

@@ -1,7 +1,9 @@
 """The shipped example's report as a reviewer sees it: a Chromium screenshot and the PDF pages, per detail level.
 
 Page budgets of issue 12: the standard PDF of the example is at most 15 pages, the summary fits on 2, plus (issue 21) the
-reviewer's sign-off, which keeps a page of its own for a handwritten signature.
+reviewer's sign-off, which keeps a page of its own for a handwritten signature. Round 3 added two checks that run on
+the example (privacy, with its training rows, and robustness: about 2.5 pages each, their unjudged tables and
+intersections in the appendix), so the standard budget is 20.
 The images land in a temporary folder; ``scripts/report_images.py`` writes the same ones for a person to look at.
 """
 
@@ -42,7 +44,7 @@ def example(tmp_path_factory):
     return model, test, path
 
 
-@pytest.mark.parametrize("detail,max_pages", [("summary", 3), ("standard", 15)])
+@pytest.mark.parametrize("detail,max_pages", [("summary", 3), ("standard", 20)])
 def test_the_example_report_fits_its_page_budget_and_renders_as_images(example, tmp_path, detail, max_pages):
     import tomllib
 

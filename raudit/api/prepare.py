@@ -22,8 +22,9 @@ import pandas as pd
 
 from raudit.api.runner import PlannedCheck, summarisers, validate_checks
 from raudit.config import AuditConfig, EngineSettings, load_config_file, trust_notices, trust_settings
+from raudit.engine.check import Check
 from raudit.engine.context import AuditContext, Facts
-from raudit.engine.profile import FileInfo, ModelInfo, Profile, profile_context, profile_frame, read_profile
+from raudit.engine.profile import FileInfo, ModelInfo, Profile, profile_batch, profile_context, profile_frame, read_profile, strata_specs
 from raudit.engine.roles import Roles
 from raudit.engine.run import Passes
 from raudit.errors import ConfigError, InputError
@@ -208,7 +209,8 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
     members = open_members(train_data if train_data is not None else config.train_data, config.engine)
     adapter = open_model(model, config.load)
     model_path, uri = model_source(adapter)
-    reference = None if config.reference is None else load_reference(config.reference, model=adapter, config=config)
+    reference = None if config.reference is None else load_reference(config.reference, model=adapter, config=config,
+                                                                      y_pred=y_pred, y_score=y_score)
     from raudit.integrations.energy import read_training_record
 
     training_record = read_training_record(model_path) if model_path else None
@@ -295,12 +297,15 @@ def jail_lineage(config: AuditConfig) -> dict[str, Any]:
     return protections.to_dict()
 
 
-def load_reference(path: str | Path, *, model: ModelAdapter | None, config: AuditConfig) -> Profile:
+def load_reference(path: str | Path, *, model: ModelAdapter | None, config: AuditConfig, y_pred: str | None = None,
+                   y_score: str | None = None) -> Profile:
     """The reference of an audit: a profile JSON, or a CSV/Parquet file prepared and profiled as ``raudit profile`` would.
 
     A raw file goes through :func:`prepare` with the audit's target, inputs and sensitive columns
     and its model (whose outputs on it are profiled), with the default sketch parameters, so it
-    gives the same profile as ``raudit profile`` on it.
+    gives the same profile as ``raudit profile`` on it. In an audit of recorded decisions
+    (``y_pred``, ``y_score``), a raw reference is a decision log too: its recorded decisions and
+    scores, in columns of the same names, are its outputs.
     """
     p = Path(path)
     if p.suffix.lower() == ".json":
@@ -309,10 +314,19 @@ def load_reference(path: str | Path, *, model: ModelAdapter | None, config: Audi
         raise InputError(f"reference {p.name!r} is neither a profile (.json) nor a data file",
                          hint=f"give a profile from `raudit profile` or a file ending in {', '.join(DATA_SUFFIXES)}")
     plain = config.replace(reference=None, engine="memory", scheduler=None)
+    time_column = config.roles.time_column
+    if time_column is not None and time_column not in open_source(str(p), chunk_rows=config.engine.chunk_rows).columns:
+        plain = plain.replace(time_column=None)  # a reference need not say when its rows were logged
     try:
-        return profile_of(model, p, plain)[0]
+        return profile_of(model, p, plain, y_pred=None if model is not None else y_pred,
+                          y_score=None if model is not None else y_score)[0]
     except InputError as exc:
         raise InputError(f"reference data {p.name}: {exc.args[0]}", hint=exc.hint) from None
+
+
+def _sources(paths: Sequence[str]) -> list[FileInfo]:
+    """The data files' names and hashes (none for a DataFrame or a remote URL)."""
+    return [FileInfo.of(p) for p in paths if "://" not in p] if paths and all(Path(p).is_file() for p in paths) else []
 
 
 def _training_overlap(ctx: AuditContext) -> dict[str, Any] | None:
@@ -327,7 +341,20 @@ def _training_overlap(ctx: AuditContext) -> dict[str, Any] | None:
     return {"sampled": found.sampled, "found": found.found, "identical": found.identical}
 
 
-def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchParams | None = None) -> tuple[Profile, Roles]:
+class _Profiler(Check):
+    """The drift check's current side, as a summariser of the second pass: a decision log's profile, chunk by chunk."""
+
+    name = "profile"
+
+    def __init__(self, params: SketchParams | None) -> None:
+        self.params = params
+
+    def summarise(self, batch: Any, plan: Any, options: Any) -> Profile:  # noqa: D102
+        return profile_batch(batch, plan, params=self.params, strata=strata_specs(plan.input_specs))
+
+
+def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchParams | None = None, y_pred: str | None = None,
+               y_score: str | None = None) -> tuple[Profile, Roles]:
     """Profile ``data`` (and ``model``'s outputs on it) as an audit of it would see them.
 
     With a model the data goes through the audit's whole preparation (target, inputs, labels the
@@ -335,6 +362,9 @@ def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchPara
     labels), and every column but the target and the sensitive ones is an input (or
     ``features``): only data and labels are profiled. A model's outputs are profiled on the data
     read whole (in memory); data alone is read as the engine setting says (streamed when large).
+    A decision log (``y_pred``, and ``y_score``, columns of recorded decisions and scores) is
+    profiled as an audit of it sees it, outputs included, by both passes (streamed when large):
+    the same profile as the drift check's current side of the same log.
 
     Returns
     -------
@@ -351,13 +381,20 @@ def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchPara
         config = config.replace(engine="memory", scheduler=None)
     from raudit.api.jailed import model_side
 
-    return model_side(lambda: _profile_of(model, data, config, params), models=[model], data=data, config=config)
+    return model_side(lambda: _profile_of(model, data, config, params, y_pred, y_score), models=[model], data=data,
+                      config=config)
 
 
-def _profile_of(model: Any, data: Any, config: AuditConfig, params: SketchParams | None) -> tuple[Profile, Roles]:
+def _profile_of(model: Any, data: Any, config: AuditConfig, params: SketchParams | None, y_pred: str | None,
+                y_score: str | None) -> tuple[Profile, Roles]:
+    if model is None and y_pred is not None:
+        from raudit.api.plugins import PluginInfo
+
+        profiler = PlannedCheck(PluginInfo("profile", "raudit", "", ""), _Profiler(params), None)
+        prepared = prepare(None, data, config, planned=[profiler], y_pred=y_pred, y_score=y_score)
+        return prepared.ctx.summaries["profile"].with_sources(_sources(prepared.data.paths)), prepared.facts.roles
     prepared = prepare(model, data, config, passes=2 if model is not None else 1)
-    paths = prepared.data.paths
-    sources = [FileInfo.of(p) for p in paths if "://" not in p] if paths and all(Path(p).is_file() for p in paths) else []
+    sources = _sources(prepared.data.paths)
     if prepared.model is not None:
         info = ModelInfo.of(prepared.model, model_source(prepared.model)[0])
         profile = profile_context(prepared.ctx, params=params, model=info).with_sources(sources)

@@ -245,7 +245,7 @@ def _minimum_table(numeric: list[NumericColumn], a: RobustnessAnalysis, o: Robus
             for c in numeric]
     return Table("The smallest move that flips each row's decision, per numeric column",
                  ["column", "median move", "median (spreads)", *[f"share {h}" for h in heads], "share flipping in range"],
-                 rows, formats=["text", "", "3f", *["3f"] * len(heads), "3f"], section="Per input column",
+                 rows, formats=["text", "", "3f", *["3f"] * len(heads), "3f"], section="Per input column", appendix=True,
                  note=f"Bisection between the largest tried move that keeps the decision and the smallest that flips it, to "
                       f"{o.tolerance:g} spreads (whole numbers: 1); up or down, within the observed range. A median of 'none "
                       f"within range': most rows keep their decision whatever the value.")
@@ -256,7 +256,7 @@ def _category_table(a: RobustnessAnalysis) -> Table:
     return Table("Categorical columns: swaps to other observed categories",
                  ["column", "categories tried", "flip rate, swap drawn by frequency", "share some category flips",
                   "mean |score change| of the swap"], rows, formats=["text", "int", "3f", "3f", "3f"],
-                 section="Per input column",
+                 section="Per input column", appendix=True,
                  note="A swap to another category is a large change, not noise: shown, not judged. Swaps are drawn (seeded) "
                       "among the categories a row does not hold, by their frequency in the data.")
 
@@ -265,7 +265,7 @@ def _noise_table(a: RobustnessAnalysis, noise: Sequence[Any]) -> Table:
     rows = [[p.flips.label, p.moved, _est(p.rate), p.change.value] for p in noise]
     return Table("Joint noise on every number, and missing values", ["perturbation", "rows changed", "flip rate",
                                                                      f"mean |change of {a.score_words}|"],
-                 rows, formats=["text", "int", "3f", "3f"], section="Noise",
+                 rows, formats=["text", "int", "3f", "3f"], section="Noise", appendix=True,
                  note="Joint noise moves every numeric column at once (multiply: a seeded random sign per value; Gaussian: "
                       "seeded draws), clipped to the observed range and rounded where whole. Shown for comparison, not "
                       "judged (the group comparison uses the first row). '→ missing' sets a present value missing, in "

@@ -47,10 +47,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from raudit.checks._estimate import PerformanceEstimate, calibration_of, estimate
+from raudit.checks._timeline import estimate_details, estimate_parts, timeline_parts, window_details
+from raudit.checks._windows import Windows, parse_window, spending_alpha, window_keys, window_label
 from raudit.plugin import (
     MISSING,
     PALETTE,
@@ -91,7 +94,7 @@ from raudit.plugin import (
     numeric_shift,
     option,
     percent,
-    profile_frame,
+    profile_batch,
     psi_interval,
     regroup,
     slug,
@@ -142,16 +145,22 @@ class DriftOptions(Options):
     alpha: float = option(0.05, "significance level of the tests (after Holm's correction within each family)", gt=0, lt=1)
     bootstrap_rounds: int = option(1000, "bootstrap rounds of the interval of the worst selection-rate ratio's change",
                                    ge=0, le=100_000)
+    window_rounds: int = option(4096, "most bootstrap rounds of a window's PSI interval; a window's level that needs more "
+                                      "(the late windows' spent alpha) uses the draws' normal approximation", ge=100,
+                                      le=200_000)
     figures: int = option(4, "distribution charts drawn for the most drifted columns (those that warn or fail; the "
                              "single most drifted when none does)", ge=0, le=50)
     max_findings: int = option(12, "column findings listed before the rest is summarised in one line", ge=1)
+    window: str = option("", "compare each window of the data with the reference, as a timeline: 1D, 7D (weeks from "
+                             "Monday), 1M (calendar months), kD, kW, kM by the time column (--time-column), or N (every N "
+                             "rows); window k is judged at alpha / (k (k + 1)) (alpha spending)")
+
+    thresholds: ClassVar[Mapping[str, str]] = {"psi": "lower", "missing_rate": "lower", "accuracy_drop": "lower",
+                                               "roc_auc_drop": "lower", "mae_increase": "lower"}
 
     def check(self, *, name: str) -> None:  # noqa: D102
-        for metric in ("psi", "missing_rate", "accuracy_drop", "roc_auc_drop", "mae_increase"):
-            warn, fail = getattr(self, f"{metric}_warn"), getattr(self, f"{metric}_fail")
-            if fail < warn:
-                raise ConfigError(f"[check.{name}]: {metric}_fail ({fail}) is below {metric}_warn ({warn}); "
-                                  "a shift would fail before it warns", hint=f"set {metric}_fail ≥ {metric}_warn")
+        super().check(name=name)
+        parse_window(self.window)
 
 
 # -- what the analysis returns -------------------------------------------------------------------------
@@ -281,6 +290,33 @@ class DriftAnalysis:
     current_rows: int
     reference_profile: Profile = field(repr=False, compare=False)
     current_profile: Profile = field(repr=False, compare=False)
+    estimate: PerformanceEstimate | None = None
+    windows: tuple[WindowDrift, ...] = ()
+    window: str = ""
+
+
+@dataclass(frozen=True)
+class WindowDrift:
+    """One window of the data against the reference, judged at the window's share of alpha (see ``_windows``)."""
+
+    key: int
+    label: str
+    rows: int
+    alpha: float
+    columns: tuple[ColumnDrift, ...]
+    outputs: tuple[OutputDrift, ...]
+    fairness: tuple[FeatureDrift, ...]
+    estimate: PerformanceEstimate | None
+
+    @property
+    def status(self) -> Status:
+        """The worst verdict of the window's shifts, fairness changes and estimates."""
+        found: list[Status] = [c.status for c in self.columns] + [o.judged.status for o in self.outputs]
+        for f in self.fairness:
+            found += [r.judged.status for r in f.rates if r.judged is not None]
+            found += [f.ratio.status] if f.ratio is not None else []
+        found += [self.estimate.status] if self.estimate is not None else []
+        return worst([s for s in found if s != "skipped"]) if found else "pass"
 
 
 # -- the check ---------------------------------------------------------------------------------------
@@ -301,6 +337,11 @@ class DriftCheck(Check):
     Options = DriftOptions
 
     def validate(self, facts: Facts, options: DriftOptions) -> None:  # noqa: D102
+        spec = parse_window(options.window)
+        if spec is not None and spec.by_time and facts.roles.time_column is None:
+            raise ConfigError(f"[check.drift].window {options.window!r} splits the rows by time, and no time column is named",
+                              hint="name the column of timestamps with --time-column (time_column in raudit.toml), or "
+                                   "give the window as a number of rows")
         for col, edges in options.bins.items():
             where = f"[check.drift].bins.{col}"
             if col not in facts.sensitive_columns:
@@ -312,16 +353,17 @@ class DriftCheck(Check):
             if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
                 raise ConfigError(f"{where} must be at least two strictly ascending edges; got {list(edges)}")
 
-    def summarise(self, batch: Batch, plan: Plan, options: DriftOptions) -> Profile:
-        """The current side, chunk by chunk: a profile of the audited rows and the model's outputs on them (profiles add up)."""
-        score = None
-        if plan.task == "binary" and batch.y_proba is not None and plan.classes is not None:
-            score = batch.y_proba[:, int(np.flatnonzero(plan.classes == plan.positive_label)[0])]
-        inputs = [c for c in plan.features if c not in (plan.y_pred_column, plan.y_score_column)]
-        return profile_frame(batch.frame.reset_index(drop=True), inputs=inputs, sensitive=[s.column for s in plan.specs],
-                             target=plan.target, y=batch.y, y_pred=batch.y_pred, y_score=score, task=plan.task,
-                             classes=None if plan.classes is None else list(plan.classes), positive_label=plan.positive_label,
-                             params=plan.reference_params)
+    def summarise(self, batch: Batch, plan: Plan, options: DriftOptions) -> Profile | Windows:
+        """The current side, chunk by chunk: a profile of the audited rows and the model's outputs on them (profiles add up).
+
+        With a ``window``, one profile per window the chunk's rows fall in (they add up window by window).
+        """
+        spec = parse_window(options.window)
+        if spec is None:
+            return profile_batch(batch, plan, params=plan.reference_params, strata=plan.reference_strata)
+        keys = window_keys(batch, plan, spec)
+        return Windows(spec, {int(k): profile_batch(batch.take(np.flatnonzero(keys == k)), plan, params=plan.reference_params,
+                                                    strata=plan.reference_strata) for k in np.unique(keys)})
 
     def analyse(self, ctx: AuditContext, options: DriftOptions) -> DriftAnalysis:  # noqa: D102
         assert ctx.reference is not None
@@ -331,9 +373,11 @@ class DriftCheck(Check):
         return present(analysis, options, self)
 
 
+# size: the whole-data comparison, the notes on what it compares, the estimate and the windows, in one record
 def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnalysis:
     """Compare the audit's data and model outputs (the check's summary over every chunk) with ``reference`` (numbers only)."""
-    current: Profile = ctx.summaries["drift"]
+    summary = ctx.summaries["drift"]
+    current: Profile = summary.whole() if isinstance(summary, Windows) else summary
     notes: list[tuple[Status, str, str]] = []
     model_path = ctx.sources.get("model")
     current_model = None if ctx.model is None else ModelInfo.of(ctx.model, model_path)
@@ -347,9 +391,15 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
         notes.append(("warn", f"The reference's label column is {reference.target!r}, the audit's {ctx.roles.target!r}.",
                       "target"))
     rng = ctx.rng("drift")
-    columns = _data_drift(reference, current, o, notes, rng, model_audit=ctx.model is not None)
+    model_audit = ctx.model is not None
+    columns = _data_drift(reference, current, o, notes, rng, model_audit=model_audit)
     outputs = _output_drift(reference, current, o, notes, rng)
     fairness = _fairness_drift(reference, current, o, rng, notes)
+    cal = calibration_of(reference, ctx.rng("drift/calibration"))
+    coarse = partial(_coarse_groups, reference, o)
+    est = None if cal is None else estimate(cal, reference, current, o, ctx.rng("drift/estimate"),
+                                            level=family_level(1 - o.alpha, 2), coarse=coarse)
+    windows = _window_drift(ctx, summary, reference, o, cal, model_audit) if isinstance(summary, Windows) else []
     info = {
         "profile": ctx.sources.get("reference"),
         "sources": [{"name": s.name, "sha256": s.sha256, "bytes": s.bytes} for s in reference.sources],
@@ -361,7 +411,40 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
         "max_distinct": reference.params.max_distinct,
     }
     return DriftAnalysis(tuple(columns), tuple(outputs), tuple(fairness), tuple(notes), info, current.rows,
-                         reference, current)
+                         reference, current, est, tuple(windows), summary.spec.text if isinstance(summary, Windows) else "")
+
+
+def _window_drift(ctx: AuditContext, summary: Windows, reference: Profile, o: DriftOptions, cal: Any,
+                  model_audit: bool) -> list[WindowDrift]:
+    """Each window against the reference, the k-th (in time order) at alpha / (k (k + 1)) (see ``_windows``)."""
+    coarse = partial(_coarse_groups, reference, o)
+    out = []
+    for k, key in enumerate(sorted(summary.profiles), start=1):
+        part, ok = summary.profiles[key], dataclasses.replace(o, alpha=spending_alpha(o.alpha, k))
+        r, scratch = ctx.rng(f"drift/window/{key}"), list[tuple[Status, str, str]]()
+        est = None if cal is None else estimate(cal, reference, part, ok, r, level=family_level(1 - ok.alpha, 2), coarse=coarse)
+        out.append(WindowDrift(
+            key, window_label(summary.spec, key), part.rows, ok.alpha,
+            tuple(_data_drift(reference, part, ok, scratch, r, model_audit=model_audit, windowed=True)),
+            tuple(_output_drift(reference, part, ok, scratch, r, windowed=True)),
+            tuple(_fairness_drift(reference, part, ok, r, scratch)), est))
+    return out
+
+
+def _coarse_groups(reference: Profile, o: DriftOptions, column: str, fine: Sequence[str]) -> list[str] | None:
+    """The groups that a sensitive column's fine groups fall into, as the fairness comparison bins them (None: not comparable)."""
+    ref_col, g_ref = reference.column(column), reference.groups.get(column)
+    if ref_col is None or g_ref is None:
+        return None
+    if not isinstance(ref_col.sketch, NumericSketch):
+        return list(fine)
+    sub = reference.params.sub_buckets
+    v_ref = fine_group_values(g_ref, sub)
+    edges = list(o.bins.get(column) or _quartile_edges(v_ref, g_ref.n))
+    if len(edges) < 2:
+        edges = [float(np.nanmin(v_ref)), float(np.nanmax(v_ref))] if np.isfinite(v_ref).any() else [0.0, 1.0]
+    values = fine_group_values(GroupCounts(tuple(fine), np.zeros((len(fine), 4), dtype=np.int64)), sub)
+    return _coarse_names(values, edges)
 
 
 @dataclass(frozen=True)
@@ -409,7 +492,7 @@ def _size(lo: float, hi: float) -> tuple[float, float]:
 # -- data ---------------------------------------------------------------------------------------------
 # size: pairs the columns of both profiles and tests their distributions and missing rates as one family
 def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]], rng: np.random.Generator,
-                *, model_audit: bool) -> list[ColumnDrift]:
+                *, model_audit: bool, windowed: bool = False) -> list[ColumnDrift]:
     pending: list[dict[str, Any]] = []
     absent = [c for c in cur.columns if ref.column(c.name) is None]
     if absent:
@@ -431,7 +514,7 @@ def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[S
         if shift is not None and math.isfinite(shift.psi):
             p = shift.ks_p if isinstance(shift, NumericShift) else shift.chi2_p
             row["dist_index"] = len(tests)
-            tests.append(_Test(shift.psi, _psi_bounds(shift, rng, o), p, o.psi_warn, o.psi_fail))
+            tests.append(_Test(shift.psi, _psi_bounds(shift, rng, o, windowed), p, o.psi_warn, o.psi_fail))
         row["miss_index"] = None
         a_col, b_col = ref.column(row["name"]), cur.column(row["name"])
         assert a_col is not None and b_col is not None
@@ -452,13 +535,14 @@ def _data_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[S
 
 
 def _psi_bounds(shift: NumericShift | CategoricalShift, rng: np.random.Generator,
-                o: DriftOptions) -> Callable[[float], tuple[float, float]]:
+                o: DriftOptions, windowed: bool = False) -> Callable[[float], tuple[float, float]]:
     """The PSI interval of a shift, at a level (a basic bootstrap of its bin counts)."""
     if isinstance(shift, NumericShift):
         ref, cur = np.array(shift.bin_counts_ref), np.array(shift.bin_counts_cur)
     else:
         ref, cur = np.array(shift.counts_ref), np.array(shift.counts_cur)
-    return lambda level: psi_interval(ref, cur, rng, level=level, rounds=o.bootstrap_rounds)
+    return lambda level: psi_interval(ref, cur, rng, level=level, rounds=o.bootstrap_rounds,
+                                      max_rounds=o.window_rounds if windowed else 200_000)
 
 
 def _column_shift(rc: ColumnProfile, col: ColumnProfile, o: DriftOptions) -> dict[str, Any]:
@@ -501,8 +585,9 @@ def _sketch_shift(a: Sketch, b: Sketch, bins: int) -> tuple[NumericShift | None,
     return None, None
 
 
+# size: scores, decisions, labels and performance as one family
 def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple[Status, str, str]],
-                  rng: np.random.Generator) -> list[OutputDrift]:  # size: scores, decisions, labels and performance as one family
+                  rng: np.random.Generator, *, windowed: bool = False) -> list[OutputDrift]:
     raw: list[dict[str, Any]] = []
     tests: list[_Test] = []
 
@@ -518,7 +603,7 @@ def _output_drift(ref: Profile, cur: Profile, o: DriftOptions, notes: list[tuple
         mean_b = b.mean if isinstance(b, NumericSketch) else float("nan")
         raw.append({"key": key, "label": label, "reference": mean_a, "current": mean_b, "change": mean_b - mean_a,
                     "ci": (float("nan"), float("nan")), "test": test, "numeric": num, "categorical": cat})
-        tests.append(_Test(shift.psi, _psi_bounds(shift, rng, o), p, o.psi_warn, o.psi_fail))
+        tests.append(_Test(shift.psi, _psi_bounds(shift, rng, o, windowed), p, o.psi_warn, o.psi_fail))
 
     if not ref.has_predictions:
         notes.append(("skipped", "The reference profile holds no model outputs (it was made without a model): prediction, "
@@ -871,6 +956,15 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:  # 
             fairness_figures.append(_fairness_figure(feat))
     # figures in section order (the renderer orders sections by first appearance): columns, score, fairness
     figures = _drift_figures(a, o) + fairness_figures
+    if a.estimate is not None:
+        more, est_tables = estimate_parts(a.estimate)
+        findings += more
+        tables += est_tables
+    if a.windows:
+        more, window_tables, window_figures = timeline_parts(a.windows, a.window, o)
+        findings += more
+        tables += window_tables
+        figures += window_figures
     tables.append(_reference_table(a))
     metrics = _metrics(a)
     status = worst([f.status for f in findings]) if findings else "pass"
@@ -1161,6 +1255,16 @@ def _metrics(a: DriftAnalysis) -> dict[str, Any]:  # size: one metric per compar
     for f in a.fairness:
         if f.ratio is not None:
             m[f"worst_selection_rate_ratio_change.{slug(f.grouping)}"] = f.ratio.change
+    if a.estimate is not None:
+        for e in a.estimate.metrics:
+            m[f"estimated_{e.metric}"] = e.estimate
+            m[f"estimated_{e.metric}_weighted"] = e.weighted
+    if a.windows:
+        m["windows"] = len(a.windows)
+        m["windows_failed"] = sum(w.status == "fail" for w in a.windows)
+        first = next((w for w in a.windows if w.status == "fail"), None)
+        if first is not None:
+            m["first_failing_window"] = first.label
     return m
 
 
@@ -1212,5 +1316,12 @@ def _details(a: DriftAnalysis) -> dict[str, Any]:  # size: the JSON details mirr
                 "status": f.ratio.status, "reason": f.ratio.reason},
             "unmatched_groups": [list(u) for u in f.unmatched],
         }
-    return {"reference": dict(a.reference), "current_rows": a.current_rows, "columns": cols, "outputs": outs, "fairness": fair,
-            "notes": [{"status": s, "message": m, "key": k} for s, m, k in a.notes]}
+    result: dict[str, Any] = {"reference": dict(a.reference), "current_rows": a.current_rows, "columns": cols, "outputs": outs,
+                               "fairness": fair, "notes": [{"status": s, "message": m, "key": k} for s, m, k in a.notes]}
+    if a.estimate is not None:
+        result["estimate"] = estimate_details(a.estimate)
+    if a.windows:
+        first = next((w for w in a.windows if w.status == "fail"), None)
+        result["windows"] = {"window": a.window, "first_failing": None if first is None else first.label,
+                             "items": [window_details(w, _judged_dict) for w in a.windows]}
+    return result

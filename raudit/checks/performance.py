@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -15,7 +15,6 @@ from raudit.plugin import (
     Batch,
     Check,
     CheckResult,
-    ConfigError,
     Estimate,
     ExactSum,
     Figure,
@@ -95,13 +94,7 @@ class PerformanceOptions(Options):
     near_perfect: float = option(0.99, "accuracy, ROC-AUC or R² at or above this warns: is the audit data the training data, "
                                        "or does an input leak the label?", gt=0.5, le=1)
 
-    def check(self, *, name: str) -> None:  # noqa: D102
-        for metric, higher_is_better in (("roc_auc", True), ("ece", False), ("r2", True)):
-            warn, fail = getattr(self, f"{metric}_warn"), getattr(self, f"{metric}_fail")
-            if (fail > warn) if higher_is_better else (fail < warn):
-                raise ConfigError(f"[check.{name}]: {metric}_fail ({fail}) is {'above' if higher_is_better else 'below'} "
-                                  f"{metric}_warn ({warn}); a value would fail before it warns",
-                                  hint=f"set {metric}_fail {'≤' if higher_is_better else '≥'} {metric}_warn")
+    thresholds: ClassVar[Mapping[str, str]] = {"roc_auc": "higher", "ece": "lower", "r2": "higher"}
 
 
 @dataclass(frozen=True)

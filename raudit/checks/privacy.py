@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -113,12 +113,7 @@ class PrivacyOptions(Options):
     delta: float = option(1e-5, "δ of the empirical (ε, δ) lower bound", ge=0, lt=1)
     country: str = option(DEFAULT_COUNTRY, "electricity grid for the CO₂ of the reference-model refits (ISO 3166 alpha-3)")
 
-    def check(self, *, name: str) -> None:  # noqa: D102
-        for metric in ("tpr_at_1pct_fpr", "advantage"):
-            warn, fail = getattr(self, f"{metric}_warn"), getattr(self, f"{metric}_fail")
-            if fail < warn:
-                raise ConfigError(f"[check.{name}]: {metric}_fail ({fail}) is below {metric}_warn ({warn}); a value would fail "
-                                  "before it warns", hint=f"set {metric}_fail ≥ {metric}_warn")
+    thresholds: ClassVar[Mapping[str, str]] = {"tpr_at_1pct_fpr": "lower", "advantage": "lower"}
 
 
 @dataclass(frozen=True)
@@ -388,19 +383,27 @@ def _tables(a: PrivacyAnalysis, o: PrivacyOptions) -> list[Table]:
                          f"{o.tpr_at_1pct_fpr_warn:g}, fail above {o.tpr_at_1pct_fpr_fail:g}; advantage warn above {o.advantage_warn:g}, "
                          f"fail above {o.advantage_fail:g}. ε ≥ max(ln((TPR_lo − δ) / FPR_hi), ln((1 − FPR_hi − δ) / (1 − TPR_lo))) "
                          f"at the 0.1 % and 1 % FPR thresholds, δ = {o.delta:g}.")
-    groups = Table(f"The strongest attack per group ({ATTACKS[a.headline].split(' (')[0]})",
-                   ["grouping", "group", "members", "non-members", "ROC-AUC", "TPR at 1 % FPR", "advantage", "ε lower bound",
-                    "p (more than the rest, Holm)", "status"],
-                   [[g.grouping, g.group, g.judged.leak.members, g.judged.leak.nonmembers, _est(g.judged.leak.auc, g.judged.leak.auc_ci),
-                     _est(g.judged.leak.high.tpr, g.judged.leak.tpr_high_ci), _est(g.judged.leak.advantage, g.judged.leak.advantage_ci),
-                     g.judged.leak.epsilon, g.p_holm, g.judged.status if g.judged.tpr is not None else "not judged"] for g in a.groups],
-                   formats=["text", "text", "int", "int", "3f", "3f", "3f", "3f", "p", "text"], section="Per group",
-                   note=f"Intervals at {a.group_level:.2%} (95 % Bonferroni-adjusted across the judged groups); groups with fewer "
-                        f"than {o.min_group_rows} members or non-members are shown, not judged. A group turns the check to warn or "
-                        "fail only when its whole interval lies beyond a threshold; an inconclusive group is shown here without "
-                        "changing the check's status. p: one-sided DeLong test that the group's AUC exceeds that of all other rows, "
-                        "Holm-adjusted across the groups.")
+    def group_table(title: str, rows: Sequence[GroupLeak], *, appendix: bool) -> Table:
+        return Table(title, ["grouping", "group", "members", "non-members", "ROC-AUC", "TPR at 1 % FPR", "advantage",
+                             "ε lower bound", "p (more than the rest, Holm)", "status"],
+                     [[g.grouping, g.group, g.judged.leak.members, g.judged.leak.nonmembers, _est(g.judged.leak.auc, g.judged.leak.auc_ci),
+                       _est(g.judged.leak.high.tpr, g.judged.leak.tpr_high_ci), _est(g.judged.leak.advantage, g.judged.leak.advantage_ci),
+                       g.judged.leak.epsilon, g.p_holm, g.judged.status if g.judged.tpr is not None else "not judged"] for g in rows],
+                     formats=["text", "text", "int", "int", "3f", "3f", "3f", "3f", "p", "text"], section="Per group", appendix=appendix,
+                     note=f"Intervals at {a.group_level:.2%} (95 % Bonferroni-adjusted across the judged groups); groups with fewer "
+                          f"than {o.min_group_rows} members or non-members are shown, not judged. A group turns the check to warn "
+                          "or fail only when its whole interval lies beyond a threshold; an inconclusive group is shown here "
+                          "without changing the check's status. p: one-sided DeLong test that the group's AUC exceeds that of "
+                          "all other rows, Holm-adjusted across the groups.")
+
+    headline = ATTACKS[a.headline].split(" (")[0]
+    single = [g for g in a.groups if " × " not in g.grouping]
+    groups = group_table(f"The strongest attack per group ({headline})", single, appendix=False)
+    pairs = [g for g in a.groups if " × " in g.grouping]
     tables = [attacks, groups]
+    if pairs:  # intersections: in the appendix, as the fairness check keeps them
+        tables.append(group_table(f"The strongest attack per intersection of two sensitive features ({headline})", pairs,
+                                  appendix=True))
     if a.exposed:
         tables.append(Table("Most exposed training rows", ["training row", "attack score", "non-members scoring as high"],
                             [[name, score, share] for name, score, share in a.exposed], formats=["text", "", "%"], appendix=True,

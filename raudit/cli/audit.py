@@ -69,7 +69,11 @@ __all__ = ["audit_command"]
               help="Change a limit of the jailed process that opens and calls the model: memory=8GiB, cpu=2h, wall=2h "
                    "(repeatable) [default: 3/4 of RAM, 4 h, 4 h].")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
-@click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file.")
+@click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file (a decision "
+                                 "log too, with --predictions: its recorded decisions and scores are its outputs).")
+@click.option("--time-column", help="Column of timestamps (a decision log's time): never an input; --window splits by it.")
+@click.option("--window", help="Drift per window of the data, as a timeline: 1D, 7D (weeks from Monday), 1M (calendar "
+                               "months), kD / kW / kM, by --time-column; or a number N: every N rows.")
 @click.option("--train-data", type=click.Path(dir_okay=False, path_type=Path),
               help="The rows the model was trained on (CSV/Parquet, the audit data's columns): the privacy check compares "
                    "the model on them with the audit rows.")

@@ -15,7 +15,13 @@ __all__ = ["profile_command"]
 
 
 @click.command("profile")
-@click.argument("data", type=click.Path(path_type=Path), metavar="DATA")
+@click.argument("data", type=click.Path(path_type=Path), metavar="DATA", required=False)
+@click.option("--predictions", type=click.Path(dir_okay=False, path_type=Path),
+              help="Profile a decision log (instead of DATA): its recorded decisions (--y-pred) and scores (--y-score) "
+                   "are kept as a model's outputs are.")
+@click.option("--y-pred", help="Column of recorded decisions (with --predictions).")
+@click.option("--y-score", help="Column of recorded scores of the positive class, binary only (with --predictions).")
+@click.option("--time-column", help="Column of the log's timestamps: not an input, not profiled.")
 @click.option("-o", "--out", "out", required=True, help="The profile file to write (.json; - writes to standard output).")
 @click.option("--model", "model_path", help="Model file (or models:/NAME/VERSION): its decisions, scores and per-group "
                                             "error counts are profiled too.")
@@ -40,19 +46,41 @@ def profile_command(data: Path, **opts: Any) -> None:
     Example:
       raudit profile train.csv --model model.joblib --target approved --sensitive sex,ethnicity -o reference.profile.json
       raudit model.joblib current.csv --target approved --sensitive sex,ethnicity --reference reference.profile.json
+      raudit profile --predictions january.parquet --y-pred decision --y-score score --target approved -o log.profile.json
 
     The profile holds aggregates only (counts, exact sums, histograms on a fixed
     grid), no row of the data. Exit codes: 0 written, 2 bad input (nothing
     written), 3 internal error.
     """
     def run() -> int:
-        _profile(data, **opts)
+        _profile(_log_or_data(data, opts), **opts)
         return EXIT_OK
 
     exit_with(run, debug=opts["debug"])
 
 
-def _profile(data: Path, **opts: Any) -> None:
+def _log_or_data(data: Path | None, opts: dict[str, Any]) -> Path:
+    """DATA, or the decision log of --predictions (one of the two), with --y-pred given exactly for a log."""
+    from raudit.errors import InputError
+
+    if opts["predictions"] is not None:
+        if data is not None:
+            raise InputError("give either DATA or --predictions LOG, not both")
+        if not opts["y_pred"]:
+            raise InputError("--predictions needs --y-pred, the column of recorded decisions",
+                             hint="e.g. raudit profile --predictions log.csv --y-pred decision --y-score score --target label "
+                                  "-o log.profile.json")
+        if opts["model_path"]:
+            raise InputError("--predictions profiles recorded decisions; --model profiles a model's: give one of the two")
+        return Path(opts["predictions"])
+    if data is None:
+        raise InputError("missing DATA (or --predictions LOG)", hint="usage: raudit profile DATA -o reference.profile.json")
+    if opts["y_pred"] or opts["y_score"]:
+        raise InputError("--y-pred and --y-score name columns of a decision log: give it with --predictions LOG")
+    return data
+
+
+def _profile(data: Path, **opts: Any) -> None:  # size: the flags into one config, the profile, and what was written
     from raudit.api.prepare import profile_of
     from raudit.config import AuditConfig
     from raudit.errors import InputError
@@ -65,9 +93,10 @@ def _profile(data: Path, **opts: Any) -> None:
     raw = {"target": opts["target"], "sensitive": csv_list(opts["sensitive"]), "features": csv_list(opts["features"]),
            "positive_label": opts["positive_label"], "task": opts["task"], "torch_class": opts["torch_class"],
            "text_column": opts["text_column"], "trust_model": True if opts["trust_model"] else None,
-           "allow_modules": tuple(opts["allow_modules"]) or None}
+           "allow_modules": tuple(opts["allow_modules"]) or None, "time_column": opts["time_column"]}
     config = AuditConfig.from_mapping({k: v for k, v in raw.items() if v is not None}, source="command line")
-    profile, roles = profile_of(opts["model_path"], data, config, params=SketchParams(max_distinct=opts["max_distinct"]))
+    profile, roles = profile_of(opts["model_path"], data, config, params=SketchParams(max_distinct=opts["max_distinct"]),
+                                y_pred=opts["y_pred"], y_score=opts["y_score"])
     if roles.sensitive_guessed and not opts["quiet"]:
         click.echo(f"raudit: sensitive columns guessed from their names: {terminal_text(', '.join(roles.sensitive))} "
                    "(name them with --sensitive)", err=True)
@@ -81,5 +110,6 @@ def _profile(data: Path, **opts: Any) -> None:
         sensitive = [c.name for c in profile.columns if "sensitive" in c.roles]
         click.echo(f"Wrote {terminal_text(out)} ({size(len(text))}): {profile.rows:,} rows, {len(profile.columns)} "
                    f"columns ({terminal_text(', '.join(sensitive) or 'no')} sensitive), "
-                   + ("the model's outputs and per-group error counts" if profile.has_predictions else "no model outputs")
+                   + (("the recorded decisions" if opts["y_pred"] else "the model's outputs") + " and per-group error counts"
+                      if profile.has_predictions else "no model outputs")
                    + ". Aggregates only: no row of the data is in it.")

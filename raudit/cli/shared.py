@@ -37,8 +37,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-# size: one line per flag of the command line, read into the flat table
-def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:  # size: one entry per flag of the config
     """The ``--config`` file's table with the given flags on top, and where each trust setting came from.
 
     The table is validated later, by :class:`AuditConfig`.
@@ -57,6 +56,7 @@ def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "chunk_rows": opts.get("chunk_rows"),
         "scheduler": opts.get("scheduler"),
         "reference": opts.get("reference"),
+        "time_column": opts.get("time_column"),
         "train_data": _text(opts.get("train_data")),
         "task": opts.get("task"),
         "torch_class": opts.get("torch_class"),
@@ -77,7 +77,12 @@ def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     }
     trust_sources = {k: "command line" if flag_values.get(k) is not None else str(opts["config_path"])
                      for k in TRUST_KEYS if flag_values.get(k) is not None or k in raw}
-    return {**raw, **{k: v for k, v in flag_values.items() if v is not None}}, trust_sources
+    merged = {**raw, **{k: v for k, v in flag_values.items() if v is not None}}
+    if opts.get("window") is not None:  # --window is the drift check's window option
+        checks = dict(merged.get("check", {}))
+        checks["drift"] = {**checks.get("drift", {}), "window": opts["window"]}
+        merged["check"] = checks
+    return merged, trust_sources
 
 
 def check_outputs(config: Any, opts: dict[str, Any], trust_sources: dict[str, str]) -> None:

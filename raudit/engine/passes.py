@@ -174,6 +174,9 @@ class Plan:
         The training record's sketch of its rows, when the data has its columns (held out or not).
     reference_params : SketchParams or None
         The drift reference's sketch parameters (the current data is profiled with the same ones).
+    reference_strata : tuple of GroupSpec
+        The drift reference's strata (input column bins) of its score tables; the current data is
+        stratified the same way.
     """
 
     roles: Roles
@@ -188,6 +191,7 @@ class Plan:
     input_specs: tuple[tuple[str, GroupSpec | None], ...] = ()
     row_sketch: Mapping[str, Any] | None = None
     reference_params: Any = None
+    reference_strata: tuple[GroupSpec, ...] = ()
 
     @property
     def target(self) -> str:

@@ -31,7 +31,8 @@ import pandas as pd
 
 from raudit._version import __version__
 from raudit.errors import InputError
-from raudit.stats.groups import MISSING, SCORE_BINS, GroupCounts
+from raudit.stats.cbpe import ScoreTable, StrataTable
+from raudit.stats.groups import MISSING, SCORE_BINS, GroupCounts, GroupSpec, apply_spec
 from raudit.stats.sketch import (
     CategoricalSketch,
     NumericSketch,
@@ -48,14 +49,16 @@ from raudit.stats.sketch import (
 
 if TYPE_CHECKING:
     from raudit.engine.context import AuditContext
+    from raudit.engine.passes import Batch, Plan
     from raudit.load.adapters import ModelAdapter
 
 __all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame", "profile_context", "read_profile",
+           "strata_specs", "profile_batch",
            "PROFILE_FORMAT", "PROFILE_SCHEMA_VERSION", "NO_RAW_ROWS"]
 
 PROFILE_FORMAT = "raudit.profile"
 #: Version of the profile's JSON form; bump the major part on breaking changes (readers refuse another major).
-PROFILE_SCHEMA_VERSION = "1.0"
+PROFILE_SCHEMA_VERSION = "1.1"
 NO_RAW_ROWS = ("This profile holds aggregates only: counts, exact sums and histograms on a fixed grid. It holds no row "
                "of the data; a column with more than max_distinct distinct values keeps none of its values.")
 #: The one group of the overall confusion counts.
@@ -139,6 +142,15 @@ class Profile:
     model : ModelInfo or None
     sources : tuple of FileInfo
     raudit_version : str
+    scored : ScoreTable or None
+        Rows per decision (negative, positive) and score bin (binary, with scores; labels or not):
+        what confidence-based performance estimation sums calibrated probabilities over.
+    scored_groups : mapping of str to ScoreTable
+        The same per fine group of each sensitive column.
+    strata : mapping of str to (GroupSpec, StrataTable)
+        Per input column with few categories or numeric (its bins: the deciles of the profiled data,
+        or of the reference on the audit side), rows per stratum, label (0 without labels) and
+        coarse score bin: the importance weights of the weighted estimate.
     training_overlap : mapping or None
         How many of the model's training rows the profiled data holds (``sampled``, ``found``,
         ``identical``), from the row sketch of the model's training record, when it has one: the
@@ -164,6 +176,9 @@ class Profile:
     sources: tuple[FileInfo, ...] = ()
     raudit_version: str = __version__
     training_overlap: Mapping[str, Any] | None = None
+    scored: ScoreTable | None = None
+    scored_groups: Mapping[str, ScoreTable] = field(default_factory=dict)
+    strata: Mapping[str, tuple[GroupSpec, StrataTable]] = field(default_factory=dict)
 
     def column(self, name: str) -> ColumnProfile | None:
         """The profiled column called ``name``, or ``None``."""
@@ -192,12 +207,19 @@ class Profile:
                 raise ValueError(f"one profile has {what} and the other not; only profiles of chunks of one dataset merge")
         columns = tuple(ColumnProfile(a.name, a.roles, merge_sketches(a.sketch, b.sketch))
                         for a, b in zip(self.columns, other.columns))
-        groups = {}
+        groups, scored_groups = {}, {}
         for col in columns:
             if col.name in self.groups and col.name in other.groups:
                 merged = _fine_groups_for(self.groups[col.name] + other.groups[col.name], col.sketch)
                 if merged is not None:
                     groups[col.name] = merged
+            if col.name in self.scored_groups and col.name in other.scored_groups:
+                table = self.scored_groups[col.name] + other.scored_groups[col.name]
+                names = _fine_names_for(table.groups, col.sketch)
+                if names is not None:
+                    scored_groups[col.name] = table.regroup(names)
+        strata = {c: (spec, table + other.strata[c][1]) for c, (spec, table) in self.strata.items()
+                  if c in other.strata and other.strata[c][0] == spec}
         return Profile(
             params=self.params, rows=self.rows + other.rows, columns=columns, target=self.target, task=self.task,
             classes=self.classes, positive_label=self.positive_label,
@@ -207,6 +229,8 @@ class Profile:
             overall=None if self.overall is None or other.overall is None else self.overall + other.overall,
             groups=groups, model=self.model, sources=tuple(sorted(set(self.sources) | set(other.sources), key=_file_key)),
             raudit_version=self.raudit_version,
+            scored=None if self.scored is None or other.scored is None else self.scored + other.scored,
+            scored_groups=scored_groups, strata=strata,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -219,7 +243,7 @@ class Profile:
         return dataclasses.replace(self, sources=tuple(sorted(set(sources), key=_file_key)))
 
     # -- JSON ---------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:  # size: one entry per field of the JSON form
         """Return the JSON form (see ``raudit/schema/profile.schema.json``)."""
         out: dict[str, Any] = {
             "format": PROFILE_FORMAT,
@@ -246,6 +270,12 @@ class Profile:
         }
         if self.training_overlap is not None:
             out["training_overlap"] = dict(self.training_overlap)
+        if self.scored is not None:
+            out["scored"] = self.scored.to_json()
+            out["scored_groups"] = {c.name: self.scored_groups[c.name].to_json() for c in self.columns if c.name in self.scored_groups}
+        if self.strata:
+            out["strata"] = {c: {"edges": None if spec.edges is None else list(spec.edges), "how": spec.how, **table.to_json()}
+                             for c, (spec, table) in self.strata.items()}
         return out
 
     def to_json(self) -> str:
@@ -291,6 +321,11 @@ class Profile:
                 sources=tuple(FileInfo(str(s["name"]), str(s["sha256"]), int(s["bytes"])) for s in raw.get("sources", ())),
                 raudit_version=str(raw.get("raudit_version", "?")),
                 training_overlap=_overlap_from_json(raw.get("training_overlap")),
+                scored=None if raw.get("scored") is None else ScoreTable.from_json(raw["scored"]),
+                scored_groups={str(k): ScoreTable.from_json(v) for k, v in (raw.get("scored_groups") or {}).items()},
+                strata={str(k): (GroupSpec(str(k), None if v["edges"] is None else tuple(float(e) for e in v["edges"]),
+                                           str(v.get("how", ""))), StrataTable.from_json(v))
+                        for k, v in (raw.get("strata") or {}).items()},
             )
         except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
             raise ValueError(f"malformed profile: {type(exc).__name__}: {exc}") from None
@@ -374,19 +409,25 @@ def _fine_labels(column: pd.Series, sketch: Sketch) -> np.ndarray | None:
     return np.where(np.isfinite(x), _names_of(keys, lambda k: f"b{int(k)}"), MISSING)
 
 
-def _fine_groups_for(gc: GroupCounts, sketch: Sketch) -> GroupCounts | None:
-    """Re-key merged fine groups after the column's sketch left exact mode (values → buckets; categories → dropped)."""
+def _fine_names_for(groups: Sequence[str], sketch: Sketch) -> list[str] | None:
+    """Fine group names after the column's sketch left exact mode (values → buckets; categories → None: dropped)."""
     if isinstance(sketch, CategoricalSketch):
-        return gc if sketch.exact else None
+        return list(groups) if sketch.exact else None
     if sketch.exact:
-        return gc
+        return list(groups)
     names = []
-    for g in gc.groups:
+    for g in groups:
         if g == MISSING or g.startswith("b"):
             names.append(g)
         else:
             names.append(f"b{int(bucket_keys(np.array([float(g)]), sketch.params.sub_buckets)[0])}")
-    return regroup(gc, names)
+    return names
+
+
+def _fine_groups_for(gc: GroupCounts, sketch: Sketch) -> GroupCounts | None:
+    """Re-key merged fine groups after the column's sketch left exact mode (values → buckets; categories → dropped)."""
+    names = _fine_names_for(gc.groups, sketch)
+    return None if names is None else (gc if names == list(gc.groups) else regroup(gc, names))
 
 
 def regroup(gc: GroupCounts, names: Sequence[str]) -> GroupCounts:
@@ -437,6 +478,7 @@ def profile_frame(
     positive_label: Any = None,
     params: SketchParams | None = None,
     model: ModelInfo | None = None,
+    strata: Sequence[GroupSpec] = (),
 ) -> Profile:  # size: profiles every part of a chunk (columns, label, decisions, scores, errors, groups) in one pass
     """Profile one chunk of data (and, when given, labels and the model's outputs on it).
 
@@ -457,6 +499,9 @@ def profile_frame(
         The positive class (binary).
     params : SketchParams, optional
     model : ModelInfo, optional
+    strata : sequence of GroupSpec
+        Columns whose bins stratify the score tables of the weighted performance estimate
+        (binary, with scores).
 
     Returns
     -------
@@ -486,6 +531,7 @@ def profile_frame(
             correct = int((y_text == p_text).sum())
         else:
             abs_error = NumericSketch.of(np.abs(np.asarray(y, dtype=float) - np.asarray(y_pred, dtype=float)), params)
+    scored, scored_groups, strata_tables = _score_tables(data, columns, y_text, p_text, y_score, task, positive_label, strata)
     if task == "binary" and y_text is not None and p_text is not None:
         pos = str(positive_label)
         y01, yhat01 = (y_text == pos).astype(int), (p_text == pos).astype(int)
@@ -501,8 +547,57 @@ def profile_frame(
         classes=None if classes is None else tuple(str(c) for c in classes),
         positive_label=None if positive_label is None else str(positive_label),
         label=label, prediction=prediction, score=score, abs_error=abs_error, correct=correct, overall=overall,
-        groups=groups, model=model,
+        groups=groups, model=model, scored=scored, scored_groups=scored_groups, strata=strata_tables,
     )
+
+
+def _score_tables(data: pd.DataFrame, columns: Sequence[ColumnProfile], y_text: np.ndarray | None, p_text: np.ndarray | None,
+                  y_score: np.ndarray | None, task: str | None, positive_label: Any,
+                  strata: Sequence[GroupSpec]) -> tuple[ScoreTable | None, dict[str, ScoreTable], dict[str, tuple[GroupSpec, StrataTable]]]:
+    """Decisions per score bin (overall, per fine sensitive group) and the strata tables, for binary outputs with scores."""
+    if task != "binary" or p_text is None or y_score is None:
+        return None, {}, {}
+    pos = str(positive_label)
+    yhat01 = (p_text == pos).astype(np.int64)
+    scored = ScoreTable.of(np.full(len(yhat01), ALL, dtype=object), yhat01, y_score)
+    groups = {}
+    for col in columns:
+        if "sensitive" in col.roles:
+            keys = _fine_labels(data[col.name], col.sketch)
+            if keys is not None:
+                groups[col.name] = ScoreTable.of(keys, yhat01, y_score)
+    y01 = None if y_text is None else (y_text == pos).astype(np.int64)
+    tables = {spec.column: (spec, StrataTable.of(apply_spec(data[spec.column], spec), y01, y_score))
+              for spec in strata if spec.column in data.columns}
+    return scored, groups, tables
+
+
+#: At most this many input columns get strata tables (the first ones with a binning, in column order).
+MAX_STRATA = 20
+
+
+def strata_specs(input_specs: Sequence[tuple[str, GroupSpec | None]]) -> tuple[GroupSpec, ...]:
+    """The binnings of the input columns a profile keeps strata tables for (numeric deciles, few categories)."""
+    return tuple(spec for _, spec in input_specs if spec is not None)[:MAX_STRATA]
+
+
+def profile_batch(batch: Batch, plan: Plan, *, params: SketchParams | None = None, strata: Sequence[GroupSpec] = (),
+                  model: ModelInfo | None = None) -> Profile:
+    """Profile one chunk of a pass as the drift check sees it: inputs, sensitive columns, labels and outputs.
+
+    The outputs are the model's or, for recorded decisions, the recorded ones (the score is the
+    positive class's probability); the chunk's recorded decision and score columns are outputs,
+    never inputs. A decision log profiled as a reference (``raudit profile --predictions``) and as
+    the audited data give the same profile.
+    """
+    score = None
+    if plan.task == "binary" and batch.y_proba is not None and plan.classes is not None:
+        score = batch.y_proba[:, int(np.flatnonzero(plan.classes == plan.positive_label)[0])]
+    inputs = [c for c in plan.features if c not in (plan.y_pred_column, plan.y_score_column)]
+    return profile_frame(batch.frame.reset_index(drop=True), inputs=inputs, sensitive=[s.column for s in plan.specs],
+                         target=plan.target, y=batch.y, y_pred=batch.y_pred, y_score=score, task=plan.task,
+                         classes=None if plan.classes is None else list(plan.classes), positive_label=plan.positive_label,
+                         params=params, model=model, strata=strata)
 
 
 def profile_context(ctx: AuditContext, *, params: SketchParams | None = None, model: ModelInfo | None = None) -> Profile:
@@ -513,7 +608,7 @@ def profile_context(ctx: AuditContext, *, params: SketchParams | None = None, mo
         ctx.data, inputs=list(ctx.X.columns), sensitive=list(ctx.sensitive.columns), target=ctx.roles.target,
         y=ctx.y, y_pred=ctx.y_pred if predictions else None, y_score=ctx.y_score, task=ctx.task,
         classes=None if ctx.classes is None else list(ctx.classes), positive_label=ctx.positive_label,
-        params=params, model=model,
+        params=params, model=model, strata=strata_specs(ctx.facts.plan.input_specs),
     )
 
 

@@ -57,6 +57,8 @@ class Roles:
         The column of free text a text model reads.
     y_pred_column, y_score_column : str or None
         Recorded decisions and scores (audits without a model).
+    time_column : str or None
+        The rows' timestamps (a decision log's time), read in pass 2 and never an input.
     positive_label, favourable : object or None
         The positive class of a binary task, and the outcome a person wants (see :class:`Labels`).
     """
@@ -70,6 +72,7 @@ class Roles:
     text_column: str | None = None
     y_pred_column: str | None = None
     y_score_column: str | None = None
+    time_column: str | None = None
     positive_label: Any = None
     favourable: Any = None
 
@@ -165,12 +168,21 @@ def column_roles(config: AuditConfig, columns: Sequence[str], model: ModelAdapte
         inputs = _data_inputs(config, columns, target, sensitive)
     if r.id_column is not None and r.id_column not in columns:
         raise not_in_data(f"id column {r.id_column!r} is not in the data", [r.id_column], list(columns))
-    taken = {target, *sensitive, *(inputs if model is not None else ()), *(c for c in (y_pred, y_score) if c)}
+    if r.time_column is not None and r.time_column not in columns:
+        raise not_in_data(f"time column {r.time_column!r} is not in the data", [r.time_column], list(columns))
+    if r.time_column is not None and r.time_column in (target, *sensitive, y_pred, y_score):
+        raise ConfigError(f"column {r.time_column!r} is the time column and also the target, a sensitive or a prediction column")
+    if model is not None and r.time_column in inputs:
+        raise ConfigError(f"the time column {r.time_column!r} is one of the model's inputs",
+                          hint="name a column of timestamps the model does not read")
+    inputs = tuple(c for c in inputs if c != r.time_column)
+    taken = {target, *sensitive, *(inputs if model is not None else ()), *(c for c in (y_pred, y_score, r.time_column) if c)}
     candidates = () if r.id_column is not None else tuple(c for c in columns if ID_NAME.search(str(c)) and c not in taken)
     if model is None:  # recorded decisions or data alone: an id is the rows' name, never context or a proxy candidate
         inputs = tuple(c for c in inputs if c != r.id_column and c not in candidates)
     return Roles(target=target, sensitive=sensitive, sensitive_guessed=guessed, features=inputs, id_column=r.id_column,
-                 id_candidates=candidates, text_column=config.load.text_column, y_pred_column=y_pred, y_score_column=y_score)
+                 id_candidates=candidates, text_column=config.load.text_column, y_pred_column=y_pred, y_score_column=y_score,
+                 time_column=r.time_column)
 
 
 def _data_inputs(config: AuditConfig, columns: Sequence[str], target: str, sensitive: Sequence[str]) -> tuple[str, ...]:

@@ -66,6 +66,7 @@ class Passes:
         """The whole data will be in memory after the second pass."""
         return self.source.kind == "frame" and self.engine != "dask"
 
+    # size: roles, the first pass, the labels and the plan, each checked in turn
     def first(self, config: AuditConfig, *, y_pred: str | None = None, y_score: str | None = None,
               reference: Profile | None = None, sources: Mapping[str, str | None] | None = None,
               training_record: Mapping[str, Any] | None = None) -> Facts:
@@ -101,7 +102,8 @@ class Passes:
         plan = Plan(roles=roles, task=labels.task, classes=labels.classes, specs=specs,
                     columns=_second_pass_columns(roles, sketch, shared), seed=config.seed, sample_rows=config.engine.sample_rows,
                     rows=profile.rows, input_specs=_input_specs(roles, profile),
-                    row_sketch=sketch, reference_params=None if reference is None else reference.params)
+                    row_sketch=sketch, reference_params=None if reference is None else reference.params,
+                    reference_strata=() if reference is None else tuple(spec for spec, _ in reference.strata.values()))
         has_scores = labels.task != "regression" and (self.model.has_proba if self.model is not None else y_score is not None)
         if self.members is not None:
             from raudit.engine.members import check_member_schema
@@ -212,7 +214,8 @@ def _second_pass_columns(roles: Roles, sketch: Mapping[str, Any] | None, shared:
     return tuple(dict.fromkeys([roles.target, *roles.sensitive, *roles.features, *(sketch["columns"] if sketch else []),
                                 *([roles.id_column] if roles.id_column else roles.id_candidates),
                                 *([roles.y_pred_column] if roles.y_pred_column else []),
-                                *([roles.y_score_column] if roles.y_score_column else []), *shared]))
+                                *([roles.y_score_column] if roles.y_score_column else []),
+                                *([roles.time_column] if roles.time_column else []), *shared]))
 
 
 def _input_specs(roles: Roles, profile: FirstPass) -> tuple[tuple[str, Any], ...]:

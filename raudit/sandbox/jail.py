@@ -125,7 +125,7 @@ def _in_a_fresh_thread(work: Callable[[], Any]) -> Any:
 
     def run() -> None:
         try:
-            if settings is not None:
+            if sklearn is not None and settings is not None:
                 sklearn.set_config(**settings)
             box["result"] = context.run(work)
         except BaseException as exc:  # noqa: B036 - re-raised on the child's main thread, which reports it
