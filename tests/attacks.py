@@ -1313,3 +1313,55 @@ def _torchscript_loop(t: Target) -> Path:
 def torchscript_loops_for_ever(t: Target) -> Path:
     """A TorchScript module made of reviewed ops only that loops 10**12 times per call (contained by the jail only)."""
     return _torchscript_loop(t)
+
+
+def _onnx_scores(t: Target, name: str, nodes: list[Any], initializers: list[Any]) -> Path:
+    """An ONNX classifier of the four numeric columns whose score output ``y`` is ``softmax(x @ w + 0 * bomb)``.
+
+    ``nodes`` compute the scalar ``bomb`` from nothing but reviewed standard operators.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 2], [0.01, -0.01] * 4)
+    zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
+    graph = helper.make_graph(
+        [*nodes, helper.make_node("Mul", ["bomb", "zero"], ["nothing"]),
+         helper.make_node("MatMul", ["x", "w"], ["xw"]), helper.make_node("Add", ["xw", "nothing"], ["logits"]),
+         helper.make_node("Softmax", ["logits"], ["y"], axis=1)],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])], [w, zero, *initializers])
+    path = t.dir / name
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+# onnxruntime's allocator fails inside the jail's address-space limit and says so (exit 2, the model named)
+@jail_attack("Failed to allocate memory", "Failed to allocate memory",
+             flags=("--jail-limit", "memory=3GiB", "--features", ",".join(_NUM)))
+def onnx_constant_of_shape_allocates_gigabytes(t: Target) -> Path:
+    """An ONNX graph of reviewed operators whose ConstantOfShape makes a 2·10**9-float (8 GB) tensor on every call."""
+    from onnx import TensorProto, helper
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [1], [2 * 10**9])
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], ["big"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+             helper.make_node("ReduceSum", ["big"], ["bomb"], keepdims=0)]
+    return _onnx_scores(t, "constant_of_shape.onnx", nodes, [shape])
+
+
+@jail_attack("wall-time limit", "wall-time limit", flags=("--jail-limit", "wall=25", "--features", ",".join(_NUM)))
+def onnx_loop_runs_for_ever(t: Target) -> Path:
+    """An ONNX Loop of reviewed operators with a trip count of 10**15 (it adds 0 to a scalar each time)."""
+    from onnx import TensorProto, helper
+
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Add", ["acc_in", "step"], ["acc_out"])],
+        "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+                 helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []), helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [])],
+        [helper.make_tensor("step", TensorProto.FLOAT, [], [0.0])])
+    trips = helper.make_tensor("trips", TensorProto.INT64, [], [10**15])
+    cond = helper.make_tensor("cond", TensorProto.BOOL, [], [True])
+    start = helper.make_tensor("start", TensorProto.FLOAT, [], [0.0])
+    nodes = [helper.make_node("Loop", ["trips", "cond", "start"], ["bomb"], body=body)]
+    return _onnx_scores(t, "loop.onnx", nodes, [trips, cond, start])

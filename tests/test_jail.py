@@ -96,6 +96,15 @@ def test_the_report_says_which_protections_were_in_force(files):
     if LINUX_JAIL:
         assert any("Landlock" in p for p in jail["in_force"]) and any("seccomp" in p for p in jail["in_force"])
     assert jail["limits"]["wall_seconds"] == JailLimits().wall
+    from raudit.report.html import render_html
+
+    html = render_html(report)  # the HTML's lineage prints the same section
+    assert "Model's process" in html and "separate child process" in html
+    from markupsafe import escape
+
+    for protection in jail["in_force"]:
+        assert str(escape(protection)) in html, protection
+    assert f"wall time {JailLimits().wall:,} s" in html
 
 
 def test_numbers_are_identical_with_and_without_the_jail(files, monkeypatch):
