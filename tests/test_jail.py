@@ -305,3 +305,15 @@ def test_a_forked_child_runs_gnu_openmp_although_the_parent_started_its_pool():
         assert jail_module.start_method()[0] == "fork"
         (threads, total), _ = run_jailed(work, model="m", limits=parse_jail_limits({"wall": 60}))
     assert threads == {2} and total == expected
+
+
+def test_a_work_thread_that_cannot_start_in_the_forked_child_does_not_hang_the_audit(monkeypatch):
+    """Whatever keeps the child's work thread from starting (a lock of the parent's left held by the fork), the work runs."""
+    import _thread
+
+    monkeypatch.setattr(jail_module, "THREAD_START_S", 0.5)
+    monkeypatch.setattr(_thread, "start_new_thread", lambda *a, **k: None)  # the thread never runs
+    result, protections = run_jailed(lambda: 6 * 7, model="m", limits=parse_jail_limits({"wall": 30}))
+    assert result == 42 and protections.start.startswith("forked")
+    monkeypatch.setattr(_thread, "start_new_thread", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("can't start")))
+    assert run_jailed(lambda: 6 * 7, model="m", limits=parse_jail_limits({"wall": 30}))[0] == 42

@@ -108,6 +108,10 @@ def start_method() -> tuple[Start, str]:
     return "fork", "forked from raudit's process (no other thread of it was running Python)"
 
 
+#: How long the child waits for its work thread to start before it runs the work on its main thread instead.
+THREAD_START_S: Final = 20.0
+
+
 def _in_a_fresh_thread(work: Callable[[], Any]) -> Any:
     """``work()`` on a new thread of the child, with the forking thread's context variables and scikit-learn settings.
 
@@ -115,25 +119,44 @@ def _in_a_fresh_thread(work: Callable[[], Any]) -> Any:
     fork handler) keeps its thread pool in the forking thread's storage, and the first parallel region
     the child's main thread runs waits for ever for pool threads the fork did not copy. A new thread
     has no pool yet, so OpenMP starts one. Landlock and seccomp, applied before, hold for it too.
+
+    The thread is started with ``_thread`` and waited for with a timeout (:data:`THREAD_START_S`),
+    never with ``threading.Thread.start``, which waits without one: a thread that cannot start in a
+    forked child (a lock of the parent's left held) makes the work run on the main thread instead of
+    hanging the audit.
     """
+    import _thread
     import contextvars
 
     box: dict[str, Any] = {}
     context = contextvars.copy_context()
     sklearn = sys.modules.get("sklearn")
     settings = sklearn.get_config() if sklearn is not None else None  # thread-local in scikit-learn
+    claim, done = _thread.allocate_lock(), _thread.allocate_lock()
+    done.acquire()
 
     def run() -> None:
+        if not claim.acquire(blocking=False):
+            return  # too late: the main thread ran the work
         try:
             if sklearn is not None and settings is not None:
                 sklearn.set_config(**settings)
             box["result"] = context.run(work)
         except BaseException as exc:  # noqa: B036 - re-raised on the child's main thread, which reports it
             box["error"] = exc
+        finally:
+            done.release()
 
-    thread = threading.Thread(target=run, name="raudit-jailed-work")
-    thread.start()
-    thread.join()
+    try:
+        _thread.start_new_thread(run, ())
+    except RuntimeError:
+        pass  # no thread can start here: the main thread runs the work below
+    deadline = time.monotonic() + THREAD_START_S
+    while not claim.locked() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if claim.acquire(blocking=False):  # the thread did not start in time (or at all): run the work here
+        return context.run(work)
+    done.acquire()
     if "error" in box:
         raise box["error"]
     return box.get("result")
