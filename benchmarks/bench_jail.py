@@ -85,7 +85,8 @@ def main() -> None:
     if args.adult_rows:
         with tempfile.TemporaryDirectory() as tmp:
             args.model, args.data = _adult(args.adult, args.adult_rows, Path(tmp))
-            args.extra = {"target": "income", "sensitive": ["sex", "race"], "engine": "memory"}
+            args.extra = {"target": "income", "sensitive": ["sex", "race"]}
+            args.config = {"engine": "memory"}
             _measure(args)
         return
     _measure(args)

@@ -317,3 +317,17 @@ def test_a_work_thread_that_cannot_start_in_the_forked_child_does_not_hang_the_a
     assert result == 42 and protections.start.startswith("forked")
     monkeypatch.setattr(_thread, "start_new_thread", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("can't start")))
     assert run_jailed(lambda: 6 * 7, model="m", limits=parse_jail_limits({"wall": 30}))[0] == 42
+
+
+def test_the_command_line_forks_its_jailed_child(files, tmp_path):
+    """raudit's command line runs no other Python thread when it starts the jail: the child is forked, not a new interpreter."""
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    res = subprocess.run([str(Path(sys.executable).parent / "raudit"), str(files["model"]), str(files["data"]), "--target",
+                          "approved", "--sensitive", "sex", "--checks", "performance", "--format", "json", "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode in (0, 1), res.stderr
+    jail = json.loads((out / "report.json").read_text())["lineage"]["jail"]
+    assert jail["start"].startswith("forked"), jail["start"]
