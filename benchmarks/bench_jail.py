@@ -55,6 +55,15 @@ def _measured(run: object) -> object:
     return wrapped
 
 
+#: CPU seconds (user + system, this process and its waited-for children) of each audit, by jailed or not.
+CPU: dict[bool, list[float]] = {False: [], True: []}
+
+
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def audit(args: argparse.Namespace, *, jailed: bool) -> float:
     real = jail.available
     if not jailed:
@@ -62,10 +71,12 @@ def audit(args: argparse.Namespace, *, jailed: bool) -> float:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             raudit.audit(args.model, args.data, config=args.config, checks=args.checks.split(",") if args.checks else None,
                          **args.extra)
-            return time.perf_counter() - t0
+            wall = time.perf_counter() - t0
+            CPU[jailed].append(_cpu() - c0)
+            return wall
     finally:
         jail.available = real  # type: ignore[assignment]
 
@@ -126,6 +137,9 @@ def _measure(args: argparse.Namespace) -> None:
     p, j = statistics.median(plain), statistics.median(jailed)
     print(f"audit without the jail: median {p:.2f} s {sorted(round(x, 2) for x in plain)}")
     print(f"audit in the jail:      median {j:.2f} s {sorted(round(x, 2) for x in jailed)}  ({(j / p - 1) * 100:+.1f} %)")
+    cp, cj = statistics.median(CPU[False][1:]), statistics.median(CPU[True])  # [1:]: without the warm-up
+    print(f"CPU seconds without the jail: median {cp:.2f} {sorted(round(x, 2) for x in CPU[False][1:])}")
+    print(f"CPU seconds in the jail:      median {cj:.2f} {sorted(round(x, 2) for x in CPU[True])}  ({(cj / cp - 1) * 100:+.1f} %)")
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -193,11 +193,13 @@ class JailLimits:
     memory : int or None
         Bytes of address space (``RLIMIT_AS``). Default: three quarters of the machine's RAM, so a
         model that allocates without bound stops with exit 2 before the machine swaps or the kernel's
-        OOM killer picks another process. The README's example audit peaks at about 1.3 GiB of
-        address space and a 1 M-row fairness audit at about 3 GiB (benchmarks/RESULTS.md), far below it.
+        OOM killer picks another process. Measured (benchmarks/RESULTS.md, ``bench_jail.py``): the
+        jailed child of the README's example audit peaks at 2.2 GiB of address space (0.37 GiB
+        resident), of a 1 M-row fairness audit at 2.1 GiB (1.1 GiB resident).
     cpu : int
-        CPU seconds (``RLIMIT_CPU``; all threads together). Default 4 hours: a 1 M-row fairness audit
-        takes about a minute of CPU here, the example about 30 s, so only a model that loops stops.
+        CPU seconds (``RLIMIT_CPU``; all threads together). Default 4 hours: the jailed child used
+        9 s of CPU for the example and 23 s for a 1 M-row fairness audit (about 600 times less), so
+        only a model that loops, or an audit of hundreds of millions of rows, stops.
     wall : int
         Seconds of wall-clock time before raudit stops the child (it may be waiting, which costs no
         CPU). Default 4 hours, as ``cpu``.

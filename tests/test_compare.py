@@ -357,13 +357,20 @@ def test_readme_lists_the_compare_options():
 def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
     import raudit.api.prepare
 
-    reads = []
+    import sys
+
     real = raudit.api.prepare.load_data
-    monkeypatch.setattr(raudit.api.prepare, "load_data", lambda path: reads.append(path) or real(path))
+
+    def load_data(path):  # the reads happen in the jailed child: it says so on stderr, which the jail relays here
+        print(f"test-read: {path}", file=sys.stderr)
+        return real(path)
+
+    monkeypatch.setattr(raudit.api.prepare, "load_data", load_data)
     d = model_files
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json", "--out", tmp_path / "o")
-    assert res.exit_code == 1 and reads == [d / "data.csv"]  # the challenger is worse; the data was read once all the same
+    reads = [line.removeprefix("test-read: ") for line in res.output.splitlines() if line.startswith("test-read: ")]
+    assert res.exit_code == 1 and reads == [str(d / "data.csv")]  # the challenger is worse; the data was read once all the same
 
 
 def test_without_sensitive_columns_the_groups_are_skipped_and_say_why():
