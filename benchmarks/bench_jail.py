@@ -31,12 +31,21 @@ from raudit.sandbox import jail
 from raudit.sandbox.jail import run_jailed
 
 
-def startup(repeat: int) -> list[float]:
+def startup(repeat: int, *, spawn: bool = False) -> list[float]:
+    """Seconds to run nothing in the jail: forked, or (``spawn``: another thread runs) a fresh interpreter."""
+    import threading
+
+    stop = threading.Event()
+    if spawn:
+        threading.Thread(target=stop.wait, daemon=True).start()
     out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        run_jailed(lambda: None, model="nothing", limits=JailLimits())
-        out.append(time.perf_counter() - t0)
+    try:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            run_jailed(lambda: None, model="nothing", limits=JailLimits())
+            out.append(time.perf_counter() - t0)
+    finally:
+        stop.set()
     return out
 
 
@@ -129,6 +138,8 @@ def _measure(args: argparse.Namespace) -> None:
     print(f"load average before: {os.getloadavg()}")
     s = startup(10)
     print(f"start-up (fork, confine, send back None): median {statistics.median(s) * 1000:.1f} ms, max {max(s) * 1000:.1f} ms")
+    s = startup(5, spawn=True)
+    print(f"start-up with another thread running (a fresh interpreter): median {statistics.median(s):.2f} s, max {max(s):.2f} s")
     audit(args, jailed=False)  # warm the imports and caches once
     plain, jailed = [], []
     for _ in range(args.repeat):  # interleaved, so that the load of other sessions falls on both alike

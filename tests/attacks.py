@@ -1130,14 +1130,17 @@ class JailAttack:
     doc: str
     slow: bool = False
     flags: tuple[str, ...] = ()
+    jail_flags: tuple[str, ...] = ()  # added with the reviewed state off (they come last, so they win)
 
 
 JAIL_ATTACKS: dict[str, JailAttack] = {}
 
 
-def jail_attack(refused: str, contained: str, *, slow: bool = False, flags: tuple[str, ...] = ()) -> Callable[[Any], Any]:
+def jail_attack(refused: str, contained: str, *, slow: bool = False, flags: tuple[str, ...] = (),
+                jail_flags: tuple[str, ...] = ()) -> Callable[[Any], Any]:
     def register(fn: Callable[[Target], Path]) -> Callable[[Target], Path]:
-        JAIL_ATTACKS[fn.__name__] = JailAttack(fn.__name__, fn, refused, contained, (fn.__doc__ or "").strip(), slow, flags)
+        JAIL_ATTACKS[fn.__name__] = JailAttack(fn.__name__, fn, refused, contained, (fn.__doc__ or "").strip(), slow, flags,
+                                               jail_flags)
         return fn
     return register
 
@@ -1276,7 +1279,10 @@ class _BoosterState:
         return copyreg.__newobj__, (self.cls,), self.state
 
 
-@jail_attack("opcodes", "CPU limit", slow=True, flags=("--jail-limit", "cpu=10", "--load-limit", "opcodes=1000000000"))
+# reviewed: the default opcode cap counts the hashing and refuses it at once; jail alone: the cap is raised out of the
+# way (10**12), so only the CPU limit can stop it (whatever the machine's speed)
+@jail_attack("opcodes", "CPU limit", slow=True, flags=("--jail-limit", "cpu=10"),
+             jail_flags=("--load-limit", "opcodes=1000000000000"))
 def setitem_rehashes_a_long_key(t: Target) -> Path:
     """A 40 KB gzip pickle that sets one 8,191-element tuple key a million times: each SETITEM re-hashes the whole key."""
     key = MARK + b"K\x01" * 8191 + TUPLE + put(0) + POP

@@ -355,9 +355,9 @@ def test_readme_lists_the_compare_options():
 
 
 def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
-    import raudit.api.prepare
-
     import sys
+
+    import raudit.api.prepare
 
     real = raudit.api.prepare.load_data
 
