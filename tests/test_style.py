@@ -16,7 +16,7 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
-    done = subprocess.run([ruff, "check", "raudit", "tests", "examples", "benchmarks", "scripts"], cwd=ROOT,
+    done = subprocess.run([ruff, "check", "raudit", "tests", "examples", "benchmarks", "scripts", "docs"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 

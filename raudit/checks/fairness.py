@@ -1,7 +1,7 @@
 """Fairness: disaggregated metrics with uncertainty, disparities judged in the direction of harm, mitigation cost, proxies.
 
 For each sensitive feature and each intersection of two, the check counts
-per-group confusion cells and score histograms (mergeable; see ``_groups``),
+per-group confusion cells and score histograms (exact sums, mergeable across chunks),
 then computes Wilson intervals for every rate, intervals for the ratios and
 differences against the reference group, DeLong intervals for AUC,
 and a parity test for each disparity (chi-square, or Fisher's exact for small
@@ -23,7 +23,8 @@ whole interval lies beyond the threshold on the harmful side; *pass* when it
 lies wholly on the acceptable side; *inconclusive* when it straddles the
 threshold; *not judged* when a group is too small or the metric has no
 threshold (reported only). The intervals of a feature's groups hold jointly
-(Bonferroni), Katz's log interval for ratios and Newcombe's for differences.
+(Holm's step-down levels, :func:`raudit.plugin.compare_groups`), Katz's log
+interval for ratios and Newcombe's for differences.
 The parity test's Holm-adjusted p-value is reported beside, not used.
 
 The check is split in two: :func:`analyse` turns the context into frozen

@@ -1,7 +1,7 @@
 """Robustness: how little has to change before a decision flips — and for whom.
 
 On a seeded subset of the audit's sample, every input column (never a sensitive one) is perturbed
-the way the data itself varies (see ``_perturb`` and ``_flips``):
+the way the data itself varies:
 
 - **numbers** move up and down by relative steps (±1 %, ±5 %, ±10 % of the value) and by steps of
   the column's spread (±0.05 … ±1 IQR), clipped to the observed range, whole numbers kept whole;
