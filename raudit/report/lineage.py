@@ -53,7 +53,7 @@ def git_info(path: Path) -> dict[str, Any] | None:
     """Return commit, branch and dirty state of the git repository holding ``path``.
 
     ``None`` when the file is not in a repository or git is not installed. A state looked up by
-    :func:`remember_git` is answered from memory (the jailed process cannot start git).
+    :func:`remember_git` and recalled with :func:`recall_git` is answered from memory (the jailed process cannot start git).
     """
     key = str(path.resolve())
     if key in _GIT:
@@ -85,21 +85,25 @@ def git_info(path: Path) -> dict[str, Any] | None:
 
 
 def remember_git(paths: Iterable[str | Path | None]) -> dict[str, dict[str, Any] | None]:
-    """Look up the git state of these local paths now, so that :func:`git_info` answers later without running git.
+    """Look up the git state of these local paths now (never from memory: a file may have changed since).
 
-    Returns every state remembered so far (resolved path → state), for :func:`recall_git` in another process.
+    Returns the states (resolved path → state) for :func:`recall_git` in the process that cannot run git.
     """
+    states: dict[str, dict[str, Any] | None] = {}
     for path in paths:
         if path is None or "://" in str(path):
             continue
         p = Path(path)
         if p.exists():
-            _GIT[str(p.resolve())] = git_info(p)
-    return dict(_GIT)
+            key = str(p.resolve())
+            _GIT.pop(key, None)
+            states[key] = git_info(p)
+    return states
 
 
 def recall_git(states: Mapping[str, dict[str, Any] | None]) -> None:
-    """Remember git states looked up by :func:`remember_git` in another process (a jailed interpreter cannot run git)."""
+    """Answer :func:`git_info` from these states (looked up by :func:`remember_git`) and no older ones."""
+    _GIT.clear()
     _GIT.update(states)
 
 
