@@ -1131,16 +1131,17 @@ class JailAttack:
     slow: bool = False
     flags: tuple[str, ...] = ()
     jail_flags: tuple[str, ...] = ()  # added with the reviewed state off (they come last, so they win)
+    contained_exit: int = 2           # the exit code with the reviewed state off (3: a library's BaseException)
 
 
 JAIL_ATTACKS: dict[str, JailAttack] = {}
 
 
 def jail_attack(refused: str, contained: str, *, slow: bool = False, flags: tuple[str, ...] = (),
-                jail_flags: tuple[str, ...] = ()) -> Callable[[Any], Any]:
+                jail_flags: tuple[str, ...] = (), contained_exit: int = 2) -> Callable[[Any], Any]:
     def register(fn: Callable[[Target], Path]) -> Callable[[Target], Path]:
         JAIL_ATTACKS[fn.__name__] = JailAttack(fn.__name__, fn, refused, contained, (fn.__doc__ or "").strip(), slow, flags,
-                                               jail_flags)
+                                               jail_flags, contained_exit)
         return fn
     return register
 
@@ -1371,3 +1372,21 @@ def onnx_loop_runs_for_ever(t: Target) -> Path:
     start = helper.make_tensor("start", TensorProto.FLOAT, [], [0.0])
     nodes = [helper.make_node("Loop", ["trips", "cond", "start"], ["bomb"], body=body)]
     return _onnx_scores(t, "loop.onnx", nodes, [trips, cond, start])
+
+
+# reviewed: the pattern is refused before the tokenizer is built; jail alone: the Rust panic (a BaseException) is an
+# internal error of the jailed child, exit 3 with the panic named, never 1 and never a traceback
+@jail_attack("tokenizer.json", "PanicException", slow=True, contained_exit=3, flags=("--text-column", "note"))
+def tokenizer_split_pattern_panics(t: Target) -> Path:
+    """A Hugging Face folder whose tokenizer.json pre-tokenizer Split pattern backtracks past Oniguruma's retry limit."""
+    import json as _json
+
+    from tests.text_models import make_texts, save_hf, train_bert
+
+    model, tokenizer = train_bert(make_texts(64, seed=0), steps=0)  # untrained: only its tokenizer matters
+    folder = save_hf(model, tokenizer, t.dir / "hf_panic")
+    spec = _json.loads((folder / "tokenizer.json").read_text())
+    spec["pre_tokenizer"] = {"type": "Split", "pattern": {"Regex": "(\\w+\\s?)+$\\d"}, "behavior": "Isolated",
+                             "invert": False}
+    (folder / "tokenizer.json").write_text(_json.dumps(spec))
+    return folder
