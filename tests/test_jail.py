@@ -340,3 +340,41 @@ def test_the_command_line_forks_its_jailed_child(files, tmp_path):
     assert res.returncode in (0, 1), res.stderr
     jail = json.loads((out / "report.json").read_text())["lineage"]["jail"]
     assert jail["start"].startswith("forked"), jail["start"]
+
+
+def test_no_other_process_can_submit_work_to_raudits_dask_cluster(monkeypatch):
+    """Jailed, raudit's cluster is in-process (no address another process can reach); unjailed, its scheduler speaks
+    TLS with a temporary key, so a client from another local process without the key cannot connect."""
+    distributed = pytest.importorskip("distributed")
+    import sys
+
+    # Dask finds its host's address by a UDP "connection" to 8.8.8.8, which this suite's network guard refuses
+    monkeypatch.setattr(distributed.utils, "_get_ip", lambda host, port, family: "127.0.0.1")
+
+    from raudit.engine.dask import client_for
+
+    def address() -> str:
+        client = client_for(None)
+        try:
+            return str(client.scheduler.address)
+        finally:
+            client.close()
+            client.cluster.close()
+
+    inside, _ = run_jailed(address, model="m", limits=parse_jail_limits({"wall": 120}), network="local")
+    assert inside.startswith("inproc://"), inside
+    client = client_for(None)  # raudit's own process (a platform without the jail): worker processes over TLS
+    try:
+        outside = str(client.scheduler.address)
+        assert outside.startswith("tls://"), outside
+        assert client.submit(sum, [1, 2]).result(timeout=60) == 3  # raudit's own client has the key
+        intruder = ("import sys\nfrom distributed import Client\nc = Client(sys.argv[1], timeout=8)\n"
+                    "print('SUBMITTED', c.submit(sum, [1, 2]).result(timeout=8))")
+        res = subprocess.run([sys.executable, "-c", intruder, outside], capture_output=True, text=True, timeout=120)
+        assert res.returncode != 0 and "SUBMITTED" not in res.stdout, res.stdout + res.stderr[-500:]
+        plain = outside.replace("tls://", "tcp://")  # nor without TLS at all
+        res = subprocess.run([sys.executable, "-c", intruder, plain], capture_output=True, text=True, timeout=120)
+        assert res.returncode != 0 and "SUBMITTED" not in res.stdout, res.stdout + res.stderr[-500:]
+    finally:
+        client.close()
+        client.cluster.close()
