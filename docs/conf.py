@@ -49,7 +49,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_reports", "README.draft.md", "examples", "auto_examples/*.ipynb",
+exclude_patterns = ["_build", "_reports", "examples", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
                     "auto_examples/*.codeobj.json"]
 templates_path: list[str] = []

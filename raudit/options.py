@@ -13,7 +13,7 @@ The types come from the annotations (``int``, ``float``, ``bool``, ``str``,
 :meth:`Options.parse` checks a user's ``[check.NAME]`` table against them
 before any work starts, so a mistake is an exit-2 error naming the key;
 :func:`describe` turns the same declaration into the documentation that
-``raudit checks --options`` prints and the README lists.
+``raudit checks --options`` prints and the documentation lists.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def option(default: Any, doc: str, *, ge: float | None = None, gt: float | None 
         The value used when the user does not set the option. Tables
         (dicts) are copied for each instance.
     doc : str
-        One line for ``raudit checks --options`` and the README.
+        One line for ``raudit checks --options`` and the documentation.
     ge, gt, le, lt : float, optional
         Bounds a number (or each number of a list) must respect.
 

@@ -11,18 +11,25 @@ prediction), :class:`AuditContext` (what :meth:`Check.analyse` sees), :class:`Ba
 
 **Mergeable summaries** — :class:`Mergeable` (the protocol: ``a + b``, with a zero), :func:`fold`,
 :class:`ExactSum` (float sums independent of the order), :class:`ValueCounts`, :class:`ScoreCounts`
-(ROC-AUC and average precision from counts), :class:`GroupCounts` (per-group confusion cells and
-score histograms), :class:`GroupSpec` with :func:`apply_spec` and :func:`spec_codes` (how a
-sensitive column becomes groups), :class:`RowOverlap` and :func:`usable_row_sketch` (is the audit
-data held out?), :class:`Members` (the model's training rows, ``ctx.members``, for checks that
+(ROC-AUC and average precision from counts; :func:`macro_roc_auc` of several one-vs-rest ones),
+:class:`GroupCounts` (per-group confusion cells and score histograms), :class:`GroupConfusion`
+(per-group confusion matrices of a multiclass model), :class:`GroupErrors` (a regressor's per-group
+exact error sums and prediction sketches), :class:`GroupSpec` with :func:`apply_spec` and
+:func:`spec_codes` (how a sensitive column becomes groups), :class:`RowOverlap` and
+:func:`usable_row_sketch` (is the audit data held out?), :class:`Members` (the model's training rows, ``ctx.members``, for checks that
 declare ``requires = {"members"}``).
 
-**Disparities** — :data:`DISPARITIES` and :class:`DisparitySpec` (which comparisons, their
-thresholds), :func:`harm_direction` (which side harms the group), :func:`favourable_rates`,
-:func:`choose_reference` (the reference group), the fairlearn ``DisaggregatedResult`` idea made
-mergeable.
+**Disparities** — :data:`DISPARITIES`, :data:`REGRESSION_DISPARITIES` and :class:`DisparitySpec`
+(which comparisons, their thresholds: :func:`thresholds_of`), :func:`harm_direction` (which side
+harms the group), :func:`favourable_rates`, :func:`choose_reference` (the reference group),
+:class:`Outcome` and :func:`class_outcomes` (the binary views of a multiclass model: one class
+against the rest, or the splits of ordered classes), :func:`compare_groups`,
+:func:`compare_outcomes` (Holm across groups × classes), :func:`compare_regression` and
+:func:`bounded_group_loss` (a regressor's groups), all judged by :func:`judge_disparity`; the
+fairlearn ``DisaggregatedResult`` idea made mergeable.
 
 **Statistics** — :func:`wilson_interval`, :func:`clopper_pearson` (exact binomial interval),
+:func:`log_normal_interval` and :func:`normal_interval` (delta-method intervals),
 :func:`two_proportion_pvalue`, :func:`holm`, :func:`cramers_v`, :class:`Tested` (an estimate with its
 interval and test, the record every check judges); :class:`Separation` and :class:`Operating` (how
 well a score separates two samples: ROC, AUC with a bootstrap and DeLong's variance, advantage, TPR at
@@ -42,8 +49,10 @@ side of a threshold, else *inconclusive* with the rows that would likely decide 
 **Reference profiles and sketches** (drift-like checks) — :class:`Profile`, :class:`ColumnProfile`, :class:`ModelInfo`,
 :func:`profile_frame`, :func:`profile_batch` (a chunk as the drift check profiles it),
 :func:`fine_group_values`, :func:`regroup`, :class:`NumericSketch`,
-:class:`CategoricalSketch`, :class:`Sketch`, :func:`numeric_shift`, :func:`categorical_shift`,
-:class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`.
+:class:`CategoricalSketch`, :class:`Sketch`, :class:`SketchParams`, :func:`numeric_shift`,
+:func:`categorical_shift`, :class:`NumericShift`, :class:`CategoricalShift`, :func:`cdf_points`,
+:func:`psi_interval`, :func:`ks_interval` (the Kolmogorov–Smirnov distance's interval), :class:`BinnedMeans`
+(means of one quantity by quantile bins of another, mergeable: residuals by decile of the prediction).
 
 **Presenting** — :class:`CheckResult`, :class:`Finding`, :class:`Table`, :class:`Figure`,
 :class:`Estimate`, :data:`Status`, :func:`worst`, :func:`grade`, :func:`slug`; the number formatter
@@ -90,20 +99,34 @@ from raudit.stats.cbpe import (
     estimate_performance,
     weighted_correction,
 )
-from raudit.stats.counts import ScoreCounts, ValueCounts
-from raudit.stats.disparity import Comparison, compare_groups, family_bounds, judge_disparity
+from raudit.stats.counts import ScoreCounts, ValueCounts, macro_roc_auc
+from raudit.stats.disparity import (
+    Comparison,
+    bounded_group_loss,
+    compare_groups,
+    compare_outcomes,
+    compare_regression,
+    family_bounds,
+    judge_disparity,
+    thresholds_of,
+)
 from raudit.stats.estimate import Tested
 from raudit.stats.exact import ExactSum
 from raudit.stats.groups import (
     DISPARITIES,
     MAE,
     MISSING,
+    REGRESSION_DISPARITIES,
     DisparitySpec,
+    GroupConfusion,
     GroupCounts,
+    GroupErrors,
     GroupSpec,
     Harm,
+    Outcome,
     apply_spec,
     choose_reference,
+    class_outcomes,
     favourable_rates,
     harm_direction,
     spec_codes,
@@ -113,6 +136,8 @@ from raudit.stats.inference import (
     cramers_v,
     difference_interval,
     holm,
+    log_normal_interval,
+    normal_interval,
     ratio_interval,
     two_proportion_pvalue,
     wilson_interval,
@@ -123,13 +148,16 @@ from raudit.stats.mergeable import Mergeable, fold
 from raudit.stats.paired import paired_difference_interval
 from raudit.stats.roc import Operating, Separation, epsilon_lower_bound
 from raudit.stats.sketch import (
+    BinnedMeans,
     CategoricalShift,
     CategoricalSketch,
     NumericShift,
     NumericSketch,
     Sketch,
+    SketchParams,
     categorical_shift,
     cdf_points,
+    ks_interval,
     numeric_shift,
     psi_interval,
 )
@@ -139,13 +167,16 @@ __all__ = [
     # the contract
     "Check", "Options", "option", "Facts", "AuditContext", "Batch", "Plan", "Roles", "ConfigError", "InputError", "RauditError",
     # mergeable summaries
-    "Mergeable", "fold", "ExactSum", "ValueCounts", "ScoreCounts", "GroupCounts", "GroupSpec", "apply_spec", "spec_codes",
+    "Mergeable", "fold", "ExactSum", "ValueCounts", "ScoreCounts", "macro_roc_auc", "GroupCounts", "GroupConfusion",
+    "GroupErrors", "GroupSpec", "apply_spec", "spec_codes",
     "RowOverlap", "Overlap", "usable_row_sketch", "MISSING", "Members",
     # disparities
-    "DISPARITIES", "MAE", "DisparitySpec", "Harm", "harm_direction", "favourable_rates", "choose_reference",
-    "Comparison", "compare_groups", "family_bounds", "judge_disparity",
+    "DISPARITIES", "MAE", "REGRESSION_DISPARITIES", "DisparitySpec", "Harm", "harm_direction", "favourable_rates",
+    "choose_reference", "Outcome", "class_outcomes", "Comparison", "compare_groups", "compare_outcomes", "compare_regression",
+    "bounded_group_loss", "thresholds_of", "family_bounds", "judge_disparity",
     # statistics
-    "wilson_interval", "clopper_pearson", "ratio_interval", "difference_interval", "z_of", "two_proportion_pvalue", "holm",
+    "wilson_interval", "clopper_pearson", "ratio_interval", "difference_interval", "log_normal_interval", "normal_interval",
+    "z_of", "two_proportion_pvalue", "holm",
     "cramers_v", "Tested", "paired_difference_interval",
     "Separation", "Operating", "epsilon_lower_bound",
     # performance without labels
@@ -156,7 +187,8 @@ __all__ = [
     # reference profiles and sketches
     "Profile", "ColumnProfile", "ModelInfo", "profile_frame", "profile_batch", "fine_group_values", "regroup", "Sketch", "NumericSketch",
     "CategoricalSketch",
-    "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points", "psi_interval",
+    "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "cdf_points", "psi_interval", "ks_interval",
+    "SketchParams", "BinnedMeans",
     # presenting
     "CheckResult", "Finding", "Table", "Figure", "Estimate", "Status", "worst", "grade", "slug",
     "number", "fixed", "percent", "interval", "p_value", "quantity",

@@ -335,25 +335,6 @@ def test_cli_compare_bad_input_exits_2_and_writes_nothing(model_files, tmp_path,
     assert not out.exists()
 
 
-def test_cli_compare_refuses_a_multiclass_model(multiclass, tmp_path):
-    model, data = multiclass
-    joblib.dump(model, tmp_path / "m.joblib")
-    data.to_csv(tmp_path / "d.csv", index=False)
-    res = run("compare", tmp_path / "m.joblib", tmp_path / "m.joblib", tmp_path / "d.csv", "--target", "grade", "--sensitive", "sex",
-              "--out", tmp_path / "o")
-    assert res.exit_code == 2 and "raudit compare supports binary classifiers" in res.output and not (tmp_path / "o").exists()
-
-
-def test_readme_lists_the_compare_options():
-    from raudit.options import describe
-
-    rows = [f"| `{d.name}` | `{d.default_text}` | {d.type + (f', {d.range}' if d.range else '')} | {d.doc} |"
-            for d in describe(CompareOptions)]
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("<!-- compare-options:start")[1].split("<!-- compare-options:end -->")[0]
-    assert block.strip().splitlines()[3:] == rows
-
-
 def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
     import sys
 

@@ -10,6 +10,7 @@ in two clicks. The checks that make the build fail are also tested on planted om
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import deque
@@ -259,14 +260,15 @@ def test_a_failing_gallery_example_fails_the_build(tmp_path: Path):
     assert conf["sphinx_gallery_conf"]["abort_on_example_error"] and conf["nitpicky"]
 
 
-def test_the_readme_draft_is_a_short_front_door_with_the_two_commands_unchanged():
-    """The new README (docs/README.draft.md until it replaces README.md) stays under 150 lines, its two commands intact."""
-    draft = DOCS / "README.draft.md"
-    text = (draft if draft.exists() else ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_readme_is_a_short_front_door_with_the_two_commands_unchanged():
+    """README.md stays under 150 lines, its two commands intact, and every file it links to exists."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(text.splitlines()) < 150
     commands = [line for line in text.splitlines() if line.startswith("bash ")]
     assert commands[:2] == [
         "bash examples/quickstart.sh      # 1. set up, generate the example data, train the example model, audit it",
         "bash scripts/test.sh             # 2. install what the tests need and run them (CI runs exactly this)",
     ]
+    links = re.findall(r"\]\(([^)#]+)\)", text)
+    assert len(links) > 10 and not [link for link in links if not (ROOT / link).exists()]
     assert (ROOT / "examples" / "quickstart.sh").is_file() and (ROOT / "scripts" / "test.sh").is_file()

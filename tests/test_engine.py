@@ -218,3 +218,51 @@ def test_a_worker_opens_the_model_through_the_safe_loader(tmp_path):
     with pytest.raises(raudit.InputError, match="refusing to load"):
         _worker_model(pickle.dumps(Payload()), ".pkl", LoadSettings())
     assert not marker.exists()
+
+
+# -- multiclass and regression: the new summaries (confusion per group, errors per group, per-class scores,
+#    top-k ranks, residuals by decile, prediction sketches per group) merge to the same numbers ------------
+TASK_CHECKS = ["performance", "fairness"]
+
+
+@pytest.fixture(scope="module")
+def task_inputs(tmp_path_factory, multiclass, regression):
+    d = tmp_path_factory.mktemp("tasks")
+    for name, (model, data) in (("multiclass", multiclass), ("regression", regression)):
+        joblib.dump(model, d / f"{name}.joblib")
+        data = data.sort_values("sex", kind="stable").reset_index(drop=True)  # early chunks hold one group only
+        data.to_csv(d / f"{name}.csv", index=False)
+        for i, part in enumerate(np.array_split(np.arange(len(data)), 3)):
+            data.iloc[part].to_parquet(d / f"{name}-part-{i}.parquet")
+    return d
+
+
+TASK_CONFIG = {"multiclass": ("grade", {"fairness": {"ordered_classes": ["low", "mid", "high"], "min_group_size": 30}}),
+               "regression": ("price", {"fairness": {"prediction_ks_max": 0.2, "group_loss_max": 1.0, "rmse_ratio_max": 1.25}})}
+
+
+def _task_audit(inputs, task, data, **config):
+    target, checks = TASK_CONFIG[task]
+    return raudit.audit(inputs / f"{task}.joblib", data, target=target, sensitive=["sex"], checks=TASK_CHECKS,
+                        config={"check": checks, **config})
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_multiclass_and_regression_stream_to_the_in_memory_numbers(task_inputs, task):
+    whole = _task_audit(task_inputs, task, task_inputs / f"{task}.csv", engine="memory")
+    assert whole.lineage["engine"]["chunks"] == 1
+    new = whole["performance"].details.get("per_class") or whole["performance"].details.get("residuals_by_decile")
+    assert new, "the per-task summaries are in the report"
+    for data, rows in ((f"{task}.csv", 97), (f"{task}.csv", 250), (f"{task}-part-*.parquet", 1_000)):
+        streamed = _task_audit(task_inputs, task, str(task_inputs / data), engine="stream", chunk_rows=rows)
+        assert streamed.lineage["engine"]["chunks"] >= 3
+        assert _numbers(streamed) == _numbers(whole)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_multiclass_and_regression_on_dask_give_the_in_memory_numbers(task_inputs, task):
+    whole = _task_audit(task_inputs, task, task_inputs / f"{task}.csv", engine="memory")
+    on_dask = _task_audit(task_inputs, task, str(task_inputs / f"{task}-part-*.parquet"), engine="dask", chunk_rows=250)
+    assert on_dask.lineage["engine"]["engine"] == "dask" and on_dask.lineage["engine"]["chunks"] >= 3
+    assert _numbers(on_dask) == _numbers(whole)

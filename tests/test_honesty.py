@@ -193,16 +193,16 @@ def test_every_number_of_the_disparity_table_appears_whole_in_the_pdf(binary_mod
         assert header in words, header
 
 
-def test_the_readme_names_exactly_the_eu_provisions_the_checks_cite():
-    """README: "EU AI Act provisions (Arts. 10, 13, 15 and 72, Annexes IV and XI) ... what no check covers (Art. 14 ...)"."""
+def test_the_docs_name_exactly_the_eu_provisions_the_checks_cite():
+    """docs/explanations/report.md: "EU AI Act provisions (Arts. 10, 13, 15 and 72, Annexes IV and XI) ... (Art. 14 ...)"."""
     from pathlib import Path
 
     from raudit.api.plugins import discover
     from raudit.report.compliance import REQUIREMENTS
 
-    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "explanations" / "report.md").read_text(encoding="utf-8").split())
     found = re.search(r"EU AI Act provisions \(Arts\. ([\d, and]+), Annexes ([IVX, and]+)\)", text)
-    assert found, "the README's compliance-map sentence changed: update this test with it"
+    assert found, "the docs' evidence-map sentence changed: update this test with it"
     named = set(re.findall(r"\d+", found.group(1))) | set(re.findall(r"[IVX]+", found.group(2)))
     cited = {key.split("-")[2].split(".")[0] for p in discover() if p.check is not None for key in p.check.evidence
              if key.startswith("EU-AIA-")}

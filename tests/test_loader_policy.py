@@ -174,12 +174,11 @@ def test_load_limits_are_validated_and_named(tmp_path, files):
     assert _safe_pickle.parse_limits({"bytes": "2GiB", "opcodes": "1e6"}) == _safe_pickle.Limits(max_bytes=2 << 30, max_opcodes=10**6)
 
 
-def test_readme_states_the_defaults_and_sentences_the_loader_uses():
-    """A claim is a test: the README's trust table quotes the caps and the trust sentences the code produces."""
+def test_the_docs_state_the_defaults_and_sentences_the_loader_uses():
+    """A claim is a test: the trust how-to's table quotes the caps and the trust sentences the code produces."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Supported models and the trust model"):readme.index("## Performance")]
+    section = (Path(__file__).resolve().parents[1] / "docs" / "howto" / "trust.md").read_text()
     limits = _safe_pickle.Limits()
     assert limits.bytes_for(1) == 2 << 30 and limits.bytes_for(10 << 30) == 100 * (10 << 30)
     assert "`max(2 GiB, 100 × file size)`" in section and f"({limits.max_opcodes // 1_000_000} million)" in section

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import raudit
 from raudit import ConfigError, Options, option
 from raudit.api.plugins import discover
 from raudit.cli import main
-from raudit.cli.checks import options_markdown
 from raudit.options import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,12 +70,6 @@ def test_every_option_of_every_check_is_documented():
         defaults = p.check.Options()
         assert {d.name for d in docs} == set(defaults.to_dict()), p.name
 
-
-def test_readme_option_tables_are_generated_from_the_schemas():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- options:start[^\n]*-->\n(.*?)<!-- options:end -->", readme, re.S)
-    assert block, "README lost its generated options block"
-    assert block.group(1) == options_markdown(discover()), "README option tables drifted: regenerate with `raudit checks --markdown`"
 
 
 def test_checks_options_lists_every_option():

@@ -11,13 +11,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from raudit._version import __version__
 from raudit.api.assemble import assemble
 from raudit.api.plugins import PluginInfo, builtin
 from raudit.api.prepare import Prepared, configured, open_data, prepare, resolved_trust
 from raudit.api.runner import PlannedCheck
-from raudit.comparison.analysis import EVIDENCE, CompareOptions, Pair, analyse_arms, analyse_pair, present_arms, present_pair
+from raudit.comparison.analysis import (
+    EVIDENCE,
+    CompareOptions,
+    Pair,
+    PairAnalysis,
+    analyse_arms,
+    analyse_pair,
+    present_arms,
+    present_pair,
+)
+from raudit.comparison.tasks import ClassPair, RegressionPair, analyse_class_pair, analyse_regression_pair
 from raudit.config import AuditConfig, EngineSettings
 from raudit.errors import InputError
 from raudit.load.any_model import model_source
@@ -95,7 +106,8 @@ def compare(
     Parameters
     ----------
     champion, challenger : estimator, path or MLflow URI
-        Binary classifiers (the model in use, and the candidate).
+        Two models of one task (the model in use, and the candidate): binary or multiclass classifiers
+        predicting the same classes, or regressors.
     data : DataFrame or path
         Labelled data with the sensitive columns.
     target, sensitive, config, seed, trust_model, command, trust_sources
@@ -112,7 +124,7 @@ def compare(
     Raises
     ------
     raudit.InputError
-        Bad input, models that are not binary classifiers, or models that
+        Bad input, models of two different tasks, or classifiers that
         disagree on the classes.
 
     Examples
@@ -141,26 +153,16 @@ def _compare(champion: Any, challenger: Any, data: Any, cfg: AuditConfig, *, opt
     opened = open_data(data, in_memory(cfg))
     a = prepare(champion, opened, cfg, validators=[fairness], command=command, trust_sources=trust)
     b = prepare(challenger, opened, cfg, command=command, trust_sources=trust)
-    for which, ctx in (("champion", a.ctx), ("challenger", b.ctx)):
-        if ctx.task != "binary":
-            raise InputError(f"the {which} is a {ctx.task} model; raudit compare supports binary classifiers",
-                             hint="compare two binary classifiers, or audit each model with `raudit MODEL DATA`")
-    classes_a, classes_b = [str(c) for c in a.ctx.classes], [str(c) for c in b.ctx.classes]  # type: ignore[union-attr]
-    if classes_a != classes_b:
-        raise InputError(f"the models predict different classes: champion {classes_a}, challenger {classes_b}",
-                         hint="compare models trained for the same target")
-    ca, cb = a.ctx, b.ctx
-    positive = ca.positive_label
-
-    def is_positive(values: Any) -> np.ndarray:
-        return (np.asarray(values) == positive).astype(int)
-
+    if a.ctx.task != b.ctx.task:
+        raise InputError(f"the champion is a {a.ctx.task} model and the challenger a {b.ctx.task} model",
+                         hint="compare two models of the same task, trained for the same target")
+    if a.ctx.task != "regression":
+        classes_a, classes_b = [str(c) for c in a.ctx.classes], [str(c) for c in b.ctx.classes]  # type: ignore[union-attr]
+        if classes_a != classes_b:
+            raise InputError(f"the models predict different classes: champion {classes_a}, challenger {classes_b}",
+                             hint="compare models trained for the same target")
     names = tuple(f"{which} ({name})" for which, name in zip(("champion", "challenger"), model_names(a, b)))
-    pair = Pair(is_positive(ca.y), is_positive(ca.y_pred), is_positive(cb.y_pred), ca.y_score, cb.y_score, ca.sensitive,
-                names)  # type: ignore[arg-type]
-    analysis = analyse_pair(pair, fairness=fairness.options, options=options, rng=ca.rng("compare"),
-                            calibration_bins=calibration_bins, favourable_is_positive=bool(ca.favourable == positive),
-                            bins=cfg.roles.bins, performance=performance)
+    analysis = _analyse(a, b, names, cfg, fairness, options, performance, calibration_bins)  # type: ignore[arg-type]
     results = present_pair(analysis, options, fairness_options=fairness.options.to_dict())  # type: ignore[union-attr]
     from raudit.report.lineage import file_info, model_params
 
@@ -169,6 +171,34 @@ def _compare(champion: Any, challenger: Any, data: Any, cfg: AuditConfig, *, opt
                "challenger_model": b.model.describe(), "challenger_params": model_params(b.model.model),
                "compared": {"champion": names[0], "challenger": names[1]}}
     return _report(results, a, cfg, lineage, "Champion vs challenger")
+
+
+def _analyse(a: Prepared, b: Prepared, names: tuple[str, str], cfg: AuditConfig, fairness: PlannedCheck, options: CompareOptions,
+             performance: Any, calibration_bins: int) -> PairAnalysis:
+    """The paired comparison that fits the task: binary classifiers, multiclass classifiers or regressors."""
+    ca, cb = a.ctx, b.ctx
+    assert ca.y is not None and ca.y_pred is not None and cb.y_pred is not None
+    rng = ca.rng("compare")
+    if ca.task == "regression":
+        pair = RegressionPair(np.asarray(ca.y, dtype=float), np.asarray(ca.y_pred, dtype=float), np.asarray(cb.y_pred, dtype=float),
+                              ca.sensitive, names)
+        return analyse_regression_pair(pair, fairness=fairness.options, options=options, rng=rng, performance=performance,
+                                       bins=cfg.roles.bins)
+    assert ca.classes is not None
+    if ca.task == "multiclass":
+        index = pd.Index(ca.classes)
+        y, pa, pb = (index.get_indexer(pd.Index(v)) for v in (ca.y, ca.y_pred, cb.y_pred))
+        cpair = ClassPair(y, pa, pb, ca.y_proba, cb.y_proba, ca.sensitive, tuple(str(c) for c in ca.classes), names)
+        return analyse_class_pair(cpair, fairness=fairness.options, options=options, rng=rng, favourable=ca.favourable,
+                                  performance=performance, bins=cfg.roles.bins)
+    positive = ca.positive_label
+
+    def is_positive(values: Any) -> np.ndarray:
+        return (np.asarray(values) == positive).astype(int)
+
+    bpair = Pair(is_positive(ca.y), is_positive(ca.y_pred), is_positive(cb.y_pred), ca.y_score, cb.y_score, ca.sensitive, names)
+    return analyse_pair(bpair, fairness=fairness.options, options=options, rng=rng, calibration_bins=calibration_bins,
+                        favourable_is_positive=bool(ca.favourable == positive), bins=cfg.roles.bins, performance=performance)
 
 
 def compare_arms(

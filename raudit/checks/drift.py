@@ -22,6 +22,12 @@ Holm's method within the family:
   the reference group (the reference's largest), so a shift every group
   shares is prediction drift, not fairness drift; and whether the worst
   selection-rate ratio (lowest group ÷ highest) fell, with a bootstrap interval.
+  A multiclass model gets the same per class, each class against the rest (the
+  profile's per-class group counts), each class's family at ``alpha`` divided
+  by the number of classes (Bonferroni across the classes). A regressor gets,
+  per group, the PSI of its predictions and the relative rise of its mean
+  absolute error (judged, one family per feature), and the change of its mean
+  residual (Welch interval, shown).
 
 Judgement, as in every check (:func:`raudit.plugin.judge`): each shift's
 effect (PSI, a change of a missing rate, a fall of accuracy or ROC-AUC, a
@@ -70,6 +76,7 @@ from raudit.plugin import (
     Figure,
     Finding,
     GroupCounts,
+    GroupErrors,
     ModelInfo,
     NumericShift,
     NumericSketch,
@@ -279,6 +286,37 @@ class FeatureDrift:
 
 
 @dataclass(frozen=True)
+class GroupErrorDrift:
+    """A regressor's predictions and errors in one group then and now: prediction and residual drift per group.
+
+    ``psi`` judges the shift of the group's predictions (the drift check's PSI thresholds); ``mae_rise`` the relative
+    rise of its mean absolute error (the MAE thresholds); the change of its mean residual is shown with a Welch interval.
+    Either is ``None`` for a group too small to judge.
+    """
+
+    grouping: str
+    group: str
+    n_ref: int
+    n_cur: int
+    prediction: tuple[float, float]
+    residual: tuple[float, float]
+    residual_change: Tested
+    mae: tuple[float, float]
+    psi: Judged | None
+    mae_rise: Judged | None
+
+
+@dataclass(frozen=True)
+class ErrorGroupsDrift:
+    """Prediction and residual drift of each group of one sensitive feature (regressors)."""
+
+    grouping: str
+    how: str
+    groups: tuple[GroupErrorDrift, ...]
+    skipped: str = ""
+
+
+@dataclass(frozen=True)
 class DriftAnalysis:
     """Everything the drift check found, as numbers."""
 
@@ -293,6 +331,7 @@ class DriftAnalysis:
     estimate: PerformanceEstimate | None = None
     windows: tuple[WindowDrift, ...] = ()
     window: str = ""
+    error_groups: tuple[ErrorGroupsDrift, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -411,7 +450,8 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
         "max_distinct": reference.params.max_distinct,
     }
     return DriftAnalysis(tuple(columns), tuple(outputs), tuple(fairness), tuple(notes), info, current.rows,
-                         reference, current, est, tuple(windows), summary.spec.text if isinstance(summary, Windows) else "")
+                         reference, current, est, tuple(windows), summary.spec.text if isinstance(summary, Windows) else "",
+                         tuple(_regression_group_drift(reference, current, o, rng)))
 
 
 def _window_drift(ctx: AuditContext, summary: Windows, reference: Profile, o: DriftOptions, cal: Any,
@@ -761,38 +801,145 @@ def _bootstrap_ratio(cells_ref: np.ndarray, cells_cur: np.ndarray, rounds: int, 
 # size: regroups each sensitive column's fine counts to common bins before comparing
 def _fairness_drift(ref: Profile, cur: Profile, o: DriftOptions, rng: np.random.Generator,
                     notes: list[tuple[Status, str, str]]) -> list[FeatureDrift]:
+    if ref.task == "multiclass" and cur.task == "multiclass" and ref.has_predictions and ref.has_labels:
+        return _class_fairness_drift(ref, cur, o, rng, notes)
     if ref.task != "binary" or cur.task != "binary" or not ref.groups:
-        if ref.has_predictions and ref.has_labels and ref.task not in ("binary", None):
-            notes.append(("skipped", "Fairness drift is measured for binary classifiers only.", "fairness"))
+        if ref.has_predictions and ref.has_labels and ref.task == "regression" and not ref.error_groups:
+            notes.append(("skipped", "The reference profile holds no per-group errors (it was made by an earlier raudit): "
+                                     "profile the reference again to compare each group's predictions and errors.", "fairness"))
         return []
     if ref.positive_label != cur.positive_label:
+        return []
+    return [_column_fairness(col, ref, ref.groups.get(col.name), cur.groups.get(col.name), o, rng)
+            for col in cur.columns if "sensitive" in col.roles]
+
+
+def _class_fairness_drift(ref: Profile, cur: Profile, o: DriftOptions, rng: np.random.Generator,
+                          notes: list[tuple[Status, str, str]]) -> list[FeatureDrift]:
+    """Multiclass: each class against the rest, per sensitive column, as a binary model's groups (Bonferroni across classes)."""
+    if not ref.class_groups or ref.classes is None:
+        notes.append(("skipped", "The reference profile holds no per-class group counts (it was made by an earlier raudit): "
+                                 "profile the reference again to compare each class's rates per group.", "fairness"))
+        return []
+    per_class = dataclasses.replace(o, alpha=o.alpha / len(ref.classes))  # the classes' families hold jointly
+    out = []
+    for c in ref.classes:
+        for col in cur.columns:
+            if "sensitive" in col.roles:
+                g_ref, g_cur = ref.class_groups.get(col.name, {}).get(c), cur.class_groups.get(col.name, {}).get(c)
+                out.append(_column_fairness(col, ref, g_ref, g_cur, per_class, rng, label=f"{col.name}, class {c}"))
+    return out
+
+
+def _column_fairness(col: ColumnProfile, ref: Profile, g_ref: GroupCounts | None, g_cur: GroupCounts | None, o: DriftOptions,
+                     rng: np.random.Generator, *, label: str = "") -> FeatureDrift:
+    """One sensitive column's groups then and now (numbers binned at the reference's quartiles or the configured edges)."""
+    name = col.name
+    if g_ref is None or g_cur is None:
+        return FeatureDrift(label or name, "", (), None, (), skipped=(
+            "not compared: the reference holds no group counts for it" if g_ref is None else
+            f"not compared: more than {ref.params.max_distinct} groups"))
+    names, how = _binning(col, ref, g_ref, g_cur, o)
+    if names is not None:
+        g_ref, g_cur = regroup(g_ref, names[0]), regroup(g_cur, names[1])
+    return _feature(label or name, how, g_ref, g_cur, o, rng)
+
+
+def _binning(col: ColumnProfile, ref: Profile, g_ref: GroupCounts | GroupErrors, g_cur: GroupCounts | GroupErrors,
+             o: DriftOptions) -> tuple[tuple[list[str], list[str]] | None, str]:
+    """The coarse group of each fine group, then and now, of a numeric sensitive column (None: categories as recorded)."""
+    name = col.name
+    ref_col = ref.column(name)
+    if not (isinstance(col.sketch, NumericSketch) and ref_col is not None and isinstance(ref_col.sketch, NumericSketch)):
+        return None, "categories as recorded"
+    sub = ref.params.sub_buckets
+    v_ref = fine_group_values(g_ref, sub)  # type: ignore[arg-type]  # reads the group names only
+    edges = list(o.bins.get(name) or _quartile_edges(v_ref, g_ref.n))
+    how = (f"binned at the configured edges {', '.join(_edge(e) for e in edges)}" if name in o.bins else
+           f"binned at the reference's quartiles ({', '.join(_edge(e) for e in edges)}), applied to both")
+    if len(edges) < 2:
+        edges = [float(np.nanmin(v_ref)), float(np.nanmax(v_ref))] if np.isfinite(v_ref).any() else [0.0, 1.0]
+    return (_coarse_names(v_ref, edges), _coarse_names(fine_group_values(g_cur, sub), edges)), how  # type: ignore[arg-type]
+
+
+def _regression_group_drift(ref: Profile, cur: Profile, o: DriftOptions, rng: np.random.Generator) -> list[ErrorGroupsDrift]:
+    """A regressor's predictions and errors per group of each sensitive feature, then and now (one family per feature)."""
+    if ref.task != "regression" or cur.task != "regression" or not ref.error_groups:
         return []
     out = []
     for col in cur.columns:
         if "sensitive" not in col.roles:
             continue
-        name = col.name
-        if name not in ref.groups or name not in cur.groups:
-            out.append(FeatureDrift(name, "", (), None, (), skipped=(
-                "not compared: the reference holds no group counts for it" if name not in ref.groups else
-                f"not compared: more than {cur.params.max_distinct} groups")))
+        e_ref, e_cur = ref.error_groups.get(col.name), cur.error_groups.get(col.name)
+        if e_ref is None or e_cur is None:
+            out.append(ErrorGroupsDrift(col.name, "", (), skipped=(
+                "not compared: the reference holds no group errors for it" if e_ref is None else
+                f"not compared: more than {ref.params.max_distinct} groups")))
             continue
-        g_ref, g_cur = ref.groups[name], cur.groups[name]
-        ref_col = ref.column(name)
-        if isinstance(col.sketch, NumericSketch) and ref_col is not None and isinstance(ref_col.sketch, NumericSketch):
-            sub = ref.params.sub_buckets
-            v_ref = fine_group_values(g_ref, sub)
-            edges = list(o.bins.get(name) or _quartile_edges(v_ref, g_ref.n))
-            how = (f"binned at the configured edges {', '.join(_edge(e) for e in edges)}" if name in o.bins else
-                   f"binned at the reference's quartiles ({', '.join(_edge(e) for e in edges)}), applied to both")
-            if len(edges) < 2:
-                edges = [float(np.nanmin(v_ref)), float(np.nanmax(v_ref))] if np.isfinite(v_ref).any() else [0.0, 1.0]
-            g_ref = regroup(g_ref, _coarse_names(v_ref, edges))
-            g_cur = regroup(g_cur, _coarse_names(fine_group_values(g_cur, sub), edges))
-        else:
-            how = "categories as recorded"
-        out.append(_feature(name, how, g_ref, g_cur, o, rng))
+        names, how = _binning(col, ref, e_ref, e_cur, o)
+        if names is not None:
+            e_ref, e_cur = e_ref.regroup(names[0]), e_cur.regroup(names[1])
+        out.append(_error_groups(col.name, how, e_ref, e_cur, o, rng))
     return out
+
+
+def _residual_moments(ge: GroupErrors) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's mean residual (target − prediction) and its variance, from the exact sums."""
+    mean = ge.mean("target") - ge.mean("prediction")
+    var = (ge.covariance("target", "target", "target2") + ge.covariance("prediction", "prediction", "prediction2")
+           - 2 * ge.covariance("prediction", "target", "cross"))
+    return mean, var
+
+
+def _error_groups(name: str, how: str, e_ref: GroupErrors, e_cur: GroupErrors, o: DriftOptions,
+                  rng: np.random.Generator) -> ErrorGroupsDrift:
+    """Each common group's prediction PSI and MAE rise (judged, one family) and mean residual change (shown)."""
+    rows, tests = [], []
+    for g in (g for g in e_ref.groups if g in e_cur.groups):
+        i, j = e_ref.groups.index(g), e_cur.groups.index(g)
+        row = _error_row(name, g, e_ref, i, e_cur, j)
+        rows.append(row)
+        if min(row["n_ref"], row["n_cur"]) >= max(o.min_group_size, 2):
+            tests += [(row, key, t) for key, t in _error_tests(e_ref, i, e_cur, j, o, rng).items()]
+    judged = _judge_family([t for _r, _k, t in tests], o)
+    verdicts: dict[tuple[int, str], Judged] = {(id(r), k): v for (r, k, _t), v in zip(tests, judged)}
+    groups = tuple(GroupErrorDrift(**r, psi=verdicts.get((id(r), "psi")), mae_rise=verdicts.get((id(r), "mae_rise")))
+                   for r in rows)
+    return ErrorGroupsDrift(name, how, groups)
+
+
+def _error_row(name: str, g: str, e_ref: GroupErrors, i: int, e_cur: GroupErrors, j: int) -> dict[str, Any]:
+    """One group's mean prediction, mean residual (with the Welch interval of its change) and MAE, then and now."""
+    from scipy.stats import norm
+
+    (r_ref, v_ref), (r_cur, v_cur) = _residual_moments(e_ref), _residual_moments(e_cur)
+    n1, n2 = int(e_ref.n[i]), int(e_cur.n[j])
+    se = math.sqrt(v_ref[i] / n1 + v_cur[j] / n2) if min(n1, n2) > 1 else math.nan
+    change = float(r_cur[j] - r_ref[i])
+    p = float(2 * norm.sf(abs(change) / se)) if se > 0 else (0.0 if change else 1.0)
+    return {"grouping": name, "group": g, "n_ref": n1, "n_cur": n2,
+            "prediction": (float(e_ref.mean("prediction")[i]), float(e_cur.mean("prediction")[j])),
+            "residual": (float(r_ref[i]), float(r_cur[j])),
+            "residual_change": Tested(change, (change - Z95 * se, change + Z95 * se), p, "Welch z"),
+            "mae": (float(e_ref.mean("abs_error")[i]), float(e_cur.mean("abs_error")[j]))}
+
+
+def _error_tests(e_ref: GroupErrors, i: int, e_cur: GroupErrors, j: int, o: DriftOptions,
+                 rng: np.random.Generator) -> dict[str, _Test]:
+    """The PSI of one group's predictions and the relative rise of its MAE, before they are judged."""
+    from scipy.stats import norm
+
+    n1, n2 = int(e_ref.n[i]), int(e_cur.n[j])
+    shift = numeric_shift(e_ref.predictions[i], e_cur.predictions[j], psi_bins=o.psi_bins)
+    a, b = float(e_ref.mean("abs_error")[i]), float(e_cur.mean("abs_error")[j])
+    sd1, sd2 = (math.sqrt(max(float(e.covariance("abs_error", "abs_error", "sq_error")[k]), 0.0))
+                for e, k in ((e_ref, i), (e_cur, j)))
+    se = math.hypot(sd1 / math.sqrt(n1), sd2 / math.sqrt(n2))
+    rise = (b - a) / a if a > 0 else math.nan
+    p = float(2 * norm.sf(abs(b - a) / se)) if se > 0 else (0.0 if b != a else 1.0)
+    return {"psi": _Test(shift.psi, _psi_bounds(shift, rng, o), shift.ks_p, o.psi_warn, o.psi_fail),
+            "mae_rise": _Test(rise, partial(_normal, rise, se / a if a > 0 else math.nan), p, o.mae_increase_warn,
+                              o.mae_increase_fail)}
 
 
 def _gap_change(cells: Sequence[tuple[int, int]], *, level: float = 0.95) -> tuple[float, tuple[float, float], float]:
@@ -954,6 +1101,10 @@ def present(a: DriftAnalysis, o: DriftOptions, check: Check) -> CheckResult:  # 
         if not feat.skipped:
             tables.append(_fairness_table(feat))
             fairness_figures.append(_fairness_figure(feat))
+    for eg in a.error_groups:
+        findings += _error_group_findings(eg, o)
+        if not eg.skipped:
+            tables.append(_error_group_table(eg))
     # figures in section order (the renderer orders sections by first appearance): columns, score, fairness
     figures = _drift_figures(a, o) + fairness_figures
     if a.estimate is not None:
@@ -1034,6 +1185,50 @@ def _fairness_findings(feat: FeatureDrift, o: DriftOptions) -> list[Finding]:
     if not flagged:
         findings.append(Finding("pass", _fairness_clear(feat, o), f"fairness/{feat.grouping}/ok"))
     return findings
+
+
+def _error_group_findings(eg: ErrorGroupsDrift, o: DriftOptions) -> list[Finding]:
+    """A regressor's groups whose predictions shifted or whose errors rose, or all clear."""
+    if eg.skipped:
+        return [Finding("skipped", f"[{eg.grouping}] Prediction and residual drift per group {eg.skipped}.",
+                        f"errors/{eg.grouping}")]
+    findings = []
+    for g in eg.groups:
+        for key, j in (("psi", g.psi), ("mae_rise", g.mae_rise)):
+            if j is None or j.status not in JUDGED:
+                continue
+            what = (f"predictions shifted: PSI {j.effect:.3f} ({j.level * 100:.3g} % CI {interval(*j.ci)}), mean "
+                    f"{g.prediction[0]:.4g} → {g.prediction[1]:.4g}" if key == "psi" else
+                    f"mean absolute error {g.mae[0]:.4g} → {g.mae[1]:.4g}, a rise of {j.effect:+.1%} ({j.level * 100:.3g} % "
+                    f"CI {j.ci[0]:+.1%} to {j.ci[1]:+.1%})")
+            findings.append(Finding(j.status, f"[{eg.grouping}] {g.group} ({g.n_ref:,} → {g.n_cur:,} rows): {what}; "
+                                              f"mean residual {g.residual[0]:+.4g} "
+                                              f"→ {g.residual[1]:+.4g}; {j.reason}.", f"errors/{eg.grouping}/{g.group}/{key}"))
+    if not findings:
+        judged = sum(g.psi is not None for g in eg.groups)
+        findings.append(Finding("pass", f"[{eg.grouping}] No group's predictions shifted (PSI) or errors rose (MAE) beyond the "
+                                        f"thresholds: {judged} of {len(eg.groups)} group(s) judged, every interval within "
+                                        f"(PSI {o.psi_warn:g}, MAE rise {o.mae_increase_warn:.0%}).", f"errors/{eg.grouping}/ok"))
+    return findings
+
+
+def _error_group_table(eg: ErrorGroupsDrift) -> Table:
+    rows = [[f"{g.group} ({g.n_ref:,} → {g.n_cur:,})", f"{g.prediction[0]:.4g} → {g.prediction[1]:.4g}",
+             None if g.psi is None else Estimate(g.psi.effect, *g.psi.ci), f"{g.residual[0]:+.4g} → {g.residual[1]:+.4g}",
+             Estimate(g.residual_change.value, *g.residual_change.ci), f"{g.mae[0]:.4g} → {g.mae[1]:.4g}",
+             None if g.mae_rise is None else Estimate(g.mae_rise.effect, *g.mae_rise.ci),
+             worst([j.status for j in (g.psi, g.mae_rise) if j is not None]) if g.psi is not None else "too small to judge"]
+            for g in eg.groups]
+    return Table(f"{eg.grouping}: predictions and errors per group then → now",
+                 ["group (rows)", "mean prediction", "PSI of predictions", "mean residual", "residual change",
+                  "MAE", "MAE rise", "status"], rows, formats=["text", "text", "3f", "text", "", "text", "3f", "text"],
+                 note=f"Groups: {eg.how}; rows then → now in brackets. Residual = target − prediction. Judged, as one family "
+                      "across this feature's groups (Bonferroni): the PSI of each group's predictions (basic bootstrap "
+                      "interval) against psi_warn / psi_fail, and the relative rise of its mean absolute error (normal "
+                      "interval) against mae_increase_warn / mae_increase_fail. The change of the mean residual (a group "
+                      "now under- or over-estimated) has a 95 % Welch interval and is shown, not judged. From exact "
+                      "per-group sums and prediction sketches: the same streamed or in memory.",
+                 section="Prediction and residual drift per group", appendix=True)
 
 
 def _fairness_clear(feat: FeatureDrift, o: DriftOptions) -> str:
@@ -1318,6 +1513,13 @@ def _details(a: DriftAnalysis) -> dict[str, Any]:  # size: the JSON details mirr
         }
     result: dict[str, Any] = {"reference": dict(a.reference), "current_rows": a.current_rows, "columns": cols, "outputs": outs,
                                "fairness": fair, "notes": [{"status": s, "message": m, "key": k} for s, m, k in a.notes]}
+    if a.error_groups:
+        result["error_groups"] = {eg.grouping: {"how": eg.how, "skipped": eg.skipped, "groups": [
+            {"group": g.group, "n_reference": g.n_ref, "n_current": g.n_cur, "mean_prediction": list(g.prediction),
+             "mean_residual": list(g.residual), "residual_change": g.residual_change.value,
+             "residual_change_ci": list(g.residual_change.ci), "residual_change_p": g.residual_change.p, "mae": list(g.mae),
+             "prediction_psi": _judged_dict(g.psi), "mae_rise": _judged_dict(g.mae_rise)} for g in eg.groups]}
+            for eg in a.error_groups}
     if a.estimate is not None:
         result["estimate"] = estimate_details(a.estimate)
     if a.windows:

@@ -38,8 +38,6 @@ import difflib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
-from functools import partial
 from itertools import combinations
 from typing import Any, Literal
 
@@ -48,8 +46,8 @@ import pandas as pd
 
 from raudit.plugin import (
     DISPARITIES,
-    MAE,
     PALETTE,
+    REGRESSION_DISPARITIES,
     AuditContext,
     Batch,
     Check,
@@ -57,34 +55,37 @@ from raudit.plugin import (
     Comparison,
     ConfigError,
     Estimate,
-    ExactSum,
     Facts,
     Figure,
     Finding,
+    GroupConfusion,
     GroupCounts,
+    GroupErrors,
     GroupSpec,
     Harm,
     Options,
+    Outcome,
     Plan,
     ScoreCounts,
     Status,
     Table,
     bar_chart,
+    bounded_group_loss,
     choose_reference,
-    compare_groups,
-    family_bounds,
+    class_outcomes,
+    compare_outcomes,
+    compare_regression,
     favourable_rates,
     fixed,
-    holm,
     interval,
-    judge_disparity,
     number,
+    numeric_shift,
     option,
     p_value,
     slug,
     spec_codes,
+    thresholds_of,
     wilson_interval,
-    z_of,
 )
 
 
@@ -109,8 +110,30 @@ class FairnessOptions(Options):
                                                "disparity (false: reported only)", gt=0, le=1)
     fnr_ratio_min: float | None = option(None, "false-negative-rate ratio beyond this in the group's disfavour is a "
                                                "disparity (false: reported only)", gt=0, le=1)
+    ordered_classes: tuple[str | int | float, ...] = option((), "multiclass: the classes from the least to the most "
+                                                                "favourable, e.g. [\"low\", \"medium\", \"high\"]: each split "
+                                                                "'at least X' is judged in the direction of harm (a group "
+                                                                "pushed down the order is harmed); default: no order, each "
+                                                                "class against the rest judged both ways")
     mae_ratio_max: float | None = option(1.25, "regression: a group's mean absolute error above this multiple of the "
                                                "reference group's is a disparity", ge=1)
+    rmse_ratio_max: float | None = option(None, "regression: a group's root mean squared error above this multiple of the "
+                                                "reference group's is a disparity (false: reported only)", ge=1)
+    prediction_ratio_min: float | None = option(0.95, "regression: a group's mean prediction ÷ mean target (calibration in "
+                                                      "the large) below this fraction of the reference group's, or above its "
+                                                      "inverse, in the direction of favourable_direction, is a disparity: a "
+                                                      "systematic under- or over-estimate", gt=0, le=1)
+    favourable_direction: Literal["higher", "lower", "either"] = option(
+        "either", "regression: whether a higher prediction is what a person wants (a credit limit), a lower one (a price, "
+                  "a risk score), or either: which side of prediction_ratio_min harms")
+    prediction_ks_max: float | None = option(None, "regression: a Kolmogorov–Smirnov distance between a group's predictions "
+                                                   "and the reference group's above this is a disparity (distributional "
+                                                   "parity; false: reported only)", gt=0, le=1)
+    group_loss_max: float | None = option(None, "regression: bounded group loss (fairlearn): a group whose mean loss is above "
+                                                "this bound, in the target's units, is a disparity (false: the worst group's "
+                                                "loss is reported only)", gt=0)
+    group_loss: Literal["absolute", "squared"] = option("absolute", "regression: the loss of group_loss_max, the absolute or "
+                                                                    "the squared error")
     alpha: float = option(0.05, "1 − the joint confidence level of a feature's disparity intervals (Bonferroni), and the "
                                 "significance level of the parity tests (after Holm's correction)", gt=0, lt=1)
     mitigation: bool = option(True, "estimate what group-specific thresholds (fairlearn ThresholdOptimizer) would change")
@@ -122,7 +145,12 @@ class FairnessOptions(Options):
 # -- analysis records ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GroupingStats:
-    """Per-group rates of one grouping (a sensitive feature or an intersection), for one binary outcome."""
+    """Per-group rates of one grouping (a sensitive feature or an intersection), for one binary outcome.
+
+    ``name`` is the section's name (``"class high: sex"`` for one class of a multiclass model), ``grouping`` the
+    grouping's (``"sex"``), ``outcome`` the view's key (``""``, ``"class high"``, ``"at least medium"``) and ``judged``
+    whether its disparities are judged or reported only.
+    """
 
     name: str
     how: str
@@ -140,6 +168,9 @@ class GroupingStats:
     reference: int
     reference_rule: str
     summary: Mapping[str, float]
+    grouping: str = ""
+    outcome: str = ""
+    judged_view: bool = True
 
 
 @dataclass(frozen=True)
@@ -167,6 +198,7 @@ class Disparity:
     reason: str
     level: float = 0.95
     rows_to_decide: int | None = None
+    outcome: str = ""
 
     @property
     def bound(self) -> str:
@@ -174,6 +206,8 @@ class Disparity:
         t = self.threshold
         if t is None:
             return "—"
+        if self.metric in ("group_loss", "prediction_ks"):  # compared with a bound of its own, not a signed difference
+            return f"> {number(t)}"
         if self.kind == "ratio":
             return {"lower": f"< {number(t)}", "higher": f"> {number(1 / t)}", "either": f"< {number(t)} or > {number(1 / t)}"}[self.harm]
         return {"lower": f"< -{number(t)}", "higher": f"> +{number(t)}", "either": f"outside ±{number(t)}"}[self.harm]
@@ -222,6 +256,10 @@ class FairnessAnalysis:
     groupings: tuple[GroupingStats, ...]
     disparities: tuple[Disparity, ...]
     regression_groups: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    classes: tuple[str, ...] = ()
+    ordered: tuple[str, ...] = ()
+    confusions: Mapping[str, GroupConfusion] = field(default_factory=dict)
+    class_gaps: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
     mitigation: tuple[MitigationRow, ...] = ()
     mitigation_note: str = ""
     mitigation_rows: int = 0
@@ -264,6 +302,7 @@ class FairnessCheck(Check):
                     raise ConfigError(f"{where}: group {group!r} does not occur in the data",
                                       hint=(f"did you mean {close[0]!r}? " if close else "")
                                       + f"groups of {member}: {_short(list(present))}")
+        _validate_order(facts, options)
 
     def summarise(self, batch: Batch, plan: Plan, options: FairnessOptions) -> FairnessSummary:  # noqa: D102
         return summarise(batch, plan, options)
@@ -279,10 +318,14 @@ class FairnessCheck(Check):
         if a.task == "regression":
             tables += _regression_tables(a, o)
         else:
-            tables.append(_disparity_table(a, o, appendix=False))
+            tables += _key_disparity_table(a, o)
+            tables += _class_tables(a)
+            leads = {id(next(g for g in a.groupings if g.grouping == name and g.judged_view))
+                     for name in dict.fromkeys(g.grouping for g in a.groupings)}
             for g in a.groupings:
-                tables += _group_tables(g, o, a)
-                figures += _group_figures(g, o)
+                tables += _group_tables(g, o, a, lead=id(g) in leads)
+                figures += _group_figures(g, o, lead=id(g) in leads) if g.judged_view else []
+            tables += _confusion_tables(a)
             tables.append(_disparity_table(a, o, appendix=True))
         if a.mitigation:
             tables.append(_mitigation_table(a))
@@ -293,40 +336,63 @@ class FairnessCheck(Check):
                            figures=figures, details=_details(a))
 
 
+#: Raised when ordered_classes does not list each class once.
+ORDER_CLASSES = "[check.fairness].ordered_classes must list each of the model's classes once, from the least to the most favourable"
+
+
+def _validate_order(facts: Facts, o: FairnessOptions) -> None:
+    """``ordered_classes`` names every class of a multiclass model once, and is not set beside a favourable class."""
+    if not o.ordered_classes:
+        return
+    where = "[check.fairness].ordered_classes"
+    if facts.task != "multiclass":
+        raise ConfigError(f"{where} orders the classes of a multiclass model; this model is {facts.task}",
+                          hint="set favourable (the class a person wants) for a binary model, favourable_direction for a "
+                               "regressor" if facts.task == "binary" else "set favourable_direction for a regressor")
+    assert facts.classes is not None
+    classes, given = [str(c) for c in facts.classes], [str(c) for c in o.ordered_classes]
+    if sorted(given) != sorted(classes):
+        raise ConfigError(f"{ORDER_CLASSES}; got {given} ({_order_problems(classes, given)})",
+                          hint=f"the model's classes are {classes}")
+    if facts.favourable is not None:
+        raise ConfigError(f"{where} and favourable are both set: an order already says which way is favourable",
+                          hint="keep ordered_classes (each split 'at least X' judged) or favourable (one class against the rest)")
+
+
+
+def _order_problems(classes: list[str], given: list[str]) -> str:
+    """What is wrong with an order that is not the classes each once: missing, unknown and repeated names."""
+    missing, unknown = [c for c in classes if c not in given], [g for g in given if g not in classes]
+    repeated = sorted({g for g in given if given.count(g) > 1})
+    parts = [(missing, "missing"), (unknown, "not classes"), (repeated, "repeated")]
+    return "; ".join(f"{what} {names}" for names, what in parts if names)
+
 # -- summaries (one chunk; they add up) ---------------------------------------------------------------
 @dataclass(frozen=True)
-class ErrorSums:
-    """Per group of one grouping: rows and exact sums of |error|, error², prediction and target (regression)."""
-
-    n: Mapping[str, int]
-    sums: Mapping[str, tuple[ExactSum, ExactSum, ExactSum, ExactSum]]
-
-    def __add__(self, other: ErrorSums) -> ErrorSums:
-        keys = sorted(set(self.n) | set(other.n))
-        n = {k: self.n.get(k, 0) + other.n.get(k, 0) for k in keys}
-        sums = {k: tuple(a + b for a, b in zip(self.sums[k], other.sums[k])) if k in self.sums and k in other.sums
-                else self.sums.get(k) or other.sums[k] for k in keys}
-        return ErrorSums(n, sums)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
 class FairnessSummary:
-    """What the fairness check keeps of a chunk: per-group counts per outcome and grouping, error sums, crosstabs."""
+    """What the fairness check keeps of a chunk.
+
+    Per-group counts per outcome and grouping, per-group confusion matrices (multiclass), per-group error sums and
+    prediction sketches (regression), crosstabs of inputs and sensitive columns.
+    """
 
     counts: Mapping[tuple[str, str], GroupCounts]
-    errors: Mapping[str, ErrorSums]
+    errors: Mapping[str, GroupErrors]
     crosstabs: Mapping[tuple[str, str], Mapping[tuple[str, str], int]]
+    confusions: Mapping[str, GroupConfusion] = field(default_factory=dict)
 
     def __add__(self, other: FairnessSummary) -> FairnessSummary:
-        counts = {k: self.counts[k] + other.counts[k] if k in self.counts and k in other.counts
-                  else self.counts.get(k) or other.counts[k] for k in dict.fromkeys([*self.counts, *other.counts])}
-        errors = {k: self.errors[k] + other.errors[k] if k in self.errors and k in other.errors
-                  else self.errors.get(k) or other.errors[k] for k in dict.fromkeys([*self.errors, *other.errors])}
         crosstabs = {}
         for k in dict.fromkeys([*self.crosstabs, *other.crosstabs]):
             a, b = self.crosstabs.get(k, {}), other.crosstabs.get(k, {})
             crosstabs[k] = {cell: a.get(cell, 0) + b.get(cell, 0) for cell in dict.fromkeys([*a, *b])}
-        return FairnessSummary(counts, errors, crosstabs)
+        return FairnessSummary(_merged(self.counts, other.counts), _merged(self.errors, other.errors), crosstabs,
+                               _merged(self.confusions, other.confusions))
+
+
+def _merged(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> dict[Any, Any]:
+    """Two mappings of mergeable summaries, added key by key (a key of one only is kept as it is)."""
+    return {k: a[k] + b[k] if k in a and k in b else a.get(k) or b[k] for k in dict.fromkeys([*a, *b])}
 
 
 @dataclass(frozen=True)
@@ -353,46 +419,49 @@ def _labels(batch: Batch, g: _Grouping) -> np.ndarray:
     return labels
 
 
-def _outcomes(task: str, classes: np.ndarray | None, positive: Any, favourable: Any) -> list[tuple[str, Any, bool | None]]:
-    """Binary outcomes to analyse: (prefix, class counted as positive, is that class the favourable one?).
-
-    Binary tasks (and multiclass with a favourable class): one outcome, judged in the direction of
-    harm. Otherwise each class one against the rest, judged both ways.
-    """
+def _outcomes(task: str, classes: np.ndarray | None, positive: Any, favourable: Any, o: FairnessOptions) -> tuple[Outcome, ...]:
+    """The binary views of the classifier (:func:`raudit.plugin.class_outcomes`): which are judged, in which direction."""
     assert classes is not None
-    if task == "binary":
-        return [("", positive, bool(favourable == positive))]
-    if favourable is not None:
-        return [("", favourable, True)]
-    return [(f"class {c}: ", c, None) for c in classes]
+    return class_outcomes(classes, binary=task == "binary", positive=positive, favourable=favourable,
+                          ordered=o.ordered_classes if task == "multiclass" else ())
+
+
+def _class_index(classes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value's index among the classes (labels are in the classes' type: the engine aligned them)."""
+    return pd.Index(classes).get_indexer(pd.Index(values)).astype(np.int64)
 
 
 def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
-    """Count one chunk: per outcome and grouping, confusion cells and score histograms; error sums; crosstabs."""
+    """Count one chunk.
+
+    Per outcome and grouping, confusion cells and score histograms (and, for a multiclass model, each group's confusion
+    matrix); for a regressor, per-group error sums and prediction sketches; crosstabs of inputs and sensitive columns.
+    """
     groupings = _grouping_plan(plan.specs, o)
+    labels = {g.name: _labels(batch, g) for g in groupings}
     counts: dict[tuple[str, str], GroupCounts] = {}
-    errors: dict[str, ErrorSums] = {}
+    errors: dict[str, GroupErrors] = {}
+    confusions: dict[str, GroupConfusion] = {}
     if plan.task == "regression":
-        err = np.abs(batch.y - batch.y_pred.astype(float))
         for g in groupings:
-            labels = _labels(batch, g)
-            n, sums = {}, {}
-            for name in np.unique(labels):
-                rows = labels == name
-                n[str(name)] = int(rows.sum())
-                sums[str(name)] = (ExactSum.of(err[rows]), ExactSum.of(err[rows] ** 2),
-                                   ExactSum.of(batch.y_pred[rows].astype(float)), ExactSum.of(batch.y[rows]))
-            errors[g.name] = ErrorSums(n, sums)
+            errors[g.name] = GroupErrors.from_arrays(labels[g.name], batch.y.astype(float), batch.y_pred.astype(float))
     else:
-        for prefix, cls, _fav in _outcomes(plan.task, plan.classes, plan.positive_label, plan.favourable):
-            y01 = (batch.y == cls).astype(int)
-            yhat01 = (batch.y_pred == cls).astype(int)
-            score = None
-            if batch.y_proba is not None:
-                assert plan.classes is not None
-                score = batch.y_proba[:, int(np.flatnonzero(plan.classes == cls)[0])]
+        assert plan.classes is not None
+        y_index, p_index = _class_index(plan.classes, batch.y), _class_index(plan.classes, batch.y_pred)
+        k = len(plan.classes)
+        for outcome in _outcomes(plan.task, plan.classes, plan.positive_label, plan.favourable, o):
+            side = np.isin(np.arange(k), outcome.members)
+            y01, yhat01 = side[y_index].astype(int), side[p_index].astype(int)
+            score = None if batch.y_proba is None else batch.y_proba[:, list(outcome.members)].sum(axis=1)
             for g in groupings:
-                counts[(prefix, g.name)] = GroupCounts.from_arrays(_labels(batch, g), y01, yhat01, score)
+                counts[(outcome.key, g.name)] = GroupCounts.from_arrays(labels[g.name], y01, yhat01, score)
+        if plan.task == "multiclass":
+            confusions = {g.name: GroupConfusion.from_arrays(labels[g.name], y_index, p_index, k) for g in groupings}
+    return FairnessSummary(counts, errors, _crosstabs(batch, plan), confusions)
+
+
+def _crosstabs(batch: Batch, plan: Plan) -> dict[tuple[str, str], dict[tuple[str, str], int]]:
+    """Counts of each (input bin, group) pair of each sensitive column and model input (for proxies)."""
     crosstabs = {}
     inputs = {col: spec_codes(batch.frame[col], spec) for col, spec in plan.input_specs if spec is not None}
     for spec in plan.specs:
@@ -404,9 +473,7 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
             cells = np.bincount(codes * width + group_codes, minlength=len(names) * width)
             crosstabs[(spec.column, col)] = {(str(names[k // width]), str(group_names[k % width])): int(cells[k])
                                              for k in np.flatnonzero(cells)}
-    return FairnessSummary(counts, errors, crosstabs)
-
-
+    return crosstabs
 
 
 # -- analysis ----------------------------------------------------------------------------------------
@@ -415,44 +482,101 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
     summary: FairnessSummary = ctx.summaries["fairness"]
     groupings = _grouping_plan(ctx.groupings, o)
     rng = ctx.rng("fairness")
-    disparities: list[Disparity] = []
     proxies = _proxies(ctx, summary, o)
     if ctx.task == "regression":
         tables: dict[str, pd.DataFrame] = {}
+        disparities: list[Disparity] = []
         for g in groupings:
             frame, ds = _regression(summary.errors[g.name], g, o)
             tables[g.name] = frame
             disparities += ds
-        return FairnessAnalysis("regression", f"error of {ctx.roles.target}", None, (), tuple(disparities),
+        return FairnessAnalysis("regression", f"predictions of {ctx.roles.target}", None, (), tuple(disparities),
                                 regression_groups=tables, **proxies)
-    outcomes = _outcomes(ctx.task, ctx.classes, ctx.positive_label, ctx.favourable)
-    stats: list[GroupingStats] = []
-    for prefix, _cls, fav_positive in outcomes:
-        for g in groupings:
-            gstats, ds = _classification(summary.counts[(prefix, g.name)], prefix + g.name, g, fav_positive, o)
-            stats.append(gstats)
-            disparities += ds
-    fav = outcomes[0][2] if len(outcomes) == 1 else None
+    assert ctx.classes is not None
+    outcomes = _outcomes(ctx.task, ctx.classes, ctx.positive_label, ctx.favourable, o)
+    stats, found = _classification(summary, groupings, outcomes, o, _order(ctx.classes, o))
+    fav = outcomes[0].favourable_is_positive if outcomes[0].judged else None
+    outcome = _outcome_words(ctx, outcomes, o)
+    mitigation, note = _mitigation_or_why_not(ctx, groupings, o, rng)
+    classes = tuple(str(c) for c in ctx.classes)
+    multiclass: dict[str, Any] = {} if ctx.task != "multiclass" else {
+        "classes": classes, "ordered": tuple(str(c) for c in o.ordered_classes), "confusions": dict(summary.confusions),
+        "class_gaps": {g.name: _class_gaps([s for s in stats if s.grouping == g.name and s.outcome.startswith("class ")])
+                       for g in groupings}}
+    return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(found), mitigation=mitigation,
+                            mitigation_rows=len(ctx.sample), rows=ctx.n_rows, mitigation_note=note, **multiclass, **proxies)
+
+
+def _outcome_words(ctx: AuditContext, outcomes: Sequence[Outcome], o: FairnessOptions) -> str:
+    """What the judged outcome is, in words: the favourable class, each class against the rest, or each level of an order."""
     target = ctx.roles.target
-    outcome = (f"{target} = {ctx.favourable}" if len(outcomes) == 1 else f"each class of {target}, one against the rest")
-    mitigation: tuple[MitigationRow, ...] = ()
-    note = ""
+    judged = [x for x in outcomes if x.judged]
+    if ctx.task == "binary" or not judged[0].key:
+        return f"{target} = {ctx.favourable}"
+    return f"{target} at or above each level of its order" if o.ordered_classes else f"each class of {target}, one against the rest"
+
+
+def _mitigation_or_why_not(ctx: AuditContext, groupings: Sequence[_Grouping], o: FairnessOptions,
+                           rng: np.random.Generator) -> tuple[tuple[MitigationRow, ...], str]:
+    """The mitigation rows (a binary classifier with scores, mitigation on), or why there are none."""
     if not o.mitigation:
-        note = "turned off (mitigation = false)"
-    elif ctx.task != "binary" or ctx.score(ctx.sample) is None:
-        note = "needs a binary classifier with scores (predicted probabilities)"
-    else:
-        mitigation = _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng)
-    return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(disparities), mitigation=mitigation,
-                            mitigation_rows=len(ctx.sample), rows=ctx.n_rows,
-                            mitigation_note=note, **proxies)
+        return (), "turned off (mitigation = false)"
+    if ctx.task != "binary" or ctx.score(ctx.sample) is None:
+        return (), "needs a binary classifier with scores (predicted probabilities)"
+    return _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng), ""
 
 
+def _classification(summary: FairnessSummary, groupings: Sequence[_Grouping], outcomes: Sequence[Outcome],
+                    o: FairnessOptions, order: Sequence[int]) -> tuple[list[GroupingStats], list[Disparity]]:
+    """Each grouping's views.
+
+    One reference group for all of them, the judged views as one family per disparity (Holm across groups ×
+    classes), the others reported only.
+    """
+    stats: list[GroupingStats] = []
+    out: list[Disparity] = []
+    judged = [x for x in outcomes if x.judged]
+    fav = judged[0].favourable_is_positive
+    for g in groupings:
+        views = {x.key: summary.counts[(x.key, g.name)] for x in outcomes}
+        ref, rule = _reference(views[judged[0].key], summary.confusions.get(g.name), fav, g, o, order)
+        for family, thresholds, direction in ((judged, thresholds_of(DISPARITIES, o), fav),
+                                              ([x for x in outcomes if not x.judged], {}, None)):
+            if not family:
+                continue
+            compared = compare_outcomes([views[x.key] for x in family], ref, direction, thresholds, alpha=o.alpha,
+                                        min_group_size=o.min_group_size)
+            for x, comparisons in zip(family, compared):
+                gc = views[x.key]
+                stats.append(_group_stats(gc, g, x, ref, rule, o))
+                out += [_disparity(g.name, gc.groups, c, g.intersection, x.key) for c in comparisons]
+    return stats, out
 
 
-def _classification(
-    gc: GroupCounts, name: str, grouping: _Grouping, fav_positive: bool | None, o: FairnessOptions,
-) -> tuple[GroupingStats, list[Disparity]]:  # size: the rates, intervals and tests of one grouping share their arrays
+def _reference(gc: GroupCounts, confusion: GroupConfusion | None, fav: bool | None, g: _Grouping, o: FairnessOptions,
+               order: Sequence[int]) -> tuple[int, str]:
+    """The grouping's reference group.
+
+    Configured; else the most favoured group of adequate size (the highest favourable-outcome rate, or the highest
+    mean predicted level of ordered classes); else, with no direction, the largest.
+    """
+    n = gc.n
+    if order and confusion is not None:
+        level = confusion.mean_levels(order)
+        return choose_reference(gc.groups, n, n >= o.min_group_size, level, o.reference.get(g.name), favoured="highest")
+    return choose_reference(gc.groups, n, n >= o.min_group_size, favourable_rates(gc, fav), o.reference.get(g.name),
+                            favoured="highest" if fav is not None else None)
+
+
+def _order(classes: Sequence[Any] | np.ndarray, o: FairnessOptions) -> list[int]:
+    """The class indices of ``ordered_classes``, least favourable first (empty without an order)."""
+    text = [str(c) for c in classes]
+    return [text.index(str(c)) for c in o.ordered_classes]
+
+
+def _group_stats(gc: GroupCounts, grouping: _Grouping, outcome: Outcome, ref: int, rule: str, o: FairnessOptions) -> GroupingStats:
+    """Every rate of one view with its Wilson interval, each group's AUC with DeLong's, calibration error, summaries."""
+    fav_positive = outcome.favourable_is_positive
     n = gc.n
     rates = dict(gc.rates())
     rates["favourable_rate"] = favourable_rates(gc, fav_positive)
@@ -463,9 +587,6 @@ def _classification(
         low["favourable_rate"], high["favourable_rate"] = 1 - high["selection_rate"], 1 - low["selection_rate"]
     else:
         low["favourable_rate"], high["favourable_rate"] = low["selection_rate"], high["selection_rate"]
-    judged = n >= o.min_group_size
-    ref, rule = choose_reference(gc.groups, n, judged, rates["favourable_rate"], o.reference.get(grouping.name), favoured="highest"
-                           if fav_positive is not None else None)
     auc_bounds = _auc_intervals(gc)
     with np.errstate(invalid="ignore", divide="ignore"):
         sr, tpr, fpr = rates["selection_rate"], rates["tpr"], rates["fpr"]
@@ -475,40 +596,31 @@ def _classification(
             "equalized_odds_difference": float(max(np.nanmax(tpr) - np.nanmin(tpr), np.nanmax(fpr) - np.nanmin(fpr))),
             "equalized_odds_ratio": float(min(_safe_ratio(np.nanmin(tpr), np.nanmax(tpr)), _safe_ratio(np.nanmin(fpr), np.nanmax(fpr)))),
         }
-    stats = GroupingStats(name, grouping.how, grouping.intersection, gc.groups, n, rates, low, high, gc.auc(),
-                          np.array([b[0] for b in auc_bounds]), np.array([b[1] for b in auc_bounds]), gc.calibration_error(),
-                          judged, ref, rule, summary)
-    thresholds = {metric: getattr(o, spec.threshold_key) for metric, spec in DISPARITIES.items()}
-    out = [_disparity(name, gc.groups, c, grouping.intersection)
-           for c in compare_groups(gc, ref, fav_positive, thresholds, alpha=o.alpha, min_group_size=o.min_group_size)]
-    return stats, out
+    return GroupingStats(outcome.prefix + grouping.name, grouping.how, grouping.intersection, gc.groups, n, rates, low, high,
+                         gc.auc(), np.array([b[0] for b in auc_bounds]), np.array([b[1] for b in auc_bounds]),
+                         gc.calibration_error(), n >= o.min_group_size, ref, rule, summary, grouping.name, outcome.key,
+                         outcome.judged)
+
+
+def _class_gaps(views: Sequence[GroupingStats]) -> dict[str, dict[str, float]]:
+    """Per rate, each class's largest gap between two groups (max − min over groups, as fairlearn's differences)."""
+    out: dict[str, dict[str, float]] = {}
+    for rate in ("selection_rate", "tpr", "fpr"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a class no group has: all-NaN rates
+            out[rate] = {v.outcome.removeprefix("class "): float(np.nanmax(v.rates[rate]) - np.nanmin(v.rates[rate])) for v in views}
+    return out
 
 
 def _safe_ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else float("nan")
 
 
-def _log_normal_interval(value: np.ndarray, se: np.ndarray, *, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``value · exp(± z · se)``: the delta-method interval of a ratio with ``se`` the standard error of its log."""
-    z = z_of(level)
-    return value * np.exp(-z * se), value * np.exp(z * se)
-
-
-def _welch(row: pd.Series, ref: pd.Series) -> float:
-    """Welch's t-test p-value that a group's mean absolute error equals the reference's (NaN when untestable)."""
-    from scipy import stats
-
-    if row.n > 1 and ref.n > 1 and (row.err_var > 0 or ref.err_var > 0):
-        return float(stats.ttest_ind_from_stats(row.mae, np.sqrt(row.err_var), row.n, ref.mae, np.sqrt(ref.err_var), ref.n,
-                                                equal_var=False).pvalue)
-    return float("nan")
-
-
-def _disparity(grouping: str, groups: tuple[str, ...], c: Comparison, intersection: bool) -> Disparity:
+def _disparity(grouping: str, groups: tuple[str, ...], c: Comparison, intersection: bool, outcome: str = "") -> Disparity:
     """A judged comparison (:func:`raudit.plugin.compare_groups`) under the grouping's names."""
-    return Disparity(grouping, groups[c.group], groups[c.reference], c.metric, c.kind, c.harm, c.a, c.b, c.value, c.ci, c.threshold,
-                     c.p, c.p_holm, c.test, c.n_group, c.n_reference, intersection, c.verdict.status, c.verdict.reason, c.level,
-                     c.verdict.rows_to_decide)
+    return Disparity(grouping, groups[c.group], groups[c.reference] if c.metric != "group_loss" else "the bound", c.metric,
+                     c.kind, c.harm, c.a, c.b, c.value, c.ci, c.threshold, c.p, c.p_holm, c.test, c.n_group, c.n_reference,
+                     intersection, c.verdict.status, c.verdict.reason, c.level, c.verdict.rows_to_decide, outcome)
 
 
 def _auc_intervals(gc: GroupCounts) -> list[tuple[float, float]]:
@@ -520,47 +632,31 @@ def _auc_intervals(gc: GroupCounts) -> list[tuple[float, float]]:
             for i in range(len(gc.groups))]
 
 
-# size: regression disparities: error sums, ratios, intervals and tests of one grouping
-def _regression(sums: ErrorSums, grouping: _Grouping, o: FairnessOptions) -> tuple[pd.DataFrame, list[Disparity]]:
-    """Errors per group from exact sums; MAE ratios with a delta-method interval and Welch's test."""
-    groups = tuple(sorted(sums.n))
-    rows = []
-    for g in groups:
-        size = sums.n[g]
-        err, sq, pred, y = (x.fraction for x in sums.sums[g])
-        mae, mse = err / size, sq / size
-        var = (sq - size * mae * mae) / (size - 1) if size > 1 else Fraction(0)  # sample variance of |error|, exact
-        rows.append({"g": g, "n": size, "mean_prediction": float(pred / size), "mean_target": float(y / size), "mae": float(mae),
-                     "mse": float(mse), "err_var": float(var)})
-    agg = pd.DataFrame(rows).set_index("g")
-    agg["rmse"] = np.sqrt(agg["mse"])
-    n = agg["n"].to_numpy()
-    judged = n >= o.min_group_size
-    ref, rule = choose_reference(groups, n, judged, agg["mae"].to_numpy(), o.reference.get(grouping.name), favoured="lowest")
-    agg["reference"] = [i == ref for i in range(len(groups))]
-    agg.attrs.update({"how": grouping.how, "reference_rule": rule, "intersection": grouping.intersection})
-    r = agg.iloc[ref]
-    others = np.array([i for i in range(len(groups)) if i != ref], dtype=int)
-    mine = agg.iloc[others]
-    small = ~judged[others] | ~judged[ref]
+def _regression(ge: GroupErrors, grouping: _Grouping, o: FairnessOptions) -> tuple[pd.DataFrame, list[Disparity]]:
+    """A regressor's groups from exact sums.
+
+    Errors, bias and calibration in the large, distances between prediction distributions, judged against the
+    reference group (lowest MAE) and, with ``group_loss_max``, against the bound.
+    """
+    n = ge.n
+    mae = ge.mean("abs_error")
+    ref, rule = choose_reference(ge.groups, n, n >= o.min_group_size, mae, o.reference.get(grouping.name), favoured="lowest")
+    direction = {"higher": True, "lower": False, "either": None}[o.favourable_direction]
+    comparisons = compare_regression(ge, ref, thresholds_of(REGRESSION_DISPARITIES, o), favourable=direction, alpha=o.alpha,
+                                     min_group_size=o.min_group_size)
+    if o.group_loss_max is not None:
+        comparisons += bounded_group_loss(ge, o.group_loss_max, loss=o.group_loss, alpha=o.alpha, min_group_size=o.min_group_size)
+    mean_p, mean_y = ge.mean("prediction"), ge.mean("target")
+    shifts = [numeric_shift(ge.predictions[ref], s) for s in ge.predictions]
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = (mine.mae / r.mae).to_numpy() if r.mae > 0 else np.full(len(others), np.nan)
-        se = np.sqrt(mine.err_var / (mine.n * mine.mae**2) + r.err_var / (r.n * r.mae**2)).to_numpy()  # of log(ratio)
-    se = np.where((mine.mae > 0) & (r.mae > 0) & (mine.n > 1) & (r.n > 1), se, np.nan)
-    threshold = 1 / o.mae_ratio_max if o.mae_ratio_max else None  # stored as a ratio bound ≤ 1, like the others
-    levels, lows, highs = family_bounds(partial(_log_normal_interval, values, se), values, "ratio", "higher", threshold, ~small,
-                                        o.alpha)
-    out = []
-    pvalues = [_welch(row, r) for _, row in mine.iterrows()]
-    for j, (i, ph) in enumerate(zip(others, holm(pvalues))):
-        row = agg.iloc[i]
-        ci = (float(lows[j]), float(highs[j]))
-        verdict = judge_disparity("ratio", "higher", float(values[j]), ci, threshold, small=bool(small[j]), n_group=int(row.n),
-                                  n_reference=int(r.n), min_group_size=o.min_group_size, level=float(levels[j]))
-        c = Comparison("mae", "ratio", "higher", int(i), ref, float(row.mae), float(r.mae), float(values[j]), ci, float(levels[j]),
-                       threshold, pvalues[j], "Welch t-test", float(ph), int(row.n), int(r.n), verdict)
-        out.append(_disparity(grouping.name, groups, c, grouping.intersection))
-    return agg.drop(columns=["mse", "err_var"]), out
+        frame = pd.DataFrame({"g": list(ge.groups), "n": n, "mean_prediction": mean_p, "mean_target": mean_y,
+                              "mean_error": mean_p - mean_y,
+                              "prediction_ratio": np.where((mean_p > 0) & (mean_y > 0), mean_p / mean_y, np.nan),
+                              "mae": mae, "rmse": np.sqrt(ge.mean("sq_error")),
+                              "ks": [s.ks for s in shifts], "wasserstein": [s.wasserstein_norm for s in shifts],
+                              "reference": [i == ref for i in range(len(ge.groups))]}).set_index("g")
+    frame.attrs.update({"how": grouping.how, "reference_rule": rule, "intersection": grouping.intersection})
+    return frame, [_disparity(grouping.name, ge.groups, c, grouping.intersection) for c in comparisons]
 
 
 # -- mitigation ------------------------------------------------------------------------------------
@@ -671,9 +767,21 @@ def _short(items: Sequence[str], limit: int = 12) -> str:
 #: The name of the rule each comparison tests, for sentences ("fails the four-fifths rule").
 RULES = {"selection_rate": "the four-fifths rule", "tpr": "equal opportunity", "fpr": "equalized odds (false positives)",
          "ppv": "predictive parity", "fpr_ratio": "the false-positive-rate ratio threshold",
-         "fnr_ratio": "the false-negative-rate ratio threshold", "mae": "the error-ratio threshold"}
+         "fnr_ratio": "the false-negative-rate ratio threshold", "mae": "the error-ratio threshold",
+         "rmse": "the RMSE-ratio threshold", "mean_ratio": "calibration in the large", "prediction_ks": "distributional parity",
+         "group_loss": "the bounded group loss"}
 #: Which comparison leads a grouping's verdict when several fail: the four-fifths rule first, as regulators read it.
-PRIORITY = ("selection_rate", "tpr", "fpr", "ppv", "fnr_ratio", "fpr_ratio", "mae")
+PRIORITY = ("selection_rate", "tpr", "fpr", "ppv", "fnr_ratio", "fpr_ratio", "mean_ratio", "mae", "rmse", "group_loss",
+            "prediction_ks")
+#: The headline comparison of a grouping that passes ("Closest: ..."): the four-fifths rule, or a regressor's bias and error.
+HEADLINE = ("selection_rate", "mean_ratio", "mae")
+
+
+def _label(metric: str) -> str:
+    """The comparison's name in tables."""
+    if metric == "group_loss":
+        return "mean loss against the bound (bounded group loss)"
+    return (DISPARITIES.get(metric) or REGRESSION_DISPARITIES[metric]).label
 
 
 def _ci_words(d: Disparity) -> str:
@@ -681,27 +789,43 @@ def _ci_words(d: Disparity) -> str:
     return f"{d.level * 100:.3g} % CI" + (", Holm" if d.level > 0.95 + 1e-9 else "")
 
 
-def _sentence(d: Disparity, outcome: str) -> str:
+def _sentence(d: Disparity, outcome: str) -> str:  # size: one sentence per kind of comparison
     """One disparity in words: who, what, how much, how sure."""
-    spec = MAE if d.metric == "mae" else DISPARITIES[d.metric]
-    digits = 4 if d.metric == "mae" else 3
+    digits = 4 if d.metric in REGRESSION_DISPARITIES or d.metric == "group_loss" else 3
     a, b = number(d.group_value, digits=digits), number(d.reference_value, digits=digits)
     sure = f"parity test {p_value(d.p_holm)}, Holm" if np.isfinite(d.p_holm) else "no test possible"
+    ci = f"{_ci_words(d)} {interval(*d.ci, digits=2 if d.kind == 'ratio' and d.metric != 'mean_ratio' else 3)}"
     if d.metric == "selection_rate":
-        return (f"{d.group} receives the favourable outcome ({outcome}) at {fixed(d.value)}× the rate of {d.reference} "
-                f"({fixed(d.group_value)} vs {fixed(d.reference_value)}; {_ci_words(d)} of the ratio {interval(*d.ci, digits=2)}; "
-                f"{sure})")
+        what = f"the favourable outcome ({outcome})" if not d.outcome else f"'{d.outcome}'"
+        return (f"{d.group} receives {what} at {fixed(d.value)}× the rate of {d.reference} "
+                f"({fixed(d.group_value)} vs {fixed(d.reference_value)}; {ci.replace(' CI ', ' CI of the ratio ')}; {sure})")
+    view = f" for '{d.outcome}'" if d.outcome else ""
+    if d.metric == "mean_ratio":
+        return (f"{d.group}'s mean prediction is {fixed(d.group_value)}× its mean actual value, against {fixed(d.reference_value)}× "
+                f"for {d.reference}: {fixed(d.value)}× ({ci}; a {abs(1 - d.value):.1%} systematic "
+                f"{'under' if d.value < 1 else 'over'}-estimate relative to {d.reference}; {sure.replace('parity test', 'z-test')})")
+    if d.metric == "prediction_ks":
+        return (f"{d.group}'s predictions differ in distribution from {d.reference}'s by a Kolmogorov–Smirnov distance of "
+                f"{d.value:.3f} ({ci}, Dvoretzky–Kiefer–Wolfowitz; {sure.replace('parity test', 'KS test')})")
+    if d.metric == "group_loss":
+        return f"{d.group}'s mean loss is {a} ({ci}) against the bound {b}"
     if d.kind == "ratio":
-        return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference}, {fixed(d.value, 2)}× "
-                f"({_ci_words(d)} {interval(*d.ci, digits=2)}; {sure})")
-    return (f"{d.group} has a {spec.words} of {a} vs {b} for {d.reference} (difference {d.value:+.3f}; "
-            f"{_ci_words(d)} {interval(*d.ci)}; {sure})")
+        return (f"{d.group} has a {_words(d.metric)}{view} of {a} vs {b} for {d.reference}, {fixed(d.value, 2)}× ({ci}; {sure})")
+    return (f"{d.group} has a {_words(d.metric)}{view} of {a} vs {b} for {d.reference} (difference {d.value:+.3f}; {ci}; {sure})")
+
+
+def _words(metric: str) -> str:
+    return (DISPARITIES.get(metric) or REGRESSION_DISPARITIES[metric]).words
 
 
 def _judgement(d: Disparity) -> str:
-    what = "ratio" if d.kind == "ratio" else "difference"
+    what = "ratio" if d.kind == "ratio" else ("distance" if d.metric == "prediction_ks" else
+                                              "loss" if d.metric == "group_loss" else "difference")
     where = {"<": "below", ">": "above"}.get(d.bound[:1], "")
     limit = f"a {what} {where} {d.bound[2:]}" if where else f"a {what} {d.bound}"
+    if d.harm == "either" and d.threshold is not None:
+        low, high = (d.threshold, 1 / d.threshold) if d.kind == "ratio" else (-d.threshold, d.threshold)
+        limit = f"a {what} outside {number(low)} to {number(high)}"
     if d.status == "fail":
         return f"fails {RULES[d.metric]} ({limit}): the whole interval lies beyond it"
     if d.status == "inconclusive":
@@ -739,9 +863,10 @@ def _verdicts(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
                         f"on {what}; see the disparity table.")
             out.append(Finding(lead.status, f"[{name}] {_sentence(lead, a.outcome)}: {_judgement(lead)}.{rest}", key))
         elif judged:
-            ratios = [d for d in judged if d.metric == PRIORITY[0] or d.metric == "mae"]
+            ratios = [d for d in judged if d.metric in HEADLINE]
             closest = min(ratios, key=lambda d: -d.severity) if ratios else None
-            text = f"[{name}] No group is disadvantaged beyond the thresholds ({len({d.group for d in judged})} group(s) compared " \
+            compared = {d.group for d in judged if d.metric != "group_loss"}
+            text = f"[{name}] No group is disadvantaged beyond the thresholds ({len(compared)} group(s) compared " \
                    f"with {reference}, {_rule_words(a, name)}; every interval lies on the acceptable side)"
             if closest is not None:
                 text += f". Closest: {_sentence(closest, a.outcome)}: {_judgement(closest)}"
@@ -754,7 +879,7 @@ def _verdicts(a: FairnessAnalysis, o: FairnessOptions) -> list[Finding]:
 
 def _rule_words(a: FairnessAnalysis, name: str) -> str:
     for g in a.groupings:
-        if g.name == name:
+        if name in (g.name, g.grouping):
             return g.reference_rule
     frame = a.regression_groups.get(name)
     return str(frame.attrs.get("reference_rule", "")) if frame is not None else ""
@@ -767,7 +892,7 @@ def _base_rate_findings(a: FairnessAnalysis) -> list[Finding]:
         base = g.rates["base_rate"]
         ref = float(base[g.reference])
         judged = [i for i in range(len(g.groups)) if g.judged[i] and i != g.reference and np.isfinite(base[i])]
-        if g.intersection or not ref > 0 or not judged:
+        if g.intersection or not g.judged_view or not ref > 0 or not judged:
             continue
         i = min(judged, key=lambda i: -abs(float(np.log(max(float(base[i]), 1e-12) / ref))))
         ratio = float(base[i]) / ref
@@ -811,8 +936,8 @@ def _headline(a: FairnessAnalysis, findings: list[Finding]) -> str:  # size: one
         parts.append(f"inconclusive for {', '.join(undecided)}")
     worst = _worst(a, intersection=False)
     if worst is not None and worst.status in SEVERITY:
-        parts.append(f"worst: {worst.group} at {fixed(worst.value, 2)}× the favourable-outcome rate of {worst.reference} "
-                     f"({worst.grouping})")
+        rate = f"rate of '{worst.outcome}'" if worst.outcome else "favourable-outcome rate"
+        parts.append(f"worst: {worst.group} at {fixed(worst.value, 2)}× the {rate} of {worst.reference} ({worst.grouping})")
     if not parts:
         parts.append(f"no disparity beyond the thresholds across {len(single)} sensitive feature(s)")
     proxies = sum(f.key.startswith("proxy.") for f in findings)
@@ -840,6 +965,7 @@ def _metrics(a: FairnessAnalysis) -> dict[str, Any]:
         if w is not None:
             m[f"worst_{label}selection_rate_ratio"] = w.value
             m[f"worst_{label}selection_rate_ratio_group"] = f"{w.grouping}: {w.group} vs {w.reference}"
+    m.update(_task_metrics(a))
     m["disparities_failed"] = sum(d.status == "fail" for d in a.disparities)
     m["disparities_warned"] = sum(d.status == "warn" for d in a.disparities)
     m["disparities_inconclusive"] = sum(d.status == "inconclusive" for d in a.disparities)
@@ -851,6 +977,12 @@ STATUS_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "inconclusive": 
                 "error": "error"}
 
 
+def _key_disparity_table(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
+    """The key table, left out when no disparity of a single feature fails, warns or is inconclusive (no empty table)."""
+    key = _disparity_table(a, o, appendix=False)
+    return [key] if key.rows else []
+
+
 def _disparity_table(a: FairnessAnalysis, o: FairnessOptions, *, appendix: bool) -> Table:
     """Key table: harmful or undecided disparities of single features. Appendix: every other comparison."""
     rows = [d for d in a.disparities if (d.status in SEVERITY and not d.intersection) != appendix]
@@ -858,13 +990,20 @@ def _disparity_table(a: FairnessAnalysis, o: FairnessOptions, *, appendix: bool)
     columns = ["feature", "group vs reference", "metric", "group", "reference", "disparity (CI)", "harmful if",
                "parity p (Holm)", "status"]
     formats = ["text", "text", "text", "3f", "3f", "3f", "text", "p", "text"]
-    body = [[d.grouping, f"{d.group} vs {d.reference}", (MAE if d.metric == "mae" else DISPARITIES[d.metric]).label.split(" (")[0],
+    views = any(d.outcome for d in a.disparities)
+    if views:
+        columns.insert(2, "outcome")
+        formats.insert(2, "text")
+    body = [[d.grouping, f"{d.group} vs {d.reference}", *([d.outcome] if views else []), _label(d.metric).split(" (")[0],
              d.group_value, d.reference_value, Estimate(d.value, *d.ci), d.bound, d.p_holm, STATUS_WORDS[d.status]]
             for d in rows]
     if appendix:
         return Table("Every other comparison with the reference groups", columns, body, formats=formats, section="All comparisons",
                      appendix=True, note="Intersections, and the comparisons that pass or are not judged (too small a group, "
                                           "or no threshold). Ratios are group ÷ reference; differences are group − reference.")
+    if a.task == "regression":
+        return Table("Disparities that fail or are inconclusive (single sensitive features)", columns, body, formats=formats,
+                     section="Disparities", note=_regression_note(a, o))
     return Table(
         "Disparities that fail or are inconclusive (single sensitive features)", columns, body, formats=formats,
         section="Disparities",
@@ -880,7 +1019,7 @@ def _disparity_table(a: FairnessAnalysis, o: FairnessOptions, *, appendix: bool)
     )
 
 
-def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> list[Table]:
+def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis, *, lead: bool = True) -> list[Table]:
     order = np.argsort(-g.n, kind="stable")
 
     def est(rate: str, i: int) -> Estimate:
@@ -900,7 +1039,7 @@ def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> 
         note=f"Groups: {g.how}; missing values form the group 'missing'. Reference: {g.groups[g.reference]} "
              f"({g.reference_rule}). Rates: 95 % Wilson intervals. AUC: from 1,000-bin score histograms (within 0.002 of "
              "the exact value), DeLong's interval.",
-        section=g.name, appendix=g.intersection,
+        section=g.name, appendix=g.intersection or not lead,
     )
     errors = Table(
         f"{g.name}: error rates by group",
@@ -915,7 +1054,8 @@ def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis) -> 
     return [outcomes, errors]
 
 
-def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:  # size: three charts, the four-fifths line on the first
+# size: three charts, the four-fifths line on the first
+def _group_figures(g: GroupingStats, o: FairnessOptions, *, lead: bool = True) -> list[Figure]:
     shown = [i for i in np.argsort(-g.n, kind="stable") if g.n[i] > 0][:20]
     colors = [PALETTE[0] if g.judged[i] else "#9ca3af" for i in shown]
     out = []
@@ -937,25 +1077,129 @@ def _group_figures(g: GroupingStats, o: FairnessOptions) -> list[Figure]:  # siz
                                        "group below it is below the threshold; whether it fails is read from the ratio's "
                                        "own interval in the disparity table. ")
             + ("" if len(shown) == len(g.groups) else f"The {len(shown)} largest of {len(g.groups)} groups."),
-            section=g.name, appendix=g.intersection or rate != "favourable_rate",
+            section=g.name, appendix=g.intersection or rate != "favourable_rate" or not lead,
         ))
     return out
+
+
+def _regression_note(a: FairnessAnalysis, o: FairnessOptions) -> str:
+    """What a regressor's disparity table holds and how each kind is judged."""
+    return (f"Outcome: {a.outcome}. Ratios are group ÷ reference: MAE and RMSE ratios harmful when higher; the prediction-to-"
+            "target ratio (calibration in the large) harmful on the side favourable_direction names (either side by default); "
+            "KS distance of the predictions harmful when large; bounded group loss (group_loss_max): a group's own mean "
+            "loss against the bound (normal interval). fail = the whole interval lies beyond the threshold on the "
+            "harmful side; pass = wholly on the acceptable side; inconclusive = it straddles the threshold. Intervals: delta "
+            "method on the log scale from each group's exact sums (ratios), Dvoretzky–Kiefer–Wolfowitz (KS), all at Holm's "
+            f"step-down levels across a feature's groups (family {1 - o.alpha:.0%}). The p-values (Welch's t, z, KS test; "
+            "Holm-adjusted) are reported, not used for the status. Passing and unjudged comparisons are in 'Every other "
+            "comparison' (under More) and in report.json.")
 
 
 def _regression_tables(a: FairnessAnalysis, o: FairnessOptions) -> list[Table]:
-    out = [_disparity_table(a, o, appendix=False)]
+    out = _key_disparity_table(a, o)
     for name, agg in a.regression_groups.items():
+        ref = str(agg.index[agg["reference"].to_numpy()][0])
         out.append(Table(
-            f"{name}: errors by group", ["group", "n", "mean prediction", "mean target", "MAE", "RMSE", "note"],
-            [[str(g), int(r.n), r.mean_prediction, r.mean_target, r.mae, r.rmse,
+            f"{name}: predictions and errors by group",
+            ["group", "n", "mean prediction", "mean target", "mean error", "prediction ÷ target", "MAE", "RMSE",
+             f"KS vs {ref}", f"W₁/σ vs {ref}", "note"],
+            [[str(g), int(r.n), r.mean_prediction, r.mean_target, r.mean_error, r.prediction_ratio, r.mae, r.rmse,
+              None if r.reference else r.ks, None if r.reference else r.wasserstein,
               "reference" if r.reference else ("" if r.n >= o.min_group_size else "too small to judge")]
              for g, r in agg.iterrows()],
-            formats=["text", "int", "", "", "", "", "text"],
-            note=f"Groups: {agg.attrs['how']}. Reference: {agg.attrs['reference_rule']}.", section=name,
-            appendix=bool(agg.attrs["intersection"]),
+            formats=["text", "int", "", "", "", "3f", "", "", "3f", "3f", "text"],
+            note=f"Groups: {agg.attrs['how']}. Reference: {ref} ({agg.attrs['reference_rule']}). Mean error = mean "
+                 "prediction − mean target (negative: the group's values are under-predicted); prediction ÷ target = "
+                 "calibration in the large (for positive means). KS = Kolmogorov–Smirnov distance between the group's "
+                 "predictions and the reference group's; W₁/σ = their Wasserstein distance ÷ the reference group's standard "
+                 "deviation of predictions (from mergeable sketches: exact up to 256 distinct values, else within the "
+                 "bucket grid's 0.4 %). Every number comes from exact per-group sums, the same streamed or in memory.",
+            section=name, appendix=bool(agg.attrs["intersection"]),
         ))
     out.append(_disparity_table(a, o, appendix=True))
     return out
+
+
+def _class_tables(a: FairnessAnalysis) -> list[Table]:
+    """A multiclass model's gaps between groups per class, with macro and worst-class summaries.
+
+    With an order, also how often each group's rows are predicted below or above their true level.
+    """
+    out = []
+    for name, gaps in a.class_gaps.items():
+        if " × " in name:
+            continue
+        rows: list[list[Any]] = [[c, *(gaps[r][c] for r in gaps)] for c in a.classes]
+        rows.append(["macro (mean over classes)", *(float(np.nanmean(list(gaps[r].values()))) for r in gaps)])
+        rows.append(["worst class", *(_worst_class(gaps[r]) for r in gaps)])
+        out.append(Table(f"{name}: the largest gap between two groups, class by class", ["class", "selection-rate gap",
+                                                                                         "TPR gap", "FPR gap"], rows,
+                         formats=["text", "3f", "3f", "3f"], section=name,
+                         note="Each class against the rest: the highest group rate minus the lowest (fairlearn's "
+                              "demographic-parity and equal-opportunity differences, one class at a time); macro = their "
+                              "mean over the classes, worst = the largest and its class. Judged comparisons with intervals "
+                              "are in the disparity table."))
+    if a.ordered:
+        out += [_moves_table(a, name, cm) for name, cm in a.confusions.items() if " × " not in name]
+    return out
+
+
+def _worst_class(gaps: Mapping[str, float]) -> str:
+    """``0.210 (high)``: the largest gap and its class."""
+    finite = {c: v for c, v in gaps.items() if np.isfinite(v)}
+    return f"{fixed(max(finite.values()))} ({max(finite, key=finite.__getitem__)})" if finite else "—"
+
+
+def _moves_table(a: FairnessAnalysis, name: str, cm: GroupConfusion) -> Table:
+    order = [a.classes.index(c) for c in a.ordered]
+    down, up = cm.moves(order)
+    n = cm.n
+    lo_d, hi_d = wilson_interval(down, n)
+    lo_u, hi_u = wilson_interval(up, n)
+    level = cm.mean_levels(order)
+    rank = np.empty(len(order))
+    rank[order] = np.arange(len(order))
+    truth = (cm.matrix.sum(axis=2) * rank).sum(axis=1) / np.maximum(n, 1)
+    rows = [[g, int(n[i]), Estimate(down[i] / n[i] if n[i] else None, lo_d[i], hi_d[i]),
+             Estimate(up[i] / n[i] if n[i] else None, lo_u[i], hi_u[i]), level[i], truth[i]] for i, g in enumerate(cm.groups)]
+    return Table(f"{name}: predicted below and above the true level ({' < '.join(a.ordered)})",
+                 ["group", "n", "predicted lower (95 % CI)", "predicted higher (95 % CI)", "mean predicted level",
+                  "mean true level"], rows, formats=["text", "int", "3f", "3f", "2f", "2f"], section=name,
+                 note=f"Levels count from 0 ({a.ordered[0]}) to {len(a.ordered) - 1} ({a.ordered[-1]}). A group pushed down "
+                      "the order is predicted lower more often than others; the judged comparisons are the splits 'at least X' "
+                      "in the disparity table. 95 % Wilson intervals.")
+
+
+def _confusion_tables(a: FairnessAnalysis) -> list[Table]:
+    """One confusion matrix per group of each sensitive feature (appendix)."""
+    out = []
+    for name, cm in a.confusions.items():
+        if " × " in name:
+            continue
+        rows = [[g, c, *map(int, cm.matrix[i, j])] for i, g in enumerate(cm.groups) for j, c in enumerate(a.classes)
+                if cm.matrix[i].sum()]
+        out.append(Table(f"{name}: confusion matrix by group (rows: group and true class, columns: predicted)",
+                         ["group", "true \\ predicted", *a.classes], rows, formats=["text", "text", *(["int"] * len(a.classes))],
+                         section=name, appendix=True))
+    return out
+
+
+def _task_metrics(a: FairnessAnalysis) -> dict[str, Any]:
+    """Macro and worst-class gaps of a multiclass model; a regressor's worst group on each error and its bias."""
+    m: dict[str, Any] = {}
+    for name, gaps in a.class_gaps.items():
+        for rate, by_class in gaps.items():
+            values = [v for v in by_class.values() if np.isfinite(v)]
+            if values:
+                m[f"macro_{rate}_gap.{slug(name)}"] = float(np.mean(values))
+                m[f"worst_class_{rate}_gap.{slug(name)}"] = float(max(values))
+    for name, agg in a.regression_groups.items():
+        m[f"worst_group_mae.{slug(name)}"] = float(agg["mae"].max())
+        m[f"worst_group_rmse.{slug(name)}"] = float(agg["rmse"].max())
+        ratio = agg["prediction_ratio"] / float(agg.loc[agg["reference"], "prediction_ratio"].iloc[0])
+        if ratio.notna().any():
+            m[f"lowest_prediction_ratio.{slug(name)}"] = float(ratio.min())
+    return m
 
 
 def _mitigation_table(a: FairnessAnalysis) -> Table:
@@ -1005,7 +1249,8 @@ def _details(a: FairnessAnalysis) -> dict[str, Any]:
                 row[rate + "_ci"] = (g.low[rate][i], g.high[rate][i])
             groups.append(row)
         groupings[g.name] = {"how": g.how, "reference": g.groups[g.reference], "reference_rule": g.reference_rule,
-                             "intersection": g.intersection, "groups": groups, **g.summary}
+                             "intersection": g.intersection, "groups": groups, **g.summary,
+                             **({"grouping": g.grouping, "outcome": g.outcome, "judged": g.judged_view} if g.outcome else {})}
     for name, agg in a.regression_groups.items():
         groupings[name] = {"how": agg.attrs["how"], "reference": str(agg.index[agg["reference"].to_numpy()][0]),
                            "reference_rule": agg.attrs["reference_rule"],
@@ -1019,11 +1264,30 @@ def _details(a: FairnessAnalysis) -> dict[str, Any]:
             "group_value": d.group_value, "reference_value": d.reference_value, "value": d.value, "ci": list(d.ci),
             "threshold": d.threshold, "harmful_if": d.bound, "p": d.p, "p_holm": d.p_holm, "test": d.test, "n_group": d.n_group,
             "n_reference": d.n_reference, "intersection": d.intersection, "status": d.status, "reason": d.reason,
-            "ci_level": d.level, "rows_to_decide": d.rows_to_decide,
+            "ci_level": d.level, "rows_to_decide": d.rows_to_decide, **({"outcome": d.outcome} if d.outcome else {}),
         } for d in a.disparities],
+        **_class_details(a),
         "mitigation": [{"grouping": m.grouping, "constraint": m.constraint, "before": dict(m.before),
                         **({"after": dict(m.after)} if m.after else {"skipped": m.skipped})} for m in a.mitigation]
         or {"skipped": a.mitigation_note},
         "proxies": {attr: [{"column": p.column, "cramers_v": p.cramers_v} for p in ps] for attr, ps in a.proxies.items()},
         "direct_use": list(a.direct_use),
     }
+
+
+def _class_details(a: FairnessAnalysis) -> dict[str, Any]:
+    """A multiclass model's classes, their order, each group's confusion matrix and moves along the order, the class gaps."""
+    if a.task != "multiclass":
+        return {}
+    out: dict[str, Any] = {"classes": list(a.classes), "ordered_classes": list(a.ordered) or None,
+                           "class_gaps": {k: {r: dict(v) for r, v in gaps.items()} for k, gaps in a.class_gaps.items()}}
+    matrices = {}
+    for name, cm in a.confusions.items():
+        rows = {g: cm.matrix[i].tolist() for i, g in enumerate(cm.groups)}
+        if a.ordered:
+            down, up = cm.moves([a.classes.index(c) for c in a.ordered])
+            rows = {g: {"matrix": rows[g], "predicted_lower": int(down[i]), "predicted_higher": int(up[i])}
+                    for i, g in enumerate(cm.groups)}
+        matrices[name] = rows
+    out["confusion_matrices"] = matrices
+    return out

@@ -13,7 +13,7 @@ __all__ = ["checks_command", "options_markdown"]
 
 @click.command("checks")
 @click.option("--options", "show_options", is_flag=True, help="Also list every option of each check: type, default, range, meaning.")
-@click.option("--markdown", is_flag=True, help="Print the options as the Markdown tables of the README.")
+@click.option("--markdown", is_flag=True, help="Print the options as Markdown tables, one per check.")
 def checks_command(show_options: bool, markdown: bool) -> None:
     """List every available check with its source package and version."""
     from raudit.api.plugins import discover
@@ -40,7 +40,7 @@ def checks_command(show_options: bool, markdown: bool) -> None:
 
 
 def options_markdown(plugins: Any) -> str:
-    """The README's option tables, generated from each check's :class:`raudit.Options` (a test keeps the README in sync)."""
+    """Markdown option tables, one per check, generated from each check's :class:`raudit.Options`."""
     from raudit.options import describe
 
     lines = []

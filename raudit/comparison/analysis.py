@@ -63,7 +63,7 @@ from raudit.report.results import CheckResult, Estimate, Figure, Finding, Status
 from raudit.stats.counts import ScoreCounts
 from raudit.stats.disparity import Comparison, compare_groups
 from raudit.stats.estimate import Tested
-from raudit.stats.groups import DISPARITIES, GroupCounts, choose_reference, favourable_rates
+from raudit.stats.groups import DISPARITIES, REGRESSION_DISPARITIES, GroupCounts, choose_reference, favourable_rates
 from raudit.stats.inference import holm, two_proportion_pvalue, wilson_interval
 from raudit.stats.judgement import Verdict, family_level, judge
 from raudit.stats.paired import (
@@ -101,8 +101,15 @@ class CompareOptions(Options):
     f1_margin: float = option(0.02, "… if its F1 is lower by more than this across the interval (paired bootstrap)", ge=0, le=1)
     ece_margin: float = option(0.01, "… if its expected calibration error is higher by more than this across the "
                                      "interval (paired bootstrap)", ge=0, le=1)
-    ratio_margin: float = option(0.05, "… if a ratio disparity (selection-rate ratio) of a group moves further from parity "
-                                       "(1) by more than this across the interval", ge=0, le=1)
+    class_recall_margin: float = option(0.05, "multiclass: … if a class's recall is lower by more than this across the "
+                                              "interval (paired bootstrap; the classes' intervals hold jointly)", ge=0, le=1)
+    mae_margin: float = option(0.05, "regression: … if its mean absolute error is higher by more than this share of the "
+                                     "champion's across the interval (paired t on the absolute errors)", ge=0)
+    rmse_margin: float = option(0.05, "regression: … if its RMSE is higher by more than this share of the champion's across "
+                                      "the interval (paired bootstrap)", ge=0)
+    ratio_margin: float = option(0.05, "… if a ratio disparity (selection-rate ratio; regression: MAE and prediction-to-target "
+                                       "ratios) of a group moves further from parity (1) by more than this across the interval",
+                                 ge=0, le=1)
     difference_margin: float = option(0.025, "… if a difference disparity (TPR, FPR, PPV difference) of a group moves further "
                                              "from parity (0) by more than this across the interval", ge=0, le=1)
     alpha: float = option(0.05, "significance level of every test; intervals are at 1 − alpha", gt=0, lt=1)
@@ -182,6 +189,7 @@ class DisparityChange:
     reason: str
     arm: str = ""
     level: float = 0.95
+    outcome: str = ""
 
     @property
     def improvement(self) -> bool:
@@ -198,6 +206,7 @@ class OwnDisparity:
     group: str
     reference: str
     comparison: Comparison
+    outcome: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,13 +232,15 @@ class PairAnalysis:
     metrics: tuple[MetricChange, ...]
     groups: tuple[GroupChange, ...]
     disparities: tuple[DisparityChange, ...]
-    mcnemar: McNemarResult
+    mcnemar: McNemarResult | None
     delong: DeLongResult | None
     rounds: int
     level: float
     how: Mapping[str, str]
     own_disparities: tuple[OwnDisparity, ...] = ()
     own_metrics: tuple[OwnMetric, ...] = ()
+    task: str = "binary"
+    paired: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -292,15 +303,16 @@ def _judge(worsening: float, low: float, high: float, margin: float | None, leve
     if not np.isfinite(worsening):
         return "skipped", "undefined for these data"
     v = judge(worsening, low, high, harmful="above", fail=margin, level=level, what="the worsening")
-    words = {"fail": f"worse by more than the margin {margin:g} across the whole interval",
-             "pass": f"within the margin {margin:g} across the whole interval",
-             "inconclusive": f"the interval straddles the margin {margin:g}: the data cannot tell"}
+    words = {"fail": f"worse by more than the margin {margin:.3g} across the whole interval",
+             "pass": f"within the margin {margin:.3g} across the whole interval",
+             "inconclusive": f"the interval straddles the margin {margin:.3g}: the data cannot tell"}
     return v.status, words.get(v.status, v.reason)
 
 
 def _disparity_changes(
     grouping: str, groups: Sequence[str], ref: int, cells_a: np.ndarray, cells_b: np.ndarray,
-    boot_a: np.ndarray, boot_b: np.ndarray, fairness: Any, o: CompareOptions, *, fav_positive: bool, test: str, arm: str = "",
+    boot_a: np.ndarray, boot_b: np.ndarray, fairness: Any, o: CompareOptions, *, fav_positive: bool | None, test: str, arm: str = "",
+    family_size: int | None = None, outcome: str = "",
 ) -> list[DisparityChange]:
     """Each judged disparity of each group under ``a`` and ``b``, with a bootstrap interval and Holm-adjusted p."""
     from raudit.stats.groups import GroupCounts
@@ -313,39 +325,62 @@ def _disparity_changes(
         return out
 
     ra, rb, bra, brb = rates(cells_a), rates(cells_b), rates(boot_a), rates(boot_b)
-    n_reference = int(min(cells_a[ref].sum(), cells_b[ref].sum()))
-    level = family_level(1 - o.alpha, max(len(groups) - 1, 1))  # a grouping's comparisons hold jointly (Bonferroni)
+    sizes = Sizes(cells_a.sum(axis=1), cells_b.sum(axis=1), fairness.min_group_size)
+    level = family_level(1 - o.alpha, family_size or max(len(groups) - 1, 1))  # a grouping's comparisons hold jointly (Bonferroni)
     out: list[DisparityChange] = []
     for key, spec in DISPARITIES.items():
         if getattr(fairness, spec.threshold_key) is None:  # the audit does not judge it, so neither does the gate
             continue
         margin = o.ratio_margin if spec.kind == "ratio" else o.difference_margin
-        family: list[tuple[str, float, float, float, float, float, float, float, int]] = []
-        for i, g in enumerate(groups):
-            if i == ref:
-                continue
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if spec.kind == "ratio":
-                    va, vb = ra[spec.rate][i] / ra[spec.rate][ref], rb[spec.rate][i] / rb[spec.rate][ref]
-                    da, db = bra[spec.rate][:, i] / bra[spec.rate][:, ref], brb[spec.rate][:, i] / brb[spec.rate][:, ref]
-                else:
-                    va, vb = ra[spec.rate][i] - ra[spec.rate][ref], rb[spec.rate][i] - rb[spec.rate][ref]
-                    da, db = bra[spec.rate][:, i] - bra[spec.rate][:, ref], brb[spec.rate][:, i] - brb[spec.rate][:, ref]
-            ga, gb = float(_gap(va, spec.kind)), float(_gap(vb, spec.kind))
-            draws = _gap(db, spec.kind) - _gap(da, spec.kind)
-            lo, hi = _interval(draws, level)
-            n_group = int(min(cells_a[i].sum(), cells_b[i].sum()))
-            family.append((g, float(va), float(vb), ga, gb, lo, hi, bootstrap_p(draws), n_group))
-        adjusted = holm([row[7] for row in family])
-        for (g, va, vb, ga, gb, lo, hi, p, n_group), ph in zip(family, adjusted):
-            worsening = gb - ga
-            if min(n_group, n_reference) < fairness.min_group_size:
-                status: Status = "skipped"
-                reason = f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {fairness.min_group_size})"
+        out += changes_of(grouping, groups, ref, key, spec.kind, (ra[spec.rate], rb[spec.rate], bra[spec.rate], brb[spec.rate]),
+                          sizes, margin, level, arm=arm, outcome=outcome)
+    return out
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Rows of each group under both sides (the same rows for two models; each arm's own for A/B), and the judged minimum."""
+
+    a: np.ndarray
+    b: np.ndarray
+    minimum: int
+
+
+def changes_of(grouping: str, groups: Sequence[str], ref: int, key: str, kind: str,
+               values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], sizes: Sizes, margin: float, level: float, *,
+               arm: str = "", outcome: str = "") -> list[DisparityChange]:
+    """One disparity of every group against ``ref`` under both sides, and the change of its distance from parity, judged.
+
+    The change gets a bootstrap interval at ``level`` and is judged against ``margin``; the bootstrap p-values are
+    Holm-adjusted across the groups. ``values`` are the per-group rates (or errors) of both sides, shape
+    ``(n_groups,)``, and their bootstrap draws, ``(rounds, n_groups)``; a ratio disparity is group ÷ reference, a
+    difference group − reference.
+    """
+    ra, rb, bra, brb = values
+    n_reference = int(min(sizes.a[ref], sizes.b[ref]))
+    family: list[tuple[str, float, float, float, float, float, float, float, int]] = []
+    for i, g in enumerate(groups):
+        if i == ref:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if kind == "ratio":
+                va, vb, da, db = ra[i] / ra[ref], rb[i] / rb[ref], bra[:, i] / bra[:, ref], brb[:, i] / brb[:, ref]
             else:
-                status, reason = _judge(worsening, lo, hi, margin, level)
-            out.append(DisparityChange(grouping, g, groups[ref], key, spec.kind, va, vb, ga, gb, worsening, lo, hi, p, float(ph),
-                                       margin, n_group, n_reference, status, reason, arm, level))
+                va, vb, da, db = ra[i] - ra[ref], rb[i] - rb[ref], bra[:, i] - bra[:, ref], brb[:, i] - brb[:, ref]
+        ga, gb = float(_gap(va, kind)), float(_gap(vb, kind))
+        draws = _gap(db, kind) - _gap(da, kind)
+        lo, hi = _interval(draws, level)
+        family.append((g, float(va), float(vb), ga, gb, lo, hi, bootstrap_p(draws), int(min(sizes.a[i], sizes.b[i]))))
+    out = []
+    for (g, va, vb, ga, gb, lo, hi, p, n_group), ph in zip(family, holm([row[7] for row in family])):
+        worsening = gb - ga
+        if min(n_group, n_reference) < sizes.minimum:
+            status: Status = "skipped"
+            reason = f"not judged: a group is too small (n = {min(n_group, n_reference):,} < {sizes.minimum})"
+        else:
+            status, reason = _judge(worsening, lo, hi, margin, level)
+        out.append(DisparityChange(grouping, g, groups[ref], key, kind, va, vb, ga, gb, worsening, lo, hi, p, float(ph),
+                                   margin, n_group, n_reference, status, reason, arm, level, outcome))
     return out
 
 
@@ -719,13 +754,20 @@ def _signed(v: float, digits: int = 3) -> str:
 
 def _metric_sentence(m: MetricChange, level: float) -> str:
     if m.delta == 0:
-        return f"{m.label} is {m.a:.3f} for both models (margin {m.margin:g}); {m.reason}."
+        return f"{m.label} is {m.a:.4g} for both models (margin {m.margin:.3g}); {m.reason}."
     return (f"{m.label} {'drops' if m.delta < 0 else 'rises'} from {m.a:.3f} (champion) to {m.b:.3f} (challenger): "
-            f"{_signed(m.delta)} ({level:.0%} CI {interval(m.low, m.high)}); margin {m.margin:g}; {m.reason}.")
+            f"{_signed(m.delta)} ({level:.0%} CI {interval(m.low, m.high)}); margin {m.margin:.3g}; {m.reason}.")
+
+
+def metric_label(metric: str) -> str:
+    """A disparity's name, for a classifier's or a regressor's comparisons."""
+    if metric == "group_loss":
+        return "mean loss against the bound (bounded group loss)"
+    return (DISPARITIES.get(metric) or REGRESSION_DISPARITIES[metric]).label
 
 
 def _disparity_label(d: DisparityChange) -> str:
-    return DISPARITIES[d.metric].label
+    return (f"'{d.outcome}': " if d.outcome else "") + metric_label(d.metric)
 
 
 def _disparity_sentence(d: DisparityChange, level: float) -> str:
@@ -742,14 +784,17 @@ def _disparity_sentence(d: DisparityChange, level: float) -> str:
 #: The rule each disparity is judged by in the fairness check, for sentences.
 RULES = {"selection_rate": "the four-fifths rule", "tpr": "equal opportunity", "fpr": "equalized odds (false positives)",
          "ppv": "predictive parity", "fpr_ratio": "the false-positive-rate ratio threshold",
-         "fnr_ratio": "the false-negative-rate ratio threshold"}
+         "fnr_ratio": "the false-negative-rate ratio threshold", "mean_ratio": "calibration in the large",
+         "mae": "the error-ratio threshold", "rmse": "the RMSE-ratio threshold", "prediction_ks": "distributional parity",
+         "group_loss": "the bounded group loss"}
 
 
 def _own_sentence(d: OwnDisparity) -> str:
     c = d.comparison
     value = f"{c.value:.3f}×" if c.kind == "ratio" else f"{c.value:+.3f}"
     word = {"fail": "fails", "inconclusive": "is inconclusive on", "warn": "warns on", "pass": "passes"}[c.verdict.status]
-    return (f"[{d.grouping}] {d.model} on its own: {DISPARITIES[c.metric].label.split(' (')[0]} of {d.group} vs {d.reference} "
+    view = f"'{d.outcome}': " if d.outcome else ""
+    return (f"[{d.grouping}] {d.model} on its own: {view}{metric_label(c.metric).split(' (')[0]} of {d.group} vs {d.reference} "
             f"{value} ({c.level * 100:.3g} % CI {interval(*c.ci)}): {word} {RULES[c.metric]}; {c.verdict.explained}.")
 
 
@@ -823,7 +868,7 @@ def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[D
     noisy = [d for d in disparities if d.status == "inconclusive" and " × " in d.grouping]
     for d in disparities:
         if d.status in rank and d not in noisy:
-            key = f"{d.arm + '/' if d.arm else ''}{d.grouping}/{d.group}/{d.metric}"
+            key = f"{d.arm + '/' if d.arm else ''}{d.grouping}/{d.group}/{d.outcome + '/' if d.outcome else ''}{d.metric}"
             worse.append((rank[d.status], " × " in d.grouping, Finding(d.status, _disparity_sentence(d, d.level), key)))
     if noisy:
         worse.append((2, True, Finding("inconclusive", f"{len(noisy)} intersection comparison(s) are inconclusive: their intervals "
@@ -835,7 +880,8 @@ def _gate(subject: str, metrics: Sequence[MetricChange], disparities: Sequence[D
         findings.append(Finding("warn", f"{len(worse) - o.max_findings} more comparisons beyond or straddling their margins are in "
                                         "the tables below and in report.json.", "more"))
     better = [d for d in disparities if d.improvement and d.status != "skipped"]
-    findings += [Finding("pass", _improvement_sentence(d, d.level), f"improvement/{d.grouping}/{d.group}/{d.metric}")
+    findings += [Finding("pass", _improvement_sentence(d, d.level),
+                         f"improvement/{d.grouping}/{d.group}/{d.outcome + '/' if d.outcome else ''}{d.metric}")
                  for d in sorted(better, key=lambda d: (" × " in d.grouping, d.worsening))[: o.max_findings]]
     for m in metrics:
         if m.margin is not None and m.status == "pass":
@@ -923,7 +969,10 @@ def _performance_section(analysis: PairAnalysis) -> CheckResult:
         "Challenger − champion, with intervals",
         bar_chart([m.label for m in gated], [m.delta for m in gated], lows=[m.low for m in gated], highs=[m.high for m in gated],
                   reference=0.0, reference_label="no change", xlabel=f"difference ({level:.0%} interval)"),
-        "ROC-AUC: DeLong's interval; the others: paired bootstrap. For calibration error, higher is worse.",
+        {"binary": "ROC-AUC: DeLong's interval; the others: paired bootstrap. For calibration error, higher is worse.",
+         "multiclass": "Accuracy: Bonett–Price; macro-F1 and each class's recall: paired bootstrap.",
+         "regression": "MAE: paired t interval; RMSE: paired bootstrap. For errors, higher is worse (in the target's units)."}
+        .get(analysis.task, ""),
     )] if gated else []
     return CheckResult(
         name="comparison.performance", title="Performance, side by side", status=worst(m.status for m in gated) if gated else "pass",
@@ -933,19 +982,35 @@ def _performance_section(analysis: PairAnalysis) -> CheckResult:
         tables=[Table("Metrics of both models", ["metric", a, b, f"difference ({level:.0%} CI)", "p", "test", "margin", "status"],
                       [[m.label, _number(m.a), _number(m.b), Estimate(_number(m.delta), _number(m.low), _number(m.high)),
                         _number(m.p), m.test, m.margin, m.status if m.margin is not None else "reported"] for m in analysis.metrics],
-                      formats=["text", "3f", "3f", "3f", "p", "text", "", "text"],
-                      note=f"Difference = challenger − champion on the same {analysis.n:,} rows. Accuracy: Bonett–Price paired "
-                           f"interval and McNemar's test; {mc.only_a:,} rows only the "
-                           f"champion gets right, {mc.only_b:,} only the challenger ({mc.method}; exact below 25 discordant rows, "
-                           "else chi-square with Edwards' continuity correction). ROC-AUC: DeLong's test (fast form of Sun & Xu "
-                           f"2014). F1, calibration error and the rest: paired bootstrap, {analysis.rounds} rounds, rows resampled "
-                           "jointly. A metric fails when the whole interval of its change is worse than its margin, passes when "
+                      formats=["text", *(["", "", ""] if analysis.task == "regression" else ["3f", "3f", "3f"]), "p", "text", "",
+                               "text"],
+                      note=f"Difference = challenger − champion on the same {analysis.n:,} rows. {_how_compared(analysis)} "
+                           "A metric fails when the whole interval of its change is worse than its margin, passes when "
                            "the whole interval is within it, and is inconclusive when the interval straddles the margin; the "
                            "tests are shown beside.")],
         figures=figures,
-        details={"mcnemar": mc.__dict__, "delong": analysis.delong.__dict__ if analysis.delong else None, "n": analysis.n,
-                 "metrics": [m.__dict__ for m in analysis.metrics]},
+        details={"mcnemar": mc.__dict__ if mc is not None else None, "delong": analysis.delong.__dict__ if analysis.delong else None,
+                 "n": analysis.n, "task": analysis.task, "metrics": [m.__dict__ for m in analysis.metrics], **analysis.paired},
     )
+
+
+def _how_compared(analysis: PairAnalysis) -> str:
+    """How each metric of the performance table was compared, in the report's words."""
+    mc, rounds = analysis.mcnemar, analysis.rounds
+    mcnemar = ("" if mc is None else
+               f"Accuracy: Bonett–Price paired interval and McNemar's test; {mc.only_a:,} rows only the champion gets right, "
+               f"{mc.only_b:,} only the challenger ({mc.method}; exact below 25 discordant rows, else chi-square with Edwards' "
+               "continuity correction).")
+    if analysis.task == "multiclass":
+        return (f"{mcnemar.replace('Accuracy:', 'Accuracy (right or wrong, whatever the class):')} Macro-F1, balanced accuracy and "
+                f"each class's recall: paired bootstrap, {rounds} rounds, rows resampled jointly; the classes' recall intervals "
+                "hold jointly (Bonferroni).")
+    if analysis.task == "regression":
+        return ("MAE: a paired t-test on the rows' differences of absolute error (t interval), Wilcoxon's signed-rank test "
+                f"beside; RMSE and R²: paired bootstrap, {rounds} rounds, rows resampled jointly. The margins of MAE and RMSE are "
+                "shares of the champion's values (mae_margin, rmse_margin), in the target's units in the table.")
+    return (f"{mcnemar} ROC-AUC: DeLong's test (fast form of Sun & Xu 2014). F1, calibration error and the rest: paired "
+            f"bootstrap, {rounds} rounds, rows resampled jointly.")
 
 
 def _groups_section(analysis: PairAnalysis) -> CheckResult:
@@ -976,6 +1041,18 @@ def _group_table(analysis: PairAnalysis, grouping: str, rows: list[GroupChange])
         _ra, _rb, d, lo, hi = g.rates[rate]
         return Estimate(_number(d), _number(lo), _number(hi))
 
+    if analysis.task == "regression":
+        return Table(
+            f"{grouping}: challenger − champion by group",
+            ["group", "n", "MAE, champion", "MAE, challenger", "MAE change", "RMSE change", "mean error change", "note"],
+            [[g.group, g.n, _number(g.rates["mae"][0]), _number(g.rates["mae"][1]), change(g, "mae"), change(g, "rmse"),
+              change(g, "mean_error"), "reference" if g.reference else ("" if g.judged else "too small to judge")] for g in rows],
+            formats=["text", "int", "", "", "", "", "", "text"],
+            note=f"Groups: {analysis.how.get(grouping, '')}. Changes are challenger − champion with {analysis.level:.0%} intervals "
+                 "(paired bootstrap). Mean error = mean prediction − mean target (negative: under-predicted).",
+            section=grouping, appendix=" × " in grouping,
+        )
+
     return Table(
         f"{grouping}: challenger − champion by group",
         ["group", "n", "selection rate, champion", "selection rate, challenger", "selection rate change", "TPR change",
@@ -994,12 +1071,13 @@ def _group_figure(analysis: PairAnalysis, grouping: str, rows: list[GroupChange]
     from raudit.report.svg import bar_chart
 
     shown = [g for g in rows if g.n > 0][:20]
+    rate, words = ("mae", "mean absolute error") if analysis.task == "regression" else ("selection_rate", "selection rate")
     return Figure(
-        f"{grouping}: change in selection rate by group",
-        bar_chart([f"{g.group} (n={g.n:,})" for g in shown], [g.rates["selection_rate"][2] for g in shown],
-                  lows=[g.rates["selection_rate"][3] for g in shown], highs=[g.rates["selection_rate"][4] for g in shown],
+        f"{grouping}: change in {words} by group",
+        bar_chart([f"{g.group} (n={g.n:,})" for g in shown], [g.rates[rate][2] for g in shown],
+                  lows=[g.rates[rate][3] for g in shown], highs=[g.rates[rate][4] for g in shown],
                   reference=0.0, reference_label="no change", colors=["#3b6ea5" if g.judged else "#9ca3af" for g in shown],
-                  xlabel=f"challenger − champion selection rate ({analysis.level:.0%} interval)"),
+                  xlabel=f"challenger − champion {words} ({analysis.level:.0%} interval)"),
         "Grey bars are groups too small to judge." if not all(g.judged for g in shown) else "", section=grouping,
     )
 

@@ -32,7 +32,7 @@ import pandas as pd
 from raudit._version import __version__
 from raudit.errors import InputError
 from raudit.stats.cbpe import ScoreTable, StrataTable
-from raudit.stats.groups import MISSING, SCORE_BINS, GroupCounts, GroupSpec, apply_spec
+from raudit.stats.groups import MISSING, SCORE_BINS, GroupCounts, GroupErrors, GroupSpec, apply_spec
 from raudit.stats.sketch import (
     CategoricalSketch,
     NumericSketch,
@@ -58,7 +58,7 @@ __all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame",
 
 PROFILE_FORMAT = "raudit.profile"
 #: Version of the profile's JSON form; bump the major part on breaking changes (readers refuse another major).
-PROFILE_SCHEMA_VERSION = "1.1"
+PROFILE_SCHEMA_VERSION = "1.2"
 NO_RAW_ROWS = ("This profile holds aggregates only: counts, exact sums and histograms on a fixed grid. It holds no row "
                "of the data; a column with more than max_distinct distinct values keeps none of its values.")
 #: The one group of the overall confusion counts.
@@ -139,6 +139,13 @@ class Profile:
         Confusion counts per fine group of each sensitive column (binary,
         with labels): categories, or exact values / grid buckets of a numeric
         column, so that any binning can be applied later.
+    class_groups : mapping of str to mapping of str to GroupCounts
+        Multiclass, with labels: per sensitive column and per class, the confusion counts of that
+        class against the rest per fine group (as ``groups``): per-class decision and error rates per
+        group, then and now.
+    error_groups : mapping of str to GroupErrors
+        Regression, with labels: per sensitive column, each fine group's rows, exact sums of its errors,
+        predictions and targets, and a sketch of its predictions: prediction and residual drift per group.
     model : ModelInfo or None
     sources : tuple of FileInfo
     raudit_version : str
@@ -179,6 +186,8 @@ class Profile:
     scored: ScoreTable | None = None
     scored_groups: Mapping[str, ScoreTable] = field(default_factory=dict)
     strata: Mapping[str, tuple[GroupSpec, StrataTable]] = field(default_factory=dict)
+    class_groups: Mapping[str, Mapping[str, GroupCounts]] = field(default_factory=dict)
+    error_groups: Mapping[str, GroupErrors] = field(default_factory=dict)
 
     def column(self, name: str) -> ColumnProfile | None:
         """The profiled column called ``name``, or ``None``."""
@@ -220,6 +229,14 @@ class Profile:
                     scored_groups[col.name] = table.regroup(names)
         strata = {c: (spec, table + other.strata[c][1]) for c, (spec, table) in self.strata.items()
                   if c in other.strata and other.strata[c][0] == spec}
+        class_groups = _merge_class_groups(self.class_groups, other.class_groups, columns)
+        error_groups = {}
+        for col in columns:
+            if col.name in self.error_groups and col.name in other.error_groups:
+                both = self.error_groups[col.name] + other.error_groups[col.name]
+                names = _fine_names_for(both.groups, col.sketch)
+                if names is not None:
+                    error_groups[col.name] = both if names == list(both.groups) else both.regroup(names)
         return Profile(
             params=self.params, rows=self.rows + other.rows, columns=columns, target=self.target, task=self.task,
             classes=self.classes, positive_label=self.positive_label,
@@ -230,7 +247,7 @@ class Profile:
             groups=groups, model=self.model, sources=tuple(sorted(set(self.sources) | set(other.sources), key=_file_key)),
             raudit_version=self.raudit_version,
             scored=None if self.scored is None or other.scored is None else self.scored + other.scored,
-            scored_groups=scored_groups, strata=strata,
+            scored_groups=scored_groups, strata=strata, class_groups=class_groups, error_groups=error_groups,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -273,6 +290,11 @@ class Profile:
         if self.scored is not None:
             out["scored"] = self.scored.to_json()
             out["scored_groups"] = {c.name: self.scored_groups[c.name].to_json() for c in self.columns if c.name in self.scored_groups}
+        if self.class_groups:
+            out["class_groups"] = {c.name: {k: _groups_json(gc) for k, gc in self.class_groups[c.name].items()}
+                                   for c in self.columns if c.name in self.class_groups}
+        if self.error_groups:
+            out["error_groups"] = {c.name: self.error_groups[c.name].to_json() for c in self.columns if c.name in self.error_groups}
         if self.strata:
             out["strata"] = {c: {"edges": None if spec.edges is None else list(spec.edges), "how": spec.how, **table.to_json()}
                              for c, (spec, table) in self.strata.items()}
@@ -326,9 +348,25 @@ class Profile:
                 strata={str(k): (GroupSpec(str(k), None if v["edges"] is None else tuple(float(e) for e in v["edges"]),
                                            str(v.get("how", ""))), StrataTable.from_json(v))
                         for k, v in (raw.get("strata") or {}).items()},
+                class_groups={str(col): {str(k): _groups_from_json(v) for k, v in per.items()}
+                              for col, per in (raw.get("class_groups") or {}).items()},
+                error_groups={str(col): GroupErrors.from_json(v, params) for col, v in (raw.get("error_groups") or {}).items()},
             )
         except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
             raise ValueError(f"malformed profile: {type(exc).__name__}: {exc}") from None
+
+
+def _merge_class_groups(a: Mapping[str, Mapping[str, GroupCounts]], b: Mapping[str, Mapping[str, GroupCounts]],
+                        columns: Sequence[ColumnProfile]) -> dict[str, dict[str, GroupCounts]]:
+    """Per column and class, the merged fine groups; a column whose fine groups cannot be kept is dropped (as ``groups``)."""
+    out: dict[str, dict[str, GroupCounts]] = {}
+    for col in columns:
+        if col.name not in a or col.name not in b or set(a[col.name]) != set(b[col.name]):
+            continue
+        merged = {k: _fine_groups_for(a[col.name][k] + b[col.name][k], col.sketch) for k in a[col.name]}
+        if all(m is not None for m in merged.values()):
+            out[col.name] = {k: m for k, m in merged.items() if m is not None}
+    return out
 
 
 def _overlap_from_json(raw: Any) -> dict[str, Any] | None:
@@ -542,13 +580,36 @@ def profile_frame(
                 keys = _fine_labels(data[col.name], col.sketch)
                 if keys is not None:
                     groups[col.name] = GroupCounts.from_arrays(cast(Sequence[Any], keys), y01, yhat01)
+    class_groups = _class_groups(data, columns, y_text, p_text, classes) if task == "multiclass" else {}
+    error_groups: dict[str, GroupErrors] = {}
+    if task == "regression" and y is not None and y_pred is not None:
+        for col in columns:
+            keys = _fine_labels(data[col.name], col.sketch) if "sensitive" in col.roles else None
+            if keys is not None:
+                error_groups[col.name] = GroupErrors.from_arrays(keys, np.asarray(y, dtype=float), np.asarray(y_pred, dtype=float),
+                                                                 params=params)
     return Profile(
         params=params, rows=len(data), columns=columns, target=target, task=task,
         classes=None if classes is None else tuple(str(c) for c in classes),
         positive_label=None if positive_label is None else str(positive_label),
         label=label, prediction=prediction, score=score, abs_error=abs_error, correct=correct, overall=overall,
         groups=groups, model=model, scored=scored, scored_groups=scored_groups, strata=strata_tables,
+        class_groups=class_groups, error_groups=error_groups,
     )
+
+
+def _class_groups(data: pd.DataFrame, columns: Sequence[ColumnProfile], y_text: np.ndarray | None, p_text: np.ndarray | None,
+                  classes: Sequence[Any] | None) -> dict[str, dict[str, GroupCounts]]:
+    """Multiclass, with labels: each class against the rest, confusion counts per fine group of each sensitive column."""
+    if y_text is None or p_text is None or classes is None:
+        return {}
+    out: dict[str, dict[str, GroupCounts]] = {}
+    for col in columns:
+        keys = _fine_labels(data[col.name], col.sketch) if "sensitive" in col.roles else None
+        if keys is not None:
+            out[col.name] = {str(c): GroupCounts.from_arrays(cast(Sequence[Any], keys), (y_text == str(c)).astype(int),
+                                                             (p_text == str(c)).astype(int)) for c in classes}
+    return out
 
 
 def _score_tables(data: pd.DataFrame, columns: Sequence[ColumnProfile], y_text: np.ndarray | None, p_text: np.ndarray | None,

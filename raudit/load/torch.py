@@ -81,9 +81,9 @@ class TorchAdapter(ModelAdapter):
         return self.classes_[proba.argmax(axis=1)]
 
 
-#: What the report says of an inspected TorchScript archive (and the README quotes).
+#: What the report says of an inspected TorchScript archive (and the trust how-to quotes).
 TORCHSCRIPT_TRUST: Final = "no __setstate__ and only reviewed tensor ops; runs no Python"
-#: What the report says of an inspected ONNX model (and the README quotes).
+#: What the report says of an inspected ONNX model (and the trust how-to quotes).
 ONNX_TRUST: Final = ("ONNX graph inspected: standard operator domains only, external data only from files inside the model's "
                      "folder; onnxruntime runs no Python")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ValueCounts", "ScoreCounts", "quantiles_from_counts"]
+__all__ = ["ValueCounts", "ScoreCounts", "quantiles_from_counts", "macro_roc_auc"]
 
 #: Distinct values a ValueCounts keeps exactly.
 VALUE_CAP = 200_000
@@ -299,3 +299,20 @@ def _score_grid(s: ScoreCounts) -> ScoreCounts:
     keep = (neg + pos) > 0
     centres = (np.arange(SCORE_GRID) + 0.5) / SCORE_GRID
     return ScoreCounts(centres[keep], neg[keep], pos[keep], False)
+
+
+def macro_roc_auc(scores: list[ScoreCounts] | tuple[ScoreCounts, ...], *, level: float = 0.95) -> tuple[float, float, float]:
+    """The mean of one-vs-rest ROC-AUCs (scikit-learn's ``multi_class="ovr", average="macro"``) and a conservative interval.
+
+    Each class's DeLong standard error is known, their correlations are not: the mean's standard error is at most the
+    mean of theirs (errors added as if perfectly correlated); a bucketed class's error bound widens it further.
+
+    Returns
+    -------
+    auc, low, high : float
+    """
+    from raudit.stats.inference import z_of
+
+    auc = float(np.mean([sc.roc_auc() for sc in scores]))
+    half = z_of(level) * float(np.mean([sc.roc_auc_se() for sc in scores])) + max(sc.auc_error_bound() for sc in scores)
+    return auc, max(0.0, auc - half), min(1.0, auc + half)

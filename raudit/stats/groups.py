@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from raudit.stats.counts import ValueCounts
+from raudit.stats.exact import ExactSum
+from raudit.stats.sketch import NumericSketch, SketchParams
 
 MISSING = "missing"
 #: Fine score bins for mergeable AUC and calibration (AUC error ≤ ties inside a 0.001-wide bin).
@@ -142,6 +144,24 @@ def make_groupings(
     return out
 
 
+def group_codes(groups: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct group labels (as text, sorted as ``np.unique`` sorts them) and each row's index into them."""
+    labels = np.asarray(groups, dtype=object)
+    first, uniques = pd.factorize(labels, use_na_sentinel=False)
+    text = np.asarray([str(u) for u in uniques], dtype=str)
+    order = np.argsort(text, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return text[order], rank[first]
+
+
+def _aligned(names: tuple[str, ...], mine: tuple[str, ...], arr: np.ndarray) -> np.ndarray:
+    """``arr`` (one row per group of ``mine``) spread over the rows of ``names`` (zeros where a group is absent)."""
+    out = np.zeros((len(names), *arr.shape[1:]), dtype=arr.dtype)
+    out[[names.index(n) for n in mine]] = arr
+    return out
+
+
 @dataclass(frozen=True)
 class GroupCounts:
     """Per-group confusion counts and score histograms (binary outcome).
@@ -168,13 +188,7 @@ class GroupCounts:
         cls, groups: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray | None = None
     ) -> GroupCounts:
         """Count one chunk. ``y_true`` and ``y_pred`` are 0/1; ``score`` in [0, 1]."""
-        labels = np.asarray(groups, dtype=object)
-        first, uniques = pd.factorize(labels, use_na_sentinel=False)  # then sorted by text, as np.unique would
-        text = np.asarray([str(u) for u in uniques], dtype=str)
-        order = np.argsort(text, kind="stable")
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        names, codes = text[order], rank[first]
+        names, codes = group_codes(groups)
         g = len(names)
         cell = 2 * np.asarray(y_true, dtype=int) + np.asarray(y_pred, dtype=int)
         cells = np.bincount(codes * 4 + cell, minlength=4 * g).reshape(g, 4)
@@ -307,6 +321,18 @@ DISPARITIES: dict[str, DisparitySpec] = {
 
 MAE = DisparitySpec("mae", "ratio", "mae_ratio_max", "MAE ratio", "mean absolute error", "higher")
 
+#: A regressor's comparisons, in report order. Errors harm when higher; the prediction-to-target ratio harms in the
+#: direction a lower prediction hurts when a higher one is favourable (a credit limit), the other way when a lower one is
+#: (a price), either way when nothing says; the distance between two groups' prediction distributions harms when large.
+REGRESSION_DISPARITIES: dict[str, DisparitySpec] = {
+    "mae": MAE,
+    "rmse": DisparitySpec("rmse", "ratio", "rmse_ratio_max", "RMSE ratio", "root mean squared error", "higher"),
+    "mean_ratio": DisparitySpec("mean_ratio", "ratio", "prediction_ratio_min", "prediction-to-target ratio (calibration in "
+                                "the large)", "mean prediction ÷ mean target", "lower"),
+    "prediction_ks": DisparitySpec("prediction_ks", "difference", "prediction_ks_max", "KS distance of predictions "
+                                   "(distributional parity)", "distribution of predictions", "higher"),
+}
+
 
 def harm_direction(spec: DisparitySpec, fav_positive: bool | None) -> Harm:
     """The harmful direction of ``spec`` when the positive class is (True), is not (False) or may be (None) the favourable one."""
@@ -340,3 +366,240 @@ def choose_reference(groups: Sequence[str], n: np.ndarray, judged: np.ndarray, v
     sign = -1 if favoured == "highest" else 1
     best = min(candidates, key=lambda i: (sign * values[i], -n[i], groups[i]))
     return best, "the most favoured group of adequate size"
+
+
+# -- several classes: the binary views fairness judges, and per-group confusion matrices ---------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """One binary view of a classifier's decisions: which classes count as its positive side.
+
+    Attributes
+    ----------
+    key : str
+        ``""`` for the one outcome of a binary task (or the favourable class of a multiclass one),
+        ``"class X"`` for one class against the rest, ``"at least X"`` for a split of ordered classes.
+    members : tuple of int
+        Indices (into the model's classes) counted as the positive side.
+    favourable_is_positive : bool or None
+        Whether the positive side is the outcome a person wants; ``None``: unknown, harm in either direction.
+    judged : bool
+        Whether its disparities are judged against the thresholds (else reported only).
+    """
+
+    key: str
+    members: tuple[int, ...]
+    favourable_is_positive: bool | None
+    judged: bool = True
+
+    @property
+    def prefix(self) -> str:
+        """``"class X: "`` before a grouping's name (empty for the one outcome of a binary task)."""
+        return f"{self.key}: " if self.key else ""
+
+
+def class_outcomes(classes: Sequence[Any] | np.ndarray, *, binary: bool, positive: Any = None, favourable: Any = None,
+                   ordered: Sequence[Any] = ()) -> tuple[Outcome, ...]:
+    """The binary views of a classifier that fairness reports, and which of them it judges.
+
+    - a binary task: the positive class, favourable or not (the view of the fairness check since round 1);
+    - several classes in an order (``ordered``, from the least to the most favourable): each split *at least X* of
+      the order, judged in the direction of harm (a group pushed down the order receives *at least X* less often, and
+      its members who are X or above are recognised less often), then each class against the rest, reported;
+    - several classes with a ``favourable`` class: that class against the rest, judged in the direction of harm, then
+      every other class against the rest, reported;
+    - several classes otherwise: each class against the rest, judged both ways (nothing says which way harms).
+
+    Examples
+    --------
+    >>> [(o.key, o.members, o.favourable_is_positive) for o in class_outcomes(["low", "mid", "high"], binary=False,
+    ...                                                                     ordered=["low", "mid", "high"]) if o.judged]
+    [('at least mid', (1, 2), True), ('at least high', (2,), True)]
+    """
+    text = [str(c) for c in classes]
+    index = {t: i for i, t in enumerate(text)}
+    if binary:
+        return (Outcome("", (index[str(positive)],), str(favourable) == str(positive)),)
+    each = [Outcome(f"class {t}", (i,), None, not ordered and favourable is None) for i, t in enumerate(text)]
+    if ordered:
+        ranks = [index[str(c)] for c in ordered]
+        splits = [Outcome(f"at least {ordered[r]}", tuple(sorted(ranks[r:])), True) for r in range(1, len(ranks))]
+        return (*splits, *each)
+    if favourable is not None:
+        fav = index[str(favourable)]
+        return (Outcome("", (fav,), True), *(o for o in each if o.members != (fav,)))
+    return tuple(each)
+
+
+def view_cells(matrix: np.ndarray, members: Sequence[int]) -> np.ndarray:
+    """Confusion cells (tn, fp, fn, tp) of one binary view of confusion matrices ``(..., k, k)`` (true × predicted).
+
+    ``members`` are the classes on the view's positive side; leading axes (groups, bootstrap draws) are kept.
+    """
+    side = np.isin(np.arange(matrix.shape[-1]), list(members))
+    rows_in, rows_out = matrix[..., side, :], matrix[..., ~side, :]
+    tp, fn = rows_in[..., side].sum(axis=(-2, -1)), rows_in[..., ~side].sum(axis=(-2, -1))
+    fp, tn = rows_out[..., side].sum(axis=(-2, -1)), rows_out[..., ~side].sum(axis=(-2, -1))
+    return np.stack([tn, fp, fn, tp], axis=-1)
+
+
+@dataclass(frozen=True)
+class GroupConfusion:
+    """Per-group confusion matrices of a classifier with ``k`` classes (rows: true class, columns: predicted).
+
+    Every one-vs-rest or ordered view (:class:`Outcome`) is a sum of its cells, so one mergeable summary serves the
+    per-group confusion matrices of the report, the binary views and the moves up and down an order.
+
+    Attributes
+    ----------
+    groups : tuple of str
+    matrix : ndarray of int64, shape (n_groups, k, k)
+    """
+
+    groups: tuple[str, ...]
+    matrix: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, groups: Sequence[Any] | np.ndarray, y_index: np.ndarray, pred_index: np.ndarray, k: int) -> GroupConfusion:
+        """Count one chunk; ``y_index`` and ``pred_index`` are class indices in ``0..k-1``."""
+        names, codes = group_codes(groups)
+        flat = (codes * k + np.asarray(y_index, dtype=np.int64)) * k + np.asarray(pred_index, dtype=np.int64)
+        matrix = np.bincount(flat, minlength=len(names) * k * k).reshape(len(names), k, k).astype(np.int64)
+        return cls(tuple(names.tolist()), matrix)
+
+    def __add__(self, other: GroupConfusion) -> GroupConfusion:
+        """Merge two chunks (groups aligned by name)."""
+        names = tuple(sorted(set(self.groups) | set(other.groups)))
+        return GroupConfusion(names, _aligned(names, self.groups, self.matrix) + _aligned(names, other.groups, other.matrix))
+
+    @property
+    def n(self) -> np.ndarray:
+        """Rows per group."""
+        return self.matrix.sum(axis=(1, 2))
+
+    def outcome(self, members: Sequence[int]) -> GroupCounts:
+        """The confusion cells of one binary view: ``members`` are the classes on its positive side."""
+        return GroupCounts(self.groups, view_cells(self.matrix, members).astype(np.int64))
+
+    def mean_levels(self, order: Sequence[int]) -> np.ndarray:
+        """Each group's mean predicted level in ``order`` (class indices, least favourable first: level 0)."""
+        rank = np.empty(self.matrix.shape[-1])
+        rank[list(order)] = np.arange(len(order))
+        predicted = self.matrix.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (predicted * rank).sum(axis=1) / predicted.sum(axis=1)
+
+    def moves(self, order: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows per group predicted below and above their true class in ``order`` (class indices, least favourable first)."""
+        k = self.matrix.shape[-1]
+        rank = np.empty(k, dtype=np.int64)
+        rank[list(order)] = np.arange(k)
+        below = rank[None, :] < rank[:, None]  # [true, predicted]: predicted lower in the order than the truth
+        return (self.matrix * below).sum(axis=(1, 2)), (self.matrix * below.T).sum(axis=(1, 2))
+
+
+# -- regression: per-group sums of errors, predictions and targets ---------------------------------------------------
+#: The exact sums a :class:`GroupErrors` keeps per group, and the per-row term each sums.
+ERROR_TERMS = ("abs_error", "sq_error", "sq_error2", "prediction", "target", "prediction2", "target2", "cross")
+
+
+@dataclass(frozen=True)
+class GroupErrors:
+    """Per group of a regressor's rows.
+
+    The row count, exact sums of its errors, predictions and targets, and a sketch of its predictions; mergeable
+    with ``+``, the same to the last bit whatever the chunking.  The sums (:data:`ERROR_TERMS`) are of ``|e|``,
+    ``e²``, ``(e²)²``, the prediction ``p``, the target ``y``, ``p²``, ``y²`` and ``p·y`` (``e = y − p``): the
+    means, variances and covariances the group comparisons need (:func:`raudit.stats.disparity.compare_regression`).
+
+    Attributes
+    ----------
+    groups : tuple of str
+    n : ndarray of int64
+    sums : mapping of str to tuple of ExactSum
+        One exact sum per group for each term.
+    predictions : tuple of NumericSketch
+        Each group's predictions (for the distance between two groups' distributions).
+    """
+
+    groups: tuple[str, ...]
+    n: np.ndarray
+    sums: Mapping[str, tuple[ExactSum, ...]]
+    predictions: tuple[NumericSketch, ...]
+
+    @classmethod
+    def from_arrays(cls, groups: Sequence[Any] | np.ndarray, y: np.ndarray, prediction: np.ndarray, *,
+                    params: SketchParams | None = None) -> GroupErrors:
+        """Sum one chunk (``y`` and ``prediction`` finite floats)."""
+        names, codes = group_codes(groups)
+        y, p = np.asarray(y, dtype=float), np.asarray(prediction, dtype=float)
+        e = y - p
+        terms = {"abs_error": np.abs(e), "sq_error": e * e, "sq_error2": (e * e) ** 2, "prediction": p, "target": y,
+                 "prediction2": p * p, "target2": y * y, "cross": p * y}
+        order = np.argsort(codes, kind="stable")
+        cuts = np.cumsum(np.bincount(codes, minlength=len(names)))[:-1]
+        rows = np.split(order, cuts)
+        sums = {k: tuple(ExactSum.of(v[r]) for r in rows) for k, v in terms.items()}
+        sketches = tuple(NumericSketch.of(p[r], params) for r in rows)
+        return cls(tuple(names.tolist()), np.array([len(r) for r in rows], dtype=np.int64), sums, sketches)
+
+    def __add__(self, other: GroupErrors) -> GroupErrors:
+        """Merge two chunks (groups aligned by name)."""
+        names = tuple(sorted(set(self.groups) | set(other.groups)))
+
+        def at(gc: GroupErrors, name: str, items: Sequence[Any], zero: Any) -> Any:
+            return items[gc.groups.index(name)] if name in gc.groups else zero
+
+        empty = NumericSketch.of(np.zeros(0), self.predictions[0].params if self.predictions else None)
+        sums = {k: tuple(at(self, g, self.sums[k], ExactSum()) + at(other, g, other.sums[k], ExactSum()) for g in names)
+                for k in ERROR_TERMS}
+        sketches = tuple(at(self, g, self.predictions, empty) + at(other, g, other.predictions, empty) for g in names)
+        n = _aligned(names, self.groups, self.n) + _aligned(names, other.groups, other.n)
+        return GroupErrors(names, n, sums, sketches)
+
+    def mean(self, term: str) -> np.ndarray:
+        """Each group's mean of ``term`` (exact sums divided by the rows, then rounded once; NaN for an empty group)."""
+        return np.array([float(s.fraction / n) if n else float("nan") for s, n in zip(self.sums[term], self.n.tolist())])
+
+    def covariance(self, a: str, b: str, ab: str) -> np.ndarray:
+        """Each group's sample covariance of two terms whose per-row product is summed as ``ab`` (``n − 1`` denominator)."""
+        out = []
+        for i, n in enumerate(self.n.tolist()):
+            if n < 2:
+                out.append(float("nan"))
+                continue
+            sa, sb, sab = (self.sums[t][i].fraction for t in (a, b, ab))
+            out.append(float((sab - sa * sb / n) / (n - 1)))
+        return np.array(out)
+
+    def regroup(self, names: Sequence[str]) -> GroupErrors:
+        """Sum the groups under new ``names`` (one per group, in order): exact sums add, sketches merge."""
+        new = sorted(set(names))
+        members = [[i for i, m in enumerate(names) if m == g] for g in new]
+        empty = NumericSketch.of(np.zeros(0), self.predictions[0].params if self.predictions else None)
+        sketches = []
+        for idx in members:
+            merged = empty
+            for i in idx:
+                merged = merged + self.predictions[i]
+            sketches.append(merged)
+        sums = {k: tuple(sum((self.sums[k][i] for i in idx), ExactSum()) for idx in members) for k in ERROR_TERMS}
+        return GroupErrors(tuple(new), np.array([int(self.n[idx].sum()) for idx in members], dtype=np.int64), sums, tuple(sketches))
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form: groups, rows, each term's exact sums (``"M p E"`` text), each group's prediction sketch."""
+        return {"groups": list(self.groups), "n": self.n.tolist(), "sums": {k: [s.to_json() for s in self.sums[k]] for k in ERROR_TERMS},
+                "predictions": [s.to_json() for s in self.predictions]}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any], params: SketchParams) -> GroupErrors:
+        """Read :meth:`to_json`'s form (``params``: the profile's sketch parameters)."""
+        from raudit.stats.sketch import sketch_from_json
+
+        groups = tuple(str(g) for g in raw["groups"])
+        sketches = tuple(sketch_from_json(s, params) for s in raw["predictions"])
+        if not all(isinstance(s, NumericSketch) for s in sketches) or len(sketches) != len(groups):
+            raise ValueError("group errors: one numeric prediction sketch per group")
+        sums = {k: tuple(ExactSum.from_json(v) for v in raw["sums"][k]) for k in ERROR_TERMS}
+        if any(len(v) != len(groups) for v in sums.values()) or len(raw["n"]) != len(groups):
+            raise ValueError("group errors: one row count and one sum of each term per group")
+        return cls(groups, np.array(raw["n"], dtype=np.int64), sums, sketches)  # type: ignore[arg-type]

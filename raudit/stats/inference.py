@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["wilson_interval", "clopper_pearson", "ratio_interval", "difference_interval", "z_of", "threshold_pvalue",
-           "two_proportion_pvalue", "holm", "cramers_v"]
+           "two_proportion_pvalue", "holm", "cramers_v", "log_normal_interval", "normal_interval"]
 
 
 def wilson_interval(k: np.ndarray | int, n: np.ndarray | int, *, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +137,39 @@ def difference_interval(k1: np.ndarray | int, n1: np.ndarray | int, k2: np.ndarr
         low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
         high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     return low, high
+
+
+def log_normal_interval(value: np.ndarray | float, se: np.ndarray | float, *,
+                        level: np.ndarray | float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """``value · exp(± z · se)``: the delta-method interval of a ratio, ``se`` the standard error of its logarithm.
+
+    Examples
+    --------
+    >>> lo, hi = log_normal_interval(1.5, 0.1)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (1.233, 1.8248)
+    """
+    value, se = np.asarray(value, dtype=float), np.asarray(se, dtype=float)
+    z = z_of(level)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return value * np.exp(-z * se), value * np.exp(z * se)
+
+
+def normal_interval(value: np.ndarray | float, se: np.ndarray | float, *,
+                    level: np.ndarray | float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """``value ± z · se`` (elementwise; ``level`` may be an array, as :func:`raudit.stats.judgement.family_intervals` asks).
+
+    Examples
+    --------
+    >>> lo, hi = normal_interval(2.0, 0.5)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (1.02, 2.98)
+    """
+    value, se = np.asarray(value, dtype=float), np.asarray(se, dtype=float)
+    z = z_of(level)
+    return value - z * se, value + z * se
+
+
 def clopper_pearson(k: np.ndarray | int, n: np.ndarray | int, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Clopper–Pearson) interval for a binomial proportion ``k / n``: ``(1 - level) / 2`` in each tail.
 

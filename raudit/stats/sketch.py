@@ -47,6 +47,7 @@ from raudit.stats.exact import ExactSum
 __all__ = [
     "SketchParams", "NumericSketch", "CategoricalSketch", "Sketch", "sketch_column",
     "NumericShift", "CategoricalShift", "numeric_shift", "categorical_shift", "psi", "psi_interval", "sketch_from_json",
+    "ks_interval", "BinnedMeans",
 ]
 
 #: Bucket keys of positive values are offset so they are all > 0 (the smallest binary exponent is -1073).
@@ -654,6 +655,31 @@ def numeric_shift(ref: NumericSketch, cur: NumericSketch, *, psi_bins: int = 10)
                         w / norm, w_bound / norm, exact, nr, nc)
 
 
+def ks_interval(ks: np.ndarray | float, n1: np.ndarray | int, n2: np.ndarray | int, *, level: np.ndarray | float = 0.95,
+                bound: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """An interval for the Kolmogorov–Smirnov distance ``sup |F1 − F2|`` of two distributions, from two samples.
+
+    The sample statistic is off from the distance by at most the sum of the two empirical CDFs' own
+    errors, and by the Dvoretzky–Kiefer–Wolfowitz inequality with Massart's constant each of those
+    exceeds ``sqrt(ln(4 / α) / (2 n))`` with probability at most ``α / 2``; so ``ks ± (ε1 + ε2)``,
+    clipped to [0, 1], holds at ``1 − α`` whatever the distributions (conservative: no asymptotics, no
+    continuity). ``bound`` widens the upper end by what a bucketed sketch may hide
+    (:attr:`NumericShift.ks_bound`). NaN where a sample is empty.
+
+    Examples
+    --------
+    >>> lo, hi = ks_interval(0.3, 1000, 1000)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (0.206, 0.394)
+    """
+    ks, n1, n2, bound = (np.asarray(x, dtype=float) for x in (ks, n1, n2, bound))
+    alpha = 1 - np.asarray(level, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reach = np.sqrt(np.log(4 / alpha) / (2 * n1)) + np.sqrt(np.log(4 / alpha) / (2 * n2))
+    empty = (n1 <= 0) | (n2 <= 0) | ~np.isfinite(ks)
+    return np.where(empty, np.nan, np.clip(ks - reach, 0, 1)), np.where(empty, np.nan, np.clip(ks + bound + reach, 0, 1))
+
+
 def cdf_points(sketch: NumericSketch, *, max_points: int = 200) -> tuple[list[float], list[float]]:
     """Points of the empirical CDF (at most ``max_points``, evenly spread), for charts."""
     pos, counts = sketch.atoms()
@@ -752,3 +778,70 @@ def categorical_shift(ref: CategoricalSketch, cur: CategoricalSketch) -> Categor
     js = float(jensenshannon(r / nr, c / nc, base=2))
     return CategoricalShift(labels, tuple(r.tolist()), tuple(c.tolist()), psi(r, c), js, chi2, p, dof, pooled,
                             new, vanished, hashed, nr, nc)
+
+
+@dataclass(frozen=True)
+class BinnedMeans:
+    """Rows and exact sums of ``x``, ``y`` and ``y²`` per bucket of ``x`` on the sketch grid; mergeable with ``+``.
+
+    The buckets are data-independent (:func:`bucket_keys`), so chunks merge to the summary of the whole,
+    bit for bit; :meth:`quantile_bins` then cuts the buckets into bins of about equal shares of rows (a
+    bin's edges are bucket bounds: within ``1 / (2 * sub_buckets + 1)`` of the exact quantiles) and gives
+    each bin's mean ``x`` and the mean and spread of ``y`` (a regressor's residuals by decile of its
+    prediction, say).
+
+    Examples
+    --------
+    >>> b = BinnedMeans.of(np.arange(100.0), np.ones(100)) + BinnedMeans.of(np.arange(100.0, 200.0), np.zeros(100))
+    >>> [round(r["mean_y"], 2) for r in b.quantile_bins(2)]
+    [1.0, 0.0]
+    """
+
+    keys: np.ndarray
+    counts: np.ndarray
+    sums: Mapping[str, tuple[ExactSum, ...]]
+    sub_buckets: int = 128
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray, *, sub_buckets: int = 128) -> BinnedMeans:
+        """Summarise one chunk (finite ``x`` and ``y``)."""
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        keys, inverse, counts = np.unique(bucket_keys(x, sub_buckets), return_inverse=True, return_counts=True)
+        order = np.argsort(inverse, kind="stable")
+        rows = np.split(order, np.cumsum(counts)[:-1])
+        terms = {"x": x, "y": y, "y2": y * y}
+        return cls(keys.astype(np.int64), counts.astype(np.int64),
+                   {k: tuple(ExactSum.of(v[r]) for r in rows) for k, v in terms.items()}, sub_buckets)
+
+    def __add__(self, other: BinnedMeans) -> BinnedMeans:
+        keys = np.union1d(self.keys, other.keys)
+        counts = np.zeros(len(keys), dtype=np.int64)
+        sums: dict[str, list[ExactSum]] = {k: [ExactSum() for _ in keys] for k in self.sums}
+        for part in (self, other):
+            at = np.searchsorted(keys, part.keys)
+            counts[at] += part.counts
+            for k, values in part.sums.items():
+                for i, v in zip(at.tolist(), values):
+                    sums[k][i] = sums[k][i] + v
+        return BinnedMeans(keys, counts, {k: tuple(v) for k, v in sums.items()}, self.sub_buckets)
+
+    def quantile_bins(self, n_bins: int) -> list[dict[str, float]]:
+        """Bins of about ``1 / n_bins`` of the rows each (ties of a bucket stay together), in the order of ``x``.
+
+        Each bin: ``lo`` and ``hi`` (bucket bounds), ``n``, ``mean_x``, ``mean_y`` and ``sd_y`` (``n − 1``
+        denominator; NaN for one row).
+        """
+        if not len(self.keys):
+            return []
+        which = reference_bins(self.counts, n_bins)
+        lo, hi = bucket_bounds(self.keys, self.sub_buckets)
+        out = []
+        for b in np.unique(which):
+            idx = np.flatnonzero(which == b)
+            n = int(self.counts[idx].sum())
+            sx, sy, sy2 = (sum((self.sums[k][i] for i in idx.tolist()), ExactSum()).fraction for k in ("x", "y", "y2"))
+            var = (sy2 - sy * sy / n) / (n - 1) if n > 1 else None
+            out.append({"lo": float(min(lo[idx].min(), hi[idx].min())), "hi": float(max(lo[idx].max(), hi[idx].max())), "n": n,
+                        "mean_x": float(sx / n), "mean_y": float(sy / n),
+                        "sd_y": float(np.sqrt(max(float(var), 0.0))) if var is not None else float("nan")})
+        return out

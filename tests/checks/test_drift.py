@@ -288,8 +288,11 @@ def test_multiclass_and_regression_models_get_the_drift_that_applies(multiclass,
         r = raudit.audit(model, data.iloc[half:], target=target, sensitive=["sex"], checks=["drift"],
                          reference=tmp_path / f"{target}.csv")["drift"]
         assert {o["key"] for o in r.details["outputs"]} == expected, target
-        assert r.details["fairness"] == {} and r.status in ("pass", "warn", "inconclusive")
-        assert any("binary classifiers only" in f.message for f in r.findings)
+        assert r.status in ("pass", "warn", "inconclusive")
+        if target == "grade":  # each class against the rest, per group, then and now
+            assert sorted(r.details["fairness"]) == [f"sex, class {c}" for c in sorted(model.classes_)]
+        else:  # predictions and errors per group, then and now
+            assert r.details["fairness"] == {} and [g["group"] for g in r.details["error_groups"]["sex"]["groups"]] == ["F", "M"]
 
 
 def test_recorded_decisions_are_compared_with_a_profile_of_the_model(world, binary_model):
@@ -506,3 +509,144 @@ def test_sketch_of_the_audit_side_uses_the_reference_parameters(world):
     assert isinstance(p.column("income").sketch, NumericSketch)
     r = drift(world, world["pool"].iloc[:100])
     assert r.details["reference"]["max_distinct"] == p.params.max_distinct
+
+
+def _graded(n: int, seed: int, *, downgrade: str | None = None) -> pd.DataFrame:
+    """Recorded decisions of a three-level triage model; ``downgrade``: that group's decisions pushed one level down."""
+    rng = np.random.default_rng(seed)
+    levels = np.array(["low", "mid", "high"])
+    truth = rng.integers(0, 3, n)
+    decision = np.where(rng.random(n) < 0.8, truth, rng.integers(0, 3, n))
+    group = rng.choice(["F", "M"], size=n, p=[0.3, 0.7])  # M the larger: the reference group the gaps are taken to
+    if downgrade is not None:
+        decision = np.where(group == downgrade, np.maximum(decision - 1, 0), decision)
+    return pd.DataFrame({"x": rng.normal(size=n), "group": group, "level": levels[truth], "decision": levels[decision]})
+
+
+def test_multiclass_rates_per_group_and_class_then_and_now_equal_pandas_and_a_downgrade_fails(tmp_path):
+    from raudit.engine.profile import profile_frame
+
+    ref, cur = _graded(6000, 1), _graded(6000, 2, downgrade="F")
+    classes = ["high", "low", "mid"]
+    profile = profile_frame(ref, inputs=["x"], sensitive=["group"], target="level", y=ref.level.to_numpy(),
+                            y_pred=ref.decision.to_numpy(), task="multiclass", classes=classes)
+    (tmp_path / "ref.json").write_text(profile.to_json(), encoding="utf-8")
+    r = raudit.audit(None, cur, target="level", sensitive=["group"], y_pred="decision", checks=["drift"],
+                     reference=tmp_path / "ref.json")["drift"]
+    fair = r.details["fairness"]
+    assert sorted(fair) == [f"group, class {c}" for c in classes]
+    for c in classes:  # one-vs-rest rates by hand, per group, then and now
+        for frame, side in ((ref, "reference"), (cur, "current")):
+            hit, pos = frame.decision == c, frame.level == c
+            expected = {"selection_rate": hit.groupby(frame.group).mean(), "tpr": hit[pos].groupby(frame.group[pos]).mean(),
+                        "fpr": hit[~pos].groupby(frame.group[~pos]).mean()}
+            for row in fair[f"group, class {c}"]["rates"]:
+                assert row[side] == pytest.approx(expected[row["rate"]][row["group"]], abs=1e-12)
+    failed = {(k, row["group"], row["rate"]) for k, f in fair.items() for row in f["rates"]
+              if row["judged"] and row["judged"]["status"] == "fail"}
+    assert failed and {g for _k, g, _r in failed} == {"F"}, failed  # the downgraded group, and only it
+    judged = [row["judged"] for f in fair.values() for row in f["rates"] if row["judged"]]
+    assert judged and all(j["ci_level"] == pytest.approx(1 - 0.05 / 3 / 3) for j in judged)  # alpha ÷ 3 classes ÷ (3 rates × 1 group)
+    assert r.status == "fail"
+    same = raudit.audit(None, _graded(6000, 3), target="level", sensitive=["group"], y_pred="decision", checks=["drift"],
+                        reference=tmp_path / "ref.json")["drift"]
+    assert not [row for f in same.details["fairness"].values() for row in f["rates"]
+                if row["judged"] and row["judged"]["status"] == "fail"]
+
+
+def test_class_groups_of_chunks_merge_to_the_whole_and_survive_json():
+    from raudit.engine.profile import Profile, profile_frame
+
+    data = _graded(3000, 4)
+    classes = ["high", "low", "mid"]
+
+    def prof(frame):
+        return profile_frame(frame, inputs=["x"], sensitive=["group"], target="level", y=frame.level.to_numpy(),
+                             y_pred=frame.decision.to_numpy(), task="multiclass", classes=classes)
+
+    whole = prof(data)
+    parts = [prof(data.iloc[s]) for s in np.array_split(np.arange(len(data)), 4)]
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = merged + p
+    assert merged.to_json() == whole.to_json()
+    assert Profile.from_dict(json.loads(whole.to_json())) == whole
+    schema = json.loads((Path(raudit.__file__).parent / "schema" / "profile.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(whole.to_json()), schema)  # the per-class group counts are in the published form
+    assert "class_groups" in json.loads(whole.to_json())
+    mid = whole.class_groups["group"]["mid"]
+    f = data[data.group == "F"]
+    tn, fp, fn, tp = mid.cells[mid.groups.index("F")]
+    assert (tp, fp, fn) == (((f.level == "mid") & (f.decision == "mid")).sum(), ((f.level != "mid") & (f.decision == "mid")).sum(),
+                            ((f.level == "mid") & (f.decision != "mid")).sum())
+
+
+def _priced(n: int, seed: int, *, under: str | None = None) -> pd.DataFrame:
+    """Recorded predictions of a price model; ``under``: that group's predictions 10 % too low."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    group = rng.choice(["A", "B"], size=n, p=[0.7, 0.3])
+    y = 50 + 10 * x + rng.normal(0, 2, n)
+    pred = 50 + 10 * x + rng.normal(0, 0.5, n)
+    if under is not None:
+        pred = np.where(group == under, 0.9 * pred, pred)
+    return pd.DataFrame({"x": x, "group": group, "y": y, "pred": pred})
+
+
+def _price_profile(frame: pd.DataFrame):
+    from raudit.engine.profile import profile_frame
+
+    return profile_frame(frame, inputs=["x"], sensitive=["group"], target="y", y=frame.y.to_numpy(), y_pred=frame.pred.to_numpy(),
+                         task="regression")
+
+
+def test_regression_drift_per_group_equals_pandas_and_a_ten_percent_underestimate_fails(tmp_path):
+    from scipy.stats import norm
+
+    ref = _priced(6000, 1)
+    (tmp_path / "ref.json").write_text(_price_profile(ref).to_json(), encoding="utf-8")
+
+    def run(cur):
+        return raudit.audit(None, cur, target="y", sensitive=["group"], y_pred="pred", checks=["drift"],
+                            reference=tmp_path / "ref.json")["drift"]
+
+    cur = _priced(6000, 3, under="B")
+    r = run(cur)
+    rows = {g["group"]: g for g in r.details["error_groups"]["group"]["groups"]}
+    for frame, side in ((ref, 0), (cur, 1)):
+        e = frame.y - frame.pred
+        by = pd.DataFrame({"p": frame.pred, "e": e, "a": e.abs(), "g": frame.group}).groupby("g")
+        for g, row in rows.items():
+            assert row["mean_prediction"][side] == pytest.approx(by.p.mean()[g], rel=1e-12)
+            assert row["mean_residual"][side] == pytest.approx(by.e.mean()[g], abs=1e-9)
+            assert row["mae"][side] == pytest.approx(by.a.mean()[g], rel=1e-12)
+    e_ref, e_cur = ref.y - ref.pred, cur.y - cur.pred
+    for g, row in rows.items():  # Welch's z for the change of the mean residual, by hand
+        a, b = e_ref[ref.group == g], e_cur[cur.group == g]
+        se, d = np.sqrt(a.var() / len(a) + b.var() / len(b)), b.mean() - a.mean()
+        assert row["residual_change_ci"] == pytest.approx([d - 1.959964 * se, d + 1.959964 * se], rel=1e-6)
+        assert row["residual_change_p"] == pytest.approx(2 * norm.sf(abs(d) / se), rel=1e-6, abs=1e-300)
+    assert rows["B"]["mae_rise"]["status"] == "fail" and rows["B"]["mean_residual"][1] > 4
+    levels = {row[k]["ci_level"] for row in rows.values() for k in ("mae_rise", "prediction_psi")}
+    assert levels == {1 - 0.05 / 4}  # one family: two groups × (PSI, MAE rise), Bonferroni
+    assert rows["A"]["mae_rise"]["status"] == "pass" and rows["A"]["prediction_psi"]["status"] == "pass"
+    assert r.status == "fail" and any(f.key == "errors/group/B/mae_rise" and f.status == "fail" for f in r.findings)
+    same = run(_priced(6000, 2))
+    assert all(f.status == "pass" for f in same.findings if f.key.startswith("errors/")), \
+        [f.message for f in same.findings if f.key.startswith("errors/")]
+
+
+def test_group_errors_of_chunks_merge_to_the_whole_and_survive_json():
+    from raudit.engine.profile import Profile
+
+    data = _priced(3000, 5)
+    parts = [_price_profile(data.iloc[s]) for s in np.array_split(np.arange(len(data)), 4)]
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = merged + p
+    whole = _price_profile(data)
+    assert merged.to_json() == whole.to_json()
+    raw = json.loads(whole.to_json())
+    schema = json.loads((Path(raudit.__file__).parent / "schema" / "profile.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(raw, schema)
+    assert Profile.from_dict(raw) == whole and sorted(raw["error_groups"]["group"]["groups"]) == ["A", "B"]

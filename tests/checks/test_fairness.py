@@ -278,3 +278,15 @@ def test_predictions_only_rejects_decisions_with_labels_the_target_lacks(credit,
     res = CliRunner().invoke(main, ["--predictions", str(path), "--y-pred", "decision", "--target", "approved",
                                     "--sensitive", "sex", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "never has" in res.output
+
+
+def test_the_key_disparity_table_is_left_out_when_nothing_fails_warns_or_is_undecided():
+    """No empty table with headers: when every single-feature disparity passes, the key table is not drawn at all."""
+    key = "Disparities that fail or are inconclusive (single sensitive features)"
+    equal = _fairness(_toy(20_000, 20_000, 0.5, 0.5)[0])
+    assert {d["status"] for d in equal.details["disparities"]} <= {"pass", "skipped"}  # skipped: no threshold set
+    assert key not in [t.title for t in equal.tables]
+    assert "Every other comparison with the reference groups" in [t.title for t in equal.tables]
+    unequal = _fairness(_toy(2000, 2000, 0.5, 0.3)[0])
+    table = next(t for t in unequal.tables if t.title == key)
+    assert table.rows and all(r[-1] in ("fail", "warn", "inconclusive") for r in table.rows)

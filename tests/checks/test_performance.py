@@ -93,3 +93,84 @@ def test_thresholds_are_judged_by_the_interval_fail_warn_inconclusive_pass(binar
     _, f = status(lo, lo)  # the threshold itself is acceptable: an interval starting on it passes
     assert f.status == "pass"
     assert failing.exit_code("fail") == 1 and warning.exit_code("fail") == 0 and warning.exit_code("warn") == 1
+
+
+def test_multiclass_per_class_weighted_and_top_k_equal_sklearn(multiclass):
+    model, data = multiclass
+    result = raudit.audit(model, data, target="grade", sensitive=["sex"], checks=["performance"])["performance"]
+    m, rows = result.metrics, result.details["per_class"]
+    X = data[["x1", "x2"]]
+    pred, proba = model.predict(X), model.predict_proba(X)
+    precision, recall, f1, support = skm.precision_recall_fscore_support(data.grade, pred, labels=model.classes_)
+    assert [r["class"] for r in rows] == list(model.classes_)
+    for i, r in enumerate(rows):
+        assert (r["precision"], r["recall"], r["f1"], r["support"]) == pytest.approx((precision[i], recall[i], f1[i], support[i]))
+        assert r["roc_auc"] == pytest.approx(skm.roc_auc_score(data.grade == model.classes_[i], proba[:, i]), abs=1e-12)
+        for key in ("precision", "recall", "f1", "roc_auc"):
+            lo, hi = r[f"{key}_ci"]
+            assert lo < r[key] < hi  # every per-class number carries an interval around it
+    for avg in ("weighted", "macro"):
+        p, rc, f, _ = skm.precision_recall_fscore_support(data.grade, pred, average=avg)
+        assert (m[f"precision_{avg}"], m[f"recall_{avg}"], m[f"f1_{avg}"]) == pytest.approx((p, rc, f), abs=1e-12)
+    assert m["top_2_accuracy"] == pytest.approx(skm.top_k_accuracy_score(data.grade, proba, k=2, labels=model.classes_))
+    assert "top_3_accuracy" not in m  # k stops below the number of classes: top-3 of three classes is always right
+    assert result.details["intervals"]["top_2_accuracy"]["method"] == "Wilson"
+    assert "Each class against the rest" in [t.title for t in result.tables]
+
+
+def test_top_k_counts_ties_like_sklearn():
+    import pandas as pd
+
+    from raudit.checks.performance import PerformanceOptions, _top_k, summarise
+    from raudit.plugin import Batch, Plan
+
+    rng = np.random.default_rng(5)
+    n, k = 400, 6
+    proba = np.round(rng.dirichlet(np.ones(k), n), 1)  # many ties among the classes
+    proba /= proba.sum(axis=1, keepdims=True)
+    classes = np.array([f"c{i}" for i in range(k)])
+    y = classes[rng.integers(0, k, n)]
+    batch = Batch(np.arange(n), pd.DataFrame(index=range(n)), pd.DataFrame(index=range(n)), y, classes[proba.argmax(axis=1)], proba, {})
+    plan = Plan(None, "multiclass", classes, (), (), 0, 0)  # type: ignore[arg-type]  # roles: unused by the summary
+    s = summarise(batch, plan, PerformanceOptions())
+    top = _top_k(s, {})
+    assert sorted(top) == [f"top_{j}_accuracy" for j in range(2, 6)]
+    for j in range(2, 6):
+        assert top[f"top_{j}_accuracy"] == pytest.approx(skm.top_k_accuracy_score(y, proba, k=j, labels=classes))
+
+
+def test_residuals_by_decile_equal_a_pandas_group_by(regression):
+    import pandas as pd
+
+    model, data = regression
+    result = raudit.audit(model, data, target="price", sensitive=["sex"], checks=["performance"])["performance"]
+    deciles = result.details["residuals_by_decile"]
+    pred = model.predict(data[["a", "b"]])
+    residual = data.price.to_numpy() - pred
+    assert len(deciles) == 10 and sum(d["n"] for d in deciles) == len(data)
+    assert all(abs(d["n"] - len(data) / 10) <= 0.02 * len(data) for d in deciles)  # about a tenth each
+    bin_of = np.searchsorted([d["hi"] for d in deciles], pred, side="left")  # each bin's edges are what the table shows
+    by_pandas = pd.DataFrame({"bin": bin_of, "pred": pred, "res": residual}).groupby("bin").agg(
+        n=("res", "size"), mean_x=("pred", "mean"), mean_y=("res", "mean"), sd_y=("res", "std"))
+    for i, d in enumerate(deciles):
+        row = by_pandas.loc[i]
+        assert d["n"] == row.n and (d["mean_x"], d["mean_y"], d["sd_y"]) == pytest.approx((row.mean_x, row.mean_y, row.sd_y), abs=1e-12)
+    exact = np.quantile(pred, np.arange(1, 10) / 10)
+    assert np.allclose([d["hi"] for d in deciles[:-1]], exact, rtol=0.01, atol=0.02)  # the cut points are the deciles, nearly
+    assert "Residuals by decile of the prediction" in [t.title for t in result.tables]
+
+
+def test_residuals_by_decile_find_a_planted_bias_in_one_range():
+    from raudit.plugin import BinnedMeans
+
+    rng = np.random.default_rng(6)
+    pred = rng.uniform(0, 100, 20_000)
+    residual = rng.normal(0, 1, len(pred)) + np.where(pred > 90, 3.0, 0.0)  # under-predicts the top tenth
+    whole = BinnedMeans.of(pred, residual)
+    parts = [BinnedMeans.of(pred[s], residual[s]) for s in np.array_split(np.arange(len(pred)), 7)]
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = merged + p
+    assert merged.quantile_bins(10) == whole.quantile_bins(10)  # chunks merge to the whole, bit for bit
+    bins = whole.quantile_bins(10)
+    assert bins[-1]["mean_y"] == pytest.approx(3.0, abs=0.1) and all(abs(b["mean_y"]) < 0.15 for b in bins[:-1])
