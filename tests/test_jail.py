@@ -342,39 +342,55 @@ def test_the_command_line_forks_its_jailed_child(files, tmp_path):
     assert jail["start"].startswith("forked"), jail["start"]
 
 
-def test_no_other_process_can_submit_work_to_raudits_dask_cluster(monkeypatch):
-    """Jailed, raudit's cluster is in-process (no address another process can reach); unjailed, its scheduler speaks
-    TLS with a temporary key, so a client from another local process without the key cannot connect."""
-    distributed = pytest.importorskip("distributed")
-    import sys
+_DASK_PROBE = r'''
+import json, subprocess, sys
+import distributed
+distributed.utils._get_ip = lambda host, port, family: "127.0.0.1"  # no UDP probe of 8.8.8.8 (the suite stays offline)
+from raudit.config import parse_jail_limits
+from raudit.engine.dask import client_for
+from raudit.sandbox.jail import run_jailed
 
-    # Dask finds its host's address by a UDP "connection" to 8.8.8.8, which this suite's network guard refuses
-    monkeypatch.setattr(distributed.utils, "_get_ip", lambda host, port, family: "127.0.0.1")
-
-    from raudit.engine.dask import client_for
-
-    def address() -> str:
-        client = client_for(None)
-        try:
-            return str(client.scheduler.address)
-        finally:
-            client.close()
-            client.cluster.close()
-
-    inside, _ = run_jailed(address, model="m", limits=parse_jail_limits({"wall": 120}), network="local")
-    assert inside.startswith("inproc://"), inside
-    client = client_for(None)  # raudit's own process (a platform without the jail): worker processes over TLS
+def address():
+    client = client_for(None)
     try:
-        outside = str(client.scheduler.address)
-        assert outside.startswith("tls://"), outside
-        assert client.submit(sum, [1, 2]).result(timeout=60) == 3  # raudit's own client has the key
-        intruder = ("import sys\nfrom distributed import Client\nc = Client(sys.argv[1], timeout=8)\n"
-                    "print('SUBMITTED', c.submit(sum, [1, 2]).result(timeout=8))")
-        res = subprocess.run([sys.executable, "-c", intruder, outside], capture_output=True, text=True, timeout=120)
-        assert res.returncode != 0 and "SUBMITTED" not in res.stdout, res.stdout + res.stderr[-500:]
-        plain = outside.replace("tls://", "tcp://")  # nor without TLS at all
-        res = subprocess.run([sys.executable, "-c", intruder, plain], capture_output=True, text=True, timeout=120)
-        assert res.returncode != 0 and "SUBMITTED" not in res.stdout, res.stdout + res.stderr[-500:]
+        return str(client.scheduler.address)
     finally:
         client.close()
         client.cluster.close()
+
+out = {"inside": run_jailed(address, model="m", limits=parse_jail_limits({"wall": 120}), network="local")[0]}
+client = client_for(None)  # raudit's own process (a platform without the jail): worker processes over TLS
+try:
+    out["outside"] = str(client.scheduler.address)
+    out["own"] = client.submit(sum, [1, 2]).result(timeout=60)  # raudit's own client has the key
+    intruder = ("import sys\nfrom distributed import Client\nc = Client(sys.argv[1], timeout=8)\n"
+                "print('SUBMITTED', c.submit(sum, [1, 2]).result(timeout=8))")
+    for name, where in (("tls", out["outside"]), ("tcp", out["outside"].replace("tls://", "tcp://"))):
+        res = subprocess.run([sys.executable, "-c", intruder, where], capture_output=True, text=True, timeout=120)
+        out[name] = [res.returncode, "SUBMITTED" in res.stdout]
+finally:
+    client.close()
+    client.cluster.close()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_no_other_process_can_submit_work_to_raudits_dask_cluster():
+    """Jailed, raudit's cluster is in-process (no address another process can reach); unjailed, its scheduler speaks
+    TLS with a temporary key, so a client from another local process without the key cannot connect.
+
+    In a process of its own: Dask's loop threads would outlive the test and send every later audit of the suite
+    down the fresh-interpreter path.
+    """
+    pytest.importorskip("distributed")
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", _DASK_PROBE], capture_output=True, text=True, timeout=400)
+    lines = [line for line in res.stdout.splitlines() if line.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-1000:] + res.stderr[-2000:]
+    out = json.loads(lines[-1].removeprefix("RESULT "))
+    assert out["inside"].startswith("inproc://"), out
+    assert out["outside"].startswith("tls://") and out["own"] == 3, out
+    for protocol in ("tls", "tcp"):  # without the key, or without TLS at all: no connection, no task
+        code, submitted = out[protocol]
+        assert code != 0 and not submitted, (protocol, out)
