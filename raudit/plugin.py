@@ -6,16 +6,17 @@ third-party check can do whatever a built-in one does. The names, by what a chec
 **The contract** — :class:`Check` (subclass it), :class:`Options` and :func:`option` (its typed
 options), :class:`Facts` (what :meth:`Check.validate` sees: roles, task, classes, groups, before any
 prediction), :class:`AuditContext` (what :meth:`Check.analyse` sees), :class:`Batch` and
-:class:`Plan` (what :meth:`Check.summarise` sees, one chunk at a time), :class:`Roles`,
+:class:`Plan` (what :meth:`Check.summarise` sees, one chunk at a time; ``batch.codes(column)`` gives a sensitive
+column's groups as integer codes, to count without text per row), :class:`Roles`,
 :class:`ConfigError` and :class:`InputError` (bad options or data: exit 2).
 
 **Mergeable summaries** — :class:`Mergeable` (the protocol: ``a + b``, with a zero), :func:`fold`,
 :class:`ExactSum` (float sums independent of the order), :class:`ValueCounts`, :class:`ScoreCounts`
 (ROC-AUC and average precision from counts; :func:`macro_roc_auc` of several one-vs-rest ones),
-:class:`GroupCounts` (per-group confusion cells and score histograms), :class:`GroupConfusion`
-(per-group confusion matrices of a multiclass model), :class:`GroupErrors` (a regressor's per-group
-exact error sums and prediction sketches), :class:`GroupSpec` with :func:`apply_spec` and
-:func:`spec_codes` (how a sensitive column becomes groups), :class:`RowOverlap` and
+:class:`GroupCounts` (per-group confusion cells and score histograms, from labels or from codes:
+``GroupCounts.from_codes``), :class:`GroupConfusion` (per-group confusion matrices of a multiclass model),
+:class:`GroupErrors` (a regressor's per-group exact error sums and prediction sketches), :class:`GroupSpec` with
+:func:`apply_spec` and :func:`spec_codes` (how a sensitive column becomes groups), :class:`RowOverlap` and
 :func:`usable_row_sketch` (is the audit data held out?), :class:`Members` (the model's training rows, ``ctx.members``, for checks that
 declare ``requires = {"members"}``).
 

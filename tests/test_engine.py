@@ -266,3 +266,83 @@ def test_multiclass_and_regression_on_dask_give_the_in_memory_numbers(task_input
     on_dask = _task_audit(task_inputs, task, str(task_inputs / f"{task}-part-*.parquet"), engine="dask", chunk_rows=250)
     assert on_dask.lineage["engine"]["engine"] == "dask" and on_dask.lineage["engine"]["chunks"] >= 3
     assert _numbers(on_dask) == _numbers(whole)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(seed=st.integers(0, 1000), names=st.lists(st.sampled_from(["a", "b", "1", 1, "c & d", None]), min_size=1, max_size=6))
+def test_counting_by_code_equals_counting_by_label(seed, names):
+    """Codes with duplicate, unused or non-text names count exactly as the labels ``names[codes]`` do."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    table = np.asarray([str(x) for x in names], dtype=object)
+    codes = rng.integers(0, len(table), n)
+    y, yhat, score = rng.integers(0, 2, n), rng.integers(0, 2, n), np.round(rng.random(n), 3)
+    by_label = GroupCounts.from_arrays(table[codes], y, yhat, score)
+    by_code = GroupCounts.from_codes(codes, table, y, yhat, score)
+    assert by_code.groups == by_label.groups
+    assert np.array_equal(by_code.cells, by_label.cells) and np.array_equal(by_code.hist, by_label.hist)
+    assert np.array_equal(by_code.score_sum, by_label.score_sum)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(points=splits, seed=st.integers(0, 1000), capacity=st.integers(1, 120))
+def test_the_sample_limit_keeps_the_same_sample(points, seed, capacity):
+    """Dropping rows above the sample's largest key before sorting gives the same sample, whatever the chunking."""
+    from raudit.engine.passes import Batch, Sample, row_keys, sample_limit
+
+    n = 400
+    frame = pd.DataFrame({"x": np.arange(n) * 1.5})
+    batch = Batch(np.arange(n, dtype=np.int64), frame, frame, np.arange(n) % 2, np.arange(n) % 3, None, {"g": np.arange(n) % 4})
+    limit = sample_limit(n, seed, capacity, block=37)
+    assert limit == int(np.sort(row_keys(np.arange(n), seed))[capacity - 1])  # the capacity-th smallest key
+    whole = Sample.of(batch, seed=seed, capacity=capacity)
+    parts = [Sample.of(batch.take(s), seed=seed, capacity=capacity, limit=limit) for s in _cut(n, points)]
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = merged + p
+    assert np.array_equal(merged.keys, whole.keys) and np.array_equal(merged.batch.positions, whole.batch.positions)
+    assert merged.batch.frame.equals(whole.batch.frame)
+
+
+class _Tree:
+    """A summary that records how it was added up, and how many are alive."""
+
+    alive = 0
+
+    def __init__(self, text: str):
+        self.text = text
+        _Tree.alive += 1
+
+    def __del__(self):
+        _Tree.alive -= 1
+
+    def __add__(self, other):
+        return _Tree(f"({self.text}+{other.text})")
+
+
+def _levels(items, zero):
+    """The balanced fold pairing neighbours level by level (the odd one out carried up), written out independently."""
+    level = list(items)
+    if not level:
+        return zero
+    while len(level) > 1:
+        level = [level[i] + level[i + 1] if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+    return zero + level[0]
+
+
+def test_fold_adds_up_the_same_tree_while_holding_a_few_summaries():
+    from raudit.stats.mergeable import fold
+
+    for n in range(0, 130):
+        assert fold((_Tree(str(i)) for i in range(n)), _Tree("z")).text == _levels([_Tree(str(i)) for i in range(n)], _Tree("z")).text
+    peak = 0
+
+    def stream():
+        nonlocal peak
+        for i in range(1000):
+            peak = max(peak, _Tree.alive)
+            yield _Tree(str(i))
+
+    _Tree.alive = 0
+    fold(stream(), _Tree("z"))
+    assert peak <= 2 * 11  # partial sums of about log2(1000) sizes (and their parts while merging), not 1000 items

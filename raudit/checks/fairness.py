@@ -412,11 +412,32 @@ def _grouping_plan(specs: Sequence[GroupSpec], o: FairnessOptions) -> list[_Grou
     return out
 
 
-def _labels(batch: Batch, g: _Grouping) -> np.ndarray:
-    labels = batch.groups[g.members[0]]
+def _first_seen(batch: Batch, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of a column's group labels (codes in order of first appearance), from its integer codes."""
+    codes, names = batch.codes(column)
+    text = [str(n) for n in names]
+    if len(set(text)) < len(text):  # two codes, one label: factorise the labels themselves
+        return pd.factorize(batch.groups[column], sort=False)
+    first, seen = pd.factorize(np.asarray(codes), sort=False)
+    return first, np.asarray(text, dtype=object)[seen]
+
+
+def _codes(batch: Batch, g: _Grouping) -> tuple[np.ndarray, np.ndarray]:
+    """The grouping's codes and names (``names[codes]`` are the labels, "a & b" for a pair), without text per row."""
+    codes, names = batch.codes(g.members[0])
+    names = np.asarray(names, dtype=object)
     for col in g.members[1:]:
-        labels = labels + " & " + batch.groups[col]
-    return labels
+        more, more_names = batch.codes(col)
+        more_names = np.asarray(more_names, dtype=object)
+        codes = np.asarray(codes, dtype=np.int64) * len(more_names) + more
+        names = np.array([f"{a} & {b}" for a in names for b in more_names], dtype=object)
+    return codes, names
+
+
+def _named(coded: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Each row's group label (text) from its grouping's codes and names."""
+    codes, names = coded
+    return names[np.asarray(codes, dtype=np.int64)]
 
 
 def _outcomes(task: str, classes: np.ndarray | None, positive: Any, favourable: Any, o: FairnessOptions) -> tuple[Outcome, ...]:
@@ -438,13 +459,13 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
     matrix); for a regressor, per-group error sums and prediction sketches; crosstabs of inputs and sensitive columns.
     """
     groupings = _grouping_plan(plan.specs, o)
-    labels = {g.name: _labels(batch, g) for g in groupings}
+    coded = {g.name: _codes(batch, g) for g in groupings}  # integer codes: no label text per row where counts suffice
     counts: dict[tuple[str, str], GroupCounts] = {}
     errors: dict[str, GroupErrors] = {}
     confusions: dict[str, GroupConfusion] = {}
     if plan.task == "regression":
         for g in groupings:
-            errors[g.name] = GroupErrors.from_arrays(labels[g.name], batch.y.astype(float), batch.y_pred.astype(float))
+            errors[g.name] = GroupErrors.from_arrays(_named(coded[g.name]), batch.y.astype(float), batch.y_pred.astype(float))
     else:
         assert plan.classes is not None
         y_index, p_index = _class_index(plan.classes, batch.y), _class_index(plan.classes, batch.y_pred)
@@ -454,9 +475,9 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
             y01, yhat01 = side[y_index].astype(int), side[p_index].astype(int)
             score = None if batch.y_proba is None else batch.y_proba[:, list(outcome.members)].sum(axis=1)
             for g in groupings:
-                counts[(outcome.key, g.name)] = GroupCounts.from_arrays(labels[g.name], y01, yhat01, score)
+                counts[(outcome.key, g.name)] = GroupCounts.from_codes(*coded[g.name], y01, yhat01, score)
         if plan.task == "multiclass":
-            confusions = {g.name: GroupConfusion.from_arrays(labels[g.name], y_index, p_index, k) for g in groupings}
+            confusions = {g.name: GroupConfusion.from_arrays(_named(coded[g.name]), y_index, p_index, k) for g in groupings}
     return FairnessSummary(counts, errors, _crosstabs(batch, plan), confusions)
 
 
@@ -464,8 +485,8 @@ def _crosstabs(batch: Batch, plan: Plan) -> dict[tuple[str, str], dict[tuple[str
     """Counts of each (input bin, group) pair of each sensitive column and model input (for proxies)."""
     crosstabs = {}
     inputs = {col: spec_codes(batch.frame[col], spec) for col, spec in plan.input_specs if spec is not None}
-    for spec in plan.specs:
-        group_codes, group_names = pd.factorize(batch.groups[spec.column], sort=False)
+    for spec in plan.specs if inputs else ():
+        group_codes, group_names = _first_seen(batch, spec.column)
         width = len(group_names)
         for col, (codes, names) in inputs.items():
             if col == spec.column:

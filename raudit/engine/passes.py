@@ -30,9 +30,10 @@ import pandas as pd
 from raudit.engine.roles import Roles, align_labels, as_target_labels, missing_labels
 from raudit.errors import InputError
 from raudit.stats.counts import ValueCounts
-from raudit.stats.groups import GroupSpec, apply_spec
+from raudit.stats.groups import GroupSpec, spec_codes
 
-__all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys"]
+__all__ = ["Batch", "Sample", "FirstPass", "Plan", "ChunkSummary", "EngineInfo", "profile_chunk", "summarise_chunk", "row_keys",
+           "sample_limit"]
 
 
 def row_keys(positions: np.ndarray, seed: int) -> np.ndarray:
@@ -87,6 +88,9 @@ class Batch:
     y_proba : ndarray of shape (n, n_classes) or None
     groups : mapping of str to ndarray
         Each sensitive column's group label per row (str), with the audit-wide bins.
+    group_codes : mapping of str to (ndarray of int, ndarray of str)
+        The same groups as integer codes and each code's label (``names[codes]`` is ``groups[column]``), where the
+        engine has them; :meth:`codes` falls back to factorising the labels.
     """
 
     positions: np.ndarray
@@ -96,14 +100,26 @@ class Batch:
     y_pred: np.ndarray
     y_proba: np.ndarray | None
     groups: Mapping[str, np.ndarray]
+    group_codes: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.y)
 
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A sensitive column's groups as integer codes and each code's label: ``names[codes]`` is ``groups[column]``.
+
+        Counting by code needs no text per row; names need not be distinct or all occur.
+        """
+        if column in self.group_codes:
+            return self.group_codes[column]
+        codes, names = pd.factorize(np.asarray(self.groups[column], dtype=object), use_na_sentinel=False)
+        return codes, np.asarray(names, dtype=object)
+
     def take(self, rows: np.ndarray) -> Batch:
         """The batch restricted to ``rows`` (positions within the batch)."""
         return Batch(self.positions[rows], self.frame.iloc[rows], self.X.iloc[rows], self.y[rows], self.y_pred[rows],
-                     None if self.y_proba is None else self.y_proba[rows], {k: v[rows] for k, v in self.groups.items()})
+                     None if self.y_proba is None else self.y_proba[rows], {k: v[rows] for k, v in self.groups.items()},
+                     {k: (codes[rows], names) for k, (codes, names) in self.group_codes.items()})
 
 
 @dataclass(frozen=True)
@@ -119,10 +135,18 @@ class Sample:
     capacity: int
 
     @classmethod
-    def of(cls, batch: Batch, *, seed: int, capacity: int) -> Sample:
-        """Keep the rows of one batch with the smallest keys."""
+    def of(cls, batch: Batch, *, seed: int, capacity: int, limit: int | None = None) -> Sample:
+        """Keep the rows of one batch with the smallest keys.
+
+        ``limit`` (:func:`sample_limit`), when known, is the largest key of the whole data's sample: rows above it
+        are dropped before sorting and copying (the same sample, without copying rows the merge would drop).
+        """
         keys = row_keys(batch.positions, seed)
-        order = np.argsort(keys, kind="stable")[:capacity]
+        if limit is None:
+            order = np.argsort(keys, kind="stable")[:capacity]
+        else:
+            kept = np.flatnonzero(keys <= np.uint64(limit))
+            order = kept[np.argsort(keys[kept], kind="stable")][:capacity]
         return cls(keys[order], batch.take(order), capacity)
 
     def __add__(self, other: Sample) -> Sample:
@@ -145,6 +169,24 @@ def _concat(batches: Sequence[Batch]) -> Batch:
                  pd.concat([b.X for b in batches]), np.concatenate([b.y for b in batches]),
                  np.concatenate([b.y_pred for b in batches]), proba,
                  {k: np.concatenate([b.groups[k] for b in batches]) for k in first.groups})
+
+
+#: Up to how many rows :func:`sample_limit` computes the sample's largest key (one pass over the row keys).
+SAMPLE_LIMIT_ROWS = 100_000_000
+
+
+def sample_limit(rows: int, seed: int, capacity: int, *, block: int = 1_000_000) -> int | None:
+    """The largest key among the ``capacity`` smallest of rows ``0 .. rows - 1`` (None: every row is kept, or too many rows).
+
+    Keys depend only on the position and the seed, so this is known before the second pass; memory stays one block.
+    """
+    if capacity < 1 or rows <= capacity or rows > SAMPLE_LIMIT_ROWS:
+        return None
+    best = np.empty(0, dtype=np.uint64)
+    for start in range(0, rows, block):
+        both = np.concatenate([best, row_keys(np.arange(start, min(rows, start + block), dtype=np.int64), seed)])
+        best = np.partition(both, capacity - 1)[:capacity] if len(both) > capacity else both
+    return int(best.max())
 
 
 @dataclass(frozen=True)
@@ -177,6 +219,8 @@ class Plan:
     reference_strata : tuple of GroupSpec
         The drift reference's strata (input column bins) of its score tables; the current data is
         stratified the same way.
+    sample_limit : int or None
+        The largest row key the sample keeps (:func:`sample_limit`), when known.
     """
 
     roles: Roles
@@ -192,6 +236,7 @@ class Plan:
     row_sketch: Mapping[str, Any] | None = None
     reference_params: Any = None
     reference_strata: tuple[GroupSpec, ...] = ()
+    sample_limit: int | None = None
 
     @property
     def target(self) -> str:
@@ -283,14 +328,15 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
     y, y_pred, y_proba, how, checked = _predict(frame, positions, model, plan, decisions=decisions)
     t1 = time.perf_counter()
     X = frame[list(plan.features)]
-    groups = {spec.column: apply_spec(frame[spec.column], spec) for spec in plan.specs}
-    batch = Batch(positions, frame, X, y, y_pred, y_proba, groups)
+    coded = {spec.column: spec_codes(frame[spec.column], spec) for spec in plan.specs}
+    groups = {column: names[codes] for column, (codes, names) in coded.items()}
+    batch = Batch(positions, frame, X, y, y_pred, y_proba, groups, coded)
     summaries = {}
     for name, check, options in plan.checks:
         summary = check.summarise(batch, plan, options)
         if summary is not None:
             summaries[name] = summary
-    sample = Sample.of(batch, seed=plan.seed, capacity=plan.sample_rows)
+    sample = Sample.of(batch, seed=plan.seed, capacity=plan.sample_rows, limit=plan.sample_limit)
     seconds = {"predict" if model is not None else "labels and decisions": t1 - t0, "summarise": time.perf_counter() - t1}
     return ChunkSummary(len(frame), summaries, sample, how, seconds, checked), batch
 
@@ -303,10 +349,7 @@ def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
     whose seeded key falls under a threshold (about :data:`VERIFY_ROWS` in all) and must agree on each, else the
     chunk says "disagree" and the engine reruns the pass with predict() on every row.
     """
-    y_raw = frame[plan.target]
-    if y_raw.isna().any():
-        raise missing_labels(plan.target, int(y_raw.isna().sum()))
-    y = _labels(y_raw.to_numpy(), plan)
+    y = _labels(frame[plan.target], plan)
     if model is None:
         return (y, *_recorded(frame, plan), "recorded", 0)
     X = frame[list(plan.features)]
@@ -335,9 +378,9 @@ def _predict(frame: pd.DataFrame, positions: np.ndarray, model: Any, plan: Plan,
 def _recorded(frame: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray | None]:
     """Recorded decisions (and scores) in the target's labels."""
     assert plan.y_pred_column is not None
-    decisions = frame[plan.y_pred_column].to_numpy()
+    decisions = frame[plan.y_pred_column]
     if plan.task == "regression":
-        return decisions.astype(float), None
+        return decisions.to_numpy().astype(float), None
     assert plan.classes is not None
     y_pred = as_target_labels(decisions, plan.classes, plan.y_pred_column, plan.target)
     if plan.y_score_column is None:
@@ -352,12 +395,21 @@ def _recorded(frame: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray |
     return y_pred, np.column_stack([1 - s, s])
 
 
-def _labels(values: np.ndarray, plan: Plan) -> np.ndarray:
-    """Labels in the model's label type; regression targets as float."""
+def _labels(column: pd.Series, plan: Plan) -> np.ndarray:
+    """Labels in the model's label type; regression targets as float. Missing labels are an error.
+
+    Each distinct label is aligned once and spread by its code (``values[codes]``): the same array as aligning
+    ``column.to_numpy()``, without converting every row's text.
+    """
     if plan.task == "regression":
-        return np.asarray(values, dtype=float)
+        if column.isna().any():
+            raise missing_labels(plan.target, int(column.isna().sum()))
+        return np.asarray(column.to_numpy(), dtype=float)
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    if (codes < 0).any():
+        raise missing_labels(plan.target, int((codes < 0).sum()))
     assert plan.classes is not None
-    return align_labels(values, plan.classes, plan.target)
+    return align_labels(np.asarray(uniques), plan.classes, plan.target)[codes]
 
 
 @dataclass(frozen=True)

@@ -338,7 +338,7 @@ def _positive_label(configured: str | None, classes: np.ndarray) -> Any:
     raise InputError(f"positive label {configured!r} is not one of the model's classes {[label_text(c) for c in classes]!r}")
 
 
-def as_target_labels(decisions: np.ndarray, classes: np.ndarray, column: str, target: str) -> np.ndarray:
+def as_target_labels(decisions: np.ndarray | pd.Series, classes: np.ndarray, column: str, target: str) -> np.ndarray:
     """Express recorded decisions in the target's labels, comparing values (0.0 is the label 0), not their text.
 
     Raises
@@ -347,16 +347,18 @@ def as_target_labels(decisions: np.ndarray, classes: np.ndarray, column: str, ta
         Decisions the target never takes, or missing decisions.
     """
     values = pd.Series(decisions)
-    if values.isna().any():
-        raise InputError(f"decision column {column!r} has {int(values.isna().sum())} missing value(s)",
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # each distinct decision converted once, spread by code
+    if (codes < 0).any():
+        raise InputError(f"decision column {column!r} has {int((codes < 0).sum())} missing value(s)",
                          hint="every audited row needs a recorded decision; drop the rows without one")
     numeric = pd.api.types.is_numeric_dtype(values) and pd.api.types.is_numeric_dtype(pd.Series(classes))
     lookup: dict[Any, Any]
     key: pd.Series
+    distinct = pd.Series(uniques, dtype=values.dtype)
     if numeric:
-        lookup, key = {float(c): c for c in classes.tolist()}, values.astype(float)
+        lookup, key = {float(c): c for c in classes.tolist()}, distinct.astype(float)
     else:
-        lookup, key = {str(c): c for c in classes.tolist()}, values.astype(str)
+        lookup, key = {str(c): c for c in classes.tolist()}, distinct.astype(str)
     unknown = sorted({v for v in pd.unique(key) if v not in lookup}, key=str)
     if unknown:
         raise InputError(
@@ -364,7 +366,7 @@ def as_target_labels(decisions: np.ndarray, classes: np.ndarray, column: str, ta
             hint=f"the target's labels are {[label_text(c) for c in classes.tolist()]}; decisions must use the same labels "
                  "(check --y-pred and --target)",
         )
-    return np.array([lookup[v] for v in key.tolist()], dtype=classes.dtype)
+    return np.array([lookup[v] for v in key.tolist()], dtype=classes.dtype)[codes]
 
 
 def _favourable(configured: Any, classes: np.ndarray, positive: Any) -> Any:

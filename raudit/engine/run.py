@@ -20,7 +20,7 @@ import pandas as pd
 
 from raudit.config import AuditConfig
 from raudit.engine.context import AuditContext, Facts
-from raudit.engine.passes import Batch, ChunkSummary, EngineInfo, FirstPass, Plan, profile_chunk, summarise_chunk
+from raudit.engine.passes import Batch, ChunkSummary, EngineInfo, FirstPass, Plan, profile_chunk, sample_limit, summarise_chunk
 from raudit.engine.roles import Roles, check_group_counts, column_roles, guessed_id, label_roles
 from raudit.errors import InputError
 from raudit.load.adapters import ModelAdapter
@@ -102,6 +102,7 @@ class Passes:
         plan = Plan(roles=roles, task=labels.task, classes=labels.classes, specs=specs,
                     columns=_second_pass_columns(roles, sketch, shared), seed=config.seed, sample_rows=config.engine.sample_rows,
                     rows=profile.rows, input_specs=_input_specs(roles, profile),
+                    sample_limit=sample_limit(profile.rows, config.seed, config.engine.sample_rows),
                     row_sketch=sketch, reference_params=None if reference is None else reference.params,
                     reference_strata=() if reference is None else tuple(spec for spec, _ in reference.strata.values()))
         has_scores = labels.task != "regression" and (self.model.has_proba if self.model is not None else y_score is not None)

@@ -87,8 +87,8 @@ class Source:
             if self.kind == "parquet":
                 import pyarrow.parquet as pq
 
-                with _open(path) as fh:
-                    for batch in pq.ParquetFile(fh).iter_batches(batch_size=self.chunk_rows, columns=wanted):
+                with _open(path) as fh:  # pre_buffer=False: pyarrow's read-ahead buffers otherwise grow with the rows read
+                    for batch in pq.ParquetFile(fh, pre_buffer=False).iter_batches(batch_size=self.chunk_rows, columns=wanted):
                         yield _typed(batch.to_pandas(), self.dtypes)
                 return
             dtypes = {c: t for c, t in self.dtypes.items() if c in wanted}

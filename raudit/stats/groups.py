@@ -189,6 +189,29 @@ class GroupCounts:
     ) -> GroupCounts:
         """Count one chunk. ``y_true`` and ``y_pred`` are 0/1; ``score`` in [0, 1]."""
         names, codes = group_codes(groups)
+        return cls._count(names, codes, y_true, y_pred, score)
+
+    @classmethod
+    def from_codes(
+        cls, codes: np.ndarray, names: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
+        score: np.ndarray | None = None,
+    ) -> GroupCounts:
+        """Count one chunk whose groups are integer codes (``names[codes]`` are the labels): no text per row.
+
+        Equals ``from_arrays(names[codes], ...)``: codes whose names have the same text are one group, and only
+        the groups that occur are kept, sorted by text.
+        """
+        text = np.asarray([str(n) for n in names], dtype=str)
+        unique, inverse = np.unique(text, return_inverse=True)
+        merged = inverse.reshape(-1)[np.asarray(codes, dtype=np.int64)]
+        present = np.bincount(merged, minlength=len(unique)) > 0
+        remap = np.cumsum(present) - 1
+        return cls._count(unique[present], remap[merged], y_true, y_pred, score)
+
+    @classmethod
+    def _count(cls, names: np.ndarray, codes: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
+               score: np.ndarray | None) -> GroupCounts:
+        """Confusion cells (and score histograms) per group code; ``names`` sorted, one per code."""
         g = len(names)
         cell = 2 * np.asarray(y_true, dtype=int) + np.asarray(y_pred, dtype=int)
         cells = np.bincount(codes * 4 + cell, minlength=4 * g).reshape(g, 4)

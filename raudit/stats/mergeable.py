@@ -24,18 +24,29 @@ M = TypeVar("M", bound=Mergeable)
 
 
 def fold(items: Iterable[M], zero: M) -> M:
-    """Add up summaries pairwise, as a tree, starting from ``zero``.
+    """Add up summaries pairwise, as a tree, starting from ``zero``, as they arrive.
 
-    The order of an exact sum does not change it; the tree keeps the merges balanced.
+    The order of an exact sum does not change it; the tree keeps the merges balanced. The items are consumed one at a
+    time and at most one partial sum per power of two is held (a binary counter), so folding a stream of chunk
+    summaries holds about log2(chunks) of them, never all. The tree is the one of pairing neighbours level by level
+    (the odd one out carried up): ``((0+1)+(2+3))+4`` for five items.
 
     Examples
     --------
     >>> fold([1, 2, 3, 4], 0)
     10
     """
-    level = list(items)
-    if not level:
+    stack: list[tuple[int, M]] = []  # (items summed, partial sum); sizes strictly decreasing powers of two
+    for item in items:
+        size, acc = 1, item
+        while stack and stack[-1][0] == size:
+            _, left = stack.pop()
+            acc, size = left + acc, size * 2
+        stack.append((size, acc))
+    if not stack:
         return zero
-    while len(level) > 1:
-        level = [level[i] + level[i + 1] if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
-    return zero + level[0]
+    _, acc = stack.pop()
+    while stack:
+        _, left = stack.pop()
+        acc = left + acc
+    return zero + acc

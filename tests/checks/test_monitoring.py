@@ -144,6 +144,26 @@ def test_windows_are_the_same_streamed_in_memory_and_by_rows(logs, tmp_path):
     assert [w["rows"] for w in by_rows.details["windows"]["items"]] == [1500] * 4
 
 
+@pytest.mark.slow
+def test_windows_on_a_dask_cluster_equal_windows_in_memory(logs, tmp_path):
+    """Each window's numbers (rows, PSI and intervals, decisions, estimates, verdicts) from worker processes equal in memory."""
+    from distributed import Client, LocalCluster
+
+    cur = weekly(4, 1_500, shift=lambda w: 0.5 * w).sample(frac=1, random_state=1).reset_index(drop=True)  # out of time order
+    for i in range(3):
+        cur.iloc[i * 2_000:(i + 1) * 2_000].to_parquet(tmp_path / f"part-{i}.parquet", row_group_size=700)
+    memory = drift(cur, logs["reference"], window="7D")
+    common = dict(target="y", sensitive=["sex"], y_pred="decision", y_score="score", checks=["drift"], reference=logs["reference"])
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        report = raudit.audit(None, str(tmp_path / "part-*.parquet"), client=client, **common,
+                              config={"time_column": "ts", "engine": "dask", "chunk_rows": 1000, "check": {"drift": {"window": "7D"}}})
+    assert report.lineage["engine"]["engine"] == "dask" and report.lineage["engine"]["chunks"] >= 3
+    on_dask = report["drift"]
+    assert [w["rows"] for w in on_dask.details["windows"]["items"]] == [1500] * 4
+    assert on_dask.details["windows"] == memory.details["windows"]
+    assert on_dask.details == memory.details and on_dask.metrics == memory.metrics
+
+
 def test_a_window_without_a_time_column_is_refused(logs):
     with pytest.raises(ConfigError, match="no time column"):
         raudit.audit(None, decision_log(500, 4), target="y", sensitive=["sex"], y_pred="decision", checks=["drift"],
