@@ -44,6 +44,7 @@ from typing import Any, Final, Literal, get_args
 from raudit.errors import ConfigError, InputError
 
 __all__ = ["AuditConfig", "LoadSettings", "DataRoles", "EngineSettings", "OutputSettings", "Limits", "parse_limits",
+           "JailLimits", "parse_jail_limits", "JAIL_LIMIT_NAMES",
            "DEFAULT_LIMITS", "LIMIT_NAMES", "FailOn", "Inconclusive", "Format", "load_config_file", "FORMATS", "DEFAULT_FORMATS",
            "JunitWarningsAs", "TRUST_KEYS", "MODEL_CARD_FIELDS", "trust_settings", "trust_notices"]
 
@@ -172,6 +173,95 @@ def _size(value: Any, name: str) -> int:
     return int(number * factor)
 
 
+# -- the jail's limits -------------------------------------------------------------------------------------------
+def _physical_memory() -> int:
+    """Bytes of RAM on this machine (8 GiB when the platform cannot say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * GiB
+
+
+@dataclass(frozen=True)
+class JailLimits:
+    """What the jailed child that opens and calls the model may use (``--jail-limit``, ``jail_limits = {...}``).
+
+    Parameters
+    ----------
+    memory : int or None
+        Bytes of address space (``RLIMIT_AS``). Default: three quarters of the machine's RAM, so a
+        model that allocates without bound stops with exit 2 before the machine swaps or the kernel's
+        OOM killer picks another process. Measured (benchmarks/RESULTS.md, ``bench_jail.py``): the
+        jailed child of the README's example audit peaks at 2.2 GiB of address space (0.37 GiB
+        resident), of a 1 M-row fairness audit at 2.1 GiB (1.1 GiB resident).
+    cpu : int
+        CPU seconds (``RLIMIT_CPU``; all threads together). Default 4 hours: the jailed child used
+        9 s of CPU for the example and 23 s for a 1 M-row fairness audit (about 600 times less), so
+        only a model that loops, or an audit of hundreds of millions of rows, stops.
+    wall : int
+        Seconds of wall-clock time before raudit stops the child (it may be waiting, which costs no
+        CPU). Default 4 hours, as ``cpu``.
+    """
+
+    memory: int | None = None
+    cpu: int = 4 * 3600
+    wall: int = 4 * 3600
+
+    @property
+    def memory_bytes(self) -> int:
+        """The address-space cap in force (the default: three quarters of RAM)."""
+        return self.memory if self.memory is not None else _physical_memory() * 3 // 4
+
+    def describe(self) -> dict[str, Any]:
+        """The limits as the lineage records them."""
+        return {"memory_bytes": self.memory_bytes, "cpu_seconds": self.cpu, "wall_seconds": self.wall}
+
+
+JAIL_LIMIT_NAMES: Final = ("memory", "cpu", "wall")
+
+
+def _seconds(value: Any, name: str) -> int:
+    text = str(value).strip().lower()
+    factor = 1
+    for unit, f in (("h", 3600), ("m", 60), ("s", 1)):
+        if text.endswith(unit):
+            text, factor = text[: -len(unit)], f
+            break
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(f"jail limit {name} must be a duration such as 600, 90s, 30m or 2h; got {value!r}") from None
+    if not math.isfinite(number) or number * factor < 1:
+        raise InputError(f"jail limit {name} must be at least one second; got {value!r}")
+    return int(number * factor)
+
+
+def parse_jail_limits(raw: Mapping[str, Any] | None) -> JailLimits:
+    """Jail limits from ``{"memory": "8GiB", "cpu": "2h", "wall": 600}``.
+
+    Raises
+    ------
+    InputError
+        An unknown name, or a value that is not a positive size or duration.
+
+    Examples
+    --------
+    >>> parse_jail_limits({"memory": "2GiB", "wall": "30m"}).wall
+    1800
+    """
+    if not raw:
+        return JailLimits()
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        key = str(name).strip()
+        if key not in JAIL_LIMIT_NAMES:
+            raise InputError(f"unknown jail limit {name!r}", hint="choose from memory, cpu, wall, e.g. --jail-limit memory=8GiB")
+        values[key] = _size(value, f"jail {key}") if key == "memory" else _seconds(value, key)
+    return JailLimits(**values)
+
+
 # -- the four concerns -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LoadSettings:
@@ -204,6 +294,9 @@ class LoadSettings:
     batch_size : int or None
         Rows per forward pass for Hugging Face, Keras and PyTorch models (default 32 for text
         models, 4096 for the others); stated in the report.
+    jail_limits : mapping
+        Limits of the jailed child that opens and calls the model (``memory``, ``cpu``, ``wall``),
+        as given; :attr:`jail` is the parsed form (:class:`JailLimits`). Dask workers apply them too.
     """
 
     features: tuple[str, ...] | None = None
@@ -216,6 +309,7 @@ class LoadSettings:
     torch_output: str = "auto"
     text_column: str | None = None
     batch_size: int | None = None
+    jail_limits: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.task not in (None, "classification", "regression"):
@@ -225,11 +319,17 @@ class LoadSettings:
         if self.batch_size is not None:
             _whole(self.batch_size, low=1, key="batch_size")
         parse_limits(self.load_limits)
+        parse_jail_limits(self.jail_limits)
 
     @property
     def limits(self) -> Limits:
         """The caps of the safe loader (:class:`Limits`)."""
         return parse_limits(self.load_limits)
+
+    @property
+    def jail(self) -> JailLimits:
+        """The limits of the jailed child (:class:`JailLimits`)."""
+        return parse_jail_limits(self.jail_limits)
 
 
 @dataclass(frozen=True)
@@ -446,6 +546,7 @@ class AuditConfig:
                    compare=dict(self.compare))
         out["bins"] = {k: list(v) for k, v in self.roles.bins.items()}
         out["load_limits"] = dict(self.load.load_limits)
+        out["jail_limits"] = dict(self.load.jail_limits)
         for key in _LIST_KEYS:
             if out[key] is not None:
                 out[key] = list(out[key])
@@ -549,11 +650,12 @@ _TABLES: Final = {
     "model_card": _model_card,
     "compare": _table("[compare] must be a table of options, e.g. accuracy_margin = 0.01"),
     "load_limits": _table('load_limits must be a table, e.g. load_limits = {bytes = "16GiB"}'),
+    "jail_limits": _table('jail_limits must be a table, e.g. jail_limits = {memory = "8GiB", wall = "2h"}'),
 }
 
 
 #: Settings that decide how much of a model file raudit inspects; where each came from is reported.
-TRUST_KEYS = ("trust_model", "allow_modules", "allow_globals", "load_limits")
+TRUST_KEYS = ("trust_model", "allow_modules", "allow_globals", "load_limits", "jail_limits")
 #: Sources of a setting that are not a file: a notice is printed only for a file.
 _NOT_FILES = ("default", "command line", "Python API")
 
@@ -582,6 +684,8 @@ def trust_settings(config: AuditConfig, sources: Mapping[str, str]) -> dict[str,
         out["allow_globals"] = {"value": list(load.allow_globals), "source": sources.get("allow_globals", "default")}
     if load.load_limits:
         out["load_limits"] = {"value": dict(load.load_limits), "source": sources.get("load_limits", "default")}
+    if load.jail_limits:
+        out["jail_limits"] = {"value": dict(load.jail_limits), "source": sources.get("jail_limits", "default")}
     return out
 
 
@@ -599,6 +703,8 @@ def trust_notices(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
                            "beyond the reviewed list")
         elif key == "load_limits":
             notices.append(f"{source} sets load_limits = {dict(value)}: the caps on what opening a model file may use change")
+        elif key == "jail_limits":
+            notices.append(f"{source} sets jail_limits = {dict(value)}: what the jailed model may use changes")
         else:
             notices.append(f"{source} sets {key} = {list(value)}: a pickled model may import these modules "
                            "beyond the reviewed defaults")

@@ -1111,3 +1111,282 @@ def onnx_custom_op_domain(t: Target) -> Path:
     path = t.dir / "custom.onnx"
     onnx.save(model, str(path))
     return path
+
+
+# ---------------------------------------------------------------------------------------------- round 3: after loading
+# Files the loader's allow-list admits (or that no allow-list reads: compiled graphs) whose harm comes when raudit
+# *calls* the model. ``tests/test_jail.py`` audits each through the CLI twice: with the reviewed state on (refused when
+# loading) and off (the jail alone must contain it: exit 2, nothing written, no effect). ``expect``: a phrase of the
+# refusal or of the jail's message, one for each mode.
+
+@dataclass(frozen=True)
+class JailAttack:
+    """A model that misbehaves when called, and what each layer says about it."""
+
+    name: str
+    build: Callable[[Target], Path]
+    refused: str      # phrase of the refusal with the reviewed state on
+    contained: str    # phrase of the jail's message with the reviewed state off
+    doc: str
+    slow: bool = False
+    flags: tuple[str, ...] = ()
+    jail_flags: tuple[str, ...] = ()  # added with the reviewed state off (they come last, so they win)
+    contained_exit: int = 2           # the exit code with the reviewed state off (3: a library's BaseException)
+
+
+JAIL_ATTACKS: dict[str, JailAttack] = {}
+
+
+def jail_attack(refused: str, contained: str, *, slow: bool = False, flags: tuple[str, ...] = (),
+                jail_flags: tuple[str, ...] = (), contained_exit: int = 2) -> Callable[[Any], Any]:
+    def register(fn: Callable[[Target], Path]) -> Callable[[Target], Path]:
+        JAIL_ATTACKS[fn.__name__] = JailAttack(fn.__name__, fn, refused, contained, (fn.__doc__ or "").strip(), slow, flags,
+                                               jail_flags, contained_exit)
+        return fn
+    return register
+
+
+def _credit_model(t: Target, model: Any, columns: list[str], name: str) -> Path:
+    import joblib
+
+    from tests.zoo import data
+
+    df = data(200)
+    model.fit(df[columns], df["approved"])
+    path = t.dir / name
+    joblib.dump(model, path)
+    return path
+
+
+_NUM = ["age", "income", "debt_to_income", "previous_defaults"]
+
+
+@jail_attack("decision tree", "crashed")
+def corrupt_tree_segfaults(t: Target) -> Path:
+    """A decision tree whose root's child is node 10**8: scikit-learn's compiled predict reads far outside its nodes."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    path = _credit_model(t, DecisionTreeClassifier(max_depth=3, random_state=0), _NUM, "tree.joblib")
+    model = __import__("joblib").load(path)
+    state = model.tree_.__getstate__()
+    state["nodes"] = state["nodes"].copy()
+    state["nodes"]["left_child"][0] = 10**8
+    state["nodes"]["right_child"][0] = 10**8
+    model.tree_ = _ForgedTree(model.tree_, state)
+    return t.write("tree_segv.pkl", pickle.dumps(model))
+
+
+@jail_attack("decision tree", "wall-time limit", flags=("--jail-limit", "wall=25"))
+def tree_cycle_hangs_predict(t: Target) -> Path:
+    """A decision tree whose child points back at the root: predict never returns."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    path = _credit_model(t, DecisionTreeClassifier(max_depth=3, random_state=0), _NUM, "tree.joblib")
+    model = __import__("joblib").load(path)
+    state = model.tree_.__getstate__()
+    state["nodes"] = state["nodes"].copy()
+    nodes = state["nodes"]
+    inner = np.flatnonzero(nodes["left_child"] != -1)
+    for k in inner:
+        nodes["left_child"][k] = 0
+        nodes["right_child"][k] = 0
+    model.tree_ = _ForgedTree(model.tree_, state)
+    return t.write("tree_loop.pkl", pickle.dumps(model))
+
+
+@jail_attack("token_pattern", "wall-time limit", flags=("--jail-limit", "wall=25", "--text-column", "note"))
+def token_pattern_hangs_on_ordinary_text(t: Target) -> Path:
+    """A text vectoriser whose token_pattern backtracks exponentially on ordinary words ((\\w+)+ followed by a mismatch)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(CountVectorizer(), LogisticRegression())
+    texts = ["good loan paid early", "late default risky"] * 20
+    model.fit(texts, [1, 0] * 20)
+    model[0].token_pattern = r"(\w+\s?)+$\d"
+    return t.write("pattern.pkl", pickle.dumps(model))
+
+
+@jail_attack("range", "memory limit", flags=("--jail-limit", "memory=3GiB"))
+def range_materialised_at_predict(t: Target) -> Path:
+    """A model whose classes_ is range(10**9): lazy in the file, 8 GB once the audit makes an array of it."""
+    from sklearn.linear_model import LogisticRegression
+
+    path = _credit_model(t, LogisticRegression(max_iter=300), _NUM, "lr.joblib")
+    model = __import__("joblib").load(path)
+    model.classes_ = range(10**9)
+    return t.write("range.pkl", pickle.dumps(model))
+
+
+def _xgb(t: Target) -> Any:
+    from xgboost import XGBClassifier
+
+    from tests.zoo import data
+
+    df = data(200)
+    return XGBClassifier(n_estimators=3, max_depth=2, n_jobs=1, random_state=0).fit(df[_NUM], df["approved"])
+
+
+@jail_attack("XGBoost Booster", "crashed")
+def xgboost_split_feature_out_of_range(t: Target) -> Path:
+    """An XGBoost model (JSON inside the pickle) whose root splits on feature 10**8: its C++ predict reads past each row."""
+    import json as _json
+
+    model = _xgb(t)
+    booster = model.get_booster()
+    raw = _json.loads(bytes(booster.save_raw("json")))
+    for tree in raw["learner"]["gradient_booster"]["model"]["trees"]:
+        tree["split_indices"][0] = 10**8
+    forged = type(booster)()
+    forged.load_model(bytearray(_json.dumps(raw).encode()))
+    model._Booster = forged
+    return t.write("xgb_feature.pkl", pickle.dumps(model))
+
+
+@jail_attack("LightGBM Booster", "wall-time limit", flags=("--jail-limit", "wall=25"))
+def lightgbm_node_is_its_own_child(t: Target) -> Path:
+    """A LightGBM model whose root node is its own left child: predict never returns."""
+    from lightgbm import LGBMClassifier
+
+    from tests.zoo import data
+
+    df = data(200)
+    model = LGBMClassifier(n_estimators=2, num_leaves=4, verbose=-1, n_jobs=1).fit(df[_NUM], df["approved"])
+    text = model.booster_.model_to_string()
+    head, sep, rest = text.partition("left_child=")
+    values = rest.split("\n", 1)
+    forged = head + sep + " ".join(["0"] + values[0].split()[1:]) + "\n" + values[1]
+    forged = "\n".join(line for line in forged.splitlines() if not line.startswith("tree_sizes="))
+    state = model.booster_.__getstate__()
+    state["_handle"] = forged
+    model._Booster = _BoosterState(type(model.booster_), state)
+    return t.write("lgb_loop.pkl", pickle.dumps(model))
+
+
+class _BoosterState:
+    """Pickles as NEWOBJ of a Booster class with a chosen state (without parsing it here)."""
+
+    def __init__(self, cls: Any, state: dict[str, Any]) -> None:
+        self.cls, self.state = cls, state
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> Any:  # pickle checks NEWOBJ's class against the object's
+        return self.cls
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        import copyreg
+
+        return copyreg.__newobj__, (self.cls,), self.state
+
+
+# reviewed: the default opcode cap counts the hashing and refuses it at once; jail alone: the cap is raised out of the
+# way (10**12), so only the CPU limit can stop it (whatever the machine's speed)
+@jail_attack("opcodes", "CPU limit", slow=True, flags=("--jail-limit", "cpu=10"),
+             jail_flags=("--load-limit", "opcodes=1000000000000"))
+def setitem_rehashes_a_long_key(t: Target) -> Path:
+    """A 40 KB gzip pickle that sets one 8,191-element tuple key a million times: each SETITEM re-hashes the whole key."""
+    key = MARK + b"K\x01" * 8191 + TUPLE + put(0) + POP
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    start = c.compress(PROTO + b"\x04" + key + EMPTY_DICT) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress((get(0) + b"N" + b"s") * (1 << 16)) + c.flush(zlib.Z_FULL_FLUSH)
+    return t.write("rehash.joblib", start + block * 16 + c.compress(STOP) + c.flush())
+
+
+@jail_attack("gadget", "gadget", flags=("--allow-module", "torch"))
+def allow_module_torch_decoder_reaches_pickle_loads(t: Target) -> Path:
+    """--allow-module torch: torch's datapipes decoder basichandlers calls pickle.loads (a public picklescan bypass)."""
+    inner = pickle.dumps(Reduce(os.system, t.touch()))
+    body = call(sglob("torch.utils.data.datapipes.utils.decoder", "basichandlers"), s("x.pickle"), b(inner))
+    return t.write("basichandlers.pkl", prog(body, 4))
+
+
+def _torchscript_loop(t: Target) -> Path:
+    import torch
+
+    class Spin(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            total = x.sum(dim=1, keepdim=True)
+            for _ in range(1000000000000):
+                total = total + 0.0
+            return torch.cat([total, -total], dim=1)
+
+    path = t.dir / "spin.pt"
+    torch.jit.save(torch.jit.script(Spin()), str(path))
+    return path
+
+
+@jail_attack("wall-time limit", "wall-time limit", flags=("--jail-limit", "wall=25", "--features", ",".join(_NUM)))
+def torchscript_loops_for_ever(t: Target) -> Path:
+    """A TorchScript module made of reviewed ops only that loops 10**12 times per call (contained by the jail only)."""
+    return _torchscript_loop(t)
+
+
+def _onnx_scores(t: Target, name: str, nodes: list[Any], initializers: list[Any]) -> Path:
+    """An ONNX classifier of the four numeric columns whose score output ``y`` is ``softmax(x @ w + 0 * bomb)``.
+
+    ``nodes`` compute the scalar ``bomb`` from nothing but reviewed standard operators.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 2], [0.01, -0.01] * 4)
+    zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
+    graph = helper.make_graph(
+        [*nodes, helper.make_node("Mul", ["bomb", "zero"], ["nothing"]),
+         helper.make_node("MatMul", ["x", "w"], ["xw"]), helper.make_node("Add", ["xw", "nothing"], ["logits"]),
+         helper.make_node("Softmax", ["logits"], ["y"], axis=1)],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])], [w, zero, *initializers])
+    path = t.dir / name
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+# onnxruntime's allocator fails inside the jail's address-space limit and says so (exit 2, the model named)
+@jail_attack("Failed to allocate memory", "Failed to allocate memory",
+             flags=("--jail-limit", "memory=3GiB", "--features", ",".join(_NUM)))
+def onnx_constant_of_shape_allocates_gigabytes(t: Target) -> Path:
+    """An ONNX graph of reviewed operators whose ConstantOfShape makes a 2·10**9-float (8 GB) tensor on every call."""
+    from onnx import TensorProto, helper
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [1], [2 * 10**9])
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], ["big"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+             helper.make_node("ReduceSum", ["big"], ["bomb"], keepdims=0)]
+    return _onnx_scores(t, "constant_of_shape.onnx", nodes, [shape])
+
+
+@jail_attack("wall-time limit", "wall-time limit", flags=("--jail-limit", "wall=25", "--features", ",".join(_NUM)))
+def onnx_loop_runs_for_ever(t: Target) -> Path:
+    """An ONNX Loop of reviewed operators with a trip count of 10**15 (it adds 0 to a scalar each time)."""
+    from onnx import TensorProto, helper
+
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Add", ["acc_in", "step"], ["acc_out"])],
+        "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+                 helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []), helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [])],
+        [helper.make_tensor("step", TensorProto.FLOAT, [], [0.0])])
+    trips = helper.make_tensor("trips", TensorProto.INT64, [], [10**15])
+    cond = helper.make_tensor("cond", TensorProto.BOOL, [], [True])
+    start = helper.make_tensor("start", TensorProto.FLOAT, [], [0.0])
+    nodes = [helper.make_node("Loop", ["trips", "cond", "start"], ["bomb"], body=body)]
+    return _onnx_scores(t, "loop.onnx", nodes, [trips, cond, start])
+
+
+# reviewed: the pattern is refused before the tokenizer is built; jail alone: the Rust panic (a BaseException) is an
+# internal error of the jailed child, exit 3 with the panic named, never 1 and never a traceback
+@jail_attack("tokenizer.json", "PanicException", slow=True, contained_exit=3, flags=("--text-column", "note"))
+def tokenizer_split_pattern_panics(t: Target) -> Path:
+    """A Hugging Face folder whose tokenizer.json pre-tokenizer Split pattern backtracks past Oniguruma's retry limit."""
+    import json as _json
+
+    from tests.text_models import make_texts, save_hf, train_bert
+
+    model, tokenizer = train_bert(make_texts(64, seed=0), steps=0)  # untrained: only its tokenizer matters
+    folder = save_hf(model, tokenizer, t.dir / "hf_panic")
+    spec = _json.loads((folder / "tokenizer.json").read_text())
+    spec["pre_tokenizer"] = {"type": "Split", "pattern": {"Regex": "(\\w+\\s?)+$\\d"}, "behavior": "Isolated",
+                             "invert": False}
+    (folder / "tokenizer.json").write_text(_json.dumps(spec))
+    return folder

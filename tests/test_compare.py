@@ -114,7 +114,8 @@ def test_better_overall_but_worse_for_one_group_is_caught(binary_model, strong, 
     assert delta < 0 and hi < 0, "the challenger selects fewer women, and the interval says so"
 
 
-def test_each_model_predicts_once(binary_model, credit):
+def test_each_model_predicts_once(binary_model, credit, monkeypatch):
+    monkeypatch.setattr("raudit.sandbox.jail.available", lambda: False)  # the counters live in this process
     champion = ShiftedForGroup(binary_model, factor=1.0).fit(credit)
     challenger = ShiftedForGroup(binary_model, factor=0.9).fit(credit)
     compare(champion, challenger, credit, target="approved", sensitive=["sex"])
@@ -335,15 +336,22 @@ def test_cli_compare_bad_input_exits_2_and_writes_nothing(model_files, tmp_path,
 
 
 def test_the_data_is_read_once(model_files, tmp_path, monkeypatch):
+    import sys
+
     import raudit.api.prepare
 
-    reads = []
     real = raudit.api.prepare.load_data
-    monkeypatch.setattr(raudit.api.prepare, "load_data", lambda path: reads.append(path) or real(path))
+
+    def load_data(path):  # the reads happen in the jailed child: it says so on stderr, which the jail relays here
+        print(f"test-read: {path}", file=sys.stderr)
+        return real(path)
+
+    monkeypatch.setattr(raudit.api.prepare, "load_data", load_data)
     d = model_files
     res = run("compare", d / "champion.joblib", d / "challenger.joblib", d / "data.csv", "--target", "approved",
               "--sensitive", "sex", "--format", "json", "--out", tmp_path / "o")
-    assert res.exit_code == 1 and reads == [d / "data.csv"]  # the challenger is worse; the data was read once all the same
+    reads = [line.removeprefix("test-read: ") for line in res.output.splitlines() if line.startswith("test-read: ")]
+    assert res.exit_code == 1 and reads == [str(d / "data.csv")]  # the challenger is worse; the data was read once all the same
 
 
 def test_without_sensitive_columns_the_groups_are_skipped_and_say_why():

@@ -46,6 +46,11 @@ def _report(detail: str) -> Report:
         "versions": {"python": "3.x", "raudit": "0.0-gold"},
         "platform": {"system": "Linux", "release": "x", "machine": "x86_64", "python_implementation": "CPython"},
         "seed": 0, "command": "raudit m.joblib d.csv", "templates_sha256": "2" * 64,
+        "jail": {"process": "a separate child process; the report is rendered and written by the parent from plain data",
+                 "start": "forked from raudit's process (no other thread of it was running Python)",
+                 "in_force": ["an empty network namespace", "Landlock: writes only in a private temporary folder"],
+                 "missing": ["seccomp: libseccomp is not installed"],
+                 "limits": {"memory_bytes": 8 * 2**30, "cpu_seconds": 7200, "wall_seconds": 14400}},
         "engine": {"engine": "memory", "description": "Read whole into memory; decisions from the model's predict() on every row; "
                                                       "explanations, mitigation and latency use every row."},
     }

@@ -25,13 +25,14 @@ def zoo():
 
 def test_the_zoo_covers_every_family(zoo):
     names = {c.name for c in zoo}
-    assert len(zoo) >= 40
+    assert len(zoo) >= 70
     for family in ("logistic_regression", "svc_probability", "knn_kd_tree", "gaussian_nb", "decision_tree", "random_forest",
                    "extra_trees", "gradient_boosting", "hist_gradient_boosting", "adaboost", "bagging_knn", "mlp_classifier",
                    "gaussian_process", "calibrated_isotonic", "stacking", "voting_soft", "column_transformer_onehot",
                    "target_encoder", "polynomial_ridge_classifier", "function_transformer_log1p", "tfidf_logistic",
                    "grid_search", "randomized_search_scipy_stats", "transformed_target", "xgboost_categorical",
-                   "lightgbm_categorical", "pandas_str_index_columns", "isotonic_regression"):
+                   "lightgbm_categorical", "pandas_str_index_columns", "isotonic_regression",
+                   "tuned_threshold_curve_scorer", "column_selector_np_number", "timestamp_zoneinfo"):
         assert family in names, family
 
 

@@ -92,22 +92,31 @@ def test_checks_options_lists_every_option():
     ({"energy": {"country": "XXX"}}, "unknown electricity grid country 'XXX'"),
     ({"lineage": {"dirty": "sometimes"}}, "dirty must be one of"),
 ])
-def test_option_mistakes_stop_the_audit_before_anything_is_predicted(binary_model, credit, table, message, monkeypatch):
+def test_option_mistakes_stop_the_audit_before_anything_is_predicted(binary_model, credit, table, message, monkeypatch,
+                                                                     capsys):
     """Options are checked against what the first pass saw: a wrong one is exit 2 before the second pass predicts a row."""
+    import sys
+
     import raudit.api.audit
     import raudit.engine.run
 
-    ran, predicted = [], []
-    real_run, real_chunk = raudit.api.audit.run_checks, raudit.engine.run.summarise_chunk
-    monkeypatch.setattr(raudit.api.audit, "run_checks", lambda *a, **k: ran.append(1) or real_run(*a, **k))
-    monkeypatch.setattr(raudit.engine.run, "summarise_chunk", lambda *a, **k: predicted.append(1) or real_chunk(*a, **k))
+    def spy(real, what):  # runs in the jailed child: it says so on stderr, which the jail relays to this process
+        def spied(*a, **k):
+            print(f"spy: {what}", file=sys.stderr)
+            return real(*a, **k)
+        return spied
+
+    monkeypatch.setattr(raudit.api.audit, "run_checks", spy(raudit.api.audit.run_checks, "ran"))
+    monkeypatch.setattr(raudit.engine.run, "summarise_chunk", spy(raudit.engine.run.summarise_chunk, "predicted"))
+    capsys.readouterr()
     with pytest.raises(ConfigError) as info:
         raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "age"], config={"check": table})
     assert message in str(info.value)
-    assert not predicted, "no row may be predicted when an option is wrong"
-    assert not ran, "no check may run when an option is wrong"
+    seen = capsys.readouterr().err
+    assert "spy: predicted" not in seen, "no row may be predicted when an option is wrong"
+    assert "spy: ran" not in seen, "no check may run when an option is wrong"
     raudit.audit(binary_model, credit, target="approved", sensitive=["sex", "age"], checks=["performance"])
-    assert predicted, "the spy sees the second pass when the options are right"
+    assert "spy: predicted" in capsys.readouterr().err, "the spy sees the second pass when the options are right"
 
 
 @pytest.mark.parametrize("bins,message", [

@@ -286,6 +286,29 @@ def _builders() -> dict[str, Callable[[pd.DataFrame], Case]]:
         model = scaled(onehot(), LGBMRegressor(n_estimators=10, num_leaves=8, random_state=0, verbose=-1, n_jobs=1))
         return Case("lightgbm_regressor_pipeline", model.fit(mixed(df), df["income"]), mixed(df))
 
+    def tuned_threshold(df: pd.DataFrame) -> Case:
+        """TunedThresholdClassifierCV holds a _CurveScorer (a false refusal before round 3)."""
+        model = model_selection.TunedThresholdClassifierCV(scaled(preprocessing.StandardScaler(), lr()), cv=3)
+        return Case("tuned_threshold_curve_scorer", model.fit(num(df), df["approved"]), num(df))
+
+    def column_selector_number(df: pd.DataFrame) -> Case:
+        """make_column_selector(dtype_include=np.number), the documented idiom: the pickle names numpy.number."""
+        pre = compose.ColumnTransformer([("num", preprocessing.StandardScaler(), compose.make_column_selector(dtype_include=np.number)),
+                                         ("cat", preprocessing.OneHotEncoder(handle_unknown="ignore"),
+                                          compose.make_column_selector(dtype_exclude=np.number))])
+        return Case("column_selector_np_number", scaled(pre, lr(max_iter=500)).fit(mixed(df), df["approved"]), mixed(df))
+
+    def timestamp_named_zone(df: pd.DataFrame) -> Case:
+        """A model that records when it was trained as a Timestamp in a named (zoneinfo) time zone."""
+        import zoneinfo
+
+        model = scaled(preprocessing.StandardScaler(), lr()).fit(num(df), df["approved"])
+        model.trained_at_ = pd.Timestamp("2026-11-02 09:30", tz=zoneinfo.ZoneInfo("Europe/Paris"))
+        return Case("timestamp_zoneinfo", model, num(df))
+
+    b["tuned_threshold_curve_scorer"] = tuned_threshold
+    b["column_selector_np_number"] = column_selector_number
+    b["timestamp_zoneinfo"] = timestamp_named_zone
     b["xgboost_categorical"] = xgboost_model
     b["xgboost_regressor_pipeline"] = xgboost_pipeline
     b["lightgbm_categorical"] = lightgbm_model

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from raudit.api.assemble import assemble
+from raudit.api.jailed import RelayProgress, model_side
 from raudit.api.plugins import discover, plugin_template_dirs
 from raudit.api.prepare import configured, prepare, resolved_trust
 from raudit.api.runner import Progress, plan_checks, run_checks
@@ -123,10 +124,16 @@ def audit(
                      train_data=str(train_data) if isinstance(train_data, (str, Path)) else None)
     sources = resolved_trust(config, cfg, trust_model, how.trust_sources)
     planned = plan_checks(discover(), cfg)
-    prepared = prepare(model, data, cfg, planned=planned, y_pred=y_pred, y_score=y_score, client=client, command=how.command,
-                       trust_sources=sources, plugin_packages=[item.plugin.package for item in planned],
-                       train_data=train_data if isinstance(train_data, pd.DataFrame) else None)
-    results = run_checks(prepared.ctx, planned, progress=how.progress)
-    evidence = {item.plugin.name: dict(item.plugin.check.evidence) for item in planned if item.plugin.check is not None}
-    return assemble(results, lineage=prepared.lineage, config=cfg, roles=prepared.facts.roles, evidence=evidence,
-                    template_dirs=plugin_template_dirs())
+    template_dirs = plugin_template_dirs()
+    train_frame = train_data if isinstance(train_data, pd.DataFrame) else None
+
+    def model_side_of_the_audit() -> Report:  # runs in the jail: everything that opens or calls the model
+        prepared = prepare(model, data, cfg, planned=planned, y_pred=y_pred, y_score=y_score, client=client,
+                           command=how.command, trust_sources=sources, plugin_packages=[item.plugin.package for item in planned],
+                           train_data=train_frame)
+        results = run_checks(prepared.ctx, planned, progress=RelayProgress() if how.progress else None)
+        evidence = {item.plugin.name: dict(item.plugin.check.evidence) for item in planned if item.plugin.check is not None}
+        return assemble(results, lineage=prepared.lineage, config=cfg, roles=prepared.facts.roles, evidence=evidence,
+                        template_dirs=template_dirs)
+
+    return model_side(model_side_of_the_audit, models=[model], data=data, config=cfg, progress=how.progress, client=client)

@@ -140,6 +140,16 @@ def compare(
     calibration_bins = int(performance.calibration_bins)  # type: ignore[attr-defined]
     if champion is None or challenger is None:
         raise InputError("raudit compare needs two models", hint="for recorded decisions of an A/B test use --predictions LOG --arm COL")
+    from raudit.api.jailed import model_side
+
+    return model_side(lambda: _compare(champion, challenger, data, cfg, options=options, fairness=fairness, trust=trust,
+                                       command=command, calibration_bins=calibration_bins, performance=performance),
+                      models=[champion, challenger], data=data, config=cfg)
+
+
+# size: one preparation per model, the checks both must pass, then the paired analysis (runs in the jail)
+def _compare(champion: Any, challenger: Any, data: Any, cfg: AuditConfig, *, options: CompareOptions, fairness: PlannedCheck,
+             trust: Mapping[str, str], command: list[str] | None, calibration_bins: int, performance: Any) -> Report:
     opened = open_data(data, in_memory(cfg))
     a = prepare(champion, opened, cfg, validators=[fairness], command=command, trust_sources=trust)
     b = prepare(challenger, opened, cfg, command=command, trust_sources=trust)

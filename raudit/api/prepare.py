@@ -222,6 +222,10 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
         from raudit.engine.dask import client_for
 
         client = owned = client_for(config.engine.scheduler)
+    elif opened.engine == "dask":
+        from raudit.engine.dask import reconnected
+
+        client = owned = reconnected(client)  # the caller's client belongs to the parent process: a new one, same cluster
     try:
         run = Passes(opened.source, adapter, engine=opened.engine, client=client, members=members.source if members else None)
         facts = run.first(config, y_pred=y_pred, y_score=y_score, reference=reference, sources=sources,
@@ -230,7 +234,7 @@ def prepare(model: Any, data: Any, config: AuditConfig, *, planned: Sequence[Pla
         context = run.second(facts, summarisers(planned)) if passes == 2 else None
     finally:
         if owned is not None:
-            cluster = getattr(owned, "cluster", None)
+            cluster = getattr(owned, "cluster", None) if owned is not client or config.engine.scheduler is None else None
             owned.close()
             if cluster is not None:
                 cluster.close()
@@ -270,6 +274,7 @@ def _lineage(adapter: ModelAdapter | None, opened: OpenedData, config: AuditConf
         plugin_packages=sorted(set(plugin_packages)), templates_sha256=templates_sha256(), seed=config.seed, command=command,
     )
     lineage["trust_settings"] = trust_settings(config, trust_sources)
+    lineage["jail"] = jail_lineage(config)
     if len(paths) > 1:
         lineage["data_files"] = [file_info(p) for p in paths]
     if members is not None:  # the training rows of the privacy check
@@ -281,6 +286,15 @@ def _lineage(adapter: ModelAdapter | None, opened: OpenedData, config: AuditConf
                              "description": e.describe(rows=ctx.n_rows, sample_rows=len(ctx.sample)),
                              "timings_s": {k: round(v, 3) for k, v in e.timings.items()}}
     return MappingProxyType(lineage)
+
+
+def jail_lineage(config: AuditConfig) -> dict[str, Any]:
+    """Which protections confined the process that opened and called the model (the lineage's ``jail``)."""
+    from raudit.sandbox.confine import Protections
+    from raudit.sandbox.jail import NO_JAIL, current
+
+    protections = current() or Protections((), (NO_JAIL,), config.load.jail.describe())
+    return protections.to_dict()
 
 
 def load_reference(path: str | Path, *, model: ModelAdapter | None, config: AuditConfig, y_pred: str | None = None,
@@ -365,6 +379,14 @@ def profile_of(model: Any, data: Any, config: AuditConfig, *, params: SketchPara
     """
     if model is not None:
         config = config.replace(engine="memory", scheduler=None)
+    from raudit.api.jailed import model_side
+
+    return model_side(lambda: _profile_of(model, data, config, params, y_pred, y_score), models=[model], data=data,
+                      config=config)
+
+
+def _profile_of(model: Any, data: Any, config: AuditConfig, params: SketchParams | None, y_pred: str | None,
+                y_score: str | None) -> tuple[Profile, Roles]:
     if model is None and y_pred is not None:
         from raudit.api.plugins import PluginInfo
 

@@ -123,6 +123,8 @@ def _run_one(item: PlannedCheck, ctx: AuditContext) -> CheckResult:
         if not isinstance(result, CheckResult):
             raise TypeError(f"run() returned {type(result).__name__}, not a CheckResult")
         return dataclasses.replace(result, options=options)
+    except MemoryError:
+        raise  # the jail's memory limit: the audit stops (exit 2), it is not one check's error
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         return CheckResult(

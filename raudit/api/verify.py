@@ -283,8 +283,10 @@ def _check_statement(p: Path, raw: bytes, actual: str, signed: Any, results: lis
         ok = digest == sha
         results.append((f"{what} file {name}", ok, f"sha256 matches the {what} one" if ok else
                         f"sha256 differs: {what} {sha}, file has {digest}"))
-    for sibling in (p.parent / f"{p.stem}.{fmt}" for fmt in ("html", "pdf", "json")):
-        if sibling.name not in signed.subjects and sibling.is_file():
+    from raudit.report.renderers import RENDERERS
+
+    for sibling in (p.parent / r.file_name.replace("report", p.stem, 1) for r in RENDERERS.values()):  # every format raudit writes
+        if sibling.name not in signed.subjects and (sibling.is_file() or sibling.is_symlink()):
             results.append((f"file {sibling.name}", False, "next to the report but not covered by the "
                             + ("signature" if signed_set else "statement")))
     report = signed.predicate.get("report")

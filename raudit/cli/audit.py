@@ -65,6 +65,9 @@ __all__ = ["audit_command"]
               help="Let a pickled or skops model use this exact class or function you reviewed (repeatable).")
 @click.option("--load-limit", "load_limits", multiple=True, metavar="NAME=VALUE",
               help="Raise a cap on opening the model, e.g. bytes=16GiB or opcodes=200000000 (repeatable).")
+@click.option("--jail-limit", "jail_limits", multiple=True, metavar="NAME=VALUE",
+              help="Change a limit of the jailed process that opens and calls the model: memory=8GiB, cpu=2h, wall=2h "
+                   "(repeatable) [default: 3/4 of RAM, 4 h, 4 h].")
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates overriding the built-in ones.")
 @click.option("--reference", help="Drift reference: a profile from `raudit profile` (.json) or a CSV/Parquet file (a decision "
                                  "log too, with --predictions: its recorded decisions and scores are its outputs).")

@@ -64,12 +64,15 @@ def exit_with(run: Any, *, debug: bool) -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Exit):
         raise
-    except Exception as exc:
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: B036 - a library's BaseException (a tokenizers PanicException) is exit 3, never 1
         if debug:
             raise
         click.echo(
             f"raudit: internal error: {type(exc).__name__}: {error_text(exc)}\n"
-            "  This is a bug in raudit or a plugin; rerun with --debug for the traceback and report it.",
+            "  This is a bug in raudit, a plugin or a library it called (with this model); rerun with --debug for the "
+            "traceback and report it.",
             err=True,
         )
         sys.exit(EXIT_INTERNAL)

@@ -19,15 +19,15 @@ def csv_list(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
-def load_limits(values: tuple[str, ...]) -> dict[str, str] | None:
-    """``--load-limit NAME=VALUE`` flags as a mapping (validated with the config)."""
+def load_limits(values: tuple[str, ...], *, flag: str = "--load-limit", example: str = "bytes=16GiB") -> dict[str, str] | None:
+    """``--load-limit NAME=VALUE`` (or ``--jail-limit``) flags as a mapping (validated with the config)."""
     from raudit.errors import InputError
 
     out = {}
     for v in values:
         name, sep, value = v.partition("=")
         if not sep:
-            raise InputError(f"--load-limit {v!r} is not NAME=VALUE", hint="e.g. --load-limit bytes=16GiB")
+            raise InputError(f"{flag} {v!r} is not NAME=VALUE", hint=f"e.g. {flag} {example}")
         out[name.strip()] = value.strip()
     return out or None
 
@@ -72,6 +72,7 @@ def raw_config(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:  
         "allow_modules": tuple(opts["allow_modules"]) or None,
         "allow_globals": tuple(opts.get("allow_globals") or ()) or None,
         "load_limits": load_limits(opts.get("load_limits") or ()),
+        "jail_limits": load_limits(opts.get("jail_limits") or (), flag="--jail-limit", example="memory=8GiB"),
         "sign_key": str(opts["sign_key"]) if opts.get("sign_key") is not None else None,
     }
     trust_sources = {k: "command line" if flag_values.get(k) is not None else str(opts["config_path"])

@@ -22,11 +22,15 @@ from raudit.errors import InputError, import_optional
 from raudit.load.data import Source
 from raudit.stats.mergeable import fold
 
-__all__ = ["dask_profile", "dask_summaries", "client_for"]
+__all__ = ["dask_profile", "dask_summaries", "client_for", "reconnected", "ClientAddress"]
 
 
 def client_for(scheduler: str | None) -> Any:
-    """A ``distributed.Client``: to ``scheduler`` when given, else to a LocalCluster of one single-threaded worker per core."""
+    """A ``distributed.Client``: to ``scheduler`` when given, else to a LocalCluster of one single-threaded worker per core.
+
+    In the jail (every audit) the LocalCluster's workers are threads of the jailed process, which may start no process
+    and open no socket; outside it they are processes that talk TLS with a temporary key (``Security.temporary()``).
+    """
     distributed = import_optional("distributed", needed_by="--engine dask needs Dask", install="raudit[dask]")
     Client, LocalCluster = distributed.Client, distributed.LocalCluster
     if scheduler:
@@ -35,8 +39,38 @@ def client_for(scheduler: str | None) -> Any:
         except OSError as exc:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
                              hint="check the address (tcp://host:8786) and that the scheduler runs") from None
-    cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None)
-    return Client(cluster)
+    from raudit.sandbox.jail import current
+
+    if current() is not None:  # in the jail: no new processes, so the workers are threads of the jailed process itself
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=False, dashboard_address=None)
+        return Client(cluster)
+    security = distributed.security.Security.temporary()  # TLS with a fresh key: no other local process can submit work
+    cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
+                           security=security, protocol="tls://")
+    return Client(cluster, security=security)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientAddress:
+    """Where a Dask client's scheduler is and how to talk to it: what a jailed interpreter gets instead of the client."""
+
+    address: str
+    security: Any = None
+
+    @classmethod
+    def of(cls, client: Any) -> ClientAddress:
+        """The address and security of a ``distributed.Client``."""
+        return cls(client.scheduler.address, client.security)
+
+
+def reconnected(client: Any) -> Any:
+    """A new client of ``client``'s cluster (same address and security): a client made in another process cannot be used here.
+
+    ``client`` is a ``distributed.Client`` or its :class:`ClientAddress`.
+    """
+    distributed = import_optional("distributed", needed_by="--engine dask needs Dask", install="raudit[dask]")
+    where = client if isinstance(client, ClientAddress) else ClientAddress.of(client)
+    return distributed.Client(where.address, security=where.security, set_as_default=False, timeout=30)
 
 
 def _partitions(source: Source, columns: list[str]) -> list[Any]:

@@ -110,8 +110,31 @@ def _quiet(verbose: bool) -> Iterator[None]:
                 os.environ["CODECARBON_LOG_LEVEL"] = old_env
 
 
+def _cpu_brand() -> dict[str, str]:
+    """What codecarbon asks py-cpuinfo for (the CPU's name), read from ``/proc/cpuinfo`` in this process.
+
+    py-cpuinfo starts a second Python to find it, which the jail does not allow.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    return {"brand_raw": value.strip()}
+    except OSError:
+        pass
+    return {"brand_raw": ""}
+
+
 def _tracker(country: str, output_dir: str, *, verbose: bool) -> Any:
     from codecarbon import OfflineEmissionsTracker
+
+    from raudit.sandbox.jail import current
+
+    if current() is not None:
+        import cpuinfo
+
+        cpuinfo.get_cpu_info = _cpu_brand
 
     return OfflineEmissionsTracker(
         country_iso_code=country,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +59,8 @@ def _open(path: Path, s: LoadSettings) -> ModelAdapter:  # size: one branch per 
     if s.allow_modules and not trust:
         _warn(f"--allow-module {', '.join(s.allow_modules)}: a pickle may import ANY class or function under "
               f"{'these modules' if len(s.allow_modules) > 1 else 'this module'}, not only reviewed ones; prefer --allow-global "
-              "module:Name for the exact globals you reviewed")
+              "module:Name for the exact globals you reviewed. Known gadgets under it (picklescan's and modelscan's lists) "
+              "stay refused")
     if path.is_dir():
         from raudit.load.text import is_hf_directory, load_hf_text
 
@@ -120,6 +124,45 @@ def _warn(message: str) -> None:
     print(f"raudit: warning: {message}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _reviewed_boosters(*, enabled: bool) -> Iterator[None]:
+    """While skops loads, an XGBoost or LightGBM Booster's state is checked before its ``__setstate__`` hands it to C++.
+
+    skops calls ``__setstate__`` itself; for the time of one load the two classes' methods are wrapped
+    (in the jailed process, which loads one model).
+    """
+    if not enabled:
+        yield
+        return
+    from raudit.load.pickle.review import Bad, check_booster_state
+
+    patched = []
+    for module, library in (("xgboost.core", "xgboost"), ("lightgbm.basic", "lightgbm")):
+        loaded = sys.modules.get(module)
+        cls = getattr(loaded, "Booster", None) if loaded is not None else None
+        if cls is None:
+            try:
+                cls = importlib.import_module(module).Booster
+            except ImportError:
+                continue
+        original = cls.__setstate__
+
+        def checked(self: Any, state: Any, _original: Any = original, _library: str = library) -> None:
+            try:
+                check_booster_state(_library, state)
+            except Bad as exc:
+                raise InputError(f"refusing the skops file's model: {exc}") from None
+            _original(self, state)
+
+        cls.__setstate__ = checked
+        patched.append((cls, original))
+    try:
+        yield
+    finally:
+        for cls, original in patched:
+            cls.__setstate__ = original
+
+
 # size: every refusal of a skops file has its own message
 def _load_skops(p: Path, *, trust: bool, allow_globals: tuple[str, ...], limits: Limits) -> tuple[Any, dict[str, Any]]:
     """Load a ``.skops`` file trusting raudit's reviewed types (and the user's exact globals), nothing else."""
@@ -148,11 +191,14 @@ def _load_skops(p: Path, *, trust: bool, allow_globals: tuple[str, ...], limits:
                  "allow one exact type you reviewed with --allow-global module:Name, or, if you trust the file, --trust-model",
         )
     try:
-        obj = sio.load(p, trusted=untrusted)
+        with _reviewed_boosters(enabled=not trust and any(t.startswith(("xgboost.", "lightgbm.")) for t in untrusted)):
+            obj = sio.load(p, trusted=untrusted)
+    except InputError:
+        raise
     except Exception as exc:  # skops raises many types for bad content
         raise InputError(f"cannot load skops file {p}: {type(exc).__name__}: {exc}") from None
     if not trust:
-        check_loaded_model(obj, limits=limits)
+        check_loaded_model(obj, limits=limits, allow_globals=allow_globals)
     extra = [t for t in untrusted if t in user]
     trusted_text = "all types, trusted by the user (--trust-model)" if trust else \
         "skops' default types plus raudit's reviewed allow-list" + (f" plus {', '.join(extra)} (--allow-global)" if extra else "")

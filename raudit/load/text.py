@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,7 @@ def inspect_hf_directory(path: Path, *, trust: bool) -> dict[str, Any]:
         ``auto_map`` (custom code), an architecture or tokenizer class transformers does not ship, an architecture
         that is not a sequence classifier, pickled weights without ``--trust-model``, missing weights or tokenizer.
     """
+    refuse_links_out(path)
     config = _read_json(path / "config.json")
     remote = "custom code nobody reviewed; raudit never sets trust_remote_code, and loading the stock class instead " \
              "would audit a different model than its author meant"
@@ -147,6 +149,8 @@ def inspect_hf_directory(path: Path, *, trust: bool) -> dict[str, Any]:
     if not tokenizer_files:
         raise InputError(f"{path} has no tokenizer files ({', '.join(TOKENIZER_FILES[:3])}, ...)",
                          hint="save the tokenizer into the same folder: tokenizer.save_pretrained(folder)")
+    if (path / "tokenizer.json").is_file():
+        check_tokenizer_patterns(path / "tokenizer.json")
     safe = sorted(p.name for p in path.glob("*.safetensors"))
     pickled = sorted(p.name for p in path.iterdir() if p.suffix in PICKLED_WEIGHTS)
     if safe:
@@ -165,6 +169,67 @@ def inspect_hf_directory(path: Path, *, trust: bool) -> dict[str, Any]:
                          hint="save the model into the folder with model.save_pretrained(folder)")
     return {"model_type": model_type, "architecture": architectures[0], "weights": weights, "weights_format": fmt,
             "tokenizer_files": tokenizer_files, "tokenizer_class": tokenizer_class}
+
+
+def refuse_links_out(folder: Path) -> None:
+    """Refuse a model folder holding a symbolic link that resolves outside it (weights read from anywhere on the machine).
+
+    Raises
+    ------
+    InputError
+        Naming the link and where it points.
+    """
+    root = folder.resolve()
+    for item in folder.rglob("*"):
+        if item.is_symlink():
+            target = item.resolve()
+            if target != root and root not in target.parents:
+                raise InputError(f"{item} is a symbolic link to {target}, outside the model's folder {folder}: raudit reads "
+                                 "a model folder's files only from inside it",
+                                 hint="copy the file into the folder instead of linking to it")
+
+
+#: Pre-tokenizer patterns of widely used tokenizers, reviewed as they are (they use lookahead, which the
+#: general rule refuses, in a way that cannot backtrack exponentially): GPT-2's and RoBERTa's byte-level split.
+KNOWN_PATTERNS: Final = frozenset({
+    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
+})
+
+
+def _patterns(node: Any, depth: int = 0) -> list[str]:
+    if depth > 40:
+        return []
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k == "Regex" and isinstance(v, str)]
+        return found + [p for k, v in node.items() for p in _patterns(v, depth + 1)]
+    if isinstance(node, list):
+        return [p for v in node for p in _patterns(v, depth + 1)]
+    return []
+
+
+def check_tokenizer_patterns(path: Path) -> None:
+    r"""Refuse a ``tokenizer.json`` whose regular expressions (``Split``, ``Replace``) can make the tokenizer hang or panic.
+
+    The Rust tokenizers run them with a backtracking engine (Oniguruma); the rule is
+    :func:`raudit.load.pickle.state.check_pattern`'s, with ``\\p{..}`` classes read as one character.
+
+    Raises
+    ------
+    InputError
+        Naming the pattern and what is wrong with it.
+    """
+    from raudit.load.pickle.state import PATTERN_HINT, StateError, check_pattern, state_review
+
+    if not state_review():
+        return
+    for pattern in _patterns(_read_json(path)):
+        if pattern in KNOWN_PATTERNS:
+            continue
+        plain = re.sub(r"\\[pP]\{[A-Za-z_ =]+\}", "a", pattern)
+        try:
+            check_pattern(plain, f"{path} pattern")
+        except StateError as exc:
+            raise InputError(f"refusing {path}: {exc} ({pattern!r})", hint=PATTERN_HINT) from None
 
 
 def _short(value: Any, limit: int = 160) -> str:

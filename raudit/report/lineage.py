@@ -14,7 +14,10 @@ from typing import Any
 
 from raudit.trust.digest import sha256_file
 
-__all__ = ["file_info", "git_info", "library_versions", "collect_lineage"]
+__all__ = ["file_info", "git_info", "remember_git", "recall_git", "library_versions", "collect_lineage"]
+
+#: git states looked up before the jail starts (the jailed process may not run git): resolved path → state.
+_GIT: dict[str, dict[str, Any] | None] = {}
 
 #: Libraries whose versions every report records (read from metadata, never imported).
 LIBRARIES = (
@@ -49,8 +52,12 @@ def file_info(path: str | Path) -> dict[str, Any]:
 def git_info(path: Path) -> dict[str, Any] | None:
     """Return commit, branch and dirty state of the git repository holding ``path``.
 
-    ``None`` when the file is not in a repository or git is not installed.
+    ``None`` when the file is not in a repository or git is not installed. A state looked up by
+    :func:`remember_git` and recalled with :func:`recall_git` is answered from memory (the jailed process cannot start git).
     """
+    key = str(path.resolve())
+    if key in _GIT:
+        return _GIT[key]
     folder = path.resolve().parent
 
     def git(*args: str) -> str | None:
@@ -75,6 +82,29 @@ def git_info(path: Path) -> dict[str, Any] | None:
         "dirty": bool(status) if status is not None else None,
         "file_tracked": tracked,
     }
+
+
+def remember_git(paths: Iterable[str | Path | None]) -> dict[str, dict[str, Any] | None]:
+    """Look up the git state of these local paths now (never from memory: a file may have changed since).
+
+    Returns the states (resolved path → state) for :func:`recall_git` in the process that cannot run git.
+    """
+    states: dict[str, dict[str, Any] | None] = {}
+    for path in paths:
+        if path is None or "://" in str(path):
+            continue
+        p = Path(path)
+        if p.exists():
+            key = str(p.resolve())
+            _GIT.pop(key, None)
+            states[key] = git_info(p)
+    return states
+
+
+def recall_git(states: Mapping[str, dict[str, Any] | None]) -> None:
+    """Answer :func:`git_info` from these states (looked up by :func:`remember_git`) and no older ones."""
+    _GIT.clear()
+    _GIT.update(states)
 
 
 def library_versions(extra: Iterable[str] = ()) -> dict[str, str]:

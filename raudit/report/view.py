@@ -16,7 +16,7 @@ from raudit.report.format import cell, number, quantity
 if TYPE_CHECKING:
     from raudit.report.report import Report
 
-__all__ = ["view", "metric_text", "first_sentence", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
+__all__ = ["view", "jail_view", "metric_text", "first_sentence", "STATUS_WORDS", "KEY_METRICS", "UNITS"]
 
 STATUS_WORDS = {"pass": "PASS", "inconclusive": "INCONCLUSIVE", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "NOT RUN",
                 "evidence provided": "EVIDENCE", "partial evidence": "PARTIAL EVIDENCE",
@@ -63,8 +63,24 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
         "not_run": [{"name": c["name"], "title": c["title"], "why": c["summary"].removeprefix("Skipped: ").rstrip(".")}
                     for c in body["checks"] if c["status"] == "skipped"],
         "compliance_counts": {s: sum(r["status"] == s for r in body["compliance"].get("rows", [])) for s in ROW_STATUSES},
+        "jail": jail_view(lineage.get("jail")),
     }
     return body
+
+
+def jail_view(jail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The lineage's ``jail`` section as the report prints it: how the model's process started, what confined it, its limits."""
+    if not jail:
+        return None
+    limits = jail.get("limits") or {}
+    parts = []
+    if limits.get("memory_bytes"):
+        parts.append(f"memory {number(limits['memory_bytes'] / 2**30, digits=3)} GiB")
+    for key, label in (("cpu_seconds", "CPU time"), ("wall_seconds", "wall time")):
+        if limits.get(key):
+            parts.append(f"{label} {number(limits[key], digits=6)} s")
+    return {"process": jail.get("process", ""), "start": jail.get("start", ""), "in_force": list(jail.get("in_force", [])),
+            "missing": list(jail.get("missing", [])), "limits": " · ".join(parts)}
 
 
 def _check_view(check: dict[str, Any], result: Any) -> None:

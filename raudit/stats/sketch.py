@@ -37,7 +37,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,10 @@ __all__ = [
 _KEY_OFFSET_OCTAVES = 1074
 #: Proportion given to an empty bin when a PSI term needs a logarithm (the value Evidently uses).
 PSI_EPSILON = 1e-4
+
+
+#: Upper bounds of the sketch parameters (also the ``maximum`` of each in ``raudit/schema/profile.schema.json``).
+PARAM_BOUNDS: Final = {"max_distinct": 1_000_000, "sub_buckets": 4_096, "hash_buckets": 65_536}
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class SketchParams:
             raise ValueError(f"sub_buckets must be a power of two; got {self.sub_buckets}")
         if self.max_distinct < 1 or self.hash_buckets < 2:
             raise ValueError("max_distinct must be ≥ 1 and hash_buckets ≥ 2")
+        for name, most in PARAM_BOUNDS.items():  # the profile schema's maximums: a profile file cannot make raudit allocate more
+            if getattr(self, name) > most:
+                raise ValueError(f"{name} must be at most {most:,}; got {getattr(self, name):,}")
 
     @property
     def relative_accuracy(self) -> float:

@@ -49,7 +49,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 __all__ = ["Entry", "ENTRIES", "CLASS", "CALL", "FUNCTION", "REFERENCE", "SETSTATE", "NEW", "DISTRIBUTIONS",
-           "UFUNC_MODULES", "is_ufunc_name", "by_name"]
+           "UFUNC_MODULES", "is_ufunc_name", "by_name", "GADGETS", "known_gadget"]
 
 Kind = Literal["class", "call", "function", "reference"]
 CLASS: Final = "class"
@@ -242,6 +242,7 @@ SKLEARN_INTERNALS: Final = _block("""
     sklearn.model_selection._split:StratifiedGroupKFold sklearn.model_selection._split:StratifiedKFold
     sklearn.model_selection._split:StratifiedShuffleSplit sklearn.model_selection._split:TimeSeriesSplit
     sklearn.metrics._scorer:_Scorer sklearn.metrics._scorer:_PassthroughScorer sklearn.metrics._scorer:_MultimetricScorer
+    sklearn.metrics._scorer:_CurveScorer
     sklearn.neural_network._stochastic_optimizers:AdamOptimizer sklearn.neural_network._stochastic_optimizers:SGDOptimizer
     sklearn.compose._column_transformer:make_column_selector
     sklearn.utils._metadata_requests:MetadataRequest sklearn.utils._metadata_requests:MethodMetadataRequest
@@ -296,7 +297,11 @@ NUMPY_TYPES: Final = _block("""
     numpy:bool numpy:int8 numpy:int16 numpy:int32 numpy:int64 numpy:uint8 numpy:uint16 numpy:uint32 numpy:uint64
     numpy:float16 numpy:float32 numpy:float64 numpy:longdouble numpy:complex64 numpy:complex128 numpy:clongdouble
     numpy:longlong numpy:ulonglong numpy:object_ numpy:str_ numpy:bytes_ numpy:void numpy:datetime64 numpy:timedelta64
-""", CLASS, _NUMPY_SCALAR)
+""", CLASS, _NUMPY_SCALAR) + _block("""
+    numpy:number numpy:integer numpy:signedinteger numpy:unsignedinteger numpy:floating numpy:complexfloating numpy:inexact
+    numpy:generic numpy:character numpy:flexible
+""", CLASS, "abstract NumPy scalar type, referred to as a dtype filter (make_column_selector(dtype_include=np.number)); "
+            "it cannot be instantiated")
 
 _METRIC = "scikit-learn metric function a fitted scorer refers to: pure computation on arrays, never called while loading"
 
@@ -330,11 +335,14 @@ OTHERS: Final = (
     Entry("builtins", "bytes", CALL, "bytes() of a list of small ints or a str+encoding (protocol 2); never bytes(n)"),
     Entry("builtins", "bytearray", CALL, "bytearray(bytes) or (str, encoding); never bytearray(n), which would allocate n bytes"),
     Entry("builtins", "getattr", FUNCTION, "only getattr(<scipy.stats distribution>, '_entropy'): scipy's rv_discrete pickles "
-          "its vecentropy helper as a bound method; any other use is refused"),
+          "its vecentropy helper as a bound method; and getattr(zoneinfo.ZoneInfo, '_unpickle'), a named time zone's "
+          "reconstructor, handed out checked; any other use is refused"),
     Entry("datetime", "date", CALL, "date(4 bytes): a C constructor that validates the fields"),
     Entry("datetime", "datetime", CALL, "datetime(10 bytes[, timezone]): a C constructor that validates the fields"),
     Entry("datetime", "timedelta", CALL, "timedelta(days, seconds, microseconds) of integers"),
     Entry("datetime", "timezone", CALL, "timezone(timedelta[, name]): a fixed UTC offset"),
+    Entry("zoneinfo", "ZoneInfo", CLASS, "a named time zone (a Timestamp's tz): only through getattr(ZoneInfo, '_unpickle') "
+          "(checked: an IANA key, which zoneinfo itself refuses to resolve outside its time-zone folders)"),
     Entry("copyreg", "_reconstructor", FUNCTION, "protocol 0/1 object creation: base.__new__(cls); raudit checks cls is an "
           "allowed class and base is object or a builtin container it derives from"),
     Entry("_codecs", "encode", FUNCTION, "protocol 0-2 bytes: encode(str, 'latin1'); only the latin1/ascii/utf-8 codecs"),
@@ -524,6 +532,67 @@ UFUNC_MODULES: Final = MappingProxyType({
 DISTRIBUTION_SETSTATE: Final = "scipy.stats._distn_infrastructure.rv_generic"
 
 _BY_NAME: Final = MappingProxyType({(e.module, e.qualname): e for e in ENTRIES})
+
+
+#: Known gadgets that stay refused when ``--allow-module`` widens the list (module → names, or "*" for all of it):
+#: picklescan's ``_unsafe_globals`` and modelscan's unsafe-globals settings (both public), plus what they
+#: reach. A deny-list is never the policy (the exact allow-list is): it only keeps a prefix the user
+#: allows from switching off what is known to be dangerous under it.
+GADGETS: Final = MappingProxyType({
+    "builtins": frozenset({"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "__import__", "breakpoint",
+                           "input", "globals", "locals", "vars", "apply", "execfile", "memoryview"}),
+    "__builtin__": frozenset({"eval", "exec", "compile", "open", "getattr", "__import__", "apply", "execfile"}),
+    **{m: frozenset({"*"}) for m in (
+        "os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "pty", "pdb", "bdb", "runpy", "code", "codeop",
+        "commands", "webbrowser", "pickle", "_pickle", "cPickle", "dill", "cloudpickle", "marshal", "shelve", "importlib",
+        "imp", "pkgutil", "zipimport", "ctypes", "_ctypes", "cffi", "types", "timeit", "asyncio", "multiprocessing",
+        "concurrent", "threading", "_thread", "signal", "urllib", "urllib2", "http", "httplib", "requests", "aiohttp",
+        "ftplib", "smtplib", "telnetlib", "poplib", "imaplib", "xmlrpc", "socketserver", "ssl", "tempfile", "glob",
+        "pathlib", "io", "_io", "fileinput", "linecache", "tarfile", "zipfile", "venv", "ensurepip", "distutils",
+        "setuptools", "pip", "idlelib", "lib2to3", "operator", "_operator", "functools", "copyreg", "copy_reg",
+        "_compat_pickle", "gc", "inspect", "ast", "sysconfig", "site", "platform", "joblib", "dask", "distributed",
+        "raudit")},
+    "torch.serialization": frozenset({"load", "_load", "loads"}),
+    "torch._inductor.codecache": frozenset({"*"}),
+    "torch.utils.data.datapipes.utils.decoder": frozenset({"*"}),
+    "torch.hub": frozenset({"*"}),
+    "torch.jit": frozenset({"*"}),
+    "torch.package": frozenset({"*"}),
+    "torch.utils.cpp_extension": frozenset({"*"}),
+    "torch.utils.collect_env": frozenset({"*"}),
+    "torch.distributed": frozenset({"*"}),
+    "torch.multiprocessing": frozenset({"*"}),
+    "numpy.testing": frozenset({"*"}),
+    "numpy.lib": frozenset({"*"}),
+    "numpy.load": frozenset({"*"}),
+    "numpy.f2py": frozenset({"*"}),
+    "numpy.distutils": frozenset({"*"}),
+    "numpy.core": frozenset({"_ufunc_reconstruct"}),
+    "scipy._lib": frozenset({"*"}),
+    "sklearn.utils._testing": frozenset({"*"}),
+    "sklearn.utils.discovery": frozenset({"*"}),
+    "sklearn.datasets": frozenset({"*"}),
+    "sklearn.externals": frozenset({"*"}),
+    "pandas.io": frozenset({"*"}),
+    "pandas.read_pickle": frozenset({"*"}),
+    "keras.layers": frozenset({"Lambda"}),
+    "keras.src.layers": frozenset({"Lambda"}),
+    "tensorflow.python.ops.io_ops": frozenset({"*"}),
+    "tensorflow.io": frozenset({"*"}),
+    "tensorflow.python.lib.io": frozenset({"*"}),
+    "transformers.dynamic_module_utils": frozenset({"*"}),
+    "skorch.net": frozenset({"*"}),
+})
+
+
+def known_gadget(module: str, qualname: str) -> bool:
+    """Whether ``module.qualname`` is on :data:`GADGETS` (a module prefix matches its submodules)."""
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        names = GADGETS.get(".".join(parts[:i]))
+        if names is not None and ("*" in names or qualname.split(".")[0] in names):
+            return True
+    return False
 
 
 def by_name(module: str, qualname: str) -> Entry | None:

@@ -21,7 +21,11 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-__all__ = ["Bad", "CALL_CHECKS", "RECONSTRUCTORS", "check_hashable", "check_loaded", "rebuild_distribution", "Ctx"]
+from raudit.load.pickle import state
+from raudit.load.pickle.state import MAX_RANGE, StateError, review_state
+
+__all__ = ["Bad", "CALL_CHECKS", "RECONSTRUCTORS", "check_hashable", "HashCosts", "check_loaded", "rebuild_distribution", "Ctx",
+           "MAX_RANGE", "nothing_allowed", "check_booster_state", "state_review_on"]
 
 _INT_MAX: Final = 2**63 - 1
 
@@ -43,6 +47,10 @@ class Ctx:
 
     def real(self, obj: Any) -> Any:  # pragma: no cover - interface
         """The reviewed function behind a wrapper the loader handed out, or ``obj``."""
+        raise NotImplementedError
+
+    def hand_out(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:  # pragma: no cover - interface
+        """Let the pickle call ``fn`` (a checked reconstructor a reviewed reconstructor returned)."""
         raise NotImplementedError
 
 
@@ -76,25 +84,52 @@ def _plain(v: Any) -> bool:
 
 # ---------------------------------------------------------------------------------------------- hashing bombs
 
-def check_hashable(key: Any, *, limit: int = 10_000) -> None:
-    """Refuse a dict key or set item whose hash would visit more than ``limit`` nested items.
+class HashCosts:
+    """What hashing each dict key or set item costs, computed once per object: O(1) amortised per use.
 
-    Tuples and frozensets hash every element, recursively and without a
-    cache: ``t0 = (); t1 = (t0, t0); t2 = (t1, t1); ...`` is ~4 bytes of pickle
-    per level and 2**depth work to hash. Objects hashed by identity or by
-    their class's own ``__hash__`` cost one step.
+    Tuples and frozensets hash every element, recursively and without a cache: ``t0 = (); t1 =
+    (t0, t0); ...`` is ~4 bytes of pickle per level and 2**depth work to hash, and one key of
+    8,191 elements set 10 million times is hours of hashing. Each object's cost (1 + its elements'
+    costs) is computed once, from its elements' remembered costs; the unpickler charges it against
+    the opcode budget at every use. The objects are kept alive so their ids stay theirs.
     """
-    if type(key) not in (tuple, frozenset):
-        return
-    todo = [key]
-    seen = 0
-    while todo:
-        item = todo.pop()
-        seen += 1
-        if seen > limit:
-            raise Bad(f"a dict key or set item nests more than {limit:,} tuples/frozensets (a hash bomb)")
-        if type(item) in (tuple, frozenset):
-            todo.extend(item)
+
+    def __init__(self, *, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._cost: dict[int, int] = {}
+        self._keep: list[Any] = []
+
+    def cost(self, key: Any) -> int:
+        """The hash cost of ``key`` (1 for anything hashed by identity or by its class)."""
+        if type(key) not in (tuple, frozenset):
+            return 1
+        known = self._cost.get(id(key))
+        if known is not None:
+            return known
+        todo: list[tuple[Any, bool]] = [(key, False)]
+        while todo:
+            item, ready = todo.pop()
+            if id(item) in self._cost:
+                continue
+            inner = [x for x in item if type(x) in (tuple, frozenset)]
+            if not ready:
+                todo.append((item, True))
+                todo.extend((x, False) for x in inner if id(x) not in self._cost)
+                continue
+            total = 1 + len(item) - len(inner) + sum(self._cost[id(x)] for x in inner)
+            if total > self.limit:
+                raise Bad(f"a dict key or set item nests more than {self.limit:,} tuples/frozensets (a hash bomb)")
+            self._cost[id(item)] = total
+            self._keep.append(item)
+        return self._cost[id(key)]
+
+
+def check_hashable(key: Any, *, limit: int = 10_000, costs: HashCosts | None = None) -> int:
+    """Refuse a dict key or set item whose hash would visit more than ``limit`` nested items; return its cost.
+
+    With ``costs`` (one per load) each object is walked once (see :class:`HashCosts`).
+    """
+    return (costs or HashCosts(limit=limit)).cost(key)
 
 
 # ---------------------------------------------------------------------------------------------- constructors (CALL)
@@ -105,8 +140,11 @@ def _set_like(cls: type) -> Callable[[Ctx, tuple[Any, ...]], None]:
         if args:
             if type(args[0]) not in (list, tuple):
                 raise Bad(f"{cls.__name__}() of {_short(args[0])}: only a list or tuple of items")
-            for item in args[0]:
-                check_hashable(item)
+            costs = getattr(ctx, "hashes", None)
+            ctx_charge = getattr(ctx, "charge", None)
+            total = sum(check_hashable(item, costs=costs) for item in args[0])
+            if ctx_charge is not None:
+                ctx_charge(total)
     return check
 
 
@@ -115,6 +153,9 @@ def _slice_or_range(ctx: Ctx, args: tuple[Any, ...]) -> None:
     for a in args:
         if a is not None:
             _int(a, "slice/range bounds", -_INT_MAX, _INT_MAX)
+    if state.STATE_REVIEW and all(a is not None for a in args) and len(range(*(int(a) for a in args))) > MAX_RANGE:
+        raise Bad(f"range{tuple(int(a) for a in args)} holds more than {MAX_RANGE:,} items (it would be materialised "
+                  "when the model predicts)")
 
 
 def _complex(ctx: Ctx, args: tuple[Any, ...]) -> None:
@@ -150,7 +191,7 @@ def _ordered_dict(ctx: Ctx, args: tuple[Any, ...]) -> None:
         if type(args[0]) is not list or not all(type(p) in (list, tuple) and len(p) == 2 for p in args[0]):
             raise Bad("OrderedDict() takes only a list of (key, value) pairs")
         for key, _ in args[0]:
-            check_hashable(key)
+            check_hashable(key, costs=getattr(ctx, "hashes", None))
 
 
 def _defaultdict(ctx: Ctx, args: tuple[Any, ...]) -> None:
@@ -286,7 +327,7 @@ def _reconstructor(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
             raise Bad("copyreg._reconstructor state must be a plain value of its base type")
         if type(state) in (dict, set, frozenset):
             for key in state:
-                check_hashable(key)
+                check_hashable(key, costs=getattr(ctx, "hashes", None))
     return real(cls, base, state)
 
 
@@ -462,8 +503,11 @@ def _timestamp(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
     value, freq, *rest = args
     tz = rest[0] if rest else None
     _int(value, "timestamp value", -(2**63), 2**63 - 1)
-    if freq is not None or not (tz is None or isinstance(tz, datetime.timezone)) or not all(isinstance(r, int) for r in rest[1:]):
-        raise Bad("pandas _unpickle_timestamp takes integers and a fixed-offset time zone")
+    import zoneinfo
+
+    if freq is not None or not (tz is None or isinstance(tz, (datetime.timezone, zoneinfo.ZoneInfo))) \
+            or not all(isinstance(r, int) for r in rest[1:]):
+        raise Bad("pandas _unpickle_timestamp takes integers and a fixed-offset or named (zoneinfo) time zone")
     return real(*args)
 
 
@@ -517,9 +561,27 @@ def _new_obj(section: str | None, what: str) -> Callable[[Ctx, Any, tuple[Any, .
     return check
 
 
+def _zone(key: Any, from_cache: Any = 1) -> Any:
+    """``ZoneInfo._unpickle(key, from_cache)`` for an IANA key only (zoneinfo refuses paths outside its folders)."""
+    import re as _re
+    import zoneinfo
+
+    if not isinstance(key, str) or len(key) > 64 or not _re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", key) \
+            or from_cache not in (0, 1):
+        raise Bad(f"zoneinfo.ZoneInfo._unpickle({_short(key)}, {_short(from_cache)}): only an IANA time-zone key")
+    try:
+        return zoneinfo.ZoneInfo._unpickle(key, from_cache)  # type: ignore[attr-defined]
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise Bad(f"time zone {key!r} is not known here: {exc}") from None
+
+
 def _getattr(ctx: Ctx, real: Any, args: tuple[Any, ...]) -> Any:
     _nargs(args, 2, 2, "getattr")
     obj, name = args
+    import zoneinfo
+
+    if obj is zoneinfo.ZoneInfo and name == "_unpickle":
+        return ctx.hand_out(_zone, "zoneinfo.ZoneInfo._unpickle")
     if name != "_entropy" or not ctx.allowed_class(type(obj), section="distributions"):
         raise Bad(f"getattr({_short(obj)}, {_short(name)}): only a scipy.stats distribution's _entropy method")
     for klass in type(obj).__mro__:
@@ -570,12 +632,43 @@ def check_state(owner: str, ctx: Ctx, state: Any) -> None:
         raise Bad(f"{owner}.__setstate__ takes a tuple here, got {_short(state)}")
     if owner == "functools.partial":
         check_partial_state(ctx, state)
-    elif owner == "xgboost.core.Booster" and not isinstance(state.get("handle"), (bytearray, type(None))):
-        raise Bad("an XGBoost Booster's state must hold its model as a bytearray")
+    elif owner == "xgboost.core.Booster":
+        check_booster_state("xgboost", state)
     elif owner == "lightgbm.basic.Booster":
-        model = state.get("_handle", state.get("handle"))
-        if model is not None and not isinstance(model, str):
-            raise Bad("a LightGBM Booster's state must hold its model as text")
+        check_booster_state("lightgbm", state)
+
+
+def check_booster_state(library: str, state: Any) -> None:
+    """An XGBoost or LightGBM Booster's pickled state: its model, parsed and checked before the library's C++ sees it."""
+    from raudit.load.pickle.boosters import BoosterError, check_lightgbm_text, check_xgboost_raw
+
+    try:
+        _check_booster(library, state, check_xgboost_raw, check_lightgbm_text)
+    except BoosterError as exc:
+        raise Bad(str(exc)) from None
+
+
+def _check_booster(library: str, state: Any, check_xgboost_raw: Callable[[Any], None],
+                   check_lightgbm_text: Callable[[str], None]) -> None:
+    if type(state) is not dict:
+        raise Bad(f"a {library} Booster's state is not a dict")
+    if library == "xgboost":
+        raw = state.get("handle")
+        if not isinstance(raw, (bytearray, type(None))):
+            raise Bad("an XGBoost Booster's state must hold its model as a bytearray")
+        if raw is not None and state_review_on():
+            check_xgboost_raw(raw)
+        return
+    model = state.get("_handle", state.get("handle"))
+    if model is not None and not isinstance(model, str):
+        raise Bad("a LightGBM Booster's state must hold its model as text")
+    if model is not None and state_review_on():
+        check_lightgbm_text(model)
+
+
+def state_review_on() -> bool:
+    """Whether the reviewed-state checks run (always, but in the tests that prove the jail alone is enough)."""
+    return state.STATE_REVIEW
 
 
 # ---------------------------------------------------------------------------------------------- scipy.stats distributions
@@ -659,8 +752,15 @@ def _children(obj: Any) -> tuple[list[Any], int]:
     return inner, len(items) - len(inner)
 
 
-def check_loaded(root: Any, *, max_depth: int, max_expansion: int) -> None:
-    """Walk a loaded model once: nesting depth, shared-reference blow-up, tree indices.
+def nothing_allowed(fn: Any) -> bool:
+    """No function beyond the reviewed ones (the default of :func:`check_loaded`)."""
+    return False
+
+
+def check_loaded(root: Any, *, max_depth: int, max_expansion: int, allowed: Callable[[Any], bool] = nothing_allowed) -> None:
+    """Walk a loaded model once: nesting depth, shared-reference blow-up, tree indices, the reviewed state of each object.
+
+    ``allowed`` says whether a function the user allowed by name (``--allow-global``) may be held.
 
     *Expansion* counts every object once per path that reaches it, as
     ``repr`` or a naive recursive walk would: a chain ``x1 = [x0, x0]``,
@@ -682,7 +782,7 @@ def check_loaded(root: Any, *, max_depth: int, max_expansion: int) -> None:
                 raise Bad(f"the model's object graph expands to more than {max_expansion:,} objects when walked "
                           "(shared references nested to blow up: a 'billion laughs' structure)")
             size[key] = total
-            _check_object(obj)
+            _check_object(obj, allowed)
             continue
         if key in size or key in on_path:
             continue
@@ -697,7 +797,13 @@ def check_loaded(root: Any, *, max_depth: int, max_expansion: int) -> None:
                 stack.append((child, depth + 1, None, 0))
 
 
-def _check_object(obj: Any) -> None:  # size: one reviewed rule per kind of object a pickle may build
+def _check_object(obj: Any, allowed: Callable[[Any], bool]) -> None:  # size: one reviewed rule per kind of object
+    if not state.STATE_REVIEW:
+        return
+    try:
+        review_state(obj, allowed)
+    except StateError as exc:
+        raise Bad(str(exc)) from None
     name = f"{type(obj).__module__}.{type(obj).__qualname__}"
     if name == "sklearn.tree._tree.Tree":
         check_tree(obj)
@@ -745,6 +851,8 @@ def check_tree(tree: Any) -> None:
         raise Bad("a decision tree node's child index points outside the tree or back up it")
     if np.any((feature[inner] < 0) | (feature[inner] >= tree.n_features)):
         raise Bad("a decision tree node splits on a feature the tree does not have")
+    if not np.all(np.isfinite(tree.threshold[inner])):
+        raise Bad("a decision tree node has a split threshold that is not a finite number")
 
 
 def check_tree_predictor(pred: Any) -> None:

@@ -63,7 +63,7 @@ from raudit.load.pickle.review import (
     RECONSTRUCTORS,
     Bad,
     Ctx,
-    check_hashable,
+    HashCosts,
     check_loaded,
     check_state,
     rebuild_distribution,
@@ -270,6 +270,11 @@ class Policy:
                                  hint="a model never needs them; a pickle that names them is an attack on the loader")
         return cls(frozenset(pairs), prefixes)
 
+    def allows_function(self, fn: Any) -> bool:
+        """Whether the user allowed this function by name (it may then be held by a model, e.g. a FunctionTransformer's func)."""
+        module, name = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+        return isinstance(module, str) and isinstance(name, str) and self.user_allows(module, name) is not None
+
     def user_allows(self, module: str, name: str) -> str | None:
         """``"global"``/``"module"`` when the user allowed ``module.name``, else None."""
         if (module, name) in self.extra_globals:
@@ -284,6 +289,8 @@ class _Resolver(Ctx):
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self.hashes = HashCosts()
+        self.budget: _Budget | None = None
         self._by_name: dict[tuple[str, str], _Resolved] = {}
         self._by_id: dict[int, _Resolved] = {}
         self._refs: dict[int, Any] = {}
@@ -357,7 +364,15 @@ class _Resolver(Ctx):
             raise Bad(f"it is a re-export of {own[0]}.{own[1]}: allow that exact name instead")
         if how == "module" and not self.policy.user_allows(own[0], own[1]):
             raise Bad(f"it is a re-export of {own[0]}.{own[1]}, outside the allowed module prefixes")
+        if how == "module" and (A.known_gadget(module, name) or A.known_gadget(*own)):
+            raise Bad("it is a known gadget (picklescan's and modelscan's lists, raudit/load/pickle/allowlist.py GADGETS), "
+                      "which --allow-module does not allow; allow it by exact name with --allow-global if you reviewed it")
         return _Resolved(obj, obj, kind, f"{module}.{name}", f"{own[0]}:{own[1]}", "user")
+
+    def charge(self, cost: int) -> None:
+        """Count ``cost`` units of work (hashing) against the opcode cap."""
+        if self.budget is not None:
+            self.budget.charge(cost)
 
     # -- questions from checks and from the unpickler
     def known(self, obj: Any) -> _Resolved | None:
@@ -391,6 +406,12 @@ class _Resolver(Ctx):
     def real(self, obj: Any) -> Any:  # noqa: D102
         hit = self.known(obj)
         return hit.real if hit is not None else obj
+
+    def hand_out(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:  # noqa: D102
+        resolved = _Resolved(fn, fn, A.FUNCTION, name, name.replace(".", ":", 1))
+        self._by_id[id(fn)] = resolved
+        self._refs[id(fn)] = fn
+        return fn
 
 
 def _same_function(obj: Any, want: tuple[str, str]) -> bool:
@@ -433,6 +454,12 @@ class _Budget:
     def __init__(self, limits: Limits) -> None:
         self.ops = 0
         self.limits = limits
+
+    def charge(self, cost: int) -> None:
+        """Count work beyond one step (hashing a key of ``cost`` items) as opcodes: total work stays within the cap."""
+        self.ops += cost - 1
+        if self.ops > self.limits.max_opcodes:
+            raise _TooBig(("pickle opcodes (hashing counted)", self.ops, "opcodes"))
 
 
 _P: Any = pickle._Unpickler  # type: ignore[attr-defined]
@@ -555,14 +582,18 @@ class _Unpickler(_P):  # type: ignore[misc, valid-type]
     def load_dict(self) -> None:
         items = self.pop_mark()
         for k in items[::2]:
-            check_hashable(k)
+            self._hash(k)
         self.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
 
     def load_frozenset(self) -> None:
         items = self.pop_mark()
         for k in items:
-            check_hashable(k)
+            self._hash(k)
         self.append(frozenset(items))
+
+    def _hash(self, key: Any) -> None:
+        """Check a key (once per object) and charge what hashing it costs."""
+        self._budget.charge(self._resolver.hashes.cost(key))
 
     def _target(self, obj: Any, kind: type) -> None:
         t = type(obj)
@@ -603,7 +634,7 @@ class _Unpickler(_P):  # type: ignore[misc, valid-type]
             return
         setitem = type(target).__setitem__
         for i in range(0, len(items), 2):
-            check_hashable(items[i])
+            self._hash(items[i])
             setitem(target, items[i], items[i + 1])
 
     def load_additems(self) -> None:
@@ -612,7 +643,7 @@ class _Unpickler(_P):  # type: ignore[misc, valid-type]
         if type(target) is not set:
             raise pickle.UnpicklingError(f"the pickle adds set items to a {_qual(type(target))}")
         for k in items:
-            check_hashable(k)
+            self._hash(k)
         target.update(items)
 
     # -- calls, instances, state
@@ -893,13 +924,14 @@ def safe_load(path: Path, *, allow_globals: Iterable[str] = (), allow_modules: I
     reasons: dict[str, str] = {}
     resolver = _Resolver(policy)
     budget = _Budget(limits)
+    resolver.budget = budget
     stream: _Stream | None = None
     try:
         with path.open("rb") as raw:
             stream = _open(path, raw, limits)
             obj = _Unpickler(stream, resolver, budget, refused, reasons).load()
             if not refused:
-                check_loaded(obj, max_depth=limits.max_depth, max_expansion=limits.max_expansion)
+                check_loaded(obj, max_depth=limits.max_depth, max_expansion=limits.max_expansion, allowed=policy.allows_function)
     except InputError:
         raise
     except _TooBig as exc:
@@ -936,8 +968,8 @@ def safe_load(path: Path, *, allow_globals: Iterable[str] = (), allow_modules: I
     return obj, info
 
 
-def check_loaded_model(obj: Any, *, limits: Limits | None = None) -> None:
-    """The post-load checks (depth, blow-up, tree indices) for a model loaded another way (skops).
+def check_loaded_model(obj: Any, *, limits: Limits | None = None, allow_globals: Iterable[str] = ()) -> None:
+    """The post-load checks (depth, blow-up, tree indices, reviewed state) for a model loaded another way (skops).
 
     Raises
     ------
@@ -945,8 +977,9 @@ def check_loaded_model(obj: Any, *, limits: Limits | None = None) -> None:
         When a check fails.
     """
     limits = limits or DEFAULT_LIMITS
+    policy = Policy.from_user(allow_globals)
     try:
-        check_loaded(obj, max_depth=limits.max_depth, max_expansion=limits.max_expansion)
+        check_loaded(obj, max_depth=limits.max_depth, max_expansion=limits.max_expansion, allowed=policy.allows_function)
     except Bad as exc:
         raise InputError(f"refusing the loaded model: {exc}") from None
 
