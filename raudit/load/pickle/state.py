@@ -38,6 +38,9 @@ MAX_RANGE: Final = 10_000_000
 _FUNCTIONS: Final = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.BuiltinMethodType,
                      functools.partial, staticmethod, classmethod)
 _RESPONSE_METHODS: Final = frozenset({"predict", "predict_proba", "decision_function"})
+#: Attributes library code calls with the data (a FunctionTransformer's ``func``, a vectoriser's ``tokenizer``, a
+#: selector's ``score_func``): a class or a callable object there is a gadget (every allowed class is callable).
+_CALLED: Final = frozenset({"func", "inverse_func", "tokenizer", "preprocessor", "analyzer", "score_func", "_score_func"})
 _VECTORISERS: Final = frozenset({"CountVectorizer", "TfidfVectorizer", "HashingVectorizer"})
 #: A pattern raudit accepts only when shorter than this.
 _MAX_PATTERN: Final = 2_000
@@ -235,6 +238,9 @@ def review_state(obj: Any, allowed: Callable[[Any], bool]) -> None:
                 what = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
                 raise StateError(f"{cls}.{key} holds the function {what}, which raudit has not reviewed: it would run when "
                                  "the audit calls the model")
+        if key in _CALLED and value is not None and not isinstance(value, (str, *_FUNCTIONS)) and not reviewed_function(value, allowed):
+            raise StateError(f"{cls}.{key} holds a {_name(value)}, which the model would call: only a reviewed function "
+                             "(or nothing) may be called there")
         if key == "memory" and value is not None:
             raise StateError(f"{cls}.memory is {value!r}: a cache folder, read with the plain unpickler when the model is "
                              "refitted; a model file must not name a place")
