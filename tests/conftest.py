@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -176,3 +178,21 @@ def signed(signed_cache, files, tmp_path):
     from tests._signed import signed_set
 
     return signed_set(signed_cache, files, tmp_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run a test marked ``own_process`` in a pytest process of its own, and fail here if it fails there.
+
+    A Dask client started in the test process leaves threads running (Dask's offload pool and event loop) for the rest
+    of the session; with other threads alive, raudit starts its jailed child as a fresh interpreter (a fork could inherit
+    a held lock), and the tests that observe the model side through a monkeypatch in this process would then see
+    nothing. The child runs under this conftest, network guard included.
+    """
+    if pyfuncitem.get_closest_marker("own_process") is None or os.environ.get("RAUDIT_OWN_PROCESS"):
+        return None
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "own_process", pyfuncitem.nodeid],
+                          cwd=root, env={**os.environ, "RAUDIT_OWN_PROCESS": "1"}, capture_output=True, text=True)
+    assert done.returncode == 0 and " passed" in done.stdout, done.stdout[-6000:] + done.stderr[-3000:]
+    return True

@@ -80,6 +80,7 @@ def test_a_dataframe_gives_the_same_numbers_as_its_file(inputs, in_memory):
 
 
 @pytest.mark.slow
+@pytest.mark.own_process
 def test_a_dask_cluster_with_worker_processes_gives_the_same_numbers(inputs, in_memory):
     from distributed import Client, LocalCluster
 

@@ -42,6 +42,11 @@ def client_for(scheduler: str | None) -> Any:
     from raudit.sandbox.jail import current
 
     if current() is not None:  # in the jail: no new processes, so the workers are threads of the jailed process itself
+        # An in-process address's IP is only a label; left unset, Dask finds one by "connecting" a UDP socket to
+        # 8.8.8.8 (the jail has no network: a warning; raudit reaches for nothing it was not told to).
+        manager = distributed.comm.inproc.global_manager
+        if not getattr(manager, "_ip", None):
+            manager._ip = "127.0.0.1"
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=False, dashboard_address=None)
         return Client(cluster)
     security = distributed.security.Security.temporary()  # TLS with a fresh key: no other local process can submit work

@@ -145,6 +145,7 @@ def test_windows_are_the_same_streamed_in_memory_and_by_rows(logs, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.own_process
 def test_windows_on_a_dask_cluster_equal_windows_in_memory(logs, tmp_path):
     """Each window's numbers (rows, PSI and intervals, decisions, estimates, verdicts) from worker processes equal in memory."""
     from distributed import Client, LocalCluster
