@@ -140,6 +140,8 @@ class Facts:
             return "needs a model file; this audit has recorded predictions only"
         if "labels" in requires and self.task == "regression":
             return "applies to classifiers only"
+        if "labels" in requires and self.plan.rows and self.plan.unlabelled >= self.plan.rows:
+            return "needs labels, and no row has one yet (every value of the target is missing)"
         if "proba" in requires and not self.has_scores:
             return "needs predicted probabilities, which the model does not give"
         if "sensitive" in requires and not self.sensitive_columns:
