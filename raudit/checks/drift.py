@@ -459,9 +459,9 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
 
 def _unlabelled_note(current: Profile, summary: Profile | Windows) -> tuple[Status, str, str]:
     """What rows whose label has not arrived count in (and per window, how many there are)."""
-    text = (f"{current.unlabelled_rows:,} of {current.rows:,} rows have no label yet: they count in data, decision and score "
-            "drift, selection rates and the estimated performance; accuracy, ROC-AUC, TPR and FPR (their drift included) use "
-            f"the {current.labelled_rows:,} labelled rows")
+    text = (f"Label-based drift not measured on {current.unlabelled_rows:,} of {current.rows:,} rows: they have no label yet. "
+            "They count in data, decision and score drift, selection rates and the estimated performance; accuracy, ROC-AUC, "
+            f"TPR and FPR (their drift included) use the {current.labelled_rows:,} labelled rows")
     if isinstance(summary, Windows):
         parts = [(window_label(summary.spec, k), p) for k, p in sorted(summary.profiles.items()) if p.unlabelled_rows]
         none = [label for label, p in parts if not p.labelled_rows]

@@ -923,8 +923,8 @@ def _unlabelled_findings(a: FairnessAnalysis) -> list[Finding]:
             "mitigation are not measured" if whole else
             "the rates that need one (TPR, FPR, PPV, accuracy, AUC, calibration) and mitigation use the "
             f"{a.rows - a.unlabelled:,} labelled rows, each group with its own count")
-    return [Finding("skipped", f"{a.unlabelled:,} of {a.rows:,} rows have no label yet: selection rates count every row; "
-                               f"{left}.", key="unlabelled_rows")]
+    return [Finding("skipped", f"Label-based rates not measured on {a.unlabelled:,} of {a.rows:,} rows: they have no label "
+                               f"yet. Selection rates count every row; {left}.", key="unlabelled_rows")]
 
 
 def _base_rate_findings(a: FairnessAnalysis) -> list[Finding]:

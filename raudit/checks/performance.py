@@ -240,8 +240,8 @@ def _unlabelled_finding(a: PerformanceAnalysis) -> Finding:
     if a.n == 0:
         return Finding("skipped", f"None of the {a.unlabelled:,} rows has a label yet: accuracy, ROC-AUC, calibration and "
                                   "every other performance number need labels and are not measured.", "unlabelled_rows")
-    return Finding("skipped", f"{a.unlabelled:,} of {a.n + a.unlabelled:,} rows have no label yet and are left out: every "
-                              f"number here is on the {a.n:,} labelled rows.", "unlabelled_rows")
+    return Finding("skipped", f"Not measured on {a.unlabelled:,} of {a.n + a.unlabelled:,} rows: they have no label yet. "
+                              f"Every number here is on the {a.n:,} labelled rows.", "unlabelled_rows")
 
 
 def _judged(a: PerformanceAnalysis, key: str, what: str, harmful: Harmful, *, warn: float, fail: float) -> Finding:

@@ -294,7 +294,8 @@ class GroupCounts:
         c = self.cells if cells is None else cells
         tn, fp, fn, tp = (c[..., i].astype(float) for i in range(4))
         n = tn + fp + fn + tp
-        u0 = u1 = 0.0
+        u0: np.ndarray | float = 0.0
+        u1: np.ndarray | float = 0.0
         if cells is None and self.unlabelled is not None:
             u0, u1 = (self.unlabelled[:, i].astype(float) for i in range(2))
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -62,7 +62,7 @@ def test_each_window_counts_its_unlabelled_rows_and_shows_realised_only_where_la
             assert not np.isfinite(estimate["realised"] if estimate["realised"] is not None else np.nan)
             assert "accuracy" not in w["outputs"] and "roc_auc" not in w["outputs"]
     note = next(f for f in drift.findings if f.key == "unlabelled_rows")
-    assert f"{int(log.y.isna().sum()):,} of {len(log):,} rows have no label yet" in note.message
+    assert f"on {int(log.y.isna().sum()):,} of {len(log):,} rows: they have no label yet" in note.message
     assert "2 of them no labelled row" in note.message
     timeline = next(t for t in drift.tables if t.title.startswith("Timeline: each window"))
     assert [row[timeline.columns.index("rows without label")] for row in timeline.rows] == missing
@@ -75,7 +75,15 @@ def test_data_and_decision_drift_use_every_row_and_accuracy_drift_the_labelled_o
     labelled = log.dropna(subset=["y"])
     assert outputs["accuracy"]["current"] == pytest.approx(float((labelled.decision == labelled.y).mean()), abs=1e-12)
     assert [w["rows"] for w in drift.details["windows"]["items"]] == [ROWS] * WEEKS, "unlabelled rows are in the data drift"
-    assert drift.current_profile_rows == len(log) if hasattr(drift, "current_profile_rows") else True
+    assert outputs["score"]["current"] == pytest.approx(float(log.score.mean()), abs=1e-6), "scores of every row"
+    assert not any(f.key == "positive" or "positive class is" in f.message for f in drift.findings), "1.0 is the label 1"
+    every = log.groupby("sex")["decision"].mean()
+    tpr = labelled[labelled.y == 1].groupby("sex")["decision"].mean()
+    fairness = drift.details["fairness"]["sex"]
+    assert fairness["worst_selection_rate_ratio"]["current"] == pytest.approx(every.min() / every.max(), abs=1e-12)
+    rates = {(r["group"], r["rate"]): r["current"] for r in fairness["rates"]}
+    assert all(rates[(g, "selection_rate")] == pytest.approx(every[g], abs=1e-12) for g in ("F", "M"))
+    assert all(rates[(g, "tpr")] == pytest.approx(tpr[g], abs=1e-12) for g in ("F", "M"))
 
 
 def test_selection_rates_use_every_row_and_error_rates_the_labelled_rows(audited):
@@ -91,7 +99,13 @@ def test_selection_rates_use_every_row_and_error_rates_the_labelled_rows(audited
         assert g["selection_rate"] == pytest.approx(every.loc[sex, "selection_rate"], abs=1e-12)
         assert g["tpr"] == pytest.approx(tpr[sex], abs=1e-12) and g["fpr"] == pytest.approx(fpr[sex], abs=1e-12)
     note = next(f for f in fairness.findings if f.key == "unlabelled_rows")
-    assert f"{int(log.y.isna().sum()):,} of {len(log):,} rows have no label yet" in note.message
+    assert f"on {int(log.y.isna().sum()):,} of {len(log):,} rows: they have no label yet" in note.message
+    ratio = next(d for d in fairness.details["disparities"] if d["metric"] == "selection_rate")
+    assert ratio["value"] == pytest.approx(every.loc[ratio["group"], "selection_rate"] / every.loc[ratio["reference"], "selection_rate"])
+    assert ratio["n_group"] == every.loc[ratio["group"], "n"]
+    table = next(t for t in fairness.tables if t.title == "sex: error rates by group")
+    column = table.columns.index("labelled rows")
+    assert {row[0]: row[column] for row in table.rows} == labelled.groupby("sex").size().to_dict()
 
 
 def test_performance_is_measured_on_the_labelled_rows_and_says_how_many_are_left_out(audited):
@@ -172,6 +186,14 @@ def test_a_model_audit_refuses_missing_labels_and_says_where_they_are_kept():
     with pytest.raises(InputError, match="target column 'y' has 10 missing value") as raised:
         raudit.audit(model, data, target="y", checks=["performance"])
     assert "--y-pred" in raised.value.hint
+
+
+def test_a_multiclass_log_refuses_missing_labels():
+    log = decision_log(600, 8).drop(columns="ts")
+    log["decision"] = np.digitize(log.score, [0.33, 0.66])
+    log["y"] = np.where(np.arange(len(log)) % 7 == 0, np.nan, np.digitize(log.x1, [-0.4, 0.4]))
+    with pytest.raises(InputError, match="target column 'y' has 86 missing value"):
+        raudit.audit(None, log, target="y", sensitive=["sex"], y_pred="decision", checks=["fairness"])
 
 
 def test_a_reference_log_with_unlabelled_rows_is_refused(audited):
