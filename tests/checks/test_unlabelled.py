@@ -176,6 +176,16 @@ def test_a_log_with_no_label_at_all_skips_what_needs_labels_and_says_why(audited
     assert all(w["unlabelled"] == ROWS for w in items)
 
 
+def test_a_check_that_reads_each_rows_label_is_skipped_and_says_why():
+    """The privacy check's label-only attack compares each row's decision with its label: no placeholder may stand in."""
+    log = decision_log(800, 9).drop(columns="ts").assign(y=lambda d: d.y.astype(float))
+    log.loc[:99, "y"] = np.nan
+    train = decision_log(800, 10).drop(columns="ts")
+    report = raudit.audit(None, log, target="y", sensitive=["sex"], y_pred="decision", checks=["privacy"], train_data=train)
+    assert report["privacy"].status == "skipped"
+    assert "needs a label on every row it reads, and 100 of 800 rows have none yet" in report["privacy"].summary
+
+
 def test_a_model_audit_refuses_missing_labels_and_says_where_they_are_kept():
     from sklearn.linear_model import LogisticRegression
 
@@ -194,6 +204,17 @@ def test_a_multiclass_log_refuses_missing_labels():
     log["y"] = np.where(np.arange(len(log)) % 7 == 0, np.nan, np.digitize(log.x1, [-0.4, 0.4]))
     with pytest.raises(InputError, match="target column 'y' has 86 missing value"):
         raudit.audit(None, log, target="y", sensitive=["sex"], y_pred="decision", checks=["fairness"])
+
+
+def test_an_ab_comparison_of_arms_refuses_missing_labels():
+    """Arms are compared row by row on outcomes: a placeholder label would be counted as an outcome."""
+    from raudit import compare_arms
+
+    log = decision_log(600, 11).drop(columns="ts").assign(arm=lambda d: np.where(np.arange(len(d)) % 2, "A", "B"),
+                                                          y=lambda d: d.y.astype(float))
+    log.loc[:4, "y"] = np.nan
+    with pytest.raises(InputError, match="target column 'y' has 5 missing value"):
+        compare_arms(log, arm="arm", y_pred="decision", target="y", sensitive=["sex"])
 
 
 def test_a_reference_log_with_unlabelled_rows_is_refused(audited):
