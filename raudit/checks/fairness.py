@@ -919,8 +919,8 @@ def _unlabelled_findings(a: FairnessAnalysis) -> list[Finding]:
     if not a.unlabelled:
         return []
     whole = a.unlabelled >= a.rows
-    left = ("no row has a label yet: every rate that needs one (TPR, FPR, PPV, accuracy, AUC, calibration) and "
-            "mitigation are not measured" if whole else
+    left = ("every rate that needs a label (TPR, FPR, PPV, accuracy, AUC, calibration) and mitigation is not measured, "
+            "as no row has one yet" if whole else
             "the rates that need one (TPR, FPR, PPV, accuracy, AUC, calibration) and mitigation use the "
             f"{a.rows - a.unlabelled:,} labelled rows, each group with its own count")
     return [Finding("skipped", f"Label-based rates not measured on {a.unlabelled:,} of {a.rows:,} rows: they have no label "

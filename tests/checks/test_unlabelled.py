@@ -170,7 +170,7 @@ def test_a_log_with_no_label_at_all_skips_what_needs_labels_and_says_why(audited
     every = log.groupby("sex")["decision"].mean()
     assert all(groups[s]["selection_rate"] == pytest.approx(every[s], abs=1e-12) for s in ("F", "M"))
     assert all(groups[s]["labelled"] == 0 for s in ("F", "M"))
-    assert any(f.key == "unlabelled_rows" and "no row has a label yet" in f.message for f in fairness.findings)
+    assert any(f.key == "unlabelled_rows" and "as no row has one yet" in f.message for f in fairness.findings)
     items = report["drift"].details["windows"]["items"]
     assert all(np.isfinite(w["estimate"]["metrics"]["accuracy"]["estimate"]) for w in items)
     assert all(w["unlabelled"] == ROWS for w in items)
