@@ -8,8 +8,11 @@ performance only where labels exist.
 
 from __future__ import annotations
 
+import json
 import re
+from importlib.resources import files
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,6 +36,12 @@ def unlabelled_log() -> pd.DataFrame:
     log.loc[week >= WEEKS - UNLABELLED_WEEKS, "y"] = np.nan
     log.loc[(week == WEEKS - UNLABELLED_WEEKS - 1) & (np.arange(len(log)) % 2 == 0), "y"] = np.nan
     return log.assign(week=week)
+
+
+def valid_json(report) -> None:
+    """The report's JSON, unlabelled counts included, validates against the shipped schema."""
+    schema = json.loads(files("raudit.schema").joinpath("report.schema.json").read_text())
+    jsonschema.validate(json.loads(report.render("json")), schema)
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +75,7 @@ def test_each_window_counts_its_unlabelled_rows_and_shows_realised_only_where_la
     assert "2 of them no labelled row" in note.message
     timeline = next(t for t in drift.tables if t.title.startswith("Timeline: each window"))
     assert [row[timeline.columns.index("rows without label")] for row in timeline.rows] == missing
+    valid_json(audited["report"])
 
 
 def test_data_and_decision_drift_use_every_row_and_accuracy_drift_the_labelled_ones(audited):
@@ -174,6 +184,7 @@ def test_a_log_with_no_label_at_all_skips_what_needs_labels_and_says_why(audited
     items = report["drift"].details["windows"]["items"]
     assert all(np.isfinite(w["estimate"]["metrics"]["accuracy"]["estimate"]) for w in items)
     assert all(w["unlabelled"] == ROWS for w in items)
+    valid_json(report)
 
 
 def test_a_check_that_reads_each_rows_label_is_skipped_and_says_why():
