@@ -30,6 +30,7 @@ from raudit.comparison.analysis import (
 )
 from raudit.comparison.tasks import ClassPair, RegressionPair, analyse_class_pair, analyse_regression_pair
 from raudit.config import AuditConfig, EngineSettings
+from raudit.engine.roles import missing_labels
 from raudit.errors import InputError
 from raudit.load.any_model import model_source
 from raudit.report.report import Report
@@ -244,6 +245,8 @@ def compare_arms(
     if df[arm].isna().any():
         raise InputError(f"arm column {arm!r} has {int(df[arm].isna().sum())} missing value(s)", hint="every row needs its arm")
     prepared = prepare(None, opened, cfg, validators=[fairness], y_pred=y_pred, command=command, trust_sources={})
+    if prepared.facts.plan.unlabelled:  # the arms are compared row by row on outcomes: every row needs its label
+        raise missing_labels(prepared.facts.roles.target, prepared.facts.plan.unlabelled)
     ctx = prepared.ctx
     if ctx.task != "binary":
         raise InputError(f"the outcome {ctx.roles.target!r} has {len(ctx.classes) if ctx.classes is not None else 'many'} values; "

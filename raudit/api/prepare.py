@@ -341,6 +341,11 @@ def _training_overlap(ctx: AuditContext) -> dict[str, Any] | None:
     return {"sampled": found.sampled, "found": found.found, "identical": found.identical}
 
 
+#: A profile (a drift reference) of a decision log with unlabelled rows is refused: it is the labelled baseline.
+UNLABELLED_REFERENCE = ("target column {target!r} has {n} missing value(s): a profile, and a drift reference, is the labelled "
+                        "baseline the current data is compared with and the performance estimate is calibrated on")
+
+
 class _Profiler(Check):
     """The drift check's current side, as a summariser of the second pass: a decision log's profile, chunk by chunk."""
 
@@ -392,6 +397,9 @@ def _profile_of(model: Any, data: Any, config: AuditConfig, params: SketchParams
 
         profiler = PlannedCheck(PluginInfo("profile", "raudit", "", ""), _Profiler(params), None)
         prepared = prepare(None, data, config, planned=[profiler], y_pred=y_pred, y_score=y_score)
+        if prepared.facts.plan.unlabelled:
+            raise InputError(UNLABELLED_REFERENCE.format(target=prepared.facts.roles.target, n=prepared.facts.plan.unlabelled),
+                             hint="profile the rows whose labels have arrived (the audited log itself may keep unlabelled rows)")
         return prepared.ctx.summaries["profile"].with_sources(_sources(prepared.data.paths)), prepared.facts.roles
     prepared = prepare(model, data, config, passes=2 if model is not None else 1)
     sources = _sources(prepared.data.paths)

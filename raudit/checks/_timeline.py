@@ -101,15 +101,17 @@ def timeline_parts(windows: Sequence[Any], spec: str, o: Any) -> tuple[list[Find
         flagged = [w.label for w in windows if w.status in JUDGED]
         findings.append(Finding(worst, text + (f"; warn or undecided: {', '.join(flagged[:8])}" if flagged else "") + ".",
                                 "windows/first"))
-    rows = [_window_row(w) for w in windows]
+    unlabelled = any(w.unlabelled for w in windows)  # a column of rows without a label, where any window has one
+    rows = [_window_row(w)[:2] + [w.unlabelled] * unlabelled + _window_row(w)[2:] for w in windows]
     tables = [Table(f"Timeline: each window of {spec} against the reference",
-                    ["window", "rows", "status", "worst PSI (column)", "score/decision PSI", "accuracy", "estimated accuracy",
-                     "weighted estimate", "alpha spent"], rows,
-                    formats=["text", "", "text", "text", "3f", "4f", "4f", "4f", "text"],
+                    ["window", "rows", *["rows without label"] * unlabelled, "status", "worst PSI (column)",
+                     "score/decision PSI", "accuracy", "estimated accuracy", "weighted estimate", "alpha spent"], rows,
+                    formats=["text", "", *[""] * unlabelled, "text", "text", "3f", "4f", "4f", "4f", "text"],
                     note="Each window compared with the reference as the whole data is (same statistics, same families), the "
                          f"k-th window at alpha / (k (k + 1)) of alpha = {o.alpha:g}: the windows together spend less than alpha, "
                          "and a window's verdict does not change when later windows are appended (alpha spending). Accuracy: "
-                         "realised (labels); estimated: CBPE without labels with a 95 % interval of the realised value.",
+                         "realised (labels; on the labelled rows, blank where none has arrived); estimated: CBPE without "
+                         "labels with a 95 % interval of the realised value.",
                     section="Timeline")]
     group_rows = []
     for w in windows:
@@ -184,7 +186,7 @@ def estimate_details(est: PerformanceEstimate | None) -> dict[str, Any] | None:
 
 def window_details(w: Any, judged: Any) -> dict[str, Any]:
     """The JSON form of one window (``judged`` turns a Judged record into JSON)."""
-    return {"key": w.key, "label": w.label, "rows": w.rows, "alpha": w.alpha, "status": w.status,
+    return {"key": w.key, "label": w.label, "rows": w.rows, "unlabelled": w.unlabelled, "alpha": w.alpha, "status": w.status,
             "columns": {c.name: {"psi": c.psi, "status": c.status, "distribution": judged(c.distribution),
                                  "missing": judged(c.missing)} for c in w.columns},
             "outputs": {o.key: {"reference": o.reference, "current": o.current, "change": o.change, **(judged(o.judged) or {})}

@@ -346,6 +346,7 @@ class WindowDrift:
     outputs: tuple[OutputDrift, ...]
     fairness: tuple[FeatureDrift, ...]
     estimate: PerformanceEstimate | None
+    unlabelled: int = 0  # rows whose label has not arrived: in data, decisions, selection rates and the estimate only
 
     @property
     def status(self) -> Status:
@@ -429,6 +430,8 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
     if reference.target is not None and ctx.roles.target is not None and reference.target != ctx.roles.target:
         notes.append(("warn", f"The reference's label column is {reference.target!r}, the audit's {ctx.roles.target!r}.",
                       "target"))
+    if current.unlabelled_rows:
+        notes.append(_unlabelled_note(current, summary))
     rng = ctx.rng("drift")
     model_audit = ctx.model is not None
     columns = _data_drift(reference, current, o, notes, rng, model_audit=model_audit)
@@ -454,6 +457,20 @@ def analyse(ctx: AuditContext, reference: Profile, o: DriftOptions) -> DriftAnal
                          tuple(_regression_group_drift(reference, current, o, rng)))
 
 
+def _unlabelled_note(current: Profile, summary: Profile | Windows) -> tuple[Status, str, str]:
+    """What rows whose label has not arrived count in (and per window, how many there are)."""
+    text = (f"Label-based drift not measured on {current.unlabelled_rows:,} of {current.rows:,} rows: they have no label yet. "
+            "They count in data, decision and score drift, selection rates and the estimated performance; accuracy, ROC-AUC, "
+            f"TPR and FPR (their drift included) use the {current.labelled_rows:,} labelled rows")
+    if isinstance(summary, Windows):
+        parts = [(window_label(summary.spec, k), p) for k, p in sorted(summary.profiles.items()) if p.unlabelled_rows]
+        none = [label for label, p in parts if not p.labelled_rows]
+        text += (f"; {len(parts)} window(s) hold unlabelled rows" + (f", {len(none)} of them no labelled row (the estimate "
+                 f"alone is shown there: {', '.join(none[:6])}{', ...' if len(none) > 6 else ''})" if none else "")
+                 + "; the timeline counts them per window")
+    return "skipped", text + ".", "unlabelled_rows"
+
+
 def _window_drift(ctx: AuditContext, summary: Windows, reference: Profile, o: DriftOptions, cal: Any,
                   model_audit: bool) -> list[WindowDrift]:
     """Each window against the reference, the k-th (in time order) at alpha / (k (k + 1)) (see ``_windows``)."""
@@ -467,7 +484,7 @@ def _window_drift(ctx: AuditContext, summary: Windows, reference: Profile, o: Dr
             key, window_label(summary.spec, key), part.rows, ok.alpha,
             tuple(_data_drift(reference, part, ok, scratch, r, model_audit=model_audit, windowed=True)),
             tuple(_output_drift(reference, part, ok, scratch, r, windowed=True)),
-            tuple(_fairness_drift(reference, part, ok, r, scratch)), est))
+            tuple(_fairness_drift(reference, part, ok, r, scratch)), est, part.unlabelled_rows))
     return out
 
 
@@ -692,10 +709,11 @@ def _performance_drift(ref: Profile, cur: Profile, o: DriftOptions) -> list[tupl
     from scipy.stats import norm
 
     out = []
-    if ref.correct is not None and cur.correct is not None and ref.rows and cur.rows:
-        a, b = ref.correct / ref.rows, cur.correct / cur.rows
-        p, test = two_proportion_pvalue(ref.correct, ref.rows, cur.correct, cur.rows)
-        counts = (ref.correct, ref.rows, cur.correct, cur.rows)
+    n_ref, n_cur = ref.labelled_rows, cur.labelled_rows  # rows whose label has not arrived have no accuracy
+    if ref.correct is not None and cur.correct is not None and n_ref and n_cur:
+        a, b = ref.correct / n_ref, cur.correct / n_cur
+        p, test = two_proportion_pvalue(ref.correct, n_ref, cur.correct, n_cur)
+        counts = (ref.correct, n_ref, cur.correct, n_cur)
         out.append(({"key": "accuracy", "label": "Accuracy", "reference": a, "current": b, "change": b - a,
                      "ci": _newcombe(*counts), "test": test},
                     _Test(a - b, partial(_fall, counts), p, o.accuracy_drop_warn, o.accuracy_drop_fail)))
@@ -1037,11 +1055,18 @@ def _judge_gap(r: Mapping[str, Any], p: float, p_holm: float, n_reference: int, 
     return Judged(effect, p, p_holm, status, reason, (lo, hi), level)
 
 
+def _selection_cells(gc: GroupCounts) -> np.ndarray:
+    """Confusion cells whose selection counts (fp + tp of n) include the rows whose label has not arrived."""
+    if gc.unlabelled is None:
+        return gc.cells
+    return gc.cells + np.column_stack([gc.unlabelled, np.zeros_like(gc.unlabelled)])
+
+
 def _ratio_drift(name: str, big: list[str], g_ref: GroupCounts, g_cur: GroupCounts, o: DriftOptions,
                  rng: np.random.Generator) -> RatioDrift:
     """The worst selection-rate ratio (lowest ÷ highest group of adequate size) then and now, with a bootstrap interval."""
-    cr = g_ref.cells[[g_ref.groups.index(g) for g in big]]
-    cc = g_cur.cells[[g_cur.groups.index(g) for g in big]]
+    cr = _selection_cells(g_ref)[[g_ref.groups.index(g) for g in big]]
+    cc = _selection_cells(g_cur)[[g_cur.groups.index(g) for g in big]]
     sr_ref = (cr[:, 1] + cr[:, 3]) / cr.sum(axis=1)
     sr_cur = (cc[:, 1] + cc[:, 3]) / cc.sum(axis=1)
     then = float(sr_ref.min() / sr_ref.max()) if sr_ref.max() > 0 else float("nan")

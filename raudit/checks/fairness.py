@@ -171,6 +171,7 @@ class GroupingStats:
     grouping: str = ""
     outcome: str = ""
     judged_view: bool = True
+    labelled: np.ndarray | None = None  # rows per group whose label has arrived (None: all of ``n``)
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,7 @@ class FairnessAnalysis:
     rows: int = 0
     proxies: Mapping[str, tuple[Proxy, ...]] = field(default_factory=dict)
     direct_use: tuple[str, ...] = ()
+    unlabelled: int = 0  # rows whose label has not arrived: in selection rates, not in label-based rates
 
 
 class FairnessCheck(Check):
@@ -312,7 +314,7 @@ class FairnessCheck(Check):
 
     def present(self, a: FairnessAnalysis, o: FairnessOptions) -> CheckResult:
         """Findings, tables and figures from the analysis."""
-        findings = _verdicts(a, o) + _base_rate_findings(a) + _proxy_findings(a, o)
+        findings = _unlabelled_findings(a) + _verdicts(a, o) + _base_rate_findings(a) + _proxy_findings(a, o)
         tables: list[Table] = []
         figures: list[Figure] = []
         if a.task == "regression":
@@ -475,7 +477,8 @@ def summarise(batch: Batch, plan: Plan, o: FairnessOptions) -> FairnessSummary:
             y01, yhat01 = side[y_index].astype(int), side[p_index].astype(int)
             score = None if batch.y_proba is None else batch.y_proba[:, list(outcome.members)].sum(axis=1)
             for g in groupings:
-                counts[(outcome.key, g.name)] = GroupCounts.from_codes(*coded[g.name], y01, yhat01, score)
+                counts[(outcome.key, g.name)] = GroupCounts.from_codes(*coded[g.name], y01, yhat01, score,
+                                                                       labelled=batch.labelled)
         if plan.task == "multiclass":
             confusions = {g.name: GroupConfusion.from_arrays(_named(coded[g.name]), y_index, p_index, k) for g in groupings}
     return FairnessSummary(counts, errors, _crosstabs(batch, plan), confusions)
@@ -525,7 +528,8 @@ def analyse(ctx: AuditContext, o: FairnessOptions) -> FairnessAnalysis:
         "class_gaps": {g.name: _class_gaps([s for s in stats if s.grouping == g.name and s.outcome.startswith("class ")])
                        for g in groupings}}
     return FairnessAnalysis(ctx.task, outcome, fav, tuple(stats), tuple(found), mitigation=mitigation,
-                            mitigation_rows=len(ctx.sample), rows=ctx.n_rows, mitigation_note=note, **multiclass, **proxies)
+                            mitigation_rows=len(ctx.sample.with_labels()), rows=ctx.n_rows, mitigation_note=note,
+                            unlabelled=ctx.facts.plan.unlabelled, **multiclass, **proxies)
 
 
 def _outcome_words(ctx: AuditContext, outcomes: Sequence[Outcome], o: FairnessOptions) -> str:
@@ -544,6 +548,9 @@ def _mitigation_or_why_not(ctx: AuditContext, groupings: Sequence[_Grouping], o:
         return (), "turned off (mitigation = false)"
     if ctx.task != "binary" or ctx.score(ctx.sample) is None:
         return (), "needs a binary classifier with scores (predicted probabilities)"
+    labelled = ctx.sample.with_labels()
+    if len(np.unique(labelled.y)) < 2:
+        return (), "needs labelled rows of both classes in the sample (the labels have not arrived)"
     return _mitigation(ctx, [g for g in groupings if not g.intersection][:3], rng), ""
 
 
@@ -609,7 +616,8 @@ def _group_stats(gc: GroupCounts, grouping: _Grouping, outcome: Outcome, ref: in
     else:
         low["favourable_rate"], high["favourable_rate"] = low["selection_rate"], high["selection_rate"]
     auc_bounds = _auc_intervals(gc)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no labelled row in any group: every error rate is NaN
         sr, tpr, fpr = rates["selection_rate"], rates["tpr"], rates["fpr"]
         summary = {
             "demographic_parity_difference": float(np.nanmax(sr) - np.nanmin(sr)),
@@ -620,7 +628,7 @@ def _group_stats(gc: GroupCounts, grouping: _Grouping, outcome: Outcome, ref: in
     return GroupingStats(outcome.prefix + grouping.name, grouping.how, grouping.intersection, gc.groups, n, rates, low, high,
                          gc.auc(), np.array([b[0] for b in auc_bounds]), np.array([b[1] for b in auc_bounds]),
                          gc.calibration_error(), n >= o.min_group_size, ref, rule, summary, grouping.name, outcome.key,
-                         outcome.judged)
+                         outcome.judged, None if gc.unlabelled is None else gc.labelled)
 
 
 def _class_gaps(views: Sequence[GroupingStats]) -> dict[str, dict[str, float]]:
@@ -686,7 +694,7 @@ def _mitigation(ctx: AuditContext, groupings: list[_Grouping], rng: np.random.Ge
     from fairlearn.postprocessing import ThresholdOptimizer
     from sklearn.model_selection import StratifiedKFold
 
-    sample = ctx.sample
+    sample = ctx.sample.with_labels()  # the labelled rows: what an error rate can be measured on
     score = ctx.score(sample)
     assert score is not None
     y = (sample.y == ctx.positive_label).astype(int)
@@ -906,6 +914,19 @@ def _rule_words(a: FairnessAnalysis, name: str) -> str:
     return str(frame.attrs.get("reference_rule", "")) if frame is not None else ""
 
 
+def _unlabelled_findings(a: FairnessAnalysis) -> list[Finding]:
+    """Rows whose label has not arrived: what they count in, and what they are left out of."""
+    if not a.unlabelled:
+        return []
+    whole = a.unlabelled >= a.rows
+    left = ("every rate that needs a label (TPR, FPR, PPV, accuracy, AUC, calibration) and mitigation is not measured, "
+            "as no row has one yet" if whole else
+            "the rates that need one (TPR, FPR, PPV, accuracy, AUC, calibration) and mitigation use the "
+            f"{a.rows - a.unlabelled:,} labelled rows, each group with its own count")
+    return [Finding("skipped", f"Label-based rates not measured on {a.unlabelled:,} of {a.rows:,} rows: they have no label "
+                               f"yet. Selection rates count every row; {left}.", key="unlabelled_rows")]
+
+
 def _base_rate_findings(a: FairnessAnalysis) -> list[Finding]:
     """Where the labels' base rates differ by group: error-rate comparisons inherit whatever bias the labels carry."""
     differ = []
@@ -1062,14 +1083,16 @@ def _group_tables(g: GroupingStats, o: FairnessOptions, a: FairnessAnalysis, *, 
              "the exact value), DeLong's interval.",
         section=g.name, appendix=g.intersection or not lead,
     )
+    lab = [] if g.labelled is None else [int(g.labelled[i]) for i in order]  # shown only when some labels are missing
     errors = Table(
         f"{g.name}: error rates by group",
-        ["group", "TPR (95 % CI)", "FPR (95 % CI)", "FNR", "TNR", "PPV (95 % CI)", "NPV"],
-        [[g.groups[i], est("tpr", i), est("fpr", i), g.rates["fnr"][i], g.rates["tnr"][i], est("ppv", i), g.rates["npv"][i]]
-         for i in order],
-        formats=["text", "3f", "3f", "3f", "3f", "3f", "3f"],
+        ["group", *(["labelled rows"] if lab else []), "TPR (95 % CI)", "FPR (95 % CI)", "FNR", "TNR", "PPV (95 % CI)", "NPV"],
+        [[g.groups[i], *([lab[j]] if lab else []), est("tpr", i), est("fpr", i), g.rates["fnr"][i], g.rates["tnr"][i],
+          est("ppv", i), g.rates["npv"][i]] for j, i in enumerate(order)],
+        formats=["text", *(["int"] if lab else []), "3f", "3f", "3f", "3f", "3f", "3f"],
         note="TPR = true-positive rate, FPR = false-positive rate, FNR/TNR their complements, PPV = precision, NPV = "
-             "negative predictive value, all for the positive class. 95 % Wilson intervals.",
+             "negative predictive value, all for the positive class" + (", on the rows whose label has arrived" if lab else "")
+             + ". 95 % Wilson intervals.",
         section=g.name, appendix=True,
     )
     return [outcomes, errors]
@@ -1263,6 +1286,7 @@ def _details(a: FairnessAnalysis) -> dict[str, Any]:
         groups = []
         for i, name in enumerate(g.groups):
             row: dict[str, Any] = {"group": name, "n": int(g.n[i]), "share": float(g.n[i] / g.n.sum()), "reference": i == g.reference,
+                                   "labelled": int((g.n if g.labelled is None else g.labelled)[i]),
                                    "judged": bool(g.judged[i]), "roc_auc": g.auc[i], "roc_auc_ci": (g.auc_low[i], g.auc_high[i]),
                                    "ece": g.ece[i]}
             for rate in g.rates:

@@ -127,6 +127,7 @@ class PerformanceAnalysis:
     baseline: tuple[int, int] = (0, 0)
     per_class: tuple[Mapping[str, Any], ...] = ()
     residual_deciles: tuple[Mapping[str, float], ...] = ()
+    unlabelled: int = 0  # rows whose label has not arrived: left out of every number here
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ class PerformanceCheck(Check):
         """Metrics from the summed confusion counts, score counts and exact sums; residuals of the sample (regression)."""
         s: PerformanceSummary = ctx.summaries["performance"]
         evaluation = _evaluation(ctx, s)
+        if s.n == 0:  # no label has arrived: nothing here can be measured
+            return PerformanceAnalysis(ctx.task, 0, {}, evaluation, unlabelled=s.unlabelled)
         if ctx.task == "regression":
             return _analyse_regression(ctx, s, evaluation)
         classes = ctx.classes
@@ -184,14 +187,17 @@ class PerformanceCheck(Check):
             m.update(_top_k(s, intervals))
         return PerformanceAnalysis(ctx.task, s.n, m, evaluation, tuple(str(c) for c in classes), s.confusion, bool(s.scores),
                                    calib_of, tuple(bins), intervals=intervals, baseline=_discordant(s.confusion),
-                                   per_class=per_class)
+                                   per_class=per_class, unlabelled=s.unlabelled)
 
     def present(self, a: PerformanceAnalysis, options: PerformanceOptions) -> CheckResult:
         """Findings against the thresholds, the confusion matrix and reliability diagram (or residuals), the headline."""
+        if a.n == 0:
+            return self.result(findings=[_unlabelled_finding(a)], summary="No row has a label yet: performance is not measured.",
+                               details={"n": 0, "unlabelled": a.unlabelled})
         if a.task == "regression":
             return _present_regression(self, a, options)
         o, m = options, dict(a.metrics)
-        findings: list[Finding] = []
+        findings: list[Finding] = [_unlabelled_finding(a)] if a.unlabelled else []
         figures: list[Figure] = []
         if a.has_scores:
             figures.append(_reliability_diagram(a, o))
@@ -223,10 +229,19 @@ class PerformanceCheck(Check):
         return self.result(
             findings=findings, summary=_headline(headline, findings), metrics=m, tables=tables,
             figures=figures, details={"calibration_bins": list(a.calibration_bins), "confusion_matrix": a.confusion, "labels": labels,
-                                      "n": a.n, "evaluation_data": held, "intervals": _interval_details(a),
+                                      "n": a.n, "unlabelled": a.unlabelled, "evaluation_data": held, "intervals": _interval_details(a),
                                       **({"per_class": [dict(r) for r in a.per_class]} if a.per_class else {})},
             evidence=evidence,
         )
+
+
+def _unlabelled_finding(a: PerformanceAnalysis) -> Finding:
+    """Rows whose label has not arrived: left out of every number of this check (said, never hidden)."""
+    if a.n == 0:
+        return Finding("skipped", f"None of the {a.unlabelled:,} rows has a label yet: accuracy, ROC-AUC, calibration and "
+                                  "every other performance number need labels and are not measured.", "unlabelled_rows")
+    return Finding("skipped", f"Not measured on {a.unlabelled:,} of {a.n + a.unlabelled:,} rows: they have no label yet. "
+                              f"Every number here is on the {a.n:,} labelled rows.", "unlabelled_rows")
 
 
 def _judged(a: PerformanceAnalysis, key: str, what: str, harmful: Harmful, *, warn: float, fail: float) -> Finding:
@@ -506,6 +521,7 @@ class PerformanceSummary:
     rows_seen: RowOverlap | None = None
     true_rank: np.ndarray | None = None
     residual_bins: BinnedMeans | None = None
+    unlabelled: int = 0  # rows whose label has not arrived (left out of every sum above)
 
     def __add__(self, other: PerformanceSummary) -> PerformanceSummary:
         def add(a: Any, b: Any) -> Any:
@@ -515,14 +531,14 @@ class PerformanceSummary:
             self.n + other.n, add(self.confusion, other.confusion), tuple(a + b for a, b in zip(self.scores, other.scores)),
             add(self.log_loss, other.log_loss), add(self.brier, other.brier), add(self.calibration, other.calibration),
             add(self.errors, other.errors), add(self.rows_seen, other.rows_seen), add(self.true_rank, other.true_rank),
-            add(self.residual_bins, other.residual_bins),
+            add(self.residual_bins, other.residual_bins), self.unlabelled + other.unlabelled,
         )
 
 
 def summarise(batch: Batch, plan: Plan, o: PerformanceOptions) -> PerformanceSummary:
     """Summarise one chunk of labels and predictions (and which training rows it holds, when the model has a row sketch)."""
     seen = RowOverlap.of(batch.frame, plan.row_sketch) if plan.row_sketch is not None else None
-    return dataclasses.replace(_summarise(batch, plan, o), rows_seen=seen)
+    return dataclasses.replace(_summarise(batch.with_labels(), plan, o), rows_seen=seen, unlabelled=batch.unlabelled)
 
 
 def _summarise(batch: Batch, plan: Plan, o: PerformanceOptions) -> PerformanceSummary:

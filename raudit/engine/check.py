@@ -73,7 +73,8 @@ class Check:
         Position in the report (lower first); ties break on ``name``.
     requires : frozenset of str
         What the check needs: ``"model"`` (a model object, not only recorded
-        predictions), ``"labels"`` (a classification task), ``"proba"``
+        predictions), ``"labels"`` (a classification task with a label on every
+        row: a decision log whose labels have not all arrived skips it), ``"proba"``
         (predicted probabilities), ``"sensitive"`` (at least one sensitive
         column), ``"reference"`` (a reference profile, ``--reference``), ``"text"``
         (a model that reads a column of free text, named with ``--text-column``),

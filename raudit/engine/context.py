@@ -140,6 +140,9 @@ class Facts:
             return "needs a model file; this audit has recorded predictions only"
         if "labels" in requires and self.task == "regression":
             return "applies to classifiers only"
+        if "labels" in requires and self.plan.unlabelled:
+            return (f"needs a label on every row it reads, and {self.plan.unlabelled:,} of {self.plan.rows:,} rows have none "
+                    "yet (the target's value is missing)")
         if "proba" in requires and not self.has_scores:
             return "needs predicted probabilities, which the model does not give"
         if "sensitive" in requires and not self.sensitive_columns:
@@ -182,7 +185,9 @@ class AuditContext:
     id_column : str or None
         The column identifying rows; ``None``: rows are named by their 0-based position.
     data, X, y, sensitive, y_pred, y_proba : optional
-        The whole data and predictions, only for an in-memory audit.
+        The whole data and predictions, only for an in-memory audit. In a decision log whose labels have not all
+        arrived (``facts.plan.unlabelled``), ``y`` holds a placeholder class on those rows; the sample's
+        ``labelled`` says which rows have a label and ``sample.with_labels()`` keeps only them.
     members : Members or None
         The model's training rows (``--train-data``): a seeded sample of them, predicted, and which
         sampled audit rows are also training rows; ``None`` when none were given.

@@ -91,6 +91,9 @@ class Batch:
     group_codes : mapping of str to (ndarray of int, ndarray of str)
         The same groups as integer codes and each code's label (``names[codes]`` is ``groups[column]``), where the
         engine has them; :meth:`codes` falls back to factorising the labels.
+    labelled : ndarray of bool or None
+        Which rows' label has arrived (None: every row's). ``y`` of the others holds a placeholder class: a check
+        that needs labels reads :meth:`with_labels`.
     """
 
     positions: np.ndarray
@@ -101,9 +104,21 @@ class Batch:
     y_proba: np.ndarray | None
     groups: Mapping[str, np.ndarray]
     group_codes: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    labelled: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @property
+    def unlabelled(self) -> int:
+        """Rows whose label has not arrived."""
+        return 0 if self.labelled is None else int(len(self.labelled) - np.count_nonzero(self.labelled))
+
+    def with_labels(self) -> Batch:
+        """The batch restricted to the rows whose label has arrived (itself when every row's has)."""
+        if self.labelled is None or self.labelled.all():
+            return self if self.labelled is None else dataclasses.replace(self, labelled=None)
+        return dataclasses.replace(self.take(np.flatnonzero(self.labelled)), labelled=None)
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """A sensitive column's groups as integer codes and each code's label: ``names[codes]`` is ``groups[column]``.
@@ -119,7 +134,8 @@ class Batch:
         """The batch restricted to ``rows`` (positions within the batch)."""
         return Batch(self.positions[rows], self.frame.iloc[rows], self.X.iloc[rows], self.y[rows], self.y_pred[rows],
                      None if self.y_proba is None else self.y_proba[rows], {k: v[rows] for k, v in self.groups.items()},
-                     {k: (codes[rows], names) for k, (codes, names) in self.group_codes.items()})
+                     {k: (codes[rows], names) for k, (codes, names) in self.group_codes.items()},
+                     None if self.labelled is None else self.labelled[rows])
 
 
 @dataclass(frozen=True)
@@ -165,10 +181,12 @@ class Sample:
 def _concat(batches: Sequence[Batch]) -> Batch:
     first = batches[0]
     proba = None if first.y_proba is None else np.concatenate([b.y_proba for b in batches])  # type: ignore[misc]
+    labelled = None if all(b.labelled is None for b in batches) else np.concatenate(
+        [np.ones(len(b), dtype=bool) if b.labelled is None else b.labelled for b in batches])
     return Batch(np.concatenate([b.positions for b in batches]), pd.concat([b.frame for b in batches]),
                  pd.concat([b.X for b in batches]), np.concatenate([b.y for b in batches]),
                  np.concatenate([b.y_pred for b in batches]), proba,
-                 {k: np.concatenate([b.groups[k] for b in batches]) for k in first.groups})
+                 {k: np.concatenate([b.groups[k] for b in batches]) for k in first.groups}, labelled=labelled)
 
 
 #: Up to how many rows :func:`sample_limit` computes the sample's largest key (one pass over the row keys).
@@ -221,6 +239,8 @@ class Plan:
         stratified the same way.
     sample_limit : int or None
         The largest row key the sample keeps (:func:`sample_limit`), when known.
+    unlabelled : int
+        Rows of the whole data whose label has not arrived (recorded binary decisions only; otherwise an error).
     """
 
     roles: Roles
@@ -237,6 +257,7 @@ class Plan:
     reference_params: Any = None
     reference_strata: tuple[GroupSpec, ...] = ()
     sample_limit: int | None = None
+    unlabelled: int = 0
 
     @property
     def target(self) -> str:
@@ -330,7 +351,8 @@ def summarise_chunk(frame: pd.DataFrame, offset: int, model: Any, plan: Plan, *,
     X = frame[list(plan.features)]
     coded = {spec.column: spec_codes(frame[spec.column], spec) for spec in plan.specs}
     groups = {column: names[codes] for column, (codes, names) in coded.items()}
-    batch = Batch(positions, frame, X, y, y_pred, y_proba, groups, coded)
+    labelled = frame[plan.target].notna().to_numpy() if plan.unlabelled else None
+    batch = Batch(positions, frame, X, y, y_pred, y_proba, groups, coded, labelled)
     summaries = {}
     for name, check, options in plan.checks:
         summary = check.summarise(batch, plan, options)
@@ -399,16 +421,21 @@ def _labels(column: pd.Series, plan: Plan) -> np.ndarray:
     """Labels in the model's label type; regression targets as float. Missing labels are an error.
 
     Each distinct label is aligned once and spread by its code (``values[codes]``): the same array as aligning
-    ``column.to_numpy()``, without converting every row's text.
+    ``column.to_numpy()``, without converting every row's text. Where the plan allows unlabelled rows
+    (``plan.unlabelled``), they hold the first class as a placeholder (the batch's ``labelled`` says which they are).
     """
     if plan.task == "regression":
         if column.isna().any():
             raise missing_labels(plan.target, int(column.isna().sum()))
         return np.asarray(column.to_numpy(), dtype=float)
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    if (codes < 0).any():
-        raise missing_labels(plan.target, int((codes < 0).sum()))
     assert plan.classes is not None
+    if (codes < 0).any():
+        if not plan.unlabelled:
+            raise missing_labels(plan.target, int((codes < 0).sum()))
+        values = align_labels(np.asarray(uniques), plan.classes, plan.target) if len(uniques) else plan.classes[:0]
+        values = np.asarray(values).astype(plan.classes.dtype)  # integer labels read as floats for their gaps: 1.0 is 1
+        return np.concatenate([values, plan.classes[:1]])[codes]  # code -1: the last entry, the placeholder
     return align_labels(np.asarray(uniques), plan.classes, plan.target)[codes]
 
 

@@ -58,7 +58,7 @@ __all__ = ["Profile", "ColumnProfile", "FileInfo", "ModelInfo", "profile_frame",
 
 PROFILE_FORMAT = "raudit.profile"
 #: Version of the profile's JSON form; bump the major part on breaking changes (readers refuse another major).
-PROFILE_SCHEMA_VERSION = "1.2"
+PROFILE_SCHEMA_VERSION = "1.3"
 NO_RAW_ROWS = ("This profile holds aggregates only: counts, exact sums and histograms on a fixed grid. It holds no row "
                "of the data; a column with more than max_distinct distinct values keeps none of its values.")
 #: The one group of the overall confusion counts.
@@ -202,6 +202,16 @@ class Profile:
     def has_labels(self) -> bool:
         """Whether the target was profiled."""
         return self.label is not None
+
+    @property
+    def unlabelled_rows(self) -> int:
+        """Rows whose label has not arrived (counted in the overall confusion counts of a binary log)."""
+        return 0 if self.overall is None else self.overall.missing_labels
+
+    @property
+    def labelled_rows(self) -> int:
+        """Rows whose label has arrived: the denominator of every label-based number of this profile."""
+        return self.rows - self.unlabelled_rows
 
     def __add__(self, other: Profile) -> Profile:  # size: checks every field two profiles must share before they merge
         """Merge the profiles of two chunks of one dataset (same columns, model and parameters)."""
@@ -393,7 +403,17 @@ def _groups_json(gc: GroupCounts) -> dict[str, Any]:
         "groups": list(gc.groups),
         "cells": gc.cells.tolist(),
         "rates": {r: [_plain_rate(v) for v in rates[r].tolist()] for r in ("selection_rate", "tpr", "fpr")},
+        **({} if gc.unlabelled is None else {"unlabelled": gc.unlabelled.tolist()}),
     }
+
+
+def _unlabelled_from_json(raw: Mapping[str, Any], groups: int) -> np.ndarray | None:
+    if "unlabelled" not in raw:
+        return None
+    out = np.array(raw["unlabelled"], dtype=np.int64).reshape(groups, 2)
+    if np.any(out < 0):
+        raise ValueError("counts of unlabelled rows must be non-negative")
+    return out
 
 
 def _groups_from_json(raw: Mapping[str, Any]) -> GroupCounts:
@@ -401,11 +421,13 @@ def _groups_from_json(raw: Mapping[str, Any]) -> GroupCounts:
     cells = np.array(raw["cells"], dtype=np.int64).reshape(len(groups), 4)
     if list(groups) != sorted(groups) or np.any(cells < 0):
         raise ValueError("group names must be sorted and counts non-negative")
-    return GroupCounts(groups, cells)
+    return GroupCounts(groups, cells, unlabelled=_unlabelled_from_json(raw, len(groups)))
 
 
 def _overall_json(gc: GroupCounts) -> dict[str, Any]:
     out: dict[str, Any] = {"cells": gc.cells[0].tolist()}
+    if gc.unlabelled is not None:
+        out["unlabelled"] = gc.unlabelled[0].tolist()
     if gc.hist is not None:
         for i, part in enumerate(("negative_scores", "positive_scores")):
             h = gc.hist[0, i]
@@ -424,7 +446,7 @@ def _overall_from_json(raw: Mapping[str, Any]) -> GroupCounts:
             if len(keys) and (keys[0] < 0 or keys[-1] >= SCORE_BINS):
                 raise ValueError(f"score bins must lie in 0..{SCORE_BINS - 1}")
             hist[0, i, keys] = counts
-    return GroupCounts((ALL,), cells, hist)
+    return GroupCounts((ALL,), cells, hist, unlabelled=_unlabelled_from_json(raw, 1))
 
 
 # -- fine groups of sensitive columns -----------------------------------------------------------------
@@ -472,9 +494,12 @@ def regroup(gc: GroupCounts, names: Sequence[str]) -> GroupCounts:
     """Sum the confusion cells of ``gc``'s groups under new ``names`` (one per group; groups sorted)."""
     new = sorted(set(names))
     cells = np.zeros((len(new), 4), dtype=np.int64)
-    for name, row in zip(names, gc.cells):
+    unlabelled = None if gc.unlabelled is None else np.zeros((len(new), 2), dtype=np.int64)
+    for i, (name, row) in enumerate(zip(names, gc.cells)):
         cells[new.index(name)] += row
-    return GroupCounts(tuple(new), cells)
+        if unlabelled is not None and gc.unlabelled is not None:
+            unlabelled[new.index(name)] += gc.unlabelled[i]
+    return GroupCounts(tuple(new), cells, unlabelled=unlabelled)
 
 
 def fine_group_values(gc: GroupCounts, sub_buckets: int) -> np.ndarray:
@@ -517,6 +542,7 @@ def profile_frame(
     params: SketchParams | None = None,
     model: ModelInfo | None = None,
     strata: Sequence[GroupSpec] = (),
+    labelled: np.ndarray | None = None,
 ) -> Profile:  # size: profiles every part of a chunk (columns, label, decisions, scores, errors, groups) in one pass
     """Profile one chunk of data (and, when given, labels and the model's outputs on it).
 
@@ -540,6 +566,9 @@ def profile_frame(
     strata : sequence of GroupSpec
         Columns whose bins stratify the score tables of the weighted performance estimate
         (binary, with scores).
+    labelled : ndarray of bool, optional
+        Which rows' label has arrived (binary only; None: every row's). The others count in the
+        columns, decisions, scores and selection rates, not in anything computed from a label.
 
     Returns
     -------
@@ -558,28 +587,32 @@ def profile_frame(
     groups: dict[str, GroupCounts] = {}
     y_text = None if y is None or not classification else _as_labels(y, classes)
     p_text = None if y_pred is None or not classification else _as_labels(y_pred, classes)
+    lab = None if labelled is None or task != "binary" else np.asarray(labelled, dtype=bool)
     if y is not None:
-        label = CategoricalSketch.of(y_text, params) if y_text is not None else NumericSketch.of(y, params)
+        label = (CategoricalSketch.of(y_text if lab is None else y_text[lab], params) if y_text is not None
+                 else NumericSketch.of(y, params))
     if y_pred is not None:
         prediction = CategoricalSketch.of(p_text, params) if p_text is not None else NumericSketch.of(y_pred, params)
     if y_score is not None:
         score = NumericSketch.of(y_score, params)
     if y is not None and y_pred is not None:
         if y_text is not None and p_text is not None:
-            correct = int((y_text == p_text).sum())
+            correct = int(((y_text == p_text) if lab is None else (y_text == p_text) & lab).sum())
         else:
             abs_error = NumericSketch.of(np.abs(np.asarray(y, dtype=float) - np.asarray(y_pred, dtype=float)), params)
-    scored, scored_groups, strata_tables = _score_tables(data, columns, y_text, p_text, y_score, task, positive_label, strata)
+    scored, scored_groups, strata_tables = _score_tables(data, columns, y_text if lab is None else None, p_text,
+                                                         y_score, task, positive_label, strata)
     if task == "binary" and y_text is not None and p_text is not None:
         pos = str(positive_label)
         y01, yhat01 = (y_text == pos).astype(int), (p_text == pos).astype(int)
-        whole = GroupCounts.from_arrays(cast(Sequence[Any], np.full(len(y01), ALL, dtype=object)), y01, yhat01, y_score)
+        whole = GroupCounts.from_arrays(cast(Sequence[Any], np.full(len(y01), ALL, dtype=object)), y01, yhat01, y_score,
+                                        labelled=lab)
         overall = dataclasses.replace(whole, score_sum=None)  # calibration sums are not needed for drift: not kept
         for col in columns:
             if "sensitive" in col.roles:
                 keys = _fine_labels(data[col.name], col.sketch)
                 if keys is not None:
-                    groups[col.name] = GroupCounts.from_arrays(cast(Sequence[Any], keys), y01, yhat01)
+                    groups[col.name] = GroupCounts.from_arrays(cast(Sequence[Any], keys), y01, yhat01, labelled=lab)
     class_groups = _class_groups(data, columns, y_text, p_text, classes) if task == "multiclass" else {}
     error_groups: dict[str, GroupErrors] = {}
     if task == "regression" and y is not None and y_pred is not None:
@@ -658,7 +691,7 @@ def profile_batch(batch: Batch, plan: Plan, *, params: SketchParams | None = Non
     return profile_frame(batch.frame.reset_index(drop=True), inputs=inputs, sensitive=[s.column for s in plan.specs],
                          target=plan.target, y=batch.y, y_pred=batch.y_pred, y_score=score, task=plan.task,
                          classes=None if plan.classes is None else list(plan.classes), positive_label=plan.positive_label,
-                         params=params, model=model, strata=strata)
+                         params=params, model=model, strata=strata, labelled=batch.labelled)
 
 
 def profile_context(ctx: AuditContext, *, params: SketchParams | None = None, model: ModelInfo | None = None) -> Profile:

@@ -89,6 +89,7 @@ class Labels:
     classes: np.ndarray | None
     positive_label: Any
     favourable: Any
+    unlabelled: int = 0  # rows whose label has not arrived (recorded binary decisions only)
 
 
 def guess_sensitive(columns: Sequence[str], *, exclude: Sequence[str] = ()) -> tuple[str, ...]:
@@ -120,8 +121,10 @@ def not_in_data(message: str, asked: Sequence[str], columns: Sequence[str]) -> I
 
 
 def missing_labels(target: str, n: int) -> InputError:
-    """The one error for a target with missing values (raised by every pass and by profiles alike)."""
-    return InputError(f"target column {target!r} has {n} missing value(s)", hint="drop or fill the unlabelled rows before the audit")
+    """The one error for a target with missing values where they cannot be left out (model audits, profiles, non-binary logs)."""
+    return InputError(f"target column {target!r} has {n} missing value(s)",
+                      hint="drop or fill the unlabelled rows before the audit (an audit of recorded binary decisions, "
+                           "--y-pred, keeps them for everything that needs no label)")
 
 
 # size: resolves each role in turn, each with the error that teaches its fix
@@ -281,19 +284,23 @@ def label_roles(model: ModelAdapter | None, roles: Roles, counts: ValueCounts, c
         regressor's target that is not numeric, recorded decisions outside the target's labels.
     """
     target = roles.target
-    if counts.missing:
+    unlabelled = counts.missing
+    if counts.missing and (model is not None or decisions is None):
         raise missing_labels(target, counts.missing)
     classes: np.ndarray | None
     if model is None:
         if target_dtype.startswith("float") and counts.distinct > 20:
+            if counts.missing:
+                raise missing_labels(target, counts.missing)
             return Labels("regression", None, None, None)
         if not counts.exact:
             raise InputError(f"target column {target!r} has more than {counts.distinct - 1:,} distinct texts: not labels")
-        if counts.numeric:
-            classes = counts.values.astype(np.int64) if target_dtype.startswith(("int", "uint")) else counts.values.copy()
-        else:
-            classes = np.array(sorted(counts.values.tolist(), key=str), dtype=object)
+        seen = counts if counts.distinct >= 2 or not counts.missing or decisions is None else decisions  # labels yet to come
+        classes = _log_classes(seen, target_dtype, gaps=counts.missing > 0)
+        counts = seen
         task: Task = "binary" if len(classes) == 2 else "multiclass"
+        if counts.missing and task != "binary":
+            raise missing_labels(target, counts.missing)
         if decisions is not None and roles.y_pred_column is not None:
             as_target_labels(decisions.values, classes, roles.y_pred_column, target)
     else:
@@ -310,7 +317,15 @@ def label_roles(model: ModelAdapter | None, roles: Roles, counts: ValueCounts, c
         raise InputError(f"target column {target!r} has a single class ({label_text(only)!r}) in the data",
                          hint="a classifier cannot be audited on one class; use data with both outcomes")
     positive = _positive_label(config.roles.positive_label, classes) if task == "binary" else None
-    return Labels(task, classes, positive, _favourable(config.roles.favourable, classes, positive))
+    return Labels(task, classes, positive, _favourable(config.roles.favourable, classes, positive), unlabelled)
+
+
+def _log_classes(counts: ValueCounts, target_dtype: str, *, gaps: bool) -> np.ndarray:
+    """The classes of recorded decisions: the target's values (the decisions' while fewer than two labels have arrived)."""
+    if counts.numeric:
+        whole = gaps and np.all(np.mod(counts.values, 1) == 0)  # integer labels read as floats for their gaps
+        return counts.values.astype(np.int64) if target_dtype.startswith(("int", "uint")) or whole else counts.values.copy()
+    return np.array(sorted(counts.values.tolist(), key=str), dtype=object)
 
 
 def align_labels(y: np.ndarray, classes: np.ndarray, target: str) -> np.ndarray:

@@ -104,7 +104,8 @@ class Passes:
                     rows=profile.rows, input_specs=_input_specs(roles, profile),
                     sample_limit=sample_limit(profile.rows, config.seed, config.engine.sample_rows),
                     row_sketch=sketch, reference_params=None if reference is None else reference.params,
-                    reference_strata=() if reference is None else tuple(spec for spec, _ in reference.strata.values()))
+                    reference_strata=() if reference is None else tuple(spec for spec, _ in reference.strata.values()),
+                    unlabelled=labels.unlabelled)
         has_scores = labels.task != "regression" and (self.model.has_proba if self.model is not None else y_score is not None)
         if self.members is not None:
             from raudit.engine.members import check_member_schema

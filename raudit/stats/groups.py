@@ -8,6 +8,7 @@ equals ``GroupCounts.from_arrays(whole)``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -176,25 +177,34 @@ class GroupCounts:
     score_sum : ndarray of int64, shape (n_groups, SCORE_BINS), or None
         Sum of scores in each bin (for calibration), in integer steps of ``2**-SUM_BITS``: integers
         add up in any order, so chunks merge exactly (each score is rounded by at most ``2**-(SUM_BITS + 1)``).
+    unlabelled : ndarray of int64, shape (n_groups, 2), or None
+        Rows whose label has not arrived, by decision (negative, positive). They count in ``n`` and the selection
+        rate; ``cells``, ``hist`` and ``score_sum`` hold the labelled rows only, so every label-based rate (TPR,
+        FPR, accuracy, AUC, calibration) is on the labelled rows with their own count. None: every row is labelled.
     """
 
     groups: tuple[str, ...]
     cells: np.ndarray
     hist: np.ndarray | None = None
     score_sum: np.ndarray | None = None
+    unlabelled: np.ndarray | None = None
 
     @classmethod
     def from_arrays(
-        cls, groups: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray | None = None
+        cls, groups: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray | None = None,
+        *, labelled: np.ndarray | None = None,
     ) -> GroupCounts:
-        """Count one chunk. ``y_true`` and ``y_pred`` are 0/1; ``score`` in [0, 1]."""
+        """Count one chunk. ``y_true`` and ``y_pred`` are 0/1; ``score`` in [0, 1].
+
+        ``labelled`` (bool per row, None: all) marks the rows whose label has arrived; ``y_true`` of the others is ignored.
+        """
         names, codes = group_codes(groups)
-        return cls._count(names, codes, y_true, y_pred, score)
+        return cls._count(names, codes, y_true, y_pred, score, labelled)
 
     @classmethod
     def from_codes(
         cls, codes: np.ndarray, names: Sequence[Any] | np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
-        score: np.ndarray | None = None,
+        score: np.ndarray | None = None, *, labelled: np.ndarray | None = None,
     ) -> GroupCounts:
         """Count one chunk whose groups are integer codes (``names[codes]`` are the labels): no text per row.
 
@@ -206,13 +216,20 @@ class GroupCounts:
         merged = inverse.reshape(-1)[np.asarray(codes, dtype=np.int64)]
         present = np.bincount(merged, minlength=len(unique)) > 0
         remap = np.cumsum(present) - 1
-        return cls._count(unique[present], remap[merged], y_true, y_pred, score)
+        return cls._count(unique[present], remap[merged], y_true, y_pred, score, labelled)
 
     @classmethod
     def _count(cls, names: np.ndarray, codes: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
-               score: np.ndarray | None) -> GroupCounts:
+               score: np.ndarray | None, labelled: np.ndarray | None = None) -> GroupCounts:
         """Confusion cells (and score histograms) per group code; ``names`` sorted, one per code."""
         g = len(names)
+        if labelled is not None:
+            lab = np.asarray(labelled, dtype=bool)
+            off = np.asarray(codes, dtype=np.int64)[~lab] * 2 + np.asarray(y_pred, dtype=int)[~lab]
+            unlabelled = np.bincount(off, minlength=2 * g).reshape(g, 2).astype(np.int64)
+            counted = cls._count(names, np.asarray(codes)[lab], np.asarray(y_true)[lab], np.asarray(y_pred)[lab],
+                                 None if score is None else np.asarray(score)[lab])
+            return dataclasses.replace(counted, unlabelled=unlabelled)
         cell = 2 * np.asarray(y_true, dtype=int) + np.asarray(y_pred, dtype=int)
         cells = np.bincount(codes * 4 + cell, minlength=4 * g).reshape(g, 4)
         hist = score_sum = None
@@ -240,27 +257,51 @@ class GroupCounts:
         def add(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
             return None if a is None or b is None else a + b
 
+        unlabelled = None
+        if self.unlabelled is not None or other.unlabelled is not None:
+            unlabelled = np.zeros((len(names), 2), dtype=np.int64)
+            for gc in (self, other):
+                if gc.unlabelled is not None:
+                    unlabelled[[names.index(n) for n in gc.groups]] += gc.unlabelled
         return GroupCounts(
             names,
             spread(self, self.cells) + spread(other, other.cells),  # type: ignore[operator]
             add(spread(self, self.hist), spread(other, other.hist)),
             add(spread(self, self.score_sum), spread(other, other.score_sum)),
+            unlabelled,
         )
 
     @property
     def n(self) -> np.ndarray:
-        """Rows per group."""
+        """Rows per group (labelled or not)."""
+        return self.cells.sum(axis=1) + (0 if self.unlabelled is None else self.unlabelled.sum(axis=1))
+
+    @property
+    def labelled(self) -> np.ndarray:
+        """Rows per group whose label has arrived (the denominators of every label-based rate)."""
         return self.cells.sum(axis=1)
 
+    @property
+    def missing_labels(self) -> int:
+        """Rows, in all groups, whose label has not arrived."""
+        return 0 if self.unlabelled is None else int(self.unlabelled.sum())
+
     def rates(self, cells: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Rates per group from confusion cells (``cells`` may carry leading bootstrap axes)."""
+        """Rates per group from confusion cells (``cells`` may carry leading bootstrap axes).
+
+        The selection rate counts the unlabelled rows too when ``cells`` is not given; every other rate is on labelled rows.
+        """
         c = self.cells if cells is None else cells
         tn, fp, fn, tp = (c[..., i].astype(float) for i in range(4))
         n = tn + fp + fn + tp
+        u0: np.ndarray | float = 0.0
+        u1: np.ndarray | float = 0.0
+        if cells is None and self.unlabelled is not None:
+            u0, u1 = (self.unlabelled[:, i].astype(float) for i in range(2))
         with np.errstate(invalid="ignore", divide="ignore"):
             return {
                 "base_rate": (fn + tp) / n,
-                "selection_rate": (fp + tp) / n,
+                "selection_rate": (fp + tp + u1) / (n + u0 + u1),
                 "accuracy": (tn + tp) / n,
                 "tpr": tp / (tp + fn),
                 "fpr": fp / (fp + tn),
@@ -284,9 +325,12 @@ class GroupCounts:
     }
 
     def rate_counts(self, rate: str) -> tuple[np.ndarray, np.ndarray]:
-        """Numerator and denominator counts of ``rate`` per group."""
+        """Numerator and denominator counts of ``rate`` per group (the selection rate's include unlabelled rows)."""
         num, den = self.RATE_CELLS[rate]
-        return self.cells[:, list(num)].sum(axis=1), self.cells[:, list(den)].sum(axis=1)
+        k, m = self.cells[:, list(num)].sum(axis=1), self.cells[:, list(den)].sum(axis=1)
+        if rate == "selection_rate" and self.unlabelled is not None:
+            return k + self.unlabelled[:, 1], m + self.unlabelled.sum(axis=1)
+        return k, m
 
     def auc(self, hist: np.ndarray | None = None) -> np.ndarray:
         """ROC-AUC per group from the score histograms (ties within a bin count half)."""
