@@ -68,6 +68,20 @@ def view(report: Report) -> dict[str, Any]:  # size: the page-1 view: every fiel
     return body
 
 
+def _duration(seconds: float) -> str:
+    """``14400`` → ``"4 h"``, ``900`` → ``"15 min"``, ``75`` → ``"75 s"``: whole hours or minutes where they are whole.
+
+    Examples
+    --------
+    >>> _duration(14_400), _duration(900), _duration(75)
+    ('4 h', '15 min', '75 s')
+    """
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{number(seconds / size, digits=6)} {unit}"
+    return f"{number(seconds, digits=6)} s"
+
+
 def jail_view(jail: dict[str, Any] | None) -> dict[str, Any] | None:
     """The lineage's ``jail`` section as the report prints it: how the model's process started, what confined it, its limits."""
     if not jail:
@@ -78,7 +92,7 @@ def jail_view(jail: dict[str, Any] | None) -> dict[str, Any] | None:
         parts.append(f"memory {number(limits['memory_bytes'] / 2**30, digits=3)} GiB")
     for key, label in (("cpu_seconds", "CPU time"), ("wall_seconds", "wall time")):
         if limits.get(key):
-            parts.append(f"{label} {number(limits[key], digits=6)} s")
+            parts.append(f"{label} {_duration(limits[key])}")
     return {"process": jail.get("process", ""), "start": jail.get("start", ""), "in_force": list(jail.get("in_force", [])),
             "missing": list(jail.get("missing", [])), "limits": " · ".join(parts)}
 
