@@ -137,3 +137,15 @@ def test_a_binary_emissions_file_is_an_input_error(binary_model, credit, tmp_pat
     with pytest.raises(raudit.InputError, match="emissions"):
         raudit.audit(binary_model, credit, target="approved", sensitive=["sex"], checks=["energy"],
                      config={"check": {"energy": {"emissions_file": str(bad)}}})
+
+
+def test_checks_markdown_prints_one_table_per_built_in_check_with_every_option():
+    """``raudit checks --markdown``: what the README's generated tables were, now for anyone who wants them."""
+    res = CliRunner().invoke(main, ["checks", "--markdown"])
+    assert res.exit_code == 0, res.output
+    built_in = [p for p in discover() if p.check is not None and p.package == "raudit"]
+    assert res.output.count("| option | default | type | meaning |") == len(built_in) >= 9
+    for p in built_in:
+        assert f"`[check.{p.name}]`" in res.output
+        for d in describe(p.check.Options):
+            assert f"| `{d.name}` | `{d.default_text}` |" in res.output, (p.name, d.name)
